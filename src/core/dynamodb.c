@@ -1,0 +1,630 @@
+/*
+ * dynamodb.c - signed DynamoDB JSON calls with retries.
+ *
+ * Every call is a POST of a JSON body to the endpoint with an X-Amz-Target
+ * naming the operation, signed with SigV4.  wl_ddb_execute runs a batch of
+ * calls in rounds: each round sends every call still pending at once, then
+ * sorts the answers into done, failed for good, or worth another try; the
+ * next round starts after an exponential backoff with full jitter (AWS's
+ * recommended scheme: a uniform delay in [0, min(cap, base * 2^round)]).
+ */
+#include "dynamodb.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "sigv4.h"
+
+#define WL_DDB_TARGET_PREFIX "DynamoDB_20120810."
+#define WL_DDB_CONTENT_TYPE "application/x-amz-json-1.0"
+#define WL_DDB_HEADERS 6
+#define WL_DDB_SLEEP_SLICE_MS 20
+
+struct WlDdb
+{
+	WlHttpClient *http;
+	WlEndpoint	endpoint;
+	char	   *region;
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;
+	int			max_retries;
+	long		retry_base_delay_ms;
+	long		retry_max_delay_ms;
+	uint64_t	jitter_state;
+	WlDdbStats	stats;
+};
+
+/* One attempt of one call: its signed headers and its HTTP exchange. */
+typedef struct WlAttempt
+{
+	WlDdbCall  *call;
+	const char *body;			/* borrowed from call->request */
+	char	   *header_lines[WL_DDB_HEADERS];
+	const char *headers[WL_DDB_HEADERS];
+	WlHttpRequest http;
+} WlAttempt;
+
+/* Error types DynamoDB uses to ask a client to slow down. */
+bool
+wl_ddb_is_throttling(const char *type)
+{
+	return strcmp(type, "ThrottlingException") == 0 ||
+		strcmp(type, "ProvisionedThroughputExceededException") == 0 ||
+		strcmp(type, "RequestLimitExceeded") == 0;
+}
+
+/* AWS's public DynamoDB endpoint for a region. */
+void
+wl_ddb_default_endpoint(const char *region, char *buf, size_t len)
+{
+	const char *suffix = strncmp(region, "cn-", 3) == 0 ? ".com.cn" : ".com";
+
+	snprintf(buf, len, "https://dynamodb.%s.amazonaws%s", region, suffix);
+}
+
+/* strdup that keeps NULL as NULL; sets *failed when out of memory. */
+static char *
+wl_strdup_or_null(const char *s, bool *failed)
+{
+	char	   *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = strdup(s);
+	if (copy == NULL)
+		*failed = true;
+	return copy;
+}
+
+/* Milliseconds on a monotonic clock. */
+static int64_t
+wl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Creates a client: parses the endpoint, copies the credentials and opens
+ * the HTTP client.  The jitter generator is seeded from the clock and the
+ * process id so that backends retrying together spread out.
+ */
+WlDdb *
+wl_ddb_create(const WlDdbConfig *config, char *errbuf, size_t errlen)
+{
+	WlDdb	   *ddb;
+	char		default_url[256];
+	const char *url = config->endpoint;
+	WlHttpConfig http_config;
+	bool		failed = false;
+
+	ddb = calloc(1, sizeof(WlDdb));
+	if (ddb == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	if (url == NULL)
+	{
+		wl_ddb_default_endpoint(config->region, default_url, sizeof(default_url));
+		url = default_url;
+	}
+	if (wl_http_parse_endpoint(url, &ddb->endpoint, errbuf, errlen) != 0)
+	{
+		free(ddb);
+		return NULL;
+	}
+
+	ddb->region = wl_strdup_or_null(config->region, &failed);
+	ddb->access_key_id = wl_strdup_or_null(config->access_key_id, &failed);
+	ddb->secret_access_key = wl_strdup_or_null(config->secret_access_key, &failed);
+	ddb->session_token = wl_strdup_or_null(config->session_token, &failed);
+	ddb->max_retries = config->max_retries;
+	ddb->retry_base_delay_ms = config->retry_base_delay_ms;
+	ddb->retry_max_delay_ms = config->retry_max_delay_ms;
+	ddb->jitter_state = ((uint64_t) time(NULL) << 20) ^ (uint64_t) getpid() ^
+		(uint64_t) (uintptr_t) ddb;
+	if (ddb->jitter_state == 0)
+		ddb->jitter_state = 1;
+
+	http_config.connect_timeout_ms = config->connect_timeout_ms;
+	http_config.request_timeout_ms = config->request_timeout_ms;
+	http_config.max_connections = config->max_connections;
+	http_config.ca_file = config->ca_file;
+	if (!failed)
+		ddb->http = wl_http_create(&http_config, errbuf, errlen);
+	else
+		snprintf(errbuf, errlen, "out of memory");
+	if (ddb->http == NULL)
+	{
+		wl_ddb_destroy(ddb);
+		return NULL;
+	}
+	return ddb;
+}
+
+/*
+ * Frees the client.  The secret is overwritten before its memory is given
+ * back.
+ */
+void
+wl_ddb_destroy(WlDdb *ddb)
+{
+	if (ddb == NULL)
+		return;
+	wl_http_destroy(ddb->http);
+	if (ddb->secret_access_key != NULL)
+		memset(ddb->secret_access_key, 0, strlen(ddb->secret_access_key));
+	free(ddb->region);
+	free(ddb->access_key_id);
+	free(ddb->secret_access_key);
+	free(ddb->session_token);
+	free(ddb);
+}
+
+/* Frees a call's request and response and clears its results. */
+void
+wl_ddb_call_reset(WlDdbCall *call)
+{
+	if (call->request != NULL)
+		json_object_put(call->request);
+	if (call->response != NULL)
+		json_object_put(call->response);
+	call->request = NULL;
+	call->response = NULL;
+	memset(&call->error, 0, sizeof(WlDdbError));
+	call->attempts = 0;
+}
+
+/* Copies the client's counters, the HTTP client's included. */
+void
+wl_ddb_get_stats(const WlDdb *ddb, WlDdbStats *stats)
+{
+	WlHttpStats http_stats;
+
+	wl_http_get_stats(ddb->http, &http_stats);
+	*stats = ddb->stats;
+	stats->requests = http_stats.requests;
+	stats->connections = http_stats.connections;
+}
+
+/* Formats into a new malloc'd string; NULL when out of memory. */
+static char *
+wl_format(const char *format, const char *a, const char *b)
+{
+	int			len = snprintf(NULL, 0, format, a, b);
+	char	   *out = malloc(len + 1);
+
+	if (out != NULL)
+		snprintf(out, len + 1, format, a, b);
+	return out;
+}
+
+/* Frees an attempt's header lines and HTTP response. */
+static void
+wl_attempt_release(WlAttempt *attempt)
+{
+	int			i;
+
+	for (i = 0; i < WL_DDB_HEADERS; i++)
+	{
+		free(attempt->header_lines[i]);
+		attempt->header_lines[i] = NULL;
+	}
+	wl_http_request_reset(&attempt->http);
+}
+
+/*
+ * Signs one attempt: builds the headers DynamoDB needs, signs them with the
+ * current time, and points the HTTP request at them.  Returns false when
+ * out of memory.
+ */
+static bool
+wl_attempt_sign(WlDdb *ddb, WlAttempt *attempt)
+{
+	char		amz_date[WL_AMZ_DATE_LEN];
+	char		target[128];
+	char		authorization[WL_SIGV4_AUTH_MAX];
+	WlSigv4Header sign_headers[WL_DDB_HEADERS];
+	WlSigv4Credentials credentials;
+	WlSigv4Request request;
+	int			nheaders = 0;
+	int			i;
+
+	wl_sigv4_amz_date(time(NULL), amz_date);
+	snprintf(target, sizeof(target), WL_DDB_TARGET_PREFIX "%s", attempt->call->operation);
+
+	sign_headers[nheaders++] = (WlSigv4Header) {"Host", ddb->endpoint.host};
+	sign_headers[nheaders++] = (WlSigv4Header) {"Content-Type", WL_DDB_CONTENT_TYPE};
+	sign_headers[nheaders++] = (WlSigv4Header) {"X-Amz-Date", amz_date};
+	sign_headers[nheaders++] = (WlSigv4Header) {"X-Amz-Target", target};
+	if (ddb->session_token != NULL)
+		sign_headers[nheaders++] = (WlSigv4Header) {"X-Amz-Security-Token", ddb->session_token};
+
+	credentials.access_key_id = ddb->access_key_id;
+	credentials.secret_access_key = ddb->secret_access_key;
+	credentials.session_token = ddb->session_token;
+	request.method = "POST";
+	request.path = ddb->endpoint.path;
+	request.query = "";
+	request.headers = sign_headers;
+	request.nheaders = nheaders;
+	request.payload = (const unsigned char *) attempt->body;
+	request.payload_len = strlen(attempt->body);
+	request.region = ddb->region;
+	request.service = "dynamodb";
+	request.amz_date = amz_date;
+	if (wl_sigv4_authorization(&request, &credentials, authorization,
+							   sizeof(authorization)) != 0)
+		return false;
+
+	for (i = 0; i < nheaders; i++)
+		attempt->header_lines[i] = wl_format("%s: %s", sign_headers[i].name,
+											 sign_headers[i].value);
+	attempt->header_lines[nheaders++] = wl_format("%s: %s", "Authorization", authorization);
+	memset(authorization, 0, sizeof(authorization));
+	for (i = 0; i < nheaders; i++)
+	{
+		if (attempt->header_lines[i] == NULL)
+			return false;
+		attempt->headers[i] = attempt->header_lines[i];
+	}
+
+	attempt->http.url = ddb->endpoint.url;
+	attempt->http.headers = attempt->headers;
+	attempt->http.nheaders = nheaders;
+	attempt->http.body = attempt->body;
+	attempt->http.body_len = request.payload_len;
+	return true;
+}
+
+/*
+ * Reads DynamoDB's error type and message from an error body.  The type
+ * comes as "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException";
+ * only the part after '#' is kept.  The message key is "message" on AWS
+ * and dynalite, "Message" on DynamoDB Local.
+ */
+static void
+wl_parse_error_body(const char *body, size_t len, WlDdbError *error)
+{
+	struct json_object *parsed = NULL;
+	struct json_object *value;
+	struct json_tokener *tokener = json_tokener_new();
+
+	if (tokener != NULL && body != NULL)
+		parsed = json_tokener_parse_ex(tokener, body, (int) len);
+	if (tokener != NULL)
+		json_tokener_free(tokener);
+
+	if (parsed != NULL && json_object_is_type(parsed, json_type_object))
+	{
+		if (json_object_object_get_ex(parsed, "__type", &value) &&
+			json_object_is_type(value, json_type_string))
+		{
+			const char *type = json_object_get_string(value);
+			const char *hash = strrchr(type, '#');
+
+			snprintf(error->type, sizeof(error->type), "%s", hash ? hash + 1 : type);
+		}
+		if ((json_object_object_get_ex(parsed, "message", &value) ||
+			 json_object_object_get_ex(parsed, "Message", &value)) &&
+			json_object_is_type(value, json_type_string))
+			snprintf(error->message, sizeof(error->message), "%s",
+					 json_object_get_string(value));
+	}
+	else if (body != NULL && len > 0)
+		snprintf(error->message, sizeof(error->message), "%.200s", body);
+	if (parsed != NULL)
+		json_object_put(parsed);
+}
+
+/*
+ * Sorts out one finished attempt: on success parses the response into the
+ * call; otherwise records the error.  Returns true when another attempt may
+ * cure the failure.
+ */
+static bool
+wl_attempt_conclude(WlAttempt *attempt)
+{
+	WlDdbCall  *call = attempt->call;
+	WlHttpRequest *http = &attempt->http;
+	WlDdbError *error = &call->error;
+
+	memset(error, 0, sizeof(WlDdbError));
+	error->http_status = http->status;
+
+	if (http->failure == WL_HTTP_OUT_OF_MEMORY)
+	{
+		error->kind = WL_DDB_OUT_OF_MEMORY;
+		snprintf(error->message, sizeof(error->message), "out of memory");
+		return false;
+	}
+	if (http->failure != WL_HTTP_NO_FAILURE)
+	{
+		error->kind = WL_DDB_NO_RESPONSE;
+		error->failure = http->failure;
+		snprintf(error->message, sizeof(error->message), "%s", http->error);
+		return true;
+	}
+	if (http->status == 200)
+	{
+		struct json_tokener *tokener = json_tokener_new();
+		struct json_object *parsed = NULL;
+
+		if (tokener != NULL && http->response != NULL)
+		{
+			parsed = json_tokener_parse_ex(tokener, http->response, (int) http->response_len);
+			if (parsed != NULL &&
+				(json_tokener_get_error(tokener) != json_tokener_success ||
+				 !json_object_is_type(parsed, json_type_object)))
+			{
+				json_object_put(parsed);
+				parsed = NULL;
+			}
+		}
+		if (tokener != NULL)
+			json_tokener_free(tokener);
+		if (parsed == NULL)
+		{
+			error->kind = WL_DDB_BAD_RESPONSE;
+			snprintf(error->message, sizeof(error->message),
+					 "the response is not a complete JSON object (%zu bytes)",
+					 http->response_len);
+			return true;
+		}
+		call->response = parsed;
+		return false;
+	}
+
+	error->kind = WL_DDB_SERVICE_ERROR;
+	wl_parse_error_body(http->response, http->response_len, error);
+	if (http->status >= 500 || http->status == 429)
+		return true;
+	if (http->status >= 400)
+		return wl_ddb_is_throttling(error->type);
+	error->kind = WL_DDB_BAD_RESPONSE;
+	snprintf(error->message, sizeof(error->message), "unexpected HTTP status %ld",
+			 http->status);
+	return false;
+}
+
+/* The next value of the client's xorshift64 generator. */
+static uint64_t
+wl_ddb_random(WlDdb *ddb)
+{
+	uint64_t	x = ddb->jitter_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	ddb->jitter_state = x;
+	return x;
+}
+
+/*
+ * Sleeps the backoff before retry round `round` (1 for the first retry) in
+ * short slices, polling abort_check between them.  Returns true when
+ * aborted.
+ */
+static bool
+wl_ddb_backoff(WlDdb *ddb, int round, WlHttpAbortCheck abort_check, void *abort_arg)
+{
+	int64_t		ceiling = ddb->retry_base_delay_ms;
+	int64_t		delay;
+	int64_t		deadline;
+	int			i;
+
+	for (i = 1; i < round && ceiling < ddb->retry_max_delay_ms; i++)
+		ceiling *= 2;
+	if (ceiling > ddb->retry_max_delay_ms)
+		ceiling = ddb->retry_max_delay_ms;
+	delay = ceiling > 0 ? (int64_t) (wl_ddb_random(ddb) % (uint64_t) (ceiling + 1)) : 0;
+	deadline = wl_now_ms() + delay;
+
+	for (;;)
+	{
+		int64_t		left;
+		struct timespec ts;
+
+		if (abort_check != NULL && abort_check(abort_arg))
+			return true;
+		left = deadline - wl_now_ms();
+		if (left <= 0)
+			return false;
+		if (left > WL_DDB_SLEEP_SLICE_MS)
+			left = WL_DDB_SLEEP_SLICE_MS;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long) left * 1000000;
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		{
+			if (abort_check != NULL && abort_check(abort_arg))
+				return true;
+		}
+	}
+}
+
+/*
+ * Runs the calls to completion in rounds, as the file header describes.
+ * Every call's body is serialised once; only the signature is redone per
+ * attempt, since it covers the time.
+ */
+int
+wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
+			   WlHttpAbortCheck abort_check, void *abort_arg)
+{
+	WlAttempt  *attempts;
+	int		   *pending;		/* indexes of calls still to send */
+	WlHttpRequest **batch;		/* their HTTP requests, this round */
+	int			npending = 0;
+	int			round = 0;
+	int			result = WL_DDB_DONE;
+	int			i;
+
+	attempts = calloc(ncalls > 0 ? ncalls : 1, sizeof(WlAttempt));
+	pending = calloc(ncalls > 0 ? ncalls : 1, sizeof(int));
+	batch = calloc(ncalls > 0 ? ncalls : 1, sizeof(WlHttpRequest *));
+	for (i = 0; i < ncalls; i++)
+	{
+		WlDdbCall  *call = &calls[i];
+
+		if (call->response != NULL)
+			json_object_put(call->response);
+		call->response = NULL;
+		call->attempts = 0;
+		memset(&call->error, 0, sizeof(WlDdbError));
+		if (attempts == NULL || pending == NULL || batch == NULL ||
+			call->request == NULL)
+		{
+			call->error.kind = WL_DDB_OUT_OF_MEMORY;
+			snprintf(call->error.message, sizeof(call->error.message), "out of memory");
+			continue;
+		}
+		attempts[i].call = call;
+		attempts[i].body = json_object_to_json_string_ext(call->request,
+														  JSON_C_TO_STRING_PLAIN);
+		if (attempts[i].body == NULL)
+		{
+			call->error.kind = WL_DDB_OUT_OF_MEMORY;
+			snprintf(call->error.message, sizeof(call->error.message), "out of memory");
+			continue;
+		}
+		pending[npending++] = i;
+	}
+
+	while (npending > 0)
+	{
+		int			nsent;
+
+		if (round > 0)
+		{
+			if (wl_ddb_backoff(ddb, round, abort_check, abort_arg))
+			{
+				result = WL_DDB_ABORTED;
+				break;
+			}
+			ddb->stats.retries += npending;
+		}
+		nsent = 0;
+		for (i = 0; i < npending; i++)
+		{
+			WlAttempt  *attempt = &attempts[pending[i]];
+
+			wl_attempt_release(attempt);
+			attempt->call->attempts++;
+			if (!wl_attempt_sign(ddb, attempt))
+			{
+				attempt->call->error.kind = WL_DDB_OUT_OF_MEMORY;
+				snprintf(attempt->call->error.message,
+						 sizeof(attempt->call->error.message), "out of memory");
+				ddb->stats.calls++;
+				continue;
+			}
+			pending[nsent] = pending[i];
+			batch[nsent++] = &attempt->http;
+		}
+		if (wl_http_perform(ddb->http, batch, nsent, abort_check, abort_arg) == WL_HTTP_ABORTED)
+		{
+			result = WL_DDB_ABORTED;
+			break;
+		}
+
+		npending = 0;
+		for (i = 0; i < nsent; i++)
+		{
+			WlAttempt  *attempt = &attempts[pending[i]];
+
+			if (wl_attempt_conclude(attempt) && attempt->call->attempts <= ddb->max_retries)
+				pending[npending++] = pending[i];
+			else
+				ddb->stats.calls++;
+		}
+		round++;
+	}
+
+	if (attempts != NULL)
+		for (i = 0; i < ncalls; i++)
+			wl_attempt_release(&attempts[i]);
+	free(attempts);
+	free(pending);
+	free(batch);
+	return result;
+}
+
+/* {"TableName": table}, the body of DescribeTable and DeleteTable. */
+struct json_object *
+wl_ddb_table_request(const char *table)
+{
+	struct json_object *request = json_object_new_object();
+
+	if (request != NULL)
+		json_object_object_add(request, "TableName", json_object_new_string(table));
+	return request;
+}
+
+/* One {"AttributeName": name, key: value} object. */
+static struct json_object *
+wl_pair(const char *name, const char *key, const char *value)
+{
+	struct json_object *pair = json_object_new_object();
+
+	json_object_object_add(pair, "AttributeName", json_object_new_string(name));
+	json_object_object_add(pair, key, json_object_new_string(value));
+	return pair;
+}
+
+/*
+ * A CreateTable body for an on-demand (PAY_PER_REQUEST) table keyed by
+ * strings, like every table of the original library.
+ */
+struct json_object *
+wl_ddb_create_table_request(const char *table, const char *hash_key,
+							const char *range_key)
+{
+	struct json_object *request = json_object_new_object();
+	struct json_object *attributes = json_object_new_array();
+	struct json_object *schema = json_object_new_array();
+
+	json_object_object_add(request, "TableName", json_object_new_string(table));
+	json_object_array_add(attributes, wl_pair(hash_key, "AttributeType", "S"));
+	json_object_array_add(schema, wl_pair(hash_key, "KeyType", "HASH"));
+	if (range_key != NULL)
+	{
+		json_object_array_add(attributes, wl_pair(range_key, "AttributeType", "S"));
+		json_object_array_add(schema, wl_pair(range_key, "KeyType", "RANGE"));
+	}
+	json_object_object_add(request, "AttributeDefinitions", attributes);
+	json_object_object_add(request, "KeySchema", schema);
+	json_object_object_add(request, "BillingMode", json_object_new_string("PAY_PER_REQUEST"));
+	return request;
+}
+
+/*
+ * TableStatus from a DescribeTable ("Table") or CreateTable
+ * ("TableDescription") response.
+ */
+const char *
+wl_ddb_table_status(struct json_object *response)
+{
+	struct json_object *table;
+	struct json_object *status;
+
+	if (response == NULL)
+		return NULL;
+	if (!json_object_object_get_ex(response, "Table", &table) &&
+		!json_object_object_get_ex(response, "TableDescription", &table))
+		return NULL;
+	if (!json_object_object_get_ex(table, "TableStatus", &status) ||
+		!json_object_is_type(status, json_type_string))
+		return NULL;
+	return json_object_get_string(status);
+}

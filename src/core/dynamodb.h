@@ -1,0 +1,136 @@
+/*
+ * dynamodb.h - a DynamoDB client: signed JSON calls with retries
+ * (Postgres-free).
+ *
+ * A WlDdb holds an endpoint, credentials and a kept-alive HTTP client.
+ * wl_ddb_execute sends a batch of calls at once, retries the ones that
+ * failed for a transient reason (throttling, HTTP 5xx, no answer) with
+ * exponential backoff and full jitter, and leaves each call with either a
+ * parsed response or an error that names DynamoDB's error type and message.
+ */
+#ifndef WL_DYNAMODB_H
+#define WL_DYNAMODB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http.h"
+
+struct json_object;
+
+typedef struct WlDdb WlDdb;
+
+typedef struct WlDdbConfig
+{
+	const char *endpoint;		/* base URL; NULL: AWS's for region */
+	const char *region;
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *session_token;	/* NULL when none */
+	long		connect_timeout_ms;
+	long		request_timeout_ms; /* one attempt */
+	int			max_retries;	/* attempts after the first */
+	long		retry_base_delay_ms;	/* backoff before the first retry */
+	long		retry_max_delay_ms; /* cap of one backoff */
+	int			max_connections;
+	const char *ca_file;		/* NULL: the system's CA bundle */
+} WlDdbConfig;
+
+typedef enum WlDdbErrorKind
+{
+	WL_DDB_OK = 0,
+	WL_DDB_SERVICE_ERROR,		/* DynamoDB answered with an error */
+	WL_DDB_NO_RESPONSE,			/* connect failure, timeout, reset */
+	WL_DDB_BAD_RESPONSE,		/* an answer that is not DynamoDB JSON */
+	WL_DDB_OUT_OF_MEMORY
+} WlDdbErrorKind;
+
+typedef struct WlDdbError
+{
+	WlDdbErrorKind kind;
+	WlHttpFailure failure;		/* for WL_DDB_NO_RESPONSE */
+	long		http_status;	/* 0 when there was no response */
+	char		type[128];		/* "ResourceNotFoundException" */
+	char		message[1024];
+} WlDdbError;
+
+typedef struct WlDdbCall
+{
+	const char *operation;		/* "GetItem", also the X-Amz-Target suffix */
+	const char *table;			/* named in errors; may be NULL */
+	const char *tag;			/* the caller's own, e.g. a Query's bucket */
+	struct json_object *request;	/* the body; owned by the call */
+	struct json_object *response;	/* set on success; owned by the call */
+	WlDdbError error;
+	int			attempts;
+} WlDdbCall;
+
+/* Counters of what a client has done since it was created. */
+typedef struct WlDdbStats
+{
+	long		calls;			/* DynamoDB calls completed */
+	long		retries;		/* attempts after the first */
+	long		requests;		/* HTTP requests sent */
+	long		connections;	/* connections opened */
+} WlDdbStats;
+
+/* Results of wl_ddb_execute. */
+#define WL_DDB_DONE		0		/* every call has a response or an error */
+#define WL_DDB_ABORTED	1		/* the abort check fired */
+
+/*
+ * The default endpoint for an AWS region ("https://dynamodb.<region>.
+ * amazonaws.com", ".com.cn" for China regions) into buf.
+ */
+extern void wl_ddb_default_endpoint(const char *region, char *buf, size_t len);
+
+/* Is this DynamoDB error type one that a retry may cure? */
+extern bool wl_ddb_is_throttling(const char *type);
+
+/*
+ * Creates a client (copying everything in config), or returns NULL with a
+ * reason in errbuf.
+ */
+extern WlDdb *wl_ddb_create(const WlDdbConfig *config, char *errbuf, size_t errlen);
+
+/* Closes the client's connections and frees it; NULL is a no-op. */
+extern void wl_ddb_destroy(WlDdb *ddb);
+
+/*
+ * Sends the calls concurrently, retrying transient failures, until each has
+ * a response or a final error.  abort_check is polled during every wait
+ * (network and backoff); when it fires, WL_DDB_ABORTED is returned and the
+ * calls' results are not to be used.
+ */
+extern int	wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
+						   WlHttpAbortCheck abort_check, void *abort_arg);
+
+/* Frees a call's request and response and clears its results. */
+extern void wl_ddb_call_reset(WlDdbCall *call);
+
+/* Copies the client's counters. */
+extern void wl_ddb_get_stats(const WlDdb *ddb, WlDdbStats *stats);
+
+/*
+ * Request builders and response readers for the operations the glue uses,
+ * so that no json-c reaches Postgres code.
+ */
+
+/* {"TableName": table} for DescribeTable / DeleteTable. */
+extern struct json_object *wl_ddb_table_request(const char *table);
+
+/*
+ * A CreateTable request for an on-demand table with string hash key
+ * hash_key and, when range_key is not NULL, string range key range_key.
+ */
+extern struct json_object *wl_ddb_create_table_request(const char *table,
+														const char *hash_key,
+														const char *range_key);
+
+/*
+ * The TableStatus of a DescribeTable or CreateTable response ("ACTIVE",
+ * "CREATING", ...) or NULL; borrowed from the response.
+ */
+extern const char *wl_ddb_table_status(struct json_object *response);
+
+#endif							/* WL_DYNAMODB_H */

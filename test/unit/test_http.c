@@ -1,0 +1,199 @@
+/*
+ * test_http.c - unit tests of the HTTP client and the DynamoDB call layer
+ * that need no DynamoDB: endpoint parsing, error classification, retries
+ * against a port nobody listens on, and abandoning a wait.  Everything
+ * that needs a real server is covered by the pg_regress suite, which runs
+ * against dynalite and DynamoDB Local.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "dynamodb.h"
+#include "unit.h"
+
+/* A loopback port with nothing listening: bind, read the port, close. */
+static int
+closed_port(void)
+{
+	struct sockaddr_in addr;
+	socklen_t	len = sizeof(addr);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+	int			port;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *) &addr, sizeof(addr));
+	getsockname(fd, (struct sockaddr *) &addr, &len);
+	port = ntohs(addr.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Milliseconds on a monotonic clock. */
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Asks to abort once 100 ms have passed since *arg (a start time). */
+static bool
+abort_after_100ms(void *arg)
+{
+	return now_ms() - *(long *) arg > 100;
+}
+
+/* Endpoint URLs: what is accepted and how Host and path come out. */
+static void
+test_endpoints(void)
+{
+	WlEndpoint	ep;
+	char		err[256];
+
+	CHECK(wl_http_parse_endpoint("http://127.0.0.1:8000", &ep, err, sizeof(err)) == 0,
+		  "plain http endpoint parses");
+	CHECK_STR(ep.host, "127.0.0.1:8000", "host keeps an explicit port");
+	CHECK_STR(ep.path, "/", "path defaults to /");
+	CHECK_STR(ep.url, "http://127.0.0.1:8000/", "url is normalised");
+	CHECK(!ep.tls, "http is not tls");
+
+	CHECK(wl_http_parse_endpoint("https://dynamodb.eu-west-1.amazonaws.com", &ep, err, sizeof(err)) == 0,
+		  "AWS endpoint parses");
+	CHECK_STR(ep.host, "dynamodb.eu-west-1.amazonaws.com", "default port is not in Host");
+	CHECK(ep.tls, "https is tls");
+
+	CHECK(wl_http_parse_endpoint("http://[::1]:4567/prefix", &ep, err, sizeof(err)) == 0,
+		  "IPv6 endpoint with a path parses");
+	CHECK_STR(ep.host, "[::1]:4567", "IPv6 host is bracketed");
+	CHECK_STR(ep.path, "/prefix", "path is kept");
+
+	CHECK(wl_http_parse_endpoint("ftp://example.com", &ep, err, sizeof(err)) != 0,
+		  "ftp is refused");
+	CHECK(strstr(err, "http or https") != NULL, "the reason names the schemes");
+	CHECK(wl_http_parse_endpoint("not a url", &ep, err, sizeof(err)) != 0,
+		  "garbage is refused");
+	CHECK(wl_http_parse_endpoint("http://user:pw@example.com", &ep, err, sizeof(err)) != 0,
+		  "a user part is refused");
+	CHECK(wl_http_parse_endpoint("http://example.com/?a=b", &ep, err, sizeof(err)) != 0,
+		  "a query is refused");
+	CHECK(wl_http_parse_endpoint("", &ep, err, sizeof(err)) != 0, "empty is refused");
+}
+
+/* AWS endpoints by region and the throttling error types. */
+static void
+test_defaults(void)
+{
+	char		url[256];
+
+	wl_ddb_default_endpoint("eu-west-1", url, sizeof(url));
+	CHECK_STR(url, "https://dynamodb.eu-west-1.amazonaws.com", "regional endpoint");
+	wl_ddb_default_endpoint("cn-north-1", url, sizeof(url));
+	CHECK_STR(url, "https://dynamodb.cn-north-1.amazonaws.com.cn", "China endpoint");
+
+	CHECK(wl_ddb_is_throttling("ThrottlingException"), "ThrottlingException retries");
+	CHECK(wl_ddb_is_throttling("ProvisionedThroughputExceededException"),
+		  "ProvisionedThroughputExceededException retries");
+	CHECK(wl_ddb_is_throttling("RequestLimitExceeded"), "RequestLimitExceeded retries");
+	CHECK(!wl_ddb_is_throttling("ValidationException"), "ValidationException does not");
+	CHECK(!wl_ddb_is_throttling("ResourceNotFoundException"), "ResourceNotFound does not");
+}
+
+/* A client for a local port with the given retry settings. */
+static WlDdb *
+make_client(int port, int max_retries, long base_delay_ms)
+{
+	char		url[64];
+	char		err[256];
+	WlDdbConfig config;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	memset(&config, 0, sizeof(config));
+	config.endpoint = url;
+	config.region = "us-east-1";
+	config.access_key_id = "AKIDEXAMPLE";
+	config.secret_access_key = "secret";
+	config.connect_timeout_ms = 1000;
+	config.request_timeout_ms = 2000;
+	config.max_retries = max_retries;
+	config.retry_base_delay_ms = base_delay_ms;
+	config.retry_max_delay_ms = 1000;
+	config.max_connections = 4;
+	return wl_ddb_create(&config, err, sizeof(err));
+}
+
+/*
+ * A refused connection is retried exactly max_retries times for every call
+ * of a batch, then reported as no response.
+ */
+static void
+test_refused_retries(void)
+{
+	WlDdb	   *ddb = make_client(closed_port(), 3, 1);
+	WlDdbCall	calls[3];
+	WlDdbStats	stats;
+	int			i;
+	int			all_refused = 1;
+
+	memset(calls, 0, sizeof(calls));
+	for (i = 0; i < 3; i++)
+	{
+		calls[i].operation = "DescribeTable";
+		calls[i].table = "t";
+		calls[i].request = wl_ddb_table_request("t");
+	}
+	CHECK(wl_ddb_execute(ddb, calls, 3, NULL, NULL) == WL_DDB_DONE, "refused batch completes");
+	for (i = 0; i < 3; i++)
+		all_refused &= calls[i].error.kind == WL_DDB_NO_RESPONSE &&
+			calls[i].error.failure == WL_HTTP_CONNECT_FAILED &&
+			calls[i].attempts == 4 && calls[i].response == NULL;
+	CHECK(all_refused, "each call failed to connect after 1 + 3 attempts");
+	wl_ddb_get_stats(ddb, &stats);
+	CHECK(stats.requests == 12, "12 HTTP requests were sent");
+	CHECK(stats.retries == 9, "9 of them were retries");
+	CHECK(stats.calls == 3, "3 calls completed");
+	for (i = 0; i < 3; i++)
+		wl_ddb_call_reset(&calls[i]);
+	wl_ddb_destroy(ddb);
+}
+
+/*
+ * An abort check that fires ends a long backoff at once.  Five retries with
+ * a 1 s base delay wait far longer than 100 ms unless the check works.
+ */
+static void
+test_abort_backoff(void)
+{
+	WlDdb	   *ddb = make_client(closed_port(), 5, 1000);
+	WlDdbCall	call;
+	long		start;
+	int			result;
+
+	memset(&call, 0, sizeof(call));
+	call.operation = "DescribeTable";
+	call.request = wl_ddb_table_request("t");
+	start = now_ms();
+	result = wl_ddb_execute(ddb, &call, 1, abort_after_100ms, &start);
+	CHECK(result == WL_DDB_ABORTED, "execute reports the abort");
+	CHECK(now_ms() - start < 300, "the abort ends a backoff of up to 1 s within 300 ms");
+	wl_ddb_call_reset(&call);
+	wl_ddb_destroy(ddb);
+}
+
+int
+main(void)
+{
+	test_endpoints();
+	test_defaults();
+	test_refused_retries();
+	test_abort_backoff();
+	return unit_done();
+}
