@@ -1,0 +1,36 @@
+# whiplash - vector search on Amazon DynamoDB from PostgreSQL (PGXS build)
+
+EXTENSION = whiplash
+EXTVERSION = 0.1.0
+
+MODULE_big = whiplash
+CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamodb.o \
+	src/core/lsh.o src/core/distance.o src/core/store.o src/core/meta.o
+GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/errors.o \
+	src/tables.o src/setup.o src/batch.o src/collection.o src/vecarray.o \
+	src/write.o src/search.o src/operators.o src/fdw.o src/fdw_scan.o \
+	src/fdw_modify.o
+OBJS = $(GLUE_OBJS) $(CORE_OBJS)
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress: tests in sql/, expected output in expected/.
+REGRESS = options setup failures collections recall
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -I$(srcdir)/src
+# -Wall -Wextra always; `make WERROR=1` (as the test suite builds) adds -Werror.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	$(if $(WERROR),-Werror)
+SHLIB_LINK = -lcurl -ljson-c -lcrypto
+
+EXTRA_CLEAN = test/unit/build
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The Postgres-free core's unit tests: built and run without Postgres headers.
+.PHONY: unittest
+unittest:
+	$(MAKE) -C test/unit run

@@ -1,0 +1,87 @@
+-- whiplash 0.1.0: vector search on Amazon DynamoDB from SQL.
+
+\echo Use "CREATE EXTENSION whiplash" to load this file. \quit
+
+CREATE FUNCTION whiplash_fdw_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FUNCTION whiplash_fdw_handler()
+RETURNS fdw_handler
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER whiplash
+  HANDLER whiplash_fdw_handler
+  VALIDATOR whiplash_fdw_validator;
+
+COMMENT ON FOREIGN DATA WRAPPER whiplash IS 'vector collections stored in Amazon DynamoDB';
+
+-- Creates the shared whiplash_metadata table of a server if it is absent and
+-- waits until it is ACTIVE; true when this call created it.
+CREATE FUNCTION whiplash_setup(server name)
+RETURNS boolean
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- What this backend's DynamoDB clients have done: calls, HTTP requests,
+-- retries and connections opened, per server.
+CREATE FUNCTION whiplash_client_stats(
+    OUT server text, OUT calls bigint, OUT requests bigint,
+    OUT retries bigint, OUT connections bigint, OUT round_trips bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE STRICT;
+
+-- Creates a collection: its DynamoDB tables (waiting until they are ACTIVE)
+-- and its metadata item.  Returns its settings.
+CREATE FUNCTION whiplash_create_collection(
+    server name, collection text, dimensions integer,
+    metric text DEFAULT 'cosine', tables integer DEFAULT 10, bits integer DEFAULT 12,
+    seed bigint DEFAULT NULL, center real[] DEFAULT NULL,
+    OUT collection text, OUT dimensions integer, OUT metric text, OUT tables integer,
+    OUT bits integer, OUT format text, OUT vectors_table text, OUT buckets_table text)
+RETURNS record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- Every collection of the server's project and stage (all Scan pages).
+CREATE FUNCTION whiplash_collections(
+    server name,
+    OUT collection text, OUT dimensions integer, OUT metric text, OUT tables integer,
+    OUT bits integer, OUT format text, OUT vectors_table text, OUT buckets_table text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- Removes a collection: its metadata item, then its tables.
+CREATE FUNCTION whiplash_drop_collection(server name, collection text)
+RETURNS boolean
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- The k nearest neighbours of query in the collection behind a foreign
+-- table, closest first; distance is smaller-is-closer for every metric.
+CREATE FUNCTION whiplash_search(
+    collection regclass, query real[], k integer DEFAULT 10,
+    probes integer DEFAULT NULL, max_candidates integer DEFAULT NULL)
+RETURNS TABLE (id text, distance double precision)
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE ROWS 10;
+
+-- What this backend's last whiplash_search read and sent.
+CREATE FUNCTION whiplash_last_search(
+    OUT probes integer, OUT buckets integer, OUT bucket_entries bigint,
+    OUT candidates bigint, OUT vectors_read bigint, OUT requests bigint,
+    OUT round_trips bigint, OUT results integer)
+RETURNS record
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE;
+
+-- The exact distance a search re-ranks with (smaller is closer), for
+-- brute-force comparisons.
+CREATE FUNCTION whiplash_distance(a real[], b real[], metric text DEFAULT 'cosine')
+RETURNS double precision
+AS 'MODULE_PATHNAME'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

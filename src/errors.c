@@ -1,0 +1,132 @@
+/*
+ * errors.c - DynamoDB call failures as Postgres errors.
+ *
+ * Every failure names the operation, the table, DynamoDB's error type and
+ * message, and the HTTP status and attempts in the detail.  Nothing here
+ * can carry a secret: the core's error holds only what DynamoDB or libcurl
+ * said, and neither repeats credentials.
+ */
+#include "postgres.h"
+
+#include "whiplash.h"
+
+/* The SQLSTATE for a DynamoDB error type. */
+static int
+wl_service_errcode(const char *type)
+{
+	if (strcmp(type, "ResourceNotFoundException") == 0)
+		return ERRCODE_FDW_TABLE_NOT_FOUND;
+	if (strcmp(type, "InvalidSignatureException") == 0 ||
+		strcmp(type, "UnrecognizedClientException") == 0 ||
+		strcmp(type, "MissingAuthenticationTokenException") == 0 ||
+		strcmp(type, "IncompleteSignatureException") == 0 ||
+		strcmp(type, "ExpiredTokenException") == 0 ||
+		strcmp(type, "AccessDeniedException") == 0)
+		return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+	if (wl_ddb_is_throttling(type))
+		return ERRCODE_INSUFFICIENT_RESOURCES;
+	return ERRCODE_FDW_ERROR;
+}
+
+/* A hint for the error types whose cure is in the user mapping. */
+static char *
+wl_service_hint(const char *type, const char *server_name)
+{
+	if (strcmp(type, "InvalidSignatureException") == 0)
+		return psprintf("The signature was rejected: check the secret_access_key of the user mapping for server \"%s\".",
+						server_name);
+	if (strcmp(type, "UnrecognizedClientException") == 0 ||
+		strcmp(type, "ExpiredTokenException") == 0)
+		return psprintf("Check the access_key_id and session_token of the user mapping for server \"%s\".",
+						server_name);
+	if (wl_ddb_is_throttling(type))
+		return pstrdup("DynamoDB kept throttling after every retry; raise the table's capacity or the server's max_retries.");
+	return NULL;
+}
+
+/* DynamoDB's message without a trailing period, as Postgres style wants. */
+static char *
+wl_trim_message(const char *message)
+{
+	char	   *copy = pstrdup(message);
+	size_t		len = strlen(copy);
+
+	if (len > 0 && copy[len - 1] == '.')
+		copy[len - 1] = '\0';
+	return copy;
+}
+
+/* How a request that got no answer failed, in words. */
+static const char *
+wl_failure_words(WlHttpFailure failure)
+{
+	switch (failure)
+	{
+		case WL_HTTP_CONNECT_FAILED:
+			return "could not connect to";
+		case WL_HTTP_TIMED_OUT:
+			return "no response in time from";
+		default:
+			return "connection lost to";
+	}
+}
+
+/*
+ * Raises the ERROR for a failed call.  The call's own buffers are copied
+ * first, since error cleanup frees them.
+ */
+void
+wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
+{
+	WlDdbError	error = call->error;
+	const char *operation = call->operation;
+	const char *table = call->table ? call->table : "(none)";
+	const char *endpoint = conn->options.endpoint ? conn->options.endpoint : conn->options.region;
+
+	switch (error.kind)
+	{
+		case WL_DDB_SERVICE_ERROR:
+			{
+				char	   *hint = wl_service_hint(error.type, conn->server_name);
+
+				ereport(ERROR,
+						(errcode(wl_service_errcode(error.type)),
+						 errmsg("DynamoDB %s on table \"%s\" failed: %s: %s",
+								operation, table,
+								error.type[0] ? error.type : "unknown error",
+								wl_trim_message(error.message)),
+						 errdetail("HTTP status %ld, after %d attempt(s), server \"%s\".",
+								   error.http_status, call->attempts, conn->server_name),
+						 hint ? errhint("%s", hint) : 0));
+			}
+			break;
+		case WL_DDB_NO_RESPONSE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("DynamoDB %s on table \"%s\" failed: %s %s",
+							operation, table, wl_failure_words(error.failure), endpoint),
+					 errdetail("No response after %d attempt(s), server \"%s\"; libcurl said: %s.",
+							   call->attempts, conn->server_name,
+							   wl_trim_message(error.message)),
+					 errhint("Check the endpoint, connect_timeout and request_timeout options of server \"%s\".",
+							 conn->server_name)));
+			break;
+		case WL_DDB_BAD_RESPONSE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("DynamoDB %s on table \"%s\" failed: %s",
+							operation, table, error.message),
+					 errdetail("HTTP status %ld, after %d attempt(s), server \"%s\".",
+							   error.http_status, call->attempts, conn->server_name)));
+			break;
+		case WL_DDB_OUT_OF_MEMORY:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory during DynamoDB %s on table \"%s\"",
+							operation, table)));
+			break;
+		case WL_DDB_OK:
+			break;
+	}
+	elog(ERROR, "DynamoDB %s reported as failed without an error", operation);
+}

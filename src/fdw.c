@@ -1,0 +1,235 @@
+/*
+ * fdw.c - the foreign data wrapper's handler and planning.
+ *
+ * A collection maps to a foreign table with columns `id text` and
+ * `vector real[]` (other columns read as NULL).  The planner picks one of
+ * three DynamoDB reads from the WHERE clause:
+ *   id = value           GetItem
+ *   id = ANY(array) / IN BatchGetItem, 100 keys a call, all at once
+ *   anything else        Scan, page by page
+ * Every qual is also checked locally, so the remote read only has to
+ * return a superset of the rows.  Scanning is in fdw_scan.c, writing in
+ * fdw_modify.c.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "foreign/fdwapi.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "fdw.h"
+#include "whiplash.h"
+
+PG_FUNCTION_INFO_V1(whiplash_fdw_handler);
+
+/* Rows assumed for a full Scan, for want of a cheap count. */
+#define WL_SCAN_ROWS 100000.0
+
+/* The attribute number of a column by name, or InvalidAttrNumber. */
+AttrNumber
+wl_column_attno(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (!attr->attisdropped && strcmp(NameStr(attr->attname), name) == 0)
+			return attr->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
+/* Is expr a Var of the id column of this relation? */
+static bool
+wl_is_id_var(Node *expr, Index relid, AttrNumber id_attno)
+{
+	if (expr != NULL && IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	return expr != NULL && IsA(expr, Var) &&
+		(Index) ((Var *) expr)->varno == relid &&
+		((Var *) expr)->varattno == id_attno &&
+		((Var *) expr)->varlevelsup == 0;
+}
+
+/* Is expr a value known at execution start (a Const or a Param)? */
+static bool
+wl_is_runtime_value(Node *expr)
+{
+	return expr != NULL && (IsA(expr, Const) || IsA(expr, Param));
+}
+
+/*
+ * Looks for a restriction that turns the scan into a key lookup: `id =
+ * value` (text equality) or `id = ANY(array)`.  Sets *value to the value
+ * expression and returns the kind of read.
+ */
+static WlScanKind
+wl_find_key_qual(List *clauses, Index relid, AttrNumber id_attno, Expr **value)
+{
+	ListCell   *cell;
+	WlScanKind	kind = WL_SCAN_FULL;
+
+	foreach(cell, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, cell);
+		Expr	   *clause = rinfo->clause;
+
+		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2 &&
+			((OpExpr *) clause)->opno == TextEqualOperator)
+		{
+			Node	   *left = linitial(((OpExpr *) clause)->args);
+			Node	   *right = lsecond(((OpExpr *) clause)->args);
+
+			if (wl_is_id_var(left, relid, id_attno) && wl_is_runtime_value(right))
+				*value = (Expr *) right;
+			else if (wl_is_id_var(right, relid, id_attno) && wl_is_runtime_value(left))
+				*value = (Expr *) left;
+			else
+				continue;
+			return WL_SCAN_GET;
+		}
+		if (IsA(clause, ScalarArrayOpExpr) &&
+			((ScalarArrayOpExpr *) clause)->useOr &&
+			((ScalarArrayOpExpr *) clause)->opno == TextEqualOperator &&
+			wl_is_id_var(linitial(((ScalarArrayOpExpr *) clause)->args), relid, id_attno) &&
+			wl_is_runtime_value(lsecond(((ScalarArrayOpExpr *) clause)->args)) &&
+			kind == WL_SCAN_FULL)
+		{
+			*value = (Expr *) lsecond(((ScalarArrayOpExpr *) clause)->args);
+			kind = WL_SCAN_MULTI;
+		}
+	}
+	return kind;
+}
+
+/*
+ * Estimates the rows of a scan from the kind of read its quals allow, and
+ * records the choice for GetForeignPlan.
+ */
+static void
+wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	Relation	rel = table_open(foreigntableid, NoLock);
+	AttrNumber	id_attno = wl_column_attno(rel, "id");
+	WlPlanState *plan = palloc0(sizeof(WlPlanState));
+
+	table_close(rel, NoLock);
+	plan->kind = id_attno == InvalidAttrNumber ? WL_SCAN_FULL :
+		wl_find_key_qual(baserel->baserestrictinfo, baserel->relid, id_attno, &plan->value);
+	if (plan->kind == WL_SCAN_GET)
+		baserel->rows = 1;
+	else if (plan->kind == WL_SCAN_MULTI)
+		baserel->rows = IsA(plan->value, Const) && !((Const *) plan->value)->constisnull ?
+			ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) plan->value)->constvalue)),
+						   ARR_DIMS(DatumGetArrayTypeP(((Const *) plan->value)->constvalue))) : 10;
+	else
+		baserel->rows = clamp_row_est(WL_SCAN_ROWS *
+									  clauselist_selectivity(root, baserel->baserestrictinfo,
+															 0, JOIN_INNER, NULL));
+	baserel->fdw_private = plan;
+}
+
+/*
+ * One path: its cost is a round trip per request, so a key lookup is far
+ * cheaper than a Scan that reads every item a page (about 1 MB) at a time.
+ */
+static void
+wl_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	WlPlanState *plan = baserel->fdw_private;
+	Cost		startup = 10;
+	Cost		total;
+
+	if (plan->kind == WL_SCAN_GET)
+		total = startup + 1;
+	else if (plan->kind == WL_SCAN_MULTI)
+		total = startup + baserel->rows * 0.1 + 5;
+	else
+		total = startup + WL_SCAN_ROWS * 0.05;
+
+	add_path(baserel, (Path *)
+			 wl_create_foreignscan_path(root, baserel, NULL, baserel->rows, startup, total,
+										NIL, NULL, NULL, NIL));
+}
+
+/*
+ * The plan: the key value (if any) goes to fdw_exprs so that Params are
+ * evaluated at execution; every qual stays a local filter.
+ */
+static ForeignScan *
+wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+			ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	WlPlanState *plan = baserel->fdw_private;
+	List	   *fdw_exprs = NIL;
+
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	if (plan->kind != WL_SCAN_FULL)
+		fdw_exprs = list_make1(plan->value);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
+							list_make1(makeInteger(plan->kind)), NIL, NIL, outer_plan);
+}
+
+/* EXPLAIN: which DynamoDB read runs, on which table. */
+static void
+wl_explain_scan(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	WlScanKind	kind = intVal(linitial(plan->fdw_private));
+	Relation	rel = node->ss.ss_currentRelation;
+
+	ExplainPropertyText("DynamoDB",
+						kind == WL_SCAN_GET ? "GetItem" :
+						kind == WL_SCAN_MULTI ? "BatchGetItem" : "Scan", es);
+	if (es->verbose)
+		ExplainPropertyText("Collection", wl_relation_collection_name(RelationGetRelid(rel)), es);
+}
+
+/* The kinds of write a whiplash foreign table takes. */
+static int
+wl_is_updatable(Relation rel)
+{
+	return (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE);
+}
+
+/* whiplash_fdw_handler(): the callbacks. */
+Datum
+whiplash_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = wl_get_rel_size;
+	routine->GetForeignPaths = wl_get_paths;
+	routine->GetForeignPlan = wl_get_plan;
+	routine->BeginForeignScan = wl_begin_scan;
+	routine->IterateForeignScan = wl_iterate_scan;
+	routine->ReScanForeignScan = wl_rescan;
+	routine->EndForeignScan = wl_end_scan;
+	routine->ExplainForeignScan = wl_explain_scan;
+
+	routine->AddForeignUpdateTargets = wl_add_update_targets;
+	routine->PlanForeignModify = wl_plan_modify;
+	routine->BeginForeignModify = wl_begin_modify;
+	routine->ExecForeignInsert = wl_exec_insert;
+	routine->ExecForeignUpdate = wl_exec_update;
+	routine->ExecForeignDelete = wl_exec_delete;
+	routine->EndForeignModify = wl_end_modify;
+	routine->BeginForeignInsert = wl_begin_insert;
+	routine->EndForeignInsert = wl_end_insert;
+	routine->IsForeignRelUpdatable = wl_is_updatable;
+
+	PG_RETURN_POINTER(routine);
+}

@@ -1,0 +1,203 @@
+/*
+ * fdw_modify.c - INSERT, UPDATE and DELETE through a collection's foreign
+ * table.
+ *
+ * Rows are buffered and written in batches (write.c) of
+ * whiplash.write_batch_size, the last batch when the statement's modify
+ * node ends, so INSERT ... SELECT of many rows costs a few rounds of
+ * concurrent BatchWriteItem calls per batch rather than a call per row.
+ * UPDATE and DELETE identify rows by id, carried as a junk column.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/appendinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "fdw.h"
+#include "whiplash.h"
+
+#define WL_ROWID_NAME "whiplash_id"
+
+typedef struct WlModifyState
+{
+	WlConnection *conn;
+	WlWriteBuffer *buffer;
+	int			dims;
+	AttrNumber	id_attno;
+	AttrNumber	vector_attno;
+	AttrNumber	rowid_attno;	/* junk id in the plan's output */
+} WlModifyState;
+
+/* UPDATE and DELETE need the row's id: ask for it as a junk column. */
+void
+wl_add_update_targets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte,
+					  Relation target_relation)
+{
+	AttrNumber	id_attno = wl_column_attno(target_relation, "id");
+	Var		   *var;
+
+	if (id_attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" has no column \"id\"",
+						RelationGetRelationName(target_relation)),
+				 errhint("UPDATE and DELETE find vectors by id.")));
+	var = makeVar(rtindex, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
+	add_row_identity_var(root, var, rtindex, WL_ROWID_NAME);
+}
+
+/* Nothing to plan: every write goes through the buffer. */
+List *
+wl_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+			   int subplan_index)
+{
+	if (plan->onConflictAction != ONCONFLICT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("INSERT with ON CONFLICT is not supported on whiplash foreign tables"),
+				 errhint("An INSERT of an existing id replaces that vector.")));
+	return NIL;
+}
+
+/* Sets up the write buffer for a result relation. */
+static WlModifyState *
+wl_modify_state(Relation rel)
+{
+	WlModifyState *state = palloc0(sizeof(WlModifyState));
+	WlCollection *collection;
+
+	wl_check_columns(rel, &state->id_attno, &state->vector_attno);
+	if (state->id_attno == InvalidAttrNumber || state->vector_attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" needs columns \"id\" and \"vector\" to be written",
+						RelationGetRelationName(rel))));
+	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
+	state->dims = collection->meta->dims;
+	state->buffer = wl_write_begin(state->conn, collection->meta->name);
+	return state;
+}
+
+/* BeginForeignModify: the buffer, and where the junk id is for UPDATE/DELETE. */
+void
+wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
+				int subplan_index, int eflags)
+{
+	WlModifyState *state;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	state = wl_modify_state(rinfo->ri_RelationDesc);
+	if (mtstate->operation == CMD_UPDATE || mtstate->operation == CMD_DELETE)
+	{
+		Plan	   *subplan = outerPlanState(mtstate)->plan;
+
+		state->rowid_attno = ExecFindJunkAttributeInTlist(subplan->targetlist, WL_ROWID_NAME);
+		if (!AttributeNumberIsValid(state->rowid_attno))
+			elog(ERROR, "could not find junk column \"%s\"", WL_ROWID_NAME);
+	}
+	rinfo->ri_FdwState = state;
+}
+
+/* BeginForeignInsert (COPY, partition routing): as for INSERT. */
+void
+wl_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	rinfo->ri_FdwState = wl_modify_state(rinfo->ri_RelationDesc);
+}
+
+/* The id of a row: not NULL, not empty, not too long. */
+static char *
+wl_slot_id(TupleTableSlot *slot, AttrNumber attno)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, attno, &isnull);
+	char	   *id;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("id must not be null")));
+	id = TextDatumGetCString(value);
+	wl_check_id(id);
+	return id;
+}
+
+/* The vector of a row, checked against the collection. */
+static float *
+wl_slot_vector(WlModifyState *state, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, state->vector_attno, &isnull);
+	int			dims;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("vector must not be null")));
+	return wl_array_to_vector(DatumGetArrayTypeP(value), state->dims, "vector", &dims);
+}
+
+/* Buffers an insert; an existing id is replaced when the batch is written. */
+TupleTableSlot *
+wl_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+			   TupleTableSlot *planSlot)
+{
+	WlModifyState *state = rinfo->ri_FdwState;
+	char	   *id = wl_slot_id(slot, state->id_attno);
+	float	   *vector = wl_slot_vector(state, slot);
+
+	wl_write_put(state->buffer, id, vector, state->dims);
+	return slot;
+}
+
+/* Buffers an update: a new id moves the vector (delete, then put). */
+TupleTableSlot *
+wl_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+			   TupleTableSlot *planSlot)
+{
+	WlModifyState *state = rinfo->ri_FdwState;
+	char	   *old_id = wl_slot_id(planSlot, state->rowid_attno);
+	char	   *id = wl_slot_id(slot, state->id_attno);
+	float	   *vector = wl_slot_vector(state, slot);
+
+	if (strcmp(old_id, id) != 0)
+		wl_write_delete(state->buffer, old_id);
+	wl_write_put(state->buffer, id, vector, state->dims);
+	return slot;
+}
+
+/* Buffers a delete. */
+TupleTableSlot *
+wl_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+			   TupleTableSlot *planSlot)
+{
+	WlModifyState *state = rinfo->ri_FdwState;
+
+	wl_write_delete(state->buffer, wl_slot_id(planSlot, state->rowid_attno));
+	return slot;
+}
+
+/* Writes the last batch. */
+void
+wl_end_modify(EState *estate, ResultRelInfo *rinfo)
+{
+	WlModifyState *state = rinfo->ri_FdwState;
+
+	if (state != NULL)
+		wl_write_end(state->buffer);
+}
+
+/* EndForeignInsert: as EndForeignModify. */
+void
+wl_end_insert(EState *estate, ResultRelInfo *rinfo)
+{
+	wl_end_modify(estate, rinfo);
+}

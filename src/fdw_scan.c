@@ -1,0 +1,292 @@
+/*
+ * fdw_scan.c - reading a collection through its foreign table.
+ *
+ * A scan holds one page of items at a time in its own memory context: the
+ * single item of a GetItem, every item of a BatchGetItem, or one Scan page
+ * (about 1 MB), whose LastEvaluatedKey starts the next page.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "executor/executor.h"
+#include "foreign/foreign.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "core/store.h"
+#include "fdw.h"
+#include "whiplash.h"
+
+typedef struct WlScanState
+{
+	WlConnection *conn;
+	char	   *collection_name;
+	WlScanKind	kind;
+	ExprState  *value_state;	/* the id or id array, for GET / MULTI */
+	AttrNumber	id_attno;
+	AttrNumber	vector_attno;
+	MemoryContext page_context; /* the current page's calls and items */
+	struct json_object **items;
+	int			nitems;
+	int			next_item;
+	struct json_object *last_key;	/* of the current Scan page */
+	bool		started;
+	bool		finished;		/* no page after the current one */
+} WlScanState;
+
+/* The collection option of a foreign table. */
+char *
+wl_relation_collection_name(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *cell;
+
+	foreach(cell, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+
+		if (strcmp(def->defname, "collection") == 0)
+			return defGetString(def);
+	}
+	return "";
+}
+
+/*
+ * Finds the id and vector columns and checks their types: id text, vector
+ * real[].  Either may be absent from the table.
+ */
+void
+wl_check_columns(Relation rel, AttrNumber *id_attno, AttrNumber *vector_attno)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	*id_attno = wl_column_attno(rel, "id");
+	*vector_attno = wl_column_attno(rel, "vector");
+	if (*id_attno != InvalidAttrNumber &&
+		TupleDescAttr(desc, *id_attno - 1)->atttypid != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"id\" of foreign table \"%s\" must be of type text",
+						RelationGetRelationName(rel))));
+	if (*vector_attno != InvalidAttrNumber &&
+		TupleDescAttr(desc, *vector_attno - 1)->atttypid != FLOAT4ARRAYOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"vector\" of foreign table \"%s\" must be of type real[]",
+						RelationGetRelationName(rel))));
+}
+
+/* Opens the collection and prepares the key expression. */
+void
+wl_begin_scan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	Relation	rel = node->ss.ss_currentRelation;
+	WlScanState *state = palloc0(sizeof(WlScanState));
+	WlCollection *collection;
+
+	node->fdw_state = state;
+	wl_check_columns(rel, &state->id_attno, &state->vector_attno);
+	state->kind = intVal(linitial(plan->fdw_private));
+	if (state->kind != WL_SCAN_FULL)
+		state->value_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
+	state->collection_name = pstrdup(collection->meta->name);
+	state->page_context = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
+												"whiplash scan page",
+												ALLOCSET_DEFAULT_SIZES);
+}
+
+/* The distinct, non-null ids of a text[] value. */
+static char **
+wl_array_ids(Datum array_datum, int *nids)
+{
+	ArrayType  *array = DatumGetArrayTypeP(array_datum);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	char	  **ids;
+	int			n = 0;
+	int			i;
+	int			j;
+
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	ids = palloc(sizeof(char *) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *id;
+
+		if (nulls[i])
+			continue;
+		id = TextDatumGetCString(elems[i]);
+		if (id[0] == '\0' || strlen(id) > WL_ID_MAX)
+			continue;			/* no such key can exist */
+		for (j = 0; j < n; j++)
+			if (strcmp(ids[j], id) == 0)
+				break;
+		if (j == n)
+			ids[n++] = id;
+	}
+	*nids = n;
+	return ids;
+}
+
+/*
+ * Reads the next page into the scan's page context, freeing the previous
+ * one.  The next Scan request is built from the previous page's
+ * LastEvaluatedKey before that page is freed.
+ */
+static void
+wl_fetch_page(ForeignScanState *node)
+{
+	WlScanState *state = node->fdw_state;
+	WlCollection *collection = wl_collection_open(state->conn, state->collection_name);
+	const char *table = collection->meta->vectors_table;
+	MemoryContext page = AllocSetContextCreate(GetMemoryChunkContext(state),
+											   "whiplash scan page", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcontext = MemoryContextSwitchTo(page);
+	bool		isnull = false;
+	Datum		value = (Datum) 0;
+
+	if (state->value_state != NULL)
+		value = ExecEvalExpr(state->value_state, node->ss.ps.ps_ExprContext, &isnull);
+
+	state->items = NULL;
+	state->nitems = 0;
+	state->next_item = 0;
+	state->finished = true;
+	if (state->kind == WL_SCAN_GET && !isnull)
+	{
+		char	   *id = TextDatumGetCString(value);
+
+		if (id[0] != '\0' && strlen(id) <= WL_ID_MAX)
+		{
+			WlDdbCall  *call = wl_calls_new(1);
+			struct json_object *item;
+
+			call->operation = "GetItem";
+			call->table = table;
+			call->request = wl_store_get_item(table, wl_store_id_key(id));
+			wl_execute_checked(state->conn, call, 1);
+			item = wl_store_get_item_result(call->response);
+			if (item != NULL)
+			{
+				state->items = palloc(sizeof(struct json_object *));
+				state->items[0] = item;
+				state->nitems = 1;
+			}
+		}
+	}
+	else if (state->kind == WL_SCAN_MULTI && !isnull)
+	{
+		int			nids;
+		char	  **ids = wl_array_ids(value, &nids);
+
+		if (nids > 0)
+			state->nitems = wl_batch_get(state->conn, table, ids, nids, NULL, &state->items);
+	}
+	else if (state->kind == WL_SCAN_FULL)
+	{
+		WlDdbCall  *call = wl_calls_new(1);
+		struct json_object *items;
+		int			i;
+
+		call->operation = "Scan";
+		call->table = table;
+		call->request = wl_store_scan(table, state->last_key, 0);
+		wl_execute_checked(state->conn, call, 1);
+		state->nitems = wl_store_items(call->response, table, &items);
+		state->items = palloc(sizeof(struct json_object *) * Max(state->nitems, 1));
+		for (i = 0; i < state->nitems; i++)
+			state->items[i] = wl_store_item_at(items, i);
+		state->last_key = wl_store_last_key(call->response);
+		state->finished = state->last_key == NULL;
+	}
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextDelete(state->page_context);
+	state->page_context = page;
+}
+
+/* Fills the slot from one item: id, vector, and NULL for other columns. */
+static void
+wl_fill_slot(WlScanState *state, WlCollection *collection,
+					  struct json_object *item, TupleTableSlot *slot)
+{
+	int			natts = slot->tts_tupleDescriptor->natts;
+	const char *id = wl_store_item_id(item);
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * natts);
+	if (state->id_attno != InvalidAttrNumber && id != NULL)
+	{
+		slot->tts_values[state->id_attno - 1] = CStringGetTextDatum(id);
+		slot->tts_isnull[state->id_attno - 1] = false;
+	}
+	if (state->vector_attno != InvalidAttrNumber)
+	{
+		int			dims = collection->meta->dims;
+		float	   *vector = palloc(sizeof(float) * dims);
+
+		if (wl_store_item_vector(item, dims, vector) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("vector \"%s\" of collection \"%s\" is not %d float32 values",
+							id ? id : "?", collection->meta->name, dims)));
+		slot->tts_values[state->vector_attno - 1] =
+			PointerGetDatum(wl_vector_to_array(vector, dims));
+		slot->tts_isnull[state->vector_attno - 1] = false;
+	}
+	ExecStoreVirtualTuple(slot);
+}
+
+/* Returns the next row, fetching pages as needed. */
+TupleTableSlot *
+wl_iterate_scan(ForeignScanState *node)
+{
+	WlScanState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	WlCollection *collection;
+
+	if (!state->started)
+	{
+		state->started = true;
+		wl_fetch_page(node);
+	}
+	while (state->next_item >= state->nitems && !state->finished)
+		wl_fetch_page(node);
+	if (state->next_item >= state->nitems)
+		return ExecClearTuple(slot);
+
+	collection = wl_collection_open(state->conn, state->collection_name);
+	wl_fill_slot(state, collection, state->items[state->next_item++], slot);
+	return slot;
+}
+
+/* Starts over: the key value may have changed (a parameter). */
+void
+wl_rescan(ForeignScanState *node)
+{
+	WlScanState *state = node->fdw_state;
+
+	state->started = false;
+	state->finished = false;
+	state->last_key = NULL;
+	state->items = NULL;
+	state->nitems = 0;
+	state->next_item = 0;
+}
+
+/* Frees the last page. */
+void
+wl_end_scan(ForeignScanState *node)
+{
+	WlScanState *state = node->fdw_state;
+
+	if (state != NULL && state->page_context != NULL)
+		MemoryContextDelete(state->page_context);
+}

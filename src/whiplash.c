@@ -1,0 +1,74 @@
+/*
+ * whiplash.c - module entry point and settings.
+ *
+ * Whiplash keeps vectors in Amazon DynamoDB and searches them from SQL.
+ * This file only registers the whiplash.* settings; each concern lives in
+ * its own file (options.c, connection.c, setup.c, ...) and the
+ * Postgres-free client in src/core.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "compat.h"
+#include "whiplash.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Registers the whiplash.* settings and reserves the prefix. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("whiplash.table_wait_timeout",
+							"How long to wait for a new DynamoDB table to become ACTIVE.",
+							NULL,
+							&wl_table_wait_timeout_ms,
+							300000, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.collection_cache_ttl",
+							"How long a backend keeps a collection's settings before re-reading them.",
+							NULL,
+							&wl_collection_cache_ttl_ms,
+							60000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.probes",
+							"Buckets read per hash table by a search (multi-probe); more raises recall and cost.",
+							NULL,
+							&wl_probes,
+							12, 1, 1024,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.max_candidates",
+							"Most candidate vectors a search fetches and re-ranks.",
+							NULL,
+							&wl_max_candidates,
+							2000, 1, 10000000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("whiplash.candidate_fraction",
+							 "Share of a native collection's vectors a search may fetch (at least 100).",
+							 NULL,
+							 &wl_candidate_fraction,
+							 0.08, 0.0, 1.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.write_batch_size",
+							"Rows buffered before a write to DynamoDB.",
+							NULL,
+							&wl_write_batch_size,
+							1000, 1, 100000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("whiplash");
+}

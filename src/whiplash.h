@@ -1,0 +1,133 @@
+/*
+ * whiplash.h - declarations shared by the Postgres glue.
+ *
+ * The glue turns SQL objects (servers, user mappings, foreign tables) into
+ * settings for the Postgres-free core under src/core, runs the core's
+ * DynamoDB calls in a way that honours query cancel, and maps the core's
+ * errors to ereport.  json-c never appears here: the core hands out
+ * `struct json_object *` and reads it back.
+ */
+#ifndef WHIPLASH_H
+#define WHIPLASH_H
+
+#include "postgres.h"
+
+#include "foreign/foreign.h"
+
+#include "core/dynamodb.h"
+#include "core/meta.h"
+#include "utils/array.h"
+
+/* The shared metadata table, the same name as the original library's. */
+#define WL_METADATA_TABLE "whiplash_metadata"
+
+/* Settings of a foreign server, with defaults applied. */
+typedef struct WlServerOptions
+{
+	char	   *endpoint;		/* NULL: AWS's endpoint for region */
+	char	   *region;
+	char	   *project;
+	char	   *stage;
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_retries;
+	int			retry_base_delay_ms;
+	int			retry_max_delay_ms;
+	int			max_connections;
+	char	   *ca_file;
+} WlServerOptions;
+
+/* A per-backend DynamoDB client for one (server, user mapping). */
+typedef struct WlConnection
+{
+	Oid			serverid;
+	Oid			umid;			/* user mapping */
+	char	   *server_name;
+	WlServerOptions options;	/* in the connection's own memory */
+	WlDdb	   *ddb;
+	long		round_trips;	/* rounds of concurrent calls sent */
+} WlConnection;
+
+/* The longest id: DynamoDB's limit on a string key. */
+#define WL_ID_MAX 2048
+
+/* The most dimensions a vector may have, as in pgvector. */
+#define WL_MAX_DIMS 16000
+
+/* A collection's settings and hash functions, cached per backend. */
+typedef struct WlCollection
+{
+	WlMeta	   *meta;			/* core objects (malloc'd) */
+	WlLsh	   *lsh;
+} WlCollection;
+
+/* setup.c */
+extern ForeignServer *wl_lookup_server(Name name);
+
+/* options.c */
+extern void wl_server_options(Oid serverid, WlServerOptions *options);
+
+/* connection.c */
+extern WlConnection *wl_connect(Oid serverid);
+extern WlDdbCall *wl_calls_new(int ncalls);
+extern void wl_execute(WlConnection *conn, WlDdbCall *calls, int ncalls);
+
+/* batch.c */
+extern int	wl_batch_get(WlConnection *conn, const char *table, char *const *ids,
+						 int nids, const char *projection, struct json_object ***items);
+extern void wl_batch_write(WlConnection *conn, const char *table,
+						   struct json_object **requests, int nrequests);
+extern int	wl_query_buckets(WlConnection *conn, const char *table, char *const *buckets,
+							 int nbuckets, struct json_object ***items);
+extern void wl_execute_checked(WlConnection *conn, WlDdbCall *calls, int ncalls);
+
+/* collection.c */
+extern int	wl_collection_cache_ttl_ms;
+extern void wl_check_collection_name(const char *name);
+extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
+extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
+extern void wl_collection_forget(Oid serverid, const char *name);
+extern void wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
+										float *const *vectors, int nvectors);
+
+/* search.c */
+typedef struct WlSearchStats
+{
+	int			probes;			/* buckets probed per hash table */
+	int			buckets;		/* distinct buckets read */
+	long		bucket_entries; /* ids read from them */
+	long		candidates;		/* distinct ids among them */
+	long		vectors_read;	/* candidate vectors fetched */
+	long		requests;		/* HTTP requests sent */
+	long		round_trips;	/* rounds of concurrent requests */
+	int			results;
+} WlSearchStats;
+extern int	wl_probes;
+extern int	wl_max_candidates;
+extern double wl_candidate_fraction;
+
+/* write.c */
+typedef struct WlWriteBuffer WlWriteBuffer;
+extern int	wl_write_batch_size;
+extern void wl_check_id(const char *id);
+extern WlWriteBuffer *wl_write_begin(WlConnection *conn, const char *collection_name);
+extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims);
+extern void wl_write_delete(WlWriteBuffer *buffer, const char *id);
+extern void wl_write_flush(WlWriteBuffer *buffer);
+extern void wl_write_end(WlWriteBuffer *buffer);
+
+/* vecarray.c */
+extern float *wl_array_to_vector(ArrayType *array, int dims, const char *what, int *ndims);
+extern ArrayType *wl_vector_to_array(const float *vector, int dims);
+
+/* errors.c */
+extern void wl_report_call_error(WlConnection *conn, const WlDdbCall *call) pg_attribute_noreturn();
+
+/* tables.c */
+extern int	wl_table_wait_timeout_ms;
+extern const char *wl_describe_table(WlConnection *conn, const char *table);
+extern bool wl_create_table(WlConnection *conn, const char *table,
+							const char *hash_key, const char *range_key);
+extern void wl_wait_table_active(WlConnection *conn, const char *table);
+
+#endif							/* WHIPLASH_H */

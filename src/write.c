@@ -1,0 +1,399 @@
+/*
+ * write.c - batched writes to a collection: puts (insert or replace) and
+ * deletes, applied in phases that keep the index consistent.
+ *
+ * A flush of a batch runs these phases, each one round of concurrent calls:
+ *   1. read the current bucket keys of every id in the batch (BatchGetItem);
+ *   2. write the new vectors (BatchWriteItem), each listing its keys;
+ *   3. add the new bucket entries and remove the stale ones (BatchWriteItem;
+ *      v1: UpdateItem ADD / DELETE on the id sets);
+ *   4. delete the vectors of deleted ids, and (native) add the change in
+ *      the number of vectors to the collection's vector_count.
+ * A vector is thus written before any bucket entry points at it and
+ * deleted only after none does, so a search never meets an entry whose
+ * vector is missing (and skips one if a failure left it behind).  Ids are
+ * de-duplicated within a batch: the last write of an id wins.
+ */
+#include "postgres.h"
+
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "core/store.h"
+#include "whiplash.h"
+
+/* Rows per flush (whiplash.write_batch_size). */
+int			wl_write_batch_size = 1000;
+
+/* One buffered write: a put when vector is set, a delete otherwise. */
+typedef struct WlPendingWrite
+{
+	char	   *id;
+	float	   *vector;
+} WlPendingWrite;
+
+typedef struct WlIdSlot
+{
+	char		id[WL_ID_MAX + 1];	/* hash key */
+	int			index;			/* into writes */
+} WlIdSlot;
+
+struct WlWriteBuffer
+{
+	WlConnection *conn;
+	char	   *collection_name;
+	MemoryContext context;		/* the buffered rows; reset by each flush */
+	WlPendingWrite *writes;
+	int			nwrites;
+	HTAB	   *index;			/* id -> slot in writes */
+	long		written;		/* rows flushed so far */
+};
+
+/* Makes an empty id index in the buffer's context. */
+static void
+wl_write_reset(WlWriteBuffer *buffer)
+{
+	HASHCTL		ctl;
+
+	MemoryContextReset(buffer->context);
+	buffer->writes = MemoryContextAlloc(buffer->context,
+										sizeof(WlPendingWrite) * wl_write_batch_size);
+	buffer->nwrites = 0;
+	ctl.keysize = WL_ID_MAX + 1;
+	ctl.entrysize = sizeof(WlIdSlot);
+	ctl.hcxt = buffer->context;
+	buffer->index = hash_create("whiplash write ids", wl_write_batch_size, &ctl,
+								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+}
+
+/* Starts a write buffer for a collection, in the current memory context. */
+WlWriteBuffer *
+wl_write_begin(WlConnection *conn, const char *collection_name)
+{
+	WlWriteBuffer *buffer = palloc0(sizeof(WlWriteBuffer));
+
+	buffer->conn = conn;
+	buffer->collection_name = pstrdup(collection_name);
+	buffer->context = AllocSetContextCreate(CurrentMemoryContext, "whiplash write buffer",
+											ALLOCSET_DEFAULT_SIZES);
+	wl_write_reset(buffer);
+	return buffer;
+}
+
+/* Checks an id: not empty, at most DynamoDB's 2,048-byte key limit. */
+void
+wl_check_id(const char *id)
+{
+	size_t		len = strlen(id);
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("id must not be empty")));
+	if (len > WL_ID_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("id is %zu bytes long, more than the %d bytes DynamoDB allows in a key",
+						len, WL_ID_MAX)));
+}
+
+/* Buffers one write, replacing an earlier one of the same id. */
+static void
+wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dims)
+{
+	WlIdSlot   *slot;
+	bool		found;
+	WlPendingWrite *write;
+	MemoryContext oldcontext;
+
+	wl_check_id(id);
+	if (buffer->nwrites >= wl_write_batch_size)
+		wl_write_flush(buffer);
+
+	slot = hash_search(buffer->index, id, HASH_ENTER, &found);
+	if (!found)
+		slot->index = buffer->nwrites++;
+	write = &buffer->writes[slot->index];
+	oldcontext = MemoryContextSwitchTo(buffer->context);
+	write->id = pstrdup(id);
+	write->vector = NULL;
+	if (vector != NULL)
+	{
+		write->vector = palloc(sizeof(float) * dims);
+		memcpy(write->vector, vector, sizeof(float) * dims);
+	}
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/* Buffers an insert or replacement of a vector. */
+void
+wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims)
+{
+	wl_write_add(buffer, id, vector, dims);
+}
+
+/* Buffers the deletion of a vector. */
+void
+wl_write_delete(WlWriteBuffer *buffer, const char *id)
+{
+	wl_write_add(buffer, id, NULL, 0);
+}
+
+/* Is key among the nkeys keys of set (WL_LSH_KEY_MAX slots)? */
+static bool
+wl_key_in(const char *key, const char *set, int nkeys)
+{
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(key, set + (size_t) i * WL_LSH_KEY_MAX) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Phase 1: the bucket keys each id is stored under now, into old_keys
+ * (ntables slots per write) and old_counts.  Native vector items list their
+ * keys; v1 keys are recomputed from the stored vector.
+ */
+static void
+wl_read_old_keys(WlWriteBuffer *buffer, WlCollection *collection, char *old_keys,
+				 int *old_counts, bool *existed)
+{
+	WlMeta	   *meta = collection->meta;
+	char	  **ids = palloc(sizeof(char *) * buffer->nwrites);
+	struct json_object **items;
+	int			nitems;
+	int			i;
+	float	   *vector = palloc(sizeof(float) * meta->dims);
+
+	for (i = 0; i < buffer->nwrites; i++)
+	{
+		ids[i] = buffer->writes[i].id;
+		old_counts[i] = 0;
+		existed[i] = false;
+	}
+	nitems = wl_batch_get(buffer->conn, meta->vectors_table, ids, buffer->nwrites,
+						  meta->format == WL_FORMAT_V1 ? "id,vector" : "id,keys", &items);
+	for (i = 0; i < nitems; i++)
+	{
+		const char *id = wl_store_item_id(items[i]);
+		WlIdSlot   *slot = id ? hash_search(buffer->index, id, HASH_FIND, NULL) : NULL;
+		char	   *keys;
+		int			k;
+
+		if (slot == NULL)
+			continue;
+		existed[slot->index] = true;
+		keys = old_keys + (size_t) slot->index * meta->ntables * WL_LSH_KEY_MAX;
+		if (meta->format == WL_FORMAT_V1)
+		{
+			if (wl_store_item_vector(items[i], meta->dims, vector) != 0)
+				continue;
+			if (wl_meta_vector_keys(meta, collection->lsh, vector, keys) != 0)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			old_counts[slot->index] = meta->ntables;
+			continue;
+		}
+		for (k = 0; k < wl_store_item_key_count(items[i]) && k < meta->ntables; k++)
+			strlcpy(keys + (size_t) k * WL_LSH_KEY_MAX, wl_store_item_key(items[i], k),
+					WL_LSH_KEY_MAX);
+		old_counts[slot->index] = k;
+	}
+}
+
+/*
+ * Phase 3 for v1: one UpdateItem per (bucket, id) change, all at once;
+ * v1 buckets are string sets, which BatchWriteItem cannot change.
+ */
+static void
+wl_write_v1_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_keys,
+					char *old_keys, int *old_counts)
+{
+	WlMeta	   *meta = collection->meta;
+	int			max_calls = buffer->nwrites * meta->ntables * 2;
+	WlDdbCall  *calls = wl_calls_new(max_calls);
+	int			ncalls = 0;
+	int			i;
+	int			t;
+
+	for (i = 0; i < buffer->nwrites; i++)
+	{
+		char	   *news = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		int			nnew = buffer->writes[i].vector ? meta->ntables : 0;
+
+		for (t = 0; t < nnew; t++)
+		{
+			char	   *key = news + (size_t) t * WL_LSH_KEY_MAX;
+
+			if (wl_key_in(key, olds, old_counts[i]) || wl_key_in(key, news, t))
+				continue;
+			calls[ncalls].operation = "UpdateItem";
+			calls[ncalls].table = meta->buckets_table;
+			calls[ncalls++].request = wl_store_v1_bucket_update(meta->buckets_table, key,
+																buffer->writes[i].id, true);
+		}
+		for (t = 0; t < old_counts[i]; t++)
+		{
+			char	   *key = olds + (size_t) t * WL_LSH_KEY_MAX;
+
+			if (wl_key_in(key, news, nnew) || wl_key_in(key, olds, t))
+				continue;
+			calls[ncalls].operation = "UpdateItem";
+			calls[ncalls].table = meta->buckets_table;
+			calls[ncalls++].request = wl_store_v1_bucket_update(meta->buckets_table, key,
+																buffer->writes[i].id, false);
+		}
+	}
+	wl_execute_checked(buffer->conn, calls, ncalls);
+}
+
+/* Phase 3 for native collections: bucket entries added and removed. */
+static void
+wl_write_native_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_keys,
+						char *old_keys, int *old_counts)
+{
+	WlMeta	   *meta = collection->meta;
+	struct json_object **requests = palloc(sizeof(struct json_object *) *
+										   buffer->nwrites * meta->ntables * 2);
+	int			nrequests = 0;
+	int			i;
+	int			t;
+
+	for (i = 0; i < buffer->nwrites; i++)
+	{
+		char	   *news = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		int			nnew = buffer->writes[i].vector ? meta->ntables : 0;
+		const char *id = buffer->writes[i].id;
+
+		for (t = 0; t < nnew; t++)
+			if (!wl_key_in(news + (size_t) t * WL_LSH_KEY_MAX, olds, old_counts[i]))
+				requests[nrequests++] = wl_store_put_request(
+					wl_store_bucket_entry(news + (size_t) t * WL_LSH_KEY_MAX, id));
+		for (t = 0; t < old_counts[i]; t++)
+			if (!wl_key_in(olds + (size_t) t * WL_LSH_KEY_MAX, news, nnew))
+				requests[nrequests++] = wl_store_delete_request(
+					wl_store_bucket_entry(olds + (size_t) t * WL_LSH_KEY_MAX, id));
+	}
+	wl_batch_write(buffer->conn, meta->buckets_table, requests, nrequests);
+}
+
+/*
+ * Adds the change in vectors to the collection's count, which sizes the
+ * candidate budget of searches.  The count is approximate: writers racing
+ * on one id may both count it.
+ */
+static void
+wl_update_count(WlConnection *conn, WlMeta *meta, int64 change)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+
+	call->operation = "UpdateItem";
+	call->table = WL_METADATA_TABLE;
+	call->request = wl_meta_count_update(WL_METADATA_TABLE, meta->id, change);
+	wl_execute(conn, call, 1);
+	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
+		strcmp(call->error.type, "ConditionalCheckFailedException") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("collection \"%s\" was dropped during the write", meta->name)));
+	if (call->error.kind != WL_DDB_OK)
+		wl_report_call_error(conn, call);
+	meta->vector_count += change;
+}
+
+/* Writes every buffered row to DynamoDB, in the phases the header lists. */
+void
+wl_write_flush(WlWriteBuffer *buffer)
+{
+	WlCollection *collection;
+	WlMeta	   *meta;
+	char	   *old_keys;
+	char	   *new_keys;
+	int		   *old_counts;
+	bool	   *existed;
+	int64		count_change = 0;
+	struct json_object **requests;
+	int			nrequests = 0;
+	float	  **vectors;
+	int			nvectors = 0;
+	MemoryContext oldcontext;
+	int			i;
+
+	if (buffer->nwrites == 0)
+		return;
+	oldcontext = MemoryContextSwitchTo(buffer->context);
+
+	collection = wl_collection_open(buffer->conn, buffer->collection_name);
+	vectors = palloc(sizeof(float *) * buffer->nwrites);
+	for (i = 0; i < buffer->nwrites; i++)
+		if (buffer->writes[i].vector != NULL)
+			vectors[nvectors++] = buffer->writes[i].vector;
+	if (collection->meta->auto_center && collection->meta->center == NULL && nvectors > 0)
+	{
+		wl_collection_ensure_center(buffer->conn, collection, vectors, nvectors);
+		collection = wl_collection_open(buffer->conn, buffer->collection_name);
+	}
+	meta = collection->meta;
+
+	old_keys = palloc0((size_t) buffer->nwrites * meta->ntables * WL_LSH_KEY_MAX);
+	new_keys = palloc0((size_t) buffer->nwrites * meta->ntables * WL_LSH_KEY_MAX);
+	old_counts = palloc0(sizeof(int) * buffer->nwrites);
+	existed = palloc0(sizeof(bool) * buffer->nwrites);
+	wl_read_old_keys(buffer, collection, old_keys, old_counts, existed);
+	for (i = 0; i < buffer->nwrites; i++)
+		if (existed[i] != (buffer->writes[i].vector != NULL))
+			count_change += existed[i] ? -1 : 1;
+
+	/* Phase 2: the vectors, each with its new keys. */
+	requests = palloc(sizeof(struct json_object *) * buffer->nwrites);
+	for (i = 0; i < buffer->nwrites; i++)
+	{
+		WlPendingWrite *write = &buffer->writes[i];
+		char	   *keys = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		const char **key_list;
+		int			t;
+
+		if (write->vector == NULL)
+			continue;
+		if (wl_meta_vector_keys(meta, collection->lsh, write->vector, keys) != 0)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		key_list = palloc(sizeof(char *) * meta->ntables);
+		for (t = 0; t < meta->ntables; t++)
+			key_list[t] = keys + (size_t) t * WL_LSH_KEY_MAX;
+		requests[nrequests++] = wl_store_put_request(
+			wl_store_vector_item(write->id, write->vector, meta->dims,
+								 meta->format == WL_FORMAT_V1 ? NULL : key_list,
+								 meta->ntables));
+	}
+	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
+
+	/* Phase 3: bucket entries. */
+	if (meta->format == WL_FORMAT_V1)
+		wl_write_v1_buckets(buffer, collection, new_keys, old_keys, old_counts);
+	else
+		wl_write_native_buckets(buffer, collection, new_keys, old_keys, old_counts);
+
+	/* Phase 4: vectors of deleted ids, now that no bucket points at them. */
+	nrequests = 0;
+	for (i = 0; i < buffer->nwrites; i++)
+		if (buffer->writes[i].vector == NULL)
+			requests[nrequests++] = wl_store_delete_request(wl_store_id_key(buffer->writes[i].id));
+	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
+	if (meta->format == WL_FORMAT_NATIVE && count_change != 0)
+		wl_update_count(buffer->conn, meta, count_change);
+
+	MemoryContextSwitchTo(oldcontext);
+	buffer->written += buffer->nwrites;
+	wl_write_reset(buffer);
+}
+
+/* Flushes what is left and frees the buffer. */
+void
+wl_write_end(WlWriteBuffer *buffer)
+{
+	wl_write_flush(buffer);
+	MemoryContextDelete(buffer->context);
+}
