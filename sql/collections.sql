@@ -1,0 +1,141 @@
+-- Collections: create, list, map to a foreign table, write and read them
+-- with SQL, search them, drop them.  Uses the server "ddb" of setup.sql.
+\getenv direct WHIPLASH_DIRECT_ENDPOINT
+\getenv tools WHIPLASH_TOOLS
+\set count_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' count '
+
+-- Bad arguments are refused before anything is created.
+SELECT * FROM whiplash_create_collection('ddb', 'bad name', 4);
+SELECT * FROM whiplash_create_collection('ddb', repeat('x', 65), 4);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 0);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 16001);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, metric => 'manhattan');
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, tables => 0);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 63);
+SELECT * FROM whiplash_create_collection('ddb', NULL, 4);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, center => '{1,2,3}');
+SELECT * FROM whiplash_create_collection('no_such_server', 'c', 4);
+
+-- A small collection: one hash table of 4 bits, so that probing all 16
+-- buckets makes a search exact.
+SELECT collection, dimensions, metric, tables, bits, format,
+       vectors_table LIKE 'whiplash_dev_small_%_vectors' AS vectors_table_named,
+       buckets_table LIKE 'whiplash_dev_small_%_buckets' AS buckets_table_named
+  FROM whiplash_create_collection('ddb', 'small', 3, metric => 'l2', tables => 1, bits => 4, seed => 42);
+SELECT * FROM whiplash_create_collection('ddb', 'small', 3);
+SELECT collection, dimensions, metric, tables, bits, format
+  FROM whiplash_collections('ddb') ORDER BY 1;
+
+CREATE FOREIGN TABLE small (id text, vector real[]) SERVER ddb OPTIONS (collection 'small');
+INSERT INTO small VALUES ('a', '{1,0,0}'), ('b', '{0,1,0}'), ('c', '{0,0,1}'),
+                         ('d', '{1,1,0}'), ('e', '{1,1,1}');
+SELECT * FROM small ORDER BY id;
+SELECT * FROM small WHERE id = 'c';
+SELECT * FROM small WHERE id = 'zz';
+SELECT * FROM small WHERE id IN ('a', 'e', 'zz', NULL) ORDER BY id;
+SELECT * FROM small WHERE id = ANY('{b,d}') ORDER BY id;
+EXPLAIN (COSTS OFF) SELECT * FROM small WHERE id = 'c';
+EXPLAIN (COSTS OFF) SELECT * FROM small WHERE id IN ('a', 'b');
+EXPLAIN (COSTS OFF) SELECT * FROM small;
+
+-- Exact search (every bucket probed), against brute force.
+SELECT id, round(distance::numeric, 6) AS distance
+  FROM whiplash_search('small', '{1,0.9,0}', 3, probes => 16);
+SELECT id, round(whiplash_distance(vector, '{1,0.9,0}', 'l2')::numeric, 6) AS distance
+  FROM small ORDER BY 2, 1 LIMIT 3;
+SELECT probes, buckets, candidates, vectors_read, round_trips, results FROM whiplash_last_search();
+
+-- Each vector is in one bucket entry per hash table: 5 entries.
+SELECT :'count_cmd' || vectors_table AS count_vectors, :'count_cmd' || buckets_table AS count_buckets
+  FROM whiplash_collections('ddb') WHERE collection = 'small' \gset
+CREATE TEMP TABLE counts (n int);
+COPY counts FROM PROGRAM :'count_buckets';
+SELECT n AS bucket_entries FROM counts;
+
+-- Re-inserting an id replaces its vector, and its old bucket entry goes.
+INSERT INTO small VALUES ('a', '{-1,-1,-1}');
+SELECT * FROM small WHERE id = 'a';
+TRUNCATE counts;
+COPY counts FROM PROGRAM :'count_buckets';
+SELECT n AS bucket_entries FROM counts;
+SELECT id FROM whiplash_search('small', '{-1,-1,-1}', 1, probes => 16);
+
+-- UPDATE re-hashes; an UPDATE of the id moves the vector.
+UPDATE small SET vector = '{0,0,-1}' WHERE id = 'c';
+UPDATE small SET id = 'c2' WHERE id = 'c';
+SELECT * FROM small ORDER BY id;
+TRUNCATE counts;
+COPY counts FROM PROGRAM :'count_buckets';
+SELECT n AS bucket_entries FROM counts;
+
+-- DELETE removes the vector and all its bucket entries.
+DELETE FROM small WHERE id IN ('b', 'd');
+SELECT id FROM small ORDER BY id;
+TRUNCATE counts;
+COPY counts FROM PROGRAM :'count_buckets';
+SELECT n AS bucket_entries FROM counts;
+TRUNCATE counts;
+COPY counts FROM PROGRAM :'count_vectors';
+SELECT n AS vectors FROM counts;
+
+-- Bad rows change nothing.
+INSERT INTO small VALUES ('x', '{1,2}');
+INSERT INTO small VALUES ('x', NULL);
+INSERT INTO small VALUES ('x', '{}');
+INSERT INTO small VALUES ('x', '{{1,2,3},{4,5,6}}');
+INSERT INTO small VALUES ('x', '{1,NULL,3}');
+INSERT INTO small VALUES ('x', '{1,NaN,3}');
+INSERT INTO small VALUES ('x', '{1,2,-Infinity}');
+INSERT INTO small VALUES (NULL, '{1,2,3}');
+INSERT INTO small VALUES ('', '{1,2,3}');
+INSERT INTO small VALUES (repeat('x', 2049), '{1,2,3}');
+INSERT INTO small VALUES ('ok', '{1,2,3}'), ('x', '{1,2}');
+INSERT INTO small VALUES ('x', '{1,2,3}') ON CONFLICT DO NOTHING;
+SELECT count(*) AS rows_after_bad_input FROM small;
+
+-- Bad searches.
+SELECT * FROM whiplash_search('small', '{1,2}');
+SELECT * FROM whiplash_search('small', NULL);
+SELECT * FROM whiplash_search('small', '{1,NaN,0}');
+SELECT * FROM whiplash_search('small', '{1,2,3}', 0);
+SELECT * FROM whiplash_search('small', '{1,2,3}', 10001);
+SELECT * FROM whiplash_search('small', '{1,2,3}', probes => 0);
+SELECT * FROM whiplash_search(NULL, '{1,2,3}');
+CREATE TABLE plain (id text, vector real[]);
+SELECT * FROM whiplash_search('plain', '{1,2,3}');
+CREATE FOREIGN TABLE nocollection (id text, vector real[]) SERVER ddb;
+SELECT * FROM whiplash_search('nocollection', '{1,2,3}');
+SELECT * FROM nocollection;
+CREATE FOREIGN TABLE missing (id text, vector real[]) SERVER ddb OPTIONS (collection 'missing');
+SELECT * FROM whiplash_search('missing', '{1,2,3}');
+INSERT INTO missing VALUES ('a', '{1}');
+CREATE FOREIGN TABLE badtypes (id int, vector real[]) SERVER ddb OPTIONS (collection 'small');
+SELECT * FROM badtypes;
+
+-- A search joins with relational data, and runs per row with LATERAL.
+CREATE TABLE labels (id text PRIMARY KEY, label text);
+INSERT INTO labels VALUES ('a', 'minus ones'), ('c2', 'minus z'), ('e', 'ones'), ('ok', 'ramp');
+SELECT l.label, round(s.distance::numeric, 4) AS distance
+  FROM whiplash_search('small', '{1,1,1}', 2, probes => 16) s JOIN labels l USING (id)
+ ORDER BY s.distance;
+SELECT q.name, s.id
+  FROM (VALUES ('up', '{1,1,1}'::real[]), ('down', '{-1,-1,-1}'::real[])) q(name, v),
+       LATERAL whiplash_search('small', q.v, 1, probes => 16) s
+ ORDER BY q.name;
+
+-- Dropping: the collection, its tables and its cached settings go.
+SELECT whiplash_drop_collection('ddb', 'small');
+SELECT * FROM small;
+SELECT * FROM whiplash_search('small', '{1,2,3}');
+SELECT whiplash_drop_collection('ddb', 'small');
+SELECT collection FROM whiplash_collections('ddb');
+
+-- Re-created under the same name, it is a new, empty collection.
+SELECT collection FROM whiplash_create_collection('ddb', 'small', 3, metric => 'l2');
+SELECT count(*) FROM small;
+INSERT INTO small VALUES ('new', '{1,2,3}');
+SELECT * FROM whiplash_search('small', '{1,2,3}', 5);
+SELECT whiplash_drop_collection('ddb', 'small');
+
+DROP TABLE plain, labels;
+DROP FOREIGN TABLE small, nocollection, missing, badtypes;

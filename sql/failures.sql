@@ -1,0 +1,83 @@
+-- Network failures: retries, timeouts, cancel, and an unreachable endpoint.
+-- Faults come from a proxy between Postgres and a real local DynamoDB:
+--   flaky:     each distinct request is throttled, then gets a 500, then passes
+--   throttled: every request is throttled
+--   hang:      no request is ever answered
+\getenv endpoint WHIPLASH_ENDPOINT
+\getenv flaky WHIPLASH_FLAKY_ENDPOINT
+\getenv throttled WHIPLASH_THROTTLED_ENDPOINT
+\getenv hang WHIPLASH_HANG_ENDPOINT
+\getenv key WHIPLASH_KEY
+\getenv secret WHIPLASH_SECRET
+
+CREATE FUNCTION map_user(srv name) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (access_key_id %L, secret_access_key %L)',
+                 srv, current_setting('test.key'), current_setting('test.secret'));
+END $$;
+SELECT set_config('test.key', :'key', false), set_config('test.secret', :'secret', false) \gset
+
+-- Throttling and a 500 are retried with backoff; the call then succeeds.
+CREATE SERVER flaky FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'flaky', max_retries '2', retry_base_delay '1ms');
+SELECT map_user('flaky');
+SELECT whiplash_setup('flaky') AS created;
+SELECT calls, requests, retries FROM whiplash_client_stats() WHERE server = 'flaky';
+
+-- With too few retries allowed, the last error is reported: operation,
+-- table, DynamoDB's error type and message, HTTP status and attempts.
+CREATE SERVER flaky_once FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'flaky', max_retries '0');
+SELECT map_user('flaky_once');
+SELECT whiplash_setup('flaky_once');
+SELECT whiplash_setup('flaky_once');
+SELECT whiplash_setup('flaky_once') AS created;
+
+-- Throttling that never ends gives up after max_retries, with a hint.
+CREATE SERVER throttled FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'throttled', max_retries '3', retry_base_delay '1ms');
+SELECT map_user('throttled');
+SELECT whiplash_setup('throttled');
+SELECT calls, requests, retries FROM whiplash_client_stats() WHERE server = 'throttled';
+
+-- An endpoint where nothing listens fails fast with a clear error.
+CREATE SERVER unreachable FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint 'http://127.0.0.1:1', max_retries '2', retry_base_delay '1ms');
+SELECT map_user('unreachable');
+SELECT clock_timestamp() AS t0 \gset
+\set VERBOSITY terse
+SELECT whiplash_setup('unreachable');
+\set VERBOSITY default
+SELECT clock_timestamp() - :'t0' < interval '5 s' AS failed_fast;
+
+-- A server that never answers: request_timeout ends each attempt.
+CREATE SERVER hang FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'hang', request_timeout '200ms', max_retries '1', retry_base_delay '1ms');
+SELECT map_user('hang');
+SELECT clock_timestamp() AS t0 \gset
+\set VERBOSITY terse
+SELECT whiplash_setup('hang');
+\set VERBOSITY default
+SELECT clock_timestamp() - :'t0' BETWEEN interval '0.4 s' AND interval '5 s' AS timed_out_in_time;
+
+-- statement_timeout cancels a wait on the network promptly, even when the
+-- request timeout is long, and the session goes on working.
+ALTER SERVER hang OPTIONS (SET request_timeout '60s');
+SET statement_timeout = '300ms';
+SELECT clock_timestamp() AS t0 \gset
+SELECT whiplash_setup('hang');
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '3 s' AS cancelled_promptly;
+SELECT whiplash_setup('ddb') AS created;
+
+-- A cancel also ends a backoff between retries.
+ALTER SERVER throttled OPTIONS (SET max_retries '20', SET retry_base_delay '10s', ADD retry_max_delay '10s');
+SET statement_timeout = '500ms';
+SELECT clock_timestamp() AS t0 \gset
+SELECT whiplash_setup('throttled');
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0' < interval '3 s' AS cancelled_promptly;
+SELECT whiplash_setup('ddb') AS created;
+
+DROP SERVER flaky, flaky_once, throttled, unreachable, hang CASCADE;
+DROP FUNCTION map_user(name);

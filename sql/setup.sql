@@ -1,0 +1,78 @@
+-- whiplash_setup against a real local DynamoDB server, reached through a
+-- proxy that recomputes every request's SigV4 signature with botocore and
+-- rejects a mismatch.  The endpoint and test credentials come from the
+-- environment that test/run.sh sets.
+\getenv endpoint WHIPLASH_ENDPOINT
+\getenv sigcheck_stats WHIPLASH_SIGCHECK_STATS
+\getenv key WHIPLASH_KEY
+\getenv secret WHIPLASH_SECRET
+\getenv token_key WHIPLASH_TOKEN_KEY
+\getenv token_secret WHIPLASH_TOKEN_SECRET
+\getenv token WHIPLASH_TOKEN
+
+CREATE SERVER ddb FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id :'key', secret_access_key :'secret');
+
+-- The first call creates whiplash_metadata and waits until it is ACTIVE;
+-- the second finds it and does nothing.
+SELECT whiplash_setup('ddb') AS created;
+SELECT calls AS calls_before FROM whiplash_client_stats() WHERE server = 'ddb' \gset
+SELECT whiplash_setup('ddb') AS created;
+-- The second call costs exactly one DescribeTable, over the connection the
+-- first call opened.
+SELECT calls - :calls_before AS calls_for_second_setup, requests, retries, connections
+  FROM whiplash_client_stats() WHERE server = 'ddb';
+
+-- Every request so far passed the independent signature check.
+\set sigcheck_stats_cmd 'curl -s ' :sigcheck_stats
+CREATE TEMP TABLE sigcheck (stats jsonb);
+COPY sigcheck FROM PROGRAM :'sigcheck_stats_cmd';
+SELECT (stats->>'verified')::int >= 3 AS verified_some,
+       (stats->>'verified')::int = (stats->>'requests')::int AS all_verified,
+       stats->>'rejected' AS rejected
+  FROM sigcheck;
+
+-- A session token is sent and signed (the proxy knows this key only with
+-- its token).
+CREATE SERVER ddb_token FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb_token
+  OPTIONS (access_key_id :'token_key', secret_access_key :'token_secret', session_token :'token');
+SELECT whiplash_setup('ddb_token') AS created;
+ALTER USER MAPPING FOR CURRENT_USER SERVER ddb_token OPTIONS (SET session_token 'wrongtoken');
+SELECT whiplash_setup('ddb_token') AS created;
+ALTER USER MAPPING FOR CURRENT_USER SERVER ddb_token OPTIONS (DROP session_token);
+SELECT whiplash_setup('ddb_token') AS created;
+
+-- A wrong secret: the proxy's independent check rejects the signature, and
+-- the error says so without showing any secret.
+CREATE SERVER ddb_badsecret FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb_badsecret
+  OPTIONS (access_key_id :'key', secret_access_key 'notTheRightSecret123');
+SELECT whiplash_setup('ddb_badsecret');
+\set VERBOSITY sqlstate
+SELECT whiplash_setup('ddb_badsecret');
+\set VERBOSITY default
+-- An unknown access key.
+ALTER USER MAPPING FOR CURRENT_USER SERVER ddb_badsecret
+  OPTIONS (SET access_key_id 'nosuchkey');
+SELECT whiplash_setup('ddb_badsecret');
+
+-- A changed user mapping takes effect in the same session: the client is
+-- rebuilt with the new credentials.
+ALTER USER MAPPING FOR CURRENT_USER SERVER ddb_badsecret
+  OPTIONS (SET access_key_id :'key', SET secret_access_key :'secret');
+SELECT whiplash_setup('ddb_badsecret') AS created;
+
+-- Without a user mapping there is no connection.
+CREATE SERVER ddb_nomapping FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
+SELECT whiplash_setup('ddb_nomapping');
+
+-- A role needs USAGE on the server.
+CREATE ROLE whiplash_setup_user;
+SET ROLE whiplash_setup_user;
+SELECT whiplash_setup('ddb');
+RESET ROLE;
+DROP ROLE whiplash_setup_user;
+
+DROP SERVER ddb_token, ddb_badsecret, ddb_nomapping CASCADE;
