@@ -15,7 +15,7 @@ OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress: tests in sql/, expected output in expected/.
-REGRESS = options setup failures collections recall
+REGRESS = options setup failures collections recall v1
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src

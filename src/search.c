@@ -12,8 +12,9 @@
  * (but at least 100), so that a search reads a bounded share of a small
  * collection too.  When the buckets yield more ids, those found in the most
  * buckets are kept: an id that collides with the query in many hash tables
- * is likely close to it.  v1 collections have no budget, so that they read
- * exactly the candidates the original library reads.
+ * is likely close to it.  v1 collections have no budget and probe only the
+ * home buckets by default, so that they read exactly the candidates the
+ * original library reads.
  */
 #include "postgres.h"
 
@@ -264,7 +265,12 @@ whiplash_search(PG_FUNCTION_ARGS)
 	collection = wl_collection_for_relation(PG_GETARG_OID(0), &conn);
 	meta = collection->meta;
 	if (meta->format == WL_FORMAT_V1)
-		max_candidates = INT_MAX;	/* read what the original library reads */
+	{
+		/* Read what the original library reads, unless told otherwise. */
+		max_candidates = INT_MAX;
+		if (PG_NARGS() <= 3 || PG_ARGISNULL(3))
+			probes = 1;
+	}
 	else if (PG_NARGS() <= 4 || PG_ARGISNULL(4))
 		max_candidates = Min(max_candidates,
 							 Max(WL_MIN_CANDIDATES,
