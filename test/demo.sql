@@ -1,0 +1,60 @@
+-- whiplash demo: DynamoDB as a vector store, queried with SQL.
+\pset footer off
+\getenv endpoint WHIPLASH_ENDPOINT
+\getenv digits WHIPLASH_DIGITS
+\set digits_cmd 'zcat ' :digits
+
+CREATE EXTENSION whiplash;
+
+-- A server says where DynamoDB is (here a local dynalite; for AWS give
+-- region instead of endpoint), a user mapping holds the credentials.
+CREATE SERVER ddb FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id 'demo', secret_access_key 'demo');
+
+-- Create the shared metadata table once (true: created now).
+SELECT whiplash_setup('ddb') AS created;
+
+-- A relational table: scikit-learn's handwritten digits, 8x8 pixels each,
+-- with the digit each image shows.
+CREATE TABLE images (id text PRIMARY KEY, pixels real[], digit int);
+CREATE TEMP TABLE raw (n serial, line text);
+COPY raw (line) FROM PROGRAM :'digits_cmd';
+INSERT INTO images
+  SELECT 'img' || n, (string_to_array(line, ','))[1:64]::real[],
+         (string_to_array(line, ','))[65]::int
+    FROM raw;
+
+-- A collection in DynamoDB, mapped to a foreign table, loaded with SQL.
+SELECT * FROM whiplash_create_collection('ddb', 'digits', 64);
+CREATE FOREIGN TABLE digit_vectors (id text, vector real[])
+  SERVER ddb OPTIONS (collection 'digits');
+\timing on
+INSERT INTO digit_vectors SELECT id, pixels FROM images;
+\timing off
+
+-- The 5 images nearest to image 1 (a zero), joined with their labels.
+SELECT s.id, i.digit, round(s.distance::numeric, 4) AS distance
+  FROM whiplash_search('digit_vectors', (SELECT pixels FROM images WHERE id = 'img1'), 5) s
+  JOIN images i USING (id)
+ ORDER BY s.distance;
+
+-- What that search cost: DynamoDB requests, sequential round trips,
+-- vectors read out of 1,797.
+SELECT buckets, candidates, vectors_read, requests, round_trips FROM whiplash_last_search();
+
+-- One search per row with LATERAL: for the first image of each digit, the
+-- labels of its 10 nearest neighbours.
+SELECT q.digit, array_agg(i.digit ORDER BY s.distance) AS neighbour_digits
+  FROM (SELECT DISTINCT ON (digit) id, digit, pixels FROM images ORDER BY digit, id) q,
+       LATERAL whiplash_search('digit_vectors', q.pixels, 10) s
+  JOIN images i ON i.id = s.id
+ GROUP BY q.digit ORDER BY q.digit;
+
+-- Reads and writes through the foreign table.
+SELECT id, array_length(vector, 1) AS dimensions FROM digit_vectors WHERE id = 'img1';
+DELETE FROM digit_vectors WHERE id = 'img1';
+SELECT count(*) AS vectors_left FROM digit_vectors;
+
+SELECT * FROM whiplash_collections('ddb');
+SELECT * FROM whiplash_client_stats();
