@@ -1,0 +1,264 @@
+/*
+ * test_store.c - unit tests of the JSON side of the core: the attribute
+ * codec and base64 (RFC 4648 vectors), request bodies as DynamoDB expects
+ * them, reading responses as DynamoDB sends them, and metadata items of
+ * both formats.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "ddbjson.h"
+#include "meta.h"
+#include "store.h"
+#include "unit.h"
+
+/* Serialises without spaces, for exact comparisons. */
+static const char *
+plain(struct json_object *object)
+{
+	return json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN);
+}
+
+/* RFC 4648's base64 test vectors, both ways, and malformed input. */
+static void
+test_base64(void)
+{
+	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	const char *out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	const char *bad[] = {"Zg=", "Z===", "Zm9v!A==", "Zh==", "=Zg=", "Zg==Zg=="};
+	unsigned char all[256];
+	unsigned char *decoded;
+	size_t		len;
+	char	   *text;
+	int			ok = 1;
+	int			i;
+
+	for (i = 0; i < 7; i++)
+	{
+		text = wl_base64_encode(in[i], strlen(in[i]));
+		ok &= strcmp(text, out[i]) == 0;
+		free(text);
+		ok &= wl_base64_decode(out[i], strlen(out[i]), &decoded, &len) == 0 &&
+			len == strlen(in[i]) && memcmp(decoded, in[i], len) == 0;
+		free(decoded);
+	}
+	CHECK(ok, "RFC 4648 vectors encode and decode");
+	for (i = 0; i < 256; i++)
+		all[i] = (unsigned char) i;
+	text = wl_base64_encode(all, 256);
+	CHECK(wl_base64_decode(text, strlen(text), &decoded, &len) == 0 && len == 256 &&
+		  memcmp(decoded, all, 256) == 0, "all 256 byte values round-trip");
+	free(text);
+	free(decoded);
+	ok = 1;
+	for (i = 0; i < 6; i++)
+	{
+		ok &= wl_base64_decode(bad[i], strlen(bad[i]), &decoded, &len) == -1 && decoded == NULL;
+	}
+	CHECK(ok, "malformed base64 is refused");
+}
+
+/* Attribute values: builders, and readers on what DynamoDB sends. */
+static void
+test_attribute_values(void)
+{
+	const char *set[] = {"x", "y"};
+	struct json_object *av;
+	struct json_object *item;
+	int64_t		n;
+	double		d;
+	bool		b;
+	unsigned char *bytes;
+	size_t		len;
+
+	av = wl_av_string("a\"b");
+	CHECK_STR(plain(av), "{\"S\":\"a\\\"b\"}", "S builder escapes");
+	json_object_put(av);
+	av = wl_av_number_int64(INT64_MIN);
+	CHECK_STR(plain(av), "{\"N\":\"-9223372036854775808\"}", "N builder takes INT64_MIN");
+	CHECK(wl_av_get_int64(av, &n) == 0 && n == INT64_MIN, "INT64_MIN reads back");
+	json_object_put(av);
+	av = wl_av_number_double(0.1);
+	CHECK(wl_av_get_double(av, &d) == 0 && d == 0.1, "doubles round-trip exactly");
+	json_object_put(av);
+	CHECK(wl_av_number_double(NAN) == NULL, "NaN is not a number DynamoDB takes");
+	av = wl_av_string_set(set, 2);
+	CHECK_STR(plain(av), "{\"SS\":[\"x\",\"y\"]}", "SS builder");
+	json_object_put(av);
+	av = wl_av_null();
+	CHECK_STR(plain(av), "{\"NULL\":true}", "NULL builder");
+	json_object_put(av);
+
+	item = json_tokener_parse("{\"id\":{\"S\":\"a\"},\"vector\":{\"B\":\"AACAPw==\"},"
+							  "\"ids\":{\"SS\":[\"x\",\"y\"]},\"n\":{\"N\":\"1.5E+3\"},"
+							  "\"m\":{\"M\":{\"k\":{\"BOOL\":true}}},"
+							  "\"l\":{\"L\":[{\"NULL\":true},{\"S\":\"z\"}]},"
+							  "\"bad\":{\"S\":\"a\",\"N\":\"1\"},\"junk\":{\"N\":\"12abc\"}}");
+	CHECK_STR(wl_av_get_string(wl_item_get(item, "id")), "a", "S reads");
+	CHECK(wl_av_get_binary(wl_item_get(item, "vector"), &bytes, &len) == 0 && len == 4 &&
+		  bytes[3] == 0x3f, "B decodes (1.0f)");
+	free(bytes);
+	CHECK(wl_av_set_count(wl_item_get(item, "ids")) == 2 &&
+		  strcmp(wl_av_set_item(wl_item_get(item, "ids"), 1), "y") == 0, "SS reads");
+	CHECK(wl_av_get_double(wl_item_get(item, "n"), &d) == 0 && d == 1500.0, "N with exponent reads");
+	CHECK(wl_av_get_int64(wl_item_get(item, "n"), &n) == -1, "a fraction is not an int64");
+	CHECK(wl_av_get_bool(json_object_object_get(wl_av_get_map(wl_item_get(item, "m")), "k"), &b) == 0 && b,
+		  "M and BOOL read");
+	CHECK(wl_av_list_count(wl_item_get(item, "l")) == 2 &&
+		  wl_av_type(wl_av_list_item(wl_item_get(item, "l"), 0)) == WL_AV_NULL, "L reads");
+	CHECK(wl_av_type(wl_item_get(item, "bad")) == WL_AV_INVALID, "two type keys are invalid");
+	CHECK(wl_av_get_int64(wl_item_get(item, "junk"), &n) == -1, "trailing junk is refused");
+	CHECK(wl_av_get_string(wl_item_get(item, "missing")) == NULL, "a missing attribute reads NULL");
+	CHECK(wl_av_get_string(NULL) == NULL && wl_av_set_count(NULL) == -1, "NULL is handled");
+	json_object_put(item);
+}
+
+/* Request bodies, exactly. */
+static void
+test_requests(void)
+{
+	struct json_object *request;
+	struct json_object *keys[2];
+
+	request = wl_store_bucket_query("t_buckets", "3:a5f", NULL);
+	CHECK_STR(plain(request),
+			  "{\"TableName\":\"t_buckets\",\"KeyConditionExpression\":\"#b = :b\","
+			  "\"ExpressionAttributeNames\":{\"#b\":\"bucket\",\"#i\":\"id\"},"
+			  "\"ExpressionAttributeValues\":{\":b\":{\"S\":\"3:a5f\"}},"
+			  "\"ProjectionExpression\":\"#i\"}", "bucket Query body");
+	json_object_put(request);
+
+	keys[0] = wl_store_id_key("a");
+	keys[1] = wl_store_id_key("b");
+	request = wl_store_batch_get("t", keys, 2, "id,keys", true);
+	CHECK_STR(plain(request),
+			  "{\"RequestItems\":{\"t\":{\"Keys\":[{\"id\":{\"S\":\"a\"}},{\"id\":{\"S\":\"b\"}}],"
+			  "\"ProjectionExpression\":\"#p0,#p1\","
+			  "\"ExpressionAttributeNames\":{\"#p0\":\"id\",\"#p1\":\"keys\"},"
+			  "\"ConsistentRead\":true}}}", "BatchGetItem body with placeholders");
+	json_object_put(request);
+
+	request = wl_store_v1_bucket_update("v_buckets", "6Q", "id1", true);
+	CHECK_STR(plain(request),
+			  "{\"TableName\":\"v_buckets\",\"Key\":{\"id\":{\"S\":\"6Q\"}},"
+			  "\"UpdateExpression\":\"ADD ids :i\","
+			  "\"ExpressionAttributeValues\":{\":i\":{\"SS\":[\"id1\"]}}}", "v1 bucket ADD");
+	json_object_put(request);
+}
+
+/* Responses: items, continuation, unprocessed work, vectors. */
+static void
+test_responses(void)
+{
+	struct json_object *response;
+	struct json_object *items;
+	struct json_object *followup;
+	float		vector[1];
+	int			count;
+
+	response = json_tokener_parse("{\"Responses\":{\"t\":[{\"id\":{\"S\":\"a\"},"
+								  "\"vector\":{\"B\":\"AACAPw==\"}}]},"
+								  "\"UnprocessedKeys\":{\"t\":{\"Keys\":[{\"id\":{\"S\":\"b\"}},"
+								  "{\"id\":{\"S\":\"c\"}}]}}}");
+	CHECK(wl_store_items(response, "t", &items) == 1, "BatchGetItem items of the table");
+	CHECK(wl_store_item_vector(wl_store_item_at(items, 0), 1, vector) == 0 && vector[0] == 1.0f,
+		  "a vector of 1 float32 decodes");
+	CHECK(wl_store_item_vector(wl_store_item_at(items, 0), 2, vector) == -1,
+		  "a vector of the wrong length is refused");
+	followup = wl_store_unprocessed(response, "BatchGetItem", &count);
+	CHECK(followup != NULL && count == 2, "2 unprocessed keys make a follow-up");
+	CHECK_STR(plain(followup),
+			  "{\"RequestItems\":{\"t\":{\"Keys\":[{\"id\":{\"S\":\"b\"}},{\"id\":{\"S\":\"c\"}}]}}}",
+			  "the follow-up asks for exactly those keys");
+	json_object_put(followup);
+	json_object_put(response);
+
+	response = json_tokener_parse("{\"UnprocessedItems\":{},\"Items\":[],"
+								  "\"LastEvaluatedKey\":{\"id\":{\"S\":\"z\"}}}");
+	CHECK(wl_store_unprocessed(response, "BatchWriteItem", &count) == NULL && count == 0,
+		  "empty UnprocessedItems needs no follow-up");
+	CHECK(wl_store_last_key(response) != NULL, "LastEvaluatedKey is found");
+	CHECK(wl_store_items(response, "t", &items) == 0, "no items");
+	json_object_put(response);
+}
+
+/* Metadata: a native item round-trips; a v1 item reads as the library wrote it. */
+static void
+test_meta(void)
+{
+	float		center[2] = {0.5f, -1.0f};
+	WlMeta	   *meta = wl_meta_new_native("p", "s", "docs", 2, WL_METRIC_COSINE, 3, 5,
+										  12345678901234ULL, "abcd1234", center, false);
+	struct json_object *item = wl_meta_to_item(meta);
+	char		err[256];
+	WlMeta	   *back = wl_meta_from_item(item, err, sizeof(err));
+	double		plane[2 * 8];
+	char	   *v1json;
+	unsigned char *bytes;
+	char	   *b64;
+	int			i;
+	char		keys[6 * WL_LSH_KEY_MAX];
+	float		vector[2] = {1.0f, 1.0f};
+	WlLsh	   *lsh;
+
+	CHECK_STR(meta->vectors_table, "p_s_docs_abcd1234_vectors", "native tables carry the generation");
+	CHECK(back != NULL && back->format == WL_FORMAT_NATIVE && back->dims == 2 &&
+		  back->ntables == 3 && back->bits[2] == 5 && back->seed == 12345678901234ULL &&
+		  back->metric == WL_METRIC_COSINE && back->center && back->center[1] == -1.0f &&
+		  strcmp(back->buckets_table, "p_s_docs_abcd1234_buckets") == 0,
+		  "a native metadata item round-trips");
+	wl_meta_free(back);
+	json_object_put(item);
+	wl_meta_free(meta);
+
+	/* A v1 item: 2 features, 1 plane of bit_start 8 bits, planes float64. */
+	for (i = 0; i < 16; i++)
+		plane[i] = i % 3 == 0 ? 1.0 : -1.0;
+	bytes = malloc(sizeof(plane));
+	memcpy(bytes, plane, sizeof(plane));	/* little-endian host */
+	b64 = wl_base64_encode(bytes, sizeof(plane));
+	v1json = malloc(1024);
+	snprintf(v1json, 1024,
+			 "{\"id\":{\"S\":\"whiplash_dev_old\"},\"name\":{\"S\":\"old\"},"
+			 "\"project_name\":{\"S\":\"whiplash\"},\"stage\":{\"S\":\"dev\"},"
+			 "\"region\":{\"S\":\"us-east-1\"},\"n_features\":{\"N\":\"2\"},"
+			 "\"n_planes\":{\"N\":\"1\"},\"bit_start\":{\"N\":\"8\"},"
+			 "\"bit_scale_factor\":{\"N\":\"2\"},\"uniform_planes\":{\"M\":{\"0\":{\"B\":\"%s\"}}}}",
+			 b64);
+	item = json_tokener_parse(v1json);
+	meta = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(meta != NULL && meta->format == WL_FORMAT_V1 && meta->metric == WL_METRIC_L2 &&
+		  meta->bits[0] == 8 && strcmp(meta->vectors_table, "whiplash_dev_old_vectors") == 0,
+		  "a v1 metadata item reads");
+	lsh = wl_meta_lsh(meta);
+	wl_meta_vector_keys(meta, lsh, vector, keys);
+	/*
+	 * proj[b] = plane[0][b] + plane[1][b] = 0, 0, -2, 0, 0, -2, 0, 0 for
+	 * b = 0..7, so the bits are 11011011 (zero counts as 1) = 219 = "63".
+	 */
+	CHECK_STR(keys, "63", "a v1 key computed from stored planes");
+	wl_lsh_destroy(lsh);
+	wl_meta_free(meta);
+	json_object_put(item);
+	free(v1json);
+	free(b64);
+	free(bytes);
+
+	item = json_tokener_parse("{\"id\":{\"S\":\"x\"},\"name\":{\"S\":\"x\"}}");
+	CHECK(wl_meta_from_item(item, err, sizeof(err)) == NULL && strstr(err, "project_name") != NULL,
+		  "a malformed item is refused with a reason");
+	json_object_put(item);
+}
+
+int
+main(void)
+{
+	test_base64();
+	test_attribute_values();
+	test_requests();
+	test_responses();
+	test_meta();
+	return unit_done();
+}
