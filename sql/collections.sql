@@ -137,5 +137,20 @@ INSERT INTO small VALUES ('new', '{1,2,3}');
 SELECT * FROM whiplash_search('small', '{1,2,3}', 5);
 SELECT whiplash_drop_collection('ddb', 'small');
 
+-- Large vectors: 4,096 dimensions fit (metadata holds no planes), and a
+-- BatchGetItem of 100 of them passes what dynalite returns in one answer
+-- (about 1.4 MB), so its UnprocessedKeys are fetched in further rounds.
+SELECT collection, dimensions FROM whiplash_create_collection('ddb', 'wide', 4096);
+CREATE FOREIGN TABLE wide (id text, vector real[]) SERVER ddb OPTIONS (collection 'wide');
+INSERT INTO wide
+  SELECT 'w' || i, array_agg(sin(i * 4096 + j)::real ORDER BY j)
+    FROM generate_series(1, 100) i, generate_series(1, 4096) j GROUP BY i;
+SELECT count(*) AS rows, min(array_length(vector, 1)) AS dims,
+       bool_and(vector[4096] = sin(substr(id, 2)::int * 4096 + 4096)::real) AS intact
+  FROM wide WHERE id = ANY(ARRAY(SELECT 'w' || i FROM generate_series(1, 100) i));
+SELECT s.id, s.distance < 1e-6 AS exact
+  FROM wide w, LATERAL whiplash_search('wide', w.vector, 1) s WHERE w.id = 'w42';
+SELECT whiplash_drop_collection('ddb', 'wide');
+
 DROP TABLE plain, labels;
-DROP FOREIGN TABLE small, nocollection, missing, badtypes;
+DROP FOREIGN TABLE small, nocollection, missing, badtypes, wide;

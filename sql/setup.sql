@@ -14,6 +14,10 @@ CREATE SERVER ddb FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id :'key', secret_access_key :'secret');
 
+-- Before whiplash_setup, collections cannot be used.
+SELECT * FROM whiplash_collections('ddb');
+SELECT * FROM whiplash_create_collection('ddb', 'early', 4);
+
 -- The first call creates whiplash_metadata and waits until it is ACTIVE;
 -- the second finds it and does nothing.
 SELECT whiplash_setup('ddb') AS created;

@@ -548,6 +548,7 @@ whiplash_collections(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("whiplash is not set up on server \"%s\"", conn->server_name),
+					 errdetail("Table %s does not exist.", WL_METADATA_TABLE),
 					 errhint("Run SELECT whiplash_setup('%s') first.", conn->server_name)));
 		if (call->error.kind != WL_DDB_OK)
 			wl_report_call_error(conn, call);
