@@ -85,3 +85,19 @@ CREATE FUNCTION whiplash_distance(a real[], b real[], metric text DEFAULT 'cosin
 RETURNS double precision
 AS 'MODULE_PATHNAME'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- pgvector's distance operators, on real[]: <-> Euclidean, <=> cosine
+-- distance, <#> negative inner product.
+CREATE FUNCTION whiplash_l2_distance(real[], real[]) RETURNS double precision
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION whiplash_cosine_distance(real[], real[]) RETURNS double precision
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION whiplash_negative_inner_product(real[], real[]) RETURNS double precision
+AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR <-> (LEFTARG = real[], RIGHTARG = real[],
+                     FUNCTION = whiplash_l2_distance, COMMUTATOR = '<->');
+CREATE OPERATOR <=> (LEFTARG = real[], RIGHTARG = real[],
+                     FUNCTION = whiplash_cosine_distance, COMMUTATOR = '<=>');
+CREATE OPERATOR <#> (LEFTARG = real[], RIGHTARG = real[],
+                     FUNCTION = whiplash_negative_inner_product, COMMUTATOR = '<#>');

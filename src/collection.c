@@ -514,22 +514,32 @@ whiplash_drop_collection(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/*
- * whiplash_collections(server): every collection of the server's project
- * and stage, native and v1, reading all Scan pages.
- */
-Datum
-whiplash_collections(PG_FUNCTION_ARGS)
+/* Calls visit for one collection, and frees its metadata on every path. */
+static void
+wl_visit_meta(WlMeta *meta, WlCollectionVisitor visit, void *arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ForeignServer *server;
-	WlConnection *conn;
-	struct json_object *start_key = NULL;
+	PG_TRY();
+	{
+		visit(meta, arg);
+	}
+	PG_CATCH();
+	{
+		wl_meta_free(meta);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	wl_meta_free(meta);
+}
 
-	WL_REQUIRE_ARG(0, "server name");
-	server = wl_lookup_server(PG_GETARG_NAME(0));
-	conn = wl_connect(server->serverid);
-	InitMaterializedSRF(fcinfo, 0);
+/*
+ * Calls visit for every collection of the connection's project and stage,
+ * native and v1, reading all Scan pages.  A malformed metadata item is
+ * skipped with a WARNING.
+ */
+void
+wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg)
+{
+	struct json_object *start_key = NULL;
 
 	do
 	{
@@ -559,8 +569,6 @@ whiplash_collections(PG_FUNCTION_ARGS)
 			char		reason[256];
 			WlMeta	   *meta = wl_meta_from_item(wl_store_item_at(items, i), reason,
 												 sizeof(reason));
-			Datum		values[8];
-			bool		nulls[8];
 
 			if (meta == NULL)
 			{
@@ -568,12 +576,35 @@ whiplash_collections(PG_FUNCTION_ARGS)
 						(errmsg("skipping a malformed collection metadata item: %s", reason)));
 				continue;
 			}
-			wl_settings_values(meta, values, nulls);
-			wl_meta_free(meta);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			wl_visit_meta(meta, visit, arg);
 		}
 		start_key = wl_store_last_key(call->response);
 	} while (start_key != NULL);
+}
 
+/* Adds one collection's settings to the SRF's tuplestore. */
+static void
+wl_put_settings_row(const WlMeta *meta, void *arg)
+{
+	ReturnSetInfo *rsinfo = arg;
+	Datum		values[8];
+	bool		nulls[8];
+
+	wl_settings_values(meta, values, nulls);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* whiplash_collections(server): every collection of its project and stage. */
+Datum
+whiplash_collections(PG_FUNCTION_ARGS)
+{
+	ForeignServer *server;
+	WlConnection *conn;
+
+	WL_REQUIRE_ARG(0, "server name");
+	server = wl_lookup_server(PG_GETARG_NAME(0));
+	conn = wl_connect(server->serverid);
+	InitMaterializedSRF(fcinfo, 0);
+	wl_for_each_collection(conn, wl_put_settings_row, fcinfo->resultinfo);
 	return (Datum) 0;
 }

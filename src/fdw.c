@@ -9,7 +9,7 @@
  *   anything else        Scan, page by page
  * Every qual is also checked locally, so the remote read only has to
  * return a superset of the rows.  Scanning is in fdw_scan.c, writing in
- * fdw_modify.c.
+ * fdw_modify.c, IMPORT FOREIGN SCHEMA in fdw_import.c.
  */
 #include "postgres.h"
 
@@ -230,6 +230,8 @@ whiplash_fdw_handler(PG_FUNCTION_ARGS)
 	routine->BeginForeignInsert = wl_begin_insert;
 	routine->EndForeignInsert = wl_end_insert;
 	routine->IsForeignRelUpdatable = wl_is_updatable;
+
+	routine->ImportForeignSchema = wl_import_foreign_schema;
 
 	PG_RETURN_POINTER(routine);
 }

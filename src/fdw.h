@@ -36,6 +36,9 @@ typedef struct WlPlanState
 /* fdw.c */
 extern AttrNumber wl_column_attno(Relation rel, const char *name);
 
+/* fdw_import.c */
+extern List *wl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
+
 /* fdw_scan.c */
 extern void wl_begin_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *wl_iterate_scan(ForeignScanState *node);
@@ -44,9 +47,14 @@ extern void wl_end_scan(ForeignScanState *node);
 extern char *wl_relation_collection_name(Oid relid);
 extern void wl_check_columns(Relation rel, AttrNumber *id_attno, AttrNumber *vector_attno);
 
-/* fdw_modify.c */
+/* fdw_modify.c; PG 14 changed how a row's identity is requested. */
+#if PG_VERSION_NUM >= 140000
 extern void wl_add_update_targets(PlannerInfo *root, Index rtindex,
 								  RangeTblEntry *target_rte, Relation target_relation);
+#else
+extern void wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
+								  Relation target_relation);
+#endif
 extern List *wl_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 							int subplan_index);
 extern void wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,

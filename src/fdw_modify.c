@@ -15,7 +15,9 @@
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#if PG_VERSION_NUM >= 140000
 #include "optimizer/appendinfo.h"
+#endif
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -36,9 +38,15 @@ typedef struct WlModifyState
 } WlModifyState;
 
 /* UPDATE and DELETE need the row's id: ask for it as a junk column. */
+#if PG_VERSION_NUM >= 140000
 void
 wl_add_update_targets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte,
 					  Relation target_relation)
+#else
+void
+wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
+					  Relation target_relation)
+#endif
 {
 	AttrNumber	id_attno = wl_column_attno(target_relation, "id");
 	Var		   *var;
@@ -49,8 +57,16 @@ wl_add_update_targets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rt
 				 errmsg("foreign table \"%s\" has no column \"id\"",
 						RelationGetRelationName(target_relation)),
 				 errhint("UPDATE and DELETE find vectors by id.")));
+#if PG_VERSION_NUM >= 140000
 	var = makeVar(rtindex, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 	add_row_identity_var(root, var, rtindex, WL_ROWID_NAME);
+#else
+	var = makeVar(parsetree->resultRelation, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
+	parsetree->targetList = lappend(parsetree->targetList,
+									makeTargetEntry((Expr *) var,
+													list_length(parsetree->targetList) + 1,
+													pstrdup(WL_ROWID_NAME), true));
+#endif
 }
 
 /* Nothing to plan: every write goes through the buffer. */
@@ -97,7 +113,11 @@ wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_priva
 	state = wl_modify_state(rinfo->ri_RelationDesc);
 	if (mtstate->operation == CMD_UPDATE || mtstate->operation == CMD_DELETE)
 	{
+#if PG_VERSION_NUM >= 140000
 		Plan	   *subplan = outerPlanState(mtstate)->plan;
+#else
+		Plan	   *subplan = mtstate->mt_plans[subplan_index]->plan;
+#endif
 
 		state->rowid_attno = ExecFindJunkAttributeInTlist(subplan->targetlist, WL_ROWID_NAME);
 		if (!AttributeNumberIsValid(state->rowid_attno))

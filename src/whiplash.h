@@ -87,6 +87,8 @@ extern void wl_check_collection_name(const char *name);
 extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern void wl_collection_forget(Oid serverid, const char *name);
+typedef void (*WlCollectionVisitor) (const WlMeta *meta, void *arg);
+extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg);
 extern void wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
 										float *const *vectors, int nvectors);
 

@@ -1,0 +1,41 @@
+-- SQL surface: pgvector-style distance operators on real[], and IMPORT
+-- FOREIGN SCHEMA.  Uses the server "ddb" of setup.sql.
+
+-- Operators with pgvector's spellings and meanings.
+SELECT '{1,2,2}'::real[] <-> '{2,0,0}'::real[] AS l2,
+       round(('{1,2,2}'::real[] <=> '{2,0,0}'::real[])::numeric, 6) AS cosine,
+       '{1,2,2}'::real[] <#> '{2,0,0}'::real[] AS negative_inner_product;
+SELECT '{3,4}'::real[] <-> '{0,0}'::real[] = '{0,0}'::real[] <-> '{3,4}'::real[] AS symmetric;
+SELECT whiplash_distance('{1,0}', '{0,1}') AS cosine_by_default;
+SELECT '{1,2}'::real[] <-> '{1,2,3}'::real[];
+SELECT '{1,NaN}'::real[] <=> '{1,2}'::real[];
+SELECT whiplash_distance('{1}', '{2}', 'hamming');
+SELECT id FROM (VALUES ('a', '{0,0}'::real[]), ('b', '{5,5}'), ('c', '{1,1}')) t(id, v)
+ ORDER BY v <-> '{1,1.5}' LIMIT 2;
+
+-- IMPORT FOREIGN SCHEMA: one foreign table per collection of the server's
+-- project and stage.
+SELECT collection FROM whiplash_create_collection('ddb', 'first', 2, metric => 'l2');
+SELECT collection FROM whiplash_create_collection('ddb', 'second-one', 3);
+CREATE SCHEMA imported;
+IMPORT FOREIGN SCHEMA collections FROM SERVER ddb INTO imported;
+SELECT c.relname, ft.ftoptions,
+       (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+          FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0) AS columns
+  FROM pg_class c JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
+ WHERE c.relnamespace = 'imported'::regnamespace ORDER BY 1;
+INSERT INTO imported."second-one" VALUES ('x', '{1,2,3}');
+SELECT * FROM imported."second-one";
+SELECT id FROM whiplash_search('imported."second-one"', '{1,2,3}', 1);
+
+CREATE SCHEMA only_first;
+IMPORT FOREIGN SCHEMA collections LIMIT TO (first) FROM SERVER ddb INTO only_first;
+SELECT relname FROM pg_class WHERE relnamespace = 'only_first'::regnamespace;
+CREATE SCHEMA not_first;
+IMPORT FOREIGN SCHEMA collections EXCEPT (first) FROM SERVER ddb INTO not_first;
+SELECT relname FROM pg_class WHERE relnamespace = 'not_first'::regnamespace;
+IMPORT FOREIGN SCHEMA collections FROM SERVER ddb INTO imported;
+
+SELECT whiplash_drop_collection('ddb', 'first');
+SELECT whiplash_drop_collection('ddb', 'second-one');
+DROP SCHEMA imported, only_first, not_first CASCADE;
