@@ -61,3 +61,34 @@ SELECT :base_vectors AS vectors, (SELECT count(*) FROM queries) AS queries,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS p50_ms,
        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS p95_ms
   FROM costs;
+
+-- The effect of probes (per hash table) on recall and cost.
+CREATE TABLE sweep (probes int, query text, id text);
+CREATE TABLE sweep_costs (probes int, vectors_read bigint, requests bigint, ms float8);
+DO $$
+DECLARE
+  p int;
+  q record;
+  t0 timestamptz;
+BEGIN
+  FOREACH p IN ARRAY ARRAY[1, 4, 12, 24] LOOP
+    FOR q IN SELECT id, v FROM queries ORDER BY id LOOP
+      t0 := clock_timestamp();
+      INSERT INTO sweep SELECT p, q.id, s.id FROM whiplash_search('fm', q.v, 10, probes => p) s;
+      INSERT INTO sweep_costs
+        SELECT p, vectors_read, requests, extract(epoch FROM clock_timestamp() - t0) * 1000
+          FROM whiplash_last_search();
+    END LOOP;
+  END LOOP;
+END $$;
+SELECT c.probes, r.recall_at_10, round(avg(c.vectors_read)) AS vectors_read_per_search,
+       round(avg(c.requests), 1) AS requests_per_search,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY c.ms)::numeric, 1) AS p50_ms
+  FROM sweep_costs c
+  JOIN (SELECT p.probes, round(count(s.id)::numeric / (SELECT count(*) FROM truth), 3) AS recall_at_10
+          FROM (SELECT DISTINCT probes FROM sweep_costs) p
+          LEFT JOIN sweep s ON s.probes = p.probes
+          LEFT JOIN truth t ON t.query = s.query AND t.id = s.id
+         WHERE t.id IS NOT NULL OR s.id IS NULL
+         GROUP BY p.probes) r USING (probes)
+ GROUP BY c.probes, r.recall_at_10 ORDER BY c.probes;
