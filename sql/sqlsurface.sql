@@ -13,6 +13,39 @@ SELECT whiplash_distance('{1}', '{2}', 'hamming');
 SELECT id FROM (VALUES ('a', '{0,0}'::real[]), ('b', '{5,5}'), ('c', '{1,1}')) t(id, v)
  ORDER BY v <-> '{1,1.5}' LIMIT 2;
 
+-- ORDER BY vector <op> q LIMIT k, with the collection's operator, runs as
+-- one LSH search: no Scan, no Sort.  (One hash table of 2 bits and 50
+-- vectors: every bucket is probed and every vector read, so the answer is
+-- exact and can be compared with a local sort.)
+SELECT collection FROM whiplash_create_collection('ddb', 'ordered', 3, metric => 'l2',
+                                                  tables => 1, bits => 2, seed => 5);
+CREATE FOREIGN TABLE ordered (id text, vector real[]) SERVER ddb OPTIONS (collection 'ordered');
+INSERT INTO ordered SELECT 'v' || i, ARRAY[i, i % 7, i % 3]::real[] FROM generate_series(1, 50) i;
+EXPLAIN (COSTS OFF) SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
+SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
+SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered
+ ORDER BY (vector <-> '{10,3,1}') + 0, id LIMIT 3;
+SELECT requests > 0 AS searched, round_trips FROM whiplash_last_search();
+-- With parameters, in a prepared statement and per row with LATERAL.
+PREPARE nearest(real[], int) AS SELECT id FROM ordered ORDER BY vector <-> $1 LIMIT $2;
+EXPLAIN (COSTS OFF) EXECUTE nearest('{40,5,1}', 2);
+EXECUTE nearest('{40,5,1}', 2);
+DEALLOCATE nearest;
+EXPLAIN (COSTS OFF)
+SELECT q.n, s.id FROM (VALUES (1, '{5,5,2}'::real[]), (2, '{49,0,1}'::real[])) q(n, v),
+       LATERAL (SELECT id FROM ordered ORDER BY vector <-> q.v LIMIT 2) s;
+SELECT q.n, s.id FROM (VALUES (1, '{5,5,2}'::real[]), (2, '{49,0,1}'::real[])) q(n, v),
+       LATERAL (SELECT id FROM ordered ORDER BY vector <-> q.v LIMIT 2) s ORDER BY 1, 2;
+-- What the search cannot answer is sorted locally, with exact results:
+-- another metric, no LIMIT, or a WHERE clause.
+EXPLAIN (COSTS OFF) SELECT id FROM ordered ORDER BY vector <=> '{10,3,1}' LIMIT 3;
+SELECT id FROM ordered ORDER BY vector <=> '{10,3,1}', id LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}';
+EXPLAIN (COSTS OFF) SELECT id FROM ordered WHERE id <> 'v10' ORDER BY vector <-> '{10,3,1}' LIMIT 3;
+SELECT id FROM ordered WHERE id <> 'v10' ORDER BY vector <-> '{10,3,1}', id LIMIT 3;
+SELECT whiplash_drop_collection('ddb', 'ordered');
+DROP FOREIGN TABLE ordered;
+
 -- IMPORT FOREIGN SCHEMA: one foreign table per collection of the server's
 -- project and stage.
 SELECT collection FROM whiplash_create_collection('ddb', 'first', 2, metric => 'l2');

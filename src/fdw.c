@@ -8,7 +8,13 @@
  *   id = ANY(array) / IN BatchGetItem, 100 keys a call, all at once
  *   anything else        Scan, page by page
  * Every qual is also checked locally, so the remote read only has to
- * return a superset of the rows.  Scanning is in fdw_scan.c, writing in
+ * return a superset of the rows.
+ *
+ * A query of the form ORDER BY vector <op> q LIMIT k (one relation, no
+ * WHERE clause, the operator of the collection's metric) also gets a path
+ * that is already sorted: an LSH search for the k nearest, so that no Scan
+ * or Sort is needed.  Any other ORDER BY falls back to a Scan and a local
+ * sort, with exact results.  Scanning is in fdw_scan.c, writing in
  * fdw_modify.c, IMPORT FOREIGN SCHEMA in fdw_import.c.
  */
 #include "postgres.h"
@@ -24,6 +30,8 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "access/stratnum.h"
+#include "utils/syscache.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
@@ -52,7 +60,7 @@ wl_column_attno(Relation rel, const char *name)
 	return InvalidAttrNumber;
 }
 
-/* Is expr a Var of the id column of this relation? */
+/* Is expr a Var of the given column of this relation? */
 static bool
 wl_is_id_var(Node *expr, Index relid, AttrNumber id_attno)
 {
@@ -142,6 +150,102 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	baserel->fdw_private = plan;
 }
 
+/* The metric of one of the distance operators' functions, by name. */
+static bool
+wl_operator_metric(Oid opno, WlMetric *metric)
+{
+	char	   *name = get_func_name(get_opcode(opno));
+
+	if (name == NULL)
+		return false;
+	if (strcmp(name, "whiplash_l2_distance") == 0)
+		*metric = WL_METRIC_L2;
+	else if (strcmp(name, "whiplash_cosine_distance") == 0)
+		*metric = WL_METRIC_COSINE;
+	else if (strcmp(name, "whiplash_negative_inner_product") == 0)
+		*metric = WL_METRIC_INNER_PRODUCT;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Finds in the query's one sort key an expression vector <op> q, with q a
+ * constant or parameter.  Returns q, setting *metric, or NULL.
+ */
+static Expr *
+wl_find_search_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber vector_attno,
+				   WlMetric *metric)
+{
+	PathKey    *pathkey;
+	ListCell   *cell;
+
+	if (list_length(root->query_pathkeys) != 1)
+		return NULL;
+	pathkey = linitial(root->query_pathkeys);
+	if (pathkey->pk_strategy != BTLessStrategyNumber || pathkey->pk_nulls_first)
+		return NULL;
+	foreach(cell, pathkey->pk_eclass->ec_members)
+	{
+		EquivalenceMember *member = lfirst(cell);
+		OpExpr	   *op = (OpExpr *) member->em_expr;
+		Node	   *left;
+		Node	   *right;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
+			!wl_operator_metric(op->opno, metric))
+			continue;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		if (wl_is_id_var(left, baserel->relid, vector_attno) && wl_is_runtime_value(right))
+			return (Expr *) right;
+		if (wl_is_id_var(right, baserel->relid, vector_attno) && wl_is_runtime_value(left))
+			return (Expr *) left;
+	}
+	return NULL;
+}
+
+/*
+ * Adds the sorted search path when the query is ORDER BY vector <op> q
+ * LIMIT k over this relation alone, unfiltered, and <op> is the
+ * collection's metric.  Reading the collection's settings here costs a
+ * metadata read the first time; they are cached for execution.
+ */
+static void
+wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	Relation	rel;
+	AttrNumber	vector_attno;
+	WlMetric	metric;
+	Expr	   *query;
+	WlConnection *conn;
+	WlCollection *collection;
+	int			k;
+
+	if (root->limit_tuples <= 0 || root->limit_tuples > WL_MAX_K ||
+		baserel->baserestrictinfo != NIL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON)
+		return;
+	rel = table_open(foreigntableid, NoLock);
+	vector_attno = wl_column_attno(rel, "vector");
+	table_close(rel, NoLock);
+	if (vector_attno == InvalidAttrNumber)
+		return;
+	query = wl_find_search_key(root, baserel, vector_attno, &metric);
+	if (query == NULL)
+		return;
+	collection = wl_collection_for_relation(foreigntableid, &conn);
+	if (collection->meta->metric != metric)
+		return;
+
+	k = (int) root->limit_tuples;
+	add_path(baserel, (Path *)
+			 wl_create_foreignscan_path(root, baserel, NULL, k, 5, 5 + k * 0.01,
+										root->query_pathkeys, NULL, NULL,
+										list_make3(makeInteger(WL_SCAN_SEARCH), query,
+												   makeInteger(k))));
+}
+
 /*
  * One path: its cost is a round trip per request, so a key lookup is far
  * cheaper than a Scan that reads every item a page (about 1 MB) at a time.
@@ -163,6 +267,7 @@ wl_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, baserel->rows, startup, total,
 										NIL, NULL, NULL, NIL));
+	wl_add_search_path(root, baserel, foreigntableid);
 }
 
 /*
@@ -175,12 +280,24 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 {
 	WlPlanState *plan = baserel->fdw_private;
 	List	   *fdw_exprs = NIL;
+	List	   *fdw_private;
 
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
-	if (plan->kind != WL_SCAN_FULL)
-		fdw_exprs = list_make1(plan->value);
+	if (best_path->fdw_private != NIL)
+	{
+		/* The search path: the query vector to evaluate, and k. */
+		fdw_exprs = list_make1(lsecond(best_path->fdw_private));
+		fdw_private = list_make2(linitial(best_path->fdw_private),
+								 lthird(best_path->fdw_private));
+	}
+	else
+	{
+		if (plan->kind != WL_SCAN_FULL)
+			fdw_exprs = list_make1(plan->value);
+		fdw_private = list_make1(makeInteger(plan->kind));
+	}
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
-							list_make1(makeInteger(plan->kind)), NIL, NIL, outer_plan);
+							fdw_private, NIL, NIL, outer_plan);
 }
 
 /* EXPLAIN: which DynamoDB read runs, on which table. */
@@ -191,9 +308,14 @@ wl_explain_scan(ForeignScanState *node, ExplainState *es)
 	WlScanKind	kind = intVal(linitial(plan->fdw_private));
 	Relation	rel = node->ss.ss_currentRelation;
 
-	ExplainPropertyText("DynamoDB",
-						kind == WL_SCAN_GET ? "GetItem" :
-						kind == WL_SCAN_MULTI ? "BatchGetItem" : "Scan", es);
+	if (kind == WL_SCAN_SEARCH)
+		ExplainPropertyText("DynamoDB",
+							psprintf("LSH search for the %d nearest (Query per probed bucket, then BatchGetItem)",
+									 intVal(lsecond(plan->fdw_private))), es);
+	else
+		ExplainPropertyText("DynamoDB",
+							kind == WL_SCAN_GET ? "GetItem" :
+							kind == WL_SCAN_MULTI ? "BatchGetItem" : "Scan", es);
 	if (es->verbose)
 		ExplainPropertyText("Collection", wl_relation_collection_name(RelationGetRelid(rel)), es);
 }

@@ -15,7 +15,8 @@ typedef enum WlScanKind
 {
 	WL_SCAN_FULL,				/* Scan, page by page */
 	WL_SCAN_GET,				/* GetItem: id = value */
-	WL_SCAN_MULTI				/* BatchGetItem: id = ANY(array) */
+	WL_SCAN_MULTI,				/* BatchGetItem: id = ANY(array) */
+	WL_SCAN_SEARCH				/* LSH search: ORDER BY vector <op> q LIMIT k */
 } WlScanKind;
 
 /* The planner's choice, kept in baserel->fdw_private. */

@@ -25,7 +25,8 @@ typedef struct WlScanState
 	WlConnection *conn;
 	char	   *collection_name;
 	WlScanKind	kind;
-	ExprState  *value_state;	/* the id or id array, for GET / MULTI */
+	ExprState  *value_state;	/* the id, id array or query vector */
+	int			k;				/* SEARCH: how many nearest */
 	AttrNumber	id_attno;
 	AttrNumber	vector_attno;
 	MemoryContext page_context; /* the current page's calls and items */
@@ -91,6 +92,8 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 	node->fdw_state = state;
 	wl_check_columns(rel, &state->id_attno, &state->vector_attno);
 	state->kind = intVal(linitial(plan->fdw_private));
+	if (state->kind == WL_SCAN_SEARCH)
+		state->k = intVal(lsecond(plan->fdw_private));
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -189,6 +192,23 @@ wl_fetch_page(ForeignScanState *node)
 
 		if (nids > 0)
 			state->nitems = wl_batch_get(state->conn, table, ids, nids, NULL, &state->items);
+	}
+	else if (state->kind == WL_SCAN_SEARCH && !isnull)
+	{
+		int			dims;
+		float	   *query = wl_array_to_vector(DatumGetArrayTypeP(value), collection->meta->dims,
+											   "query vector", &dims);
+		int			probes;
+		int			max_candidates;
+		WlSearchHit *hits;
+		int			i;
+
+		wl_search_settings(collection->meta, -1, -1, &probes, &max_candidates);
+		state->nitems = wl_search_run(state->conn, collection, query, state->k, probes,
+									  max_candidates, &hits);
+		state->items = palloc(sizeof(struct json_object *) * Max(state->nitems, 1));
+		for (i = 0; i < state->nitems; i++)
+			state->items[i] = hits[i].item;
 	}
 	else if (state->kind == WL_SCAN_FULL)
 	{

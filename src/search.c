@@ -39,7 +39,7 @@ double		wl_candidate_fraction = 0.08;
 /* The candidate budget never goes below this, however small the collection. */
 #define WL_MIN_CANDIDATES 100
 
-#define WL_MAX_K 10000
+
 
 /* A candidate id and how many probed buckets held it. */
 typedef struct WlCandidate
@@ -205,19 +205,111 @@ wl_gather_candidates(WlConnection *conn, WlCollection *collection, const float *
 	return ids;
 }
 
-/* Reads a positive int argument or the setting that stands in for it. */
+/* Reads an int argument in [min, max], or fallback when it is NULL. */
 static int
 wl_int_arg(FunctionCallInfo fcinfo, int argno, int fallback, int min, int max,
 		   const char *what)
 {
-	int			value = PG_NARGS() > argno && !PG_ARGISNULL(argno) ?
-		PG_GETARG_INT32(argno) : fallback;
+	int			value;
 
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return fallback;
+	value = PG_GETARG_INT32(argno);
 	if (value < min || value > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be between %d and %d, not %d", what, min, max, value)));
 	return value;
+}
+
+/*
+ * The probes and candidate budget of a search: the given values (> 0) win;
+ * otherwise the settings, with a budget of candidate_fraction of a native
+ * collection (at least WL_MIN_CANDIDATES).  v1 collections read what the
+ * original library reads: home buckets only and no budget.
+ */
+void
+wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
+				   int *probes, int *max_candidates)
+{
+	if (meta->format == WL_FORMAT_V1)
+	{
+		*probes = probes_arg > 0 ? probes_arg : 1;
+		*max_candidates = max_candidates_arg > 0 ? max_candidates_arg : INT_MAX;
+		return;
+	}
+	*probes = probes_arg > 0 ? probes_arg : wl_probes;
+	if (max_candidates_arg > 0)
+		*max_candidates = max_candidates_arg;
+	else
+		*max_candidates = Min(wl_max_candidates,
+							  Max(WL_MIN_CANDIDATES,
+								  (int) (wl_candidate_fraction * meta->vector_count)));
+}
+
+/*
+ * Runs a search: the candidates of the probed buckets, their vectors, and
+ * the k closest of them into *hits (palloc'd, closest first, equal
+ * distances by id).  Returns how many.  Records what it read for
+ * whiplash_last_search().
+ */
+int
+wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, int k,
+			  int probes, int max_candidates, WlSearchHit **hits)
+{
+	WlMeta	   *meta = collection->meta;
+	char	  **ids;
+	int			nids;
+	struct json_object **items = NULL;
+	int			nitems;
+	float	   *vector;
+	WlTopK	   *topk;
+	double	   *distances;
+	int		   *indexes;
+	int			nresults;
+	long		requests_before;
+	long		rounds_before;
+	WlDdbStats	stats;
+	int			i;
+
+	memset(&wl_last_search, 0, sizeof(wl_last_search));
+	wl_ddb_get_stats(conn->ddb, &stats);
+	requests_before = stats.requests;
+	rounds_before = conn->round_trips;
+
+	ids = wl_gather_candidates(conn, collection, query, probes, max_candidates, &nids);
+	nitems = nids > 0 ?
+		wl_batch_get(conn, meta->vectors_table, ids, nids, "id,vector", &items) : 0;
+	if (nitems > 1)
+		qsort(items, nitems, sizeof(struct json_object *), wl_item_id_cmp);
+
+	topk = wl_topk_create(k);
+	if (topk == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	vector = palloc(sizeof(float) * meta->dims);
+	for (i = 0; i < nitems; i++)
+		if (wl_store_item_id(items[i]) != NULL &&
+			wl_store_item_vector(items[i], meta->dims, vector) == 0)
+			wl_topk_push(topk, wl_distance(meta->metric, query, vector, meta->dims), i);
+	distances = palloc(sizeof(double) * k);
+	indexes = palloc(sizeof(int) * k);
+	nresults = wl_topk_sorted(topk, distances, indexes);
+	wl_topk_destroy(topk);
+
+	*hits = palloc(sizeof(WlSearchHit) * Max(nresults, 1));
+	for (i = 0; i < nresults; i++)
+	{
+		(*hits)[i].item = items[indexes[i]];
+		(*hits)[i].distance = distances[i];
+	}
+
+	wl_ddb_get_stats(conn->ddb, &stats);
+	wl_last_search.probes = probes;
+	wl_last_search.vectors_read = nitems;
+	wl_last_search.requests = stats.requests - requests_before;
+	wl_last_search.round_trips = conn->round_trips - rounds_before;
+	wl_last_search.results = nresults;
+	return nresults;
 }
 
 /*
@@ -230,24 +322,13 @@ whiplash_search(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	WlConnection *conn;
 	WlCollection *collection;
-	WlMeta	   *meta;
 	float	   *query;
 	int			dims;
 	int			k;
 	int			probes;
 	int			max_candidates;
-	char	  **ids;
-	int			nids;
-	struct json_object **items;
-	int			nitems;
-	float	   *vector;
-	WlTopK	   *topk;
-	double	   *distances;
-	int		   *indexes;
-	int			nresults;
-	long		requests_before;
-	long		rounds_before;
-	WlDdbStats	stats;
+	WlSearchHit *hits;
+	int			nhits;
 	int			i;
 
 	if (PG_ARGISNULL(0))
@@ -259,67 +340,25 @@ whiplash_search(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("query vector must not be null")));
 	k = wl_int_arg(fcinfo, 2, 10, 1, WL_MAX_K, "k");
-	probes = wl_int_arg(fcinfo, 3, wl_probes, 1, 1024, "probes");
-	max_candidates = wl_int_arg(fcinfo, 4, wl_max_candidates, 1, 10000000, "max_candidates");
+	probes = wl_int_arg(fcinfo, 3, -1, 1, 1024, "probes");
+	max_candidates = wl_int_arg(fcinfo, 4, -1, 1, 10000000, "max_candidates");
 
 	collection = wl_collection_for_relation(PG_GETARG_OID(0), &conn);
-	meta = collection->meta;
-	if (meta->format == WL_FORMAT_V1)
-	{
-		/* Read what the original library reads, unless told otherwise. */
-		max_candidates = INT_MAX;
-		if (PG_NARGS() <= 3 || PG_ARGISNULL(3))
-			probes = 1;
-	}
-	else if (PG_NARGS() <= 4 || PG_ARGISNULL(4))
-		max_candidates = Min(max_candidates,
-							 Max(WL_MIN_CANDIDATES,
-								 (int) (wl_candidate_fraction * meta->vector_count)));
-	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), meta->dims, "query vector", &dims);
+	wl_search_settings(collection->meta, probes, max_candidates, &probes, &max_candidates);
+	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), collection->meta->dims,
+							   "query vector", &dims);
 	InitMaterializedSRF(fcinfo, 0);
 
-	memset(&wl_last_search, 0, sizeof(wl_last_search));
-	wl_ddb_get_stats(conn->ddb, &stats);
-	requests_before = stats.requests;
-	rounds_before = conn->round_trips;
-
-	ids = wl_gather_candidates(conn, collection, query, probes, max_candidates, &nids);
-	nitems = nids > 0 ?
-		wl_batch_get(conn, meta->vectors_table, ids, nids, "id,vector", &items) : 0;
-
-	if (nitems > 1)
-		qsort(items, nitems, sizeof(struct json_object *), wl_item_id_cmp);
-	topk = wl_topk_create(k);
-	if (topk == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	vector = palloc(sizeof(float) * meta->dims);
-	for (i = 0; i < nitems; i++)
-	{
-		if (wl_store_item_vector(items[i], meta->dims, vector) != 0)
-			continue;
-		wl_topk_push(topk, wl_distance(meta->metric, query, vector, meta->dims), i);
-	}
-	distances = palloc(sizeof(double) * k);
-	indexes = palloc(sizeof(int) * k);
-	nresults = wl_topk_sorted(topk, distances, indexes);
-	wl_topk_destroy(topk);
-
-	for (i = 0; i < nresults; i++)
+	nhits = wl_search_run(conn, collection, query, k, probes, max_candidates, &hits);
+	for (i = 0; i < nhits; i++)
 	{
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = CStringGetTextDatum(wl_store_item_id(items[indexes[i]]));
-		values[1] = Float8GetDatum(distances[i]);
+		values[0] = CStringGetTextDatum(wl_store_item_id(hits[i].item));
+		values[1] = Float8GetDatum(hits[i].distance);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-
-	wl_ddb_get_stats(conn->ddb, &stats);
-	wl_last_search.probes = probes;
-	wl_last_search.vectors_read = nitems;
-	wl_last_search.requests = stats.requests - requests_before;
-	wl_last_search.round_trips = conn->round_trips - rounds_before;
-	wl_last_search.results = nresults;
 	return (Datum) 0;
 }
 

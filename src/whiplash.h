@@ -51,6 +51,9 @@ typedef struct WlConnection
 /* The longest id: DynamoDB's limit on a string key. */
 #define WL_ID_MAX 2048
 
+/* The most neighbours one search returns. */
+#define WL_MAX_K 10000
+
 /* The most dimensions a vector may have, as in pgvector. */
 #define WL_MAX_DIMS 16000
 
@@ -104,6 +107,15 @@ typedef struct WlSearchStats
 	long		round_trips;	/* rounds of concurrent requests */
 	int			results;
 } WlSearchStats;
+typedef struct WlSearchHit
+{
+	struct json_object *item;	/* the vector item (id, vector) */
+	double		distance;
+} WlSearchHit;
+extern void wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
+							   int *probes, int *max_candidates);
+extern int	wl_search_run(WlConnection *conn, WlCollection *collection, const float *query,
+						  int k, int probes, int max_candidates, WlSearchHit **hits);
 extern int	wl_probes;
 extern int	wl_max_candidates;
 extern double wl_candidate_fraction;
