@@ -26,6 +26,13 @@ SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered ORDER BY vector <-> '{
 SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered
  ORDER BY (vector <-> '{10,3,1}') + 0, id LIMIT 3;
 SELECT requests > 0 AS searched, round_trips FROM whiplash_last_search();
+-- EXPLAIN VERBOSE names the collection; EXPLAIN ANALYZE counts the
+-- DynamoDB work: 4 bucket Queries and 1 BatchGetItem in 2 round trips.
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT id FROM ordered WHERE id = 'v7';
 -- With parameters, in a prepared statement and per row with LATERAL.
 PREPARE nearest(real[], int) AS SELECT id FROM ordered ORDER BY vector <-> $1 LIMIT $2;
 EXPLAIN (COSTS OFF) EXECUTE nearest('{40,5,1}', 2);

@@ -318,6 +318,8 @@ wl_explain_scan(ForeignScanState *node, ExplainState *es)
 							kind == WL_SCAN_MULTI ? "BatchGetItem" : "Scan", es);
 	if (es->verbose)
 		ExplainPropertyText("Collection", wl_relation_collection_name(RelationGetRelid(rel)), es);
+	if (es->analyze)
+		wl_explain_scan_counts(node, es);
 }
 
 /* The kinds of write a whiplash foreign table takes. */

@@ -6,6 +6,7 @@
 
 #include "postgres.h"
 
+#include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "optimizer/pathnode.h"
 #include "utils/rel.h"
@@ -45,6 +46,7 @@ extern void wl_begin_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *wl_iterate_scan(ForeignScanState *node);
 extern void wl_rescan(ForeignScanState *node);
 extern void wl_end_scan(ForeignScanState *node);
+extern void wl_explain_scan_counts(ForeignScanState *node, ExplainState *es);
 extern char *wl_relation_collection_name(Oid relid);
 extern void wl_check_columns(Relation rel, AttrNumber *id_attno, AttrNumber *vector_attno);
 

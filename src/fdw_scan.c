@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "commands/explain.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
 #include "foreign/foreign.h"
@@ -36,6 +37,9 @@ typedef struct WlScanState
 	struct json_object *last_key;	/* of the current Scan page */
 	bool		started;
 	bool		finished;		/* no page after the current one */
+	long		requests;		/* HTTP requests sent, for EXPLAIN ANALYZE */
+	long		round_trips;	/* rounds of concurrent requests */
+	long		items_read;
 } WlScanState;
 
 /* The collection option of a foreign table. */
@@ -155,6 +159,11 @@ wl_fetch_page(ForeignScanState *node)
 	MemoryContext oldcontext = MemoryContextSwitchTo(page);
 	bool		isnull = false;
 	Datum		value = (Datum) 0;
+	WlDdbStats	before;
+	WlDdbStats	after;
+	long		rounds_before = state->conn->round_trips;
+
+	wl_ddb_get_stats(state->conn->ddb, &before);
 
 	if (state->value_state != NULL)
 		value = ExecEvalExpr(state->value_state, node->ss.ps.ps_ExprContext, &isnull);
@@ -230,6 +239,24 @@ wl_fetch_page(ForeignScanState *node)
 	MemoryContextSwitchTo(oldcontext);
 	MemoryContextDelete(state->page_context);
 	state->page_context = page;
+
+	wl_ddb_get_stats(state->conn->ddb, &after);
+	state->requests += after.requests - before.requests;
+	state->round_trips += state->conn->round_trips - rounds_before;
+	state->items_read += state->nitems;
+}
+
+/* EXPLAIN ANALYZE: what the scan sent and read, over all its loops. */
+void
+wl_explain_scan_counts(ForeignScanState *node, ExplainState *es)
+{
+	WlScanState *state = node->fdw_state;
+
+	if (state == NULL || state->conn == NULL)
+		return;
+	ExplainPropertyInteger("DynamoDB Requests", NULL, state->requests, es);
+	ExplainPropertyInteger("DynamoDB Round Trips", NULL, state->round_trips, es);
+	ExplainPropertyInteger("DynamoDB Items", NULL, state->items_read, es);
 }
 
 /* Fills the slot from one item: id, vector, and NULL for other columns. */
