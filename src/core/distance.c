@@ -1,10 +1,14 @@
 /*
  * distance.c - vector distances and top-k selection.
  *
- * The loops accumulate in double over float inputs in the plain form gcc
- * vectorises at -O2 -ftree-vectorize (and -O3).  Top-k keeps a max-heap of
- * the k best so far: the worst kept candidate is at the root and is
- * replaced when a better one arrives.
+ * Sums run over WL_LANES partial sums, element i going to lane i % WL_LANES.
+ * A single running sum cannot be vectorised without reassociating it
+ * (-ffast-math); independent lanes can, and gcc does so at -O2.  The order
+ * of the additions is fixed by this code, so every build gives the same
+ * result.
+ *
+ * Top-k keeps a max-heap of the k best candidates so far: the worst kept
+ * one is at the root, and is replaced when a better one arrives.
  */
 #include "distance.h"
 
@@ -12,23 +16,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define WL_LANES 8
+
+typedef struct WlTopKEntry
+{
+	double		distance;
+	int			index;
+} WlTopKEntry;
+
 struct WlTopK
 {
 	int			k;
 	int			count;
-	double	   *distances;
-	int		   *indexes;
+	WlTopKEntry *heap;			/* k slots; a max-heap of count entries */
 };
 
-static const char *const wl_metric_names[] = {"cosine", "l2", "inner_product"};
+static const char *const wl_metric_names[] = {
+	[WL_METRIC_COSINE] = "cosine",
+	[WL_METRIC_L2] = "l2",
+	[WL_METRIC_INNER_PRODUCT] = "inner_product",
+};
 
-/* Parses a metric name. */
+#define WL_METRIC_COUNT ((int) (sizeof(wl_metric_names) / sizeof(wl_metric_names[0])))
+
+/* Looks a metric up by its SQL-visible name. */
 bool
 wl_metric_parse(const char *name, WlMetric *out)
 {
 	int			i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < WL_METRIC_COUNT; i++)
 		if (strcmp(name, wl_metric_names[i]) == 0)
 		{
 			*out = (WlMetric) i;
@@ -37,42 +54,89 @@ wl_metric_parse(const char *name, WlMetric *out)
 	return false;
 }
 
-/* The name of a metric. */
+/* The SQL-visible name of a metric; NULL for a value outside the enum. */
 const char *
 wl_metric_name(WlMetric metric)
 {
+	if ((int) metric < 0 || (int) metric >= WL_METRIC_COUNT)
+		return NULL;
 	return wl_metric_names[metric];
 }
 
-/* Sum of squared differences. */
+/* Adds up the partial sums, lane 0 first. */
+static double
+wl_sum_lanes(const double *lanes)
+{
+	double		sum = 0.0;
+	int			j;
+
+	for (j = 0; j < WL_LANES; j++)
+		sum += lanes[j];
+	return sum;
+}
+
+/* Sum of squared differences, the square of the Euclidean distance. */
 static double
 wl_l2_squared(const float *a, const float *b, int dims)
 {
-	double		sum = 0.0;
+	double		lanes[WL_LANES] = {0};
 	int			i;
+	int			j;
 
-	for (i = 0; i < dims; i++)
+	for (i = 0; i + WL_LANES <= dims; i += WL_LANES)
+		for (j = 0; j < WL_LANES; j++)
+		{
+			double		diff = (double) a[i + j] - (double) b[i + j];
+
+			lanes[j] += diff * diff;
+		}
+	for (j = 0; i + j < dims; j++)
 	{
-		double		diff = (double) a[i] - (double) b[i];
+		double		diff = (double) a[i + j] - (double) b[i + j];
 
-		sum += diff * diff;
+		lanes[j] += diff * diff;
 	}
-	return sum;
+	return wl_sum_lanes(lanes);
 }
 
 /* Dot product. */
 static double
 wl_dot(const float *a, const float *b, int dims)
 {
-	double		sum = 0.0;
+	double		lanes[WL_LANES] = {0};
 	int			i;
+	int			j;
 
-	for (i = 0; i < dims; i++)
-		sum += (double) a[i] * (double) b[i];
-	return sum;
+	for (i = 0; i + WL_LANES <= dims; i += WL_LANES)
+		for (j = 0; j < WL_LANES; j++)
+			lanes[j] += (double) a[i + j] * (double) b[i + j];
+	for (j = 0; i + j < dims; j++)
+		lanes[j] += (double) a[i + j] * (double) b[i + j];
+	return wl_sum_lanes(lanes);
 }
 
-/* The distance between a and b under metric. */
+/*
+ * Cosine distance, 1 - a.b / (|a| |b|), with the similarity clamped to
+ * [-1, 1] against rounding, as pgvector does.  A zero vector makes the
+ * quotient 0/0, so the distance is NaN, which is pgvector's answer too.
+ * Squared norms of floats neither overflow nor underflow in double, so
+ * their product can go under one square root.
+ */
+static double
+wl_cosine_distance(const float *a, const float *b, int dims)
+{
+	double		dot = wl_dot(a, b, dims);
+	double		norms = sqrt(wl_dot(a, a, dims) * wl_dot(b, b, dims));
+	double		similarity = dot / norms;
+
+	if (similarity > 1.0)
+		similarity = 1.0;
+	else if (similarity < -1.0)
+		similarity = -1.0;
+	return 1.0 - similarity;
+}
+
+/* The distance between a and b under metric: smaller is closer. */
 double
 wl_distance(WlMetric metric, const float *a, const float *b, int dims)
 {
@@ -83,75 +147,79 @@ wl_distance(WlMetric metric, const float *a, const float *b, int dims)
 		case WL_METRIC_INNER_PRODUCT:
 			return -wl_dot(a, b, dims);
 		case WL_METRIC_COSINE:
-			{
-				double		norms = sqrt(wl_dot(a, a, dims) * wl_dot(b, b, dims));
-				double		similarity;
-
-				if (norms == 0.0)
-					return NAN;
-				similarity = wl_dot(a, b, dims) / norms;
-				if (similarity > 1.0)
-					similarity = 1.0;
-				else if (similarity < -1.0)
-					similarity = -1.0;
-				return 1.0 - similarity;
-			}
+			return wl_cosine_distance(a, b, dims);
 	}
 	return NAN;
 }
 
-/* Is candidate x worse than y (farther, or as far with a larger index)? */
+/*
+ * Is x worse than y: farther, or as far with a larger index?  The index
+ * makes the order total, so the kept set never depends on arrival order.
+ */
 static bool
-wl_worse(double dx, int ix, double dy, int iy)
+wl_topk_worse(const WlTopKEntry *x, const WlTopKEntry *y)
 {
-	return dx > dy || (dx == dy && ix > iy);
+	return x->distance > y->distance ||
+		(x->distance == y->distance && x->index > y->index);
 }
 
-/* Creates a selector of the k smallest. */
+/* Allocates a selector with room for k candidates. */
 WlTopK *
 wl_topk_create(int k)
 {
-	WlTopK	   *topk = calloc(1, sizeof(WlTopK));
+	WlTopK	   *topk;
 
+	if (k < 1)
+		return NULL;
+	topk = malloc(sizeof(WlTopK));
 	if (topk == NULL)
 		return NULL;
-	topk->k = k > 0 ? k : 1;
-	topk->distances = malloc(sizeof(double) * topk->k);
-	topk->indexes = malloc(sizeof(int) * topk->k);
-	if (topk->distances == NULL || topk->indexes == NULL)
+	topk->k = k;
+	topk->count = 0;
+	topk->heap = malloc(sizeof(WlTopKEntry) * (size_t) k);
+	if (topk->heap == NULL)
 	{
-		wl_topk_destroy(topk);
+		free(topk);
 		return NULL;
 	}
 	return topk;
 }
 
-/* Swaps heap slots i and j. */
+/* Swaps two heap slots. */
 static void
 wl_topk_swap(WlTopK *topk, int i, int j)
 {
-	double		d = topk->distances[i];
-	int			x = topk->indexes[i];
+	WlTopKEntry tmp = topk->heap[i];
 
-	topk->distances[i] = topk->distances[j];
-	topk->indexes[i] = topk->indexes[j];
-	topk->distances[j] = d;
-	topk->indexes[j] = x;
+	topk->heap[i] = topk->heap[j];
+	topk->heap[j] = tmp;
 }
 
-/* Restores the max-heap below slot i. */
+/* Moves slot i up past better parents: restores the heap after an append. */
+static void
+wl_topk_sift_up(WlTopK *topk, int i)
+{
+	while (i > 0 && wl_topk_worse(&topk->heap[i], &topk->heap[(i - 1) / 2]))
+	{
+		wl_topk_swap(topk, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+/* Moves slot i down below worse children: restores the heap after a root change. */
 static void
 wl_topk_sift_down(WlTopK *topk, int i)
 {
 	for (;;)
 	{
 		int			worst = i;
-		int			child;
+		int			left = 2 * i + 1;
+		int			right = 2 * i + 2;
 
-		for (child = 2 * i + 1; child <= 2 * i + 2 && child < topk->count; child++)
-			if (wl_worse(topk->distances[child], topk->indexes[child],
-						 topk->distances[worst], topk->indexes[worst]))
-				worst = child;
+		if (left < topk->count && wl_topk_worse(&topk->heap[left], &topk->heap[worst]))
+			worst = left;
+		if (right < topk->count && wl_topk_worse(&topk->heap[right], &topk->heap[worst]))
+			worst = right;
 		if (worst == i)
 			return;
 		wl_topk_swap(topk, i, worst);
@@ -159,35 +227,30 @@ wl_topk_sift_down(WlTopK *topk, int i)
 	}
 }
 
-/* Offers a candidate. */
+/* Offers a candidate: kept while there is room, or if better than the worst kept. */
 void
 wl_topk_push(WlTopK *topk, double distance, int index)
 {
-	int			i;
+	WlTopKEntry candidate = {distance, index};
 
 	if (isnan(distance))
 		return;
 	if (topk->count < topk->k)
 	{
-		i = topk->count++;
-		topk->distances[i] = distance;
-		topk->indexes[i] = index;
-		while (i > 0 && wl_worse(topk->distances[i], topk->indexes[i],
-								 topk->distances[(i - 1) / 2], topk->indexes[(i - 1) / 2]))
-		{
-			wl_topk_swap(topk, i, (i - 1) / 2);
-			i = (i - 1) / 2;
-		}
+		topk->heap[topk->count] = candidate;
+		wl_topk_sift_up(topk, topk->count++);
 		return;
 	}
-	if (!wl_worse(topk->distances[0], topk->indexes[0], distance, index))
+	if (!wl_topk_worse(&topk->heap[0], &candidate))
 		return;
-	topk->distances[0] = distance;
-	topk->indexes[0] = index;
+	topk->heap[0] = candidate;
 	wl_topk_sift_down(topk, 0);
 }
 
-/* Empties the heap into ascending order. */
+/*
+ * Pops the worst candidate into the last free output slot until the heap
+ * is empty, so the output comes out in ascending order.
+ */
 int
 wl_topk_sorted(WlTopK *topk, double *distances, int *indexes)
 {
@@ -197,10 +260,9 @@ wl_topk_sorted(WlTopK *topk, double *distances, int *indexes)
 	{
 		int			last = --topk->count;
 
-		distances[last] = topk->distances[0];
-		indexes[last] = topk->indexes[0];
-		topk->distances[0] = topk->distances[last];
-		topk->indexes[0] = topk->indexes[last];
+		distances[last] = topk->heap[0].distance;
+		indexes[last] = topk->heap[0].index;
+		topk->heap[0] = topk->heap[last];
 		wl_topk_sift_down(topk, 0);
 	}
 	return n;
@@ -212,7 +274,6 @@ wl_topk_destroy(WlTopK *topk)
 {
 	if (topk == NULL)
 		return;
-	free(topk->distances);
-	free(topk->indexes);
+	free(topk->heap);
 	free(topk);
 }

@@ -1,19 +1,27 @@
 /*
  * lsh.c - random-hyperplane LSH.
  *
- * Native planes are never stored: they are re-derived from the
- * collection's seed in every backend, so the generator must give the same
- * bits on every machine and compiler, forever.  It therefore uses integers
- * only (splitmix64 seeding xoshiro256**) and an Irwin-Hall normal deviate:
- * the sum of 12 uniform 53-bit integers, exact in int64, converted to
- * double once and scaled by 2^-53 (exact), minus 6.  No libm is involved.
+ * Native planes are never stored: every backend of every server re-derives
+ * them from the collection's seed, so the generator must give the same bits
+ * on every machine and compiler, forever.  It therefore uses integer
+ * arithmetic only (splitmix64 seeding xoshiro256**), and makes each normal
+ * deviate with a single floating-point rounding that IEEE 754 defines to
+ * the bit (see wl_normal).  No libm function is involved: log, cos or sqrt
+ * may differ in the last bit between C libraries.
  */
 #include "lsh.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Planes per block of the projection loop (see wl_lsh_project_table). */
+#define WL_PROJECT_BLOCK 4
+
+/* 2^-53, exact in double. */
+#define WL_TWO_TO_MINUS_53 (1.0 / 9007199254740992.0)
 
 struct WlLsh
 {
@@ -24,27 +32,40 @@ struct WlLsh
 	float	   *center;			/* dims, or NULL */
 };
 
-/* splitmix64: spreads a seed over the generator's state. */
+/*
+ * A set of flipped bits for multi-probe.  Its members are positions in the
+ * bits sorted by |projection|; last is the highest member, base the sum of
+ * the members' margins but last's, and score = base + margins[last].
+ */
+typedef struct WlFlipSet
+{
+	double		base;
+	double		score;
+	uint64_t	flips;			/* the code bits the members flip */
+	int			last;
+} WlFlipSet;
+
+/* splitmix64: the next output of a seed sequence, to fill the generator's state. */
 static uint64_t
 wl_splitmix64(uint64_t *state)
 {
-	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+	uint64_t	z = (*state += UINT64_C(0x9e3779b97f4a7c15));
 
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
 	return z ^ (z >> 31);
 }
 
-/* Rotates x left by k bits. */
+/* Rotates x left by k (1..63) bits. */
 static inline uint64_t
 wl_rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
 }
 
-/* xoshiro256**: the next 64 random bits. */
+/* xoshiro256** (Blackman and Vigna): the next 64 random bits. */
 static uint64_t
-wl_xoshiro(uint64_t *s)
+wl_xoshiro256ss(uint64_t *s)
 {
 	uint64_t	result = wl_rotl(s[1] * 5, 7) * 9;
 	uint64_t	t = s[1] << 17;
@@ -58,16 +79,23 @@ wl_xoshiro(uint64_t *s)
 	return result;
 }
 
-/* An approximately standard normal deviate (Irwin-Hall, 12 terms). */
+/*
+ * An approximately standard normal deviate, by Irwin-Hall: the sum of 12
+ * uniforms on [0, 1) has mean 6 and variance 1.  Each uniform is a 53-bit
+ * integer (the top bits of a generator output); the sum minus 6 * 2^53 is
+ * exact in int64 (its magnitude is below 2^56), is converted to double once
+ * (the only rounding: to nearest, ties to even, as IEEE 754 fixes it) and
+ * scaled by 2^-53, which is exact.  Values lie in [-6, 6).
+ */
 static double
-wl_normal(uint64_t *s)
+wl_normal(uint64_t *state)
 {
-	int64_t		sum = 0;
+	int64_t		sum = -((int64_t) 6 << 53);
 	int			i;
 
 	for (i = 0; i < 12; i++)
-		sum += (int64_t) (wl_xoshiro(s) >> 11);
-	return (double) sum * (1.0 / 9007199254740992.0) - 6.0;
+		sum += (int64_t) (wl_xoshiro256ss(state) >> 11);
+	return (double) sum * WL_TWO_TO_MINUS_53;
 }
 
 /* Frees everything; NULL is a no-op. */
@@ -87,19 +115,30 @@ wl_lsh_destroy(WlLsh *lsh)
 	free(lsh);
 }
 
-/* Allocates an LSH with room for its planes. */
+/*
+ * Allocates an LSH with uninitialised planes of the given shape, after
+ * checking it: both constructors share this.  NULL when a size is out of
+ * range or out of memory.
+ */
 static WlLsh *
 wl_lsh_alloc(int dims, int ntables, const int *bits)
 {
-	WlLsh	   *lsh = calloc(1, sizeof(WlLsh));
+	WlLsh	   *lsh;
 	int			t;
 
+	if (dims < 1 || ntables < 1)
+		return NULL;
+	for (t = 0; t < ntables; t++)
+		if (bits[t] < 1 || bits[t] > WL_LSH_MAX_BITS ||
+			(size_t) dims > SIZE_MAX / sizeof(double) / (size_t) bits[t])
+			return NULL;
+	lsh = calloc(1, sizeof(WlLsh));
 	if (lsh == NULL)
 		return NULL;
 	lsh->dims = dims;
 	lsh->ntables = ntables;
-	lsh->bits = malloc(sizeof(int) * ntables);
-	lsh->planes = calloc(ntables, sizeof(double *));
+	lsh->bits = malloc(sizeof(int) * (size_t) ntables);
+	lsh->planes = calloc((size_t) ntables, sizeof(double *));
 	if (lsh->bits == NULL || lsh->planes == NULL)
 	{
 		wl_lsh_destroy(lsh);
@@ -108,7 +147,7 @@ wl_lsh_alloc(int dims, int ntables, const int *bits)
 	for (t = 0; t < ntables; t++)
 	{
 		lsh->bits[t] = bits[t];
-		lsh->planes[t] = malloc(sizeof(double) * dims * bits[t]);
+		lsh->planes[t] = malloc(sizeof(double) * (size_t) dims * (size_t) bits[t]);
 		if (lsh->planes[t] == NULL)
 		{
 			wl_lsh_destroy(lsh);
@@ -118,17 +157,26 @@ wl_lsh_alloc(int dims, int ntables, const int *bits)
 	return lsh;
 }
 
-/* Native planes from a seed: table 0 first, each row-major. */
+/*
+ * Native planes from a seed.  The generator's state is four splitmix64
+ * outputs of the seed; the deviates then fill table 0 first, each table
+ * row-major ([f][b]), so a collection's planes are a function of (seed,
+ * dims, ntables, bits) alone.
+ */
 WlLsh *
 wl_lsh_create_seeded(int dims, int ntables, int bits, uint64_t seed)
 {
-	int		   *all_bits = malloc(sizeof(int) * ntables);
+	int		   *all_bits;
 	WlLsh	   *lsh;
 	uint64_t	state[4];
-	uint64_t	mix = seed;
+	uint64_t	seed_sequence = seed;
+	size_t		nvalues;
+	size_t		i;
 	int			t;
-	int			i;
 
+	if (bits < 1 || bits > WL_LSH_MAX_SEEDED_BITS || ntables < 1)
+		return NULL;
+	all_bits = malloc(sizeof(int) * (size_t) ntables);
 	if (all_bits == NULL)
 		return NULL;
 	for (t = 0; t < ntables; t++)
@@ -137,15 +185,17 @@ wl_lsh_create_seeded(int dims, int ntables, int bits, uint64_t seed)
 	free(all_bits);
 	if (lsh == NULL)
 		return NULL;
+
 	for (i = 0; i < 4; i++)
-		state[i] = wl_splitmix64(&mix);
+		state[i] = wl_splitmix64(&seed_sequence);
+	nvalues = (size_t) dims * (size_t) bits;
 	for (t = 0; t < ntables; t++)
-		for (i = 0; i < dims * bits; i++)
+		for (i = 0; i < nvalues; i++)
 			lsh->planes[t][i] = wl_normal(state);
 	return lsh;
 }
 
-/* Planes given as they are. */
+/* Planes given as they are (v1 collections), copied. */
 WlLsh *
 wl_lsh_create_from_planes(int dims, int ntables, const int *bits,
 						  const double *const *planes)
@@ -156,11 +206,11 @@ wl_lsh_create_from_planes(int dims, int ntables, const int *bits,
 	if (lsh == NULL)
 		return NULL;
 	for (t = 0; t < ntables; t++)
-		memcpy(lsh->planes[t], planes[t], sizeof(double) * dims * bits[t]);
+		memcpy(lsh->planes[t], planes[t], sizeof(double) * (size_t) dims * (size_t) bits[t]);
 	return lsh;
 }
 
-/* Sets or clears the centre. */
+/* Replaces the centre with a copy of center, or clears it when NULL. */
 int
 wl_lsh_set_center(WlLsh *lsh, const float *center)
 {
@@ -168,27 +218,30 @@ wl_lsh_set_center(WlLsh *lsh, const float *center)
 	lsh->center = NULL;
 	if (center == NULL)
 		return 0;
-	lsh->center = malloc(sizeof(float) * lsh->dims);
+	lsh->center = malloc(sizeof(float) * (size_t) lsh->dims);
 	if (lsh->center == NULL)
 		return -1;
-	memcpy(lsh->center, center, sizeof(float) * lsh->dims);
+	memcpy(lsh->center, center, sizeof(float) * (size_t) lsh->dims);
 	return 0;
 }
 
+/* Features per vector. */
 int
 wl_lsh_dims(const WlLsh *lsh)
 {
 	return lsh->dims;
 }
 
+/* Number of hash tables. */
 int
 wl_lsh_ntables(const WlLsh *lsh)
 {
 	return lsh->ntables;
 }
 
+/* Bits (planes) of one table. */
 int
-wl_lsh_bits(const WlLsh *lsh, int table)
+wl_lsh_table_bits(const WlLsh *lsh, int table)
 {
 	return lsh->bits[table];
 }
@@ -205,6 +258,7 @@ wl_lsh_total_bits(const WlLsh *lsh)
 	return total;
 }
 
+/* One table's planes, [f][b] at f * bits + b. */
 const double *
 wl_lsh_planes(const WlLsh *lsh, int table)
 {
@@ -212,9 +266,39 @@ wl_lsh_planes(const WlLsh *lsh, int table)
 }
 
 /*
- * Projections of (vector - centre) on every plane.  The inner loop runs
- * over a row of bits, contiguous in memory, so that it vectorises.
+ * Projections of (vector - center) on one table's planes; center may be
+ * NULL.  Each feature adds x * row to the row of sums, so every sum runs
+ * over the features in order, as v1's dot product does.  The sums live in
+ * a local array, which cannot alias the planes, and the row is taken in
+ * blocks of WL_PROJECT_BLOCK, so gcc vectorises the block at -O2 without
+ * run-time alias checks.
  */
+static void
+wl_lsh_project_table(const double *plane, int bits, int dims, const float *vector,
+					 const float *center, double *out)
+{
+	double		sums[WL_LSH_MAX_BITS];
+	int			f;
+	int			b;
+	int			j;
+
+	for (b = 0; b < bits; b++)
+		sums[b] = 0.0;
+	for (f = 0; f < dims; f++)
+	{
+		double		x = center ? (double) vector[f] - (double) center[f] : (double) vector[f];
+		const double *row = plane + (size_t) f * (size_t) bits;
+
+		for (b = 0; b + WL_PROJECT_BLOCK <= bits; b += WL_PROJECT_BLOCK)
+			for (j = 0; j < WL_PROJECT_BLOCK; j++)
+				sums[b + j] += x * row[b + j];
+		for (; b < bits; b++)
+			sums[b] += x * row[b];
+	}
+	memcpy(out, sums, sizeof(double) * (size_t) bits);
+}
+
+/* Projections of (vector - centre) on every table, table by table. */
 void
 wl_lsh_project(const WlLsh *lsh, const float *vector, double *projections)
 {
@@ -223,28 +307,15 @@ wl_lsh_project(const WlLsh *lsh, const float *vector, double *projections)
 
 	for (t = 0; t < lsh->ntables; t++)
 	{
-		int			bits = lsh->bits[t];
-		const double *plane = lsh->planes[t];
-		int			f;
-		int			b;
-
-		for (b = 0; b < bits; b++)
-			out[b] = 0.0;
-		for (f = 0; f < lsh->dims; f++)
-		{
-			double		x = (double) vector[f] - (lsh->center ? (double) lsh->center[f] : 0.0);
-			const double *row = plane + (size_t) f * bits;
-
-			for (b = 0; b < bits; b++)
-				out[b] += x * row[b];
-		}
-		out += bits;
+		wl_lsh_project_table(lsh->planes[t], lsh->bits[t], lsh->dims, vector,
+							 lsh->center, out);
+		out += lsh->bits[t];
 	}
 }
 
-/* The code of one table: bit 0 most significant, >= 0 counts as 1. */
+/* The bucket code: bit 0 most significant, a projection >= 0 gives a 1. */
 uint64_t
-wl_lsh_code(const double *projections, int bits)
+wl_lsh_bits(const double *projections, int bits)
 {
 	uint64_t	code = 0;
 	int			b;
@@ -258,152 +329,158 @@ wl_lsh_code(const double *projections, int bits)
 void
 wl_lsh_key_v1(uint64_t code, char *out)
 {
-	char		digits[16];
+	char		reversed[16];
 	int			n = 0;
 
 	do
 	{
-		digits[n++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[code % 36];
+		reversed[n++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[code % 36];
 		code /= 36;
 	} while (code > 0);
 	while (n > 0)
-		*out++ = digits[--n];
+		*out++ = reversed[--n];
 	*out = '\0';
 }
 
 /* "<table>:<hex>", the hex zero-padded to the table's bit width. */
 void
-wl_lsh_key_native(int table, uint64_t code, int bits, char *out)
+wl_lsh_key_native(int table, uint64_t code, int nbits, char *out)
 {
-	snprintf(out, WL_LSH_KEY_MAX, "%d:%0*llx", table, (bits + 3) / 4,
-			 (unsigned long long) code);
+	snprintf(out, WL_LSH_KEY_MAX, "%d:%0*" PRIx64, table, (nbits + 3) / 4, code);
 }
 
-/* A set of flipped bits, over positions sorted by |projection|. */
-typedef struct WlFlipSet
+/* Does flip set x come before y in the probing order (a lower score)? */
+static int
+wl_flip_before(const WlFlipSet *x, const WlFlipSet *y)
 {
-	double		score;
-	uint64_t	positions;		/* bit i: sorted position i is flipped */
-	int			last;			/* the highest position in the set */
-} WlFlipSet;
+	return x->score < y->score;
+}
 
-/* Pushes onto a min-heap of flip sets ordered by score. */
+/* Adds a flip set to a min-heap of count sets. */
 static void
-wl_heap_push(WlFlipSet *heap, int *count, WlFlipSet set)
+wl_flip_push(WlFlipSet *heap, int *count, WlFlipSet set)
 {
 	int			i = (*count)++;
 
-	heap[i] = set;
-	while (i > 0 && heap[(i - 1) / 2].score > heap[i].score)
+	while (i > 0 && wl_flip_before(&set, &heap[(i - 1) / 2]))
 	{
-		WlFlipSet	tmp = heap[i];
-
 		heap[i] = heap[(i - 1) / 2];
-		heap[(i - 1) / 2] = tmp;
 		i = (i - 1) / 2;
 	}
+	heap[i] = set;
 }
 
-/* Pops the lowest-scored flip set. */
+/* Removes and returns the first flip set of a non-empty min-heap. */
 static WlFlipSet
-wl_heap_pop(WlFlipSet *heap, int *count)
+wl_flip_pop(WlFlipSet *heap, int *count)
 {
 	WlFlipSet	top = heap[0];
+	WlFlipSet	moved = heap[--(*count)];
 	int			i = 0;
 
-	heap[0] = heap[--(*count)];
 	for (;;)
 	{
-		int			least = i;
-		int			child;
+		int			child = 2 * i + 1;
 
-		for (child = 2 * i + 1; child <= 2 * i + 2 && child < *count; child++)
-			if (heap[child].score < heap[least].score)
-				least = child;
-		if (least == i)
+		if (child >= *count)
 			break;
-		{
-			WlFlipSet	tmp = heap[i];
-
-			heap[i] = heap[least];
-			heap[least] = tmp;
-		}
-		i = least;
+		if (child + 1 < *count && wl_flip_before(&heap[child + 1], &heap[child]))
+			child++;
+		if (!wl_flip_before(&heap[child], &moved))
+			break;
+		heap[i] = heap[child];
+		i = child;
 	}
+	heap[i] = moved;
 	return top;
 }
 
-/* Sorts bit numbers by |projection|, ascending (insertion sort: bits <= 62). */
+/*
+ * Sorts the bits by margin |projection|, ascending, ties by bit number:
+ * margins[p] is the p-th smallest margin and code_bits[p] the code bit of
+ * its plane (plane b sets code bit bits - 1 - b).  Insertion sort: there
+ * are at most 64.
+ */
 static void
-wl_sort_by_margin(const double *projections, int bits, int *order, double *margins)
+wl_sort_margins(const double *projections, int bits, double *margins, uint64_t *code_bits)
 {
-	int			i;
+	int			b;
 
-	for (i = 0; i < bits; i++)
+	for (b = 0; b < bits; b++)
 	{
-		double		margin = fabs(projections[i]);
-		int			j = i;
+		double		margin = fabs(projections[b]);
+		int			p = b;
 
-		while (j > 0 && margins[j - 1] > margin)
+		while (p > 0 && margins[p - 1] > margin)
 		{
-			margins[j] = margins[j - 1];
-			order[j] = order[j - 1];
-			j--;
+			margins[p] = margins[p - 1];
+			code_bits[p] = code_bits[p - 1];
+			p--;
 		}
-		margins[j] = margin;
-		order[j] = i;
+		margins[p] = margin;
+		code_bits[p] = (uint64_t) 1 << (bits - 1 - b);
 	}
 }
 
 /*
- * Query-directed probing.  With positions sorted by margin, every flip set
- * is reached exactly once from {0} by "shift" (move the highest position
- * up one) and "expand" (add the position after the highest); both only
- * raise the score, so popping a min-heap yields sets in score order.
+ * Query-directed probing (Lv et al., VLDB 2007).  Over positions sorted by
+ * margin, every non-empty set of positions is reached exactly once from
+ * {0} by two moves: shift (replace the highest member by the next
+ * position) and expand (add the next position).  Neither lowers the score,
+ * so popping a min-heap seeded with {0} yields the sets in score order,
+ * each once.  Every pop pushes at most two sets, so the heap never holds
+ * more sets than the number of probes.
  */
 int
 wl_lsh_probes(const double *projections, int bits, int nprobes, uint64_t *out)
 {
-	int			order[64];
-	double		margins[64];
+	double		margins[WL_LSH_MAX_BITS];
+	uint64_t	code_bits[WL_LSH_MAX_BITS];
+	uint64_t	home = wl_lsh_bits(projections, bits);
 	WlFlipSet  *heap;
+	WlFlipSet	first;
 	int			heap_count = 0;
-	uint64_t	home = wl_lsh_code(projections, bits);
+	int			limit = nprobes;
 	int			count = 0;
 
-	if (nprobes <= 0)
+	if (bits < 31 && limit > (1 << bits))
+		limit = 1 << bits;
+	if (limit < 1)
 		return 0;
 	out[count++] = home;
-	if (nprobes == 1 || bits == 0)
+	if (limit == 1)
 		return count;
-	heap = malloc(sizeof(WlFlipSet) * (2 * (size_t) nprobes + 2));
+
+	heap = malloc(sizeof(WlFlipSet) * (size_t) limit);
 	if (heap == NULL)
-		return count;
-	wl_sort_by_margin(projections, bits, order, margins);
-	wl_heap_push(heap, &heap_count, (WlFlipSet) {margins[0], 1, 0});
+		return -1;
+	wl_sort_margins(projections, bits, margins, code_bits);
+	first.base = 0.0;
+	first.score = margins[0];
+	first.flips = code_bits[0];
+	first.last = 0;
+	wl_flip_push(heap, &heap_count, first);
 
-	while (count < nprobes && heap_count > 0)
+	while (count < limit && heap_count > 0)
 	{
-		WlFlipSet	set = wl_heap_pop(heap, &heap_count);
-		uint64_t	code = home;
-		int			p;
+		WlFlipSet	set = wl_flip_pop(heap, &heap_count);
 
-		for (p = 0; p <= set.last; p++)
-			if (set.positions & ((uint64_t) 1 << p))
-				code ^= (uint64_t) 1 << (bits - 1 - order[p]);
-		out[count++] = code;
-
+		out[count++] = home ^ set.flips;
 		if (set.last + 1 < bits)
 		{
 			int			next = set.last + 1;
-			WlFlipSet	shifted = {set.score - margins[set.last] + margins[next],
-				(set.positions & ~((uint64_t) 1 << set.last)) | ((uint64_t) 1 << next),
-			next};
-			WlFlipSet	expanded = {set.score + margins[next],
-				set.positions | ((uint64_t) 1 << next), next};
+			WlFlipSet	shifted = set;
+			WlFlipSet	expanded;
 
-			wl_heap_push(heap, &heap_count, shifted);
-			wl_heap_push(heap, &heap_count, expanded);
+			shifted.score = set.base + margins[next];
+			shifted.flips = set.flips ^ code_bits[set.last] ^ code_bits[next];
+			shifted.last = next;
+			expanded.base = set.score;
+			expanded.score = set.score + margins[next];
+			expanded.flips = set.flips | code_bits[next];
+			expanded.last = next;
+			wl_flip_push(heap, &heap_count, shifted);
+			wl_flip_push(heap, &heap_count, expanded);
 		}
 	}
 	free(heap);

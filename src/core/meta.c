@@ -480,7 +480,7 @@ wl_meta_vector_keys(const WlMeta *meta, const WlLsh *lsh, const float *vector,
 	wl_lsh_project(lsh, vector, projections);
 	for (t = 0; t < meta->ntables; t++)
 	{
-		wl_meta_bucket_key(meta, t, wl_lsh_code(projections + offset, meta->bits[t]),
+		wl_meta_bucket_key(meta, t, wl_lsh_bits(projections + offset, meta->bits[t]),
 						   keys + (size_t) t * WL_LSH_KEY_MAX);
 		offset += meta->bits[t];
 	}
@@ -511,6 +511,12 @@ wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh, const float *query,
 		int			ncodes = wl_lsh_probes(projections + offset, meta->bits[t], nprobes, codes);
 		int			i;
 
+		if (ncodes < 0)
+		{
+			free(projections);
+			free(codes);
+			return -1;
+		}
 		for (i = 0; i < ncodes; i++)
 			wl_meta_bucket_key(meta, t, codes[i], keys + (size_t) (count++) * WL_LSH_KEY_MAX);
 		offset += meta->bits[t];

@@ -1,298 +1,503 @@
 /*
- * test_lsh.c - unit tests of the LSH maths and distances: exact keys and
- * bits, a generator that must never change, multi-probe order against
- * brute force, and distances and top-k against straightforward references.
+ * test_lsh.c - unit tests of the LSH maths: v1 keys and bit order exactly
+ * as the original library has them, hashing against a brute-force
+ * reference, native keys, a plane generator that must never change, the
+ * centre, and multi-probe order against enumerating every flip set.
  */
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-#include "distance.h"
 #include "lsh.h"
 #include "unit.h"
 
+/* The next value of a test-data generator (xorshift64*). */
+static uint64_t
+test_next(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
 /* A reproducible double in [-1, 1) for test data. */
 static double
-test_random(unsigned *state)
+test_uniform(uint64_t *state)
 {
-	*state = *state * 1103515245u + 12345u;
-	return ((*state >> 8) & 0xffff) / 32768.0 - 1.0;
+	return (double) (test_next(state) >> 11) / 4503599627370496.0 - 1.0;
+}
+
+/* FNV-1a (64 bits) over the little-endian bytes of doubles, whatever the host. */
+static uint64_t
+fnv1a_doubles(const double *values, size_t count, uint64_t hash)
+{
+	size_t		i;
+	int			byte;
+
+	for (i = 0; i < count; i++)
+	{
+		uint64_t	bits;
+
+		memcpy(&bits, &values[i], sizeof(bits));
+		for (byte = 0; byte < 8; byte++)
+		{
+			hash ^= (bits >> (8 * byte)) & 0xff;
+			hash *= UINT64_C(0x100000001b3);
+		}
+	}
+	return hash;
+}
+
+/* v1 keys: base 36, upper case, no padding. */
+static void
+test_keys_v1(void)
+{
+	char		key[WL_LSH_KEY_MAX];
+
+	wl_lsh_key_v1(242, key);
+	CHECK_STR(key, "6Q", "v1: 242 (bits 11110010) is 6Q, as the original has it");
+	wl_lsh_key_v1(255, key);
+	CHECK_STR(key, "73", "v1: 255 (8 ones) is 73, as the original has it");
+	wl_lsh_key_v1(0, key);
+	CHECK_STR(key, "0", "v1: 0 is 0");
+	wl_lsh_key_v1(35, key);
+	CHECK_STR(key, "Z", "v1: 35 is Z");
+	wl_lsh_key_v1(36, key);
+	CHECK_STR(key, "10", "v1: 36 is 10");
+
+	/* python3: int("Z1CI99JJ7473", 36) == 2**62 - 1 */
+	wl_lsh_key_v1((UINT64_C(1) << 62) - 1, key);
+	CHECK_STR(key, "Z1CI99JJ7473", "v1: 2^62-1 is Z1CI99JJ7473");
+	/* python3: int("3W5E11264SGSF", 36) == 2**64 - 1 */
+	wl_lsh_key_v1(UINT64_MAX, key);
+	CHECK_STR(key, "3W5E11264SGSF", "v1: 2^64-1 is 3W5E11264SGSF");
+}
+
+/* Bit 0 is the most significant, and a zero projection counts as 1. */
+static void
+test_bit_order(void)
+{
+	/* Two features, 8 planes: row 0 is what (1, 0) projects to. */
+	const double plane[2 * 8] = {
+		1, 1, 1, 1, -1, -1, 1, -1,
+		0, -0.0, -1e-300, 1e-300, -2, 2, -3, 3,
+	};
+	const double *planes[1] = {plane};
+	int			bits[1] = {8};
+	const float along_first[2] = {1, 0};
+	const float along_second[2] = {0, 1};
+	const float zero[2] = {0, 0};
+	double		projections[8];
+	double		single_first[3] = {1, -1, -1};
+	double		signed_zeros[3] = {0.0, -0.0, -1e-300};
+	char		key[WL_LSH_KEY_MAX];
+	WlLsh	   *lsh = wl_lsh_create_from_planes(2, 1, bits, planes);
+
+	CHECK(wl_lsh_bits(single_first, 3) == 4, "bit 0 alone is the most significant bit");
+	CHECK(wl_lsh_bits(signed_zeros, 3) == 6, "0 and -0 count as 1, a tiny negative as 0");
+
+	wl_lsh_project(lsh, along_first, projections);
+	CHECK(wl_lsh_bits(projections, 8) == 242, "planes 11110010 hash (1, 0) to 242");
+	wl_lsh_key_v1(wl_lsh_bits(projections, 8), key);
+	CHECK_STR(key, "6Q", "and its v1 key is 6Q");
+
+	wl_lsh_project(lsh, along_second, projections);
+	CHECK(wl_lsh_bits(projections, 8) == 0xd5, "row 1 hashes to 11010101 (0 and -0 as 1)");
+
+	wl_lsh_project(lsh, zero, projections);
+	wl_lsh_key_v1(wl_lsh_bits(projections, 8), key);
+	CHECK_STR(key, "73", "the zero vector projects to zeros: 8 ones, key 73");
+	wl_lsh_destroy(lsh);
+}
+
+/* Projections and codes against a straightforward double-precision reference. */
+static void
+test_hash_reference(void)
+{
+	enum
+	{
+		dims = 100, ntables = 3, nvectors = 50
+	};
+	const int	bits[ntables] = {8, 10, 12};
+	double	   *plane_data[ntables];
+	const double *planes[ntables];
+	float		vector[dims];
+	double		projections[30];
+	uint64_t	state = 1;
+	int			projections_ok = 1;
+	int			codes_ok = 1;
+	WlLsh	   *lsh;
+	int			t;
+	int			i;
+	int			v;
+
+	for (t = 0; t < ntables; t++)
+	{
+		plane_data[t] = malloc(sizeof(double) * dims * bits[t]);
+		for (i = 0; i < dims * bits[t]; i++)
+			plane_data[t][i] = test_uniform(&state);
+		planes[t] = plane_data[t];
+	}
+	lsh = wl_lsh_create_from_planes(dims, ntables, bits, planes);
+
+	for (v = 0; v < nvectors; v++)
+	{
+		int			offset = 0;
+
+		for (i = 0; i < dims; i++)
+			vector[i] = (float) test_uniform(&state);
+		wl_lsh_project(lsh, vector, projections);
+		for (t = 0; t < ntables; t++)
+		{
+			uint64_t	want_code = 0;
+			int			b;
+
+			for (b = 0; b < bits[t]; b++)
+			{
+				double		want = 0;
+				int			f;
+
+				for (f = 0; f < dims; f++)
+					want += (double) vector[f] * plane_data[t][f * bits[t] + b];
+				projections_ok &= fabs(projections[offset + b] - want) <= 1e-12 * (1 + fabs(want));
+				if (want >= 0)
+					want_code |= UINT64_C(1) << (bits[t] - 1 - b);
+			}
+			codes_ok &= wl_lsh_bits(projections + offset, bits[t]) == want_code;
+			offset += bits[t];
+		}
+	}
+	CHECK(projections_ok, "projections match the [f][b] row-major reference, table by table");
+	CHECK(codes_ok, "codes match the reference for 50 vectors in tables of 8, 10 and 12 bits");
+
+	CHECK(wl_lsh_dims(lsh) == dims && wl_lsh_ntables(lsh) == ntables,
+		  "dims and ntables are reported");
+	CHECK(wl_lsh_table_bits(lsh, 0) == 8 && wl_lsh_table_bits(lsh, 2) == 12 &&
+		  wl_lsh_total_bits(lsh) == 30, "bits per table and in total are reported");
+	plane_data[1][7] += 1.0;
+	CHECK(wl_lsh_planes(lsh, 1)[7] == plane_data[1][7] - 1.0, "planes are copied");
+	wl_lsh_destroy(lsh);
+	for (t = 0; t < ntables; t++)
+		free(plane_data[t]);
+}
+
+/* Native keys carry the table and fixed-width lower-case hex. */
+static void
+test_keys_native(void)
+{
+	char		key[WL_LSH_KEY_MAX];
+
+	wl_lsh_key_native(3, 0xa5f, 12, key);
+	CHECK_STR(key, "3:a5f", "native: table 3, 12 bits 0xa5f");
+	wl_lsh_key_native(0, 1, 12, key);
+	CHECK_STR(key, "0:001", "native: zero-padded to 3 digits for 12 bits");
+	wl_lsh_key_native(12, 0, 10, key);
+	CHECK_STR(key, "12:000", "native: 10 bits take 3 digits");
+	wl_lsh_key_native(7, 1, 1, key);
+	CHECK_STR(key, "7:1", "native: 1 bit takes 1 digit");
+	wl_lsh_key_native(1, 0xabcd, 17, key);
+	CHECK_STR(key, "1:0abcd", "native: 17 bits take 5 digits");
+	wl_lsh_key_native(63, (UINT64_C(1) << 62) - 1, 62, key);
+	CHECK_STR(key, "63:3fffffffffffffff", "native: 62 bits");
+	wl_lsh_key_native(INT_MIN, UINT64_MAX, 64, key);
+	CHECK_STR(key, "-2147483648:ffffffffffffffff", "native: the longest key fits WL_LSH_KEY_MAX");
 }
 
 /*
  * The seeded generator is part of the storage format: planes are derived,
- * never stored.  These values were computed by an independent Python
- * implementation of the same integer algorithm (splitmix64 -> xoshiro256**,
- * Irwin-Hall of 12 53-bit integers) for seed 42.
+ * never stored.  The expected values below were computed by an independent
+ * Python implementation of the same integer algorithm (splitmix64 seeding
+ * xoshiro256**, both checked against their published test vectors; the
+ * Irwin-Hall sum of 12 53-bit integers minus 6 * 2^53, converted to float
+ * once and scaled by 2^-53), and agree with this implementation bit for bit.
+ * They must never change.
  */
 static void
-test_seeded_planes(void)
+test_seeded_golden(void)
 {
-	WlLsh	   *lsh = wl_lsh_create_seeded(2, 1, 2, 42);
-	const double *planes = wl_lsh_planes(lsh, 0);
-	WlLsh	   *again = wl_lsh_create_seeded(2, 1, 2, 42);
-	WlLsh	   *other = wl_lsh_create_seeded(2, 1, 2, 43);
-	WlLsh	   *big = wl_lsh_create_seeded(784, 8, 12, 7);
+	static const double first[8] = {
+		1.7162442967012348, 0.90496837875784797, 1.2638128195207141,
+		1.2727371553056495, 0.21692898609556455, -0.33831989509020688,
+		-0.32869757379114695, 0.27851506679689686,
+	};
+	static const double small_first = 0.65762342387930139;
+	static const double small_eighth = -0.81245353393069208;
+	WlLsh	   *lsh = wl_lsh_create_seeded(784, 8, 12, 42);
+	WlLsh	   *small = wl_lsh_create_seeded(3, 2, 2, 7);
+	uint64_t	hash = UINT64_C(0xcbf29ce484222325);
+	int			ok = 1;
+	int			i;
+	int			t;
+
+	for (i = 0; i < 8; i++)
+	{
+		ok &= wl_lsh_planes(lsh, 0)[i] == first[i];
+		printf("# plane[0][%d] = %.17g\n", i, wl_lsh_planes(lsh, 0)[i]);
+	}
+	CHECK(ok, "seed 42: the first 8 plane values are the golden ones");
+	for (t = 0; t < 8; t++)
+		hash = fnv1a_doubles(wl_lsh_planes(lsh, t), 784 * 12, hash);
+	printf("# fnv1a64 = %016llx\n", (unsigned long long) hash);
+	CHECK(hash == UINT64_C(0xae693585dc976939),
+		  "seed 42, 784 dims, 8 tables of 12 bits: FNV-1a of all planes is golden");
+
+	CHECK(wl_lsh_planes(small, 0)[0] == small_first &&
+		  wl_lsh_planes(small, 1)[1] == small_eighth,
+		  "seed 7, 3 dims, 2 tables of 2 bits: table 1 follows table 0 in the stream");
+	hash = fnv1a_doubles(wl_lsh_planes(small, 0), 6, UINT64_C(0xcbf29ce484222325));
+	hash = fnv1a_doubles(wl_lsh_planes(small, 1), 6, hash);
+	CHECK(hash == UINT64_C(0xe2d3867d9022cc93), "seed 7: FNV-1a of all planes is golden");
+	wl_lsh_destroy(lsh);
+	wl_lsh_destroy(small);
+}
+
+/* Same seed, same planes; other seeds and other tables differ; bad shapes refused. */
+static void
+test_seeded_properties(void)
+{
+	enum
+	{
+		dims = 784, ntables = 8, bits = 12
+	};
+	WlLsh	   *lsh = wl_lsh_create_seeded(dims, ntables, bits, 12345);
+	WlLsh	   *again = wl_lsh_create_seeded(dims, ntables, bits, 12345);
+	WlLsh	   *other = wl_lsh_create_seeded(dims, ntables, bits, 12346);
+	size_t		per_table = sizeof(double) * dims * bits;
 	double		sum = 0;
 	double		squares = 0;
-	int			n = 784 * 12;
+	double		n = (double) ntables * dims * bits;
+	double		mean;
+	double		variance;
+	int			same = 1;
+	int			in_range = 1;
 	int			t;
 	int			i;
 
-	CHECK(planes[0] == 1.7162442967012348, "plane value 0 is the golden value");
-	CHECK(planes[1] == 0.90496837875784841, "plane value 1 is the golden value");
-	CHECK(planes[2] == 1.2638128195207141, "plane value 2 is the golden value");
-	CHECK(planes[3] == 1.2727371553056495, "plane value 3 is the golden value");
-	CHECK(memcmp(planes, wl_lsh_planes(again, 0), 4 * sizeof(double)) == 0,
-		  "the same seed gives the same planes");
-	CHECK(memcmp(planes, wl_lsh_planes(other, 0), 4 * sizeof(double)) != 0,
+	for (t = 0; t < ntables; t++)
+		same &= memcmp(wl_lsh_planes(lsh, t), wl_lsh_planes(again, t), per_table) == 0;
+	CHECK(same, "the same seed gives the same planes");
+	CHECK(memcmp(wl_lsh_planes(lsh, 0), wl_lsh_planes(other, 0), per_table) != 0,
 		  "another seed gives other planes");
-	for (t = 0; t < 8; t++)
-		for (i = 0; i < n; i++)
+	CHECK(memcmp(wl_lsh_planes(lsh, 0), wl_lsh_planes(lsh, 1), per_table) != 0,
+		  "tables have different planes");
+
+	for (t = 0; t < ntables; t++)
+		for (i = 0; i < dims * bits; i++)
 		{
-			double		x = wl_lsh_planes(big, t)[i];
+			double		x = wl_lsh_planes(lsh, t)[i];
 
 			sum += x;
 			squares += x * x;
+			in_range &= x >= -6.0 && x < 6.0;
 		}
-	CHECK(fabs(sum / (8.0 * n)) < 0.02, "plane entries have mean near 0");
-	CHECK(fabs(squares / (8.0 * n) - 1.0) < 0.03, "plane entries have variance near 1");
-	CHECK(wl_lsh_total_bits(big) == 96, "8 tables of 12 bits make 96");
+	mean = sum / n;
+	variance = squares / n - mean * mean;
+	printf("# mean %.5f, variance %.5f over %.0f entries\n", mean, variance, n);
+	CHECK(fabs(mean) < 0.02, "plane entries have mean near 0 (75,264 entries)");
+	CHECK(fabs(variance - 1.0) < 0.03, "plane entries have variance near 1");
+	CHECK(in_range, "plane entries lie in [-6, 6)");
+	CHECK(wl_lsh_total_bits(lsh) == ntables * bits, "8 tables of 12 bits make 96");
 	wl_lsh_destroy(lsh);
 	wl_lsh_destroy(again);
 	wl_lsh_destroy(other);
-	wl_lsh_destroy(big);
-}
 
-/* Keys as the original library spells them, and native keys. */
-static void
-test_keys(void)
-{
-	char		key[WL_LSH_KEY_MAX];
-	double		projections[8] = {1, 1, 1, 1, -1, -1, 1, -1};
-	double		zeros[3] = {0, -0.0, -1e-300};
-
-	CHECK(wl_lsh_code(projections, 8) == 242, "bits 11110010 are 242 (bit 0 most significant)");
-	wl_lsh_key_v1(242, key);
-	CHECK_STR(key, "6Q", "242 is 6Q in base 36");
-	wl_lsh_key_v1(255, key);
-	CHECK_STR(key, "73", "255 is 73 in base 36");
-	wl_lsh_key_v1(0, key);
-	CHECK_STR(key, "0", "0 is 0");
-	wl_lsh_key_v1(((uint64_t) 1 << 62) - 1, key);
-	CHECK_STR(key, "Z1CI99JJ7473", "2^62-1 in base 36 (Python's numpy.base_repr)");
-	CHECK(wl_lsh_code(zeros, 3) == 6, "zero and minus zero count as 1, negatives as 0");
-	wl_lsh_key_native(3, 0xa5f, 12, key);
-	CHECK_STR(key, "3:a5f", "native key: table and hex");
-	wl_lsh_key_native(0, 1, 12, key);
-	CHECK_STR(key, "0:001", "native key is zero-padded to the bit width");
-	wl_lsh_key_native(63, ((uint64_t) 1 << 62) - 1, 62, key);
-	CHECK_STR(key, "63:3fffffffffffffff", "the longest native key fits");
-}
-
-/* Projections against a reference, with and without a centre. */
-static void
-test_projection(void)
-{
-	int			dims = 50;
-	int			bits[2] = {5, 7};
-	double		plane0[50 * 5];
-	double		plane1[50 * 7];
-	const double *planes[2] = {plane0, plane1};
-	float		vector[50];
-	float		center[50];
-	float		shifted[50];
-	double		got[12];
-	double		want[12];
-	double		centered[12];
-	unsigned	state = 1;
-	WlLsh	   *lsh;
-	int			ok = 1;
-	int			i;
-	int			b;
-	int			f;
-
-	for (i = 0; i < 50 * 5; i++)
-		plane0[i] = test_random(&state);
-	for (i = 0; i < 50 * 7; i++)
-		plane1[i] = test_random(&state);
-	for (f = 0; f < dims; f++)
-	{
-		vector[f] = (float) test_random(&state);
-		center[f] = (float) test_random(&state);
-		shifted[f] = vector[f] - center[f];
-	}
-	lsh = wl_lsh_create_from_planes(dims, 2, bits, planes);
-	wl_lsh_project(lsh, vector, got);
-	for (b = 0; b < 5; b++)
-	{
-		want[b] = 0;
-		for (f = 0; f < dims; f++)
-			want[b] += (double) vector[f] * plane0[f * 5 + b];
-	}
-	for (b = 0; b < 7; b++)
-	{
-		want[5 + b] = 0;
-		for (f = 0; f < dims; f++)
-			want[5 + b] += (double) vector[f] * plane1[f * 7 + b];
-	}
-	for (i = 0; i < 12; i++)
-		ok &= fabs(got[i] - want[i]) < 1e-12;
-	CHECK(ok, "projections match the [f][b] row-major reference");
-
-	wl_lsh_set_center(lsh, center);
-	wl_lsh_project(lsh, vector, centered);
-	wl_lsh_set_center(lsh, NULL);
-	wl_lsh_project(lsh, shifted, got);
-	ok = 1;
-	for (i = 0; i < 12; i++)
-		ok &= fabs(got[i] - centered[i]) < 1e-6;
-	CHECK(ok, "a centre acts as subtracting it from the vector");
+	CHECK(wl_lsh_create_seeded(dims, ntables, 0, 1) == NULL, "0 bits are refused");
+	CHECK(wl_lsh_create_seeded(dims, ntables, 63, 1) == NULL, "63 bits are refused");
+	CHECK(wl_lsh_create_seeded(0, ntables, bits, 1) == NULL, "0 dims are refused");
+	CHECK(wl_lsh_create_seeded(dims, 0, bits, 1) == NULL, "0 tables are refused");
+	lsh = wl_lsh_create_seeded(2, 1, 62, 1);
+	CHECK(lsh != NULL && wl_lsh_table_bits(lsh, 0) == 62, "62 bits are accepted");
 	wl_lsh_destroy(lsh);
 }
 
-/* Score of a flip set: the sum of |projection| of the flipped bits. */
+/* A centre acts exactly as subtracting it from the vector. */
+static void
+test_center(void)
+{
+	enum
+	{
+		dims = 64, ntables = 3, bits = 12
+	};
+	WlLsh	   *lsh = wl_lsh_create_seeded(dims, ntables, bits, 99);
+	float		vector[dims];
+	float		center[dims];
+	float		shifted[dims];
+	double		centered[ntables * bits];
+	double		direct[ntables * bits];
+	double		cleared[ntables * bits];
+	double		plain[ntables * bits];
+	uint64_t	state = 5;
+	int			f;
+
+	/* Multiples of 1/64 in [-8, 8): vector - center is exact in float. */
+	for (f = 0; f < dims; f++)
+	{
+		vector[f] = (float) floor(test_uniform(&state) * 512) / 64;
+		center[f] = (float) floor(test_uniform(&state) * 512) / 64;
+		shifted[f] = vector[f] - center[f];
+	}
+	wl_lsh_project(lsh, vector, plain);
+	CHECK(wl_lsh_set_center(lsh, center) == 0, "a centre is set");
+	wl_lsh_project(lsh, vector, centered);
+	CHECK(wl_lsh_set_center(lsh, NULL) == 0, "the centre is cleared");
+	wl_lsh_project(lsh, shifted, direct);
+	wl_lsh_project(lsh, vector, cleared);
+	CHECK(memcmp(centered, direct, sizeof(centered)) == 0,
+		  "projecting with a centre equals projecting vector - centre, bit for bit");
+	CHECK(memcmp(cleared, plain, sizeof(plain)) == 0, "a cleared centre no longer applies");
+	CHECK(memcmp(centered, plain, sizeof(plain)) != 0, "the centre changed the projections");
+	wl_lsh_destroy(lsh);
+}
+
+/* The sum of |projection| over the bits set in flips (bit 0 most significant). */
 static double
-flip_score(const double *projections, int bits, uint64_t home, uint64_t code)
+flip_score(const double *projections, int bits, uint64_t flips)
 {
 	double		score = 0;
 	int			b;
 
 	for (b = 0; b < bits; b++)
-		if (((home ^ code) >> (bits - 1 - b)) & 1)
+		if ((flips >> (bits - 1 - b)) & 1)
 			score += fabs(projections[b]);
 	return score;
 }
 
-static int
-compare_doubles(const void *a, const void *b)
+/* A flip mask and its score, for the brute-force enumeration. */
+typedef struct FlipCandidate
 {
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
+	double		score;
+	uint64_t	flips;
+} FlipCandidate;
 
-	return x < y ? -1 : x > y;
+/* Orders flip candidates by score, then mask. */
+static int
+compare_flip_candidates(const void *a, const void *b)
+{
+	const FlipCandidate *x = a;
+	const FlipCandidate *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return x->flips < y->flips ? -1 : x->flips > y->flips;
 }
 
-/* Multi-probe order against enumerating every flip set. */
+/* Multi-probe against enumerating every flip set of 10 bits. */
 static void
-test_probes(void)
+test_probes_brute_force(void)
 {
-	double		projections[10];
-	uint64_t	probes[1024];
-	double		all_scores[1024];
-	unsigned	state = 7;
+	enum
+	{
+		bits = 10, nall = 1 << bits, nprobes = 20
+	};
+	double		projections[bits];
+	uint64_t	probes[nall];
+	FlipCandidate all[nall];
+	char		seen[nall];
+	uint64_t	state = 7;
 	uint64_t	home;
+	int			distinct = 1;
+	int			same = 1;
+	int			ordered = 1;
+	int			once = 1;
 	int			n;
-	int			ok = 1;
 	int			i;
-	int			j;
-	char		seen[256] = {0};
 
-	for (i = 0; i < 10; i++)
-		projections[i] = test_random(&state);
-	home = wl_lsh_code(projections, 10);
-	n = wl_lsh_probes(projections, 10, 20, probes);
-	CHECK(n == 20, "20 probes are written");
+	for (i = 0; i < bits; i++)
+		projections[i] = test_uniform(&state);
+	home = wl_lsh_bits(projections, bits);
+	for (i = 0; i < nall; i++)
+	{
+		all[i].flips = (uint64_t) i;
+		all[i].score = flip_score(projections, bits, (uint64_t) i);
+	}
+	qsort(all, nall, sizeof(all[0]), compare_flip_candidates);
+	for (i = 1; i <= nprobes; i++)
+		distinct &= all[i].score - all[i - 1].score > 1e-9;
+	CHECK(distinct, "the test's 21 best flip sets have distinct scores");
+
+	n = wl_lsh_probes(projections, bits, nprobes, probes);
+	CHECK(n == nprobes, "20 probes are written");
 	CHECK(probes[0] == home, "the first probe is the home bucket");
-	for (i = 0; i < 1024; i++)
-		all_scores[i] = flip_score(projections, 10, home, home ^ (uint64_t) i);
-	qsort(all_scores, 1024, sizeof(double), compare_doubles);
-	for (i = 0; i < 20; i++)
-		ok &= fabs(flip_score(projections, 10, home, probes[i]) - all_scores[i]) < 1e-12;
-	CHECK(ok, "probe scores equal the 20 lowest of all 1,024 flip sets, in order");
-	ok = 1;
-	for (i = 0; i < 20; i++)
-		for (j = 0; j < i; j++)
-			ok &= probes[i] != probes[j];
-	CHECK(ok, "no probe repeats");
+	for (i = 0; i < nprobes; i++)
+		same &= probes[i] == (home ^ all[i].flips);
+	CHECK(same, "the 20 probes are the 20 best of all 1,024 flip sets, in order");
 
-	n = wl_lsh_probes(projections, 8, 256, probes);
-	ok = n == 256;
+	n = wl_lsh_probes(projections, bits, nall, probes);
+	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++)
 	{
-		ok &= probes[i] < 256 && !seen[probes[i]];
-		seen[probes[i] & 255] = 1;
+		once &= probes[i] < nall && !seen[probes[i]];
+		seen[probes[i] % nall] = 1;
+		if (i > 0)
+			ordered &= flip_score(projections, bits, home ^ probes[i]) >=
+				flip_score(projections, bits, home ^ probes[i - 1]) - 1e-12;
 	}
-	CHECK(ok, "256 probes of 8 bits visit every bucket once");
-	CHECK(wl_lsh_probes(projections, 3, 100, probes) == 8, "3 bits have only 8 buckets");
+	CHECK(n == nall && once, "1,024 probes of 10 bits visit every bucket once");
+	CHECK(ordered, "probe scores never decrease");
 }
 
-/* Distances on small vectors with known answers. */
+/* Small tables, ties, degenerate counts and 64-bit codes. */
 static void
-test_distances(void)
+test_probes_edges(void)
 {
-	float		a[3] = {1, 2, 2};
-	float		b[3] = {2, 0, 0};
-	float		zero[3] = {0, 0, 0};
-	WlMetric	metric;
-
-	CHECK(fabs(wl_distance(WL_METRIC_L2, a, b, 3) - 3.0) < 1e-12, "L2 of (1,2,2),(2,0,0) is 3");
-	CHECK(fabs(wl_distance(WL_METRIC_INNER_PRODUCT, a, b, 3) + 2.0) < 1e-12,
-		  "inner product distance is -2");
-	CHECK(fabs(wl_distance(WL_METRIC_COSINE, a, b, 3) - (1.0 - 2.0 / 6.0)) < 1e-12,
-		  "cosine distance is 1 - 2/6");
-	CHECK(fabs(wl_distance(WL_METRIC_COSINE, a, a, 3)) < 1e-12, "cosine distance to itself is 0");
-	CHECK(isnan(wl_distance(WL_METRIC_COSINE, a, zero, 3)), "cosine with a zero vector is NaN");
-	CHECK(wl_metric_parse("inner_product", &metric) && metric == WL_METRIC_INNER_PRODUCT,
-		  "inner_product parses");
-	CHECK(!wl_metric_parse("L2", &metric), "metric names are lower case");
-	CHECK_STR(wl_metric_name(WL_METRIC_L2), "l2", "l2 is named l2");
-}
-
-static int
-compare_pairs(const void *a, const void *b)
-{
-	const double *x = a;
-	const double *y = b;
-
-	if (x[0] != y[0])
-		return x[0] < y[0] ? -1 : 1;
-	return x[1] < y[1] ? -1 : x[1] > y[1];
-}
-
-/* Top-k against a full sort, with ties and NaN. */
-static void
-test_topk(void)
-{
-	static double pairs[10000][2];
-	double		distances[100];
-	int			indexes[100];
-	unsigned	state = 3;
-	int			ks[3] = {1, 10, 100};
-	int			ok = 1;
-	int			t;
+	double		projections[64];
+	double		tied[8] = {0.5, -0.5, 0.5, -0.5, 0.5, -0.5, 0.5, -0.5};
+	uint64_t	probes[300];
+	char		seen[256];
+	uint64_t	state = 11;
+	int			once = 1;
+	int			smallest = 0;
+	int			n;
 	int			i;
 
-	for (t = 0; t < 3; t++)
+	for (i = 0; i < 64; i++)
+		projections[i] = test_uniform(&state);
+	n = wl_lsh_probes(projections, 8, 256, probes);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++)
 	{
-		WlTopK	   *topk = wl_topk_create(ks[t]);
-		int			n;
-
-		for (i = 0; i < 10000; i++)
-		{
-			pairs[i][0] = floor(test_random(&state) * 500);	/* many ties */
-			pairs[i][1] = i;
-			wl_topk_push(topk, i % 97 == 0 ? NAN : pairs[i][0], i);
-			if (i % 97 == 0)
-				pairs[i][0] = INFINITY;
-		}
-		qsort(pairs, 10000, sizeof(pairs[0]), compare_pairs);
-		n = wl_topk_sorted(topk, distances, indexes);
-		ok &= n == ks[t];
-		for (i = 0; i < n; i++)
-			ok &= distances[i] == pairs[i][0] && indexes[i] == (int) pairs[i][1];
-		wl_topk_destroy(topk);
+		once &= probes[i] < 256 && !seen[probes[i]];
+		seen[probes[i] & 255] = 1;
 	}
-	CHECK(ok, "top-k equals the head of a full sort (ties by index, NaN never kept)");
+	CHECK(n == 256 && once, "256 probes of 8 bits give every code exactly once");
+	CHECK(wl_lsh_probes(projections, 8, 300, probes) == 256, "8 bits have only 256 buckets");
+	CHECK(wl_lsh_probes(projections, 3, 100, probes) == 8, "3 bits have only 8 buckets");
+	CHECK(wl_lsh_probes(projections, 8, 1, probes) == 1 &&
+		  probes[0] == wl_lsh_bits(projections, 8), "one probe is the home bucket alone");
+	CHECK(wl_lsh_probes(projections, 8, 0, probes) == 0, "no probes, nothing written");
+
+	n = wl_lsh_probes(tied, 8, 256, probes);
+	memset(seen, 0, sizeof(seen));
+	once = 1;
+	for (i = 0; i < n; i++)
+	{
+		once &= !seen[probes[i]];
+		seen[probes[i] & 255] = 1;
+	}
+	CHECK(n == 256 && once, "equal margins still give every code exactly once");
+
+	for (i = 1; i < 64; i++)
+		if (fabs(projections[i]) < fabs(projections[smallest]))
+			smallest = i;
+	n = wl_lsh_probes(projections, 64, 5, probes);
+	CHECK(n == 5 && probes[0] == wl_lsh_bits(projections, 64) &&
+		  probes[1] == (probes[0] ^ (UINT64_C(1) << (63 - smallest))),
+		  "64 bits: the second probe flips the bit nearest its plane");
 }
 
 int
 main(void)
 {
-	test_seeded_planes();
-	test_keys();
-	test_projection();
-	test_probes();
-	test_distances();
-	test_topk();
+	test_keys_v1();
+	test_bit_order();
+	test_hash_reference();
+	test_keys_native();
+	test_seeded_golden();
+	test_seeded_properties();
+	test_center();
+	test_probes_brute_force();
+	test_probes_edges();
 	return unit_done();
 }
