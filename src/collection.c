@@ -102,6 +102,25 @@ wl_collection_forget(Oid serverid, const char *name)
 }
 
 /*
+ * Runs one call on the metadata table and raises its failure; a missing
+ * table means whiplash_setup was never run, which gets its own error.
+ */
+static void
+wl_execute_metadata(WlConnection *conn, WlDdbCall *call)
+{
+	wl_execute(conn, call, 1);
+	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
+		strcmp(call->error.type, "ResourceNotFoundException") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("whiplash is not set up on server \"%s\"", conn->server_name),
+				 errdetail("Table %s does not exist.", WL_METADATA_TABLE),
+				 errhint("Run SELECT whiplash_setup('%s') first.", conn->server_name)));
+	if (call->error.kind != WL_DDB_OK)
+		wl_report_call_error(conn, call);
+}
+
+/*
  * Reads a collection's metadata item, strongly consistent.  Returns NULL
  * when there is no such collection; raises a clear error when the server
  * was never set up.
@@ -117,16 +136,7 @@ wl_read_metadata(WlConnection *conn, const char *name)
 	call->operation = "GetItem";
 	call->table = WL_METADATA_TABLE;
 	call->request = wl_store_get_item(WL_METADATA_TABLE, wl_store_id_key(wl_metadata_id(conn, name)));
-	wl_execute(conn, call, 1);
-	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
-		strcmp(call->error.type, "ResourceNotFoundException") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("whiplash is not set up on server \"%s\"", conn->server_name),
-				 errdetail("Table %s does not exist.", WL_METADATA_TABLE),
-				 errhint("Run SELECT whiplash_setup('%s') first.", conn->server_name)));
-	if (call->error.kind != WL_DDB_OK)
-		wl_report_call_error(conn, call);
+	wl_execute_metadata(conn, call);
 
 	item = wl_store_get_item_result(call->response);
 	if (item == NULL)
@@ -552,16 +562,7 @@ wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg)
 		call->table = WL_METADATA_TABLE;
 		call->request = wl_meta_scan_request(WL_METADATA_TABLE, conn->options.project,
 											 conn->options.stage, start_key);
-		wl_execute(conn, call, 1);
-		if (call->error.kind == WL_DDB_SERVICE_ERROR &&
-			strcmp(call->error.type, "ResourceNotFoundException") == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("whiplash is not set up on server \"%s\"", conn->server_name),
-					 errdetail("Table %s does not exist.", WL_METADATA_TABLE),
-					 errhint("Run SELECT whiplash_setup('%s') first.", conn->server_name)));
-		if (call->error.kind != WL_DDB_OK)
-			wl_report_call_error(conn, call);
+		wl_execute_metadata(conn, call);
 
 		nitems = wl_store_items(call->response, WL_METADATA_TABLE, &items);
 		for (i = 0; i < nitems; i++)
