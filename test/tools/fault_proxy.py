@@ -30,8 +30,6 @@ one count per step kind ("sleep" counts every sleep:SECONDS).
 
 import argparse
 import hashlib
-import http.client
-import json
 import select
 import socket
 import struct
@@ -41,8 +39,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
-DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+from proxy_common import DYNAMODB_ERROR_PREFIX, ForwardingMixin
+
 # Canned answers: step -> (HTTP status, error type, message).
 ERROR_STEPS = {
     "throttle": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
@@ -56,14 +54,12 @@ ERROR_STEPS = {
 }
 STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "hang"]
 HANG_SECONDS = 120
-# Headers that describe one connection and are not passed back to the client.
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade"}
-UPSTREAM_TIMEOUT_SECONDS = 120
 
 
-class FaultHandler(BaseHTTPRequestHandler):
+class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
     """Handles one client connection: applies the plan's next step to each request."""
+
+    PROXY_NAME = "fault proxy"
 
     protocol_version = "HTTP/1.1"
 
@@ -147,57 +143,6 @@ class FaultHandler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([self.connection], [], [], remaining)
             if readable and not self.connection.recv(65536):
                 return
-
-    # Sends the request unchanged to the upstream and relays its answer as it
-    # is (status, headers and body), or answers 502 if the upstream fails.
-    def forward(self, body):
-        try:
-            response, data = self.exchange(body)
-        except (OSError, http.client.HTTPException) as err:
-            self.log_message("upstream error: %r", err)
-            self.send_json(502, {"__type": "BadGateway", "message": f"fault proxy: upstream error: {err!r}"})
-            return
-        self.send_response_only(response.status, response.reason)
-        for name, value in response.getheaders():
-            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    # Makes one request/response exchange on the kept-alive upstream
-    # connection; if the upstream had closed a reused connection meanwhile,
-    # tries once more on a new one. Returns (response, body).
-    def exchange(self, body):
-        reused = self.upstream is not None
-        if not reused:
-            self.upstream = http.client.HTTPConnection(*self.server.upstream, timeout=UPSTREAM_TIMEOUT_SECONDS)
-        try:
-            self.upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-            for name, value in self.headers.items():
-                self.upstream.putheader(name, value)
-            self.upstream.endheaders(body)
-            response = self.upstream.getresponse()
-            return response, response.read()
-        except (ConnectionResetError, BrokenPipeError):
-            self.upstream.close()
-            self.upstream = None
-            if not reused:
-                raise
-            return self.exchange(body)
-        except BaseException:
-            self.upstream.close()
-            self.upstream = None
-            raise
-
-    # Sends a JSON document with DynamoDB's content type.
-    def send_json(self, status, document):
-        data = json.dumps(document, separators=(",", ":")).encode()
-        self.send_response_only(status)
-        self.send_header("Content-Type", JSON_CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class FaultServer(ThreadingHTTPServer):

@@ -22,8 +22,6 @@ import argparse
 import datetime
 import hashlib
 import hmac
-import http.client
-import json
 import re
 import sys
 import threading
@@ -34,8 +32,8 @@ from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
-JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
-DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+from proxy_common import DYNAMODB_ERROR_PREFIX, ForwardingMixin
+
 INVALID_SIGNATURE = "com.amazon.coral.service#InvalidSignatureException"
 SIGNATURE_MISMATCH_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. "
@@ -45,13 +43,9 @@ SIGNATURE_MISMATCH_MESSAGE = (
 INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
 # Largest clock difference between X-Amz-Date and now that DynamoDB accepts.
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=15)
-# Headers that describe one connection and are not passed back to the client.
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade"}
 AUTH_RE = re.compile(r"AWS4-HMAC-SHA256 +(.*)\Z", re.S)
 AMZ_DATE_RE = re.compile(r"\d{8}T\d{6}Z\Z")
 SIGNATURE_RE = re.compile(r"[0-9a-f]{64}\Z")
-UPSTREAM_TIMEOUT_SECONDS = 120
 
 
 class Rejection(Exception):
@@ -121,8 +115,10 @@ def check_date(amz_date, scope_date):
                         f"away from {now.strftime(SIGV4_TIMESTAMP)}.")
 
 
-class SigcheckHandler(BaseHTTPRequestHandler):
+class SigcheckHandler(ForwardingMixin, BaseHTTPRequestHandler):
     """Handles one client connection: verifies each request, then forwards it."""
+
+    PROXY_NAME = "sigcheck proxy"
 
     protocol_version = "HTTP/1.1"
 
@@ -235,57 +231,6 @@ class SigcheckHandler(BaseHTTPRequestHandler):
                              f"got {signature}\n--- botocore's canonical request:\n{canonical_request}\n"
                              f"--- botocore's string to sign:\n{string_to_sign}\n---\n")
             raise Rejection(INVALID_SIGNATURE, SIGNATURE_MISMATCH_MESSAGE)
-
-    # Sends the request unchanged to the upstream and relays its answer as it
-    # is (status, headers and body), or answers 502 if the upstream fails.
-    def forward(self, body):
-        try:
-            response, data = self.exchange(body)
-        except (OSError, http.client.HTTPException) as err:
-            self.log_message("upstream error: %r", err)
-            self.send_json(502, {"__type": "BadGateway", "message": f"sigcheck proxy: upstream error: {err!r}"})
-            return
-        self.send_response_only(response.status, response.reason)
-        for name, value in response.getheaders():
-            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    # Makes one request/response exchange on the kept-alive upstream
-    # connection; if the upstream had closed a reused connection meanwhile,
-    # tries once more on a new one. Returns (response, body).
-    def exchange(self, body):
-        reused = self.upstream is not None
-        if not reused:
-            self.upstream = http.client.HTTPConnection(*self.server.upstream, timeout=UPSTREAM_TIMEOUT_SECONDS)
-        try:
-            self.upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-            for name, value in self.headers.items():
-                self.upstream.putheader(name, value)
-            self.upstream.endheaders(body)
-            response = self.upstream.getresponse()
-            return response, response.read()
-        except (ConnectionResetError, BrokenPipeError):
-            self.upstream.close()
-            self.upstream = None
-            if not reused:
-                raise
-            return self.exchange(body)
-        except BaseException:
-            self.upstream.close()
-            self.upstream = None
-            raise
-
-    # Sends a JSON document with DynamoDB's content type.
-    def send_json(self, status, document):
-        data = json.dumps(document, separators=(",", ":")).encode()
-        self.send_response_only(status)
-        self.send_header("Content-Type", JSON_CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class SigcheckServer(ThreadingHTTPServer):

@@ -1,0 +1,73 @@
+"""What the test proxies share: relaying a request to the upstream DynamoDB
+server over a kept-alive connection, and DynamoDB-style JSON answers.
+
+A handler mixes in ForwardingMixin, sets PROXY_NAME, and starts each
+connection with self.upstream = None (its kept-alive upstream connection,
+opened on first use); its server's `upstream` attribute is (host, port).
+"""
+import http.client
+import json
+
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+# Headers that describe one connection and are not passed back to the client.
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+              "transfer-encoding", "upgrade"}
+UPSTREAM_TIMEOUT_SECONDS = 120
+
+
+class ForwardingMixin:
+    """Relays requests to the upstream on one kept-alive connection per handler."""
+
+    PROXY_NAME = "proxy"
+
+    # Sends the request unchanged to the upstream and relays its answer as it
+    # is (status, headers and body), or answers 502 if the upstream fails.
+    def forward(self, body):
+        try:
+            response, data = self.exchange(body)
+        except (OSError, http.client.HTTPException) as err:
+            self.log_message("upstream error: %r", err)
+            self.send_json(502, {"__type": "BadGateway", "message": f"{self.PROXY_NAME}: upstream error: {err!r}"})
+            return
+        self.send_response_only(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    # Makes one request/response exchange on the kept-alive upstream
+    # connection; if the upstream had closed a reused connection meanwhile,
+    # tries once more on a new one. Returns (response, body).
+    def exchange(self, body):
+        reused = self.upstream is not None
+        if not reused:
+            self.upstream = http.client.HTTPConnection(*self.server.upstream, timeout=UPSTREAM_TIMEOUT_SECONDS)
+        try:
+            self.upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+            for name, value in self.headers.items():
+                self.upstream.putheader(name, value)
+            self.upstream.endheaders(body)
+            response = self.upstream.getresponse()
+            return response, response.read()
+        except (ConnectionResetError, BrokenPipeError):
+            self.upstream.close()
+            self.upstream = None
+            if not reused:
+                raise
+            return self.exchange(body)
+        except BaseException:
+            self.upstream.close()
+            self.upstream = None
+            raise
+
+    # Sends a JSON document with DynamoDB's content type.
+    def send_json(self, status, document):
+        data = json.dumps(document, separators=(",", ":")).encode()
+        self.send_response_only(status)
+        self.send_header("Content-Type", JSON_CONTENT_TYPE)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
