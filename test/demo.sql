@@ -39,6 +39,14 @@ SELECT s.id, i.digit, round(s.distance::numeric, 4) AS distance
   JOIN images i USING (id)
  ORDER BY s.distance;
 
+-- The same search as pgvector users write it: ORDER BY ... LIMIT runs as
+-- one LSH search on DynamoDB (no Scan, no Sort).
+EXPLAIN (COSTS OFF)
+SELECT id FROM digit_vectors
+ ORDER BY vector <=> (SELECT pixels FROM images WHERE id = 'img1') LIMIT 5;
+SELECT id FROM digit_vectors
+ ORDER BY vector <=> (SELECT pixels FROM images WHERE id = 'img1') LIMIT 5;
+
 -- What that search cost: DynamoDB requests, sequential round trips,
 -- vectors read out of 1,797.
 SELECT buckets, candidates, vectors_read, requests, round_trips FROM whiplash_last_search();
