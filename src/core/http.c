@@ -306,8 +306,27 @@ wl_http_release(WlHttpClient *client, WlTransfer *transfers, int ntransfers,
 }
 
 /*
- * Sends all requests at once and waits until each has an answer or a
- * failure.  Between rounds of socket activity it calls abort_check (at least
+ * Prepares a transfer and attaches it to the multi handle.  Returns 1 when
+ * it is running, 0 when it could not start (its request says why).
+ */
+static int
+wl_http_start(WlHttpClient *client, WlTransfer *transfer)
+{
+	if (!wl_http_prepare(client, transfer) ||
+		curl_multi_add_handle(client->multi, transfer->easy) != CURLM_OK)
+	{
+		transfer->request->failure = WL_HTTP_OUT_OF_MEMORY;
+		snprintf(transfer->request->error, sizeof(transfer->request->error),
+				 "could not start the request");
+		return 0;
+	}
+	client->stats.requests++;
+	return 1;
+}
+
+/*
+ * Sends all requests, max_connections at a time, and waits until each has
+ * an answer or a failure.  Between rounds of socket activity it calls abort_check (at least
  * every WL_HTTP_POLL_MS); when that returns true the transfers are dropped
  * and WL_HTTP_ABORTED is returned.
  */
@@ -317,6 +336,7 @@ wl_http_perform(WlHttpClient *client, WlHttpRequest *const *requests,
 {
 	WlTransfer *transfers;
 	int			running = 0;
+	int			next = 0;
 	int			i;
 
 	transfers = calloc(nrequests > 0 ? nrequests : 1, sizeof(WlTransfer));
@@ -333,27 +353,24 @@ wl_http_perform(WlHttpClient *client, WlHttpRequest *const *requests,
 
 	for (i = 0; i < nrequests; i++)
 	{
-		WlTransfer *transfer = &transfers[i];
-
-		transfer->request = requests[i];
+		transfers[i].request = requests[i];
 		wl_http_request_reset(requests[i]);
-		if (!wl_http_prepare(client, transfer) ||
-			curl_multi_add_handle(client->multi, transfer->easy) != CURLM_OK)
-		{
-			requests[i]->failure = WL_HTTP_OUT_OF_MEMORY;
-			snprintf(requests[i]->error, sizeof(requests[i]->error),
-					 "could not start the request");
-			continue;
-		}
-		client->stats.requests++;
-		running++;
 	}
 
-	while (running > 0)
+	for (;;)
 	{
 		CURLMsg    *msg;
 		int			queued;
 		int			still_running = 0;
+
+		/*
+		 * Attach transfers only while a connection is free: a request's
+		 * timeout then measures the exchange, not a wait in curl's queue.
+		 */
+		while (running < client->config.max_connections && next < nrequests)
+			running += wl_http_start(client, &transfers[next++]);
+		if (running == 0)
+			break;
 
 		curl_multi_perform(client->multi, &still_running);
 		while ((msg = curl_multi_info_read(client->multi, &queued)) != NULL)
@@ -369,14 +386,15 @@ wl_http_perform(WlHttpClient *client, WlHttpRequest *const *requests,
 			transfer->easy = NULL;
 			running--;
 		}
-		if (running == 0)
+		if (running == 0 && next >= nrequests)
 			break;
 		if (abort_check != NULL && abort_check(abort_arg))
 		{
 			wl_http_release(client, transfers, nrequests, false);
 			return WL_HTTP_ABORTED;
 		}
-		curl_multi_poll(client->multi, NULL, 0, WL_HTTP_POLL_MS, NULL);
+		if (running > 0)
+			curl_multi_poll(client->multi, NULL, 0, WL_HTTP_POLL_MS, NULL);
 	}
 
 	wl_http_release(client, transfers, nrequests, true);
