@@ -6,14 +6,19 @@
  * whiplash.write_batch_size, the last batch when the statement's modify
  * node ends, so INSERT ... SELECT of many rows costs a few rounds of
  * concurrent BatchWriteItem calls per batch rather than a call per row.
- * UPDATE and DELETE identify rows by id, carried as a junk column.
+ * A statement that also reads the collection (UPDATE, DELETE, INSERT ...
+ * SELECT from it) writes everything at its end instead, so that its scan
+ * never meets its own writes.  UPDATE and DELETE identify rows by id,
+ * carried as a junk column.
  */
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #if PG_VERSION_NUM >= 140000
 #include "optimizer/appendinfo.h"
@@ -82,9 +87,38 @@ wl_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 	return NIL;
 }
 
+/*
+ * Does the statement read the same collection through another foreign
+ * table reference (INSERT INTO t SELECT ... FROM t)?  Then its writes must
+ * wait until the end, lest its own scan see them.
+ */
+static bool
+wl_statement_reads_collection(EState *estate, ResultRelInfo *rinfo)
+{
+	Relation	rel = rinfo->ri_RelationDesc;
+	ForeignTable *target = GetForeignTable(RelationGetRelid(rel));
+	char	   *name = wl_relation_collection_name(RelationGetRelid(rel));
+	ListCell   *cell;
+	Index		rti = 0;
+
+	foreach(cell, estate->es_range_table)
+	{
+		RangeTblEntry *rte = lfirst(cell);
+
+		rti++;
+		if (rti == rinfo->ri_RangeTableIndex || rte->rtekind != RTE_RELATION ||
+			rte->relkind != RELKIND_FOREIGN_TABLE)
+			continue;
+		if (GetForeignTable(rte->relid)->serverid == target->serverid &&
+			strcmp(wl_relation_collection_name(rte->relid), name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Sets up the write buffer for a result relation. */
 static WlModifyState *
-wl_modify_state(Relation rel)
+wl_modify_state(Relation rel, bool defer)
 {
 	WlModifyState *state = palloc0(sizeof(WlModifyState));
 	WlCollection *collection;
@@ -97,7 +131,7 @@ wl_modify_state(Relation rel)
 						RelationGetRelationName(rel))));
 	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
 	state->dims = collection->meta->dims;
-	state->buffer = wl_write_begin(state->conn, collection->meta->name);
+	state->buffer = wl_write_begin(state->conn, collection, defer);
 	return state;
 }
 
@@ -110,7 +144,9 @@ wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_priva
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-	state = wl_modify_state(rinfo->ri_RelationDesc);
+	state = wl_modify_state(rinfo->ri_RelationDesc,
+							mtstate->operation != CMD_INSERT ||
+							wl_statement_reads_collection(mtstate->ps.state, rinfo));
 	if (mtstate->operation == CMD_UPDATE || mtstate->operation == CMD_DELETE)
 	{
 #if PG_VERSION_NUM >= 140000
@@ -130,24 +166,22 @@ wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_priva
 void
 wl_begin_insert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
 {
-	rinfo->ri_FdwState = wl_modify_state(rinfo->ri_RelationDesc);
+	rinfo->ri_FdwState = wl_modify_state(rinfo->ri_RelationDesc,
+										 wl_statement_reads_collection(mtstate->ps.state, rinfo));
 }
 
-/* The id of a row: not NULL, not empty, not too long. */
+/* The id of a row, not NULL; the write buffer checks the rest. */
 static char *
 wl_slot_id(TupleTableSlot *slot, AttrNumber attno)
 {
 	bool		isnull;
 	Datum		value = slot_getattr(slot, attno, &isnull);
-	char	   *id;
 
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("id must not be null")));
-	id = TextDatumGetCString(value);
-	wl_check_id(id);
-	return id;
+	return TextDatumGetCString(value);
 }
 
 /* The vector of a row, checked against the collection. */
@@ -178,7 +212,7 @@ wl_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	return slot;
 }
 
-/* Buffers an update: a new id moves the vector (delete, then put). */
+/* Buffers an update: a new id moves the vector. */
 TupleTableSlot *
 wl_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 			   TupleTableSlot *planSlot)
@@ -188,9 +222,7 @@ wl_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	char	   *id = wl_slot_id(slot, state->id_attno);
 	float	   *vector = wl_slot_vector(state, slot);
 
-	if (strcmp(old_id, id) != 0)
-		wl_write_delete(state->buffer, old_id);
-	wl_write_put(state->buffer, id, vector, state->dims);
+	wl_write_move(state->buffer, old_id, id, vector, state->dims);
 	return slot;
 }
 

@@ -48,8 +48,9 @@ typedef struct WlConnection
 	long		round_trips;	/* rounds of concurrent calls sent */
 } WlConnection;
 
-/* The longest id: DynamoDB's limit on a string key. */
+/* The longest id: DynamoDB's limits on a hash key and on a sort key. */
 #define WL_ID_MAX 2048
+#define WL_SORT_KEY_MAX 1024
 
 /* The most neighbours one search returns. */
 #define WL_MAX_K 10000
@@ -90,6 +91,7 @@ extern void wl_check_collection_name(const char *name);
 extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern void wl_collection_forget(Oid serverid, const char *name);
+extern void wl_collection_cache_reset(void);
 typedef void (*WlCollectionVisitor) (const WlMeta *meta, void *arg);
 extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg);
 extern void wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
@@ -123,8 +125,10 @@ extern double wl_candidate_fraction;
 /* write.c */
 typedef struct WlWriteBuffer WlWriteBuffer;
 extern int	wl_write_batch_size;
-extern void wl_check_id(const char *id);
-extern WlWriteBuffer *wl_write_begin(WlConnection *conn, const char *collection_name);
+extern void wl_check_id(const char *id, int max_len);
+extern WlWriteBuffer *wl_write_begin(WlConnection *conn, WlCollection *collection, bool defer);
+extern void wl_write_move(WlWriteBuffer *buffer, const char *old_id, const char *id,
+						  const float *vector, int dims);
 extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims);
 extern void wl_write_delete(WlWriteBuffer *buffer, const char *id);
 extern void wl_write_flush(WlWriteBuffer *buffer);

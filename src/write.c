@@ -12,7 +12,13 @@
  * A vector is thus written before any bucket entry points at it and
  * deleted only after none does, so a search never meets an entry whose
  * vector is missing (and skips one if a failure left it behind).  Ids are
- * de-duplicated within a batch: the last write of an id wins.
+ * de-duplicated within a batch: the last write of an id wins.  Phase 3
+ * writes every new entry, not only the changed ones, so that writing a row
+ * again repairs entries a failed flush left out.
+ *
+ * A buffer that defers holds every row until the end of the statement:
+ * used when the statement also reads the collection (UPDATE, DELETE,
+ * INSERT ... SELECT from it), which must not see its own writes.
  */
 #include "postgres.h"
 
@@ -42,9 +48,14 @@ struct WlWriteBuffer
 {
 	WlConnection *conn;
 	char	   *collection_name;
+	char	   *vectors_table;	/* identifies the collection's generation */
+	int			dims;
+	int			max_id_len;		/* DynamoDB's key limits */
+	bool		defer;			/* hold every row until the end */
 	MemoryContext context;		/* the buffered rows; reset by each flush */
 	WlPendingWrite *writes;
 	int			nwrites;
+	int			capacity;		/* slots allocated in writes */
 	HTAB	   *index;			/* id -> slot in writes */
 	long		written;		/* rows flushed so far */
 };
@@ -56,8 +67,9 @@ wl_write_reset(WlWriteBuffer *buffer)
 	HASHCTL		ctl;
 
 	MemoryContextReset(buffer->context);
+	buffer->capacity = wl_write_batch_size;
 	buffer->writes = MemoryContextAlloc(buffer->context,
-										sizeof(WlPendingWrite) * wl_write_batch_size);
+										sizeof(WlPendingWrite) * buffer->capacity);
 	buffer->nwrites = 0;
 	ctl.keysize = WL_ID_MAX + 1;
 	ctl.entrysize = sizeof(WlIdSlot);
@@ -66,23 +78,31 @@ wl_write_reset(WlWriteBuffer *buffer)
 								HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 }
 
-/* Starts a write buffer for a collection, in the current memory context. */
+/*
+ * Starts a write buffer for a collection, in the current memory context.
+ * Native ids are a sort key of the buckets table, which DynamoDB limits to
+ * 1,024 bytes; v1 ids are only hash keys (2,048 bytes).
+ */
 WlWriteBuffer *
-wl_write_begin(WlConnection *conn, const char *collection_name)
+wl_write_begin(WlConnection *conn, WlCollection *collection, bool defer)
 {
 	WlWriteBuffer *buffer = palloc0(sizeof(WlWriteBuffer));
 
 	buffer->conn = conn;
-	buffer->collection_name = pstrdup(collection_name);
+	buffer->collection_name = pstrdup(collection->meta->name);
+	buffer->vectors_table = pstrdup(collection->meta->vectors_table);
+	buffer->dims = collection->meta->dims;
+	buffer->max_id_len = collection->meta->format == WL_FORMAT_V1 ? WL_ID_MAX : WL_SORT_KEY_MAX;
+	buffer->defer = defer;
 	buffer->context = AllocSetContextCreate(CurrentMemoryContext, "whiplash write buffer",
 											ALLOCSET_DEFAULT_SIZES);
 	wl_write_reset(buffer);
 	return buffer;
 }
 
-/* Checks an id: not empty, at most DynamoDB's 2,048-byte key limit. */
+/* Checks an id: not empty, within DynamoDB's key limit max_len. */
 void
-wl_check_id(const char *id)
+wl_check_id(const char *id, int max_len)
 {
 	size_t		len = strlen(id);
 
@@ -90,11 +110,11 @@ wl_check_id(const char *id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("id must not be empty")));
-	if (len > WL_ID_MAX)
+	if (len > (size_t) max_len)
 		ereport(ERROR,
 				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-				 errmsg("id is %zu bytes long, more than the %d bytes DynamoDB allows in a key",
-						len, WL_ID_MAX)));
+				 errmsg("id is %zu bytes long, more than the %d bytes DynamoDB allows in this key",
+						len, max_len)));
 }
 
 /* Buffers one write, replacing an earlier one of the same id. */
@@ -106,9 +126,18 @@ wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dim
 	WlPendingWrite *write;
 	MemoryContext oldcontext;
 
-	wl_check_id(id);
-	if (buffer->nwrites >= wl_write_batch_size)
-		wl_write_flush(buffer);
+	wl_check_id(id, buffer->max_id_len);
+	if (buffer->nwrites >= buffer->capacity)
+	{
+		if (buffer->defer)
+		{
+			buffer->capacity *= 2;
+			buffer->writes = repalloc(buffer->writes,
+									  sizeof(WlPendingWrite) * buffer->capacity);
+		}
+		else
+			wl_write_flush(buffer);
+	}
 
 	slot = hash_search(buffer->index, id, HASH_ENTER, &found);
 	if (!found)
@@ -137,6 +166,27 @@ void
 wl_write_delete(WlWriteBuffer *buffer, const char *id)
 {
 	wl_write_add(buffer, id, NULL, 0);
+}
+
+/*
+ * Buffers an update that may change a row's id: the old id is deleted
+ * unless this statement has already put a row under it (rows whose ids
+ * are shifted or swapped), then the new one is put.  Only for a deferring
+ * buffer, which holds every write of the statement.
+ */
+void
+wl_write_move(WlWriteBuffer *buffer, const char *old_id, const char *id,
+			  const float *vector, int dims)
+{
+	if (strcmp(old_id, id) != 0)
+	{
+		WlIdSlot   *slot = hash_search(buffer->index, old_id, HASH_FIND, NULL);
+
+		Assert(buffer->defer);
+		if (slot == NULL || buffer->writes[slot->index].vector == NULL)
+			wl_write_delete(buffer, old_id);
+	}
+	wl_write_put(buffer, id, vector, dims);
 }
 
 /* Is key among the nkeys keys of set (WL_LSH_KEY_MAX slots)? */
@@ -227,7 +277,7 @@ wl_write_v1_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_k
 		{
 			char	   *key = news + (size_t) t * WL_LSH_KEY_MAX;
 
-			if (wl_key_in(key, olds, old_counts[i]) || wl_key_in(key, news, t))
+			if (wl_key_in(key, news, t))
 				continue;
 			calls[ncalls].operation = "UpdateItem";
 			calls[ncalls].table = meta->buckets_table;
@@ -269,9 +319,8 @@ wl_write_native_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *n
 		const char *id = buffer->writes[i].id;
 
 		for (t = 0; t < nnew; t++)
-			if (!wl_key_in(news + (size_t) t * WL_LSH_KEY_MAX, olds, old_counts[i]))
-				requests[nrequests++] = wl_store_put_request(
-					wl_store_bucket_entry(news + (size_t) t * WL_LSH_KEY_MAX, id));
+			requests[nrequests++] = wl_store_put_request(
+				wl_store_bucket_entry(news + (size_t) t * WL_LSH_KEY_MAX, id));
 		for (t = 0; t < old_counts[i]; t++)
 			if (!wl_key_in(olds + (size_t) t * WL_LSH_KEY_MAX, news, nnew))
 				requests[nrequests++] = wl_store_delete_request(
@@ -337,6 +386,12 @@ wl_write_flush(WlWriteBuffer *buffer)
 		collection = wl_collection_open(buffer->conn, buffer->collection_name);
 	}
 	meta = collection->meta;
+	if (meta->dims != buffer->dims || strcmp(meta->vectors_table, buffer->vectors_table) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("collection \"%s\" was dropped or re-created during the statement",
+						buffer->collection_name),
+				 errhint("Run the statement again.")));
 
 	old_keys = palloc0((size_t) buffer->nwrites * meta->ntables * WL_LSH_KEY_MAX);
 	new_keys = palloc0((size_t) buffer->nwrites * meta->ntables * WL_LSH_KEY_MAX);
