@@ -7,7 +7,8 @@
  * whiplash.collection_cache_ttl.  A collection dropped and re-created
  * elsewhere gets new tables (their names carry a generation), so a stale
  * entry cannot hash into the wrong tables: its reads fail with "table not
- * found", which drops the entry (see wl_report_call_error's callers).
+ * found", which marks the cache for re-reading (wl_report_call_error).  A
+ * change to a foreign server does the same.
  */
 #include "postgres.h"
 
@@ -19,7 +20,9 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -79,6 +82,31 @@ wl_collection_release(WlCollection *collection)
 	wl_meta_free(collection->meta);
 	collection->lsh = NULL;
 	collection->meta = NULL;
+}
+
+/*
+ * Marks every cached collection for re-reading: a server's project, stage
+ * or endpoint may have changed (a syscache callback), or a collection's
+ * table was not found because it was dropped or re-created elsewhere.
+ */
+void
+wl_collection_cache_reset(void)
+{
+	HASH_SEQ_STATUS scan;
+	WlCollectionEntry *entry;
+
+	if (wl_collections == NULL)
+		return;
+	hash_seq_init(&scan, wl_collections);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		entry->loaded_at = 0;
+}
+
+/* Syscache callback: a foreign server changed. */
+static void
+wl_collection_server_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	wl_collection_cache_reset();
 }
 
 /* Drops a collection's cache entry, if any. */
@@ -182,12 +210,14 @@ wl_collection_open(WlConnection *conn, const char *name)
 		ctl.entrysize = sizeof(WlCollectionEntry);
 		wl_collections = hash_create("whiplash collections", 16, &ctl,
 									 HASH_ELEM | HASH_BLOBS);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, wl_collection_server_changed, (Datum) 0);
 	}
 	memset(&key, 0, sizeof(key));
 	key.serverid = conn->serverid;
 	strlcpy(key.name, name, sizeof(key.name));
+	AcceptInvalidationMessages();
 	entry = hash_search(wl_collections, &key, HASH_FIND, NULL);
-	if (entry != NULL &&
+	if (entry != NULL && entry->loaded_at != 0 &&
 		!TimestampDifferenceExceeds(entry->loaded_at, GetCurrentTimestamp(),
 									wl_collection_cache_ttl_ms) &&
 		!(entry->collection.meta->auto_center && entry->collection.meta->center == NULL))
@@ -373,6 +403,7 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 	uint64		seed;
 	float	   *center = NULL;
 	WlMeta	   *meta;
+	WlMeta	   *existing;
 	WlDdbCall  *calls;
 	char	   *metric_name;
 
@@ -418,11 +449,15 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 
 	server = wl_lookup_server(PG_GETARG_NAME(0));
 	conn = wl_connect(server->serverid);
-	if (wl_read_metadata(conn, name) != NULL)
+	existing = wl_read_metadata(conn, name);
+	if (existing != NULL)
+	{
+		wl_meta_free(existing);
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("collection \"%s\" already exists on server \"%s\"",
 						name, server->servername)));
+	}
 
 	meta = wl_meta_new_native(conn->options.project, conn->options.stage, name, dims,
 							  metric, ntables, bits, seed & INT64CONST(0x7fffffffffffffff),

@@ -89,6 +89,17 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 			{
 				char	   *hint = wl_service_hint(error.type, conn->server_name);
 
+				/*
+				 * A collection's table that is gone means it was dropped or
+				 * re-created elsewhere: re-read every collection's settings.
+				 */
+				if (strcmp(error.type, "ResourceNotFoundException") == 0 &&
+					strcmp(table, WL_METADATA_TABLE) != 0)
+				{
+					wl_collection_cache_reset();
+					hint = pstrdup("The collection may have been dropped or re-created by another session; run the statement again.");
+				}
+
 				ereport(ERROR,
 						(errcode(wl_service_errcode(error.type)),
 						 errmsg("DynamoDB %s on table \"%s\" failed: %s: %s",

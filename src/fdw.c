@@ -80,6 +80,16 @@ wl_is_runtime_value(Node *expr)
 }
 
 /*
+ * Does equality under this collation mean equal bytes, as DynamoDB's key
+ * lookups compare?  Not for nondeterministic (e.g. case-insensitive) ones.
+ */
+static bool
+wl_exact_collation(Oid collid)
+{
+	return !OidIsValid(collid) || get_collation_isdeterministic(collid);
+}
+
+/*
  * Looks for a restriction that turns the scan into a key lookup: `id =
  * value` (text equality) or `id = ANY(array)`.  Sets *value to the value
  * expression and returns the kind of read.
@@ -96,7 +106,8 @@ wl_find_key_qual(List *clauses, Index relid, AttrNumber id_attno, Expr **value)
 		Expr	   *clause = rinfo->clause;
 
 		if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2 &&
-			((OpExpr *) clause)->opno == TextEqualOperator)
+			((OpExpr *) clause)->opno == TextEqualOperator &&
+			wl_exact_collation(((OpExpr *) clause)->inputcollid))
 		{
 			Node	   *left = linitial(((OpExpr *) clause)->args);
 			Node	   *right = lsecond(((OpExpr *) clause)->args);
@@ -112,6 +123,7 @@ wl_find_key_qual(List *clauses, Index relid, AttrNumber id_attno, Expr **value)
 		if (IsA(clause, ScalarArrayOpExpr) &&
 			((ScalarArrayOpExpr *) clause)->useOr &&
 			((ScalarArrayOpExpr *) clause)->opno == TextEqualOperator &&
+			wl_exact_collation(((ScalarArrayOpExpr *) clause)->inputcollid) &&
 			wl_is_id_var(linitial(((ScalarArrayOpExpr *) clause)->args), relid, id_attno) &&
 			wl_is_runtime_value(lsecond(((ScalarArrayOpExpr *) clause)->args)) &&
 			kind == WL_SCAN_FULL)

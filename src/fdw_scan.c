@@ -28,6 +28,7 @@ typedef struct WlScanState
 	WlScanKind	kind;
 	ExprState  *value_state;	/* the id, id array or query vector */
 	int			k;				/* SEARCH: how many nearest */
+	int			dims;			/* of the collection, as of the current page */
 	AttrNumber	id_attno;
 	AttrNumber	vector_attno;
 	MemoryContext page_context; /* the current page's calls and items */
@@ -164,6 +165,7 @@ wl_fetch_page(ForeignScanState *node)
 	long		rounds_before = state->conn->round_trips;
 
 	wl_ddb_get_stats(state->conn->ddb, &before);
+	state->dims = collection->meta->dims;
 
 	if (state->value_state != NULL)
 		value = ExecEvalExpr(state->value_state, node->ss.ps.ps_ExprContext, &isnull);
@@ -261,8 +263,7 @@ wl_explain_scan_counts(ForeignScanState *node, ExplainState *es)
 
 /* Fills the slot from one item: id, vector, and NULL for other columns. */
 static void
-wl_fill_slot(WlScanState *state, WlCollection *collection,
-					  struct json_object *item, TupleTableSlot *slot)
+wl_fill_slot(WlScanState *state, struct json_object *item, TupleTableSlot *slot)
 {
 	int			natts = slot->tts_tupleDescriptor->natts;
 	const char *id = wl_store_item_id(item);
@@ -276,14 +277,14 @@ wl_fill_slot(WlScanState *state, WlCollection *collection,
 	}
 	if (state->vector_attno != InvalidAttrNumber)
 	{
-		int			dims = collection->meta->dims;
+		int			dims = state->dims;
 		float	   *vector = palloc(sizeof(float) * dims);
 
 		if (wl_store_item_vector(item, dims, vector) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("vector \"%s\" of collection \"%s\" is not %d float32 values",
-							id ? id : "?", collection->meta->name, dims)));
+							id ? id : "?", state->collection_name, dims)));
 		slot->tts_values[state->vector_attno - 1] =
 			PointerGetDatum(wl_vector_to_array(vector, dims));
 		slot->tts_isnull[state->vector_attno - 1] = false;
@@ -297,7 +298,6 @@ wl_iterate_scan(ForeignScanState *node)
 {
 	WlScanState *state = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	WlCollection *collection;
 
 	if (!state->started)
 	{
@@ -309,8 +309,7 @@ wl_iterate_scan(ForeignScanState *node)
 	if (state->next_item >= state->nitems)
 		return ExecClearTuple(slot);
 
-	collection = wl_collection_open(state->conn, state->collection_name);
-	wl_fill_slot(state, collection, state->items[state->next_item++], slot);
+	wl_fill_slot(state, state->items[state->next_item++], slot);
 	return slot;
 }
 

@@ -22,7 +22,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/acl.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 
 #include "compat.h"
 #include "core/store.h"
@@ -343,6 +345,8 @@ whiplash_search(PG_FUNCTION_ARGS)
 	probes = wl_int_arg(fcinfo, 3, -1, 1, 1024, "probes");
 	max_candidates = wl_int_arg(fcinfo, 4, -1, 1, 10000000, "max_candidates");
 
+	if (pg_class_aclcheck(PG_GETARG_OID(0), GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(PG_GETARG_OID(0)));
 	collection = wl_collection_for_relation(PG_GETARG_OID(0), &conn);
 	wl_search_settings(collection->meta, probes, max_candidates, &probes, &max_candidates);
 	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), collection->meta->dims,

@@ -233,13 +233,17 @@ wl_store_bucket_query(const char *table, const char *bucket,
 	return request;
 }
 
-/* A Scan of a whole table, one page. */
+/*
+ * A strongly consistent Scan of a whole table, one page, so that a scan
+ * sees every write that came before it, as GetItem and BatchGetItem do.
+ */
 struct json_object *
 wl_store_scan(const char *table, struct json_object *start_key, int limit)
 {
 	struct json_object *request = json_object_new_object();
 
 	json_object_object_add(request, "TableName", json_object_new_string(table));
+	json_object_object_add(request, "ConsistentRead", json_object_new_boolean(1));
 	if (limit > 0)
 		json_object_object_add(request, "Limit", json_object_new_int(limit));
 	wl_add_start_key(request, start_key);
@@ -387,7 +391,8 @@ wl_store_unprocessed(struct json_object *response, const char *operation, int *c
 
 		if (json_object_is_type(spec, json_type_array))
 			*count += (int) json_object_array_length(spec);
-		else if (json_object_object_get_ex(spec, "Keys", &keys))
+		else if (json_object_object_get_ex(spec, "Keys", &keys) &&
+				 json_object_is_type(keys, json_type_array))
 			*count += (int) json_object_array_length(keys);
 	}
 	if (*count == 0 || json_object_deep_copy(left, &copy, NULL) != 0)
