@@ -61,26 +61,6 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
 
     PROXY_NAME = "fault proxy"
 
-    protocol_version = "HTTP/1.1"
-
-    # Opens no upstream connection yet: it is made on the first forwarded request.
-    def setup(self):
-        super().setup()
-        self.upstream = None
-
-    # Serves the connection's requests; a client that goes away ends it quietly.
-    def handle(self):
-        try:
-            super().handle()
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    # Closes the upstream connection along with the client's.
-    def finish(self):
-        if self.upstream is not None:
-            self.upstream.close()
-        super().finish()
-
     # Entry point for every method: stats, or the plan's next step.
     def handle_request(self):
         if self.command == "GET" and self.path == "/__stats":

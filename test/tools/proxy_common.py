@@ -1,9 +1,9 @@
 """What the test proxies share: relaying a request to the upstream DynamoDB
 server over a kept-alive connection, and DynamoDB-style JSON answers.
 
-A handler mixes in ForwardingMixin, sets PROXY_NAME, and starts each
-connection with self.upstream = None (its kept-alive upstream connection,
-opened on first use); its server's `upstream` attribute is (host, port).
+A handler mixes in ForwardingMixin (before BaseHTTPRequestHandler) and sets
+PROXY_NAME; its server's `upstream` attribute is (host, port).  Each client
+connection gets its own kept-alive upstream connection, opened on first use.
 """
 import http.client
 import json
@@ -20,6 +20,25 @@ class ForwardingMixin:
     """Relays requests to the upstream on one kept-alive connection per handler."""
 
     PROXY_NAME = "proxy"
+    protocol_version = "HTTP/1.1"
+
+    # Opens no upstream connection yet: it is made on the first forwarded request.
+    def setup(self):
+        super().setup()
+        self.upstream = None
+
+    # Serves the connection's requests; a client that goes away ends it quietly.
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    # Closes the upstream connection along with the client's.
+    def finish(self):
+        if self.upstream is not None:
+            self.upstream.close()
+        super().finish()
 
     # Sends the request unchanged to the upstream and relays its answer as it
     # is (status, headers and body), or answers 502 if the upstream fails.
