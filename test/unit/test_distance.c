@@ -11,23 +11,6 @@
 #include "distance.h"
 #include "unit.h"
 
-/* The next value of a test-data generator (xorshift64*). */
-static uint64_t
-test_next(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * UINT64_C(2685821657736338717);
-}
-
-/* A reproducible double in [-1, 1) for test data. */
-static double
-test_uniform(uint64_t *state)
-{
-	return (double) (test_next(state) >> 11) / 4503599627370496.0 - 1.0;
-}
-
 /*
  * Is got within a few units in the last place of want?  For results that
  * involve a rounded division or square root: x87 builds may keep excess

@@ -12,23 +12,6 @@
 #include "lsh.h"
 #include "unit.h"
 
-/* The next value of a test-data generator (xorshift64*). */
-static uint64_t
-test_next(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * UINT64_C(2685821657736338717);
-}
-
-/* A reproducible double in [-1, 1) for test data. */
-static double
-test_uniform(uint64_t *state)
-{
-	return (double) (test_next(state) >> 11) / 4503599627370496.0 - 1.0;
-}
-
 /* FNV-1a (64 bits) over the little-endian bytes of doubles, whatever the host. */
 static uint64_t
 fnv1a_doubles(const double *values, size_t count, uint64_t hash)

@@ -7,6 +7,7 @@
 #ifndef WL_UNIT_H
 #define WL_UNIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,23 @@ unit_check(int ok, const char *name, const char *file, int line)
 			printf("# got:  %s\n# want: %s\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 		unit_check(ok_, (name), __FILE__, __LINE__); \
 	} while (0)
+
+/* The next value of a test-data generator (xorshift64*). */
+static inline uint64_t
+test_next(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
+
+/* A reproducible double in [-1, 1) for test data. */
+static inline double
+test_uniform(uint64_t *state)
+{
+	return (double) (test_next(state) >> 11) / 4503599627370496.0 - 1.0;
+}
 
 /* Prints the plan line and returns the process exit status. */
 static inline int
