@@ -186,6 +186,70 @@ wl_ddb_call_reset(WlDdbCall *call)
 	call->attempts = 0;
 }
 
+/* The operations that report the capacity they consume when asked. */
+static const char *const wl_capacity_operations[] = {
+	"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+	"BatchWriteItem", "TransactGetItems", "TransactWriteItems"
+};
+
+/*
+ * Asks DynamoDB to report consumed capacity (ReturnConsumedCapacity TOTAL)
+ * on a request of an operation that can, unless the request says otherwise.
+ */
+void
+wl_ddb_ask_capacity(const char *operation, struct json_object *request)
+{
+	size_t		i;
+
+	if (operation == NULL || request == NULL ||
+		!json_object_is_type(request, json_type_object) ||
+		json_object_object_get_ex(request, "ReturnConsumedCapacity", NULL))
+		return;
+	for (i = 0; i < sizeof(wl_capacity_operations) / sizeof(wl_capacity_operations[0]); i++)
+		if (strcmp(operation, wl_capacity_operations[i]) == 0)
+		{
+			json_object_object_add(request, "ReturnConsumedCapacity",
+								   json_object_new_string("TOTAL"));
+			return;
+		}
+}
+
+/* The CapacityUnits of one ConsumedCapacity object, or 0. */
+static double
+wl_capacity_units(struct json_object *consumed)
+{
+	struct json_object *units;
+
+	if (!json_object_is_type(consumed, json_type_object) ||
+		!json_object_object_get_ex(consumed, "CapacityUnits", &units) ||
+		!(json_object_is_type(units, json_type_double) ||
+		  json_object_is_type(units, json_type_int)))
+		return 0;
+	return json_object_get_double(units);
+}
+
+/*
+ * The capacity units a response reports: its ConsumedCapacity is an object
+ * for single-table operations and an array for batch and transact ones.
+ * 0 when absent or malformed.
+ */
+double
+wl_ddb_consumed_capacity(struct json_object *response)
+{
+	struct json_object *consumed;
+	double		total = 0;
+	size_t		i;
+
+	if (response == NULL ||
+		!json_object_object_get_ex(response, "ConsumedCapacity", &consumed))
+		return 0;
+	if (!json_object_is_type(consumed, json_type_array))
+		return wl_capacity_units(consumed);
+	for (i = 0; i < json_object_array_length(consumed); i++)
+		total += wl_capacity_units(json_object_array_get_idx(consumed, i));
+	return total;
+}
+
 /* Copies the client's counters, the HTTP client's included. */
 void
 wl_ddb_get_stats(const WlDdb *ddb, WlDdbStats *stats)
@@ -490,6 +554,7 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 			continue;
 		}
 		attempts[i].call = call;
+		wl_ddb_ask_capacity(call->operation, call->request);
 		attempts[i].body = json_object_to_json_string_ext(call->request,
 														  JSON_C_TO_STRING_PLAIN);
 		if (attempts[i].body == NULL)
@@ -542,8 +607,12 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 		for (i = 0; i < nsent; i++)
 		{
 			WlAttempt  *attempt = &attempts[pending[i]];
+			bool		retry = wl_attempt_conclude(attempt);
 
-			if (wl_attempt_conclude(attempt) && attempt->call->attempts <= ddb->max_retries)
+			ddb->stats.bytes_received += (long) attempt->http.response_len;
+			if (attempt->call->response != NULL)
+				ddb->stats.capacity_units += wl_ddb_consumed_capacity(attempt->call->response);
+			if (retry && attempt->call->attempts <= ddb->max_retries)
 				pending[npending++] = pending[i];
 			else
 				ddb->stats.calls++;

@@ -72,6 +72,8 @@ typedef struct WlDdbStats
 	long		retries;		/* attempts after the first */
 	long		requests;		/* HTTP requests sent */
 	long		connections;	/* connections opened */
+	long		bytes_received; /* response bodies, every attempt's */
+	double		capacity_units; /* ConsumedCapacity of successful calls */
 } WlDdbStats;
 
 /* Results of wl_ddb_execute. */
@@ -107,6 +109,15 @@ extern int	wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 
 /* Frees a call's request and response and clears its results. */
 extern void wl_ddb_call_reset(WlDdbCall *call);
+
+/*
+ * Adds "ReturnConsumedCapacity": "TOTAL" to the request of an operation
+ * that reports capacity, so that the counters can sum it.
+ */
+extern void wl_ddb_ask_capacity(const char *operation, struct json_object *request);
+
+/* The CapacityUnits a response reports (summed over tables), or 0. */
+extern double wl_ddb_consumed_capacity(struct json_object *response);
 
 /* Copies the client's counters. */
 extern void wl_ddb_get_stats(const WlDdb *ddb, WlDdbStats *stats);

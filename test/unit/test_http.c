@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,9 +189,48 @@ test_abort_backoff(void)
 	wl_ddb_destroy(ddb);
 }
 
+/* Consumed capacity: asked for on data calls, summed from either shape. */
+static void
+test_consumed_capacity(void)
+{
+	struct json_object *request = json_tokener_parse("{\"TableName\": \"t\"}");
+	struct json_object *own = json_tokener_parse("{\"ReturnConsumedCapacity\": \"NONE\"}");
+	struct json_object *table = json_tokener_parse("{\"TableName\": \"t\"}");
+	struct json_object *single = json_tokener_parse(
+		"{\"ConsumedCapacity\": {\"TableName\": \"t\", \"CapacityUnits\": 1.5}}");
+	struct json_object *batch = json_tokener_parse(
+		"{\"ConsumedCapacity\": [{\"CapacityUnits\": 2}, {\"CapacityUnits\": 0.5}, {}]}");
+	struct json_object *none = json_tokener_parse("{\"Item\": {}}");
+	struct json_object *odd = json_tokener_parse(
+		"{\"ConsumedCapacity\": {\"CapacityUnits\": \"9\"}}");
+	struct json_object *value;
+
+	wl_ddb_ask_capacity("BatchGetItem", request);
+	CHECK(json_object_object_get_ex(request, "ReturnConsumedCapacity", &value) &&
+		  strcmp(json_object_get_string(value), "TOTAL") == 0, "capacity asked for");
+	wl_ddb_ask_capacity("Query", own);
+	CHECK(json_object_object_get_ex(own, "ReturnConsumedCapacity", &value) &&
+		  strcmp(json_object_get_string(value), "NONE") == 0, "the request's own choice kept");
+	wl_ddb_ask_capacity("DescribeTable", table);
+	CHECK(!json_object_object_get_ex(table, "ReturnConsumedCapacity", NULL),
+		  "not asked of DescribeTable");
+	CHECK(wl_ddb_consumed_capacity(single) == 1.5, "single-table capacity");
+	CHECK(wl_ddb_consumed_capacity(batch) == 2.5, "batch capacity summed");
+	CHECK(wl_ddb_consumed_capacity(none) == 0, "absent capacity is 0");
+	CHECK(wl_ddb_consumed_capacity(odd) == 0, "malformed capacity is 0");
+	json_object_put(request);
+	json_object_put(own);
+	json_object_put(table);
+	json_object_put(single);
+	json_object_put(batch);
+	json_object_put(none);
+	json_object_put(odd);
+}
+
 int
 main(void)
 {
+	test_consumed_capacity();
 	test_endpoints();
 	test_defaults();
 	test_refused_retries();
