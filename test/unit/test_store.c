@@ -12,6 +12,7 @@
 #include "ddbjson.h"
 #include "meta.h"
 #include "store.h"
+#include "attrs.h"
 #include "unit.h"
 
 /* Serialises without spaces, for exact comparisons. */
@@ -252,6 +253,61 @@ test_meta(void)
 	json_object_put(item);
 }
 
+/* Attributes: DynamoDB JSON in, plain JSON out, numbers exact. */
+static void
+test_attributes(void)
+{
+	float		vector[2] = {1.0f, 2.0f};
+	struct json_object *item = wl_store_vector_item("a", vector, 2, NULL, 0);
+	struct json_object *old = wl_store_vector_item("a", vector, 2, NULL, 0);
+	char		err[256];
+	char	   *text;
+	const char *skip[1] = {"price"};
+
+	CHECK(wl_attrs_add(item, "{\"color\": {\"S\": \"red \\\"x\\\"\"}, "
+					   "\"price\": {\"N\": \"12345678901234567890.5\"}, "
+					   "\"ok\": {\"BOOL\": true}, \"none\": {\"NULL\": true}, "
+					   "\"tags\": {\"L\": [{\"S\": \"a\"}, {\"N\": \"-1E+3\"}]}, "
+					   "\"dims\": {\"M\": {\"w\": {\"N\": \"2\"}}}, "
+					   "\"set\": {\"SS\": [\"p\", \"q\"]}}", err, sizeof(err)) == 0,
+		  "attributes added");
+	text = wl_attrs_item_json(item, NULL, 0);
+	CHECK_STR(text, "{\"color\": \"red \\\"x\\\"\", \"price\": 12345678901234567890.5, "
+			  "\"ok\": true, \"none\": null, \"tags\": [\"a\", -1E+3], "
+			  "\"dims\": {\"w\": 2}, \"set\": [\"p\", \"q\"]}",
+			  "item attributes as plain JSON, id and vector left out");
+	free(text);
+	text = wl_attrs_item_json(item, skip, 1);
+	CHECK(text != NULL && strstr(text, "price") == NULL, "skipped names left out");
+	free(text);
+	text = wl_attrs_value_json(wl_item_get(item, "price"));
+	CHECK_STR(text, "12345678901234567890.5", "one value as JSON");
+	free(text);
+
+	CHECK(wl_attrs_add(item, "{\"vector\": {\"S\": \"x\"}}", err, sizeof(err)) == -1 &&
+		  strstr(err, "reserved") != NULL, "reserved name refused");
+	CHECK(wl_attrs_add(item, "{\"x\": {\"Q\": \"x\"}}", err, sizeof(err)) == -1 &&
+		  strstr(err, "not a DynamoDB value") != NULL, "malformed value refused");
+	CHECK(wl_attrs_add(item, "[1]", err, sizeof(err)) == -1, "non-object refused");
+
+	/* An update keeps what it does not manage, and drops what it does. */
+	CHECK(wl_attrs_add(old, "{\"color\": {\"S\": \"blue\"}, \"extra\": {\"N\": \"1\"}, "
+					   "\"gone\": {\"N\": \"2\"}}", err, sizeof(err)) == 0, "old item");
+	{
+		struct json_object *fresh = wl_store_vector_item("a", vector, 2, NULL, 0);
+		const char *managed[1] = {"gone"};
+
+		wl_attrs_add(fresh, "{\"color\": {\"S\": \"green\"}}", err, sizeof(err));
+		wl_attrs_carry_over(fresh, old, managed, 1);
+		text = wl_attrs_item_json(fresh, NULL, 0);
+		CHECK_STR(text, "{\"color\": \"green\", \"extra\": 1}", "carry over");
+		free(text);
+		json_object_put(fresh);
+	}
+	json_object_put(item);
+	json_object_put(old);
+}
+
 int
 main(void)
 {
@@ -260,5 +316,6 @@ main(void)
 	test_requests();
 	test_responses();
 	test_meta();
+	test_attributes();
 	return unit_done();
 }
