@@ -63,9 +63,11 @@ LANGUAGE C VOLATILE;
 
 -- The k nearest neighbours of query in the collection behind a foreign
 -- table, closest first; distance is smaller-is-closer for every metric.
+-- With a filter, only vectors whose attributes contain it (jsonb @>).
 CREATE FUNCTION whiplash_search(
     collection regclass, query real[], k integer DEFAULT 10,
-    probes integer DEFAULT NULL, max_candidates integer DEFAULT NULL)
+    probes integer DEFAULT NULL, max_candidates integer DEFAULT NULL,
+    filter jsonb DEFAULT NULL)
 RETURNS TABLE (id text, distance double precision)
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE ROWS 10;
@@ -74,7 +76,8 @@ LANGUAGE C VOLATILE ROWS 10;
 CREATE FUNCTION whiplash_last_search(
     OUT probes integer, OUT buckets integer, OUT bucket_entries bigint,
     OUT candidates bigint, OUT vectors_read bigint, OUT requests bigint,
-    OUT round_trips bigint, OUT results integer)
+    OUT round_trips bigint, OUT results integer, OUT rounds integer,
+    OUT matched bigint)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;

@@ -10,14 +10,26 @@
  * Every qual is also checked locally, so the remote read only has to
  * return a superset of the rows.
  *
- * A query of the form ORDER BY vector <op> q LIMIT k (one relation, no
- * WHERE clause, the operator of the collection's metric) also gets a path
- * that is already sorted: an LSH search for the k nearest, so that no Scan
- * or Sort is needed.  Any other ORDER BY falls back to a Scan and a local
- * sort, with exact results.  Scanning is in fdw_scan.c, writing in
- * fdw_modify.c, IMPORT FOREIGN SCHEMA in fdw_import.c.
+ * A join clause id = other.column gets a parameterized path too, so that a
+ * nested loop can drive one GetItem per outer row.
+ *
+ * A query of the form ORDER BY vector <op> q LIMIT k (one relation, the
+ * operator of the collection's metric) also gets a path that is already
+ * sorted: an LSH search for the k nearest, so that no Scan or Sort is
+ * needed.  Its WHERE clause, if any, is checked on each candidate during
+ * the search, which widens until k rows pass (search.c).  Any other ORDER
+ * BY falls back to a Scan and a local sort, with exact results.
+ *
+ * Costs count what DynamoDB work takes: a sequential round trip costs
+ * WL_ROUND_TRIP_COST (a network round trip is worth many local page reads),
+ * each of the requests sent at once within a round WL_REQUEST_COST, and
+ * each item read its transfer and decoding.  Row counts come from the collection's vector_count.
+ * Scanning is in fdw_scan.c, writing in fdw_modify.c, IMPORT FOREIGN
+ * SCHEMA in fdw_import.c.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "access/table.h"
 #include "catalog/pg_operator.h"
@@ -26,22 +38,41 @@
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "access/stratnum.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/syscache.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 
 #include "fdw.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_fdw_handler);
 
-/* Rows assumed for a full Scan, for want of a cheap count. */
+/* Rows assumed for a collection that keeps no count (v1). */
 #define WL_SCAN_ROWS 100000.0
+
+/* Cost units; see the header. */
+#define WL_ROUND_TRIP_COST 25.0
+#define WL_REQUEST_COST 0.1
+
+/*
+ * Reading and decoding a byte: a 1 MB Scan page takes about as long as
+ * eight small round trips.
+ */
+#define WL_BYTE_COST (8.0 * WL_ROUND_TRIP_COST / (1024.0 * 1024.0))
+
+/* DynamoDB's largest Scan page. */
+#define WL_PAGE_BYTES (1024.0 * 1024.0)
 
 /* The attribute number of a column by name, or InvalidAttrNumber. */
 AttrNumber
@@ -72,11 +103,25 @@ wl_is_id_var(Node *expr, Index relid, AttrNumber id_attno)
 		((Var *) expr)->varlevelsup == 0;
 }
 
-/* Is expr a value known at execution start (a Const or a Param)? */
+/*
+ * Can expr be evaluated before the scan reads anything: no Var of this
+ * relation, no volatile function, no subquery?  Vars of other relations
+ * become parameters of a nested loop.
+ */
 static bool
-wl_is_runtime_value(Node *expr)
+wl_is_runtime_value(Node *expr, Index relid)
 {
-	return expr != NULL && (IsA(expr, Const) || IsA(expr, Param));
+	List	   *vars;
+	ListCell   *cell;
+
+	if (expr == NULL || contain_volatile_functions(expr) || contain_subplans(expr))
+		return false;
+	vars = pull_var_clause(expr, PVC_RECURSE_AGGREGATES | PVC_RECURSE_WINDOWFUNCS |
+						   PVC_RECURSE_PLACEHOLDERS);
+	foreach(cell, vars)
+		if (!IsA(lfirst(cell), Var) || (Index) ((Var *) lfirst(cell))->varno == relid)
+			return false;
+	return true;
 }
 
 /*
@@ -112,9 +157,9 @@ wl_find_key_qual(List *clauses, Index relid, AttrNumber id_attno, Expr **value)
 			Node	   *left = linitial(((OpExpr *) clause)->args);
 			Node	   *right = lsecond(((OpExpr *) clause)->args);
 
-			if (wl_is_id_var(left, relid, id_attno) && wl_is_runtime_value(right))
+			if (wl_is_id_var(left, relid, id_attno) && wl_is_runtime_value(right, relid))
 				*value = (Expr *) right;
-			else if (wl_is_id_var(right, relid, id_attno) && wl_is_runtime_value(left))
+			else if (wl_is_id_var(right, relid, id_attno) && wl_is_runtime_value(left, relid))
 				*value = (Expr *) left;
 			else
 				continue;
@@ -125,7 +170,7 @@ wl_find_key_qual(List *clauses, Index relid, AttrNumber id_attno, Expr **value)
 			((ScalarArrayOpExpr *) clause)->opno == TextEqualOperator &&
 			wl_exact_collation(((ScalarArrayOpExpr *) clause)->inputcollid) &&
 			wl_is_id_var(linitial(((ScalarArrayOpExpr *) clause)->args), relid, id_attno) &&
-			wl_is_runtime_value(lsecond(((ScalarArrayOpExpr *) clause)->args)) &&
+			wl_is_runtime_value(lsecond(((ScalarArrayOpExpr *) clause)->args), relid) &&
 			kind == WL_SCAN_FULL)
 		{
 			*value = (Expr *) lsecond(((ScalarArrayOpExpr *) clause)->args);
@@ -135,20 +180,51 @@ wl_find_key_qual(List *clauses, Index relid, AttrNumber id_attno, Expr **value)
 	return kind;
 }
 
+/* The CPU cost of decoding one vector item. */
+static Cost
+wl_item_cost(WlPlanState *plan)
+{
+	return cpu_tuple_cost + plan->item_bytes * WL_BYTE_COST;
+}
+
 /*
- * Estimates the rows of a scan from the kind of read its quals allow, and
- * records the choice for GetForeignPlan.
+ * Estimates the rows of a scan from the kind of read its quals allow and
+ * the collection's size, and records the choice for GetForeignPlan.  The
+ * collection's settings are read (and cached) here, unless the role may
+ * not read the table.
  */
 static void
 wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	Relation	rel = table_open(foreigntableid, NoLock);
-	AttrNumber	id_attno = wl_column_attno(rel, "id");
 	WlPlanState *plan = palloc0(sizeof(WlPlanState));
+	WlConnection *conn;
+	WlCollection *collection;
 
+	plan->id_attno = wl_column_attno(rel, "id");
+	plan->vector_attno = wl_column_attno(rel, "vector");
 	table_close(rel, NoLock);
-	plan->kind = id_attno == InvalidAttrNumber ? WL_SCAN_FULL :
-		wl_find_key_qual(baserel->baserestrictinfo, baserel->relid, id_attno, &plan->value);
+	if (pg_class_aclcheck(foreigntableid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+	{
+		collection = wl_collection_for_relation(foreigntableid, &conn);
+		plan->vectors = collection->meta->format == WL_FORMAT_NATIVE ?
+			Max((double) collection->meta->vector_count, 1.0) : WL_SCAN_ROWS;
+		plan->item_bytes = collection->meta->dims * 4.0 * 4.0 / 3.0 + 100.0;
+		plan->metric = collection->meta->metric;
+		plan->ntables = collection->meta->ntables;
+		wl_search_settings(collection->meta, -1, -1, &plan->probes, &plan->max_candidates);
+	}
+	else
+	{
+		/* No remote call for a role the executor will turn away. */
+		plan->vectors = WL_SCAN_ROWS;
+		plan->item_bytes = 1000;
+		plan->metric = -1;
+	}
+
+	plan->kind = plan->id_attno == InvalidAttrNumber ? WL_SCAN_FULL :
+		wl_find_key_qual(baserel->baserestrictinfo, baserel->relid, plan->id_attno,
+						 &plan->value);
 	if (plan->kind == WL_SCAN_GET)
 		baserel->rows = 1;
 	else if (plan->kind == WL_SCAN_MULTI)
@@ -156,9 +232,10 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 			ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) plan->value)->constvalue)),
 						   ARR_DIMS(DatumGetArrayTypeP(((Const *) plan->value)->constvalue))) : 10;
 	else
-		baserel->rows = clamp_row_est(WL_SCAN_ROWS *
+		baserel->rows = clamp_row_est(plan->vectors *
 									  clauselist_selectivity(root, baserel->baserestrictinfo,
 															 0, JOIN_INNER, NULL));
+	baserel->tuples = plan->vectors;
 	baserel->fdw_private = plan;
 }
 
@@ -209,82 +286,181 @@ wl_find_search_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber vector_att
 			continue;
 		left = linitial(op->args);
 		right = lsecond(op->args);
-		if (wl_is_id_var(left, baserel->relid, vector_attno) && wl_is_runtime_value(right))
+		if (wl_is_id_var(left, baserel->relid, vector_attno) &&
+			wl_is_runtime_value(right, baserel->relid))
 			return (Expr *) right;
-		if (wl_is_id_var(right, baserel->relid, vector_attno) && wl_is_runtime_value(left))
+		if (wl_is_id_var(right, baserel->relid, vector_attno) &&
+			wl_is_runtime_value(left, baserel->relid))
 			return (Expr *) left;
 	}
 	return NULL;
 }
 
 /*
+ * Can the search check these restrictions on each candidate: no volatile
+ * function and no subquery?
+ */
+static bool
+wl_search_can_filter(List *restrictions)
+{
+	ListCell   *cell;
+
+	foreach(cell, restrictions)
+	{
+		Node	   *clause = (Node *) lfirst_node(RestrictInfo, cell)->clause;
+
+		if (contain_volatile_functions(clause) || contain_subplans(clause))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Adds the sorted search path when the query is ORDER BY vector <op> q
- * LIMIT k over this relation alone, unfiltered, and <op> is the
- * collection's metric.  Reading the collection's settings here costs a
- * metadata read the first time; they are cached for execution.
+ * LIMIT k over this relation alone, <op> is the collection's metric, and no
+ * id restriction makes a key lookup the better read.
+ * Its cost: two sequential round trips (more when a filter widens it), a
+ * Query per probed bucket, a BatchGetItem per 100 candidates, and the
+ * candidates' decoding and re-ranking.
  */
 static void
-wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 {
-	Relation	rel;
-	AttrNumber	vector_attno;
 	WlMetric	metric;
 	Expr	   *query;
-	WlConnection *conn;
-	WlCollection *collection;
 	int			k;
+	double		candidates;
+	double		selectivity;
+	Cost		startup;
 
 	if (root->limit_tuples <= 0 || root->limit_tuples > WL_MAX_K ||
-		baserel->baserestrictinfo != NIL ||
-		bms_membership(root->all_baserels) != BMS_SINGLETON)
+		plan->vector_attno == InvalidAttrNumber || plan->kind != WL_SCAN_FULL ||
+		bms_membership(root->all_baserels) != BMS_SINGLETON ||
+		!wl_search_can_filter(baserel->baserestrictinfo))
 		return;
-	rel = table_open(foreigntableid, NoLock);
-	vector_attno = wl_column_attno(rel, "vector");
-	table_close(rel, NoLock);
-	if (vector_attno == InvalidAttrNumber)
-		return;
-	query = wl_find_search_key(root, baserel, vector_attno, &metric);
-	if (query == NULL)
-		return;
-	collection = wl_collection_for_relation(foreigntableid, &conn);
-	if (collection->meta->metric != metric)
+	query = wl_find_search_key(root, baserel, plan->vector_attno, &metric);
+	if (query == NULL || metric != plan->metric)
 		return;
 
 	k = (int) root->limit_tuples;
+	candidates = Min((double) plan->max_candidates, plan->vectors);
+	selectivity = clauselist_selectivity(root, baserel->baserestrictinfo, 0, JOIN_INNER, NULL);
+	if (selectivity < 1.0 && candidates * selectivity < k)
+		candidates = Min(Max(candidates, k / Max(selectivity, 0.0001)),
+						 (double) wl_max_scan_candidates);
+	startup = (selectivity < 1.0 ? 3 : 2) * WL_ROUND_TRIP_COST +
+		(plan->ntables * plan->probes + ceil(candidates / 100.0)) * WL_REQUEST_COST +
+		candidates * (wl_item_cost(plan) + baserel->baserestrictcost.per_tuple);
+	/*
+	 * A search reads a bounded share of the collection, a Scan all of it:
+	 * prefer the search whenever it applies, even where a Scan of a tiny
+	 * collection would take fewer round trips.
+	 */
+	startup = Min(startup, plan->scan_cost * 0.9);
 	add_path(baserel, (Path *)
-			 wl_create_foreignscan_path(root, baserel, NULL, k, 5, 5 + k * 0.01,
+			 wl_create_foreignscan_path(root, baserel, NULL, k, startup, startup + k * cpu_tuple_cost,
 										root->query_pathkeys, NULL, NULL,
 										list_make3(makeInteger(WL_SCAN_SEARCH), query,
 												   makeInteger(k))));
 }
 
+/* Is an equivalence class member this relation's id column? */
+static bool
+wl_ec_member_is_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				   EquivalenceMember *em, void *arg)
+{
+	return wl_is_id_var((Node *) em->em_expr, rel->relid, *(AttrNumber *) arg);
+}
+
 /*
- * One path: its cost is a round trip per request, so a key lookup is far
- * cheaper than a Scan that reads every item a page (about 1 MB) at a time.
+ * Adds a path per join clause id = other.column (written, or implied by
+ * equivalence classes), parameterized by the other relations: a nested
+ * loop then looks each outer row's id up with one GetItem.
+ */
+static void
+wl_add_param_paths(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
+{
+	List	   *clauses = NIL;
+	ListCell   *cell;
+
+	if (plan->id_attno == InvalidAttrNumber)
+		return;
+	foreach(cell, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst(cell);
+		Expr	   *value;
+
+		if (wl_find_key_qual(list_make1(rinfo), baserel->relid, plan->id_attno,
+							 &value) == WL_SCAN_GET)
+			clauses = lappend(clauses, rinfo);
+	}
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel,
+																	 wl_ec_member_is_id,
+																	 &plan->id_attno,
+																	 baserel->lateral_referencers));
+	foreach(cell, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(cell);
+		Relids		required_outer;
+		ParamPathInfo *param_info;
+		Expr	   *value;
+
+		if (wl_find_key_qual(list_make1(rinfo), baserel->relid, plan->id_attno,
+							 &value) != WL_SCAN_GET)
+			continue;
+		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		required_outer = bms_del_member(required_outer, baserel->relid);
+		if (bms_is_empty(required_outer))
+			continue;
+		param_info = get_baserel_parampathinfo(root, baserel, required_outer);
+		add_path(baserel, (Path *)
+				 wl_create_foreignscan_path(root, baserel, NULL, param_info->ppi_rows,
+											WL_ROUND_TRIP_COST,
+											WL_ROUND_TRIP_COST + WL_REQUEST_COST +
+											wl_item_cost(plan),
+											NIL, required_outer, NULL, NIL));
+	}
+}
+
+/*
+ * The paths: the read the quals allow (a key lookup is far cheaper than a
+ * Scan, which reads every item a 1 MB page per round trip), the
+ * parameterized id lookups, and the search.
  */
 static void
 wl_get_paths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	WlPlanState *plan = baserel->fdw_private;
-	Cost		startup = 10;
+	Cost		startup = WL_ROUND_TRIP_COST;
 	Cost		total;
 
 	if (plan->kind == WL_SCAN_GET)
-		total = startup + 1;
+		total = startup + WL_REQUEST_COST + wl_item_cost(plan);
 	else if (plan->kind == WL_SCAN_MULTI)
-		total = startup + baserel->rows * 0.1 + 5;
+		total = startup + ceil(baserel->rows / 100.0) * WL_REQUEST_COST +
+			baserel->rows * wl_item_cost(plan);
 	else
-		total = startup + WL_SCAN_ROWS * 0.05;
+		total = ceil(plan->vectors * plan->item_bytes / WL_PAGE_BYTES) *
+			(WL_ROUND_TRIP_COST + WL_REQUEST_COST) + plan->vectors * wl_item_cost(plan);
+	total += baserel->baserestrictcost.per_tuple *
+		(plan->kind == WL_SCAN_FULL ? plan->vectors : baserel->rows);
+	plan->scan_cost = ceil(plan->vectors * plan->item_bytes / WL_PAGE_BYTES) *
+		(WL_ROUND_TRIP_COST + WL_REQUEST_COST) + plan->vectors * wl_item_cost(plan);
 
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, baserel->rows, startup, total,
 										NIL, NULL, NULL, NIL));
-	wl_add_search_path(root, baserel, foreigntableid);
+	wl_add_param_paths(root, baserel, plan);
+	wl_add_search_path(root, baserel, plan);
 }
 
 /*
- * The plan: the key value (if any) goes to fdw_exprs so that Params are
- * evaluated at execution; every qual stays a local filter.
+ * The plan: the key value (if any) goes to fdw_exprs so that Params and a
+ * nested loop's outer values are evaluated at execution; a search's
+ * restrictions follow its query vector there, for the search to check on
+ * each candidate.  Every qual also stays a local filter.
  */
 static ForeignScan *
 wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
@@ -293,32 +469,37 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	WlPlanState *plan = baserel->fdw_private;
 	List	   *fdw_exprs = NIL;
 	List	   *fdw_private;
+	WlScanKind	kind = WL_SCAN_FULL;
+	Expr	   *value = NULL;
+	List	   *quals = extract_actual_clauses(scan_clauses, false);
 
-	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	if (best_path->fdw_private != NIL)
 	{
 		/* The search path: the query vector to evaluate, and k. */
-		fdw_exprs = list_make1(lsecond(best_path->fdw_private));
+		fdw_exprs = lcons(lsecond(best_path->fdw_private), list_copy(quals));
 		fdw_private = list_make2(linitial(best_path->fdw_private),
 								 lthird(best_path->fdw_private));
 	}
 	else
 	{
-		if (plan->kind != WL_SCAN_FULL)
-			fdw_exprs = list_make1(plan->value);
-		fdw_private = list_make1(makeInteger(plan->kind));
+		if (plan->id_attno != InvalidAttrNumber)
+			kind = wl_find_key_qual(scan_clauses, baserel->relid, plan->id_attno, &value);
+		if (kind != WL_SCAN_FULL)
+			fdw_exprs = list_make1(value);
+		fdw_private = list_make1(makeInteger(kind));
 	}
-	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
+	return make_foreignscan(tlist, quals, baserel->relid, fdw_exprs,
 							fdw_private, NIL, NIL, outer_plan);
 }
 
-/* EXPLAIN: which DynamoDB read runs, on which table. */
+/* EXPLAIN: which DynamoDB read runs, on which table, with what key. */
 static void
 wl_explain_scan(ForeignScanState *node, ExplainState *es)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	WlScanKind	kind = intVal(linitial(plan->fdw_private));
 	Relation	rel = node->ss.ss_currentRelation;
+	Node	   *value = plan->fdw_exprs != NIL ? linitial(plan->fdw_exprs) : NULL;
 
 	if (kind == WL_SCAN_SEARCH)
 		ExplainPropertyText("DynamoDB",
@@ -329,7 +510,33 @@ wl_explain_scan(ForeignScanState *node, ExplainState *es)
 							kind == WL_SCAN_GET ? "GetItem" :
 							kind == WL_SCAN_MULTI ? "BatchGetItem" : "Scan", es);
 	if (es->verbose)
-		ExplainPropertyText("Collection", wl_relation_collection_name(RelationGetRelid(rel)), es);
+	{
+		WlConnection *conn;
+		WlCollection *collection = wl_collection_for_relation(RelationGetRelid(rel), &conn);
+
+		ExplainPropertyText("Collection", collection->meta->name, es);
+		ExplainPropertyText("DynamoDB Table", collection->meta->vectors_table, es);
+		if (kind == WL_SCAN_GET || kind == WL_SCAN_MULTI)
+			ExplainPropertyText("Key",
+								value != NULL && IsA(value, Const) ?
+								psprintf(kind == WL_SCAN_GET ? "id = %s" : "id = ANY (%s)",
+										 deparse_expression(value, NIL, false, false)) :
+								kind == WL_SCAN_GET ? "id = (a value per execution)" :
+								"id = ANY (a value per execution)", es);
+		if (kind == WL_SCAN_SEARCH)
+		{
+			int			probes;
+			int			max_candidates;
+
+			wl_search_settings(collection->meta, -1, -1, &probes, &max_candidates);
+			ExplainPropertyText("Search",
+								psprintf("metric %s, %d tables, %d probes per table, up to %d candidates%s",
+										 wl_metric_name(collection->meta->metric),
+										 collection->meta->ntables, probes, max_candidates,
+										 list_length(plan->fdw_exprs) > 1 ?
+										 ", filtered while searching" : ""), es);
+		}
+	}
 	if (es->analyze)
 		wl_explain_scan_counts(node, es);
 }

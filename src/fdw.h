@@ -11,6 +11,10 @@
 #include "optimizer/pathnode.h"
 #include "utils/rel.h"
 
+#include "core/distance.h"
+
+struct json_object;
+
 /* The DynamoDB read a scan makes. */
 typedef enum WlScanKind
 {
@@ -25,6 +29,15 @@ typedef struct WlPlanState
 {
 	WlScanKind	kind;
 	Expr	   *value;			/* the id value or array, for GET / MULTI */
+	AttrNumber	id_attno;
+	AttrNumber	vector_attno;
+	double		vectors;		/* in the collection, about */
+	double		item_bytes;		/* of one vector item, about */
+	WlMetric	metric;
+	int			ntables;
+	int			probes;			/* of a search, by the current settings */
+	int			max_candidates;
+	Cost		scan_cost;		/* of a full Scan, unfiltered */
 } WlPlanState;
 
 /* PG 17 added the restrictinfo list to create_foreignscan_path. */
@@ -34,6 +47,35 @@ typedef struct WlPlanState
 #else
 #define wl_create_foreignscan_path create_foreignscan_path
 #endif
+
+/* A column that maps one attribute of the vector items. */
+typedef struct WlMappedColumn
+{
+	AttrNumber	attno;
+	char	   *name;			/* the DynamoDB attribute */
+	Oid			type;
+	int32		typmod;
+	Oid			input_func;
+	Oid			input_param;
+} WlMappedColumn;
+
+/* How a foreign table's columns map to a vector item (attributes.c). */
+typedef struct WlColumns
+{
+	AttrNumber	id_attno;		/* InvalidAttrNumber when absent */
+	AttrNumber	vector_attno;
+	AttrNumber	attributes_attno;	/* jsonb: the unmapped attributes */
+	WlMappedColumn *mapped;
+	int			nmapped;
+	const char **names;			/* the mapped attributes' names */
+} WlColumns;
+
+/* attributes.c */
+extern WlColumns *wl_columns(Relation rel);
+extern bool wl_columns_has_attributes(const WlColumns *columns);
+extern void wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
+								 const char *collection, TupleTableSlot *slot);
+extern char *wl_columns_row_attributes(WlColumns *columns, TupleTableSlot *slot);
 
 /* fdw.c */
 extern AttrNumber wl_column_attno(Relation rel, const char *name);
@@ -48,7 +90,6 @@ extern void wl_rescan(ForeignScanState *node);
 extern void wl_end_scan(ForeignScanState *node);
 extern void wl_explain_scan_counts(ForeignScanState *node, ExplainState *es);
 extern char *wl_relation_collection_name(Oid relid);
-extern void wl_check_columns(Relation rel, AttrNumber *id_attno, AttrNumber *vector_attno);
 
 /* fdw_modify.c; PG 14 changed how a row's identity is requested. */
 #if PG_VERSION_NUM >= 140000

@@ -2,8 +2,9 @@
  * fdw_import.c - IMPORT FOREIGN SCHEMA: one foreign table per collection.
  *
  * The collections of the server's project and stage become foreign tables
- * (id text, vector real[]) named after the collection.  The remote schema
- * name is not used: a server has one set of collections (by convention,
+ * (id text, vector real[], attributes jsonb) named after the collection:
+ * attributes holds every attribute of a vector.  The remote schema name is
+ * not used: a server has one set of collections (by convention,
  * IMPORT FOREIGN SCHEMA collections ...).  LIMIT TO and EXCEPT are applied
  * by PostgreSQL to the statements returned here.
  */
@@ -53,7 +54,7 @@ wl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 
 		initStringInfo(&command);
 		appendStringInfo(&command,
-						 "CREATE FOREIGN TABLE %s (id text, vector real[]) "
+						 "CREATE FOREIGN TABLE %s (id text, vector real[], attributes jsonb) "
 						 "SERVER %s OPTIONS (collection %s)",
 						 quote_identifier(name), quote_identifier(stmt->server_name),
 						 quote_literal_cstr(name));

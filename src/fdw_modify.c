@@ -2,13 +2,13 @@
  * fdw_modify.c - INSERT, UPDATE and DELETE through a collection's foreign
  * table.
  *
- * Rows are buffered and written in batches (write.c) of
- * whiplash.write_batch_size, the last batch when the statement's modify
- * node ends, so INSERT ... SELECT of many rows costs a few rounds of
- * concurrent BatchWriteItem calls per batch rather than a call per row.
+ * Rows are held by the transaction (xact.c) and written when it commits,
+ * in batches (write.c) of whiplash.write_batch_size, so INSERT ... SELECT
+ * of many rows costs a few rounds of concurrent BatchWriteItem calls per
+ * batch rather than a call per row, and a ROLLBACK leaves nothing behind.
  * A statement that also reads the collection (UPDATE, DELETE, INSERT ...
- * SELECT from it) writes everything at its end instead, so that its scan
- * never meets its own writes.  UPDATE and DELETE identify rows by id,
+ * SELECT from it) never has its rows written before it ends, so that its
+ * scan never meets its own writes.  UPDATE and DELETE identify rows by id,
  * carried as a junk column.
  */
 #include "postgres.h"
@@ -37,8 +37,7 @@ typedef struct WlModifyState
 	WlConnection *conn;
 	WlWriteBuffer *buffer;
 	int			dims;
-	AttrNumber	id_attno;
-	AttrNumber	vector_attno;
+	WlColumns  *columns;
 	AttrNumber	rowid_attno;	/* junk id in the plan's output */
 } WlModifyState;
 
@@ -123,15 +122,16 @@ wl_modify_state(Relation rel, bool defer)
 	WlModifyState *state = palloc0(sizeof(WlModifyState));
 	WlCollection *collection;
 
-	wl_check_columns(rel, &state->id_attno, &state->vector_attno);
-	if (state->id_attno == InvalidAttrNumber || state->vector_attno == InvalidAttrNumber)
+	state->columns = wl_columns(rel);
+	if (state->columns->id_attno == InvalidAttrNumber ||
+		state->columns->vector_attno == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
 				 errmsg("foreign table \"%s\" needs columns \"id\" and \"vector\" to be written",
 						RelationGetRelationName(rel))));
 	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
 	state->dims = collection->meta->dims;
-	state->buffer = wl_write_begin(state->conn, collection, defer);
+	state->buffer = wl_xact_buffer(state->conn, collection, defer);
 	return state;
 }
 
@@ -158,6 +158,8 @@ wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_priva
 		state->rowid_attno = ExecFindJunkAttributeInTlist(subplan->targetlist, WL_ROWID_NAME);
 		if (!AttributeNumberIsValid(state->rowid_attno))
 			elog(ERROR, "could not find junk column \"%s\"", WL_ROWID_NAME);
+		if (state->columns->attributes_attno == InvalidAttrNumber)
+			wl_write_carry_over(state->buffer, state->columns->names, state->columns->nmapped);
 	}
 	rinfo->ri_FdwState = state;
 }
@@ -189,7 +191,7 @@ static float *
 wl_slot_vector(WlModifyState *state, TupleTableSlot *slot)
 {
 	bool		isnull;
-	Datum		value = slot_getattr(slot, state->vector_attno, &isnull);
+	Datum		value = slot_getattr(slot, state->columns->vector_attno, &isnull);
 	int			dims;
 
 	if (isnull)
@@ -199,16 +201,25 @@ wl_slot_vector(WlModifyState *state, TupleTableSlot *slot)
 	return wl_array_to_vector(DatumGetArrayTypeP(value), state->dims, "vector", &dims);
 }
 
+/* The attributes of a row as DynamoDB JSON, or NULL when it has none. */
+static char *
+wl_slot_attributes(WlModifyState *state, TupleTableSlot *slot)
+{
+	if (!wl_columns_has_attributes(state->columns))
+		return NULL;
+	return wl_columns_row_attributes(state->columns, slot);
+}
+
 /* Buffers an insert; an existing id is replaced when the batch is written. */
 TupleTableSlot *
 wl_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 			   TupleTableSlot *planSlot)
 {
 	WlModifyState *state = rinfo->ri_FdwState;
-	char	   *id = wl_slot_id(slot, state->id_attno);
+	char	   *id = wl_slot_id(slot, state->columns->id_attno);
 	float	   *vector = wl_slot_vector(state, slot);
 
-	wl_write_put(state->buffer, id, vector, state->dims);
+	wl_write_put(state->buffer, id, vector, state->dims, wl_slot_attributes(state, slot));
 	return slot;
 }
 
@@ -219,10 +230,11 @@ wl_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 {
 	WlModifyState *state = rinfo->ri_FdwState;
 	char	   *old_id = wl_slot_id(planSlot, state->rowid_attno);
-	char	   *id = wl_slot_id(slot, state->id_attno);
+	char	   *id = wl_slot_id(slot, state->columns->id_attno);
 	float	   *vector = wl_slot_vector(state, slot);
 
-	wl_write_move(state->buffer, old_id, id, vector, state->dims);
+	wl_write_move(state->buffer, old_id, id, vector, state->dims,
+				  wl_slot_attributes(state, slot));
 	return slot;
 }
 
@@ -237,14 +249,14 @@ wl_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	return slot;
 }
 
-/* Writes the last batch. */
+/* Ends the statement's writes; they reach DynamoDB at commit. */
 void
 wl_end_modify(EState *estate, ResultRelInfo *rinfo)
 {
 	WlModifyState *state = rinfo->ri_FdwState;
 
 	if (state != NULL)
-		wl_write_end(state->buffer);
+		wl_write_statement_end(state->buffer);
 }
 
 /* EndForeignInsert: as EndForeignModify. */

@@ -28,9 +28,10 @@ typedef struct WlScanState
 	WlScanKind	kind;
 	ExprState  *value_state;	/* the id, id array or query vector */
 	int			k;				/* SEARCH: how many nearest */
+	ExprState  *filter_state;	/* SEARCH: the WHERE clause, or NULL */
+	TupleTableSlot *filter_slot;	/* a candidate, for the filter */
 	int			dims;			/* of the collection, as of the current page */
-	AttrNumber	id_attno;
-	AttrNumber	vector_attno;
+	WlColumns  *columns;
 	MemoryContext page_context; /* the current page's calls and items */
 	struct json_object **items;
 	int			nitems;
@@ -41,6 +42,10 @@ typedef struct WlScanState
 	long		requests;		/* HTTP requests sent, for EXPLAIN ANALYZE */
 	long		round_trips;	/* rounds of concurrent requests */
 	long		items_read;
+	long		rounds;			/* SEARCH: search rounds */
+	long		candidates;		/* SEARCH: candidate vectors re-ranked */
+	double		capacity_units; /* read capacity DynamoDB reported */
+	long		bytes_read;
 } WlScanState;
 
 /* The collection option of a foreign table. */
@@ -60,31 +65,6 @@ wl_relation_collection_name(Oid relid)
 	return "";
 }
 
-/*
- * Finds the id and vector columns and checks their types: id text, vector
- * real[].  Either may be absent from the table.
- */
-void
-wl_check_columns(Relation rel, AttrNumber *id_attno, AttrNumber *vector_attno)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	*id_attno = wl_column_attno(rel, "id");
-	*vector_attno = wl_column_attno(rel, "vector");
-	if (*id_attno != InvalidAttrNumber &&
-		TupleDescAttr(desc, *id_attno - 1)->atttypid != TEXTOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"id\" of foreign table \"%s\" must be of type text",
-						RelationGetRelationName(rel))));
-	if (*vector_attno != InvalidAttrNumber &&
-		TupleDescAttr(desc, *vector_attno - 1)->atttypid != FLOAT4ARRAYOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"vector\" of foreign table \"%s\" must be of type real[]",
-						RelationGetRelationName(rel))));
-}
-
 /* Opens the collection and prepares the key expression. */
 void
 wl_begin_scan(ForeignScanState *node, int eflags)
@@ -95,16 +75,24 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 	WlCollection *collection;
 
 	node->fdw_state = state;
-	wl_check_columns(rel, &state->id_attno, &state->vector_attno);
+	state->columns = wl_columns(rel);
 	state->kind = intVal(linitial(plan->fdw_private));
 	if (state->kind == WL_SCAN_SEARCH)
 		state->k = intVal(lsecond(plan->fdw_private));
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
+	if (state->kind == WL_SCAN_SEARCH && list_length(plan->fdw_exprs) > 1)
+	{
+		state->filter_state = ExecInitQual(list_copy_tail(plan->fdw_exprs, 1),
+										   (PlanState *) node);
+		state->filter_slot = ExecInitExtraTupleSlot(node->ss.ps.state, RelationGetDescr(rel),
+													&TTSOpsVirtual);
+	}
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
 	state->collection_name = pstrdup(collection->meta->name);
+	wl_xact_before_read(state->conn, state->collection_name);
 	state->page_context = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
 												"whiplash scan page",
 												ALLOCSET_DEFAULT_SIZES);
@@ -142,6 +130,28 @@ wl_array_ids(Datum array_datum, int *nids)
 	}
 	*nids = n;
 	return ids;
+}
+
+/*
+ * A search's filter: fills the filter slot from a candidate and checks the
+ * WHERE clause on it, in per-tuple memory.
+ */
+static bool
+wl_scan_filter(struct json_object *item, void *arg)
+{
+	ForeignScanState *node = arg;
+	WlScanState *state = node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext oldcontext = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	bool		match;
+
+	wl_columns_fill_slot(state->columns, item, state->dims, state->collection_name,
+						 state->filter_slot);
+	econtext->ecxt_scantuple = state->filter_slot;
+	match = ExecQual(state->filter_state, econtext);
+	MemoryContextSwitchTo(oldcontext);
+	ResetExprContext(econtext);
+	return match;
 }
 
 /*
@@ -216,7 +226,12 @@ wl_fetch_page(ForeignScanState *node)
 
 		wl_search_settings(collection->meta, -1, -1, &probes, &max_candidates);
 		state->nitems = wl_search_run(state->conn, collection, query, state->k, probes,
-									  max_candidates, &hits);
+									  max_candidates,
+									  wl_columns_has_attributes(state->columns) ||
+									  state->filter_state ? NULL : "id,vector",
+									  state->filter_state ? wl_scan_filter : NULL, node, &hits);
+		state->rounds += wl_search_last_stats()->rounds;
+		state->candidates += wl_search_last_stats()->vectors_read;
 		state->items = palloc(sizeof(struct json_object *) * Max(state->nitems, 1));
 		for (i = 0; i < state->nitems; i++)
 			state->items[i] = hits[i].item;
@@ -244,6 +259,8 @@ wl_fetch_page(ForeignScanState *node)
 
 	wl_ddb_get_stats(state->conn->ddb, &after);
 	state->requests += after.requests - before.requests;
+	state->capacity_units += after.capacity_units - before.capacity_units;
+	state->bytes_read += after.bytes_received - before.bytes_received;
 	state->round_trips += state->conn->round_trips - rounds_before;
 	state->items_read += state->nitems;
 }
@@ -259,37 +276,13 @@ wl_explain_scan_counts(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("DynamoDB Requests", NULL, state->requests, es);
 	ExplainPropertyInteger("DynamoDB Round Trips", NULL, state->round_trips, es);
 	ExplainPropertyInteger("DynamoDB Items", NULL, state->items_read, es);
-}
-
-/* Fills the slot from one item: id, vector, and NULL for other columns. */
-static void
-wl_fill_slot(WlScanState *state, struct json_object *item, TupleTableSlot *slot)
-{
-	int			natts = slot->tts_tupleDescriptor->natts;
-	const char *id = wl_store_item_id(item);
-
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * natts);
-	if (state->id_attno != InvalidAttrNumber && id != NULL)
+	ExplainPropertyInteger("DynamoDB Bytes Read", "bytes", state->bytes_read, es);
+	ExplainPropertyFloat("DynamoDB Read Capacity", "units", state->capacity_units, 1, es);
+	if (state->kind == WL_SCAN_SEARCH)
 	{
-		slot->tts_values[state->id_attno - 1] = CStringGetTextDatum(id);
-		slot->tts_isnull[state->id_attno - 1] = false;
+		ExplainPropertyInteger("Search Rounds", NULL, state->rounds, es);
+		ExplainPropertyInteger("Candidates Re-ranked", NULL, state->candidates, es);
 	}
-	if (state->vector_attno != InvalidAttrNumber)
-	{
-		int			dims = state->dims;
-		float	   *vector = palloc(sizeof(float) * dims);
-
-		if (wl_store_item_vector(item, dims, vector) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("vector \"%s\" of collection \"%s\" is not %d float32 values",
-							id ? id : "?", state->collection_name, dims)));
-		slot->tts_values[state->vector_attno - 1] =
-			PointerGetDatum(wl_vector_to_array(vector, dims));
-		slot->tts_isnull[state->vector_attno - 1] = false;
-	}
-	ExecStoreVirtualTuple(slot);
 }
 
 /* Returns the next row, fetching pages as needed. */
@@ -298,6 +291,7 @@ wl_iterate_scan(ForeignScanState *node)
 {
 	WlScanState *state = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MemoryContext oldcontext;
 
 	if (!state->started)
 	{
@@ -309,7 +303,10 @@ wl_iterate_scan(ForeignScanState *node)
 	if (state->next_item >= state->nitems)
 		return ExecClearTuple(slot);
 
-	wl_fill_slot(state, state->items[state->next_item++], slot);
+	oldcontext = MemoryContextSwitchTo(node->ss.ps.ps_ExprContext->ecxt_per_tuple_memory);
+	wl_columns_fill_slot(state->columns, state->items[state->next_item++], state->dims,
+						 state->collection_name, slot);
+	MemoryContextSwitchTo(oldcontext);
 	return slot;
 }
 

@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "core/attrs.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_fdw_validator);
@@ -47,6 +48,7 @@ static const WlOption wl_options[] = {
 	{"session_token", UserMappingRelationId},
 	{"use_env_credentials", UserMappingRelationId},
 	{"collection", ForeignTableRelationId},
+	{"column_name", AttributeRelationId},
 };
 
 /* The defaults of every server setting. */
@@ -301,6 +303,12 @@ whiplash_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "collection") == 0)
 			wl_name_option(def, 64);
+		else if (strcmp(def->defname, "column_name") == 0 &&
+				 (defGetString(def)[0] == '\0' || wl_attrs_reserved(defGetString(def))))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("column_name \"%s\" is not a valid attribute name", defGetString(def)),
+					 errhint("The names id, vector and keys are whiplash's own.")));
 	}
 
 	if (catalog == ForeignServerRelationId)

@@ -15,6 +15,10 @@
  * is likely close to it.  v1 collections have no budget and probe only the
  * home buckets by default, so that they read exactly the candidates the
  * original library reads.
+ *
+ * A filtered search (a jsonb filter here, or a WHERE clause on a pushed-down
+ * ORDER BY ... LIMIT) checks each candidate before ranking it, and widens
+ * in further rounds until k candidates match; see wl_search_run.
  */
 #include "postgres.h"
 
@@ -24,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/acl.h"
 #include "utils/hsearch.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
 #include "compat.h"
@@ -33,10 +38,15 @@
 PG_FUNCTION_INFO_V1(whiplash_search);
 PG_FUNCTION_INFO_V1(whiplash_last_search);
 
-/* Settings (whiplash.probes, .max_candidates, .candidate_fraction). */
+/*
+ * Settings (whiplash.probes, .max_candidates, .candidate_fraction, and for
+ * filtered searches .max_probes and .max_scan_candidates).
+ */
 int			wl_probes = 12;
 int			wl_max_candidates = 2000;
 double		wl_candidate_fraction = 0.08;
+int			wl_max_probes = 192;
+int			wl_max_scan_candidates = 20000;
 
 /* The candidate budget never goes below this, however small the collection. */
 #define WL_MIN_CANDIDATES 100
@@ -49,6 +59,7 @@ typedef struct WlCandidate
 	const char *id;				/* hash key: the pointer, hashed by string */
 	int			hits;
 	int			order;			/* first seen, for a stable cut */
+	bool		fetched;		/* its vector has been read */
 } WlCandidate;
 
 /* What the last search of this backend did, for whiplash_last_search(). */
@@ -92,119 +103,147 @@ wl_item_id_cmp(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-/* Removes repeated keys (v1 tables share one key space) in place. */
-static int
-wl_distinct_keys(char **keys, int nkeys)
+/* A search in progress: what it has read so far, over its rounds. */
+typedef struct WlSearch
 {
-	int			n = 0;
-	int			i;
-	int			j;
-
-	for (i = 0; i < nkeys; i++)
-	{
-		for (j = 0; j < n; j++)
-			if (strcmp(keys[j], keys[i]) == 0)
-				break;
-		if (j == n)
-			keys[n++] = keys[i];
-	}
-	return n;
-}
+	WlConnection *conn;
+	WlCollection *collection;
+	const float *query;
+	HTAB	   *buckets;		/* bucket keys read */
+	HTAB	   *candidates;		/* id -> WlCandidate */
+	int			ncandidates;
+	WlCandidate **unfetched;	/* candidates not fetched yet, scratch */
+	int			nfetched;		/* candidates whose vectors were asked for */
+	struct json_object **items; /* every vector item fetched */
+	int			nitems;
+	int			items_capacity;
+} WlSearch;
 
 /* Counts one sighting of id in a probed bucket. */
 static void
-wl_add_candidate(HTAB *candidates, const char *id, int *ncandidates)
+wl_add_candidate(WlSearch *search, const char *id)
 {
 	WlCandidate *candidate;
 	bool		found;
 
 	if (id == NULL)
 		return;
-	candidate = hash_search(candidates, &id, HASH_ENTER, &found);
+	candidate = hash_search(search->candidates, &id, HASH_ENTER, &found);
 	if (!found)
 	{
 		candidate->hits = 0;
-		candidate->order = (*ncandidates)++;
+		candidate->order = search->ncandidates++;
+		candidate->fetched = false;
 	}
 	candidate->hits++;
 }
 
 /*
- * Round 1: reads every probed bucket and returns the distinct candidate
- * ids, the most promising first, at most max_candidates of them.
+ * Reads the buckets of the first `probes` of every table that earlier
+ * rounds did not read (one round of concurrent calls), counting their ids.
  */
-static char **
-wl_gather_candidates(WlConnection *conn, WlCollection *collection, const float *query,
-					 int probes, int max_candidates, int *ncandidates)
+static void
+wl_read_buckets(WlSearch *search, int probes)
 {
-	WlMeta	   *meta = collection->meta;
+	WlMeta	   *meta = search->collection->meta;
 	char	   *keybuf = palloc((size_t) meta->ntables * probes * WL_LSH_KEY_MAX);
 	char	  **keys;
 	int			nkeys;
-	HTAB	   *candidates;
-	HASHCTL		ctl;
+	int			nnew = 0;
 	struct json_object **items;
 	int			nitems;
-	int			count = 0;
-	WlCandidate **sorted;
-	HASH_SEQ_STATUS scan;
-	WlCandidate *candidate;
-	char	  **ids;
 	int			i;
 
-	nkeys = wl_meta_probe_keys(meta, collection->lsh, query, probes, keybuf);
+	nkeys = wl_meta_probe_keys(meta, search->collection->lsh, search->query, probes, keybuf);
 	if (nkeys < 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	keys = palloc(sizeof(char *) * Max(nkeys, 1));
 	for (i = 0; i < nkeys; i++)
-		keys[i] = keybuf + (size_t) i * WL_LSH_KEY_MAX;
-	nkeys = wl_distinct_keys(keys, nkeys);
-	wl_last_search.buckets = nkeys;
+	{
+		char	   *key = keybuf + (size_t) i * WL_LSH_KEY_MAX;
+		bool		found;
 
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(WlCandidate);
-	ctl.hash = wl_candidate_hash;
-	ctl.match = wl_candidate_match;
-	ctl.hcxt = CurrentMemoryContext;
-	candidates = hash_create("whiplash candidates", 1024, &ctl,
-							 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+		/* v1 tables share one key space, so keys repeat */
+		hash_search(search->buckets, key, HASH_ENTER, &found);
+		if (!found)
+			keys[nnew++] = key;
+	}
+	wl_last_search.buckets += nnew;
+	if (nnew == 0)
+		return;
 
 	if (meta->format == WL_FORMAT_V1)
 	{
-		nitems = wl_batch_get(conn, meta->buckets_table, keys, nkeys, "ids", &items);
+		nitems = wl_batch_get(search->conn, meta->buckets_table, keys, nnew, "ids", &items);
 		for (i = 0; i < nitems; i++)
 		{
 			int			n = wl_store_item_id_count(items[i]);
 			int			j;
 
 			for (j = 0; j < n; j++)
-				wl_add_candidate(candidates, wl_store_item_id_at(items[i], j), &count);
+				wl_add_candidate(search, wl_store_item_id_at(items[i], j));
 		}
 	}
 	else
 	{
-		nitems = wl_query_buckets(conn, meta->buckets_table, keys, nkeys, &items);
+		nitems = wl_query_buckets(search->conn, meta->buckets_table, keys, nnew, &items);
 		for (i = 0; i < nitems; i++)
-			wl_add_candidate(candidates, wl_store_item_id(items[i]), &count);
+			wl_add_candidate(search, wl_store_item_id(items[i]));
 	}
-	wl_last_search.bucket_entries = nitems;
-	wl_last_search.candidates = count;
+	wl_last_search.bucket_entries += nitems;
+	wl_last_search.candidates = search->ncandidates;
+}
 
-	sorted = palloc(sizeof(WlCandidate *) * Max(count, 1));
-	i = 0;
-	hash_seq_init(&scan, candidates);
+/*
+ * Fetches the vectors of up to `budget` candidates not fetched before, the
+ * most promising first (found in the most buckets), and appends their items.
+ * Returns how many candidates remain unfetched.
+ */
+static int
+wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
+{
+	WlMeta	   *meta = search->collection->meta;
+	HASH_SEQ_STATUS scan;
+	WlCandidate *candidate;
+	int			nunfetched = 0;
+	int			nfetch;
+	char	  **ids;
+	struct json_object **items;
+	int			nitems;
+	int			i;
+
+	search->unfetched = repalloc(search->unfetched,
+								 sizeof(WlCandidate *) * Max(search->ncandidates, 1));
+	hash_seq_init(&scan, search->candidates);
 	while ((candidate = hash_seq_search(&scan)) != NULL)
-		sorted[i++] = candidate;
-	if (count > max_candidates)
+		if (!candidate->fetched)
+			search->unfetched[nunfetched++] = candidate;
+	nfetch = Min(nunfetched, Max(budget, 0));
+	if (nfetch < nunfetched)
+		qsort(search->unfetched, nunfetched, sizeof(WlCandidate *), wl_candidate_cmp);
+	if (nfetch == 0)
+		return nunfetched;
+
+	ids = palloc(sizeof(char *) * nfetch);
+	search->nfetched += nfetch;
+	for (i = 0; i < nfetch; i++)
 	{
-		qsort(sorted, count, sizeof(WlCandidate *), wl_candidate_cmp);
-		count = max_candidates;
+		search->unfetched[i]->fetched = true;
+		ids[i] = (char *) search->unfetched[i]->id;
 	}
-	ids = palloc(sizeof(char *) * Max(count, 1));
-	for (i = 0; i < count; i++)
-		ids[i] = (char *) sorted[i]->id;
-	*ncandidates = count;
-	return ids;
+	nitems = wl_batch_get(search->conn, meta->vectors_table, ids, nfetch, projection, &items);
+	if (nitems > 1)
+		qsort(items, nitems, sizeof(struct json_object *), wl_item_id_cmp);
+	if (search->nitems + nitems > search->items_capacity)
+	{
+		search->items_capacity = (search->nitems + nitems) * 2;
+		search->items = repalloc(search->items,
+								 sizeof(struct json_object *) * search->items_capacity);
+	}
+	memcpy(search->items + search->nitems, items, sizeof(struct json_object *) * nitems);
+	search->nitems += nitems;
+	wl_last_search.vectors_read += nitems;
+	return nunfetched - nfetch;
 }
 
 /* Reads an int argument in [min, max], or fallback when it is NULL. */
@@ -250,27 +289,64 @@ wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
 }
 
 /*
- * Runs a search: the candidates of the probed buckets, their vectors, and
- * the k closest of them into *hits (palloc'd, closest first, equal
- * distances by id).  Returns how many.  Records what it read for
- * whiplash_last_search().
+ * Starts a search's state in the current memory context.
+ */
+static void
+wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
+			   const float *query)
+{
+	HASHCTL		ctl;
+
+	memset(search, 0, sizeof(WlSearch));
+	search->conn = conn;
+	search->collection = collection;
+	search->query = query;
+	ctl.keysize = WL_LSH_KEY_MAX;
+	ctl.entrysize = WL_LSH_KEY_MAX;
+	ctl.hcxt = CurrentMemoryContext;
+	search->buckets = hash_create("whiplash buckets read", 256, &ctl,
+								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(WlCandidate);
+	ctl.hash = wl_candidate_hash;
+	ctl.match = wl_candidate_match;
+	search->candidates = hash_create("whiplash candidates", 1024, &ctl,
+									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	search->unfetched = palloc(sizeof(WlCandidate *));
+	search->items_capacity = 256;
+	search->items = palloc(sizeof(struct json_object *) * search->items_capacity);
+}
+
+/*
+ * Runs a search and puts the k closest matches into *hits (palloc'd,
+ * closest first, equal distances by id); returns how many.  Each round
+ * reads the probed buckets not read before, then the vectors of the
+ * candidates not fetched before, within the candidate budget.  Without a
+ * filter one round is all.  With one, a round that leaves fewer than k
+ * matches is followed by a wider one: four times the probes (up to
+ * whiplash.max_probes) and four times the budget (up to
+ * whiplash.max_scan_candidates), until k match or nothing is left to read.
+ * projection names the attributes to read (NULL: all; the filter and the
+ * caller may need them).  Records what it read for whiplash_last_search().
  */
 int
 wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, int k,
-			  int probes, int max_candidates, WlSearchHit **hits)
+			  int probes, int max_candidates, const char *projection,
+			  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits)
 {
 	WlMeta	   *meta = collection->meta;
-	char	  **ids;
-	int			nids;
-	struct json_object **items = NULL;
-	int			nitems;
-	float	   *vector;
+	WlSearch	search;
+	float	   *vector = palloc(sizeof(float) * meta->dims);
 	WlTopK	   *topk;
 	double	   *distances;
 	int		   *indexes;
 	int			nresults;
+	long		matched = 0;
 	long		requests_before;
 	long		rounds_before;
+	int			budget = max_candidates;
+	int			max_probes = Max(probes, wl_max_probes);
+	int			max_budget = Max(max_candidates, wl_max_scan_candidates);
 	WlDdbStats	stats;
 	int			i;
 
@@ -278,45 +354,81 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	wl_ddb_get_stats(conn->ddb, &stats);
 	requests_before = stats.requests;
 	rounds_before = conn->round_trips;
-
-	ids = wl_gather_candidates(conn, collection, query, probes, max_candidates, &nids);
-	nitems = nids > 0 ?
-		wl_batch_get(conn, meta->vectors_table, ids, nids, "id,vector", &items) : 0;
-	if (nitems > 1)
-		qsort(items, nitems, sizeof(struct json_object *), wl_item_id_cmp);
-
+	wl_search_init(&search, conn, collection, query);
 	topk = wl_topk_create(k);
 	if (topk == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	vector = palloc(sizeof(float) * meta->dims);
-	for (i = 0; i < nitems; i++)
-		if (wl_store_item_id(items[i]) != NULL &&
-			wl_store_item_vector(items[i], meta->dims, vector) == 0)
+
+	for (;;)
+	{
+		int			first = search.nitems;
+		int			left;
+
+		CHECK_FOR_INTERRUPTS();
+		wl_last_search.rounds++;
+		wl_read_buckets(&search, probes);
+		left = wl_fetch_candidates(&search, budget - search.nfetched,
+								   projection);
+		for (i = first; i < search.nitems; i++)
+		{
+			struct json_object *item = search.items[i];
+
+			if (wl_store_item_id(item) == NULL ||
+				wl_store_item_vector(item, meta->dims, vector) != 0)
+				continue;
+			if (filter != NULL && !filter(item, filter_arg))
+				continue;
+			matched++;
 			wl_topk_push(topk, wl_distance(meta->metric, query, vector, meta->dims), i);
+		}
+		if (filter == NULL || matched >= k || search.nfetched >= max_budget ||
+			(probes >= max_probes && left == 0))
+			break;
+		probes = Min(probes * 4, max_probes);
+		budget = (int) Min((int64) budget * 4, (int64) max_budget);
+	}
+	wl_last_search.probes = probes;
+	wl_last_search.matched = matched;
+
 	distances = palloc(sizeof(double) * k);
 	indexes = palloc(sizeof(int) * k);
 	nresults = wl_topk_sorted(topk, distances, indexes);
 	wl_topk_destroy(topk);
-
 	*hits = palloc(sizeof(WlSearchHit) * Max(nresults, 1));
 	for (i = 0; i < nresults; i++)
 	{
-		(*hits)[i].item = items[indexes[i]];
+		(*hits)[i].item = search.items[indexes[i]];
 		(*hits)[i].distance = distances[i];
 	}
 
 	wl_ddb_get_stats(conn->ddb, &stats);
-	wl_last_search.probes = probes;
-	wl_last_search.vectors_read = nitems;
 	wl_last_search.requests = stats.requests - requests_before;
 	wl_last_search.round_trips = conn->round_trips - rounds_before;
 	wl_last_search.results = nresults;
 	return nresults;
 }
 
+/* What the last search of this backend read. */
+const WlSearchStats *
+wl_search_last_stats(void)
+{
+	return &wl_last_search;
+}
+
+/* Does a candidate's attributes jsonb contain the filter? */
+static bool
+wl_jsonb_filter(struct json_object *item, void *arg)
+{
+	Datum		attributes = wl_item_attributes_jsonb(item, NULL, 0);
+
+	return DatumGetBool(DirectFunctionCall2(jsonb_contains, attributes, PointerGetDatum(arg)));
+}
+
 /*
  * whiplash_search(collection regclass, query real[], k int, probes int,
- * max_candidates int) returns (id text, distance float8), closest first.
+ * max_candidates int, filter jsonb) returns (id text, distance float8),
+ * closest first.  With a filter, only vectors whose attributes contain it
+ * (jsonb @>) are returned, widening the search until k match.
  */
 Datum
 whiplash_search(PG_FUNCTION_ARGS)
@@ -331,6 +443,7 @@ whiplash_search(PG_FUNCTION_ARGS)
 	int			max_candidates;
 	WlSearchHit *hits;
 	int			nhits;
+	Jsonb	   *filter = NULL;
 	int			i;
 
 	if (PG_ARGISNULL(0))
@@ -344,16 +457,28 @@ whiplash_search(PG_FUNCTION_ARGS)
 	k = wl_int_arg(fcinfo, 2, 10, 1, WL_MAX_K, "k");
 	probes = wl_int_arg(fcinfo, 3, -1, 1, 1024, "probes");
 	max_candidates = wl_int_arg(fcinfo, 4, -1, 1, 10000000, "max_candidates");
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+	{
+		filter = PG_GETARG_JSONB_P(5);
+		if (!JB_ROOT_IS_OBJECT(filter))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("filter must be a JSON object"),
+					 errhint("A filter such as '{\"category\": \"shoes\"}' keeps the vectors whose attributes contain it.")));
+	}
 
 	if (pg_class_aclcheck(PG_GETARG_OID(0), GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(PG_GETARG_OID(0)));
 	collection = wl_collection_for_relation(PG_GETARG_OID(0), &conn);
+	wl_xact_before_read(conn, collection->meta->name);
 	wl_search_settings(collection->meta, probes, max_candidates, &probes, &max_candidates);
 	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), collection->meta->dims,
 							   "query vector", &dims);
 	InitMaterializedSRF(fcinfo, 0);
 
-	nhits = wl_search_run(conn, collection, query, k, probes, max_candidates, &hits);
+	nhits = wl_search_run(conn, collection, query, k, probes, max_candidates,
+						  filter ? NULL : "id,vector", filter ? wl_jsonb_filter : NULL,
+						  filter, &hits);
 	for (i = 0; i < nhits; i++)
 	{
 		Datum		values[2];
@@ -374,8 +499,8 @@ Datum
 whiplash_last_search(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {false};
+	Datum		values[10];
+	bool		nulls[10] = {false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -387,5 +512,7 @@ whiplash_last_search(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum(wl_last_search.requests);
 	values[6] = Int64GetDatum(wl_last_search.round_trips);
 	values[7] = Int32GetDatum(wl_last_search.results);
+	values[8] = Int32GetDatum(wl_last_search.rounds);
+	values[9] = Int64GetDatum(wl_last_search.matched);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -108,6 +108,8 @@ typedef struct WlSearchStats
 	long		requests;		/* HTTP requests sent */
 	long		round_trips;	/* rounds of concurrent requests */
 	int			results;
+	int			rounds;			/* search rounds (more than 1: widened) */
+	long		matched;		/* candidates that passed the filter */
 } WlSearchStats;
 typedef struct WlSearchHit
 {
@@ -116,9 +118,14 @@ typedef struct WlSearchHit
 } WlSearchHit;
 extern void wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
 							   int *probes, int *max_candidates);
+typedef bool (*WlSearchFilter) (struct json_object *item, void *arg);
 extern int	wl_search_run(WlConnection *conn, WlCollection *collection, const float *query,
-						  int k, int probes, int max_candidates, WlSearchHit **hits);
+						  int k, int probes, int max_candidates, const char *projection,
+						  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits);
+extern const WlSearchStats *wl_search_last_stats(void);
 extern int	wl_probes;
+extern int	wl_max_probes;
+extern int	wl_max_scan_candidates;
 extern int	wl_max_candidates;
 extern double wl_candidate_fraction;
 
@@ -126,17 +133,33 @@ extern double wl_candidate_fraction;
 typedef struct WlWriteBuffer WlWriteBuffer;
 extern int	wl_write_batch_size;
 extern void wl_check_id(const char *id, int max_len);
-extern WlWriteBuffer *wl_write_begin(WlConnection *conn, WlCollection *collection, bool defer);
+extern WlWriteBuffer *wl_write_begin(WlConnection *conn, WlCollection *collection,
+									 int hold_limit);
+extern void wl_write_statement(WlWriteBuffer *buffer, bool reads);
+extern void wl_write_statement_end(WlWriteBuffer *buffer);
+extern long wl_write_pending(WlWriteBuffer *buffer);
+extern void wl_write_carry_over(WlWriteBuffer *buffer, const char *const *managed,
+								int nmanaged);
 extern void wl_write_move(WlWriteBuffer *buffer, const char *old_id, const char *id,
-						  const float *vector, int dims);
-extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims);
+						  const float *vector, int dims, const char *attributes);
+extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims,
+						 const char *attributes);
 extern void wl_write_delete(WlWriteBuffer *buffer, const char *id);
 extern void wl_write_flush(WlWriteBuffer *buffer);
 extern void wl_write_end(WlWriteBuffer *buffer);
 
+/* xact.c */
+extern int	wl_write_hold_limit;
+extern WlWriteBuffer *wl_xact_buffer(WlConnection *conn, WlCollection *collection, bool reads);
+extern void wl_xact_before_read(WlConnection *conn, const char *collection);
+
 /* vecarray.c */
 extern float *wl_array_to_vector(ArrayType *array, int dims, const char *what, int *ndims);
 extern ArrayType *wl_vector_to_array(const float *vector, int dims);
+
+/* attributes.c */
+extern Datum wl_item_attributes_jsonb(struct json_object *item, const char *const *skip,
+									  int nskip);
 
 /* errors.c */
 extern void wl_report_call_error(WlConnection *conn, const WlDdbCall *call) pg_attribute_noreturn();

@@ -16,27 +16,48 @@
  * writes every new entry, not only the changed ones, so that writing a row
  * again repairs entries a failed flush left out.
  *
- * A buffer that defers holds every row until the end of the statement:
- * used when the statement also reads the collection (UPDATE, DELETE,
- * INSERT ... SELECT from it), which must not see its own writes.
+ * A buffer holds its rows until the transaction commits (xact.c), and
+ * writes them whiplash.write_batch_size at a time.  Past its hold limit it
+ * writes them early, except while a statement that also reads the
+ * collection (UPDATE, DELETE, INSERT ... SELECT from it) is adding rows:
+ * such a statement must not see its own writes.
  */
 #include "postgres.h"
 
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "core/attrs.h"
 #include "core/store.h"
 #include "whiplash.h"
 
 /* Rows per flush (whiplash.write_batch_size). */
 int			wl_write_batch_size = 1000;
 
+/* What an UPDATE keeps of an item: the attributes it does not map. */
+typedef struct WlCarryOver
+{
+	const char **managed;		/* the attributes the writer maps */
+	int			nmanaged;
+} WlCarryOver;
+
 /* One buffered write: a put when vector is set, a delete otherwise. */
 typedef struct WlPendingWrite
 {
 	char	   *id;
 	float	   *vector;
+	char	   *attributes;		/* DynamoDB JSON of its attributes, or NULL */
+	WlCarryOver *carry_over;	/* NULL: replace the whole item */
+	int			statement;		/* the buffer's statement that wrote it */
 } WlPendingWrite;
+
+/* A run of consecutive buffered writes, flushed together. */
+typedef struct WlChunk
+{
+	WlPendingWrite *writes;
+	int			nwrites;
+	int			start;			/* index of writes[0] in the buffer */
+} WlChunk;
 
 typedef struct WlIdSlot
 {
@@ -51,7 +72,12 @@ struct WlWriteBuffer
 	char	   *vectors_table;	/* identifies the collection's generation */
 	int			dims;
 	int			max_id_len;		/* DynamoDB's key limits */
-	bool		defer;			/* hold every row until the end */
+	int			hold_limit;		/* rows held before an early flush */
+	bool		defer;			/* the statement reads the collection: no
+								 * early flush */
+	int			statement;		/* statements that have written so far */
+	WlCarryOver *carry_over;	/* the current statement's, or NULL */
+	bool		early_notice;	/* the early-flush NOTICE was given */
 	MemoryContext context;		/* the buffered rows; reset by each flush */
 	WlPendingWrite *writes;
 	int			nwrites;
@@ -59,6 +85,8 @@ struct WlWriteBuffer
 	HTAB	   *index;			/* id -> slot in writes */
 	long		written;		/* rows flushed so far */
 };
+
+static void wl_write_early(WlWriteBuffer *buffer);
 
 /* Makes an empty id index in the buffer's context. */
 static void
@@ -79,12 +107,13 @@ wl_write_reset(WlWriteBuffer *buffer)
 }
 
 /*
- * Starts a write buffer for a collection, in the current memory context.
- * Native ids are a sort key of the buckets table, which DynamoDB limits to
- * 1,024 bytes; v1 ids are only hash keys (2,048 bytes).
+ * Starts a write buffer for a collection, in the current memory context,
+ * that holds up to hold_limit rows before it writes them.  Native ids are a
+ * sort key of the buckets table, which DynamoDB limits to 1,024 bytes; v1
+ * ids are only hash keys (2,048 bytes).
  */
 WlWriteBuffer *
-wl_write_begin(WlConnection *conn, WlCollection *collection, bool defer)
+wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit)
 {
 	WlWriteBuffer *buffer = palloc0(sizeof(WlWriteBuffer));
 
@@ -93,7 +122,7 @@ wl_write_begin(WlConnection *conn, WlCollection *collection, bool defer)
 	buffer->vectors_table = pstrdup(collection->meta->vectors_table);
 	buffer->dims = collection->meta->dims;
 	buffer->max_id_len = collection->meta->format == WL_FORMAT_V1 ? WL_ID_MAX : WL_SORT_KEY_MAX;
-	buffer->defer = defer;
+	buffer->hold_limit = hold_limit;
 	buffer->context = AllocSetContextCreate(CurrentMemoryContext, "whiplash write buffer",
 											ALLOCSET_DEFAULT_SIZES);
 	wl_write_reset(buffer);
@@ -117,9 +146,78 @@ wl_check_id(const char *id, int max_len)
 						len, max_len)));
 }
 
+/*
+ * Starts a statement's writes: reads says that it also reads the
+ * collection, so that none of its rows may be written before it ends.
+ */
+void
+wl_write_statement(WlWriteBuffer *buffer, bool reads)
+{
+	buffer->statement++;
+	buffer->defer = reads;
+	buffer->carry_over = NULL;
+}
+
+/* The rows held and not yet written. */
+long
+wl_write_pending(WlWriteBuffer *buffer)
+{
+	return buffer->nwrites;
+}
+
+/*
+ * Makes the current statement's puts keep the attributes an item has now,
+ * except the nmanaged names in managed (which the writer maps, and may have
+ * set to NULL): for an UPDATE through a foreign table without an
+ * attributes column.
+ */
+void
+wl_write_carry_over(WlWriteBuffer *buffer, const char *const *managed, int nmanaged)
+{
+	MemoryContext parent = GetMemoryChunkContext(buffer);
+	WlCarryOver *carry_over = MemoryContextAlloc(parent, sizeof(WlCarryOver));
+	int			i;
+
+	carry_over->managed = MemoryContextAlloc(parent, sizeof(char *) * Max(nmanaged, 1));
+	for (i = 0; i < nmanaged; i++)
+		carry_over->managed[i] = MemoryContextStrdup(parent, managed[i]);
+	carry_over->nmanaged = nmanaged;
+	buffer->carry_over = carry_over;
+}
+
+/*
+ * Ends a statement's writes: a buffer holding more than its limit writes
+ * them now, and says so once.
+ */
+void
+wl_write_statement_end(WlWriteBuffer *buffer)
+{
+	buffer->defer = false;
+	if (buffer->nwrites > buffer->hold_limit)
+		wl_write_early(buffer);
+}
+
+/*
+ * Writes what a buffer holds before the transaction commits, because it
+ * holds more than its limit, and says so once: a ROLLBACK cannot undo it.
+ */
+static void
+wl_write_early(WlWriteBuffer *buffer)
+{
+	if (!buffer->early_notice)
+		ereport(NOTICE,
+				(errmsg("writing %d rows to collection \"%s\" before COMMIT",
+						buffer->nwrites, buffer->collection_name),
+				 errdetail("The transaction holds more than whiplash.write_hold_limit (%d) rows; a ROLLBACK will not undo the rows written early.",
+						   buffer->hold_limit)));
+	buffer->early_notice = true;
+	wl_write_flush(buffer);
+}
+
 /* Buffers one write, replacing an earlier one of the same id. */
 static void
-wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dims)
+wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dims,
+			 const char *attributes)
 {
 	WlIdSlot   *slot;
 	bool		found;
@@ -127,16 +225,13 @@ wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dim
 	MemoryContext oldcontext;
 
 	wl_check_id(id, buffer->max_id_len);
+	if (buffer->nwrites >= buffer->hold_limit && !buffer->defer)
+		wl_write_early(buffer);
 	if (buffer->nwrites >= buffer->capacity)
 	{
-		if (buffer->defer)
-		{
-			buffer->capacity *= 2;
-			buffer->writes = repalloc(buffer->writes,
-									  sizeof(WlPendingWrite) * buffer->capacity);
-		}
-		else
-			wl_write_flush(buffer);
+		buffer->capacity *= 2;
+		buffer->writes = repalloc_huge(buffer->writes,
+									   sizeof(WlPendingWrite) * buffer->capacity);
 	}
 
 	slot = hash_search(buffer->index, id, HASH_ENTER, &found);
@@ -146,6 +241,9 @@ wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dim
 	oldcontext = MemoryContextSwitchTo(buffer->context);
 	write->id = pstrdup(id);
 	write->vector = NULL;
+	write->attributes = attributes ? pstrdup(attributes) : NULL;
+	write->carry_over = vector != NULL ? buffer->carry_over : NULL;
+	write->statement = buffer->statement;
 	if (vector != NULL)
 	{
 		write->vector = palloc(sizeof(float) * dims);
@@ -154,39 +252,53 @@ wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dim
 	MemoryContextSwitchTo(oldcontext);
 }
 
-/* Buffers an insert or replacement of a vector. */
+/* Buffers an insert or replacement of a vector and its attributes. */
 void
-wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims)
+wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vector, int dims,
+			 const char *attributes)
 {
-	wl_write_add(buffer, id, vector, dims);
+	wl_write_add(buffer, id, vector, dims, attributes);
 }
 
 /* Buffers the deletion of a vector. */
 void
 wl_write_delete(WlWriteBuffer *buffer, const char *id)
 {
-	wl_write_add(buffer, id, NULL, 0);
+	wl_write_add(buffer, id, NULL, 0, NULL);
 }
 
 /*
  * Buffers an update that may change a row's id: the old id is deleted
  * unless this statement has already put a row under it (rows whose ids
- * are shifted or swapped), then the new one is put.  Only for a deferring
- * buffer, which holds every write of the statement.
+ * are shifted or swapped), then the new one is put.  Only while deferring,
+ * which holds every write of the statement.
  */
 void
 wl_write_move(WlWriteBuffer *buffer, const char *old_id, const char *id,
-			  const float *vector, int dims)
+			  const float *vector, int dims, const char *attributes)
 {
 	if (strcmp(old_id, id) != 0)
 	{
 		WlIdSlot   *slot = hash_search(buffer->index, old_id, HASH_FIND, NULL);
 
 		Assert(buffer->defer);
-		if (slot == NULL || buffer->writes[slot->index].vector == NULL)
+		if (slot == NULL || buffer->writes[slot->index].vector == NULL ||
+			buffer->writes[slot->index].statement != buffer->statement)
 			wl_write_delete(buffer, old_id);
 	}
-	wl_write_put(buffer, id, vector, dims);
+	wl_write_put(buffer, id, vector, dims, attributes);
+}
+
+/* Does any put of the chunk keep attributes of the item it replaces? */
+static bool
+wl_chunk_carries_over(WlChunk *chunk)
+{
+	int			i;
+
+	for (i = 0; i < chunk->nwrites; i++)
+		if (chunk->writes[i].carry_over != NULL)
+			return true;
+	return false;
 }
 
 /* Is key among the nkeys keys of set (WL_LSH_KEY_MAX slots)? */
@@ -202,53 +314,60 @@ wl_key_in(const char *key, const char *set, int nkeys)
 }
 
 /*
- * Phase 1: the bucket keys each id is stored under now, into old_keys
- * (ntables slots per write) and old_counts.  Native vector items list their
- * keys; v1 keys are recomputed from the stored vector.
+ * Phase 1: the current item of each id (or NULL) into old_items, and the
+ * bucket keys it is stored under into old_keys (ntables slots per write)
+ * and old_counts.  Native vector items list their keys; v1 keys are
+ * recomputed from the stored vector.  Whole items are read only when
+ * attributes are to be carried over.
  */
 static void
-wl_read_old_keys(WlWriteBuffer *buffer, WlCollection *collection, char *old_keys,
-				 int *old_counts, bool *existed)
+wl_read_old_keys(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+				 char *old_keys,
+				 int *old_counts, struct json_object **old_items)
 {
 	WlMeta	   *meta = collection->meta;
-	char	  **ids = palloc(sizeof(char *) * buffer->nwrites);
+	char	  **ids = palloc(sizeof(char *) * chunk->nwrites);
 	struct json_object **items;
 	int			nitems;
 	int			i;
 	float	   *vector = palloc(sizeof(float) * meta->dims);
 
-	for (i = 0; i < buffer->nwrites; i++)
+	for (i = 0; i < chunk->nwrites; i++)
 	{
-		ids[i] = buffer->writes[i].id;
+		ids[i] = chunk->writes[i].id;
 		old_counts[i] = 0;
-		existed[i] = false;
+		old_items[i] = NULL;
 	}
-	nitems = wl_batch_get(buffer->conn, meta->vectors_table, ids, buffer->nwrites,
+	nitems = wl_batch_get(buffer->conn, meta->vectors_table, ids, chunk->nwrites,
+						  wl_chunk_carries_over(chunk) ? NULL :
 						  meta->format == WL_FORMAT_V1 ? "id,vector" : "id,keys", &items);
 	for (i = 0; i < nitems; i++)
 	{
 		const char *id = wl_store_item_id(items[i]);
 		WlIdSlot   *slot = id ? hash_search(buffer->index, id, HASH_FIND, NULL) : NULL;
 		char	   *keys;
+		int			index;
 		int			k;
 
-		if (slot == NULL)
+		if (slot == NULL || slot->index < chunk->start ||
+			slot->index >= chunk->start + chunk->nwrites)
 			continue;
-		existed[slot->index] = true;
-		keys = old_keys + (size_t) slot->index * meta->ntables * WL_LSH_KEY_MAX;
+		index = slot->index - chunk->start;
+		old_items[index] = items[i];
+		keys = old_keys + (size_t) index * meta->ntables * WL_LSH_KEY_MAX;
 		if (meta->format == WL_FORMAT_V1)
 		{
 			if (wl_store_item_vector(items[i], meta->dims, vector) != 0)
 				continue;
 			if (wl_meta_vector_keys(meta, collection->lsh, vector, keys) != 0)
 				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-			old_counts[slot->index] = meta->ntables;
+			old_counts[index] = meta->ntables;
 			continue;
 		}
 		for (k = 0; k < wl_store_item_key_count(items[i]) && k < meta->ntables; k++)
 			strlcpy(keys + (size_t) k * WL_LSH_KEY_MAX, wl_store_item_key(items[i], k),
 					WL_LSH_KEY_MAX);
-		old_counts[slot->index] = k;
+		old_counts[index] = k;
 	}
 }
 
@@ -257,21 +376,22 @@ wl_read_old_keys(WlWriteBuffer *buffer, WlCollection *collection, char *old_keys
  * v1 buckets are string sets, which BatchWriteItem cannot change.
  */
 static void
-wl_write_v1_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_keys,
+wl_write_v1_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+					char *new_keys,
 					char *old_keys, int *old_counts)
 {
 	WlMeta	   *meta = collection->meta;
-	int			max_calls = buffer->nwrites * meta->ntables * 2;
+	int			max_calls = chunk->nwrites * meta->ntables * 2;
 	WlDdbCall  *calls = wl_calls_new(max_calls);
 	int			ncalls = 0;
 	int			i;
 	int			t;
 
-	for (i = 0; i < buffer->nwrites; i++)
+	for (i = 0; i < chunk->nwrites; i++)
 	{
 		char	   *news = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
 		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		int			nnew = buffer->writes[i].vector ? meta->ntables : 0;
+		int			nnew = chunk->writes[i].vector ? meta->ntables : 0;
 
 		for (t = 0; t < nnew; t++)
 		{
@@ -282,7 +402,7 @@ wl_write_v1_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_k
 			calls[ncalls].operation = "UpdateItem";
 			calls[ncalls].table = meta->buckets_table;
 			calls[ncalls++].request = wl_store_v1_bucket_update(meta->buckets_table, key,
-																buffer->writes[i].id, true);
+																chunk->writes[i].id, true);
 		}
 		for (t = 0; t < old_counts[i]; t++)
 		{
@@ -293,7 +413,7 @@ wl_write_v1_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_k
 			calls[ncalls].operation = "UpdateItem";
 			calls[ncalls].table = meta->buckets_table;
 			calls[ncalls++].request = wl_store_v1_bucket_update(meta->buckets_table, key,
-																buffer->writes[i].id, false);
+																chunk->writes[i].id, false);
 		}
 	}
 	wl_execute_checked(buffer->conn, calls, ncalls);
@@ -301,22 +421,23 @@ wl_write_v1_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_k
 
 /* Phase 3 for native collections: bucket entries added and removed. */
 static void
-wl_write_native_buckets(WlWriteBuffer *buffer, WlCollection *collection, char *new_keys,
+wl_write_native_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+						char *new_keys,
 						char *old_keys, int *old_counts)
 {
 	WlMeta	   *meta = collection->meta;
 	struct json_object **requests = palloc(sizeof(struct json_object *) *
-										   buffer->nwrites * meta->ntables * 2);
+										   chunk->nwrites * meta->ntables * 2);
 	int			nrequests = 0;
 	int			i;
 	int			t;
 
-	for (i = 0; i < buffer->nwrites; i++)
+	for (i = 0; i < chunk->nwrites; i++)
 	{
 		char	   *news = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
 		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		int			nnew = buffer->writes[i].vector ? meta->ntables : 0;
-		const char *id = buffer->writes[i].id;
+		int			nnew = chunk->writes[i].vector ? meta->ntables : 0;
+		const char *id = chunk->writes[i].id;
 
 		for (t = 0; t < nnew; t++)
 			requests[nrequests++] = wl_store_put_request(
@@ -353,33 +474,28 @@ wl_update_count(WlConnection *conn, WlMeta *meta, int64 change)
 	meta->vector_count += change;
 }
 
-/* Writes every buffered row to DynamoDB, in the phases the header lists. */
-void
-wl_write_flush(WlWriteBuffer *buffer)
+/* Writes one chunk of the buffered rows, in the phases the header lists. */
+static void
+wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk)
 {
 	WlCollection *collection;
 	WlMeta	   *meta;
 	char	   *old_keys;
 	char	   *new_keys;
 	int		   *old_counts;
-	bool	   *existed;
+	struct json_object **old_items;
 	int64		count_change = 0;
 	struct json_object **requests;
 	int			nrequests = 0;
 	float	  **vectors;
 	int			nvectors = 0;
-	MemoryContext oldcontext;
 	int			i;
 
-	if (buffer->nwrites == 0)
-		return;
-	oldcontext = MemoryContextSwitchTo(buffer->context);
-
 	collection = wl_collection_open(buffer->conn, buffer->collection_name);
-	vectors = palloc(sizeof(float *) * buffer->nwrites);
-	for (i = 0; i < buffer->nwrites; i++)
-		if (buffer->writes[i].vector != NULL)
-			vectors[nvectors++] = buffer->writes[i].vector;
+	vectors = palloc(sizeof(float *) * chunk->nwrites);
+	for (i = 0; i < chunk->nwrites; i++)
+		if (chunk->writes[i].vector != NULL)
+			vectors[nvectors++] = chunk->writes[i].vector;
 	if (collection->meta->auto_center && collection->meta->center == NULL && nvectors > 0)
 	{
 		wl_collection_ensure_center(buffer->conn, collection, vectors, nvectors);
@@ -389,26 +505,28 @@ wl_write_flush(WlWriteBuffer *buffer)
 	if (meta->dims != buffer->dims || strcmp(meta->vectors_table, buffer->vectors_table) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("collection \"%s\" was dropped or re-created during the statement",
+				 errmsg("collection \"%s\" was dropped or re-created before the writes to it were committed",
 						buffer->collection_name),
-				 errhint("Run the statement again.")));
+				 errhint("Run the transaction again.")));
 
-	old_keys = palloc0((size_t) buffer->nwrites * meta->ntables * WL_LSH_KEY_MAX);
-	new_keys = palloc0((size_t) buffer->nwrites * meta->ntables * WL_LSH_KEY_MAX);
-	old_counts = palloc0(sizeof(int) * buffer->nwrites);
-	existed = palloc0(sizeof(bool) * buffer->nwrites);
-	wl_read_old_keys(buffer, collection, old_keys, old_counts, existed);
-	for (i = 0; i < buffer->nwrites; i++)
-		if (existed[i] != (buffer->writes[i].vector != NULL))
-			count_change += existed[i] ? -1 : 1;
+	old_keys = palloc0((size_t) chunk->nwrites * meta->ntables * WL_LSH_KEY_MAX);
+	new_keys = palloc0((size_t) chunk->nwrites * meta->ntables * WL_LSH_KEY_MAX);
+	old_counts = palloc0(sizeof(int) * chunk->nwrites);
+	old_items = palloc0(sizeof(struct json_object *) * chunk->nwrites);
+	wl_read_old_keys(buffer, chunk, collection, old_keys, old_counts, old_items);
+	for (i = 0; i < chunk->nwrites; i++)
+		if ((old_items[i] != NULL) != (chunk->writes[i].vector != NULL))
+			count_change += old_items[i] != NULL ? -1 : 1;
 
 	/* Phase 2: the vectors, each with its new keys. */
-	requests = palloc(sizeof(struct json_object *) * buffer->nwrites);
-	for (i = 0; i < buffer->nwrites; i++)
+	requests = palloc(sizeof(struct json_object *) * chunk->nwrites);
+	for (i = 0; i < chunk->nwrites; i++)
 	{
-		WlPendingWrite *write = &buffer->writes[i];
+		WlPendingWrite *write = &chunk->writes[i];
 		char	   *keys = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
 		const char **key_list;
+		struct json_object *item;
+		char		errbuf[256];
 		int			t;
 
 		if (write->vector == NULL)
@@ -418,28 +536,93 @@ wl_write_flush(WlWriteBuffer *buffer)
 		key_list = palloc(sizeof(char *) * meta->ntables);
 		for (t = 0; t < meta->ntables; t++)
 			key_list[t] = keys + (size_t) t * WL_LSH_KEY_MAX;
-		requests[nrequests++] = wl_store_put_request(
-			wl_store_vector_item(write->id, write->vector, meta->dims,
-								 meta->format == WL_FORMAT_V1 ? NULL : key_list,
-								 meta->ntables));
+		item = wl_attrs_complete(wl_store_vector_item(write->id, write->vector, meta->dims,
+													  meta->format == WL_FORMAT_V1 ? NULL : key_list,
+													  meta->ntables),
+								 write->attributes,
+								 write->carry_over ? old_items[i] : NULL,
+								 write->carry_over ? (const char *const *) write->carry_over->managed : NULL,
+								 write->carry_over ? write->carry_over->nmanaged : 0,
+								 errbuf, sizeof(errbuf));
+		if (item == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot write vector \"%s\": %s", write->id, errbuf)));
+		requests[nrequests++] = wl_store_put_request(item);
 	}
 	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
 
 	/* Phase 3: bucket entries. */
 	if (meta->format == WL_FORMAT_V1)
-		wl_write_v1_buckets(buffer, collection, new_keys, old_keys, old_counts);
+		wl_write_v1_buckets(buffer, chunk, collection, new_keys, old_keys, old_counts);
 	else
-		wl_write_native_buckets(buffer, collection, new_keys, old_keys, old_counts);
+		wl_write_native_buckets(buffer, chunk, collection, new_keys, old_keys, old_counts);
 
 	/* Phase 4: vectors of deleted ids, now that no bucket points at them. */
 	nrequests = 0;
-	for (i = 0; i < buffer->nwrites; i++)
-		if (buffer->writes[i].vector == NULL)
-			requests[nrequests++] = wl_store_delete_request(wl_store_id_key(buffer->writes[i].id));
+	for (i = 0; i < chunk->nwrites; i++)
+		if (chunk->writes[i].vector == NULL)
+			requests[nrequests++] = wl_store_delete_request(wl_store_id_key(chunk->writes[i].id));
 	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
 	if (meta->format == WL_FORMAT_NATIVE && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
 
+}
+
+/* How far a flush got, for the context of its errors. */
+typedef struct WlFlushProgress
+{
+	WlWriteBuffer *buffer;
+	int			written;		/* rows of the flush already written */
+} WlFlushProgress;
+
+/* Says, when a flush fails, how many of its rows were already written. */
+static void
+wl_flush_error_context(void *arg)
+{
+	WlFlushProgress *progress = arg;
+
+	if (progress->written > 0)
+		errcontext("%d of the %d rows being written to collection \"%s\" had been written",
+				   progress->written, progress->buffer->nwrites,
+				   progress->buffer->collection_name);
+}
+
+/*
+ * Writes every buffered row to DynamoDB, whiplash.write_batch_size rows at
+ * a time, and empties the buffer.
+ */
+void
+wl_write_flush(WlWriteBuffer *buffer)
+{
+	MemoryContext oldcontext;
+	MemoryContext chunk_context;
+	WlFlushProgress progress = {buffer, 0};
+	ErrorContextCallback callback;
+	int			start;
+
+	if (buffer->nwrites == 0)
+		return;
+	callback.callback = wl_flush_error_context;
+	callback.arg = &progress;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	oldcontext = MemoryContextSwitchTo(buffer->context);
+	chunk_context = AllocSetContextCreate(buffer->context, "whiplash write chunk",
+										  ALLOCSET_DEFAULT_SIZES);
+	for (start = 0; start < buffer->nwrites; start += wl_write_batch_size)
+	{
+		WlChunk		chunk;
+
+		chunk.writes = buffer->writes + start;
+		chunk.start = start;
+		chunk.nwrites = Min(wl_write_batch_size, buffer->nwrites - start);
+		MemoryContextSwitchTo(chunk_context);
+		wl_flush_chunk(buffer, &chunk);
+		MemoryContextReset(chunk_context);
+		progress.written += chunk.nwrites;
+	}
+	error_context_stack = callback.previous;
 	MemoryContextSwitchTo(oldcontext);
 	buffer->written += buffer->nwrites;
 	wl_write_reset(buffer);

@@ -27,10 +27,11 @@ INSERT INTO images
 
 -- A collection in DynamoDB, mapped to a foreign table, loaded with SQL.
 SELECT * FROM whiplash_create_collection('ddb', 'digits', 64);
-CREATE FOREIGN TABLE digit_vectors (id text, vector real[])
+-- Each vector carries the digit as an attribute (a DynamoDB number).
+CREATE FOREIGN TABLE digit_vectors (id text, vector real[], digit int)
   SERVER ddb OPTIONS (collection 'digits');
 \timing on
-INSERT INTO digit_vectors SELECT id, pixels FROM images;
+INSERT INTO digit_vectors SELECT id, pixels, digit FROM images;
 \timing off
 
 -- The 5 images nearest to image 1 (a zero), joined with their labels.
@@ -50,6 +51,15 @@ SELECT id FROM digit_vectors
 -- What that search cost: DynamoDB requests, sequential round trips,
 -- vectors read out of 1,797.
 SELECT buckets, candidates, vectors_read, requests, round_trips FROM whiplash_last_search();
+
+-- A filtered search: the 5 nearest images of a three.  The WHERE clause is
+-- checked on each candidate during the search, which widens until 5 match;
+-- EXPLAIN ANALYZE shows the DynamoDB work, rounds included.
+SELECT id, digit FROM digit_vectors WHERE digit = 3
+ ORDER BY vector <=> (SELECT pixels FROM images WHERE id = 'img1') LIMIT 5;
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM digit_vectors WHERE digit = 3
+ ORDER BY vector <=> (SELECT pixels FROM images WHERE id = 'img1') LIMIT 5;
 
 -- One search per row with LATERAL: for the first image of each digit, the
 -- labels of its 10 nearest neighbours.

@@ -15,7 +15,13 @@ not share code with.
       print the number of items in a table
   v1tool.py ENDPOINT drop PROJECT STAGE NAME
       delete a v1 collection's tables and metadata item
+  v1tool.py ENDPOINT item TABLE ID
+      print a vector item's attributes other than vector and keys, as
+      DynamoDB JSON with sorted keys: the types any DynamoDB tool sees
+  v1tool.py ENDPOINT put-attribute TABLE ID NAME DYNAMODB_JSON
+      set one attribute of an item, as another tool would
 """
+import json
 import gzip
 import os
 import sys
@@ -150,6 +156,19 @@ def drop(ddb, project, stage, name):
     ddb.delete_item(TableName="whiplash_metadata", Key={"id": {"S": cid}})
 
 
+def item(ddb, table, item_id):
+    got = ddb.get_item(TableName=table, Key={"id": {"S": item_id}}, ConsistentRead=True)
+    attrs = {k: v for k, v in got.get("Item", {}).items() if k not in ("vector", "keys")}
+    print(json.dumps(attrs, sort_keys=True))
+
+
+def put_attribute(ddb, table, item_id, name, value):
+    ddb.update_item(TableName=table, Key={"id": {"S": item_id}},
+                    UpdateExpression="SET #n = :v", ExpressionAttributeNames={"#n": name},
+                    ExpressionAttributeValues={":v": json.loads(value)})
+    print("ok")
+
+
 def main(argv):
     ddb = client(argv[1])
     command = argv[2]
@@ -161,6 +180,10 @@ def main(argv):
         count(ddb, argv[3])
     elif command == "drop":
         drop(ddb, argv[3], argv[4], argv[5])
+    elif command == "item":
+        item(ddb, argv[3], argv[4])
+    elif command == "put-attribute":
+        put_attribute(ddb, argv[3], argv[4], argv[5], argv[6])
     else:
         sys.exit(f"unknown command {command}")
 

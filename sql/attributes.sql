@@ -1,0 +1,107 @@
+-- Attributes: columns beyond id and vector, stored as native DynamoDB
+-- attributes of each vector item, and searches filtered on them.  Uses the
+-- server "ddb" of setup.sql.  One hash table of 2 bits: every bucket is
+-- probed, so searches are exact and comparable with brute force.
+\getenv direct WHIPLASH_DIRECT_ENDPOINT
+\getenv tools WHIPLASH_TOOLS
+\set tool '/usr/bin/python3 ' :tools '/v1tool.py ' :direct
+
+SELECT collection FROM whiplash_create_collection('ddb', 'shop', 2, metric => 'l2',
+                                                  tables => 1, bits => 2, seed => 3);
+SELECT vectors_table AS shop_table FROM whiplash_collections('ddb')
+ WHERE collection = 'shop' \gset
+CREATE FOREIGN TABLE shop (
+  id text, vector real[], category text, price numeric, in_stock boolean,
+  tags text[], sizes int[], details jsonb, added date, attributes jsonb
+) SERVER ddb OPTIONS (collection 'shop');
+
+INSERT INTO shop VALUES
+  ('s1', '{1,1}', 'shoes', 49.99, true, '{run,trail}', '{40,41,NULL}',
+   '{"color": "red", "weight": 0.31, "eco": false, "parts": [1, "sole", null]}',
+   '2026-11-01', '{"brand": "Fleet", "rating": 4.5, "big": 12345678901234567890.123}'),
+  ('s2', '{2,1}', 'shoes', 89, false, '{}', NULL, NULL, NULL, '{}'),
+  ('h1', '{1,2}', 'hats', 15.5, true, NULL, NULL, '"plain"', '2026-01-31', NULL),
+  ('q1', '{5,5}', 'it''s "quoted"', NULL, NULL, '{"a\"b", "c,d"}', NULL, NULL, NULL,
+   '{"nested": {"deep": [{"x": 1}]}}');
+
+-- Every column reads back as written; absent attributes read as NULL and
+-- an item without unmapped attributes has attributes '{}'.
+SELECT id, category, price, in_stock, tags, sizes, details, added, attributes
+  FROM shop ORDER BY id;
+
+-- Stored in DynamoDB's own types, as any DynamoDB tool sees them.
+\set item_cmd :tool ' item ' :shop_table ' s1'
+CREATE TABLE shop_tool_out (line text);
+COPY shop_tool_out FROM PROGRAM :'item_cmd';
+SELECT jsonb_pretty(line::jsonb) FROM shop_tool_out;
+TRUNCATE shop_tool_out;
+
+-- An attribute another tool adds shows up in attributes.
+\set put_cmd :tool ' put-attribute ' :shop_table ' h1 origin ''{"S": "Lisbon"}'''
+COPY shop_tool_out FROM PROGRAM :'put_cmd';
+SELECT attributes FROM shop WHERE id = 'h1';
+
+-- A table that maps fewer columns: its UPDATE keeps what it does not map.
+CREATE FOREIGN TABLE shop_narrow (id text, vector real[], cost numeric OPTIONS (column_name 'price'))
+  SERVER ddb OPTIONS (collection 'shop');
+SELECT id, cost FROM shop_narrow ORDER BY id;
+UPDATE shop_narrow SET cost = cost * 2 WHERE id IN ('h1', 's1');
+SELECT id, category, price, tags, attributes FROM shop WHERE id IN ('h1', 's1') ORDER BY id;
+-- Through the wide table, attributes holds every unmapped attribute, so an
+-- UPDATE of it replaces them.
+UPDATE shop SET attributes = attributes - 'origin' || '{"sale": true}' WHERE id = 'h1';
+SELECT id, attributes, category FROM shop WHERE id = 'h1';
+
+-- Bad attributes get clear errors.
+INSERT INTO shop (id, vector, attributes) VALUES ('x', '{0,0}', '[1, 2]');
+INSERT INTO shop (id, vector, attributes) VALUES ('x', '{0,0}', '{"vector": 1}');
+INSERT INTO shop (id, vector, category, attributes) VALUES ('x', '{0,0}', 'a', '{"category": "b"}');
+INSERT INTO shop (id, vector, price) VALUES ('x', '{0,0}', 'NaN');
+CREATE FOREIGN TABLE shop_bad (id text, vector real[], price int) SERVER ddb OPTIONS (collection 'shop');
+SELECT id, price FROM shop_bad WHERE id = 's1';
+CREATE FOREIGN TABLE shop_bad2 (id text, category text[]) SERVER ddb OPTIONS (collection 'shop');
+SELECT * FROM shop_bad2 WHERE id = 's1';
+CREATE FOREIGN TABLE shop_bad3 (id text, attributes text) SERVER ddb OPTIONS (collection 'shop');
+SELECT * FROM shop_bad3;
+CREATE FOREIGN TABLE shop_bad4 (id text, v real[] OPTIONS (column_name 'vector'))
+  SERVER ddb OPTIONS (collection 'shop');
+CREATE FOREIGN TABLE shop_bad5 (id text, a text OPTIONS (column_name 'x'), b text OPTIONS (column_name 'x'))
+  SERVER ddb OPTIONS (collection 'shop');
+SELECT * FROM shop_bad5;
+SELECT count(*) AS still_four FROM shop;
+
+-- Filtered search: whiplash_search with a jsonb filter (containment) ...
+INSERT INTO shop (id, vector, category, price)
+  SELECT 'g' || i, ARRAY[i % 10, i / 10]::real[], CASE WHEN i % 10 = 3 THEN 'shoes' ELSE 'gloves' END, i
+    FROM generate_series(1, 100) i;
+SELECT id, distance FROM whiplash_search('shop', '{1,1}', 4, filter => '{"category": "shoes"}');
+SELECT id, distance FROM whiplash_search('shop', '{1,1}', 3, filter => '{"brand": "Fleet"}');
+SELECT count(*) FROM whiplash_search('shop', '{1,1}', 5, filter => '{"category": "none"}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '[1]');
+
+-- ... and WHERE with ORDER BY ... LIMIT, checked on each candidate while
+-- searching, so that k rows come back: no Scan, no Sort.
+EXPLAIN (COSTS OFF)
+SELECT id FROM shop WHERE category = 'shoes' AND price < 60 ORDER BY vector <-> '{1,1}' LIMIT 4;
+SELECT id, price FROM shop WHERE category = 'shoes' AND price < 60 ORDER BY vector <-> '{1,1}' LIMIT 4;
+SELECT id, price FROM shop WHERE category = 'shoes' AND price < 60
+ ORDER BY (vector <-> '{1,1}') + 0, id LIMIT 4;
+-- A volatile filter cannot be checked during the search: Scan and Sort.
+EXPLAIN (COSTS OFF)
+SELECT id FROM shop WHERE price < random() * 1000 ORDER BY vector <-> '{1,1}' LIMIT 4;
+-- An id restriction makes it a key lookup, not a search.
+EXPLAIN (COSTS OFF)
+SELECT id FROM shop WHERE id = 'g3' ORDER BY vector <-> '{1,1}' LIMIT 4;
+
+-- A join on id runs as a nested loop of GetItem lookups when the other
+-- side is small enough (here, where one Scan page holds the whole
+-- collection, one row; see recall.sql for a larger collection).
+CREATE TABLE wanted (id text PRIMARY KEY, note text);
+INSERT INTO wanted VALUES ('s1', 'first');
+ANALYZE wanted;
+EXPLAIN (COSTS OFF)
+SELECT w.note, s.category FROM wanted w JOIN shop s ON s.id = w.id;
+SELECT w.note, s.category FROM wanted w JOIN shop s ON s.id = w.id ORDER BY w.note;
+
+SELECT whiplash_drop_collection('ddb', 'shop');
+DROP TABLE shop_tool_out, wanted;
