@@ -23,6 +23,23 @@ CREATE SERVER flaky FOREIGN DATA WRAPPER whiplash
 SELECT map_user('flaky');
 SELECT whiplash_setup('flaky') AS created;
 SELECT calls, requests, retries FROM whiplash_client_stats() WHERE server = 'flaky';
+-- EXPLAIN ANALYZE counts a scan's retries: its GetItem is throttled, then
+-- fails with a 500, then is answered.
+CREATE FUNCTION explain_json(query text) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  result jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF, SUMMARY OFF) ' || query INTO result;
+  RETURN result->0->'Plan';
+END $$;
+SELECT collection FROM whiplash_create_collection('flaky', 'retried', 2, tables => 1, bits => 2);
+CREATE FOREIGN TABLE retried (id text, vector real[]) SERVER flaky OPTIONS (collection 'retried');
+SELECT p->>'DynamoDB' AS operation, p->'DynamoDB Requests' AS requests,
+       p->'DynamoDB Retries' AS retries, p->'DynamoDB Items' AS items
+  FROM explain_json($$SELECT id FROM retried WHERE id = 'nothing'$$) p;
+SELECT whiplash_drop_collection('flaky', 'retried');
+DROP FOREIGN TABLE retried;
+DROP FUNCTION explain_json(text);
 
 -- With too few retries allowed, the last error is reported: operation,
 -- table, DynamoDB's error type and message, HTTP status and attempts.

@@ -40,6 +40,7 @@ typedef struct WlScanState
 	bool		started;
 	bool		finished;		/* no page after the current one */
 	long		requests;		/* HTTP requests sent, for EXPLAIN ANALYZE */
+	long		retries;		/* attempts after a call's first */
 	long		round_trips;	/* rounds of concurrent requests */
 	long		items_read;
 	long		rounds;			/* SEARCH: search rounds */
@@ -259,6 +260,7 @@ wl_fetch_page(ForeignScanState *node)
 
 	wl_ddb_get_stats(state->conn->ddb, &after);
 	state->requests += after.requests - before.requests;
+	state->retries += after.retries - before.retries;
 	state->capacity_units += after.capacity_units - before.capacity_units;
 	state->bytes_read += after.bytes_received - before.bytes_received;
 	state->round_trips += state->conn->round_trips - rounds_before;
@@ -275,6 +277,7 @@ wl_explain_scan_counts(ForeignScanState *node, ExplainState *es)
 		return;
 	ExplainPropertyInteger("DynamoDB Requests", NULL, state->requests, es);
 	ExplainPropertyInteger("DynamoDB Round Trips", NULL, state->round_trips, es);
+	ExplainPropertyInteger("DynamoDB Retries", NULL, state->retries, es);
 	ExplainPropertyInteger("DynamoDB Items", NULL, state->items_read, es);
 	ExplainPropertyInteger("DynamoDB Bytes Read", "bytes", state->bytes_read, es);
 	ExplainPropertyFloat("DynamoDB Read Capacity", "units", state->capacity_units, 1, es);
