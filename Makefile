@@ -9,13 +9,13 @@ CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamod
 GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/errors.o \
 	src/tables.o src/setup.o src/batch.o src/collection.o src/vecarray.o \
 	src/write.o src/search.o src/operators.o src/fdw.o src/fdw_scan.o \
-	src/fdw_modify.o src/fdw_import.o src/attributes.o src/xact.o
+	src/fdw_modify.o src/fdw_import.o src/attributes.o src/xact.o src/check.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress: tests in sql/, expected output in expected/.
-REGRESS = options setup failures collections transactions sqlsurface attributes recall v1
+REGRESS = options setup failures collections transactions check sqlsurface attributes recall v1
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src

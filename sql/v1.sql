@@ -71,6 +71,9 @@ SELECT compare_with_original('d' || i, 1) FROM generate_series(5, 7) i;
 SELECT query, ours, theirs, our_candidates = their_candidates AS same_candidates
   FROM comparison ORDER BY query;
 SELECT count(*) AS vectors FROM v1digits;
+-- After whiplash's inserts, updates and deletes, every vector is in the
+-- buckets its hash says and every bucket id has a vector.
+SELECT * FROM whiplash_check('v1digits');
 
 SELECT whiplash_drop_collection('ddb', 'v1digits');
 SELECT count(*) FROM whiplash_collections('ddb') WHERE collection = 'v1digits';

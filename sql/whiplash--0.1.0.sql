@@ -104,3 +104,15 @@ CREATE OPERATOR <=> (LEFTARG = real[], RIGHTARG = real[],
                      FUNCTION = whiplash_cosine_distance, COMMUTATOR = '<=>');
 CREATE OPERATOR <#> (LEFTARG = real[], RIGHTARG = real[],
                      FUNCTION = whiplash_negative_inner_product, COMMUTATOR = '<#>');
+
+-- Inconsistencies between a collection's vectors and its buckets (none
+-- when it is consistent), and their repair.
+CREATE FUNCTION whiplash_check(collection regclass)
+RETURNS TABLE (problem text, bucket text, id text)
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE STRICT;
+
+CREATE FUNCTION whiplash_repair(collection regclass)
+RETURNS TABLE (problem text, repaired bigint)
+AS 'MODULE_PATHNAME'
+LANGUAGE C VOLATILE STRICT;

@@ -146,6 +146,7 @@ extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vec
 						 const char *attributes);
 extern void wl_write_delete(WlWriteBuffer *buffer, const char *id);
 extern void wl_write_flush(WlWriteBuffer *buffer);
+extern void wl_update_count(WlConnection *conn, WlMeta *meta, int64 change);
 extern void wl_write_end(WlWriteBuffer *buffer);
 
 /* xact.c */

@@ -455,7 +455,7 @@ wl_write_native_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *col
  * candidate budget of searches.  The count is approximate: writers racing
  * on one id may both count it.
  */
-static void
+void
 wl_update_count(WlConnection *conn, WlMeta *meta, int64 change)
 {
 	WlDdbCall  *call = wl_calls_new(1);

@@ -95,6 +95,18 @@ wl_store_vector_item(const char *id, const float *vector, int dims,
 	return item;
 }
 
+/* A deep copy of item with its keys attribute replaced. */
+struct json_object *
+wl_store_item_with_keys(struct json_object *item, const char *const *keys, int nkeys)
+{
+	struct json_object *copy = NULL;
+
+	if (json_object_deep_copy(item, &copy, NULL) != 0 || copy == NULL)
+		return NULL;
+	json_object_object_add(copy, WL_ATTR_KEYS, wl_av_string_set(keys, nkeys));
+	return copy;
+}
+
 /* Wraps value as {outer: {inner: value}}. */
 static struct json_object *
 wl_wrap2(const char *outer, const char *inner, struct json_object *value)

@@ -47,6 +47,13 @@ extern struct json_object *wl_store_vector_item(const char *id, const float *vec
 												int dims, const char *const *keys,
 												int nkeys);
 
+/*
+ * A new copy of a native vector item whose keys attribute lists keys
+ * instead (NULL when out of memory): how a repair corrects the list.
+ */
+extern struct json_object *wl_store_item_with_keys(struct json_object *item,
+												   const char *const *keys, int nkeys);
+
 /* {"PutRequest": {"Item": item}} and {"DeleteRequest": {"Key": key}}. */
 extern struct json_object *wl_store_put_request(struct json_object *item);
 extern struct json_object *wl_store_delete_request(struct json_object *key);

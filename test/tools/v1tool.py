@@ -20,6 +20,9 @@ not share code with.
       DynamoDB JSON with sorted keys: the types any DynamoDB tool sees
   v1tool.py ENDPOINT put-attribute TABLE ID NAME DYNAMODB_JSON
       set one attribute of an item, as another tool would
+  v1tool.py ENDPOINT put-item TABLE ITEM_JSON
+  v1tool.py ENDPOINT delete-item TABLE KEY_JSON
+      write or delete one item (DynamoDB JSON) behind whiplash's back
 """
 import json
 import gzip
@@ -169,6 +172,16 @@ def put_attribute(ddb, table, item_id, name, value):
     print("ok")
 
 
+def put_item(ddb, table, item_json):
+    ddb.put_item(TableName=table, Item=json.loads(item_json))
+    print("ok")
+
+
+def delete_item(ddb, table, key_json):
+    ddb.delete_item(TableName=table, Key=json.loads(key_json))
+    print("ok")
+
+
 def main(argv):
     ddb = client(argv[1])
     command = argv[2]
@@ -184,6 +197,10 @@ def main(argv):
         item(ddb, argv[3], argv[4])
     elif command == "put-attribute":
         put_attribute(ddb, argv[3], argv[4], argv[5], argv[6])
+    elif command == "put-item":
+        put_item(ddb, argv[3], argv[4])
+    elif command == "delete-item":
+        delete_item(ddb, argv[3], argv[4])
     else:
         sys.exit(f"unknown command {command}")
 

@@ -1,0 +1,400 @@
+/*
+ * check.c - whiplash_check and whiplash_repair: is every vector in exactly
+ * the buckets its hash says, and does every bucket entry have a vector?
+ *
+ * Both read the whole collection (a Scan of each table) and hold every id
+ * and its bucket keys in memory.  The buckets a vector belongs in are
+ * recomputed from its stored vector, so an entry that a failed or
+ * interrupted write left behind, or one that never got written, shows up
+ * whatever the vector item's keys attribute says.  Problems:
+ *   entry without vector      a bucket entry whose vector item is missing
+ *   entry in wrong bucket     the vector exists but does not hash there
+ *   vector missing from bucket  no entry where the vector hashes
+ *   vector lists wrong buckets  (native) its keys attribute disagrees
+ *   vector count              (native) the metadata's count is off
+ * A repair deletes the first two, adds the third, rewrites the fourth and
+ * corrects the count.  Writes running meanwhile can show up as problems
+ * that are not; run a check when the collection is quiet.
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+
+#include "compat.h"
+#include "core/ddbjson.h"
+#include "core/store.h"
+#include "whiplash.h"
+
+PG_FUNCTION_INFO_V1(whiplash_check);
+PG_FUNCTION_INFO_V1(whiplash_repair);
+
+/* A vector of the collection, with the buckets it hashes to. */
+typedef struct WlCheckedVector
+{
+	char		id[WL_ID_MAX + 1];	/* hash key */
+	char	   *keys;			/* ntables keys, WL_LSH_KEY_MAX each */
+	uint64		found;			/* bit t: table t's entry was seen */
+} WlCheckedVector;
+
+/* One problem found, and the write that repairs it. */
+typedef struct WlProblem
+{
+	const char *kind;
+	char	   *bucket;
+	char	   *id;
+} WlProblem;
+
+/* A check in progress. */
+typedef struct WlCheck
+{
+	WlConnection *conn;
+	WlCollection *collection;
+	HTAB	   *vectors;
+	long		nvectors;
+	WlProblem  *problems;
+	int			nproblems;
+	int			capacity;
+} WlCheck;
+
+/* Records a problem. */
+static void
+wl_add_problem(WlCheck *check, const char *kind, const char *bucket, const char *id)
+{
+	if (check->nproblems == check->capacity)
+	{
+		check->capacity *= 2;
+		check->problems = repalloc_huge(check->problems, sizeof(WlProblem) * check->capacity);
+	}
+	check->problems[check->nproblems].kind = kind;
+	check->problems[check->nproblems].bucket = bucket ? pstrdup(bucket) : NULL;
+	check->problems[check->nproblems].id = id ? pstrdup(id) : NULL;
+	check->nproblems++;
+}
+
+/*
+ * Calls visit for every item of a table, a Scan page at a time.  Each
+ * page lives in its own memory context, freed once the next request (which
+ * copies the page's LastEvaluatedKey) is built.
+ */
+static void
+wl_scan_table(WlCheck *check, const char *table,
+			  void (*visit) (WlCheck *check, struct json_object *item))
+{
+	MemoryContext parent = CurrentMemoryContext;
+	MemoryContext page = NULL;
+	struct json_object *last_key = NULL;
+
+	do
+	{
+		MemoryContext next = AllocSetContextCreate(parent, "whiplash check page",
+												   ALLOCSET_DEFAULT_SIZES);
+		WlDdbCall  *call;
+		struct json_object *items;
+		int			nitems;
+		int			i;
+
+		MemoryContextSwitchTo(next);
+		call = wl_calls_new(1);
+		MemoryContextSwitchTo(parent);
+		call->operation = "Scan";
+		call->table = table;
+		call->request = wl_store_scan(table, last_key, 0);
+		if (page != NULL)
+			MemoryContextDelete(page);
+		page = next;
+		wl_execute_checked(check->conn, call, 1);
+		nitems = wl_store_items(call->response, table, &items);
+		for (i = 0; i < nitems; i++)
+			visit(check, wl_store_item_at(items, i));
+		last_key = wl_store_last_key(call->response);
+	} while (last_key != NULL);
+	MemoryContextDelete(page);
+}
+
+/* Records a vector and the buckets it hashes to. */
+static void
+wl_visit_vector(WlCheck *check, struct json_object *item)
+{
+	WlMeta	   *meta = check->collection->meta;
+	const char *id = wl_store_item_id(item);
+	float	   *vector = palloc(sizeof(float) * meta->dims);
+	WlCheckedVector *entry;
+	bool		found;
+	int			t;
+
+	if (id == NULL || strlen(id) > WL_ID_MAX || wl_store_item_vector(item, meta->dims, vector) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("vector \"%s\" of collection \"%s\" is not an id and %d float32 values",
+						id ? id : "?", meta->name, meta->dims)));
+	entry = hash_search(check->vectors, id, HASH_ENTER, &found);
+	entry->keys = palloc((size_t) meta->ntables * WL_LSH_KEY_MAX);
+	entry->found = 0;
+	if (wl_meta_vector_keys(meta, check->collection->lsh, vector, entry->keys) != 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	check->nvectors++;
+	if (meta->format != WL_FORMAT_NATIVE)
+		return;
+
+	/* Its keys attribute must list exactly those buckets. */
+	found = wl_store_item_key_count(item) == meta->ntables;
+	for (t = 0; found && t < meta->ntables; t++)
+		found = strcmp(wl_store_item_key(item, t), entry->keys + (size_t) t * WL_LSH_KEY_MAX) == 0;
+	if (!found)
+		wl_add_problem(check, "vector lists wrong buckets", NULL, id);
+}
+
+/* Checks one bucket entry against the vector it names. */
+static void
+wl_check_entry(WlCheck *check, const char *bucket, const char *id)
+{
+	WlMeta	   *meta = check->collection->meta;
+	WlCheckedVector *vector;
+	int			t;
+	bool		placed = false;
+
+	if (id == NULL || bucket == NULL)
+		return;
+	vector = strlen(id) <= WL_ID_MAX ? hash_search(check->vectors, id, HASH_FIND, NULL) : NULL;
+	if (vector == NULL)
+	{
+		wl_add_problem(check, "entry without vector", bucket, id);
+		return;
+	}
+	for (t = 0; t < meta->ntables; t++)
+		if (strcmp(bucket, vector->keys + (size_t) t * WL_LSH_KEY_MAX) == 0)
+		{
+			vector->found |= UINT64CONST(1) << t;
+			placed = true;
+		}
+	if (!placed)
+		wl_add_problem(check, "entry in wrong bucket", bucket, id);
+}
+
+/* Checks the entries of one bucket item: native, one; v1, a set. */
+static void
+wl_visit_bucket(WlCheck *check, struct json_object *item)
+{
+	if (check->collection->meta->format == WL_FORMAT_NATIVE)
+		wl_check_entry(check, wl_av_get_string(wl_item_get(item, WL_ATTR_BUCKET)),
+					   wl_store_item_id(item));
+	else
+	{
+		const char *bucket = wl_store_item_id(item);
+		int			n = wl_store_item_id_count(item);
+		int			i;
+
+		for (i = 0; i < n; i++)
+			wl_check_entry(check, bucket, wl_store_item_id_at(item, i));
+	}
+}
+
+/*
+ * Runs a check of the collection behind a foreign table: problems into
+ * check->problems, in the order vectors, entries, missing entries, count.
+ */
+static void
+wl_run_check(WlCheck *check, Oid relid, AclMode mode)
+{
+	WlMeta	   *meta;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS scan;
+	WlCheckedVector *vector;
+
+	if (pg_class_aclcheck(relid, GetUserId(), mode) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
+	check->collection = wl_collection_for_relation(relid, &check->conn);
+	meta = check->collection->meta;
+	if (meta->ntables > 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("whiplash_check handles collections of at most 64 hash tables")));
+	ctl.keysize = WL_ID_MAX + 1;
+	ctl.entrysize = sizeof(WlCheckedVector);
+	ctl.hcxt = CurrentMemoryContext;
+	check->vectors = hash_create("whiplash checked vectors", 1024, &ctl,
+								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	check->capacity = 64;
+	check->problems = palloc(sizeof(WlProblem) * check->capacity);
+
+	wl_scan_table(check, meta->vectors_table, wl_visit_vector);
+	wl_scan_table(check, meta->buckets_table, wl_visit_bucket);
+	hash_seq_init(&scan, check->vectors);
+	while ((vector = hash_seq_search(&scan)) != NULL)
+	{
+		int			t;
+
+		for (t = 0; t < meta->ntables; t++)
+		{
+			char	   *key = vector->keys + (size_t) t * WL_LSH_KEY_MAX;
+			int			u;
+
+			/* v1 tables share one key space: a key may repeat */
+			for (u = 0; u < t; u++)
+				if (strcmp(key, vector->keys + (size_t) u * WL_LSH_KEY_MAX) == 0)
+					break;
+			if (u == t && !(vector->found & (UINT64CONST(1) << t)))
+				wl_add_problem(check, "vector missing from bucket", key, vector->id);
+		}
+	}
+	if (meta->format == WL_FORMAT_NATIVE && meta->vector_count != check->nvectors)
+		wl_add_problem(check, psprintf("vector count is " INT64_FORMAT ", not " INT64_FORMAT,
+									   (int64) meta->vector_count, (int64) check->nvectors),
+					   NULL, NULL);
+}
+
+/*
+ * whiplash_check(collection regclass) returns (problem, bucket, id): every
+ * inconsistency between the collection's vectors and its buckets; none
+ * when it is consistent.
+ */
+Datum
+whiplash_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	WlCheck		check;
+	int			i;
+
+	memset(&check, 0, sizeof(check));
+	wl_run_check(&check, PG_GETARG_OID(0), ACL_SELECT);
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < check.nproblems; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(check.problems[i].kind);
+		nulls[1] = check.problems[i].bucket == NULL;
+		if (!nulls[1])
+			values[1] = CStringGetTextDatum(check.problems[i].bucket);
+		nulls[2] = check.problems[i].id == NULL;
+		if (!nulls[2])
+			values[2] = CStringGetTextDatum(check.problems[i].id);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* Native repairs: bucket entries deleted and added, key lists rewritten. */
+static void
+wl_repair_native(WlCheck *check)
+{
+	WlMeta	   *meta = check->collection->meta;
+	struct json_object **requests = palloc(sizeof(struct json_object *) * Max(check->nproblems, 1));
+	char	  **ids = palloc(sizeof(char *) * Max(check->nproblems, 1));
+	struct json_object **items;
+	int			nrequests = 0;
+	int			nids = 0;
+	int			nitems;
+	int			i;
+
+	for (i = 0; i < check->nproblems; i++)
+	{
+		WlProblem  *problem = &check->problems[i];
+
+		if (strcmp(problem->kind, "vector missing from bucket") == 0)
+			requests[nrequests++] = wl_store_put_request(wl_store_bucket_entry(problem->bucket,
+																			   problem->id));
+		else if (problem->bucket != NULL)
+			requests[nrequests++] = wl_store_delete_request(wl_store_bucket_entry(problem->bucket,
+																				  problem->id));
+		else if (problem->id != NULL)
+			ids[nids++] = problem->id;
+	}
+	wl_batch_write(check->conn, meta->buckets_table, requests, nrequests);
+
+	/* Key lists: re-read each item whole, and write it back corrected. */
+	nitems = nids > 0 ? wl_batch_get(check->conn, meta->vectors_table, ids, nids, NULL, &items) : 0;
+	nrequests = 0;
+	for (i = 0; i < nitems; i++)
+	{
+		WlCheckedVector *vector = hash_search(check->vectors, wl_store_item_id(items[i]),
+											  HASH_FIND, NULL);
+		const char **keys = palloc(sizeof(char *) * meta->ntables);
+		struct json_object *fixed;
+		int			t;
+
+		if (vector == NULL)
+			continue;
+		for (t = 0; t < meta->ntables; t++)
+			keys[t] = vector->keys + (size_t) t * WL_LSH_KEY_MAX;
+		fixed = wl_store_item_with_keys(items[i], keys, meta->ntables);
+		if (fixed == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		requests[nrequests++] = wl_store_put_request(fixed);
+	}
+	wl_batch_write(check->conn, meta->vectors_table, requests, nrequests);
+
+	if (meta->vector_count != check->nvectors)
+		wl_update_count(check->conn, meta, check->nvectors - meta->vector_count);
+}
+
+/* v1 repairs: ids added to and removed from the buckets' id sets. */
+static void
+wl_repair_v1(WlCheck *check)
+{
+	WlMeta	   *meta = check->collection->meta;
+	WlDdbCall  *calls = wl_calls_new(Max(check->nproblems, 1));
+	int			ncalls = 0;
+	int			i;
+
+	for (i = 0; i < check->nproblems; i++)
+	{
+		WlProblem  *problem = &check->problems[i];
+
+		if (problem->bucket == NULL)
+			continue;
+		calls[ncalls].operation = "UpdateItem";
+		calls[ncalls].table = meta->buckets_table;
+		calls[ncalls++].request =
+			wl_store_v1_bucket_update(meta->buckets_table, problem->bucket, problem->id,
+									  strcmp(problem->kind, "vector missing from bucket") == 0);
+	}
+	wl_execute_checked(check->conn, calls, ncalls);
+}
+
+/*
+ * whiplash_repair(collection regclass) returns (problem, repaired): runs a
+ * check, then fixes what it found.
+ */
+Datum
+whiplash_repair(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	WlCheck		check;
+	int			i;
+	int			j;
+
+	memset(&check, 0, sizeof(check));
+	wl_run_check(&check, PG_GETARG_OID(0), ACL_UPDATE);
+	if (check.collection->meta->format == WL_FORMAT_NATIVE)
+		wl_repair_native(&check);
+	else
+		wl_repair_v1(&check);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < check.nproblems; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+		int64		count = 0;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(check.problems[j].kind, check.problems[i].kind) == 0)
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < check.nproblems; j++)
+			if (strcmp(check.problems[j].kind, check.problems[i].kind) == 0)
+				count++;
+		values[0] = CStringGetTextDatum(check.problems[i].kind);
+		values[1] = Int64GetDatum(count);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
