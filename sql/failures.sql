@@ -37,6 +37,12 @@ CREATE FOREIGN TABLE retried (id text, vector real[]) SERVER flaky OPTIONS (coll
 SELECT p->>'DynamoDB' AS operation, p->'DynamoDB Requests' AS requests,
        p->'DynamoDB Retries' AS retries, p->'DynamoDB Items' AS items
   FROM explain_json($$SELECT id FROM retried WHERE id = 'nothing'$$) p;
+-- Writes whose every call is throttled, then fails, then succeeds leave a
+-- complete, consistent collection.
+INSERT INTO retried SELECT 'r' || i, ARRAY[i, -i]::real[] FROM generate_series(1, 30) i;
+DELETE FROM retried WHERE id IN ('r1', 'r2');
+SELECT count(*) AS vectors FROM retried;
+SELECT * FROM whiplash_check('retried');
 SELECT whiplash_drop_collection('flaky', 'retried');
 DROP FOREIGN TABLE retried;
 DROP FUNCTION explain_json(text);
