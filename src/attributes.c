@@ -165,7 +165,8 @@ static char *
 wl_array_literal(struct json_object *av)
 {
 	StringInfoData buf;
-	int			n = wl_av_type(av) == WL_AV_L ? wl_av_list_count(av) : wl_av_set_count(av);
+	bool		is_list = wl_av_type(av) == WL_AV_L;	/* checks a set's every item */
+	int			n = is_list ? wl_av_list_count(av) : wl_av_set_count(av);
 	int			i;
 
 	if (n < 0)
@@ -176,7 +177,7 @@ wl_array_literal(struct json_object *av)
 	{
 		if (i > 0)
 			appendStringInfoChar(&buf, ',');
-		if (wl_av_type(av) != WL_AV_L)
+		if (!is_list)
 			wl_array_element(&buf, wl_av_set_item(av, i));
 		else if (wl_av_type(wl_av_list_item(av, i)) == WL_AV_NULL)
 			appendStringInfoString(&buf, "NULL");

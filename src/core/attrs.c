@@ -73,7 +73,10 @@ wl_text_quoted(WlText *out, const char *s)
 	json_object_put(string);
 }
 
-/* Is s a JSON number literal: -?digits(.digits)?([eE][+-]?digits)? */
+/*
+ * Is s a JSON number literal: -?digits(.digits)?([eE][+-]?digits)?, with no
+ * leading zero before another digit (JSON, and so jsonb, refuses "007")?
+ */
 static bool
 wl_json_number(const char *s)
 {
@@ -81,7 +84,7 @@ wl_json_number(const char *s)
 
 	if (*p == '-')
 		p++;
-	if (*p < '0' || *p > '9')
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
 		return false;
 	while (*p >= '0' && *p <= '9')
 		p++;
@@ -326,12 +329,18 @@ wl_attrs_value_json(struct json_object *av)
 	return out.text;
 }
 
-/* An item's attributes as a plain JSON object. */
+/*
+ * An item's attributes as a plain JSON object.  The item may be any element
+ * of a response's Items, which need not even be an object.
+ */
 char *
 wl_attrs_item_json(struct json_object *item, const char *const *skip, int nskip)
 {
-	WlText		out = {malloc(64), 0, 64};
+	WlText		out = {NULL, 0, 64};
 
+	if (!json_object_is_type(item, json_type_object))
+		return NULL;
+	out.text = malloc(64);
 	if (out.text == NULL)
 		return NULL;
 	out.text[0] = '\0';

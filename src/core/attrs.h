@@ -58,7 +58,8 @@ extern char *wl_attrs_value_json(struct json_object *av);
 
 /*
  * The plain JSON object of an item's attributes, leaving out reserved names
- * and the nskip names in skip.  malloc'd, or NULL when out of memory.
+ * and the nskip names in skip.  malloc'd, or NULL when out of memory or
+ * item is malformed (not an object, or holding a malformed value).
  */
 extern char *wl_attrs_item_json(struct json_object *item, const char *const *skip,
 								int nskip);

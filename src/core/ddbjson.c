@@ -424,15 +424,28 @@ wl_av_set_count(struct json_object *av)
 	return payload ? (int) json_object_array_length(payload) : -1;
 }
 
-/* The i-th string of a set, or NULL. */
+/*
+ * The i-th string of a set, or NULL.  Only that element is checked: going
+ * through wl_av_type, which checks them all, would make reading a whole set
+ * quadratic (a v1 bucket holds thousands of ids).
+ */
 const char *
 wl_av_set_item(struct json_object *av, int i)
 {
-	struct json_object *payload = wl_av_set_payload(av);
+	struct json_object *payload;
+	struct json_object *element;
 
-	if (payload == NULL || i < 0 || (size_t) i >= json_object_array_length(payload))
+	if (av == NULL || !json_object_is_type(av, json_type_object) ||
+		json_object_object_length(av) != 1 ||
+		!(json_object_object_get_ex(av, "SS", &payload) ||
+		  json_object_object_get_ex(av, "NS", &payload) ||
+		  json_object_object_get_ex(av, "BS", &payload)) ||
+		!json_object_is_type(payload, json_type_array) ||
+		i < 0 || (size_t) i >= json_object_array_length(payload))
 		return NULL;
-	return json_object_get_string(json_object_array_get_idx(payload, i));
+	element = json_object_array_get_idx(payload, i);
+	return json_object_is_type(element, json_type_string) ?
+		json_object_get_string(element) : NULL;
 }
 
 /* The element count of an L value, or -1. */

@@ -387,15 +387,67 @@ wl_parse_error_body(const char *body, size_t len, WlDdbError *error)
 					 json_object_get_string(value));
 	}
 	else if (body != NULL && len > 0)
-		snprintf(error->message, sizeof(error->message), "%.200s", body);
+		snprintf(error->message, sizeof(error->message), "%.*s",
+				 (int) (len < 200 ? len : 200), body);
 	if (parsed != NULL)
 		json_object_put(parsed);
 }
 
 /*
- * Sorts out one finished attempt: on success parses the response into the
- * call; otherwise records the error.  Returns true when another attempt may
- * cure the failure.
+ * Reads DynamoDB's answer to one call (see dynamodb.h): a 200 whose body is
+ * a complete JSON object becomes *response; anything else is an error.
+ */
+bool
+wl_ddb_read_response(long status, const char *body, size_t len,
+					 struct json_object **response, WlDdbError *error)
+{
+	memset(error, 0, sizeof(WlDdbError));
+	error->http_status = status;
+	*response = NULL;
+	if (status == 200)
+	{
+		struct json_tokener *tokener = json_tokener_new();
+		struct json_object *parsed = NULL;
+
+		if (tokener != NULL && body != NULL)
+		{
+			parsed = json_tokener_parse_ex(tokener, body, (int) len);
+			if (parsed != NULL &&
+				(json_tokener_get_error(tokener) != json_tokener_success ||
+				 !json_object_is_type(parsed, json_type_object)))
+			{
+				json_object_put(parsed);
+				parsed = NULL;
+			}
+		}
+		if (tokener != NULL)
+			json_tokener_free(tokener);
+		if (parsed == NULL)
+		{
+			error->kind = WL_DDB_BAD_RESPONSE;
+			snprintf(error->message, sizeof(error->message),
+					 "the response is not a complete JSON object (%zu bytes)", len);
+			return true;
+		}
+		*response = parsed;
+		return false;
+	}
+
+	error->kind = WL_DDB_SERVICE_ERROR;
+	wl_parse_error_body(body, len, error);
+	if (status >= 500 || status == 429)
+		return true;
+	if (status >= 400)
+		return wl_ddb_is_throttling(error->type);
+	error->kind = WL_DDB_BAD_RESPONSE;
+	snprintf(error->message, sizeof(error->message), "unexpected HTTP status %ld", status);
+	return false;
+}
+
+/*
+ * Sorts out one finished attempt: a failure to get any answer is recorded
+ * here, an answer is read by wl_ddb_read_response.  Returns true when
+ * another attempt may cure the failure.
  */
 static bool
 wl_attempt_conclude(WlAttempt *attempt)
@@ -420,46 +472,8 @@ wl_attempt_conclude(WlAttempt *attempt)
 		snprintf(error->message, sizeof(error->message), "%s", http->error);
 		return true;
 	}
-	if (http->status == 200)
-	{
-		struct json_tokener *tokener = json_tokener_new();
-		struct json_object *parsed = NULL;
-
-		if (tokener != NULL && http->response != NULL)
-		{
-			parsed = json_tokener_parse_ex(tokener, http->response, (int) http->response_len);
-			if (parsed != NULL &&
-				(json_tokener_get_error(tokener) != json_tokener_success ||
-				 !json_object_is_type(parsed, json_type_object)))
-			{
-				json_object_put(parsed);
-				parsed = NULL;
-			}
-		}
-		if (tokener != NULL)
-			json_tokener_free(tokener);
-		if (parsed == NULL)
-		{
-			error->kind = WL_DDB_BAD_RESPONSE;
-			snprintf(error->message, sizeof(error->message),
-					 "the response is not a complete JSON object (%zu bytes)",
-					 http->response_len);
-			return true;
-		}
-		call->response = parsed;
-		return false;
-	}
-
-	error->kind = WL_DDB_SERVICE_ERROR;
-	wl_parse_error_body(http->response, http->response_len, error);
-	if (http->status >= 500 || http->status == 429)
-		return true;
-	if (http->status >= 400)
-		return wl_ddb_is_throttling(error->type);
-	error->kind = WL_DDB_BAD_RESPONSE;
-	snprintf(error->message, sizeof(error->message), "unexpected HTTP status %ld",
-			 http->status);
-	return false;
+	return wl_ddb_read_response(http->status, http->response, http->response_len,
+								&call->response, error);
 }
 
 /* The next value of the client's xorshift64 generator. */

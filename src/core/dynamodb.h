@@ -107,6 +107,19 @@ extern void wl_ddb_destroy(WlDdb *ddb);
 extern int	wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 						   WlHttpAbortCheck abort_check, void *abort_arg);
 
+/*
+ * Reads DynamoDB's answer to a call, HTTP status and body (len bytes; no
+ * terminating zero needed): a 200 whose body is a complete JSON object
+ * becomes *response (the caller's to json_object_put); anything else
+ * leaves *response NULL and fills error with DynamoDB's error type and
+ * message.  Returns true when another attempt may cure the failure.
+ * wl_ddb_execute reads every answer with it; it is exported so that the
+ * reading of these untrusted bytes can be tested (and fuzzed) without a
+ * server.
+ */
+extern bool wl_ddb_read_response(long status, const char *body, size_t len,
+								 struct json_object **response, WlDdbError *error);
+
 /* Frees a call's request and response and clears its results. */
 extern void wl_ddb_call_reset(WlDdbCall *call);
 

@@ -226,13 +226,15 @@ wl_meta_read_v1(struct json_object *item, WlMeta *meta, char *errbuf, size_t err
 		size_t		len = 0;
 		size_t		want;
 		size_t		j;
+		double		nbits = meta->bit_start + i * meta->bit_scale_factor;
 
-		meta->bits[i] = (int) (meta->bit_start + i * meta->bit_scale_factor);
-		if (meta->bits[i] < 1 || meta->bits[i] > 62)
+		/* Checked before the cast: (int) of a double beyond int's range is undefined. */
+		if (!(nbits >= 1 && nbits < 63))
 		{
-			snprintf(errbuf, errlen, "plane %d would have %d bits", i, meta->bits[i]);
+			snprintf(errbuf, errlen, "plane %d would have %g bits", i, nbits);
 			return false;
 		}
+		meta->bits[i] = (int) nbits;
 		snprintf(key, sizeof(key), "%d", i);
 		if (!json_object_object_get_ex(planes, key, &plane) ||
 			wl_av_get_binary(plane, &bytes, &len) != 0)

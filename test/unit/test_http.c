@@ -227,9 +227,57 @@ test_consumed_capacity(void)
 	json_object_put(odd);
 }
 
+/*
+ * Answers as AWS, DynamoDB Local and dynalite give them, read without a
+ * server (test/fuzz/fuzz_response.c fuzzes the same function).
+ */
+static void
+test_read_response(void)
+{
+	const char *aws = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\","
+		"\"message\":\"Requested resource not found\"}";
+	const char *local = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ValidationException\","
+		"\"Message\":\"One or more parameter values were invalid\"}";
+	const char *throttled = "{\"__type\":\"com.amazon.coral.availability#ThrottlingException\","
+		"\"message\":\"Rate of requests exceeds the allowed throughput.\"}";
+	struct json_object *response;
+	WlDdbError	error;
+	bool		retry;
+
+	retry = wl_ddb_read_response(200, "{\"Item\": {}} ", 13, &response, &error);
+	CHECK(!retry && response != NULL && error.kind == WL_DDB_OK && error.http_status == 200,
+		  "a 200 object is a response");
+	json_object_put(response);
+	retry = wl_ddb_read_response(200, "[1]", 3, &response, &error);
+	CHECK(retry && response == NULL && error.kind == WL_DDB_BAD_RESPONSE &&
+		  strstr(error.message, "(3 bytes)") != NULL, "a 200 non-object is retried");
+	retry = wl_ddb_read_response(200, "{\"Item\": {}}", 5, &response, &error);
+	CHECK(retry && response == NULL, "a truncated 200 is retried");
+	retry = wl_ddb_read_response(400, aws, strlen(aws), &response, &error);
+	CHECK(!retry && response == NULL && error.kind == WL_DDB_SERVICE_ERROR &&
+		  error.http_status == 400, "an AWS error is final");
+	CHECK_STR(error.type, "ResourceNotFoundException", "the type after '#'");
+	CHECK_STR(error.message, "Requested resource not found", "AWS's message");
+	wl_ddb_read_response(400, local, strlen(local), &response, &error);
+	CHECK_STR(error.message, "One or more parameter values were invalid",
+			  "DynamoDB Local's Message");
+	CHECK(wl_ddb_read_response(400, throttled, strlen(throttled), &response, &error) &&
+		  strcmp(error.type, "ThrottlingException") == 0, "throttling is retried");
+	CHECK(wl_ddb_read_response(503, "<html>busy</html>", 17, &response, &error) &&
+		  strcmp(error.message, "<html>busy</html>") == 0, "a 503 is retried, its text kept");
+	CHECK(wl_ddb_read_response(429, NULL, 0, &response, &error) && error.message[0] == '\0',
+		  "an empty 429 is retried");
+	CHECK(!wl_ddb_read_response(301, "moved", 5, &response, &error) &&
+		  error.kind == WL_DDB_BAD_RESPONSE &&
+		  strcmp(error.message, "unexpected HTTP status 301") == 0, "a 301 is final");
+	wl_ddb_read_response(500, "oops, and more", 4, &response, &error);
+	CHECK_STR(error.message, "oops", "no byte past len is read");
+}
+
 int
 main(void)
 {
+	test_read_response();
 	test_consumed_capacity();
 	test_endpoints();
 	test_defaults();

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -308,6 +309,108 @@ test_attributes(void)
 	json_object_put(old);
 }
 
+/*
+ * What the fuzzers (test/fuzz) found: crashes, undefined behaviour, invalid
+ * JSON and a timeout, each checked here too; the inputs themselves are in
+ * test/fuzz/regressions/.
+ */
+static void
+test_fuzz_findings(void)
+{
+	struct json_object *response;
+	struct json_object *items;
+	char	   *text;
+	char		err[256];
+	WlMeta	   *meta;
+	int			n;
+	int			i;
+	int			ok = 1;
+
+	/* A Scan page whose Items are not all objects (fuzz_item, fuzz_attrs). */
+	response = json_tokener_parse("{\"Items\": [1, null, \"x\", [], "
+								  "{\"id\": {\"S\": \"a\"}, \"color\": {\"S\": \"red\"}}]}");
+	n = wl_store_items(response, "t", &items);
+	CHECK(n == 5, "a Scan page of 5 elements");
+	for (i = 0; i < 4; i++)
+		ok &= wl_attrs_item_json(wl_store_item_at(items, i), NULL, 0) == NULL;
+	CHECK(ok, "elements that are not objects have no attributes JSON");
+	text = wl_attrs_item_json(wl_store_item_at(items, 4), NULL, 0);
+	CHECK_STR(text, "{\"color\": \"red\"}", "the object element still reads");
+	free(text);
+	CHECK(wl_attrs_item_json(NULL, NULL, 0) == NULL, "no item, no attributes JSON");
+	json_object_put(response);
+
+	/*
+	 * N values with leading zeros (fuzz_item, fuzz_attrs): JSON, and so
+	 * jsonb, has no 007, so they come out as strings, as +5 does.
+	 */
+	response = json_tokener_parse("{\"a\": {\"N\": \"007\"}, \"b\": {\"N\": \"-01.5\"}, "
+								  "\"c\": {\"NS\": [\"0\", \"0.25\", \"-0e0\", \"00\"]}}");
+	text = wl_attrs_item_json(response, NULL, 0);
+	CHECK_STR(text, "{\"a\": \"007\", \"b\": \"-01.5\", \"c\": [0, 0.25, -0e0, \"00\"]}",
+			  "leading zeros make a string, a lone zero a number");
+	free(text);
+	json_object_put(response);
+
+	/*
+	 * A v1 item whose bit count is beyond int (fuzz_meta, UBSan): refused
+	 * with the count, not cast to int first (undefined behaviour).
+	 */
+	response = json_tokener_parse("{\"id\": {\"S\": \"whiplash_dev_x\"}, \"name\": {\"S\": \"x\"}, "
+								  "\"project_name\": {\"S\": \"whiplash\"}, \"stage\": {\"S\": \"dev\"}, "
+								  "\"n_features\": {\"N\": \"1\"}, \"n_planes\": {\"N\": \"2\"}, "
+								  "\"bit_start\": {\"N\": \"8\"}, \"bit_scale_factor\": {\"N\": \"1e300\"}, "
+								  "\"uniform_planes\": {\"M\": {\"0\": {\"B\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\"}}}}");
+	meta = wl_meta_from_item(response, err, sizeof(err));
+	CHECK(meta == NULL && strstr(err, "plane 1 would have 1e+300 bits") != NULL,
+		  "a v1 bit count beyond int is refused");
+	if (meta == NULL && strstr(err, "1e+300") == NULL)
+		printf("# reason: %s\n", err);
+	wl_meta_free(meta);
+	json_object_put(response);
+
+	/*
+	 * A v1 bucket of 40,000 ids, about DynamoDB's 400 KB item limit
+	 * (fuzz_item's timeout): each id was read after checking the whole
+	 * set, 9 s of CPU to read the bucket and 9 more for its JSON; reading
+	 * a set must take linear time.
+	 */
+	{
+		struct json_object *ids = json_object_new_array();
+		struct json_object *set = json_object_new_object();
+		struct json_object *item = json_object_new_object();
+		char		id[16];
+		clock_t		start;
+		double		seconds;
+
+		for (i = 0; i < 40000; i++)
+		{
+			snprintf(id, sizeof(id), "%08d", i);
+			json_object_array_add(ids, json_object_new_string(id));
+		}
+		json_object_object_add(set, "SS", ids);
+		json_object_object_add(item, "ids", set);
+		start = clock();
+		n = wl_store_item_id_count(item);
+		ok = n == 40000;
+		for (i = 0; i < n; i++)
+		{
+			snprintf(id, sizeof(id), "%08d", i);
+			ok &= strcmp(wl_store_item_id_at(item, i), id) == 0;
+		}
+		text = wl_attrs_value_json(set);
+		seconds = (double) (clock() - start) / CLOCKS_PER_SEC;
+		/* 12 characters an id: 8 digits, 2 quotes and ", " (or the brackets) */
+		CHECK(ok && text != NULL && strlen(text) == 12 * 40000,
+			  "40,000 ids of a v1 bucket read, and as JSON");
+		CHECK(seconds < 1.0, "reading a set of 40,000 takes linear time (< 1 s)");
+		if (seconds >= 1.0)
+			printf("# %.1f s\n", seconds);
+		free(text);
+		json_object_put(item);
+	}
+}
+
 int
 main(void)
 {
@@ -317,5 +420,6 @@ main(void)
 	test_responses();
 	test_meta();
 	test_attributes();
+	test_fuzz_findings();
 	return unit_done();
 }
