@@ -53,7 +53,7 @@ CREATE USER MAPPING FOR whiplash_opt_user SERVER opt_aws OPTIONS (use_env_creden
 CREATE USER MAPPING FOR whiplash_opt_user SERVER opt_aws OPTIONS (use_env_credentials 'false');
 CREATE SERVER opt_user_ca FOREIGN DATA WRAPPER whiplash OPTIONS (region 'us-east-1', ca_file '/etc/passwd');
 -- A mapping without credentials is accepted, but cannot connect.
-SELECT whiplash_setup('opt_aws');
+SELECT * FROM whiplash_collections('opt_aws');
 RESET ROLE;
 
 -- Foreign tables name a collection; columns take no options.

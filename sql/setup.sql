@@ -72,11 +72,13 @@ SELECT whiplash_setup('ddb_badsecret') AS created;
 CREATE SERVER ddb_nomapping FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
 SELECT whiplash_setup('ddb_nomapping');
 
--- A role needs USAGE on the server.
+-- A role granted EXECUTE on whiplash_setup also needs USAGE on the server.
 CREATE ROLE whiplash_setup_user;
+GRANT EXECUTE ON FUNCTION whiplash_setup(name) TO whiplash_setup_user;
 SET ROLE whiplash_setup_user;
 SELECT whiplash_setup('ddb');
 RESET ROLE;
+REVOKE EXECUTE ON FUNCTION whiplash_setup(name) FROM whiplash_setup_user;
 DROP ROLE whiplash_setup_user;
 
 DROP SERVER ddb_token, ddb_badsecret, ddb_nomapping CASCADE;

@@ -116,3 +116,14 @@ CREATE FUNCTION whiplash_repair(collection regclass)
 RETURNS TABLE (problem text, repaired bigint)
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE STRICT;
+
+-- Who may do what.  Creating and dropping collections, and creating the
+-- metadata table, change DynamoDB tables that every role of the server
+-- shares: only superusers and roles granted EXECUTE on these functions may
+-- call them (each call also needs USAGE on the server and a user mapping).
+-- Reading a collection needs SELECT on its foreign table, writing it or
+-- whiplash_repair needs UPDATE; those stay open to all.
+REVOKE EXECUTE ON FUNCTION whiplash_setup(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION whiplash_create_collection(name, text, integer, text, integer,
+                                                      integer, bigint, real[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION whiplash_drop_collection(name, text) FROM PUBLIC;

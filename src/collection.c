@@ -149,12 +149,28 @@ wl_execute_metadata(WlConnection *conn, WlDdbCall *call)
 }
 
 /*
+ * Whether a metadata item is the named collection of the connection's
+ * project and stage.  Ids join the three with '_', which names may contain:
+ * project "a", stage "b_c" and project "a_b", stage "c" share ids, and the
+ * item's own fields tell them apart.
+ */
+static bool
+wl_meta_is_ours(const WlMeta *meta, WlConnection *conn, const char *name)
+{
+	return meta->project != NULL && meta->stage != NULL && meta->name != NULL &&
+		strcmp(meta->project, conn->options.project) == 0 &&
+		strcmp(meta->stage, conn->options.stage) == 0 &&
+		strcmp(meta->name, name) == 0;
+}
+
+/*
  * Reads a collection's metadata item, strongly consistent.  Returns NULL
- * when there is no such collection; raises a clear error when the server
- * was never set up.
+ * when there is no such collection, and then sets *taken (when not NULL) if
+ * its id holds another project's or stage's collection; raises a clear
+ * error when the server was never set up.
  */
 static WlMeta *
-wl_read_metadata(WlConnection *conn, const char *name)
+wl_read_metadata(WlConnection *conn, const char *name, bool *taken)
 {
 	WlDdbCall  *call = wl_calls_new(1);
 	struct json_object *item;
@@ -166,6 +182,8 @@ wl_read_metadata(WlConnection *conn, const char *name)
 	call->request = wl_store_get_item(WL_METADATA_TABLE, wl_store_id_key(wl_metadata_id(conn, name)));
 	wl_execute_metadata(conn, call);
 
+	if (taken != NULL)
+		*taken = false;
 	item = wl_store_get_item_result(call->response);
 	if (item == NULL)
 		return NULL;
@@ -174,6 +192,13 @@ wl_read_metadata(WlConnection *conn, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("metadata of collection \"%s\" is malformed: %s", name, reason)));
+	if (!wl_meta_is_ours(meta, conn, name))
+	{
+		wl_meta_free(meta);
+		if (taken != NULL)
+			*taken = true;
+		return NULL;
+	}
 	return meta;
 }
 
@@ -223,7 +248,7 @@ wl_collection_open(WlConnection *conn, const char *name)
 		!(entry->collection.meta->auto_center && entry->collection.meta->center == NULL))
 		return &entry->collection;
 
-	meta = wl_read_metadata(conn, name);
+	meta = wl_read_metadata(conn, name, NULL);
 	if (meta == NULL)
 	{
 		wl_collection_forget(conn->serverid, name);
@@ -385,6 +410,47 @@ wl_random_hex(int nbytes)
 	} while (0)
 
 /*
+ * Raises the error for a collection name whose metadata id holds another
+ * project's or stage's collection (names join with '_' into ids).
+ */
+static void
+wl_id_taken(WlConnection *conn, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_OBJECT),
+			 errmsg("collection \"%s\" cannot be created on server \"%s\"",
+					name, conn->server_name),
+			 errdetail("Its metadata id \"%s\" holds a collection of another project or stage whose names join to the same id.",
+					   wl_metadata_id(conn, name)),
+			 errhint("Choose another collection name.")));
+}
+
+/*
+ * Deletes a collection's two tables, all at once; tables already gone are
+ * fine.  With report false, failures are ignored (a clean-up on an error
+ * path that already has its own error to raise).
+ */
+static void
+wl_delete_tables(WlConnection *conn, const char **tables, bool report)
+{
+	WlDdbCall  *calls = wl_calls_new(2);
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		calls[i].operation = "DeleteTable";
+		calls[i].table = tables[i];
+		calls[i].request = wl_ddb_table_request(tables[i]);
+	}
+	wl_execute(conn, calls, 2);
+	for (i = 0; i < 2 && report; i++)
+		if (calls[i].error.kind != WL_DDB_OK &&
+			!(calls[i].error.kind == WL_DDB_SERVICE_ERROR &&
+			  strcmp(calls[i].error.type, "ResourceNotFoundException") == 0))
+			wl_report_call_error(conn, &calls[i]);
+}
+
+/*
  * whiplash_create_collection(server, collection, dimensions, metric,
  * tables, bits, seed, center): creates the collection's two tables, waits
  * until they are ACTIVE, then writes its metadata item (only if absent), so
@@ -404,6 +470,7 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 	float	   *center = NULL;
 	WlMeta	   *meta;
 	WlMeta	   *existing;
+	bool		taken;
 	WlDdbCall  *calls;
 	char	   *metric_name;
 
@@ -449,7 +516,7 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 
 	server = wl_lookup_server(PG_GETARG_NAME(0));
 	conn = wl_connect(server->serverid);
-	existing = wl_read_metadata(conn, name);
+	existing = wl_read_metadata(conn, name, &taken);
 	if (existing != NULL)
 	{
 		wl_meta_free(existing);
@@ -458,6 +525,8 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 				 errmsg("collection \"%s\" already exists on server \"%s\"",
 						name, server->servername)));
 	}
+	if (taken)
+		wl_id_taken(conn, name);
 
 	meta = wl_meta_new_native(conn->options.project, conn->options.stage, name, dims,
 							  metric, ntables, bits, seed & INT64CONST(0x7fffffffffffffff),
@@ -486,11 +555,17 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 		wl_execute(conn, calls, 1);
 		if (calls->error.kind == WL_DDB_SERVICE_ERROR &&
 			strcmp(calls->error.type, "ConditionalCheckFailedException") == 0)
+		{
+			/* Lost a race: the tables just made belong to nobody. */
+			const char *tables[2] = {meta->vectors_table, meta->buckets_table};
+
+			wl_delete_tables(conn, tables, false);
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("collection \"%s\" already exists on server \"%s\"",
 							name, server->servername),
 					 errdetail("Another session created it first.")));
+		}
 		if (calls->error.kind != WL_DDB_OK)
 			wl_report_call_error(conn, calls);
 	}
@@ -523,7 +598,6 @@ whiplash_drop_collection(PG_FUNCTION_ARGS)
 	WlDdbCall  *calls;
 	char	   *name;
 	char	   *tables[2];
-	int			i;
 
 	WL_REQUIRE_ARG(0, "server name");
 	WL_REQUIRE_ARG(1, "collection name");
@@ -543,19 +617,7 @@ whiplash_drop_collection(PG_FUNCTION_ARGS)
 	wl_collection_forget(conn->serverid, name);
 	wl_execute_checked(conn, calls, 1);
 
-	calls = wl_calls_new(2);
-	for (i = 0; i < 2; i++)
-	{
-		calls[i].operation = "DeleteTable";
-		calls[i].table = tables[i];
-		calls[i].request = wl_ddb_table_request(tables[i]);
-	}
-	wl_execute(conn, calls, 2);
-	for (i = 0; i < 2; i++)
-		if (calls[i].error.kind != WL_DDB_OK &&
-			!(calls[i].error.kind == WL_DDB_SERVICE_ERROR &&
-			  strcmp(calls[i].error.type, "ResourceNotFoundException") == 0))
-			wl_report_call_error(conn, &calls[i]);
+	wl_delete_tables(conn, (const char **) tables, true);
 	PG_RETURN_BOOL(true);
 }
 
