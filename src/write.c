@@ -474,9 +474,12 @@ wl_update_count(WlConnection *conn, WlMeta *meta, int64 change)
 	meta->vector_count += change;
 }
 
-/* Writes one chunk of the buffered rows, in the phases the header lists. */
+/*
+ * Writes one chunk of the buffered rows, in the phases the header lists;
+ * sets *sending when its first write goes out.
+ */
 static void
-wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk)
+wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 {
 	WlCollection *collection;
 	WlMeta	   *meta;
@@ -550,6 +553,7 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk)
 					 errmsg("cannot write vector \"%s\": %s", write->id, errbuf)));
 		requests[nrequests++] = wl_store_put_request(item);
 	}
+	*sending = true;
 	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
 
 	/* Phase 3: bucket entries. */
@@ -574,18 +578,29 @@ typedef struct WlFlushProgress
 {
 	WlWriteBuffer *buffer;
 	int			written;		/* rows of the flush already written */
+	bool		sending;		/* the current batch's writes have begun */
 } WlFlushProgress;
 
-/* Says, when a flush fails, how many of its rows were already written. */
+/*
+ * Says, when a flush fails, how many of its rows were already written and,
+ * once a batch's writes have begun, that it may have reached DynamoDB in
+ * part: a call whose answer was lost may have taken effect.
+ */
 static void
 wl_flush_error_context(void *arg)
 {
 	WlFlushProgress *progress = arg;
+	const char *name = progress->buffer->collection_name;
 
-	if (progress->written > 0)
+	if (progress->written > 0 && progress->sending)
+		errcontext("%d of the %d rows being written to collection \"%s\" had been written; the rest may be partly written",
+				   progress->written, progress->buffer->nwrites, name);
+	else if (progress->written > 0)
 		errcontext("%d of the %d rows being written to collection \"%s\" had been written",
-				   progress->written, progress->buffer->nwrites,
-				   progress->buffer->collection_name);
+				   progress->written, progress->buffer->nwrites, name);
+	else if (progress->sending)
+		errcontext("writing %d rows to collection \"%s\"; they may be partly written",
+				   progress->buffer->nwrites, name);
 }
 
 /*
@@ -597,7 +612,7 @@ wl_write_flush(WlWriteBuffer *buffer)
 {
 	MemoryContext oldcontext;
 	MemoryContext chunk_context;
-	WlFlushProgress progress = {buffer, 0};
+	WlFlushProgress progress = {buffer, 0, false};
 	ErrorContextCallback callback;
 	int			start;
 
@@ -618,9 +633,10 @@ wl_write_flush(WlWriteBuffer *buffer)
 		chunk.start = start;
 		chunk.nwrites = Min(wl_write_batch_size, buffer->nwrites - start);
 		MemoryContextSwitchTo(chunk_context);
-		wl_flush_chunk(buffer, &chunk);
+		wl_flush_chunk(buffer, &chunk, &progress.sending);
 		MemoryContextReset(chunk_context);
 		progress.written += chunk.nwrites;
+		progress.sending = false;
 	}
 	error_context_stack = callback.previous;
 	MemoryContextSwitchTo(oldcontext);

@@ -12,6 +12,19 @@ distinct request. A request is identified by its X-Amz-Target header plus the
 SHA-256 of its body, so a client's retries of one request walk through the
 plan; after the last step, that request's next attempt starts the plan over.
 
+With --tls-cert FILE --tls-key FILE the proxy speaks HTTPS to its clients
+(the upstream stays plain HTTP): tests of certificate verification.
+
+With --only OPERATION,... the faults apply to those DynamoDB operations alone
+(e.g. BatchWriteItem); every other request passes.
+
+Instead of a plan, --mix STEP=WEIGHT,... --seed N picks each attempt's step at
+random with the given weights (e.g. pass=70,throttle=5,garbage=5). The choice
+is a hash of the seed, the request and its attempt number, so a request meets
+the same faults however concurrent calls interleave (requests that name a
+whiplash collection's tables differ between runs: the names carry a random
+generation).
+
 Steps:
   pass           forward to the upstream
   throttle       400 ThrottlingException
@@ -21,16 +34,26 @@ Steps:
   503            503 ServiceUnavailable
   reset          close the connection (TCP reset) without answering
   sleep:SECONDS  wait, then forward
+  stall:SECONDS  forward, then hold the answer for SECONDS (past the
+                 client's timeout), answering only if the client still waits
+  truncate       forward, then send the upstream's status and headers but
+                 only half its body before closing the connection
+  garbage        forward, then answer 200 with half of the upstream's body:
+                 complete HTTP, malformed JSON
   hang           never answer; hold the connection until the client goes
                  away or 120 s pass, then close it
 
 `GET /__stats` answers JSON: {"requests": N, "pass": N, "throttle": N, ...},
-one count per step kind ("sleep" counts every sleep:SECONDS).
+one count per step kind ("sleep" counts every sleep:SECONDS, "stall" every
+stall:SECONDS). The forwarding steps truncate, garbage and stall reach the
+upstream, so the client sees a failure of a request that took effect.
 """
 
 import argparse
 import hashlib
+import http.client
 import select
+import ssl
 import socket
 import struct
 import sys
@@ -39,7 +62,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from proxy_common import DYNAMODB_ERROR_PREFIX, ForwardingMixin
+from proxy_common import DYNAMODB_ERROR_PREFIX, JSON_CONTENT_TYPE, ForwardingMixin
 
 # Canned answers: step -> (HTTP status, error type, message).
 ERROR_STEPS = {
@@ -52,7 +75,8 @@ ERROR_STEPS = {
     "500": (500, "InternalServerError", "Internal server error"),
     "503": (503, "ServiceUnavailable", "Service unavailable"),
 }
-STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "hang"]
+TIMED_STEPS = ("sleep", "stall")
+STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "stall", "truncate", "garbage", "hang"]
 HANG_SECONDS = 120
 
 
@@ -78,7 +102,9 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
         elif kind == "reset":
             self.reset_connection()
         elif kind == "hang":
-            self.hang()
+            self.hang(HANG_SECONDS)
+        elif kind in ("stall", "truncate", "garbage"):
+            self.forward_damaged(body, kind, arg)
         else:
             if kind == "sleep":
                 time.sleep(arg)
@@ -115,23 +141,60 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
         self.connection.close()
 
     # Holds the connection without answering until the client closes it or
-    # HANG_SECONDS pass; anything the client sends meanwhile is discarded.
-    def hang(self):
+    # the given seconds pass; anything the client sends meanwhile is
+    # discarded. Returns True when the client went away.
+    def hang(self, seconds):
         self.close_connection = True
-        deadline = time.monotonic() + HANG_SECONDS
+        deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0:
             readable, _, _ = select.select([self.connection], [], [], remaining)
             if readable and not self.connection.recv(65536):
-                return
+                return True
+        return False
+
+    # Forwards the request, so that it takes effect upstream, and then lets
+    # the answer fail as the step says: late (stall), cut short (truncate) or
+    # as malformed JSON (garbage).
+    def forward_damaged(self, body, kind, seconds):
+        try:
+            response, data = self.exchange(body)
+        except (OSError, http.client.HTTPException) as err:
+            self.send_json(502, {"__type": "BadGateway", "message": f"fault proxy: upstream error: {err!r}"})
+            return
+        if kind == "stall":
+            if not self.hang(seconds):
+                self.send_raw(response.status, data, len(data))
+            return
+        half = data[: len(data) // 2]
+        self.close_connection = True
+        if kind == "truncate":
+            self.send_raw(response.status, half, len(data))
+        else:
+            self.send_raw(200, half, len(half))
+
+    # Sends an answer with DynamoDB's content type whose Content-Length says
+    # length, which may promise more than the body holds.
+    def send_raw(self, status, data, length):
+        self.send_response_only(status)
+        self.send_header("Content-Type", JSON_CONTENT_TYPE)
+        self.send_header("Content-Length", str(length))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
 
 
 class FaultServer(ThreadingHTTPServer):
     """Threading HTTP server holding the plan, each request's position in it, and the counters."""
 
-    def __init__(self, port, upstream, plan):
+    def __init__(self, port, upstream, plan, mix, seed, only):
         super().__init__(("127.0.0.1", port), FaultHandler)
+        self.only = only
         self.upstream = upstream
         self.plan = plan
+        self.mix = mix
+        self.seed = seed
         self.positions = {}
         self.stats = dict.fromkeys(["requests", *STEP_KINDS], 0)
         self.lock = threading.Lock()
@@ -141,11 +204,28 @@ class FaultServer(ThreadingHTTPServer):
     def next_step(self, key):
         with self.lock:
             position = self.positions.get(key, 0)
-            self.positions[key] = (position + 1) % len(self.plan)
-            kind, arg = self.plan[position]
+            if self.only and key[0].rpartition(".")[2] not in self.only:
+                kind, arg = "pass", None
+            elif self.mix is None:
+                self.positions[key] = (position + 1) % len(self.plan)
+                kind, arg = self.plan[position]
+            else:
+                self.positions[key] = position + 1
+                kind, arg = self.mixed_step(key, position)
             self.stats["requests"] += 1
             self.stats[kind] += 1
         return kind, arg
+
+    # Picks the step of attempt number position of the request key from the
+    # mix, by a hash of the seed, the request and the attempt.
+    def mixed_step(self, key, position):
+        digest = hashlib.sha256(f"{self.seed}|{key[0]}|{key[1]}|{position}".encode()).digest()
+        point = int.from_bytes(digest[:8], "big") % sum(weight for _, weight in self.mix)
+        for step, weight in self.mix:
+            if point < weight:
+                return step
+            point -= weight
+        raise AssertionError("weights exhausted")
 
     # Returns a copy of the counters.
     def stats_snapshot(self):
@@ -158,28 +238,41 @@ class FaultServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-# Parses PLAN into a list of (kind, argument) steps; argument is the number
-# of seconds for sleep and None otherwise.
+STEP_HELP = ("pass, throttle, provisioned, limit, 500, 503, reset, sleep:SECONDS, "
+             "stall:SECONDS, truncate, garbage, hang")
+
+
+# Parses one step into (kind, argument); argument is the number of seconds
+# for sleep and stall, None otherwise.
+def parse_step(item):
+    kind, sep, arg = item.strip().partition(":")
+    if kind in TIMED_STEPS and sep:
+        try:
+            seconds = float(arg)
+        except ValueError:
+            seconds = -1.0
+        if seconds < 0:
+            raise argparse.ArgumentTypeError(f"bad {kind} duration in {item!r}")
+        return kind, seconds
+    if kind in STEP_KINDS and kind not in TIMED_STEPS and not sep:
+        return kind, None
+    raise argparse.ArgumentTypeError(f"unknown step {item!r}; steps: {STEP_HELP}")
+
+
+# Parses PLAN into a list of (kind, argument) steps.
 def parse_plan(text):
-    steps = []
+    return [parse_step(item) for item in text.split(",")]
+
+
+# Parses MIX ("STEP=WEIGHT,...") into a list of ((kind, argument), weight).
+def parse_mix(text):
+    mix = []
     for item in text.split(","):
-        item = item.strip()
-        kind, sep, arg = item.partition(":")
-        if kind == "sleep" and sep:
-            try:
-                seconds = float(arg)
-            except ValueError:
-                seconds = -1.0
-            if seconds < 0:
-                raise argparse.ArgumentTypeError(f"bad sleep duration in {item!r}")
-            steps.append(("sleep", seconds))
-        elif item in STEP_KINDS and item != "sleep":
-            steps.append((item, None))
-        else:
-            raise argparse.ArgumentTypeError(
-                f"unknown step {item!r}; steps: pass, throttle, provisioned, limit, 500, 503, "
-                f"reset, sleep:SECONDS, hang")
-    return steps
+        step, sep, weight = item.rpartition("=")
+        if not sep or not weight.isdigit() or int(weight) == 0:
+            raise argparse.ArgumentTypeError(f"expected STEP=WEIGHT (a positive integer), got {item!r}")
+        mix.append((parse_step(step), int(weight)))
+    return mix
 
 
 # Parses an http://HOST:PORT upstream URL into (host, port).
@@ -195,15 +288,26 @@ def main():
     parser = argparse.ArgumentParser(description="Fault-injecting reverse proxy for tests.")
     parser.add_argument("--listen", type=int, required=True, help="port to listen on, on 127.0.0.1")
     parser.add_argument("--upstream", type=parse_upstream, required=True, help="http://HOST:PORT to forward to")
-    parser.add_argument("--plan", type=parse_plan, required=True,
-                        help="comma-separated steps: pass, throttle, provisioned, limit, 500, 503, "
-                             "reset, sleep:SECONDS, hang")
+    choice = parser.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--plan", type=parse_plan, help=f"comma-separated steps: {STEP_HELP}")
+    choice.add_argument("--mix", type=parse_mix, help="comma-separated STEP=WEIGHT, chosen at random")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the --mix choices")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), default=None,
+                        help="comma-separated DynamoDB operations the faults apply to (default: all)")
     args = parser.parse_args()
 
-    server = FaultServer(args.listen, args.upstream, args.plan)
+    server = FaultServer(args.listen, args.upstream, args.plan, args.mix, args.seed, args.only)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    steps = args.plan or [step for step, _ in args.mix]
     print(f"fault proxy listening on http://127.0.0.1:{args.listen} -> "
-          f"http://{args.upstream[0]}:{args.upstream[1]}, plan "
-          + ",".join(kind if arg is None else f"{kind}:{arg:g}" for kind, arg in args.plan), flush=True)
+          f"http://{args.upstream[0]}:{args.upstream[1]}{', TLS' if args.tls_cert else ''}, "
+          + ("plan " if args.plan else f"seed {args.seed}, mix ")
+          + ",".join(kind if arg is None else f"{kind}:{arg:g}" for kind, arg in steps), flush=True)
     server.serve_forever()
 
 

@@ -22,7 +22,8 @@ WL_NODE_MODULES="$(dirname "$WL_TOOLS_DIR")/node_modules"
 # It asks for /__stats, which the test proxies answer without counting it or
 # applying their fault plan to it; other servers answer it with an error.
 _wl_http_answers() {
-    curl --silent --output /dev/null --max-time 2 "http://127.0.0.1:$1/__stats"
+    curl --silent --output /dev/null --max-time 2 "http://127.0.0.1:$1/__stats" ||
+        curl --silent --insecure --output /dev/null --max-time 2 "https://127.0.0.1:$1/__stats"
 }
 
 # wl_wait_http PORT [SECONDS [PID]]: waits until something answers HTTP on
@@ -119,10 +120,31 @@ wl_start_sigcheck() {
         --listen "$port" --upstream "$upstream" --region "${WL_REGION:-us-east-1}" "${args[@]}"
 }
 
-# wl_start_fault PORT UPSTREAM_URL PLAN: starts the fault-injecting proxy.
+# wl_start_fault PORT UPSTREAM_URL PLAN [OPERATIONS]: starts the
+# fault-injecting proxy; with OPERATIONS (comma-separated), the plan applies
+# to those DynamoDB operations only.
 wl_start_fault() {
     _wl_launch fault "$1" /usr/bin/python3 "$WL_TOOLS_DIR/fault_proxy.py" \
-        --listen "$1" --upstream "$2" --plan "$3"
+        --listen "$1" --upstream "$2" --plan "$3" ${4:+--only "$4"}
+}
+
+# wl_start_tls PORT UPSTREAM_URL DIR: makes a self-signed certificate for
+# 127.0.0.1 in DIR (DIR/ca.pem) and starts a fault proxy serving HTTPS with
+# it that passes every request.
+wl_start_tls() {
+    mkdir -p "$3" &&
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+            -addext subjectAltName=IP:127.0.0.1 -keyout "$3/key.pem" -out "$3/ca.pem" \
+            >"$3/openssl.log" 2>&1 &&
+        _wl_launch tls "$1" /usr/bin/python3 "$WL_TOOLS_DIR/fault_proxy.py" \
+            --listen "$1" --upstream "$2" --plan pass --tls-cert "$3/ca.pem" --tls-key "$3/key.pem"
+}
+
+# wl_start_chaos PORT UPSTREAM_URL MIX SEED: starts the fault-injecting proxy
+# choosing each attempt's step at random from MIX (STEP=WEIGHT,...).
+wl_start_chaos() {
+    _wl_launch chaos "$1" /usr/bin/python3 "$WL_TOOLS_DIR/fault_proxy.py" \
+        --listen "$1" --upstream "$2" --mix "$3" --seed "$4"
 }
 
 # wl_stop_all: stops every process started by the functions above (SIGTERM,
