@@ -15,7 +15,7 @@ OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress: tests in sql/, expected output in expected/.
-REGRESS = options setup failures collections transactions check sqlsurface attributes recall v1
+REGRESS = options setup failures faults collections transactions check privileges sqlsurface attributes recall v1
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -24,13 +24,15 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	$(if $(WERROR),-Werror)
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
-EXTRA_CLEAN = test/unit/build
+EXTRA_CLEAN = test/unit/build test/unit/build-sanitize
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# The Postgres-free core's unit tests: built and run without Postgres headers.
+# The Postgres-free core's unit tests: built and run without Postgres
+# headers; `make unittest SANITIZE=address,undefined` builds them with
+# those sanitizers.
 .PHONY: unittest
 unittest:
-	$(MAKE) -C test/unit run
+	$(MAKE) -C test/unit run SANITIZE=$(SANITIZE)

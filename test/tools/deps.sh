@@ -7,7 +7,8 @@
 WL_APT_PACKAGES=(
     build-essential postgresql-15 postgresql-server-dev-15 postgresql-common
     libcurl4-openssl-dev libssl-dev libjson-c-dev
-    nodejs default-jre-headless curl
+    nodejs default-jre-headless curl openssl
+    clang libclang-rt-14-dev valgrind
     python3 python3-botocore python3-boto3 python3-numpy python3-sklearn
 )
 

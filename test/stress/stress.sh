@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Concurrency and memory checks of whiplash, run inside a throw-away cluster:
+#   WHIPLASH_ENDPOINT=http://127.0.0.1:PORT WHIPLASH_KEY=... WHIPLASH_SECRET=... \
+#       pg_virtualenv -v 15 bash test/stress/stress.sh [SECONDS] [CLIENTS] [SEARCHES]
+# 1. pgbench runs CLIENTS (16) sessions for SECONDS (30) against one
+#    collection, inserting, replacing, updating, deleting and searching ids
+#    they share (test/stress/concurrency.sql) and mirroring every change in
+#    a local table in the same transaction.  Afterwards the collection must
+#    equal that table exactly, and whiplash_check must find nothing.
+# 2. One session runs SEARCHES (10000) statements: searches plain, filtered
+#    and through ORDER BY ... LIMIT, and id lookups, one statement each; its
+#    private resident size (RssAnon: shared buffers are not its own) after
+#    the first 1,000 and at the end must not differ by more than 4 MB.
+# Prints one TAP line per check ("ok N - ..."/"not ok N - ...") and the
+# figures as "# " lines; exits non-zero when a check fails.
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SECONDS_TO_RUN=${1:-30}
+CLIENTS=${2:-16}
+SEARCHES=${3:-10000}
+WORK=$(mktemp -d -t whiplash-stress.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+checks=0
+failures=0
+
+# check NAME CONDITION...: records one TAP line.
+check() {
+    local name=$1
+    shift
+    checks=$((checks + 1))
+    if "$@"; then
+        echo "ok $checks - $name"
+    else
+        echo "not ok $checks - $name"
+        failures=$((failures + 1))
+    fi
+}
+
+q() {
+    psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"
+}
+
+q <<SQL || { echo "not ok 1 - set-up"; exit 1; }
+CREATE EXTENSION whiplash;
+CREATE SERVER ddb FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint '$WHIPLASH_ENDPOINT', project 'stress', stage 's$$');
+CREATE USER MAPPING FOR PUBLIC SERVER ddb
+  OPTIONS (access_key_id '$WHIPLASH_KEY', secret_access_key '$WHIPLASH_SECRET');
+SELECT whiplash_setup('ddb');
+SELECT 1 FROM whiplash_create_collection('ddb', 'busy', 16, tables => 4, bits => 6);
+CREATE FOREIGN TABLE busy (id text, vector real[], attributes jsonb)
+  SERVER ddb OPTIONS (collection 'busy');
+CREATE TABLE expect (id text PRIMARY KEY, vector real[], attributes jsonb);
+CREATE FUNCTION stress_vec(seed int) RETURNS real[] LANGUAGE sql IMMUTABLE AS
+  \$\$SELECT array_agg(sin(seed * 0.37 + d * 1.1)::real ORDER BY d) FROM generate_series(1, 16) d\$\$;
+-- The backend's private resident size in kB, from its own /proc entry.
+CREATE FUNCTION stress_rss() RETURNS bigint LANGUAGE sql AS
+  \$\$SELECT (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\s+(\d+)'))[1]::bigint\$\$;
+SQL
+
+# 1. Concurrency.
+pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_TO_RUN" -f "$HERE/concurrency.sql" \
+    >"$WORK/pgbench.log" 2>&1
+pgbench_status=$?
+sed 's/^/# /' "$WORK/pgbench.log" | grep -E 'number of (clients|transactions|failed)|latency average|tps' || true
+tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/pgbench.log")
+check "pgbench: $CLIENTS clients for $SECONDS_TO_RUN s, ${tx:-0} transactions, no errors" \
+    test "$pgbench_status" -eq 0 -a "${tx:-0}" -gt 0
+grep -E 'ERROR|aborted' "$WORK/pgbench.log" | head -5 | sed 's/^/# /'
+diff=$(q -c "SELECT (SELECT count(*) FROM (SELECT * FROM busy EXCEPT SELECT * FROM expect) d) || ' extra, '
+                 || (SELECT count(*) FROM (SELECT * FROM expect EXCEPT SELECT * FROM busy) d) || ' missing of '
+                 || (SELECT count(*) FROM expect)")
+echo "# collection vs the clients' committed statements: $diff"
+check "collection equals what the committed statements imply ($diff)" \
+    test "${diff%% *}" = 0 -a "$(echo "$diff" | cut -d' ' -f3)" = 0
+problems=$(q -c "SELECT count(*) FROM whiplash_check('busy')")
+q -c "SELECT problem, bucket, id FROM whiplash_check('busy') LIMIT 5" | sed 's/^/# /'
+check "whiplash_check finds no problem after the run" test "${problems:-x}" = 0
+
+# 2. Memory: one session, SEARCHES statements, resident size sampled after
+# the first 1,000 (the warm-up) and every tenth of the run.
+warm=$(( SEARCHES / 2 < 1000 ? SEARCHES / 2 : 1000 ))
+sample_every=$(( SEARCHES / 10 > warm ? SEARCHES / 10 : warm ))
+{
+    # Few probes keep each search cheap; the filter rarely matches, so
+    # filtered searches widen through every round up to max_probes.
+    echo "SET whiplash.probes = 2; SET whiplash.max_probes = 8;"
+    echo "SELECT 'rss', 0, stress_rss();"
+    for ((i = 1; i <= SEARCHES; i++)); do
+        case $((i % 4)) in
+            0) echo "SELECT count(*) FROM whiplash_search('busy', stress_vec($i), 10);" ;;
+            1) echo "SELECT count(*) FROM whiplash_search('busy', stress_vec($i), 5, filter => '{\"seed\": $i}');" ;;
+            2) echo "SELECT count(*) FROM (SELECT id FROM busy ORDER BY vector <=> stress_vec($i) LIMIT 10) s;" ;;
+            3) echo "SELECT count(*) FROM busy WHERE id = 'k$((i % 200 + 1))';" ;;
+        esac
+        if ((i == warm || i % sample_every == 0 || i == SEARCHES)); then
+            echo "SELECT 'rss', $i, stress_rss();"
+        fi
+    done
+} >"$WORK/searches.sql"
+start=$(date +%s)
+q -f "$WORK/searches.sql" >"$WORK/searches.out" 2>&1
+search_status=$?
+elapsed=$(($(date +%s) - start))
+curve=$(sed -n 's/^rss|\([0-9]*\)|\([0-9]*\)$/\1:\2/p' "$WORK/searches.out" | tr '\n' ' ')
+echo "# $SEARCHES statements in ${elapsed} s; private resident size in kB after N statements (N:kB): $curve"
+check "$SEARCHES searches in one session succeed" test "$search_status" -eq 0
+after_warm=$(sed -n "s/^rss|$warm|//p" "$WORK/searches.out")
+at_end=$(sed -n "s/^rss|$SEARCHES|//p" "$WORK/searches.out")
+growth=$(( ${at_end:-999999} - ${after_warm:-0} ))
+check "resident size flat over $SEARCHES searches (grew $growth kB after the first $warm)" \
+    test "$growth" -le 4096
+
+q -c "SELECT whiplash_drop_collection('ddb', 'busy')" >/dev/null
+echo "1..$checks"
+((failures == 0))
