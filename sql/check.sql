@@ -4,8 +4,11 @@
 \getenv direct WHIPLASH_DIRECT_ENDPOINT
 \getenv tools WHIPLASH_TOOLS
 \set tool '/usr/bin/python3 ' :tools '/v1tool.py ' :direct
+-- First a collection without fine bits (as made before there were any):
+-- its bucket entries are keyed by id alone.
 SELECT collection FROM whiplash_create_collection('ddb', 'checked', 2, metric => 'l2',
-                                                  tables => 2, bits => 2, seed => 4);
+                                                  tables => 2, bits => 2, seed => 4,
+                                                  fine_bits => 0);
 SELECT vectors_table AS vt, buckets_table AS bt FROM whiplash_collections('ddb')
  WHERE collection = 'checked' \gset
 CREATE FOREIGN TABLE checked (id text, vector real[]) SERVER ddb OPTIONS (collection 'checked');
@@ -57,4 +60,45 @@ DROP ROLE check_nobody;
 
 SELECT whiplash_drop_collection('ddb', 'checked');
 DROP FOREIGN TABLE checked;
+
+-- With fine bits (the default, 12): an entry's sort key is
+-- "<12 binary digits>/<id>".  The damage: an entry in the old form (it
+-- names no vector); f2 under a fine key of table 0 that is not its own;
+-- f3 removed from table 1; an id holding "/" survives the round trip.
+SELECT collection FROM whiplash_create_collection('ddb', 'fine', 2, metric => 'l2',
+                                                  tables => 2, bits => 2, seed => 4);
+SELECT vectors_table AS vt, buckets_table AS bt FROM whiplash_collections('ddb')
+ WHERE collection = 'fine' \gset
+CREATE FOREIGN TABLE fine (id text, vector real[]) SERVER ddb OPTIONS (collection 'fine');
+INSERT INTO fine SELECT 'f' || i, ARRAY[i % 5 - 2, i / 5 - 2]::real[] FROM generate_series(1, 20) i;
+INSERT INTO fine VALUES ('a/b', ARRAY[0.5, 0.5]);
+SELECT * FROM whiplash_check('fine');
+SELECT id FROM fine ORDER BY vector <-> ARRAY[0.5, 0.5]::real[] LIMIT 1;
+-- With 21 vectors in 4 buckets a table, a capacity of 1 a key makes
+-- searches read 3 fine bits (21 / 2^(2+3) <= 1): finer keys, and every
+-- vector still finds itself first, as its home key at any depth begins
+-- the key it was written under.
+SET whiplash.bucket_capacity = 1;
+SELECT count(*) AS vectors,
+       count(*) FILTER (WHERE (SELECT s.id FROM fine s ORDER BY s.vector <-> f.vector LIMIT 1)
+                              = f.id) AS found_themselves
+  FROM fine f;
+SELECT fine_bits, buckets FROM whiplash_last_search();
+RESET whiplash.bucket_capacity;
+SELECT id FROM fine ORDER BY vector <-> ARRAY[0.5, 0.5]::real[] LIMIT 1;
+SELECT fine_bits, buckets FROM whiplash_last_search();
+TRUNCATE check_tool_out;
+\set cmd :tool ' put-item ' :bt ' ''{"bucket": {"S": "0:0"}, "id": {"S": "old"}}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+\set cmd :tool ' put-item ' :bt ' ''{"bucket": {"S": "0:0"}, "id": {"S": "010101010101/f2"}}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+\set cmd :tool ' delete-entries ' :bt ' 1: f3'
+COPY check_tool_out FROM PROGRAM :'cmd';
+SELECT * FROM check_tool_out;
+SELECT problem, bucket, id FROM whiplash_check('fine') ORDER BY problem, id, bucket;
+SELECT * FROM whiplash_repair('fine') ORDER BY problem;
+SELECT * FROM whiplash_check('fine');
+SELECT count(*) AS vectors FROM fine;
+SELECT whiplash_drop_collection('ddb', 'fine');
+DROP FOREIGN TABLE fine;
 DROP TABLE check_tool_out;

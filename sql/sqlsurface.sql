@@ -47,6 +47,12 @@ BEGIN
 END $$;
 SELECT explain_masked($$(VERBOSE, COSTS OFF)
   SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3$$);
+-- Past bucket_capacity entries a key, searches read finer keys (50 vectors
+-- in 4 buckets: 2 fine bits bring a key to 3.1), and EXPLAIN says so.
+SET whiplash.bucket_capacity = 4;
+SELECT explain_masked($$(VERBOSE, COSTS OFF)
+  SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3$$);
+RESET whiplash.bucket_capacity;
 SELECT explain_masked($$(ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3$$);
 SELECT explain_masked($$(ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)

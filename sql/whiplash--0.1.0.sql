@@ -39,7 +39,7 @@ LANGUAGE C VOLATILE STRICT;
 CREATE FUNCTION whiplash_create_collection(
     server name, collection text, dimensions integer,
     metric text DEFAULT 'cosine', tables integer DEFAULT 10, bits integer DEFAULT 12,
-    seed bigint DEFAULT NULL, center real[] DEFAULT NULL,
+    seed bigint DEFAULT NULL, center real[] DEFAULT NULL, fine_bits integer DEFAULT NULL,
     OUT collection text, OUT dimensions integer, OUT metric text, OUT tables integer,
     OUT bits integer, OUT format text, OUT vectors_table text, OUT buckets_table text)
 RETURNS record
@@ -77,7 +77,7 @@ CREATE FUNCTION whiplash_last_search(
     OUT probes integer, OUT buckets integer, OUT bucket_entries bigint,
     OUT candidates bigint, OUT vectors_read bigint, OUT requests bigint,
     OUT round_trips bigint, OUT results integer, OUT rounds integer,
-    OUT matched bigint)
+    OUT matched bigint, OUT fine_bits integer)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
@@ -125,5 +125,6 @@ LANGUAGE C VOLATILE STRICT;
 -- whiplash_repair needs UPDATE; those stay open to all.
 REVOKE EXECUTE ON FUNCTION whiplash_setup(name) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION whiplash_create_collection(name, text, integer, text, integer,
-                                                      integer, bigint, real[]) FROM PUBLIC;
+                                                      integer, bigint, real[], integer)
+    FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION whiplash_drop_collection(name, text) FROM PUBLIC;

@@ -180,9 +180,22 @@ wl_check_entry(WlCheck *check, const char *bucket, const char *id)
 static void
 wl_visit_bucket(WlCheck *check, struct json_object *item)
 {
+	int			fine_bits = check->collection->meta->fine_bits;
+
 	if (check->collection->meta->format == WL_FORMAT_NATIVE)
-		wl_check_entry(check, wl_av_get_string(wl_item_get(item, WL_ATTR_BUCKET)),
-					   wl_store_item_id(item));
+	{
+		char		key[WL_LSH_KEY_MAX];
+
+		/*
+		 * An entry whose sort key is not "<fine bits>/<id>" is checked as it
+		 * stands: it names no vector, so it is reported and can be deleted.
+		 */
+		if (wl_store_entry_key(item, fine_bits, key, sizeof(key)))
+			wl_check_entry(check, key, wl_store_entry_id(item, fine_bits));
+		else
+			wl_check_entry(check, wl_av_get_string(wl_item_get(item, WL_ATTR_BUCKET)),
+						   wl_store_item_id(item));
+	}
 	else
 	{
 		const char *bucket = wl_store_item_id(item);

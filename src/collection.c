@@ -466,6 +466,7 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 	WlMetric	metric;
 	int			ntables;
 	int			bits;
+	int			fine_bits;
 	uint64		seed;
 	float	   *center = NULL;
 	WlMeta	   *meta;
@@ -503,6 +504,15 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bits must be between 1 and 62")));
+	fine_bits = PG_ARGISNULL(8) ? Min(WL_META_FINE_BITS, WL_LSH_MAX_SEEDED_BITS - bits) :
+		PG_GETARG_INT32(8);
+	if (fine_bits < 0 || fine_bits > Min(WL_LSH_MAX_SUFFIX_BITS, WL_LSH_MAX_SEEDED_BITS - bits))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fine_bits must be between 0 and %d",
+						Min(WL_LSH_MAX_SUFFIX_BITS, WL_LSH_MAX_SEEDED_BITS - bits)),
+				 errhint("Bits and fine_bits together may not pass %d.",
+						 WL_LSH_MAX_SEEDED_BITS)));
 	if (!PG_ARGISNULL(6))
 		seed = (uint64) PG_GETARG_INT64(6);
 	else if (!pg_strong_random(&seed, sizeof(seed)))
@@ -529,7 +539,7 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 		wl_id_taken(conn, name);
 
 	meta = wl_meta_new_native(conn->options.project, conn->options.stage, name, dims,
-							  metric, ntables, bits, seed & INT64CONST(0x7fffffffffffffff),
+							  metric, ntables, bits, fine_bits, seed & INT64CONST(0x7fffffffffffffff),
 							  wl_random_hex(4), center, center == NULL);
 	if (meta == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));

@@ -525,14 +525,19 @@ wl_explain_scan(ForeignScanState *node, ExplainState *es)
 								"id = ANY (a value per execution)", es);
 		if (kind == WL_SCAN_SEARCH)
 		{
+			WlMeta	   *meta = collection->meta;
 			int			probes;
 			int			max_candidates;
+			int			depth = wl_meta_search_depth(meta, meta->vector_count,
+													 wl_bucket_capacity);
 
-			wl_search_settings(collection->meta, -1, -1, &probes, &max_candidates);
+			wl_search_settings(meta, -1, -1, &probes, &max_candidates);
 			ExplainPropertyText("Search",
-								psprintf("metric %s, %d tables, %d probes per table, up to %d candidates%s",
-										 wl_metric_name(collection->meta->metric),
-										 collection->meta->ntables, probes, max_candidates,
+								psprintf("metric %s, %d tables, %d probes per table, up to %d candidates%s%s",
+										 wl_metric_name(meta->metric), meta->ntables,
+										 probes, max_candidates,
+										 depth > 0 ?
+										 psprintf(", keys of %d + %d bits", meta->bits[0], depth) : "",
 										 list_length(plan->fdw_exprs) > 1 ?
 										 ", filtered while searching" : ""), es);
 		}

@@ -39,14 +39,16 @@ PG_FUNCTION_INFO_V1(whiplash_search);
 PG_FUNCTION_INFO_V1(whiplash_last_search);
 
 /*
- * Settings (whiplash.probes, .max_candidates, .candidate_fraction, and for
- * filtered searches .max_probes and .max_scan_candidates).
+ * Settings (whiplash.probes, .max_candidates, .candidate_fraction,
+ * .bucket_capacity, and for filtered searches .max_probes and
+ * .max_scan_candidates).
  */
 int			wl_probes = 12;
 int			wl_max_candidates = 2000;
 double		wl_candidate_fraction = 0.08;
 int			wl_max_probes = 192;
 int			wl_max_scan_candidates = 20000;
+int			wl_bucket_capacity = 32;
 
 /* The candidate budget never goes below this, however small the collection. */
 #define WL_MIN_CANDIDATES 100
@@ -109,6 +111,7 @@ typedef struct WlSearch
 	WlConnection *conn;
 	WlCollection *collection;
 	const float *query;
+	int			depth;			/* fine bits read beyond each bucket's */
 	HTAB	   *buckets;		/* bucket keys read */
 	HTAB	   *candidates;		/* id -> WlCandidate */
 	int			ncandidates;
@@ -154,7 +157,8 @@ wl_read_buckets(WlSearch *search, int probes)
 	int			nitems;
 	int			i;
 
-	nkeys = wl_meta_probe_keys(meta, search->collection->lsh, search->query, probes, keybuf);
+	nkeys = wl_meta_probe_keys(meta, search->collection->lsh, search->query, probes,
+							   search->depth, keybuf);
 	if (nkeys < 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	keys = palloc(sizeof(char *) * Max(nkeys, 1));
@@ -188,7 +192,7 @@ wl_read_buckets(WlSearch *search, int probes)
 	{
 		nitems = wl_query_buckets(search->conn, meta->buckets_table, keys, nnew, &items);
 		for (i = 0; i < nitems; i++)
-			wl_add_candidate(search, wl_store_item_id(items[i]));
+			wl_add_candidate(search, wl_store_entry_id(items[i], meta->fine_bits));
 	}
 	wl_last_search.bucket_entries += nitems;
 	wl_last_search.candidates = search->ncandidates;
@@ -301,6 +305,8 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 	search->conn = conn;
 	search->collection = collection;
 	search->query = query;
+	search->depth = wl_meta_search_depth(collection->meta, collection->meta->vector_count,
+										 wl_bucket_capacity);
 	ctl.keysize = WL_LSH_KEY_MAX;
 	ctl.entrysize = WL_LSH_KEY_MAX;
 	ctl.hcxt = CurrentMemoryContext;
@@ -389,6 +395,7 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	}
 	wl_last_search.probes = probes;
 	wl_last_search.matched = matched;
+	wl_last_search.fine_bits = search.depth;
 
 	distances = palloc(sizeof(double) * k);
 	indexes = palloc(sizeof(int) * k);
@@ -499,8 +506,8 @@ Datum
 whiplash_last_search(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[10];
-	bool		nulls[10] = {false};
+	Datum		values[11];
+	bool		nulls[11] = {false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -514,5 +521,6 @@ whiplash_last_search(PG_FUNCTION_ARGS)
 	values[7] = Int32GetDatum(wl_last_search.results);
 	values[8] = Int32GetDatum(wl_last_search.rounds);
 	values[9] = Int64GetDatum(wl_last_search.matched);
+	values[10] = Int32GetDatum(wl_last_search.fine_bits);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -62,6 +62,14 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.bucket_capacity",
+							"Entries a search expects under one probed key: as a collection grows past this many per bucket, searches read finer keys.",
+							NULL,
+							&wl_bucket_capacity,
+							32, 1, 1000000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("whiplash.max_probes",
 							"Most buckets per hash table a filtered search probes as it widens.",
 							NULL,

@@ -110,6 +110,7 @@ typedef struct WlSearchStats
 	int			results;
 	int			rounds;			/* search rounds (more than 1: widened) */
 	long		matched;		/* candidates that passed the filter */
+	int			fine_bits;		/* code bits read beyond each bucket's */
 } WlSearchStats;
 typedef struct WlSearchHit
 {
@@ -127,6 +128,7 @@ extern int	wl_probes;
 extern int	wl_max_probes;
 extern int	wl_max_scan_candidates;
 extern int	wl_max_candidates;
+extern int	wl_bucket_capacity;
 extern double wl_candidate_fraction;
 
 /* write.c */

@@ -349,6 +349,29 @@ wl_lsh_key_native(int table, uint64_t code, int nbits, char *out)
 	snprintf(out, WL_LSH_KEY_MAX, "%d:%0*" PRIx64, table, (nbits + 3) / 4, code);
 }
 
+/* "<table>:<hex of the high bits>/<low bits in binary>"; see the header. */
+void
+wl_lsh_key_split(int table, uint64_t code, int nbits, int nsuffix, char *out)
+{
+	uint64_t	high = code >> nsuffix;
+	int			digits = (nbits - nsuffix + 3) / 4;
+	int			len;
+	int			i;
+
+	if (nsuffix <= 0)
+	{
+		wl_lsh_key_native(table, code, nbits, out);
+		return;
+	}
+	len = snprintf(out, WL_LSH_KEY_MAX, "%d:", table);
+	for (i = digits - 1; i >= 0; i--)
+		out[len++] = "0123456789abcdef"[(high >> (4 * i)) & 0xf];
+	out[len++] = '/';
+	for (i = nsuffix - 1; i >= 0; i--)
+		out[len++] = (code >> i) & 1 ? '1' : '0';
+	out[len] = '\0';
+}
+
 /* Does flip set x come before y in the probing order (a lower score)? */
 static int
 wl_flip_before(const WlFlipSet *x, const WlFlipSet *y)

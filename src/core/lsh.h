@@ -21,10 +21,13 @@
 
 /*
  * Room for any bucket key with its terminating zero: a native key is at
- * most "-2147483648:" and 16 hex digits (29 bytes), a v1 key 13 base-36
- * digits.
+ * most "-2147483648:", 16 hex digits, "/" and WL_LSH_MAX_SUFFIX_BITS
+ * binary digits (54 bytes), a v1 key 13 base-36 digits.
  */
-#define WL_LSH_KEY_MAX 32
+#define WL_LSH_KEY_MAX 64
+
+/* Most low bits of a code a native key spells out after its "/". */
+#define WL_LSH_MAX_SUFFIX_BITS 24
 
 typedef struct WlLsh WlLsh;
 
@@ -88,6 +91,16 @@ extern void wl_lsh_key_v1(uint64_t code, char *out);
  * ceil(nbits / 4) digits>", so that tables never share a bucket.
  */
 extern void wl_lsh_key_native(int table, uint64_t code, int nbits, char *out);
+
+/*
+ * Native key of a code whose nsuffix low bits (0..WL_LSH_MAX_SUFFIX_BITS)
+ * go after the bucket: "<table>:<hex of the nbits - nsuffix high bits>/
+ * <the nsuffix low bits as 0 and 1 digits>".  The part before "/" names the
+ * bucket (a DynamoDB partition), the digits after it begin the entry's sort
+ * key, so that a Query can read any longer prefix of the code with
+ * begins_with.  nsuffix 0 gives wl_lsh_key_native's key of the whole bucket.
+ */
+extern void wl_lsh_key_split(int table, uint64_t code, int nbits, int nsuffix, char *out);
 
 /*
  * Multi-probe (Lv et al., VLDB 2007): writes the home code first, then

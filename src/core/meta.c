@@ -69,7 +69,8 @@ wl_join(const char *prefix, const char *suffix)
  */
 WlMeta *
 wl_meta_new_native(const char *project, const char *stage, const char *name,
-				   int dims, WlMetric metric, int ntables, int bits, uint64_t seed,
+				   int dims, WlMetric metric, int ntables, int bits, int fine_bits,
+				   uint64_t seed,
 				   const char *generation, const float *center, bool auto_center)
 {
 	WlMeta	   *meta = calloc(1, sizeof(WlMeta));
@@ -92,6 +93,7 @@ wl_meta_new_native(const char *project, const char *stage, const char *name,
 	if (meta->bits != NULL)
 		for (i = 0; i < ntables; i++)
 			meta->bits[i] = bits;
+	meta->fine_bits = fine_bits;
 	if (center != NULL)
 	{
 		meta->center = malloc(sizeof(float) * dims);
@@ -135,6 +137,7 @@ wl_meta_to_item(const WlMeta *meta)
 	json_object_object_add(item, "metric", wl_av_string(wl_metric_name(meta->metric)));
 	json_object_object_add(item, "n_tables", wl_av_number_int64(meta->ntables));
 	json_object_object_add(item, "n_bits", wl_av_number_int64(meta->bits[0]));
+	json_object_object_add(item, "fine_bits", wl_av_number_int64(meta->fine_bits));
 	json_object_object_add(item, "seed", wl_av_number_text(seed));
 	json_object_object_add(item, "generation", wl_av_string(meta->generation));
 	json_object_object_add(item, "auto_center", wl_av_bool(meta->auto_center));
@@ -289,6 +292,12 @@ wl_meta_read_native(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 		snprintf(errbuf, errlen, "attribute \"seed\" is missing or not a number");
 		return false;
 	}
+	if (wl_item_get(item, "fine_bits") != NULL &&
+		!wl_req_int(item, "fine_bits", 0,
+					bits > WL_LSH_MAX_SEEDED_BITS - WL_LSH_MAX_SUFFIX_BITS ?
+					WL_LSH_MAX_SEEDED_BITS - bits : WL_LSH_MAX_SUFFIX_BITS,
+					&meta->fine_bits, errbuf, errlen))
+		return false;
 	meta->bits = calloc(meta->ntables, sizeof(int));
 	if (meta->bits == NULL)
 		return false;
@@ -434,7 +443,8 @@ wl_meta_lsh(const WlMeta *meta)
 	if (meta->format == WL_FORMAT_V1)
 		return wl_lsh_create_from_planes(meta->dims, meta->ntables, meta->bits,
 										 (const double *const *) meta->planes);
-	lsh = wl_lsh_create_seeded(meta->dims, meta->ntables, meta->bits[0], meta->seed);
+	lsh = wl_lsh_create_seeded(meta->dims, meta->ntables, meta->bits[0] + meta->fine_bits,
+							   meta->seed);
 	if (lsh != NULL && meta->center != NULL && wl_lsh_set_center(lsh, meta->center) != 0)
 	{
 		wl_lsh_destroy(lsh);
@@ -444,19 +454,21 @@ wl_meta_lsh(const WlMeta *meta)
 }
 
 /*
- * A bucket key: native keys carry the table number; v1 keys are bare base
- * 36, so v1's tables share one key space, as the original library has it.
+ * A vector's key: native keys carry the table number and spell the fine
+ * bits after a "/"; v1 keys are bare base 36, so v1's tables share one key
+ * space, as the original library has it.
  */
 void
-wl_meta_bucket_key(const WlMeta *meta, int table, uint64_t bits, char *out)
+wl_meta_bucket_key(const WlMeta *meta, int table, uint64_t code, char *out)
 {
 	if (meta->format == WL_FORMAT_V1)
-		wl_lsh_key_v1(bits, out);
+		wl_lsh_key_v1(code, out);
 	else
-		wl_lsh_key_native(table, bits, meta->bits[table], out);
+		wl_lsh_key_split(table, code, meta->bits[table] + meta->fine_bits,
+						 meta->fine_bits, out);
 }
 
-/* Total bits of all tables: the length of a projection vector. */
+/* Total bits of all tables' codes: the length of a projection vector. */
 static int
 wl_meta_total_bits(const WlMeta *meta)
 {
@@ -464,8 +476,23 @@ wl_meta_total_bits(const WlMeta *meta)
 	int			t;
 
 	for (t = 0; t < meta->ntables; t++)
-		total += meta->bits[t];
+		total += meta->bits[t] + meta->fine_bits;
 	return total;
+}
+
+/* Fine bits a search reads; see the header. */
+int
+wl_meta_search_depth(const WlMeta *meta, int64_t vector_count, int bucket_capacity)
+{
+	double		per_key = (double) vector_count / (double) (UINT64_C(1) << meta->bits[0]);
+	int			depth = 0;
+
+	while (depth < meta->fine_bits && per_key > bucket_capacity)
+	{
+		per_key /= 2;
+		depth++;
+	}
+	return depth;
 }
 
 /* The home bucket key of a vector in every table. */
@@ -482,18 +509,24 @@ wl_meta_vector_keys(const WlMeta *meta, const WlLsh *lsh, const float *vector,
 	wl_lsh_project(lsh, vector, projections);
 	for (t = 0; t < meta->ntables; t++)
 	{
-		wl_meta_bucket_key(meta, t, wl_lsh_bits(projections + offset, meta->bits[t]),
+		int			nbits = meta->bits[t] + meta->fine_bits;
+
+		wl_meta_bucket_key(meta, t, wl_lsh_bits(projections + offset, nbits),
 						   keys + (size_t) t * WL_LSH_KEY_MAX);
-		offset += meta->bits[t];
+		offset += nbits;
 	}
 	free(projections);
 	return 0;
 }
 
-/* The multi-probe keys of a query in every table. */
+/*
+ * The multi-probe keys of a query in every table.  The first bits + depth
+ * projections of a table give the code of that prefix (the first plane is
+ * the most significant bit), so probing flips only bits that are read.
+ */
 int
 wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh, const float *query,
-				   int nprobes, char *keys)
+				   int nprobes, int depth, char *keys)
 {
 	double	   *projections = malloc(sizeof(double) * wl_meta_total_bits(meta));
 	uint64_t   *codes = malloc(sizeof(uint64_t) * nprobes);
@@ -510,7 +543,8 @@ wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh, const float *query,
 	wl_lsh_project(lsh, query, projections);
 	for (t = 0; t < meta->ntables; t++)
 	{
-		int			ncodes = wl_lsh_probes(projections + offset, meta->bits[t], nprobes, codes);
+		int			nbits = meta->bits[t] + depth;
+		int			ncodes = wl_lsh_probes(projections + offset, nbits, nprobes, codes);
 		int			i;
 
 		if (ncodes < 0)
@@ -520,8 +554,15 @@ wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh, const float *query,
 			return -1;
 		}
 		for (i = 0; i < ncodes; i++)
-			wl_meta_bucket_key(meta, t, codes[i], keys + (size_t) (count++) * WL_LSH_KEY_MAX);
-		offset += meta->bits[t];
+		{
+			char	   *key = keys + (size_t) (count++) * WL_LSH_KEY_MAX;
+
+			if (meta->format == WL_FORMAT_V1)
+				wl_lsh_key_v1(codes[i], key);
+			else
+				wl_lsh_key_split(t, codes[i], nbits, depth, key);
+		}
+		offset += meta->bits[t] + meta->fine_bits;
 	}
 	free(projections);
 	free(codes);

@@ -18,6 +18,9 @@ struct json_object;
 #define WL_FORMAT_V1 1			/* the original Python library's */
 #define WL_FORMAT_NATIVE 2
 
+/* Fine bits of new native collections unless they say otherwise. */
+#define WL_META_FINE_BITS 12
+
 typedef struct WlMeta
 {
 	char	   *id;				/* {project}_{stage}_{name} */
@@ -28,7 +31,10 @@ typedef struct WlMeta
 	int			dims;
 	WlMetric	metric;
 	int			ntables;
-	int		   *bits;			/* per table */
+	int		   *bits;			/* per table: the bits of a bucket's key */
+	int			fine_bits;		/* native: further code bits in each entry's
+								 * sort key, read as buckets fill (0 in
+								 * collections made before there were any) */
 	uint64_t	seed;			/* native: planes derive from it */
 	char	   *generation;		/* native: tells re-created collections apart */
 	float	   *center;			/* native: subtracted before hashing, or NULL */
@@ -43,11 +49,12 @@ typedef struct WlMeta
 
 /*
  * A new native collection's metadata: table names derive from id and
- * generation.  Returns NULL when out of memory.
+ * generation.  fine_bits must be at most WL_LSH_MAX_SUFFIX_BITS and
+ * WL_LSH_MAX_SEEDED_BITS - bits.  Returns NULL when out of memory.
  */
 extern WlMeta *wl_meta_new_native(const char *project, const char *stage,
 								  const char *name, int dims, WlMetric metric,
-								  int ntables, int bits, uint64_t seed,
+								  int ntables, int bits, int fine_bits, uint64_t seed,
 								  const char *generation, const float *center,
 								  bool auto_center);
 
@@ -63,8 +70,11 @@ extern WlMeta *wl_meta_from_item(struct json_object *item, char *errbuf, size_t 
 /* The hash functions of a collection; NULL when out of memory. */
 extern WlLsh *wl_meta_lsh(const WlMeta *meta);
 
-/* The bucket key of `bits` in table `table`, in the collection's format. */
-extern void wl_meta_bucket_key(const WlMeta *meta, int table, uint64_t bits, char *out);
+/*
+ * The key of a vector whose code in table `table` is `code` (bits and fine
+ * bits), in the collection's format.
+ */
+extern void wl_meta_bucket_key(const WlMeta *meta, int table, uint64_t code, char *out);
 
 /*
  * An UpdateItem that sets the centre of collection id once: it fails with
@@ -96,13 +106,23 @@ extern int	wl_meta_vector_keys(const WlMeta *meta, const WlLsh *lsh,
 								const float *vector, char *keys);
 
 /*
- * The keys to probe for a query: for every table, up to nprobes buckets in
- * multi-probe order (the home bucket first), into keys (ntables * nprobes
- * slots of WL_LSH_KEY_MAX bytes).  Returns how many were written, or -1
- * when out of memory.  v1 keys of different tables may repeat.
+ * How many fine bits a search of a collection of vector_count vectors
+ * reads: the fewest (up to fine_bits) that bring the average number of
+ * entries under one probed key to bucket_capacity or below.  So buckets
+ * grow finer as the collection grows, with nothing re-written.
+ */
+extern int	wl_meta_search_depth(const WlMeta *meta, int64_t vector_count,
+								 int bucket_capacity);
+
+/*
+ * The keys to probe for a query: for every table, up to nprobes keys in
+ * multi-probe order (the home bucket first) over the table's bits and
+ * `depth` fine bits (see wl_meta_search_depth), into keys (ntables *
+ * nprobes slots of WL_LSH_KEY_MAX bytes).  Returns how many were written,
+ * or -1 when out of memory.  v1 keys of different tables may repeat.
  */
 extern int	wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh,
-							   const float *query, int nprobes, char *keys);
+							   const float *query, int nprobes, int depth, char *keys);
 
 /* Frees everything; NULL is a no-op. */
 extern void wl_meta_free(WlMeta *meta);

@@ -61,14 +61,41 @@ wl_store_id_key(const char *id)
 	return key;
 }
 
-/* {"bucket": {"S": bucket}, "id": {"S": id}} */
+/*
+ * A native bucket entry.  A key with fine bits ("<bucket>/<digits>") puts
+ * the digits first in the sort key, "<digits>/<id>", so that a Query can
+ * read the entries of a longer code prefix with begins_with.
+ */
 struct json_object *
-wl_store_bucket_entry(const char *bucket, const char *id)
+wl_store_bucket_entry(const char *key, const char *id)
 {
 	struct json_object *entry = json_object_new_object();
+	const char *slash = strchr(key, '/');
 
-	json_object_object_add(entry, WL_ATTR_BUCKET, wl_av_string(bucket));
-	json_object_object_add(entry, WL_ATTR_ID, wl_av_string(id));
+	if (slash == NULL)
+	{
+		json_object_object_add(entry, WL_ATTR_BUCKET, wl_av_string(key));
+		json_object_object_add(entry, WL_ATTR_ID, wl_av_string(id));
+	}
+	else
+	{
+		size_t		len = strlen(slash + 1) + 1 + strlen(id) + 1;
+		char	   *sort = malloc(len);
+		char	   *bucket = strndup(key, slash - key);
+
+		if (sort == NULL || bucket == NULL)
+		{
+			free(sort);
+			free(bucket);
+			json_object_put(entry);
+			return NULL;
+		}
+		snprintf(sort, len, "%s/%s", slash + 1, id);
+		json_object_object_add(entry, WL_ATTR_BUCKET, wl_av_string(bucket));
+		json_object_object_add(entry, WL_ATTR_ID, wl_av_string(sort));
+		free(bucket);
+		free(sort);
+	}
 	return entry;
 }
 
@@ -221,24 +248,32 @@ wl_add_start_key(struct json_object *request, struct json_object *start_key)
 }
 
 /*
- * A Query for every entry of a native bucket.  The sort key is the id, so
- * projecting the id alone reads the least.
+ * A Query for the entries under a native key: a whole bucket, or for a key
+ * with fine bits ("<bucket>/<digits>") the entries whose sort key begins
+ * with those digits.  The sort key holds the id, so projecting it alone
+ * reads the least.
  */
 struct json_object *
-wl_store_bucket_query(const char *table, const char *bucket,
+wl_store_bucket_query(const char *table, const char *key,
 					  struct json_object *start_key)
 {
 	struct json_object *request = json_object_new_object();
 	struct json_object *values = json_object_new_object();
 	struct json_object *names = json_object_new_object();
+	const char *slash = strchr(key, '/');
+	char	   *bucket = slash ? strndup(key, slash - key) : NULL;
 
 	json_object_object_add(request, "TableName", json_object_new_string(table));
 	json_object_object_add(request, "KeyConditionExpression",
-						   json_object_new_string("#b = :b"));
+						   json_object_new_string(slash ? "#b = :b AND begins_with(#i, :p)" :
+												  "#b = :b"));
 	json_object_object_add(names, "#b", json_object_new_string(WL_ATTR_BUCKET));
 	json_object_object_add(names, "#i", json_object_new_string(WL_ATTR_ID));
 	json_object_object_add(request, "ExpressionAttributeNames", names);
-	json_object_object_add(values, ":b", wl_av_string(bucket));
+	json_object_object_add(values, ":b", wl_av_string(slash ? bucket : key));
+	if (slash)
+		json_object_object_add(values, ":p", wl_av_string(slash + 1));
+	free(bucket);
 	json_object_object_add(request, "ExpressionAttributeValues", values);
 	json_object_object_add(request, "ProjectionExpression", json_object_new_string("#i"));
 	wl_add_start_key(request, start_key);
@@ -441,6 +476,41 @@ wl_store_item_vector(struct json_object *item, int dims, float *out)
 	wl_store_decode_vector(bytes, dims, out);
 	free(bytes);
 	return 0;
+}
+
+/* The id of a native bucket entry; see the header. */
+const char *
+wl_store_entry_id(struct json_object *entry, int fine_bits)
+{
+	const char *sort = wl_store_item_id(entry);
+
+	if (sort == NULL || fine_bits == 0)
+		return sort;
+	if (strlen(sort) <= (size_t) fine_bits || sort[fine_bits] != '/' ||
+		strspn(sort, "01") != (size_t) fine_bits)
+		return NULL;
+	return sort + fine_bits + 1;
+}
+
+/* The key a native bucket entry is under; see the header. */
+bool
+wl_store_entry_key(struct json_object *entry, int fine_bits, char *out, size_t outlen)
+{
+	const char *bucket = wl_av_get_string(wl_item_get(entry, WL_ATTR_BUCKET));
+	const char *sort = wl_store_item_id(entry);
+	int			len;
+
+	if (bucket == NULL || sort == NULL)
+		return false;
+	if (fine_bits == 0)
+		len = snprintf(out, outlen, "%s", bucket);
+	else
+	{
+		if (wl_store_entry_id(entry, fine_bits) == NULL)
+			return false;
+		len = snprintf(out, outlen, "%s/%.*s", bucket, fine_bits, sort);
+	}
+	return len >= 0 && (size_t) len < outlen;
 }
 
 /* How many bucket keys a native vector item lists (0 when none). */

@@ -35,8 +35,22 @@ extern void wl_store_decode_vector(const unsigned char *bytes, int dims, float *
 /* {"id": {"S": id}}, the key of a vector (and of a v1 bucket). */
 extern struct json_object *wl_store_id_key(const char *id);
 
-/* {"bucket": {"S": bucket}, "id": {"S": id}}, a native bucket entry. */
-extern struct json_object *wl_store_bucket_entry(const char *bucket, const char *id);
+/*
+ * The native bucket entry of id under key: {"bucket": {"S": key}, "id":
+ * {"S": id}}, or for a key with fine bits, "<bucket>/<digits>",
+ * {"bucket": {"S": bucket}, "id": {"S": "<digits>/<id>"}}.
+ */
+extern struct json_object *wl_store_bucket_entry(const char *key, const char *id);
+
+/*
+ * What a native bucket entry read back holds, given the collection's fine
+ * bits: the vector's id (NULL when the entry is malformed), and the key it
+ * is under, as wl_meta_vector_keys spells it, into out (false when
+ * malformed or longer than outlen).
+ */
+extern const char *wl_store_entry_id(struct json_object *entry, int fine_bits);
+extern bool wl_store_entry_key(struct json_object *entry, int fine_bits, char *out,
+							   size_t outlen);
 
 /*
  * A vector item: id, vector bytes and, for native collections, the bucket
@@ -73,10 +87,11 @@ extern struct json_object *wl_store_batch_write(const char *table,
 												int nrequests);
 
 /*
- * Query of one native bucket (all its entries, ids only), continuing after
- * start_key when it is not NULL (a copy is taken).
+ * Query of the entries under one native key (a bucket, or a longer code
+ * prefix with fine bits; sort keys only), continuing after start_key when
+ * it is not NULL (a copy is taken).
  */
-extern struct json_object *wl_store_bucket_query(const char *table, const char *bucket,
+extern struct json_object *wl_store_bucket_query(const char *table, const char *key,
 												 struct json_object *start_key);
 
 /*

@@ -81,7 +81,8 @@ hash_vectors(const WlMeta *meta, uint64_t seed)
 		FUZZ_CHECK(wl_meta_vector_keys(meta, lsh, vector, keys) == 0, "vector keys");
 		for (t = 0; t < meta->ntables; t++)
 			check_key(keys + (size_t) t * WL_LSH_KEY_MAX);
-		count = wl_meta_probe_keys(meta, lsh, vector, nprobes, keys);
+		count = wl_meta_probe_keys(meta, lsh, vector, nprobes, v % 2 ? meta->fine_bits : 0,
+								   keys);
 		FUZZ_CHECK(count >= meta->ntables && count <= meta->ntables * nprobes,
 				   "probe keys: at least the home buckets, at most nprobes a table");
 		for (k = 0; k < count; k++)
@@ -91,7 +92,7 @@ hash_vectors(const WlMeta *meta, uint64_t seed)
 	{
 		wl_meta_bucket_key(meta, t, 0, keys);
 		check_key(keys);
-		wl_meta_bucket_key(meta, t, UINT64_MAX >> (64 - meta->bits[t]), keys);
+		wl_meta_bucket_key(meta, t, UINT64_MAX >> (64 - meta->bits[t] - meta->fine_bits), keys);
 		check_key(keys);
 	}
 	free(keys);

@@ -182,6 +182,20 @@ def delete_item(ddb, table, key_json):
     print("ok")
 
 
+def delete_entries(ddb, table, bucket_prefix, item_id):
+    """Deletes every bucket entry of item_id in buckets beginning with
+    bucket_prefix, whatever fine bits lead its sort key."""
+    deleted = 0
+    for page in ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for entry in page["Items"]:
+            sort = entry["id"]["S"]
+            if entry["bucket"]["S"].startswith(bucket_prefix) and \
+                    (sort == item_id or sort.endswith("/" + item_id)):
+                ddb.delete_item(TableName=table, Key={"bucket": entry["bucket"], "id": entry["id"]})
+                deleted += 1
+    print(f"deleted {deleted}")
+
+
 def main(argv):
     ddb = client(argv[1])
     command = argv[2]
@@ -201,6 +215,8 @@ def main(argv):
         put_item(ddb, argv[3], argv[4])
     elif command == "delete-item":
         delete_item(ddb, argv[3], argv[4])
+    elif command == "delete-entries":
+        delete_entries(ddb, argv[3], argv[4], argv[5])
     else:
         sys.exit(f"unknown command {command}")
 

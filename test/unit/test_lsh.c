@@ -186,6 +186,16 @@ test_keys_native(void)
 	CHECK_STR(key, "63:3fffffffffffffff", "native: 62 bits");
 	wl_lsh_key_native(INT_MIN, UINT64_MAX, 64, key);
 	CHECK_STR(key, "-2147483648:ffffffffffffffff", "native: the longest key fits WL_LSH_KEY_MAX");
+
+	wl_lsh_key_split(3, 0xa5f6, 16, 4, key);
+	CHECK_STR(key, "3:a5f/0110", "split: 12 bits in hex, 4 fine bits in binary");
+	wl_lsh_key_split(3, 0xa5f, 12, 0, key);
+	CHECK_STR(key, "3:a5f", "split: no fine bits is the native key");
+	wl_lsh_key_split(0, 1, 13, 1, key);
+	CHECK_STR(key, "0:000/1", "split: the high bits keep their own padding");
+	wl_lsh_key_split(INT_MIN, UINT64_MAX >> 2, 62, WL_LSH_MAX_SUFFIX_BITS, key);
+	CHECK_STR(key, "-2147483648:3fffffffff/111111111111111111111111",
+			  "split: the longest key fits WL_LSH_KEY_MAX");
 }
 
 /*

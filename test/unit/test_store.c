@@ -132,6 +132,14 @@ test_requests(void)
 			  "\"ProjectionExpression\":\"#i\"}", "bucket Query body");
 	json_object_put(request);
 
+	request = wl_store_bucket_query("t_buckets", "3:a5f/011", NULL);
+	CHECK_STR(plain(request),
+			  "{\"TableName\":\"t_buckets\",\"KeyConditionExpression\":\"#b = :b AND begins_with(#i, :p)\","
+			  "\"ExpressionAttributeNames\":{\"#b\":\"bucket\",\"#i\":\"id\"},"
+			  "\"ExpressionAttributeValues\":{\":b\":{\"S\":\"3:a5f\"},\":p\":{\"S\":\"011\"}},"
+			  "\"ProjectionExpression\":\"#i\"}", "Query of a finer key: begins_with its fine bits");
+	json_object_put(request);
+
 	keys[0] = wl_store_id_key("a");
 	keys[1] = wl_store_id_key("b");
 	request = wl_store_batch_get("t", keys, 2, "id,keys", true);
@@ -148,6 +156,93 @@ test_requests(void)
 			  "\"UpdateExpression\":\"ADD ids :i\","
 			  "\"ExpressionAttributeValues\":{\":i\":{\"SS\":[\"id1\"]}}}", "v1 bucket ADD");
 	json_object_put(request);
+}
+
+/*
+ * Bucket entries with fine bits: the digits lead the sort key, the id
+ * (which may hold "/" itself) follows, and both read back exactly.
+ */
+static void
+test_fine_entries(void)
+{
+	struct json_object *entry = wl_store_bucket_entry("3:a5f/0110", "x/1");
+	char		key[WL_LSH_KEY_MAX];
+
+	CHECK_STR(plain(entry), "{\"bucket\":{\"S\":\"3:a5f\"},\"id\":{\"S\":\"0110\\/x\\/1\"}}",
+			  "an entry with fine bits: digits first in the sort key");
+	CHECK_STR(wl_store_entry_id(entry, 4), "x/1", "its id reads back");
+	CHECK(wl_store_entry_key(entry, 4, key, sizeof(key)) && strcmp(key, "3:a5f/0110") == 0,
+		  "its key reads back");
+	CHECK(wl_store_entry_id(entry, 3) == NULL && !wl_store_entry_key(entry, 3, key, sizeof(key)),
+		  "read with the wrong fine bits, it is malformed, not misread");
+	CHECK(!wl_store_entry_key(entry, 4, key, 8), "a key longer than the buffer is refused");
+	json_object_put(entry);
+
+	entry = wl_store_bucket_entry("3:a5f", "0110/x");
+	CHECK_STR(plain(entry), "{\"bucket\":{\"S\":\"3:a5f\"},\"id\":{\"S\":\"0110\\/x\"}}",
+			  "an entry without fine bits keeps the id as its sort key");
+	CHECK_STR(wl_store_entry_id(entry, 0), "0110/x", "and reads back whole");
+	CHECK(wl_store_entry_key(entry, 0, key, sizeof(key)) && strcmp(key, "3:a5f") == 0,
+		  "its key is the bucket");
+	json_object_put(entry);
+
+	entry = json_tokener_parse("{\"bucket\":{\"S\":\"3:a5f\"},\"id\":{\"S\":\"01x0/x\"}}");
+	CHECK(wl_store_entry_id(entry, 4) == NULL, "fine bits that are not binary digits are refused");
+	json_object_put(entry);
+}
+
+/*
+ * Finer keys as a collection grows: the search depth follows vector_count,
+ * and a query's home key at any depth is a prefix of the key its own
+ * vector is written under, so that begins_with finds it.
+ */
+static void
+test_fine_keys(void)
+{
+	WlMeta	   *meta = wl_meta_new_native("p", "s", "docs", 8, WL_METRIC_L2, 3, 12,
+										  WL_META_FINE_BITS, 42, "abcd1234", NULL, false);
+	WlLsh	   *lsh = wl_meta_lsh(meta);
+	char		written[3 * WL_LSH_KEY_MAX];
+	char		probed[3 * 4 * WL_LSH_KEY_MAX];
+	float		vector[8];
+	bool		prefixes = true;
+	int			depth;
+	int			v;
+	int			t;
+
+	CHECK(meta->fine_bits == WL_META_FINE_BITS, "new collections keep 12 fine bits");
+	CHECK(wl_meta_search_depth(meta, 0, 32) == 0 &&
+		  wl_meta_search_depth(meta, 4096 * 32, 32) == 0 &&
+		  wl_meta_search_depth(meta, 4096 * 32 + 1, 32) == 1 &&
+		  wl_meta_search_depth(meta, 4096 * 256, 32) == 3 &&
+		  wl_meta_search_depth(meta, INT64_C(1) << 40, 32) == 12,
+		  "search depth: the fewest fine bits that bring a key to the capacity");
+	for (v = 0; v < 50; v++)
+	{
+		for (t = 0; t < 8; t++)
+			vector[t] = (float) ((v * 7919 + t * 104729) % 201 - 100);
+		wl_meta_vector_keys(meta, lsh, vector, written);
+		for (depth = 0; depth <= meta->fine_bits; depth++)
+		{
+			wl_meta_probe_keys(meta, lsh, vector, 4, depth, probed);
+			for (t = 0; t < 3; t++)
+			{
+				const char *home = probed + (size_t) t * 4 * WL_LSH_KEY_MAX;
+				const char *full = written + (size_t) t * WL_LSH_KEY_MAX;
+				size_t		len = strlen(home);
+
+				prefixes &= strncmp(home, full, len) == 0 &&
+					(full[len] == (depth == 0 ? '/' : '\0') || depth < meta->fine_bits) &&
+					(int) strlen(full) == (int) (strchr(full, '/') - full) + 1 + meta->fine_bits;
+			}
+		}
+	}
+	CHECK(prefixes, "home probe keys at every depth are prefixes of the written keys");
+	CHECK(strncmp(written + WL_LSH_KEY_MAX, "1:", 2) == 0 &&
+		  strlen(written + WL_LSH_KEY_MAX) == strlen("1:abc/") + 12,
+		  "a written key: table, 3 hex digits, 12 fine bits");
+	wl_lsh_destroy(lsh);
+	wl_meta_free(meta);
 }
 
 /* Responses: items, continuation, unprocessed work, vectors. */
@@ -192,7 +287,7 @@ test_meta(void)
 {
 	float		center[2] = {0.5f, -1.0f};
 	WlMeta	   *meta = wl_meta_new_native("p", "s", "docs", 2, WL_METRIC_COSINE, 3, 5,
-										  12345678901234ULL, "abcd1234", center, false);
+										  WL_META_FINE_BITS, 12345678901234ULL, "abcd1234", center, false);
 	struct json_object *item = wl_meta_to_item(meta);
 	char		err[256];
 	WlMeta	   *back = wl_meta_from_item(item, err, sizeof(err));
@@ -209,9 +304,19 @@ test_meta(void)
 	CHECK(back != NULL && back->format == WL_FORMAT_NATIVE && back->dims == 2 &&
 		  back->ntables == 3 && back->bits[2] == 5 && back->seed == 12345678901234ULL &&
 		  back->metric == WL_METRIC_COSINE && back->center && back->center[1] == -1.0f &&
-		  strcmp(back->buckets_table, "p_s_docs_abcd1234_buckets") == 0,
+		  strcmp(back->buckets_table, "p_s_docs_abcd1234_buckets") == 0 &&
+		  back->fine_bits == WL_META_FINE_BITS,
 		  "a native metadata item round-trips");
 	wl_meta_free(back);
+	json_object_object_del(item, "fine_bits");
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back != NULL && back->fine_bits == 0,
+		  "a native item made before fine bits reads with none");
+	wl_meta_free(back);
+	json_object_object_add(item, "fine_bits", wl_av_number_int64(58));
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back == NULL && strstr(err, "fine_bits") != NULL,
+		  "fine bits past 62 bits in all are refused");
 	json_object_put(item);
 	wl_meta_free(meta);
 
@@ -419,6 +524,8 @@ main(void)
 	test_requests();
 	test_responses();
 	test_meta();
+	test_fine_entries();
+	test_fine_keys();
 	test_attributes();
 	test_fuzz_findings();
 	return unit_done();
