@@ -77,7 +77,8 @@ CREATE FUNCTION whiplash_last_search(
     OUT probes integer, OUT buckets integer, OUT bucket_entries bigint,
     OUT candidates bigint, OUT vectors_read bigint, OUT requests bigint,
     OUT round_trips bigint, OUT results integer, OUT rounds integer,
-    OUT matched bigint, OUT fine_bits integer)
+    OUT matched bigint, OUT fine_bits integer, OUT bytes_read bigint,
+    OUT read_capacity double precision)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;

@@ -48,7 +48,7 @@ int			wl_max_candidates = 2000;
 double		wl_candidate_fraction = 0.08;
 int			wl_max_probes = 192;
 int			wl_max_scan_candidates = 20000;
-int			wl_bucket_capacity = 32;
+int			wl_bucket_capacity = 16;
 
 /* The candidate budget never goes below this, however small the collection. */
 #define WL_MIN_CANDIDATES 100
@@ -349,6 +349,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	int			nresults;
 	long		matched = 0;
 	long		requests_before;
+	long		bytes_before;
+	double		capacity_before;
 	long		rounds_before;
 	int			budget = max_candidates;
 	int			max_probes = Max(probes, wl_max_probes);
@@ -359,6 +361,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	memset(&wl_last_search, 0, sizeof(wl_last_search));
 	wl_ddb_get_stats(conn->ddb, &stats);
 	requests_before = stats.requests;
+	bytes_before = stats.bytes_received;
+	capacity_before = stats.capacity_units;
 	rounds_before = conn->round_trips;
 	wl_search_init(&search, conn, collection, query);
 	topk = wl_topk_create(k);
@@ -410,6 +414,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 
 	wl_ddb_get_stats(conn->ddb, &stats);
 	wl_last_search.requests = stats.requests - requests_before;
+	wl_last_search.bytes_read = stats.bytes_received - bytes_before;
+	wl_last_search.capacity_units = stats.capacity_units - capacity_before;
 	wl_last_search.round_trips = conn->round_trips - rounds_before;
 	wl_last_search.results = nresults;
 	return nresults;
@@ -506,8 +512,8 @@ Datum
 whiplash_last_search(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[11];
-	bool		nulls[11] = {false};
+	Datum		values[13];
+	bool		nulls[13] = {false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -522,5 +528,7 @@ whiplash_last_search(PG_FUNCTION_ARGS)
 	values[8] = Int32GetDatum(wl_last_search.rounds);
 	values[9] = Int64GetDatum(wl_last_search.matched);
 	values[10] = Int32GetDatum(wl_last_search.fine_bits);
+	values[11] = Int64GetDatum(wl_last_search.bytes_read);
+	values[12] = Float8GetDatum(wl_last_search.capacity_units);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -66,7 +66,7 @@ _PG_init(void)
 							"Entries a search expects under one probed key: as a collection grows past this many per bucket, searches read finer keys.",
 							NULL,
 							&wl_bucket_capacity,
-							32, 1, 1000000,
+							16, 1, 1000000,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);

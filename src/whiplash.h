@@ -111,6 +111,8 @@ typedef struct WlSearchStats
 	int			rounds;			/* search rounds (more than 1: widened) */
 	long		matched;		/* candidates that passed the filter */
 	int			fine_bits;		/* code bits read beyond each bucket's */
+	long		bytes_read;		/* response bodies */
+	double		capacity_units; /* read capacity DynamoDB reported */
 } WlSearchStats;
 typedef struct WlSearchHit
 {
