@@ -88,10 +88,14 @@ INSERT INTO small VALUES ('x', '{1,NaN,3}');
 INSERT INTO small VALUES ('x', '{1,2,-Infinity}');
 INSERT INTO small VALUES (NULL, '{1,2,3}');
 INSERT INTO small VALUES ('', '{1,2,3}');
-INSERT INTO small VALUES (repeat('x', 1025), '{1,2,3}');
+-- DynamoDB's 1,024-byte sort key holds "<12 fine bits>/<id>".
+INSERT INTO small VALUES (repeat('x', 1012), '{1,2,3}');
 INSERT INTO small VALUES ('ok', '{1,2,3}'), ('x', '{1,2}');
 INSERT INTO small VALUES ('x', '{1,2,3}') ON CONFLICT DO NOTHING;
 SELECT count(*) AS rows_after_bad_input FROM small;
+INSERT INTO small VALUES (repeat('y', 1011), '{1,2,3}');
+SELECT length(id) AS longest_id FROM small WHERE id LIKE 'yyy%';
+DELETE FROM small WHERE id LIKE 'yyy%';
 
 -- Bad searches.
 SELECT * FROM whiplash_search('small', '{1,2}');

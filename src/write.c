@@ -121,7 +121,10 @@ wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit)
 	buffer->collection_name = pstrdup(collection->meta->name);
 	buffer->vectors_table = pstrdup(collection->meta->vectors_table);
 	buffer->dims = collection->meta->dims;
-	buffer->max_id_len = collection->meta->format == WL_FORMAT_V1 ? WL_ID_MAX : WL_SORT_KEY_MAX;
+	/* A native entry's sort key is "<fine bits>/<id>" when it has fine bits */
+	buffer->max_id_len = collection->meta->format == WL_FORMAT_V1 ? WL_ID_MAX :
+		collection->meta->fine_bits > 0 ?
+		WL_SORT_KEY_MAX - collection->meta->fine_bits - 1 : WL_SORT_KEY_MAX;
 	buffer->hold_limit = hold_limit;
 	buffer->context = AllocSetContextCreate(CurrentMemoryContext, "whiplash write buffer",
 											ALLOCSET_DEFAULT_SIZES);
