@@ -54,22 +54,25 @@ wl_base64_encode(const void *data, size_t len)
 	return out;
 }
 
-/* The value of a base64 digit, or -1. */
-static int
-wl_base64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* The value of each byte as a base64 digit, or -1. */
+static const signed char wl_base64_values[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /*
  * Decodes padded base64.  Padding may only end the text, at most two '='
@@ -92,7 +95,25 @@ wl_base64_decode(const char *text, size_t len, unsigned char **out, size_t *outl
 	bytes = malloc(len / 4 * 3 + 1);
 	if (bytes == NULL)
 		return -1;
-	for (i = 0; i < len; i += 4)
+	/* Every group but the last has four digits and no padding. */
+	for (i = 0; i + 4 < len; i += 4)
+	{
+		const unsigned char *group = (const unsigned char *) text + i;
+		int			a = wl_base64_values[group[0]];
+		int			b = wl_base64_values[group[1]];
+		int			c = wl_base64_values[group[2]];
+		int			d = wl_base64_values[group[3]];
+
+		if ((a | b | c | d) < 0)
+		{
+			free(bytes);
+			return -1;
+		}
+		bytes[o++] = (unsigned char) ((a << 2) | (b >> 4));
+		bytes[o++] = (unsigned char) (((b & 15) << 4) | (c >> 2));
+		bytes[o++] = (unsigned char) (((c & 3) << 6) | d);
+	}
+	for (; i < len; i += 4)
 	{
 		int			v[4];
 		int			j;
@@ -100,7 +121,7 @@ wl_base64_decode(const char *text, size_t len, unsigned char **out, size_t *outl
 
 		for (j = 0; j < 4; j++)
 		{
-			v[j] = j < digits ? wl_base64_value(text[i + j]) : 0;
+			v[j] = j < digits ? wl_base64_values[(unsigned char) text[i + j]] : 0;
 			if (v[j] < 0 || (j >= digits && text[i + j] != '='))
 			{
 				free(bytes);

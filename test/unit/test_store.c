@@ -29,7 +29,8 @@ test_base64(void)
 {
 	const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
 	const char *out[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-	const char *bad[] = {"Zg=", "Z===", "Zm9v!A==", "Zh==", "=Zg=", "Zg==Zg=="};
+	const char *bad[] = {"Zg=", "Z===", "Zm9v!A==", "Zh==", "=Zg=", "Zg==Zg==", "Zm!vZm9v",
+	"Zm9\xc3Zm9v"};
 	unsigned char all[256];
 	unsigned char *decoded;
 	size_t		len;
@@ -55,7 +56,7 @@ test_base64(void)
 	free(text);
 	free(decoded);
 	ok = 1;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < 8; i++)
 	{
 		ok &= wl_base64_decode(bad[i], strlen(bad[i]), &decoded, &len) == -1 && decoded == NULL;
 	}
