@@ -56,13 +56,11 @@ import select
 import ssl
 import socket
 import struct
-import sys
-import threading
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from proxy_common import DYNAMODB_ERROR_PREFIX, JSON_CONTENT_TYPE, ForwardingMixin
+from proxy_common import (DYNAMODB_ERROR_PREFIX, JSON_CONTENT_TYPE, CountingServerMixin,
+                          ForwardingMixin, parse_upstream)
 
 # Canned answers: step -> (HTTP status, error type, message).
 ERROR_STEPS = {
@@ -185,7 +183,7 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-class FaultServer(ThreadingHTTPServer):
+class FaultServer(CountingServerMixin, ThreadingHTTPServer):
     """Threading HTTP server holding the plan, each request's position in it, and the counters."""
 
     def __init__(self, port, upstream, plan, mix, seed, only):
@@ -196,8 +194,7 @@ class FaultServer(ThreadingHTTPServer):
         self.mix = mix
         self.seed = seed
         self.positions = {}
-        self.stats = dict.fromkeys(["requests", *STEP_KINDS], 0)
-        self.lock = threading.Lock()
+        self.init_counters(["requests", *STEP_KINDS])
 
     # Returns the step (kind, argument) for the next attempt of the request
     # identified by key, advances that request's position and counts the step.
@@ -226,16 +223,6 @@ class FaultServer(ThreadingHTTPServer):
                 return step
             point -= weight
         raise AssertionError("weights exhausted")
-
-    # Returns a copy of the counters.
-    def stats_snapshot(self):
-        with self.lock:
-            return dict(self.stats)
-
-    # Ignores clients that went away; reports any other handler error.
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
 
 
 STEP_HELP = ("pass, throttle, provisioned, limit, 500, 503, reset, sleep:SECONDS, "
@@ -273,14 +260,6 @@ def parse_mix(text):
             raise argparse.ArgumentTypeError(f"expected STEP=WEIGHT (a positive integer), got {item!r}")
         mix.append((parse_step(step), int(weight)))
     return mix
-
-
-# Parses an http://HOST:PORT upstream URL into (host, port).
-def parse_upstream(text):
-    url = urllib.parse.urlsplit(text)
-    if url.scheme != "http" or not url.hostname or url.path not in ("", "/"):
-        raise argparse.ArgumentTypeError(f"expected http://HOST:PORT, got {text!r}")
-    return url.hostname, url.port or 80
 
 
 # Parses the command line and serves until killed.

@@ -2,11 +2,16 @@
 server over a kept-alive connection, and DynamoDB-style JSON answers.
 
 A handler mixes in ForwardingMixin (before BaseHTTPRequestHandler) and sets
-PROXY_NAME; its server's `upstream` attribute is (host, port).  Each client
+PROXY_NAME; its server mixes in CountingServerMixin (before
+ThreadingHTTPServer) and sets `upstream` to (host, port).  Each client
 connection gets its own kept-alive upstream connection, opened on first use.
 """
+import argparse
 import http.client
 import json
+import sys
+import threading
+import urllib.parse
 
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -90,3 +95,31 @@ class ForwardingMixin:
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+class CountingServerMixin:
+    """A server's counters under one lock, served at /__stats, and quiet
+    about clients that go away."""
+
+    # Starts the counters (a dict of name -> 0) and their lock.
+    def init_counters(self, names):
+        self.lock = threading.Lock()
+        self.stats = dict.fromkeys(names, 0)
+
+    # Returns a copy of the counters.
+    def stats_snapshot(self):
+        with self.lock:
+            return dict(self.stats)
+
+    # Ignores clients that went away; reports any other handler error.
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+# Parses an http://HOST:PORT upstream URL into (host, port).
+def parse_upstream(text):
+    url = urllib.parse.urlsplit(text)
+    if url.scheme != "http" or not url.hostname or url.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"expected http://HOST:PORT, got {text!r}")
+    return url.hostname, url.port or 80

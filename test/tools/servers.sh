@@ -164,3 +164,11 @@ wl_stop_all() {
     done
     WL_PIDS=()
 }
+
+# wl_start_record PORT UPSTREAM_PORT LOG: starts the benchmarks' recording
+# proxy on PORT in front of 127.0.0.1:UPSTREAM_PORT, logging every request
+# to LOG (test/bench/record_proxy.py).
+wl_start_record() {
+    _wl_launch record "$1" /usr/bin/python3 "$WL_TOOLS_DIR/../bench/record_proxy.py" \
+        --port "$1" --upstream "127.0.0.1:$2" --log "$3"
+}

@@ -24,15 +24,13 @@ import hashlib
 import hmac
 import re
 import sys
-import threading
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
-from proxy_common import DYNAMODB_ERROR_PREFIX, ForwardingMixin
+from proxy_common import DYNAMODB_ERROR_PREFIX, CountingServerMixin, ForwardingMixin, parse_upstream
 
 INVALID_SIGNATURE = "com.amazon.coral.service#InvalidSignatureException"
 SIGNATURE_MISMATCH_MESSAGE = (
@@ -213,7 +211,7 @@ class SigcheckHandler(ForwardingMixin, BaseHTTPRequestHandler):
             raise Rejection(INVALID_SIGNATURE, SIGNATURE_MISMATCH_MESSAGE)
 
 
-class SigcheckServer(ThreadingHTTPServer):
+class SigcheckServer(CountingServerMixin, ThreadingHTTPServer):
     """Threading HTTP server holding the configuration and the counters."""
 
     def __init__(self, port, upstream, credentials, region, service):
@@ -222,23 +220,12 @@ class SigcheckServer(ThreadingHTTPServer):
         self.credentials = credentials
         self.region = region
         self.service = service
-        self.stats = {"requests": 0, "verified": 0, "rejected": 0}
-        self.stats_lock = threading.Lock()
+        self.init_counters(["requests", "verified", "rejected"])
 
     # Adds one to a counter.
     def count(self, name):
-        with self.stats_lock:
+        with self.lock:
             self.stats[name] += 1
-
-    # Returns a copy of the counters.
-    def stats_snapshot(self):
-        with self.stats_lock:
-            return dict(self.stats)
-
-    # Ignores clients that went away; reports any other handler error.
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
 
 
 # Parses KEYID:SECRET[:SESSIONTOKEN] into botocore Credentials.
@@ -247,14 +234,6 @@ def parse_credential(text):
     if len(parts) < 2 or not parts[0] or not parts[1]:
         raise argparse.ArgumentTypeError(f"expected KEYID:SECRET[:SESSIONTOKEN], got {text!r}")
     return Credentials(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
-
-
-# Parses an http://HOST:PORT upstream URL into (host, port).
-def parse_upstream(text):
-    url = urllib.parse.urlsplit(text)
-    if url.scheme != "http" or not url.hostname or url.path not in ("", "/"):
-        raise argparse.ArgumentTypeError(f"expected http://HOST:PORT, got {text!r}")
-    return url.hostname, url.port or 80
 
 
 # Parses the command line and serves until killed.

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The benchmark suite: Fashion-MNIST and scikit-learn's digits (real sets),
+# a synthetic clustered set grown 10k -> 100k (-> 1M), against a local
+# DynamoDB server on 127.0.0.1, with the exact DynamoDB requests of sample
+# searches and writes replayed bare (test/bench/replay.c) as the floor.
+# Writes BENCHMARKS.md and test/bench/*.png from the results.
+#
+#   bash test/bench/bench.sh
+#
+# Settings (environment):
+#   WL_BENCH_FMNIST   Fashion-MNIST vectors stored (60000, all of them)
+#   WL_BENCH_QUERIES  its test images searched (200)
+#   WL_BENCH_SECONDS  seconds of each pgbench and bare throughput run (30)
+#   WL_BENCH_SCALE    sizes the clustered collection grows through
+#                     (10000,100000; add 1000000 for the million)
+#   WL_BENCH_SERVER   dynalite (default) or ddblocal (DynamoDB Local)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+source test/tools/deps.sh
+WL_LOG_DIR=$(mktemp -d -t whiplash-bench.XXXXXX)
+export WL_LOG_DIR
+source test/tools/servers.sh
+wl_install_deps
+missing=()
+[[ -d /usr/share/datasets/fashion-mnist ]] || missing+=(dataset-fashion-mnist)
+command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+if ((${#missing[@]})); then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+make -s WERROR=1 >/dev/null && make -s install >/dev/null
+
+mkdir -p test/bench/build
+core=(src/core/dynamodb.c src/core/http.c src/core/sigv4.c)
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -I src/core -o test/bench/build/replay \
+    test/bench/replay.c "${core[@]}" -lcurl -ljson-c -lcrypto -lpthread
+hash_src=(test/bench/hash_bench.c src/core/meta.c src/core/lsh.c src/core/distance.c
+          src/core/store.c src/core/ddbjson.c)
+cc -std=gnu11 -O2 -ffp-contract=off -Wall -Wextra -Werror -I src/core \
+    -o test/bench/build/hash_bench "${hash_src[@]}" -ljson-c -lm
+cc -std=gnu11 -O2 -march=native -ffp-contract=off -Wall -Wextra -Werror -I src/core \
+    -o test/bench/build/hash_bench_native "${hash_src[@]}" -ljson-c -lm
+
+trap wl_stop_all EXIT
+export WL_BENCH_DDB_PORT=18451 WL_BENCH_RECORD_PORT=18452
+export WL_BENCH_LOG="$WL_LOG_DIR/requests.jsonl"
+export WL_BENCH_SERVER=${WL_BENCH_SERVER:-dynalite}
+if [[ $WL_BENCH_SERVER == ddblocal ]]; then
+    wl_start_ddblocal "$WL_BENCH_DDB_PORT"
+else
+    wl_start_dynalite "$WL_BENCH_DDB_PORT"
+fi
+wl_start_record "$WL_BENCH_RECORD_PORT" "$WL_BENCH_DDB_PORT" "$WL_BENCH_LOG"
+
+echo "benchmark: $WL_BENCH_SERVER on 127.0.0.1, logs in $WL_LOG_DIR"
+pg_virtualenv -v 15 /usr/bin/python3 test/bench/bench.py "$WL_LOG_DIR"
+/usr/bin/python3 test/bench/report.py "$WL_LOG_DIR/results.json" \
+    "bash test/bench/bench.sh" BENCHMARKS.md test/bench

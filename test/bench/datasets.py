@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""The benchmarks' data sets as tab-separated rows for COPY, and their exact
+nearest neighbours by brute force (numpy, Euclidean).
+
+  datasets.py rows SET PART FIRST COUNT     id, then a Postgres array literal
+  datasets.py truth SET BASE QUERIES K      query id, neighbour id, rank
+
+SET is one of
+  fmnist     Fashion-MNIST (Debian's dataset-fashion-mnist): 784 pixels;
+             base = training images, queries = test images
+  digits     scikit-learn's handwritten digits (Debian's python3-sklearn):
+             64 pixels; queries = the first 100 images, base = the rest
+  clustered  synthetic: 32 dimensions, 1,000 Gaussian clusters, any size;
+             queries = fresh points of the same clusters
+PART is base or queries; ids are "<part initial><index>" (b17, q3).  The
+truth of BASE base vectors is against the first BASE of them, so a growing
+collection can be checked at every size.
+"""
+import gzip
+import sys
+
+import numpy as np
+
+FMNIST = "/usr/share/datasets/fashion-mnist"
+DIGITS = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
+CLUSTERS = 1000
+CLUSTERED_DIMS = 32
+
+
+def fmnist(part, first, count):
+    """Images first..first+count-1 of the training or test file."""
+    name = "train-images-idx3-ubyte.gz" if part == "base" else "t10k-images-idx3-ubyte.gz"
+    with gzip.open(f"{FMNIST}/{name}") as f:
+        data = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 784)
+    return data[first:first + count].astype(np.float32)
+
+
+def digits(part, first, count):
+    """The 1,797 digit images: the first 100 are the queries."""
+    data = np.loadtxt(DIGITS, delimiter=",", dtype=np.float32)[:, :64]
+    data = data[:100] if part == "queries" else data[100:]
+    return data[first:first + count]
+
+
+def clustered(part, first, count):
+    """Points around fixed random centres; row i is the same at any size."""
+    centres = np.random.default_rng(7).normal(0, 10, (CLUSTERS, CLUSTERED_DIMS))
+    out = np.empty((count, CLUSTERED_DIMS), dtype=np.float32)
+    block = 10000
+    for start in range(first - first % block, first + count, block):
+        seed = (1 if part == "base" else 2, start // block)
+        rng = np.random.default_rng(seed)
+        which = rng.integers(0, CLUSTERS, block)
+        points = centres[which] + rng.normal(0, 1, (block, CLUSTERED_DIMS))
+        lo, hi = max(start, first), min(start + block, first + count)
+        out[lo - first:hi - first] = points[lo - start:hi - start]
+    return out
+
+
+SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered}
+
+
+def rows(name, part, first, count):
+    """Prints id and array literal per vector."""
+    data = SETS[name](part, first, count)
+    prefix = part[0]
+    integral = bool(np.all(data == np.round(data)))
+    out = sys.stdout
+    for i, vector in enumerate(data):
+        if integral:
+            values = ",".join(str(int(x)) for x in vector)
+        else:
+            values = ",".join(f"{x:.4f}" for x in vector)
+        out.write(f"{prefix}{first + i}\t{{{values}}}\n")
+
+
+def truth(name, nbase, nqueries, k):
+    """Prints the k exact nearest base vectors of every query (ties by id)."""
+    queries = SETS[name]("queries", 0, nqueries).astype(np.float64)
+    best_d = np.full((nqueries, k), np.inf)
+    best_i = np.zeros((nqueries, k), dtype=np.int64)
+    block = 50000
+    for start in range(0, nbase, block):
+        base = SETS[name]("base", start, min(block, nbase - start)).astype(np.float64)
+        d = ((queries ** 2).sum(1)[:, None] - 2 * queries @ base.T + (base ** 2).sum(1)[None, :])
+        d = np.maximum(d, 0)
+        both_d = np.concatenate([best_d, d], axis=1)
+        both_i = np.concatenate([best_i, np.arange(start, start + len(base))[None, :].repeat(nqueries, 0)], axis=1)
+        order = np.argsort(both_d, axis=1, kind="stable")[:, :k]
+        best_d = np.take_along_axis(both_d, order, 1)
+        best_i = np.take_along_axis(both_i, order, 1)
+    for q in range(nqueries):
+        for rank in range(k):
+            print(f"q{q}\tb{best_i[q, rank]}\t{rank + 1}")
+
+
+def main(argv):
+    if argv[1] == "rows":
+        rows(argv[2], argv[3], int(argv[4]), int(argv[5]))
+    elif argv[1] == "truth":
+        truth(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
