@@ -13,7 +13,7 @@ seconds (when the request arrived, when its answer was relayed), bytes is
 the length of the response body.  test/bench/replay.c replays such a log.
 
     /usr/bin/python3 test/bench/record_proxy.py --port 8300 \\
-        --upstream 127.0.0.1:8000 --log /tmp/requests.jsonl
+        --upstream http://127.0.0.1:8000 --log /tmp/requests.jsonl
 
 A request with the header `X-Bench-Mark: LABEL` is not forwarded: it appends
 {"mark": "LABEL"} and is answered 200 with `{}`, so that a benchmark can
@@ -29,12 +29,11 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from proxy_common import ForwardingMixin  # noqa: E402
+from proxy_common import CountingServerMixin, ForwardingMixin, parse_upstream  # noqa: E402
 
 
 class RecordHandler(ForwardingMixin, BaseHTTPRequestHandler):
@@ -100,15 +99,14 @@ class RecordHandler(ForwardingMixin, BaseHTTPRequestHandler):
         pass
 
 
-class RecordServer(ThreadingHTTPServer):
+class RecordServer(CountingServerMixin, ThreadingHTTPServer):
     """Threading HTTP server holding the log file, its lock and the counters."""
 
     def __init__(self, port, upstream, log):
         super().__init__(("127.0.0.1", port), RecordHandler)
         self.upstream = upstream
         self.log = log
-        self.lock = threading.Lock()
-        self.stats = {"requests": 0, "marks": 0}
+        self.init_counters(["requests", "marks"])
 
     # Appends one JSON line to the log and flushes it, and counts it.
     def record(self, entry, counter):
@@ -118,30 +116,12 @@ class RecordServer(ThreadingHTTPServer):
             self.log.flush()
             self.stats[counter] += 1
 
-    # Returns a copy of the counters.
-    def stats_snapshot(self):
-        with self.lock:
-            return dict(self.stats)
-
-    # Ignores clients that went away; reports any other handler error.
-    def handle_error(self, request, client_address):
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-# Parses HOST:PORT into (host, port).
-def parse_upstream(text):
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host, int(port)
-
 
 # Parses the command line and serves until killed.
 def main():
     parser = argparse.ArgumentParser(description="Recording pass-through proxy for benchmarks.")
     parser.add_argument("--port", type=int, required=True, help="port to listen on, on 127.0.0.1")
-    parser.add_argument("--upstream", type=parse_upstream, required=True, help="HOST:PORT to forward to")
+    parser.add_argument("--upstream", type=parse_upstream, required=True, help="http://HOST:PORT to forward to")
     parser.add_argument("--log", required=True, help="file to append one JSON line per request to")
     args = parser.parse_args()
 

@@ -170,5 +170,5 @@ wl_stop_all() {
 # to LOG (test/bench/record_proxy.py).
 wl_start_record() {
     _wl_launch record "$1" /usr/bin/python3 "$WL_TOOLS_DIR/../bench/record_proxy.py" \
-        --port "$1" --upstream "127.0.0.1:$2" --log "$3"
+        --port "$1" --upstream "http://127.0.0.1:$2" --log "$3"
 }
