@@ -24,7 +24,7 @@ CREATE USER MAPPING FOR wl_app SERVER ddb
 CREATE USER MAPPING FOR wl_admin SERVER ddb
   OPTIONS (access_key_id :'key', secret_access_key :'secret');
 GRANT EXECUTE ON FUNCTION whiplash_create_collection(name, text, integer, text, integer,
-                                                     integer, bigint, real[]),
+                                                     integer, bigint, real[], integer),
                           whiplash_drop_collection(name, text) TO wl_admin;
 
 -- An application role reads and writes what it is granted, and may not
@@ -110,6 +110,6 @@ DROP USER MAPPING FOR wl_admin SERVER ddb;
 REVOKE ALL ON FOREIGN SERVER ddb FROM wl_app, wl_admin;
 REVOKE CREATE ON SCHEMA public FROM wl_admin;
 REVOKE ALL ON FUNCTION whiplash_create_collection(name, text, integer, text, integer,
-                                                  integer, bigint, real[]),
+                                                  integer, bigint, real[], integer),
                        whiplash_drop_collection(name, text) FROM wl_admin;
 DROP ROLE wl_app, wl_admin;

@@ -45,6 +45,9 @@ trap wl_stop_all EXIT
 export WL_BENCH_DDB_PORT=18451 WL_BENCH_RECORD_PORT=18452
 export WL_BENCH_LOG="$WL_LOG_DIR/requests.jsonl"
 export WL_BENCH_SERVER=${WL_BENCH_SERVER:-dynalite}
+# dynalite keeps every item in the Node.js heap: a million vectors are 11
+# million items, more than Node's default heap limit.
+export NODE_OPTIONS="--max-old-space-size=16384"
 if [[ $WL_BENCH_SERVER == ddblocal ]]; then
     wl_start_ddblocal "$WL_BENCH_DDB_PORT"
 else
