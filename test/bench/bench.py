@@ -413,12 +413,12 @@ def main(outdir):
     started = time.monotonic()
     setup()
     results["hashing"] = hashing()
-    fmnist(results, workdir)
-    digits(results)
-    scale(results)
-    results["minutes"] = (time.monotonic() - started) / 60
-    with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
+    # Each part's figures are saved as soon as it ends.
+    for part in (lambda: fmnist(results, workdir), lambda: digits(results), lambda: scale(results)):
+        part()
+        results["minutes"] = (time.monotonic() - started) / 60
+        with open(os.path.join(outdir, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)
     log(f"done in {results['minutes']:.1f} minutes")
 
 

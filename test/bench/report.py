@@ -68,7 +68,7 @@ plot 'data.tsv' using 1:2 with linespoints pt 7 title 'bucket entries read, grow
 
 
 def targets(r):
-    fm, floor, ins = r["fmnist"], r["floor"], r["insert"]
+    fm, floor = r["fmnist"], r["floor"]
     pg8 = [p for p in r["pgbench"] if p["clients"] == 8][0]
     bare8 = [b for b in r["bare_throughput"] if b["sessions"] == 8][0]
     rows = []
