@@ -75,25 +75,6 @@ class RecordHandler(ForwardingMixin, BaseHTTPRequestHandler):
         response, data = super().exchange(body)
         self.answer = (response.status, len(data))
         return response, data
-
-    # Reads the request body given by Content-Length (none: empty); returns
-    # None, and ends the connection, when it cannot be read.
-    def read_body(self):
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            length = -1
-        if length < 0 or "Transfer-Encoding" in self.headers:
-            self.log_message("unsupported request body framing")
-            self.close_connection = True
-            self.send_json(400, {"__type": "BadRequest", "message": "record proxy: send a Content-Length"})
-            return None
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True
-            return None
-        return body
-
     # Logs nothing per request: BaseHTTPRequestHandler would print each one.
     def log_request(self, code="-", size="-"):
         pass

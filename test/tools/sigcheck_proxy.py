@@ -138,29 +138,6 @@ class SigcheckHandler(ForwardingMixin, BaseHTTPRequestHandler):
         self.forward(body)
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_request
-
-    # Reads the request body given by Content-Length; returns None (and ends
-    # the connection) when the body cannot be read.
-    def read_body(self):
-        if "Transfer-Encoding" in self.headers:
-            self.close_connection = True
-            self.send_json(411, {"__type": "LengthRequired",
-                                 "message": "chunked request bodies are not supported; send Content-Length"})
-            return None
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            length = -1
-        if length < 0:
-            self.close_connection = True
-            self.send_json(400, {"__type": "BadRequest", "message": "invalid Content-Length"})
-            return None
-        body = self.rfile.read(length)
-        if len(body) < length:
-            self.close_connection = True
-            return None
-        return body
-
     # Raises Rejection unless the request carries a valid SigV4 signature for
     # one of the configured credentials.
     def verify(self, body):
