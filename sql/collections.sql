@@ -12,6 +12,7 @@ SELECT * FROM whiplash_create_collection('ddb', 'c', 16001);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, metric => 'manhattan');
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, tables => 0);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 63);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 60, fine_bits => 3);
 SELECT * FROM whiplash_create_collection('ddb', NULL, 4);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, center => '{1,2,3}');
 SELECT * FROM whiplash_create_collection('no_such_server', 'c', 4);
