@@ -385,8 +385,8 @@ wl_settings_tuple(FunctionCallInfo fcinfo, const WlMeta *meta)
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
 }
 
-/* A random lower-case hex string of 2 * nbytes digits. */
-static char *
+/* A random lower-case hex string of 2 * nbytes digits (nbytes <= 16). */
+char *
 wl_random_hex(int nbytes)
 {
 	unsigned char bytes[16];

@@ -94,6 +94,7 @@ extern void wl_collection_forget(Oid serverid, const char *name);
 extern void wl_collection_cache_reset(void);
 typedef void (*WlCollectionVisitor) (const WlMeta *meta, void *arg);
 extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg);
+extern char *wl_random_hex(int nbytes);
 extern void wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
 										float *const *vectors, int nvectors);
 

@@ -396,22 +396,39 @@ wl_meta_center_update(const char *table, const char *id, const float *center, in
 	return request;
 }
 
-/* UpdateItem: ADD vector_count :d, if the collection still exists. */
+/*
+ * UpdateItem: ADD vector_count :d, if the collection still exists and the
+ * update carrying this token has not been applied yet.  The token makes a
+ * retry whose first attempt took effect (its answer lost) fail its
+ * condition instead of counting twice.
+ */
 struct json_object *
-wl_meta_count_update(const char *table, const char *id, int64_t delta)
+wl_meta_count_update(const char *table, const char *id, int64_t delta,
+					 const char *token)
 {
 	struct json_object *request = json_object_new_object();
 	struct json_object *values = json_object_new_object();
 
 	json_object_object_add(values, ":d", wl_av_number_int64(delta));
+	json_object_object_add(values, ":t", wl_av_string(token));
 	json_object_object_add(request, "TableName", json_object_new_string(table));
 	json_object_object_add(request, "Key", wl_store_id_key(id));
 	json_object_object_add(request, "UpdateExpression",
-						   json_object_new_string("ADD vector_count :d"));
+						   json_object_new_string("ADD vector_count :d SET count_token = :t"));
 	json_object_object_add(request, "ConditionExpression",
-						   json_object_new_string("attribute_exists(id)"));
+						   json_object_new_string("attribute_exists(id) AND "
+												  "(attribute_not_exists(count_token) OR count_token <> :t)"));
 	json_object_object_add(request, "ExpressionAttributeValues", values);
 	return request;
+}
+
+/* Whether a metadata item records the count update carrying token. */
+int
+wl_meta_count_applied(struct json_object *item, const char *token)
+{
+	const char *last = wl_av_get_string(wl_item_get(item, "count_token"));
+
+	return last != NULL && strcmp(last, token) == 0;
 }
 
 /*

@@ -85,10 +85,15 @@ extern struct json_object *wl_meta_center_update(const char *table, const char *
 
 /*
  * An UpdateItem adding delta to a collection's vector_count, only while
- * its metadata item exists (a dropped collection is not brought back).
+ * its metadata item exists (a dropped collection is not brought back) and
+ * only once per token: a fresh random token per update, kept across its
+ * retries.  ConditionalCheckFailedException then means either that the
+ * collection is gone or, when wl_meta_count_applied says so of the item
+ * read back, that an earlier attempt took effect.
  */
 extern struct json_object *wl_meta_count_update(const char *table, const char *id,
-												 int64_t delta);
+												 int64_t delta, const char *token);
+extern int	wl_meta_count_applied(struct json_object *item, const char *token);
 
 /*
  * A Scan page of the metadata table for the collections of one project

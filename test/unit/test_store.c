@@ -282,6 +282,33 @@ test_responses(void)
 	json_object_put(response);
 }
 
+/*
+ * The count update carries its token, as a value and in its condition, and
+ * an item read back tells whether that token's update took effect.
+ */
+static void
+test_count_update(void)
+{
+	struct json_object *request = wl_meta_count_update("meta", "p_s_docs", -3, "t1");
+	struct json_object *values = json_object_object_get(request, "ExpressionAttributeValues");
+	const char *condition = json_object_get_string(json_object_object_get(request, "ConditionExpression"));
+	struct json_object *item = json_object_new_object();
+
+	CHECK(strcmp(json_object_get_string(json_object_object_get(request, "UpdateExpression")),
+				 "ADD vector_count :d SET count_token = :t") == 0 &&
+		  strcmp(wl_av_get_string(json_object_object_get(values, ":t")), "t1") == 0 &&
+		  strstr(condition, "attribute_exists(id)") != NULL &&
+		  strstr(condition, "count_token <> :t") != NULL,
+		  "a count update sets its token and fails once the token is there");
+	CHECK(!wl_meta_count_applied(item, "t1"), "an item without a token records no update");
+	json_object_object_add(item, "count_token", wl_av_string("t0"));
+	CHECK(!wl_meta_count_applied(item, "t1"), "another update's token is not this one's");
+	json_object_object_add(item, "count_token", wl_av_string("t1"));
+	CHECK(wl_meta_count_applied(item, "t1"), "the update's own token says it took effect");
+	json_object_put(item);
+	json_object_put(request);
+}
+
 /* Metadata: a native item round-trips; a v1 item reads as the library wrote it. */
 static void
 test_meta(void)
@@ -524,6 +551,7 @@ main(void)
 	test_attribute_values();
 	test_requests();
 	test_responses();
+	test_count_update();
 	test_meta();
 	test_fine_entries();
 	test_fine_keys();
