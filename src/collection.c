@@ -163,6 +163,19 @@ wl_meta_is_ours(const WlMeta *meta, WlConnection *conn, const char *name)
 		strcmp(meta->name, name) == 0;
 }
 
+/* The metadata item with the given id, strongly consistent; NULL if none. */
+static struct json_object *
+wl_metadata_item(WlConnection *conn, const char *id)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+
+	call->operation = "GetItem";
+	call->table = WL_METADATA_TABLE;
+	call->request = wl_store_get_item(WL_METADATA_TABLE, wl_store_id_key(id));
+	wl_execute_metadata(conn, call);
+	return wl_store_get_item_result(call->response);
+}
+
 /*
  * Reads a collection's metadata item, strongly consistent.  Returns NULL
  * when there is no such collection, and then sets *taken (when not NULL) if
@@ -172,19 +185,12 @@ wl_meta_is_ours(const WlMeta *meta, WlConnection *conn, const char *name)
 static WlMeta *
 wl_read_metadata(WlConnection *conn, const char *name, bool *taken)
 {
-	WlDdbCall  *call = wl_calls_new(1);
-	struct json_object *item;
+	struct json_object *item = wl_metadata_item(conn, wl_metadata_id(conn, name));
 	WlMeta	   *meta;
 	char		reason[256];
 
-	call->operation = "GetItem";
-	call->table = WL_METADATA_TABLE;
-	call->request = wl_store_get_item(WL_METADATA_TABLE, wl_store_id_key(wl_metadata_id(conn, name)));
-	wl_execute_metadata(conn, call);
-
 	if (taken != NULL)
 		*taken = false;
-	item = wl_store_get_item_result(call->response);
 	if (item == NULL)
 		return NULL;
 	meta = wl_meta_from_item(item, reason, sizeof(reason));
@@ -313,6 +319,65 @@ wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
 	wl_collection_forget(conn->serverid, meta->name);
 }
 
+/* A random lower-case hex string of 2 * nbytes digits (nbytes <= 16). */
+static char *
+wl_random_hex(int nbytes)
+{
+	unsigned char bytes[16];
+	char	   *out = palloc(2 * nbytes + 1);
+	int			i;
+
+	if (!pg_strong_random(bytes, nbytes))
+		ereport(ERROR, (errmsg("could not generate random bytes")));
+	for (i = 0; i < nbytes; i++)
+		sprintf(out + 2 * i, "%02x", bytes[i]);
+	return out;
+}
+
+/*
+ * Whether the count update carrying token took effect, read back from the
+ * metadata item after its condition failed: false when the collection is
+ * gone.
+ */
+static bool
+wl_count_update_applied(WlConnection *conn, WlMeta *meta, const char *token)
+{
+	struct json_object *item = wl_metadata_item(conn, meta->id);
+
+	return item != NULL && wl_meta_count_applied(item, token);
+}
+
+/*
+ * Adds the change in vectors to the collection's count, which sizes the
+ * candidate budget and the depth of searches.  Each update carries a fresh
+ * token, so that a retry after a lost answer does not count twice.  The
+ * count stays approximate: writers racing on one id may both count it, and
+ * a retry counts twice if another writer's update came between it and its
+ * lost first attempt.
+ */
+void
+wl_update_count(WlConnection *conn, WlMeta *meta, int64 change)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+	char	   *token = wl_random_hex(16);
+
+	call->operation = "UpdateItem";
+	call->table = WL_METADATA_TABLE;
+	call->request = wl_meta_count_update(WL_METADATA_TABLE, meta->id, change, token);
+	wl_execute(conn, call, 1);
+	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
+		strcmp(call->error.type, "ConditionalCheckFailedException") == 0)
+	{
+		if (!wl_count_update_applied(conn, meta, token))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("collection \"%s\" was dropped during the write", meta->name)));
+	}
+	else if (call->error.kind != WL_DDB_OK)
+		wl_report_call_error(conn, call);
+	meta->vector_count += change;
+}
+
 /*
  * The collection behind a foreign table, and a connection to its server.
  * Raises a clear error for a relation that is not a whiplash foreign table
@@ -383,21 +448,6 @@ wl_settings_tuple(FunctionCallInfo fcinfo, const WlMeta *meta)
 		elog(ERROR, "return type must be a row type");
 	wl_settings_values(meta, values, nulls);
 	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
-}
-
-/* A random lower-case hex string of 2 * nbytes digits (nbytes <= 16). */
-char *
-wl_random_hex(int nbytes)
-{
-	unsigned char bytes[16];
-	char	   *out = palloc(2 * nbytes + 1);
-	int			i;
-
-	if (!pg_strong_random(bytes, nbytes))
-		ereport(ERROR, (errmsg("could not generate random bytes")));
-	for (i = 0; i < nbytes; i++)
-		sprintf(out + 2 * i, "%02x", bytes[i]);
-	return out;
 }
 
 /* Reads a strictly required argument, with a clear error when NULL. */

@@ -94,9 +94,9 @@ extern void wl_collection_forget(Oid serverid, const char *name);
 extern void wl_collection_cache_reset(void);
 typedef void (*WlCollectionVisitor) (const WlMeta *meta, void *arg);
 extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg);
-extern char *wl_random_hex(int nbytes);
 extern void wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
 										float *const *vectors, int nvectors);
+extern void wl_update_count(WlConnection *conn, WlMeta *meta, int64 change);
 
 /* search.c */
 typedef struct WlSearchStats
@@ -151,7 +151,6 @@ extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vec
 						 const char *attributes);
 extern void wl_write_delete(WlWriteBuffer *buffer, const char *id);
 extern void wl_write_flush(WlWriteBuffer *buffer);
-extern void wl_update_count(WlConnection *conn, WlMeta *meta, int64 change);
 extern void wl_write_end(WlWriteBuffer *buffer);
 
 /* xact.c */

@@ -454,58 +454,6 @@ wl_write_native_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *col
 }
 
 /*
- * Whether the count update carrying token took effect, read back from the
- * metadata item after its condition failed: false when the collection is
- * gone.
- */
-static bool
-wl_count_update_applied(WlConnection *conn, WlMeta *meta, const char *token)
-{
-	WlDdbCall  *call = wl_calls_new(1);
-	struct json_object *item;
-
-	call->operation = "GetItem";
-	call->table = WL_METADATA_TABLE;
-	call->request = wl_store_get_item(WL_METADATA_TABLE, wl_store_id_key(meta->id));
-	wl_execute(conn, call, 1);
-	if (call->error.kind != WL_DDB_OK)
-		wl_report_call_error(conn, call);
-	item = wl_store_get_item_result(call->response);
-	return item != NULL && wl_meta_count_applied(item, token);
-}
-
-/*
- * Adds the change in vectors to the collection's count, which sizes the
- * candidate budget and the depth of searches.  Each update carries a fresh
- * token, so that a retry after a lost answer does not count twice.  The
- * count stays approximate: writers racing on one id may both count it, and
- * a retry counts twice if another writer's update came between it and its
- * lost first attempt.
- */
-void
-wl_update_count(WlConnection *conn, WlMeta *meta, int64 change)
-{
-	WlDdbCall  *call = wl_calls_new(1);
-	char	   *token = wl_random_hex(16);
-
-	call->operation = "UpdateItem";
-	call->table = WL_METADATA_TABLE;
-	call->request = wl_meta_count_update(WL_METADATA_TABLE, meta->id, change, token);
-	wl_execute(conn, call, 1);
-	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
-		strcmp(call->error.type, "ConditionalCheckFailedException") == 0)
-	{
-		if (!wl_count_update_applied(conn, meta, token))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("collection \"%s\" was dropped during the write", meta->name)));
-	}
-	else if (call->error.kind != WL_DDB_OK)
-		wl_report_call_error(conn, call);
-	meta->vector_count += change;
-}
-
-/*
  * Writes one chunk of the buffered rows, in the phases the header lists;
  * sets *sending when its first write goes out.
  */
