@@ -101,4 +101,24 @@ SELECT * FROM whiplash_check('fine');
 SELECT count(*) AS vectors FROM fine;
 SELECT whiplash_drop_collection('ddb', 'fine');
 DROP FOREIGN TABLE fine;
+
+-- A metadata item that vanishes behind a backend's cache, as a drop from
+-- another server removes it before the tables: the write's count update
+-- finds no item to add to, and the write says so.  Its tables are then
+-- removed by hand.
+SELECT collection FROM whiplash_create_collection('ddb', 'vanishing', 2, tables => 1, bits => 1);
+SELECT vectors_table AS vt, buckets_table AS bt FROM whiplash_collections('ddb')
+ WHERE collection = 'vanishing' \gset
+CREATE FOREIGN TABLE vanishing (id text, vector real[]) SERVER ddb OPTIONS (collection 'vanishing');
+INSERT INTO vanishing VALUES ('a', '{1,2}');
+TRUNCATE check_tool_out;
+\set cmd :tool ' delete-item whiplash_metadata ''{"id": {"S": "whiplash_dev_vanishing"}}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+INSERT INTO vanishing VALUES ('b', '{2,1}');
+\set cmd :tool ' delete-table ' :vt
+COPY check_tool_out FROM PROGRAM :'cmd';
+\set cmd :tool ' delete-table ' :bt
+COPY check_tool_out FROM PROGRAM :'cmd';
+SELECT * FROM check_tool_out;
+DROP FOREIGN TABLE vanishing;
 DROP TABLE check_tool_out;

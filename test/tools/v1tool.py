@@ -22,6 +22,7 @@ not share code with.
       set one attribute of an item, as another tool would
   v1tool.py ENDPOINT put-item TABLE ITEM_JSON
   v1tool.py ENDPOINT delete-item TABLE KEY_JSON
+  v1tool.py ENDPOINT delete-table TABLE
       write or delete one item (DynamoDB JSON) behind whiplash's back
 """
 import json
@@ -182,6 +183,11 @@ def delete_item(ddb, table, key_json):
     print("ok")
 
 
+def delete_table(ddb, table):
+    ddb.delete_table(TableName=table)
+    print("ok")
+
+
 def delete_entries(ddb, table, bucket_prefix, item_id):
     """Deletes every bucket entry of item_id in buckets beginning with
     bucket_prefix, whatever fine bits lead its sort key."""
@@ -215,6 +221,8 @@ def main(argv):
         put_item(ddb, argv[3], argv[4])
     elif command == "delete-item":
         delete_item(ddb, argv[3], argv[4])
+    elif command == "delete-table":
+        delete_table(ddb, argv[3])
     elif command == "delete-entries":
         delete_entries(ddb, argv[3], argv[4], argv[5])
     else:
