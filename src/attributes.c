@@ -40,6 +40,23 @@ typedef struct WlReadContext
 	const char *id;
 } WlReadContext;
 
+/* The attribute number of a column by name, or InvalidAttrNumber. */
+AttrNumber
+wl_column_attno(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		if (!attr->attisdropped && strcmp(NameStr(attr->attname), name) == 0)
+			return attr->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
 /* The column_name option of a column, or its own name. */
 static char *
 wl_attribute_name(Relation rel, Form_pg_attribute attr)

@@ -10,8 +10,10 @@
  *   entry without vector      a bucket entry whose vector item is missing
  *   entry in wrong bucket     the vector exists but does not hash there
  *   vector missing from bucket  no entry where the vector hashes
- *   vector lists wrong buckets  (native) its keys attribute disagrees
- *   vector count              (native) the metadata's count is off
+ *   vector lists wrong buckets  its keys attribute disagrees (formats that
+ *                             list keys)
+ *   vector count              the metadata's count is off (formats that
+ *                             count vectors)
  * A repair deletes the first two, adds the third, rewrites the fourth and
  * corrects the count.  Writes running meanwhile can show up as problems
  * that are not; run a check when the collection is quiet.
@@ -26,8 +28,7 @@
 #include "utils/lsyscache.h"
 
 #include "compat.h"
-#include "core/ddbjson.h"
-#include "core/store.h"
+#include "core/operations.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_check);
@@ -77,43 +78,27 @@ wl_add_problem(WlCheck *check, const char *kind, const char *bucket, const char 
 }
 
 /*
- * Calls visit for every item of a table, a Scan page at a time.  Each
- * page lives in its own memory context, freed once the next request (which
- * copies the page's LastEvaluatedKey) is built.
+ * Calls visit for every item of a table, a Scan page at a time, each page
+ * freed once the next is read.
  */
 static void
 wl_scan_table(WlCheck *check, const char *table,
 			  void (*visit) (WlCheck *check, struct json_object *item))
 {
-	MemoryContext parent = CurrentMemoryContext;
-	MemoryContext page = NULL;
-	struct json_object *last_key = NULL;
+	WlDdbCall  *call;
+	WlPages    *pages = wl_pages_begin(check->conn, &call);
 
-	do
+	wl_op_scan(call, table, NULL, NULL, 0, true);
+	while ((call = wl_pages_next(pages, NULL)) != NULL)
 	{
-		MemoryContext next = AllocSetContextCreate(parent, "whiplash check page",
-												   ALLOCSET_DEFAULT_SIZES);
-		WlDdbCall  *call;
 		struct json_object *items;
-		int			nitems;
+		int			nitems = wl_op_items(call, &items);
 		int			i;
 
-		MemoryContextSwitchTo(next);
-		call = wl_calls_new(1);
-		MemoryContextSwitchTo(parent);
-		call->operation = "Scan";
-		call->table = table;
-		call->request = wl_store_scan(table, last_key, 0);
-		if (page != NULL)
-			MemoryContextDelete(page);
-		page = next;
-		wl_execute_checked(check->conn, call, 1);
-		nitems = wl_store_items(call->response, table, &items);
 		for (i = 0; i < nitems; i++)
-			visit(check, wl_store_item_at(items, i));
-		last_key = wl_store_last_key(call->response);
-	} while (last_key != NULL);
-	MemoryContextDelete(page);
+			visit(check, wl_op_item_at(items, i));
+	}
+	wl_pages_end(pages);
 }
 
 /* Records a vector and the buckets it hashes to. */
@@ -136,75 +121,55 @@ wl_visit_vector(WlCheck *check, struct json_object *item)
 	entry->keys = palloc((size_t) meta->ntables * WL_LSH_KEY_MAX);
 	entry->found = 0;
 	if (wl_meta_vector_keys(meta, check->collection->lsh, vector, entry->keys) != 0)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		wl_report_out_of_memory();
 	check->nvectors++;
-	if (meta->format != WL_FORMAT_NATIVE)
+	if (!meta->format->lists_keys)
 		return;
 
 	/* Its keys attribute must list exactly those buckets. */
 	found = wl_store_item_key_count(item) == meta->ntables;
 	for (t = 0; found && t < meta->ntables; t++)
-		found = strcmp(wl_store_item_key(item, t), entry->keys + (size_t) t * WL_LSH_KEY_MAX) == 0;
+		found = wl_store_item_key(item, t) != NULL &&
+			strcmp(wl_store_item_key(item, t), entry->keys + (size_t) t * WL_LSH_KEY_MAX) == 0;
 	if (!found)
 		wl_add_problem(check, "vector lists wrong buckets", NULL, id);
 }
 
 /* Checks one bucket entry against the vector it names. */
 static void
-wl_check_entry(WlCheck *check, const char *bucket, const char *id)
+wl_check_entry(const WlEntry *entry, void *arg)
 {
+	WlCheck    *check = arg;
 	WlMeta	   *meta = check->collection->meta;
 	WlCheckedVector *vector;
 	int			t;
 	bool		placed = false;
 
-	if (id == NULL || bucket == NULL)
+	if (entry->key == NULL)
 		return;
-	vector = strlen(id) <= WL_ID_MAX ? hash_search(check->vectors, id, HASH_FIND, NULL) : NULL;
+	vector = strlen(entry->id) <= WL_ID_MAX ?
+		hash_search(check->vectors, entry->id, HASH_FIND, NULL) : NULL;
 	if (vector == NULL)
 	{
-		wl_add_problem(check, "entry without vector", bucket, id);
+		wl_add_problem(check, "entry without vector", entry->key, entry->id);
 		return;
 	}
 	for (t = 0; t < meta->ntables; t++)
-		if (strcmp(bucket, vector->keys + (size_t) t * WL_LSH_KEY_MAX) == 0)
+		if (strcmp(entry->key, vector->keys + (size_t) t * WL_LSH_KEY_MAX) == 0)
 		{
 			vector->found |= UINT64CONST(1) << t;
 			placed = true;
 		}
 	if (!placed)
-		wl_add_problem(check, "entry in wrong bucket", bucket, id);
+		wl_add_problem(check, "entry in wrong bucket", entry->key, entry->id);
 }
 
-/* Checks the entries of one bucket item: native, one; v1, a set. */
+/* Checks the entries of one item of the buckets table. */
 static void
 wl_visit_bucket(WlCheck *check, struct json_object *item)
 {
-	int			fine_bits = check->collection->meta->fine_bits;
-
-	if (check->collection->meta->format == WL_FORMAT_NATIVE)
-	{
-		char		key[WL_LSH_KEY_MAX];
-
-		/*
-		 * An entry whose sort key is not "<fine bits>/<id>" is checked as it
-		 * stands: it names no vector, so it is reported and can be deleted.
-		 */
-		if (wl_store_entry_key(item, fine_bits, key, sizeof(key)))
-			wl_check_entry(check, key, wl_store_entry_id(item, fine_bits));
-		else
-			wl_check_entry(check, wl_av_get_string(wl_item_get(item, WL_ATTR_BUCKET)),
-						   wl_store_item_id(item));
-	}
-	else
-	{
-		const char *bucket = wl_store_item_id(item);
-		int			n = wl_store_item_id_count(item);
-		int			i;
-
-		for (i = 0; i < n; i++)
-			wl_check_entry(check, bucket, wl_store_item_id_at(item, i));
-	}
+	check->collection->meta->format->entries(check->collection->meta, item,
+											 wl_check_entry, check);
 }
 
 /*
@@ -255,7 +220,7 @@ wl_run_check(WlCheck *check, Oid relid, AclMode mode)
 				wl_add_problem(check, "vector missing from bucket", key, vector->id);
 		}
 	}
-	if (meta->format == WL_FORMAT_NATIVE && meta->vector_count != check->nvectors)
+	if (meta->format->counts_vectors && meta->vector_count != check->nvectors)
 		wl_add_problem(check, psprintf("vector count is " INT64_FORMAT ", not " INT64_FORMAT,
 									   (int64) meta->vector_count, (int64) check->nvectors),
 					   NULL, NULL);
@@ -293,42 +258,54 @@ whiplash_check(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Native repairs: bucket entries deleted and added, key lists rewritten. */
+/* Repairs the entries: those found missing added, the others removed. */
 static void
-wl_repair_native(WlCheck *check)
+wl_repair_entries(WlCheck *check)
 {
 	WlMeta	   *meta = check->collection->meta;
-	struct json_object **requests = palloc(sizeof(struct json_object *) * Max(check->nproblems, 1));
-	char	  **ids = palloc(sizeof(char *) * Max(check->nproblems, 1));
-	struct json_object **items;
-	int			nrequests = 0;
-	int			nids = 0;
-	int			nitems;
+	WlEntryChange *changes = palloc(sizeof(WlEntryChange) * Max(check->nproblems, 1));
+	WlDdbCall  *calls;
+	int			nchanges = 0;
 	int			i;
 
 	for (i = 0; i < check->nproblems; i++)
 	{
 		WlProblem  *problem = &check->problems[i];
 
-		if (strcmp(problem->kind, "vector missing from bucket") == 0)
-			requests[nrequests++] = wl_store_put_request(wl_store_bucket_entry(problem->bucket,
-																			   problem->id));
-		else if (problem->bucket != NULL)
-			requests[nrequests++] = wl_store_delete_request(wl_store_bucket_entry(problem->bucket,
-																				  problem->id));
-		else if (problem->id != NULL)
-			ids[nids++] = problem->id;
+		if (problem->bucket == NULL)
+			continue;
+		changes[nchanges].entry.key = problem->bucket;
+		changes[nchanges].entry.id = problem->id;
+		changes[nchanges++].add = strcmp(problem->kind, "vector missing from bucket") == 0;
 	}
-	wl_batch_write(check->conn, meta->buckets_table, requests, nrequests);
+	calls = wl_calls_new(nchanges);
+	wl_run(check->conn, calls, meta->format->change_calls(meta, changes, nchanges, calls),
+		   NULL);
+}
 
-	/* Key lists: re-read each item whole, and write it back corrected. */
+/* Rewrites the vector items that list wrong keys, re-read whole. */
+static void
+wl_repair_key_lists(WlCheck *check)
+{
+	WlMeta	   *meta = check->collection->meta;
+	char	  **ids = palloc(sizeof(char *) * Max(check->nproblems, 1));
+	const char **keys = palloc(sizeof(char *) * meta->ntables);
+	struct json_object **items;
+	WlDdbCall  *calls;
+	int			nids = 0;
+	int			nitems;
+	int			ncalls = 0;
+	int			i;
+
+	for (i = 0; i < check->nproblems; i++)
+		if (check->problems[i].bucket == NULL && check->problems[i].id != NULL)
+			ids[nids++] = check->problems[i].id;
 	nitems = nids > 0 ? wl_batch_get(check->conn, meta->vectors_table, ids, nids, NULL, &items) : 0;
-	nrequests = 0;
+	calls = wl_calls_new((nitems + WL_BATCH_WRITE_MAX - 1) / WL_BATCH_WRITE_MAX);
 	for (i = 0; i < nitems; i++)
 	{
 		WlCheckedVector *vector = hash_search(check->vectors, wl_store_item_id(items[i]),
 											  HASH_FIND, NULL);
-		const char **keys = palloc(sizeof(char *) * meta->ntables);
 		struct json_object *fixed;
 		int			t;
 
@@ -338,37 +315,11 @@ wl_repair_native(WlCheck *check)
 			keys[t] = vector->keys + (size_t) t * WL_LSH_KEY_MAX;
 		fixed = wl_store_item_with_keys(items[i], keys, meta->ntables);
 		if (fixed == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		requests[nrequests++] = wl_store_put_request(fixed);
+			wl_report_out_of_memory();
+		ncalls = wl_op_batch_write_append(calls, ncalls, meta->vectors_table,
+										  wl_op_put_request(fixed));
 	}
-	wl_batch_write(check->conn, meta->vectors_table, requests, nrequests);
-
-	if (meta->vector_count != check->nvectors)
-		wl_update_count(check->conn, meta, check->nvectors - meta->vector_count);
-}
-
-/* v1 repairs: ids added to and removed from the buckets' id sets. */
-static void
-wl_repair_v1(WlCheck *check)
-{
-	WlMeta	   *meta = check->collection->meta;
-	WlDdbCall  *calls = wl_calls_new(Max(check->nproblems, 1));
-	int			ncalls = 0;
-	int			i;
-
-	for (i = 0; i < check->nproblems; i++)
-	{
-		WlProblem  *problem = &check->problems[i];
-
-		if (problem->bucket == NULL)
-			continue;
-		calls[ncalls].operation = "UpdateItem";
-		calls[ncalls].table = meta->buckets_table;
-		calls[ncalls++].request =
-			wl_store_v1_bucket_update(meta->buckets_table, problem->bucket, problem->id,
-									  strcmp(problem->kind, "vector missing from bucket") == 0);
-	}
-	wl_execute_checked(check->conn, calls, ncalls);
+	wl_run(check->conn, calls, ncalls, NULL);
 }
 
 /*
@@ -385,10 +336,13 @@ whiplash_repair(PG_FUNCTION_ARGS)
 
 	memset(&check, 0, sizeof(check));
 	wl_run_check(&check, PG_GETARG_OID(0), ACL_UPDATE);
-	if (check.collection->meta->format == WL_FORMAT_NATIVE)
-		wl_repair_native(&check);
-	else
-		wl_repair_v1(&check);
+	wl_repair_entries(&check);
+	if (check.collection->meta->format->lists_keys)
+		wl_repair_key_lists(&check);
+	if (check.collection->meta->format->counts_vectors &&
+		check.collection->meta->vector_count != check.nvectors)
+		wl_update_count(check.conn, check.collection->meta,
+						check.nvectors - check.collection->meta->vector_count);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < check.nproblems; i++)

@@ -4,17 +4,17 @@
  * A backend keeps one client per user mapping, so its kept-alive
  * connections serve every statement of the session.  A change to any
  * server or user mapping marks the clients stale; a stale one is rebuilt
- * from the catalogs on its next use.  Calls run through wl_execute, which
- * lets a query cancel or statement_timeout abandon the network wait.
+ * from the catalogs on its next use.  Servers are looked up here too, with
+ * the privilege check that using one needs.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_user_mapping.h"
-#include "commands/defrem.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -34,22 +34,6 @@ typedef struct WlConnectionEntry
 	MemoryContext context;		/* holds the names and options */
 	WlConnection conn;
 } WlConnectionEntry;
-
-/* The credentials a connection signs with; never kept after connecting. */
-typedef struct WlCredentials
-{
-	char	   *access_key_id;
-	char	   *secret_access_key;
-	char	   *session_token;
-} WlCredentials;
-
-/* The calls a memory context owns, freed when the context goes. */
-typedef struct WlCallsOwner
-{
-	MemoryContextCallback callback;
-	WlDdbCall  *calls;
-	int			ncalls;
-} WlCallsOwner;
 
 static HTAB *wl_connections = NULL;
 
@@ -98,27 +82,11 @@ static void
 wl_resolve_credentials(UserMapping *mapping, const char *server_name,
 					   WlCredentials *creds)
 {
-	bool		use_env = false;
-	ListCell   *cell;
-
-	memset(creds, 0, sizeof(WlCredentials));
-	foreach(cell, mapping->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(cell);
-
-		if (strcmp(def->defname, "access_key_id") == 0)
-			creds->access_key_id = defGetString(def);
-		else if (strcmp(def->defname, "secret_access_key") == 0)
-			creds->secret_access_key = defGetString(def);
-		else if (strcmp(def->defname, "session_token") == 0)
-			creds->session_token = defGetString(def);
-		else if (strcmp(def->defname, "use_env_credentials") == 0)
-			use_env = defGetBoolean(def);
-	}
+	wl_user_mapping_credentials(mapping, creds);
 	if (creds->access_key_id != NULL)
 		return;
 
-	if (!use_env)
+	if (!creds->use_env)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("user mapping for server \"%s\" has no AWS credentials", server_name),
@@ -135,61 +103,42 @@ wl_resolve_credentials(UserMapping *mapping, const char *server_name,
 }
 
 /*
- * Builds the client of an entry from the catalogs.  Options and names are
- * copied into the entry's own context; credentials go only into the core
- * client, which keeps its own copy.
+ * Builds the client of an entry from the catalogs.  The server's options
+ * and name are read into the entry's own context; credentials go only into
+ * the core client, which keeps its own copy.
  */
 static void
 wl_build_connection(WlConnectionEntry *entry, UserMapping *mapping)
 {
+	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "whiplash connection",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcontext = MemoryContextSwitchTo(context);
 	ForeignServer *server = GetForeignServer(mapping->serverid);
-	WlServerOptions options;
 	WlCredentials creds;
 	WlDdbConfig config;
-	MemoryContext oldcontext;
 	char		reason[256];
 
-	wl_server_options(server->serverid, &options);
-	wl_resolve_credentials(mapping, server->servername, &creds);
-
-	memset(&config, 0, sizeof(config));
-	config.endpoint = options.endpoint;
-	config.region = options.region;
-	config.access_key_id = creds.access_key_id;
-	config.secret_access_key = creds.secret_access_key;
-	config.session_token = creds.session_token;
-	config.connect_timeout_ms = options.connect_timeout_ms;
-	config.request_timeout_ms = options.request_timeout_ms;
-	config.max_retries = options.max_retries;
-	config.retry_base_delay_ms = options.retry_base_delay_ms;
-	config.retry_max_delay_ms = options.retry_max_delay_ms;
-	config.max_connections = options.max_connections;
-	config.ca_file = options.ca_file;
-
-	entry->context = AllocSetContextCreate(TopMemoryContext, "whiplash connection",
-										   ALLOCSET_SMALL_SIZES);
-	oldcontext = MemoryContextSwitchTo(entry->context);
+	wl_server_options(server->serverid, &entry->conn.options);
 	entry->conn.serverid = server->serverid;
 	entry->conn.umid = mapping->umid;
 	entry->conn.server_name = pstrdup(server->servername);
-	entry->conn.options = options;
-	entry->conn.options.endpoint = options.endpoint ? pstrdup(options.endpoint) : NULL;
-	entry->conn.options.region = pstrdup(options.region);
-	entry->conn.options.project = pstrdup(options.project);
-	entry->conn.options.stage = pstrdup(options.stage);
-	entry->conn.options.ca_file = options.ca_file ? pstrdup(options.ca_file) : NULL;
 	MemoryContextSwitchTo(oldcontext);
 
+	wl_resolve_credentials(mapping, server->servername, &creds);
+	config = entry->conn.options.client;
+	config.access_key_id = creds.access_key_id;
+	config.secret_access_key = creds.secret_access_key;
+	config.session_token = creds.session_token;
 	entry->conn.ddb = wl_ddb_create(&config, reason, sizeof(reason));
 	if (entry->conn.ddb == NULL)
-	{
-		MemoryContextDelete(entry->context);
-		entry->context = NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 				 errmsg("could not create a DynamoDB client for server \"%s\": %s",
 						server->servername, reason)));
-	}
+
+	/* Built: the entry keeps it for the session. */
+	MemoryContextSetParent(context, TopMemoryContext);
+	entry->context = context;
 	entry->stale = false;
 }
 
@@ -202,6 +151,28 @@ wl_drop_connection(WlConnectionEntry *entry)
 	if (entry->context != NULL)
 		MemoryContextDelete(entry->context);
 	entry->context = NULL;
+}
+
+/*
+ * Looks up a whiplash server by name and checks that the current user may
+ * use it.
+ */
+ForeignServer *
+wl_lookup_server(Name name)
+{
+	ForeignServer *server = GetForeignServerByName(NameStr(*name), false);
+	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
+	AclResult	aclresult;
+
+	if (strcmp(fdw->fdwname, "whiplash") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" does not use the whiplash foreign-data wrapper",
+						server->servername)));
+	aclresult = wl_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	return server;
 }
 
 /*
@@ -236,63 +207,6 @@ wl_connect(Oid serverid)
 		wl_build_connection(entry, mapping);
 	}
 	return &entry->conn;
-}
-
-/* Frees the json-c objects of calls whose memory context is going away. */
-static void
-wl_calls_release(void *arg)
-{
-	WlCallsOwner *owner = arg;
-	int			i;
-
-	for (i = 0; i < owner->ncalls; i++)
-		wl_ddb_call_reset(&owner->calls[i]);
-}
-
-/*
- * Allocates ncalls zeroed calls in the current memory context.  Their
- * requests and responses (json-c, outside Postgres memory) are freed when
- * the context is reset or deleted, so an ERROR anywhere leaks nothing.
- */
-WlDdbCall *
-wl_calls_new(int ncalls)
-{
-	WlCallsOwner *owner = palloc0(sizeof(WlCallsOwner));
-
-	owner->calls = palloc0(sizeof(WlDdbCall) * Max(ncalls, 1));
-	owner->ncalls = ncalls;
-	owner->callback.func = wl_calls_release;
-	owner->callback.arg = owner;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &owner->callback);
-	return owner->calls;
-}
-
-/* Tells the core to stop waiting when a cancel or termination is pending. */
-static bool
-wl_interrupt_requested(void *arg)
-{
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
-/*
- * Runs calls through the connection's client.  A cancel, statement_timeout
- * or termination stops the wait at once and is raised as the usual ERROR;
- * the abandoned connections are closed, so the next statement starts clean.
- * Each call's own error is left for the caller to judge.
- */
-void
-wl_execute(WlConnection *conn, WlDdbCall *calls, int ncalls)
-{
-	if (ncalls == 0)
-		return;
-	conn->round_trips++;
-	if (wl_ddb_execute(conn->ddb, calls, ncalls, wl_interrupt_requested, NULL) == WL_DDB_ABORTED)
-	{
-		CHECK_FOR_INTERRUPTS();
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("canceling DynamoDB requests to server \"%s\"", conn->server_name)));
-	}
 }
 
 /*

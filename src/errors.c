@@ -10,6 +10,13 @@
 
 #include "whiplash.h"
 
+/*
+ * How many times a collection's table was found missing: it was dropped or
+ * re-created elsewhere, so the collection cache re-reads every collection's
+ * settings when this changes (collection.c).
+ */
+uint64		wl_tables_found_missing = 0;
+
 /* The SQLSTATE for a DynamoDB error type. */
 static int
 wl_service_errcode(const char *type)
@@ -81,7 +88,8 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 	WlDdbError	error = call->error;
 	const char *operation = call->operation;
 	const char *table = call->table ? call->table : "(none)";
-	const char *endpoint = conn->options.endpoint ? conn->options.endpoint : conn->options.region;
+	const char *endpoint = conn->options.client.endpoint ? conn->options.client.endpoint :
+		conn->options.client.region;
 
 	switch (error.kind)
 	{
@@ -89,14 +97,10 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 			{
 				char	   *hint = wl_service_hint(error.type, conn->server_name);
 
-				/*
-				 * A collection's table that is gone means it was dropped or
-				 * re-created elsewhere: re-read every collection's settings.
-				 */
 				if (strcmp(error.type, "ResourceNotFoundException") == 0 &&
 					strcmp(table, WL_METADATA_TABLE) != 0)
 				{
-					wl_collection_cache_reset();
+					wl_tables_found_missing++;
 					hint = pstrdup("The collection may have been dropped or re-created by another session; run the statement again.");
 				}
 
@@ -140,4 +144,11 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 			break;
 	}
 	elog(ERROR, "DynamoDB %s reported as failed without an error", operation);
+}
+
+/* Raises the error for memory the core could not allocate. */
+void
+wl_report_out_of_memory(void)
+{
+	ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 }

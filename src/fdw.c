@@ -2,8 +2,9 @@
  * fdw.c - the foreign data wrapper's handler and planning.
  *
  * A collection maps to a foreign table with columns `id text` and
- * `vector real[]` (other columns read as NULL).  The planner picks one of
- * three DynamoDB reads from the WHERE clause:
+ * `vector real[]`; other columns map the vectors' attributes
+ * (attributes.c).  The planner picks one of three DynamoDB reads from the
+ * WHERE clause:
  *   id = value           GetItem
  *   id = ANY(array) / IN BatchGetItem, 100 keys a call, all at once
  *   anything else        Scan, page by page
@@ -23,7 +24,8 @@
  * Costs count what DynamoDB work takes: a sequential round trip costs
  * WL_ROUND_TRIP_COST (a network round trip is worth many local page reads),
  * each of the requests sent at once within a round WL_REQUEST_COST, and
- * each item read its transfer and decoding.  Row counts come from the collection's vector_count.
+ * each item read its transfer and decoding.  Row counts come from the
+ * collection's vector_count.
  * Scanning is in fdw_scan.c, writing in fdw_modify.c, IMPORT FOREIGN
  * SCHEMA in fdw_import.c.
  */
@@ -73,23 +75,6 @@ PG_FUNCTION_INFO_V1(whiplash_fdw_handler);
 
 /* DynamoDB's largest Scan page. */
 #define WL_PAGE_BYTES (1024.0 * 1024.0)
-
-/* The attribute number of a column by name, or InvalidAttrNumber. */
-AttrNumber
-wl_column_attno(Relation rel, const char *name)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute attr = TupleDescAttr(desc, i);
-
-		if (!attr->attisdropped && strcmp(NameStr(attr->attname), name) == 0)
-			return attr->attnum;
-	}
-	return InvalidAttrNumber;
-}
 
 /* Is expr a Var of the given column of this relation? */
 static bool
@@ -207,7 +192,7 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	if (pg_class_aclcheck(foreigntableid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 	{
 		collection = wl_collection_for_relation(foreigntableid, &conn);
-		plan->vectors = collection->meta->format == WL_FORMAT_NATIVE ?
+		plan->vectors = collection->meta->format->counts_vectors ?
 			Max((double) collection->meta->vector_count, 1.0) : WL_SCAN_ROWS;
 		plan->item_bytes = collection->meta->dims * 4.0 * 4.0 / 3.0 + 100.0;
 		plan->metric = collection->meta->metric;
@@ -237,25 +222,6 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 															 0, JOIN_INNER, NULL));
 	baserel->tuples = plan->vectors;
 	baserel->fdw_private = plan;
-}
-
-/* The metric of one of the distance operators' functions, by name. */
-static bool
-wl_operator_metric(Oid opno, WlMetric *metric)
-{
-	char	   *name = get_func_name(get_opcode(opno));
-
-	if (name == NULL)
-		return false;
-	if (strcmp(name, "whiplash_l2_distance") == 0)
-		*metric = WL_METRIC_L2;
-	else if (strcmp(name, "whiplash_cosine_distance") == 0)
-		*metric = WL_METRIC_COSINE;
-	else if (strcmp(name, "whiplash_negative_inner_product") == 0)
-		*metric = WL_METRIC_INNER_PRODUCT;
-	else
-		return false;
-	return true;
 }
 
 /*
@@ -476,9 +442,9 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	if (best_path->fdw_private != NIL)
 	{
 		/* The search path: the query vector to evaluate, and k. */
-		fdw_exprs = lcons(lsecond(best_path->fdw_private), list_copy(quals));
-		fdw_private = list_make2(linitial(best_path->fdw_private),
-								 lthird(best_path->fdw_private));
+		fdw_exprs = lcons(list_nth(best_path->fdw_private, WlSearchPathQuery), list_copy(quals));
+		fdw_private = list_make2(list_nth(best_path->fdw_private, WlSearchPathKind),
+								 list_nth(best_path->fdw_private, WlSearchPathK));
 	}
 	else
 	{
@@ -497,14 +463,14 @@ static void
 wl_explain_scan(ForeignScanState *node, ExplainState *es)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	WlScanKind	kind = intVal(linitial(plan->fdw_private));
+	WlScanKind	kind = intVal(list_nth(plan->fdw_private, WlScanPrivateKind));
 	Relation	rel = node->ss.ss_currentRelation;
-	Node	   *value = plan->fdw_exprs != NIL ? linitial(plan->fdw_exprs) : NULL;
+	Node	   *value = plan->fdw_exprs != NIL ? list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE) : NULL;
 
 	if (kind == WL_SCAN_SEARCH)
 		ExplainPropertyText("DynamoDB",
 							psprintf("LSH search for the %d nearest (Query per probed bucket, then BatchGetItem)",
-									 intVal(lsecond(plan->fdw_private))), es);
+									 intVal(list_nth(plan->fdw_private, WlScanPrivateK))), es);
 	else
 		ExplainPropertyText("DynamoDB",
 							kind == WL_SCAN_GET ? "GetItem" :

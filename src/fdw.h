@@ -24,6 +24,33 @@ typedef enum WlScanKind
 	WL_SCAN_SEARCH				/* LSH search: ORDER BY vector <op> q LIMIT k */
 } WlScanKind;
 
+/*
+ * What a ForeignScan's fdw_private holds, by position, as postgres_fdw
+ * names its own: the kind of read, and for a search how many nearest.
+ */
+enum WlScanPrivateIndex
+{
+	WlScanPrivateKind,			/* WlScanKind, an Integer */
+	WlScanPrivateK				/* SEARCH: k, an Integer */
+};
+
+/*
+ * What the search path's fdw_private holds: its kind, the query vector's
+ * expression and k.
+ */
+enum WlSearchPathPrivateIndex
+{
+	WlSearchPathKind,
+	WlSearchPathQuery,
+	WlSearchPathK
+};
+
+/*
+ * A ForeignScan's fdw_exprs: the id, id array or query vector first, then
+ * for a search its restrictions.
+ */
+#define WL_SCAN_EXPR_VALUE 0
+
 /* The planner's choice, kept in baserel->fdw_private. */
 typedef struct WlPlanState
 {
@@ -71,14 +98,12 @@ typedef struct WlColumns
 } WlColumns;
 
 /* attributes.c */
+extern AttrNumber wl_column_attno(Relation rel, const char *name);
 extern WlColumns *wl_columns(Relation rel);
 extern bool wl_columns_has_attributes(const WlColumns *columns);
 extern void wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
 								 const char *collection, TupleTableSlot *slot);
 extern char *wl_columns_row_attributes(WlColumns *columns, TupleTableSlot *slot);
-
-/* fdw.c */
-extern AttrNumber wl_column_attno(Relation rel, const char *name);
 
 /* fdw_import.c */
 extern List *wl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
@@ -89,7 +114,6 @@ extern TupleTableSlot *wl_iterate_scan(ForeignScanState *node);
 extern void wl_rescan(ForeignScanState *node);
 extern void wl_end_scan(ForeignScanState *node);
 extern void wl_explain_scan_counts(ForeignScanState *node, ExplainState *es);
-extern char *wl_relation_collection_name(Oid relid);
 
 /* fdw_modify.c; PG 14 changed how a row's identity is requested. */
 #if PG_VERSION_NUM >= 140000

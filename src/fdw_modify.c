@@ -96,7 +96,7 @@ wl_statement_reads_collection(EState *estate, ResultRelInfo *rinfo)
 {
 	Relation	rel = rinfo->ri_RelationDesc;
 	ForeignTable *target = GetForeignTable(RelationGetRelid(rel));
-	char	   *name = wl_relation_collection_name(RelationGetRelid(rel));
+	char	   *name = wl_table_collection_name(RelationGetRelid(rel));
 	ListCell   *cell;
 	Index		rti = 0;
 
@@ -109,7 +109,8 @@ wl_statement_reads_collection(EState *estate, ResultRelInfo *rinfo)
 			rte->relkind != RELKIND_FOREIGN_TABLE)
 			continue;
 		if (GetForeignTable(rte->relid)->serverid == target->serverid &&
-			strcmp(wl_relation_collection_name(rte->relid), name) == 0)
+			name != NULL && wl_table_collection_name(rte->relid) != NULL &&
+			strcmp(wl_table_collection_name(rte->relid), name) == 0)
 			return true;
 	}
 	return false;

@@ -1,9 +1,9 @@
 /*
  * fdw_scan.c - reading a collection through its foreign table.
  *
- * A scan holds one page of items at a time in its own memory context: the
- * single item of a GetItem, every item of a BatchGetItem, or one Scan page
- * (about 1 MB), whose LastEvaluatedKey starts the next page.
+ * A scan holds one page of items at a time: the single item of a GetItem,
+ * every item of a BatchGetItem, the hits of a search, or one Scan page
+ * (about 1 MB, read through calls.c's pages).
  */
 #include "postgres.h"
 
@@ -17,7 +17,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "core/store.h"
+#include "core/operations.h"
 #include "fdw.h"
 #include "whiplash.h"
 
@@ -36,7 +36,8 @@ typedef struct WlScanState
 	struct json_object **items;
 	int			nitems;
 	int			next_item;
-	struct json_object *last_key;	/* of the current Scan page */
+	WlPages    *pages;			/* FULL: the Scan, once started */
+	char	   *pages_table;	/* FULL: the table it reads */
 	bool		started;
 	bool		finished;		/* no page after the current one */
 	long		requests;		/* HTTP requests sent, for EXPLAIN ANALYZE */
@@ -49,23 +50,6 @@ typedef struct WlScanState
 	long		bytes_read;
 } WlScanState;
 
-/* The collection option of a foreign table. */
-char *
-wl_relation_collection_name(Oid relid)
-{
-	ForeignTable *table = GetForeignTable(relid);
-	ListCell   *cell;
-
-	foreach(cell, table->options)
-	{
-		DefElem    *def = (DefElem *) lfirst(cell);
-
-		if (strcmp(def->defname, "collection") == 0)
-			return defGetString(def);
-	}
-	return "";
-}
-
 /* Opens the collection and prepares the key expression. */
 void
 wl_begin_scan(ForeignScanState *node, int eflags)
@@ -77,11 +61,12 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 
 	node->fdw_state = state;
 	state->columns = wl_columns(rel);
-	state->kind = intVal(linitial(plan->fdw_private));
+	state->kind = intVal(list_nth(plan->fdw_private, WlScanPrivateKind));
 	if (state->kind == WL_SCAN_SEARCH)
-		state->k = intVal(lsecond(plan->fdw_private));
+		state->k = intVal(list_nth(plan->fdw_private, WlScanPrivateK));
 	if (state->kind != WL_SCAN_FULL)
-		state->value_state = ExecInitExpr(linitial(plan->fdw_exprs), (PlanState *) node);
+		state->value_state = ExecInitExpr(list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE),
+										  (PlanState *) node);
 	if (state->kind == WL_SCAN_SEARCH && list_length(plan->fdw_exprs) > 1)
 	{
 		state->filter_state = ExecInitQual(list_copy_tail(plan->fdw_exprs, 1),
@@ -194,11 +179,9 @@ wl_fetch_page(ForeignScanState *node)
 			WlDdbCall  *call = wl_calls_new(1);
 			struct json_object *item;
 
-			call->operation = "GetItem";
-			call->table = table;
-			call->request = wl_store_get_item(table, wl_store_id_key(id));
-			wl_execute_checked(state->conn, call, 1);
-			item = wl_store_get_item_result(call->response);
+			wl_op_get_item(call, table, wl_store_id_key(id), true);
+			wl_run_once(state->conn, call, 1, NULL);
+			item = wl_op_get_item_result(call);
 			if (item != NULL)
 			{
 				state->items = palloc(sizeof(struct json_object *));
@@ -239,20 +222,25 @@ wl_fetch_page(ForeignScanState *node)
 	}
 	else if (state->kind == WL_SCAN_FULL)
 	{
-		WlDdbCall  *call = wl_calls_new(1);
+		WlDdbCall  *call;
 		struct json_object *items;
 		int			i;
 
-		call->operation = "Scan";
-		call->table = table;
-		call->request = wl_store_scan(table, state->last_key, 0);
-		wl_execute_checked(state->conn, call, 1);
-		state->nitems = wl_store_items(call->response, table, &items);
+		if (state->pages == NULL)
+		{
+			MemoryContext previous = MemoryContextSwitchTo(GetMemoryChunkContext(state));
+
+			state->pages_table = pstrdup(table);
+			state->pages = wl_pages_begin(state->conn, &call);
+			wl_op_scan(call, state->pages_table, NULL, NULL, 0, true);
+			MemoryContextSwitchTo(previous);
+		}
+		call = wl_pages_next(state->pages, NULL);
+		state->nitems = call != NULL ? wl_op_items(call, &items) : 0;
 		state->items = palloc(sizeof(struct json_object *) * Max(state->nitems, 1));
 		for (i = 0; i < state->nitems; i++)
-			state->items[i] = wl_store_item_at(items, i);
-		state->last_key = wl_store_last_key(call->response);
-		state->finished = state->last_key == NULL;
+			state->items[i] = wl_op_item_at(items, i);
+		state->finished = call == NULL;
 	}
 	MemoryContextSwitchTo(oldcontext);
 	MemoryContextDelete(state->page_context);
@@ -321,7 +309,9 @@ wl_rescan(ForeignScanState *node)
 
 	state->started = false;
 	state->finished = false;
-	state->last_key = NULL;
+	if (state->pages != NULL)
+		wl_pages_end(state->pages);
+	state->pages = NULL;
 	state->items = NULL;
 	state->nitems = 0;
 	state->next_item = 0;
@@ -333,6 +323,10 @@ wl_end_scan(ForeignScanState *node)
 {
 	WlScanState *state = node->fdw_state;
 
-	if (state != NULL && state->page_context != NULL)
+	if (state == NULL)
+		return;
+	if (state->pages != NULL)
+		wl_pages_end(state->pages);
+	if (state->page_context != NULL)
 		MemoryContextDelete(state->page_context);
 }

@@ -24,31 +24,61 @@
 
 PG_FUNCTION_INFO_V1(whiplash_fdw_validator);
 
-/* An option and the catalog (object kind) it belongs to. */
+/* How an option's value is checked, and where a server option goes. */
+typedef enum WlOptionKind
+{
+	WL_OPTION_ENDPOINT,			/* char *: an endpoint URL */
+	WL_OPTION_REGION,			/* char *: an AWS region name */
+	WL_OPTION_NAME,				/* char *: DynamoDB table-name characters */
+	WL_OPTION_DURATION,			/* long: milliseconds, at least min */
+	WL_OPTION_INTEGER,			/* int: in [min, max] */
+	WL_OPTION_PATH,				/* char *: an absolute path, superuser only */
+	WL_OPTION_CREDENTIAL,		/* printable ASCII, never shown */
+	WL_OPTION_BOOLEAN,
+	WL_OPTION_ATTRIBUTE			/* a column's DynamoDB attribute name */
+} WlOptionKind;
+
+/*
+ * Every option: its catalog (object kind), how its value is checked, and
+ * for server options where it is stored in WlServerOptions.  A new server
+ * option is one line here, and a field of WlDdbConfig if the client uses
+ * it.
+ */
 typedef struct WlOption
 {
 	const char *name;
 	Oid			context;
+	WlOptionKind kind;
+	int			min;
+	int			max;
+	size_t		offset;			/* server options: into WlServerOptions */
 } WlOption;
 
+#define WL_CLIENT(field) offsetof(WlServerOptions, client.field)
+
 static const WlOption wl_options[] = {
-	{"endpoint", ForeignServerRelationId},
-	{"region", ForeignServerRelationId},
-	{"project", ForeignServerRelationId},
-	{"stage", ForeignServerRelationId},
-	{"connect_timeout", ForeignServerRelationId},
-	{"request_timeout", ForeignServerRelationId},
-	{"max_retries", ForeignServerRelationId},
-	{"retry_base_delay", ForeignServerRelationId},
-	{"retry_max_delay", ForeignServerRelationId},
-	{"max_connections", ForeignServerRelationId},
-	{"ca_file", ForeignServerRelationId},
-	{"access_key_id", UserMappingRelationId},
-	{"secret_access_key", UserMappingRelationId},
-	{"session_token", UserMappingRelationId},
-	{"use_env_credentials", UserMappingRelationId},
-	{"collection", ForeignTableRelationId},
-	{"column_name", AttributeRelationId},
+	{"endpoint", ForeignServerRelationId, WL_OPTION_ENDPOINT, 0, 0, WL_CLIENT(endpoint)},
+	{"region", ForeignServerRelationId, WL_OPTION_REGION, 0, 0, WL_CLIENT(region)},
+	{"project", ForeignServerRelationId, WL_OPTION_NAME, 1, 64, offsetof(WlServerOptions, project)},
+	{"stage", ForeignServerRelationId, WL_OPTION_NAME, 1, 64, offsetof(WlServerOptions, stage)},
+	{"connect_timeout", ForeignServerRelationId, WL_OPTION_DURATION, 1, 0,
+	WL_CLIENT(connect_timeout_ms)},
+	{"request_timeout", ForeignServerRelationId, WL_OPTION_DURATION, 1, 0,
+	WL_CLIENT(request_timeout_ms)},
+	{"max_retries", ForeignServerRelationId, WL_OPTION_INTEGER, 0, 100, WL_CLIENT(max_retries)},
+	{"retry_base_delay", ForeignServerRelationId, WL_OPTION_DURATION, 0, 0,
+	WL_CLIENT(retry_base_delay_ms)},
+	{"retry_max_delay", ForeignServerRelationId, WL_OPTION_DURATION, 0, 0,
+	WL_CLIENT(retry_max_delay_ms)},
+	{"max_connections", ForeignServerRelationId, WL_OPTION_INTEGER, 1, 256,
+	WL_CLIENT(max_connections)},
+	{"ca_file", ForeignServerRelationId, WL_OPTION_PATH, 0, 0, WL_CLIENT(ca_file)},
+	{"access_key_id", UserMappingRelationId, WL_OPTION_CREDENTIAL},
+	{"secret_access_key", UserMappingRelationId, WL_OPTION_CREDENTIAL},
+	{"session_token", UserMappingRelationId, WL_OPTION_CREDENTIAL},
+	{"use_env_credentials", UserMappingRelationId, WL_OPTION_BOOLEAN},
+	{"collection", ForeignTableRelationId, WL_OPTION_NAME, 1, 64},
+	{"column_name", AttributeRelationId, WL_OPTION_ATTRIBUTE},
 };
 
 /* The defaults of every server setting. */
@@ -58,12 +88,12 @@ wl_server_option_defaults(WlServerOptions *options)
 	memset(options, 0, sizeof(WlServerOptions));
 	options->project = "whiplash";
 	options->stage = "dev";
-	options->connect_timeout_ms = 5000;
-	options->request_timeout_ms = 10000;
-	options->max_retries = 8;
-	options->retry_base_delay_ms = 25;
-	options->retry_max_delay_ms = 5000;
-	options->max_connections = 16;
+	options->client.connect_timeout_ms = 5000;
+	options->client.request_timeout_ms = 10000;
+	options->client.max_retries = 8;
+	options->client.retry_base_delay_ms = 25;
+	options->client.retry_max_delay_ms = 5000;
+	options->client.max_connections = 16;
 }
 
 /* Reports an option value that does not parse or is out of range. */
@@ -169,53 +199,81 @@ wl_endpoint_option(DefElem *def)
 	return value;
 }
 
+/* The entry of an option of a catalog, or NULL when there is none. */
+static const WlOption *
+wl_find_option(const char *name, Oid context)
+{
+	size_t		i;
+
+	for (i = 0; i < lengthof(wl_options); i++)
+		if (wl_options[i].context == context && strcmp(wl_options[i].name, name) == 0)
+			return &wl_options[i];
+	return NULL;
+}
+
 /*
- * Parses one server option into options; raises an error for a malformed
- * value.  Used both by the validator and when a connection is made.
+ * Checks one option's value as its kind says, raising an error for a
+ * malformed one; a server option's value is stored in server.  Used both
+ * by the validator and when a connection is made, so that what is accepted
+ * is what is used.
  */
 static void
-wl_apply_server_option(DefElem *def, WlServerOptions *options)
+wl_apply_option(const WlOption *option, DefElem *def, WlServerOptions *server)
 {
-	const char *name = def->defname;
+	char	   *target = (char *) server + option->offset;
+	char	   *text = NULL;
 
-	if (strcmp(name, "endpoint") == 0)
-		options->endpoint = wl_endpoint_option(def);
-	else if (strcmp(name, "region") == 0)
-		options->region = wl_region_option(def);
-	else if (strcmp(name, "project") == 0)
-		options->project = wl_name_option(def, 64);
-	else if (strcmp(name, "stage") == 0)
-		options->stage = wl_name_option(def, 64);
-	else if (strcmp(name, "connect_timeout") == 0)
-		options->connect_timeout_ms = wl_duration_option(def, 1);
-	else if (strcmp(name, "request_timeout") == 0)
-		options->request_timeout_ms = wl_duration_option(def, 1);
-	else if (strcmp(name, "max_retries") == 0)
-		options->max_retries = wl_integer_option(def, 0, 100);
-	else if (strcmp(name, "retry_base_delay") == 0)
-		options->retry_base_delay_ms = wl_duration_option(def, 0);
-	else if (strcmp(name, "retry_max_delay") == 0)
-		options->retry_max_delay_ms = wl_duration_option(def, 0);
-	else if (strcmp(name, "max_connections") == 0)
-		options->max_connections = wl_integer_option(def, 1, 256);
-	else if (strcmp(name, "ca_file") == 0)
+	switch (option->kind)
 	{
-		options->ca_file = defGetString(def);
-		if (!is_absolute_path(options->ca_file))
-			wl_invalid_value(def, "must be an absolute path", NULL);
+		case WL_OPTION_ENDPOINT:
+			text = wl_endpoint_option(def);
+			break;
+		case WL_OPTION_REGION:
+			text = wl_region_option(def);
+			break;
+		case WL_OPTION_NAME:
+			text = wl_name_option(def, option->max);
+			break;
+		case WL_OPTION_DURATION:
+			*(long *) target = wl_duration_option(def, option->min);
+			return;
+		case WL_OPTION_INTEGER:
+			*(int *) target = wl_integer_option(def, option->min, option->max);
+			return;
+		case WL_OPTION_PATH:
+			text = defGetString(def);
+			if (!is_absolute_path(text))
+				wl_invalid_value(def, "must be an absolute path", NULL);
+			break;
+		case WL_OPTION_CREDENTIAL:
+			wl_credential_option(def);
+			return;
+		case WL_OPTION_BOOLEAN:
+			(void) defGetBoolean(def);
+			return;
+		case WL_OPTION_ATTRIBUTE:
+			if (defGetString(def)[0] == '\0' || wl_attrs_reserved(defGetString(def)))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("column_name \"%s\" is not a valid attribute name",
+								defGetString(def)),
+						 errhint("The names id, vector and keys are whiplash's own.")));
+			return;
 	}
+	if (option->context == ForeignServerRelationId)
+		*(const char **) target = text;
 }
 
 /* Checks the settings of a server that only make sense together. */
 static void
 wl_check_server_options(const WlServerOptions *options)
 {
-	if (options->endpoint == NULL && options->region == NULL)
+	if (options->client.endpoint == NULL && options->client.region == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("a whiplash server needs option \"region\" or \"endpoint\""),
 				 errhint("Give region for AWS DynamoDB, or endpoint for a DynamoDB-compatible server.")));
-	if (options->retry_max_delay_ms < options->retry_base_delay_ms)
+	if (options->client.retry_max_delay_ms < options->client.retry_base_delay_ms)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("retry_max_delay must not be less than retry_base_delay")));
@@ -240,18 +298,6 @@ wl_valid_option_names(Oid context)
 	return names.data;
 }
 
-/* Is name an option of this catalog? */
-static bool
-wl_is_valid_option(const char *name, Oid context)
-{
-	size_t		i;
-
-	for (i = 0; i < lengthof(wl_options); i++)
-		if (wl_options[i].context == context && strcmp(wl_options[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Validates the options of a whiplash server, user mapping or foreign
  * table.  Each value is parsed as it will be used; an unknown name gets a
@@ -273,8 +319,9 @@ whiplash_fdw_validator(PG_FUNCTION_ARGS)
 	foreach(cell, options)
 	{
 		DefElem    *def = (DefElem *) lfirst(cell);
+		const WlOption *option = wl_find_option(def->defname, catalog);
 
-		if (!wl_is_valid_option(def->defname, catalog))
+		if (option == NULL)
 		{
 			char	   *valid = wl_valid_option_names(catalog);
 
@@ -285,30 +332,15 @@ whiplash_fdw_validator(PG_FUNCTION_ARGS)
 					 : errhint("There are no valid options in this context.")));
 		}
 
-		if (catalog == ForeignServerRelationId)
-			wl_apply_server_option(def, &server);
-		else if (strcmp(def->defname, "access_key_id") == 0)
-			has_key_id = wl_credential_option(def) != NULL;
-		else if (strcmp(def->defname, "secret_access_key") == 0)
-			has_secret = wl_credential_option(def) != NULL;
-		else if (strcmp(def->defname, "session_token") == 0)
-			wl_credential_option(def);
-		else if (strcmp(def->defname, "use_env_credentials") == 0)
-		{
-			if (defGetBoolean(def) && !superuser())
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("only a superuser may set use_env_credentials"),
-						 errhint("It lets a role use the AWS credentials of the PostgreSQL server's own environment.")));
-		}
-		else if (strcmp(def->defname, "collection") == 0)
-			wl_name_option(def, 64);
-		else if (strcmp(def->defname, "column_name") == 0 &&
-				 (defGetString(def)[0] == '\0' || wl_attrs_reserved(defGetString(def))))
+		wl_apply_option(option, def, &server);
+		has_key_id |= strcmp(def->defname, "access_key_id") == 0;
+		has_secret |= strcmp(def->defname, "secret_access_key") == 0;
+		if (strcmp(def->defname, "use_env_credentials") == 0 && defGetBoolean(def) &&
+			!superuser())
 			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-					 errmsg("column_name \"%s\" is not a valid attribute name", defGetString(def)),
-					 errhint("The names id, vector and keys are whiplash's own.")));
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only a superuser may set use_env_credentials"),
+					 errhint("It lets a role use the AWS credentials of the PostgreSQL server's own environment.")));
 	}
 
 	if (catalog == ForeignServerRelationId)
@@ -317,7 +349,7 @@ whiplash_fdw_validator(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("access_key_id and secret_access_key must be given together")));
-	if (catalog == ForeignServerRelationId && server.ca_file != NULL && !superuser())
+	if (catalog == ForeignServerRelationId && server.client.ca_file != NULL && !superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only a superuser may set ca_file"),
@@ -338,8 +370,56 @@ wl_server_options(Oid serverid, WlServerOptions *options)
 
 	wl_server_option_defaults(options);
 	foreach(cell, server->options)
-		wl_apply_server_option((DefElem *) lfirst(cell), options);
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+		const WlOption *option = wl_find_option(def->defname, ForeignServerRelationId);
+
+		if (option != NULL)
+			wl_apply_option(option, def, options);
+	}
 	wl_check_server_options(options);
-	if (options->region == NULL)
-		options->region = "us-east-1";
+	if (options->client.region == NULL)
+		options->client.region = "us-east-1";
+}
+
+/*
+ * Reads a user mapping's credentials (pointing into its options) into
+ * creds; what it does not set stays NULL.
+ */
+void
+wl_user_mapping_credentials(UserMapping *mapping, WlCredentials *creds)
+{
+	ListCell   *cell;
+
+	memset(creds, 0, sizeof(WlCredentials));
+	foreach(cell, mapping->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+
+		if (strcmp(def->defname, "access_key_id") == 0)
+			creds->access_key_id = defGetString(def);
+		else if (strcmp(def->defname, "secret_access_key") == 0)
+			creds->secret_access_key = defGetString(def);
+		else if (strcmp(def->defname, "session_token") == 0)
+			creds->session_token = defGetString(def);
+		else if (strcmp(def->defname, "use_env_credentials") == 0)
+			creds->use_env = defGetBoolean(def);
+	}
+}
+
+/* The collection option of a foreign table, or NULL when it has none. */
+char *
+wl_table_collection_name(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *cell;
+
+	foreach(cell, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+
+		if (strcmp(def->defname, "collection") == 0)
+			return defGetString(def);
+	}
+	return NULL;
 }

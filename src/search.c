@@ -2,9 +2,9 @@
  * search.c - whiplash_search: approximate nearest neighbours of a query.
  *
  * A search is two rounds of concurrent DynamoDB calls: first every probed
- * bucket of every hash table (one Query each; v1: BatchGetItem of the
- * bucket items), then the vectors of the candidates found there
- * (BatchGetItem, 100 a call).  Candidates are re-ranked exactly in C and
+ * bucket of every hash table (with the calls the collection's format reads
+ * them with: a Query each, or v1's BatchGetItem of bucket items), then the
+ * vectors of the candidates found there (BatchGetItem, 100 a call).  Candidates are re-ranked exactly in C and
  * the k closest returned, closest first (equal distances by id).
  *
  * The candidates fetched are bounded by a budget: max_candidates, and for
@@ -32,7 +32,6 @@
 #include "utils/lsyscache.h"
 
 #include "compat.h"
-#include "core/store.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_search);
@@ -122,16 +121,18 @@ typedef struct WlSearch
 	int			items_capacity;
 } WlSearch;
 
-/* Counts one sighting of id in a probed bucket. */
+/* Counts one sighting of an entry's id in a probed bucket. */
 static void
-wl_add_candidate(WlSearch *search, const char *id)
+wl_add_candidate(const WlEntry *entry, void *arg)
 {
+	WlSearch   *search = arg;
 	WlCandidate *candidate;
 	bool		found;
 
-	if (id == NULL)
+	wl_last_search.bucket_entries++;
+	if (entry->malformed)
 		return;
-	candidate = hash_search(search->candidates, &id, HASH_ENTER, &found);
+	candidate = hash_search(search->candidates, &entry->id, HASH_ENTER, &found);
 	if (!found)
 	{
 		candidate->hits = 0;
@@ -150,17 +151,17 @@ wl_read_buckets(WlSearch *search, int probes)
 {
 	WlMeta	   *meta = search->collection->meta;
 	char	   *keybuf = palloc((size_t) meta->ntables * probes * WL_LSH_KEY_MAX);
-	char	  **keys;
+	const char **keys;
 	int			nkeys;
 	int			nnew = 0;
-	struct json_object **items;
-	int			nitems;
+	WlDdbCall  *calls;
+	WlItems		items = {0};
 	int			i;
 
 	nkeys = wl_meta_probe_keys(meta, search->collection->lsh, search->query, probes,
 							   search->depth, keybuf);
 	if (nkeys < 0)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		wl_report_out_of_memory();
 	keys = palloc(sizeof(char *) * Max(nkeys, 1));
 	for (i = 0; i < nkeys; i++)
 	{
@@ -176,25 +177,10 @@ wl_read_buckets(WlSearch *search, int probes)
 	if (nnew == 0)
 		return;
 
-	if (meta->format == WL_FORMAT_V1)
-	{
-		nitems = wl_batch_get(search->conn, meta->buckets_table, keys, nnew, "ids", &items);
-		for (i = 0; i < nitems; i++)
-		{
-			int			n = wl_store_item_id_count(items[i]);
-			int			j;
-
-			for (j = 0; j < n; j++)
-				wl_add_candidate(search, wl_store_item_id_at(items[i], j));
-		}
-	}
-	else
-	{
-		nitems = wl_query_buckets(search->conn, meta->buckets_table, keys, nnew, &items);
-		for (i = 0; i < nitems; i++)
-			wl_add_candidate(search, wl_store_entry_id(items[i], meta->fine_bits));
-	}
-	wl_last_search.bucket_entries += nitems;
+	calls = wl_calls_new(nnew);
+	wl_run(search->conn, calls, meta->format->read_calls(meta, keys, nnew, true, calls), &items);
+	for (i = 0; i < items.count; i++)
+		meta->format->entries(meta, items.items[i], wl_add_candidate, search);
 	wl_last_search.candidates = search->ncandidates;
 }
 
@@ -206,7 +192,7 @@ wl_read_buckets(WlSearch *search, int probes)
 static int
 wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
 {
-	WlMeta	   *meta = search->collection->meta;
+	const WlMeta *meta = search->collection->meta;
 	HASH_SEQ_STATUS scan;
 	WlCandidate *candidate;
 	int			nunfetched = 0;
@@ -277,7 +263,7 @@ void
 wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
 				   int *probes, int *max_candidates)
 {
-	if (meta->format == WL_FORMAT_V1)
+	if (meta->format->home_buckets_only)
 	{
 		*probes = probes_arg > 0 ? probes_arg : 1;
 		*max_candidates = max_candidates_arg > 0 ? max_candidates_arg : INT_MAX;
@@ -365,9 +351,7 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	capacity_before = stats.capacity_units;
 	rounds_before = conn->round_trips;
 	wl_search_init(&search, conn, collection, query);
-	topk = wl_topk_create(k);
-	if (topk == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	topk = wl_topk_init(palloc(wl_topk_size(k)), k);
 
 	for (;;)
 	{
@@ -404,7 +388,6 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	distances = palloc(sizeof(double) * k);
 	indexes = palloc(sizeof(int) * k);
 	nresults = wl_topk_sorted(topk, distances, indexes);
-	wl_topk_destroy(topk);
 	*hits = palloc(sizeof(WlSearchHit) * Max(nresults, 1));
 	for (i = 0; i < nresults; i++)
 	{

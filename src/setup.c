@@ -9,36 +9,10 @@
 #include "postgres.h"
 
 #include "foreign/foreign.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
-#include "utils/builtins.h"
 
-#include "compat.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_setup);
-
-/*
- * Looks up a whiplash server by name and checks that the current user may
- * use it.
- */
-ForeignServer *
-wl_lookup_server(Name name)
-{
-	ForeignServer *server = GetForeignServerByName(NameStr(*name), false);
-	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
-	AclResult	aclresult;
-
-	if (strcmp(fdw->fdwname, "whiplash") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("server \"%s\" does not use the whiplash foreign-data wrapper",
-						server->servername)));
-	aclresult = wl_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
-	return server;
-}
 
 /*
  * whiplash_setup(server name) returns boolean: creates whiplash_metadata if

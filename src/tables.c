@@ -1,19 +1,22 @@
 /*
- * tables.c - the life cycle of DynamoDB tables: describe, create, wait.
+ * tables.c - the life cycle of DynamoDB tables: describe, create, wait,
+ * delete.
  *
  * CreateTable only starts the work: a new table is CREATING for a while
  * (seconds on AWS) and reads of it fail until it is ACTIVE.  The wait polls
- * DescribeTable with a growing pause on the backend's latch, so that a
- * cancel or statement_timeout interrupts it.
+ * DescribeTable with a growing, jittered pause that a cancel or
+ * statement_timeout interrupts.
  */
 #include "postgres.h"
 
-#include "miscadmin.h"
-#include "pgstat.h"
-#include "storage/latch.h"
 #include "utils/timestamp.h"
 
+#include "core/operations.h"
 #include "whiplash.h"
+
+/* The pauses between DescribeTable polls grow from and up to these. */
+#define WL_TABLE_POLL_MIN_MS 25
+#define WL_TABLE_POLL_MAX_MS 1000
 
 /* How long wl_wait_table_active waits in all (whiplash.table_wait_timeout). */
 int			wl_table_wait_timeout_ms = 300000;
@@ -25,21 +28,16 @@ int			wl_table_wait_timeout_ms = 300000;
 const char *
 wl_describe_table(WlConnection *conn, const char *table)
 {
+	static const char *const tolerated[] = {"ResourceNotFoundException", NULL};
 	WlDdbCall  *call = wl_calls_new(1);
 	const char *status;
 
-	call->operation = "DescribeTable";
-	call->table = table;
-	call->request = wl_ddb_table_request(table);
-	wl_execute(conn, call, 1);
-
-	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
-		strcmp(call->error.type, "ResourceNotFoundException") == 0)
-		return NULL;
+	wl_op_describe_table(call, table);
+	wl_run_once(conn, call, 1, tolerated);
 	if (call->error.kind != WL_DDB_OK)
-		wl_report_call_error(conn, call);
+		return NULL;
 
-	status = wl_ddb_table_status(call->response);
+	status = wl_op_table_status(call);
 	if (status == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -55,19 +53,12 @@ bool
 wl_create_table(WlConnection *conn, const char *table,
 				const char *hash_key, const char *range_key)
 {
+	static const char *const tolerated[] = {"ResourceInUseException", NULL};
 	WlDdbCall  *call = wl_calls_new(1);
 
-	call->operation = "CreateTable";
-	call->table = table;
-	call->request = wl_ddb_create_table_request(table, hash_key, range_key);
-	wl_execute(conn, call, 1);
-
-	if (call->error.kind == WL_DDB_SERVICE_ERROR &&
-		strcmp(call->error.type, "ResourceInUseException") == 0)
-		return false;
-	if (call->error.kind != WL_DDB_OK)
-		wl_report_call_error(conn, call);
-	return true;
+	wl_op_create_table(call, table, hash_key, range_key);
+	wl_run_once(conn, call, 1, tolerated);
+	return call->error.kind == WL_DDB_OK;
 }
 
 /*
@@ -79,9 +70,9 @@ void
 wl_wait_table_active(WlConnection *conn, const char *table)
 {
 	TimestampTz start = GetCurrentTimestamp();
-	long		pause_ms = 25;
+	int			round;
 
-	for (;;)
+	for (round = 1;; round++)
 	{
 		const char *status = wl_describe_table(conn, table);
 
@@ -94,11 +85,24 @@ wl_wait_table_active(WlConnection *conn, const char *table)
 							table, wl_table_wait_timeout_ms),
 					 errdetail("Its status is %s.", status ? status : "not found"),
 					 errhint("Raise whiplash.table_wait_timeout, or try again later.")));
-
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 pause_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		pause_ms = Min(pause_ms * 2, 1000);
+		wl_backoff(conn, round, WL_TABLE_POLL_MIN_MS, WL_TABLE_POLL_MAX_MS);
 	}
+}
+
+/*
+ * Deletes tables, all at once; tables already gone are fine.  With report
+ * false, failures are ignored (a clean-up on an error path that already
+ * has its own error to raise).
+ */
+void
+wl_delete_tables(WlConnection *conn, const char *const *tables, int ntables, bool report)
+{
+	static const char *const gone[] = {"ResourceNotFoundException", NULL};
+	static const char *const any[] = {"*", NULL};
+	WlDdbCall  *calls = wl_calls_new(ntables);
+	int			i;
+
+	for (i = 0; i < ntables; i++)
+		wl_op_delete_table(&calls[i], tables[i]);
+	wl_run_once(conn, calls, ntables, report ? gone : any);
 }

@@ -15,27 +15,34 @@
 #include "foreign/foreign.h"
 
 #include "core/dynamodb.h"
+#include "core/format.h"
 #include "core/meta.h"
+#include "core/store.h"
 #include "utils/array.h"
 
 /* The shared metadata table, the same name as the original library's. */
 #define WL_METADATA_TABLE "whiplash_metadata"
 
-/* Settings of a foreign server, with defaults applied. */
+/*
+ * Settings of a foreign server, with defaults applied: what its DynamoDB
+ * client is made with (all but the credentials, which come from the user
+ * mapping), and the project and stage its collections belong to.
+ */
 typedef struct WlServerOptions
 {
-	char	   *endpoint;		/* NULL: AWS's endpoint for region */
-	char	   *region;
-	char	   *project;
-	char	   *stage;
-	int			connect_timeout_ms;
-	int			request_timeout_ms;
-	int			max_retries;
-	int			retry_base_delay_ms;
-	int			retry_max_delay_ms;
-	int			max_connections;
-	char	   *ca_file;
+	WlDdbConfig client;
+	const char *project;
+	const char *stage;
 } WlServerOptions;
+
+/* The credentials of a user mapping. */
+typedef struct WlCredentials
+{
+	char	   *access_key_id;
+	char	   *secret_access_key;
+	char	   *session_token;
+	bool		use_env;		/* use_env_credentials: the server's environment */
+} WlCredentials;
 
 /* A per-backend DynamoDB client for one (server, user mapping). */
 typedef struct WlConnection
@@ -47,10 +54,6 @@ typedef struct WlConnection
 	WlDdb	   *ddb;
 	long		round_trips;	/* rounds of concurrent calls sent */
 } WlConnection;
-
-/* The longest id: DynamoDB's limits on a hash key and on a sort key. */
-#define WL_ID_MAX 2048
-#define WL_SORT_KEY_MAX 1024
 
 /* The most neighbours one search returns. */
 #define WL_MAX_K 10000
@@ -65,38 +68,53 @@ typedef struct WlCollection
 	WlLsh	   *lsh;
 } WlCollection;
 
-/* setup.c */
-extern ForeignServer *wl_lookup_server(Name name);
+/* Items read by DynamoDB calls, borrowed from their responses. */
+typedef struct WlItems
+{
+	struct json_object **items;
+	int			count;
+	int			capacity;
+} WlItems;
 
 /* options.c */
 extern void wl_server_options(Oid serverid, WlServerOptions *options);
+extern void wl_user_mapping_credentials(UserMapping *mapping, WlCredentials *creds);
+extern char *wl_table_collection_name(Oid relid);
 
 /* connection.c */
+extern ForeignServer *wl_lookup_server(Name name);
 extern WlConnection *wl_connect(Oid serverid);
-extern WlDdbCall *wl_calls_new(int ncalls);
-extern void wl_execute(WlConnection *conn, WlDdbCall *calls, int ncalls);
 
-/* batch.c */
+/* calls.c */
+extern WlDdbCall *wl_calls_new(int ncalls);
+extern void wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls,
+						const char *const *tolerated);
+extern void wl_run(WlConnection *conn, WlDdbCall *calls, int ncalls, WlItems *items);
+extern void wl_backoff(WlConnection *conn, int round, long base_ms, long max_ms);
+typedef struct WlPages WlPages;
+extern WlPages *wl_pages_begin(WlConnection *conn, WlDdbCall **first);
+extern WlDdbCall *wl_pages_next(WlPages *pages, const char *const *tolerated);
+extern void wl_pages_end(WlPages *pages);
 extern int	wl_batch_get(WlConnection *conn, const char *table, char *const *ids,
 						 int nids, const char *projection, struct json_object ***items);
-extern void wl_batch_write(WlConnection *conn, const char *table,
-						   struct json_object **requests, int nrequests);
-extern int	wl_query_buckets(WlConnection *conn, const char *table, char *const *buckets,
-							 int nbuckets, struct json_object ***items);
-extern void wl_execute_checked(WlConnection *conn, WlDdbCall *calls, int ncalls);
 
 /* collection.c */
 extern int	wl_collection_cache_ttl_ms;
 extern void wl_check_collection_name(const char *name);
+extern char *wl_metadata_id(WlConnection *conn, const char *name);
+extern WlMeta *wl_read_metadata(WlConnection *conn, const char *name, bool *taken);
 extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern void wl_collection_forget(Oid serverid, const char *name);
-extern void wl_collection_cache_reset(void);
+
+/* metadata.c */
+extern void wl_metadata_run(WlConnection *conn, WlDdbCall *call);
+extern struct json_object *wl_metadata_item(WlConnection *conn, const char *id);
+extern void wl_metadata_set_center(WlConnection *conn, const WlMeta *meta,
+								   float *const *vectors, int nvectors);
+extern void wl_update_count(WlConnection *conn, WlMeta *meta, int64 change);
 typedef void (*WlCollectionVisitor) (const WlMeta *meta, void *arg);
 extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg);
-extern void wl_collection_ensure_center(WlConnection *conn, WlCollection *collection,
-										float *const *vectors, int nvectors);
-extern void wl_update_count(WlConnection *conn, WlMeta *meta, int64 change);
 
 /* search.c */
 typedef struct WlSearchStats
@@ -162,12 +180,18 @@ extern void wl_xact_before_read(WlConnection *conn, const char *collection);
 extern float *wl_array_to_vector(ArrayType *array, int dims, const char *what, int *ndims);
 extern ArrayType *wl_vector_to_array(const float *vector, int dims);
 
+/* operators.c */
+extern WlMetric wl_metric_of_name(const char *name);
+extern bool wl_operator_metric(Oid opno, WlMetric *metric);
+
 /* attributes.c */
 extern Datum wl_item_attributes_jsonb(struct json_object *item, const char *const *skip,
 									  int nskip);
 
 /* errors.c */
+extern uint64 wl_tables_found_missing;
 extern void wl_report_call_error(WlConnection *conn, const WlDdbCall *call) pg_attribute_noreturn();
+extern void wl_report_out_of_memory(void) pg_attribute_noreturn();
 
 /* tables.c */
 extern int	wl_table_wait_timeout_ms;
@@ -175,5 +199,7 @@ extern const char *wl_describe_table(WlConnection *conn, const char *table);
 extern bool wl_create_table(WlConnection *conn, const char *table,
 							const char *hash_key, const char *range_key);
 extern void wl_wait_table_active(WlConnection *conn, const char *table);
+extern void wl_delete_tables(WlConnection *conn, const char *const *tables, int ntables,
+							 bool report);
 
 #endif							/* WHIPLASH_H */

@@ -5,10 +5,10 @@
  * A flush of a batch runs these phases, each one round of concurrent calls:
  *   1. read the current bucket keys of every id in the batch (BatchGetItem);
  *   2. write the new vectors (BatchWriteItem), each listing its keys;
- *   3. add the new bucket entries and remove the stale ones (BatchWriteItem;
- *      v1: UpdateItem ADD / DELETE on the id sets);
- *   4. delete the vectors of deleted ids, and (native) add the change in
- *      the number of vectors to the collection's vector_count.
+ *   3. add the new bucket entries and remove the stale ones, with the calls
+ *      the collection's format makes of those changes (core/format.h);
+ *   4. delete the vectors of deleted ids, and (in formats that count them)
+ *      add the change in the number of vectors to the vector_count.
  * A vector is thus written before any bucket entry points at it and
  * deleted only after none does, so a search never meets an entry whose
  * vector is missing (and skips one if a failure left it behind).  Ids are
@@ -28,7 +28,7 @@
 #include "utils/memutils.h"
 
 #include "core/attrs.h"
-#include "core/store.h"
+#include "core/operations.h"
 #include "whiplash.h"
 
 /* Rows per flush (whiplash.write_batch_size). */
@@ -108,9 +108,9 @@ wl_write_reset(WlWriteBuffer *buffer)
 
 /*
  * Starts a write buffer for a collection, in the current memory context,
- * that holds up to hold_limit rows before it writes them.  Native ids are a
- * sort key of the buckets table, which DynamoDB limits to 1,024 bytes; v1
- * ids are only hash keys (2,048 bytes).
+ * that holds up to hold_limit rows before it writes them.  Ids are checked
+ * against the longest the collection's format leaves room for in
+ * DynamoDB's keys.
  */
 WlWriteBuffer *
 wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit)
@@ -121,10 +121,7 @@ wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit)
 	buffer->collection_name = pstrdup(collection->meta->name);
 	buffer->vectors_table = pstrdup(collection->meta->vectors_table);
 	buffer->dims = collection->meta->dims;
-	/* A native entry's sort key is "<fine bits>/<id>" when it has fine bits */
-	buffer->max_id_len = collection->meta->format == WL_FORMAT_V1 ? WL_ID_MAX :
-		collection->meta->fine_bits > 0 ?
-		WL_SORT_KEY_MAX - collection->meta->fine_bits - 1 : WL_SORT_KEY_MAX;
+	buffer->max_id_len = collection->meta->format->max_id_len(collection->meta);
 	buffer->hold_limit = hold_limit;
 	buffer->context = AllocSetContextCreate(CurrentMemoryContext, "whiplash write buffer",
 											ALLOCSET_DEFAULT_SIZES);
@@ -319,21 +316,19 @@ wl_key_in(const char *key, const char *set, int nkeys)
 /*
  * Phase 1: the current item of each id (or NULL) into old_items, and the
  * bucket keys it is stored under into old_keys (ntables slots per write)
- * and old_counts.  Native vector items list their keys; v1 keys are
- * recomputed from the stored vector.  Whole items are read only when
- * attributes are to be carried over.
+ * and old_counts, as the format finds them (listed in the item, or
+ * recomputed from its vector).  Whole items are read only when attributes
+ * are to be carried over.
  */
 static void
 wl_read_old_keys(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-				 char *old_keys,
-				 int *old_counts, struct json_object **old_items)
+				 char *old_keys, int *old_counts, struct json_object **old_items)
 {
 	WlMeta	   *meta = collection->meta;
 	char	  **ids = palloc(sizeof(char *) * chunk->nwrites);
 	struct json_object **items;
 	int			nitems;
 	int			i;
-	float	   *vector = palloc(sizeof(float) * meta->dims);
 
 	for (i = 0; i < chunk->nwrites; i++)
 	{
@@ -342,51 +337,42 @@ wl_read_old_keys(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
 		old_items[i] = NULL;
 	}
 	nitems = wl_batch_get(buffer->conn, meta->vectors_table, ids, chunk->nwrites,
-						  wl_chunk_carries_over(chunk) ? NULL :
-						  meta->format == WL_FORMAT_V1 ? "id,vector" : "id,keys", &items);
+						  wl_chunk_carries_over(chunk) ? NULL : meta->format->keys_projection,
+						  &items);
 	for (i = 0; i < nitems; i++)
 	{
 		const char *id = wl_store_item_id(items[i]);
 		WlIdSlot   *slot = id ? hash_search(buffer->index, id, HASH_FIND, NULL) : NULL;
-		char	   *keys;
 		int			index;
-		int			k;
 
 		if (slot == NULL || slot->index < chunk->start ||
 			slot->index >= chunk->start + chunk->nwrites)
 			continue;
 		index = slot->index - chunk->start;
 		old_items[index] = items[i];
-		keys = old_keys + (size_t) index * meta->ntables * WL_LSH_KEY_MAX;
-		if (meta->format == WL_FORMAT_V1)
-		{
-			if (wl_store_item_vector(items[i], meta->dims, vector) != 0)
-				continue;
-			if (wl_meta_vector_keys(meta, collection->lsh, vector, keys) != 0)
-				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-			old_counts[index] = meta->ntables;
-			continue;
-		}
-		for (k = 0; k < wl_store_item_key_count(items[i]) && k < meta->ntables; k++)
-			strlcpy(keys + (size_t) k * WL_LSH_KEY_MAX, wl_store_item_key(items[i], k),
-					WL_LSH_KEY_MAX);
-		old_counts[index] = k;
+		old_counts[index] = meta->format->stored_keys(meta, collection->lsh, items[i],
+													  old_keys + (size_t) index *
+													  meta->ntables * WL_LSH_KEY_MAX);
+		if (old_counts[index] < 0)
+			wl_report_out_of_memory();
 	}
 }
 
 /*
- * Phase 3 for v1: one UpdateItem per (bucket, id) change, all at once;
- * v1 buckets are string sets, which BatchWriteItem cannot change.
+ * Phase 3: the entry changes of the chunk, applied through the format:
+ * every new key of a put (so that writing a row again repairs entries a
+ * failed flush left out), and the removal of every old key that is not
+ * among the new ones.
  */
 static void
-wl_write_v1_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-					char *new_keys,
-					char *old_keys, int *old_counts)
+wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+				 char *new_keys, char *old_keys, int *old_counts)
 {
 	WlMeta	   *meta = collection->meta;
-	int			max_calls = chunk->nwrites * meta->ntables * 2;
-	WlDdbCall  *calls = wl_calls_new(max_calls);
-	int			ncalls = 0;
+	WlEntryChange *changes = palloc(sizeof(WlEntryChange) *
+									Max(chunk->nwrites * meta->ntables * 2, 1));
+	WlDdbCall  *calls;
+	int			nchanges = 0;
 	int			i;
 	int			t;
 
@@ -396,16 +382,16 @@ wl_write_v1_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collect
 		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
 		int			nnew = chunk->writes[i].vector ? meta->ntables : 0;
 
+		/* v1 tables share one key space, so a vector's keys may repeat */
 		for (t = 0; t < nnew; t++)
 		{
 			char	   *key = news + (size_t) t * WL_LSH_KEY_MAX;
 
 			if (wl_key_in(key, news, t))
 				continue;
-			calls[ncalls].operation = "UpdateItem";
-			calls[ncalls].table = meta->buckets_table;
-			calls[ncalls++].request = wl_store_v1_bucket_update(meta->buckets_table, key,
-																chunk->writes[i].id, true);
+			changes[nchanges].entry.key = key;
+			changes[nchanges].entry.id = chunk->writes[i].id;
+			changes[nchanges++].add = true;
 		}
 		for (t = 0; t < old_counts[i]; t++)
 		{
@@ -413,44 +399,81 @@ wl_write_v1_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collect
 
 			if (wl_key_in(key, news, nnew) || wl_key_in(key, olds, t))
 				continue;
-			calls[ncalls].operation = "UpdateItem";
-			calls[ncalls].table = meta->buckets_table;
-			calls[ncalls++].request = wl_store_v1_bucket_update(meta->buckets_table, key,
-																chunk->writes[i].id, false);
+			changes[nchanges].entry.key = key;
+			changes[nchanges].entry.id = chunk->writes[i].id;
+			changes[nchanges++].add = false;
 		}
 	}
-	wl_execute_checked(buffer->conn, calls, ncalls);
+	calls = wl_calls_new(nchanges);
+	wl_run(buffer->conn, calls, meta->format->change_calls(meta, changes, nchanges, calls),
+		   NULL);
 }
 
-/* Phase 3 for native collections: bucket entries added and removed. */
+/*
+ * Phase 2: the vector items of the chunk's puts, each listing its new keys
+ * when the format lists them, built straight into the calls that write
+ * them (so that an error while building leaks nothing).  Fills new_keys,
+ * and sets *sending when the first write goes out.
+ */
 static void
-wl_write_native_buckets(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-						char *new_keys,
-						char *old_keys, int *old_counts)
+wl_write_vectors(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+				 char *new_keys, struct json_object **old_items, bool *sending)
 {
 	WlMeta	   *meta = collection->meta;
-	struct json_object **requests = palloc(sizeof(struct json_object *) *
-										   chunk->nwrites * meta->ntables * 2);
-	int			nrequests = 0;
+	WlDdbCall  *calls = wl_calls_new((chunk->nwrites + WL_BATCH_WRITE_MAX - 1) /
+									 WL_BATCH_WRITE_MAX);
+	const char **key_list = palloc(sizeof(char *) * meta->ntables);
+	int			ncalls = 0;
 	int			i;
 	int			t;
 
 	for (i = 0; i < chunk->nwrites; i++)
 	{
-		char	   *news = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		int			nnew = chunk->writes[i].vector ? meta->ntables : 0;
-		const char *id = chunk->writes[i].id;
+		WlPendingWrite *write = &chunk->writes[i];
+		char	   *keys = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		WlCarryOver *carry = write->carry_over;
+		struct json_object *item;
+		char		errbuf[256];
 
-		for (t = 0; t < nnew; t++)
-			requests[nrequests++] = wl_store_put_request(
-				wl_store_bucket_entry(news + (size_t) t * WL_LSH_KEY_MAX, id));
-		for (t = 0; t < old_counts[i]; t++)
-			if (!wl_key_in(olds + (size_t) t * WL_LSH_KEY_MAX, news, nnew))
-				requests[nrequests++] = wl_store_delete_request(
-					wl_store_bucket_entry(olds + (size_t) t * WL_LSH_KEY_MAX, id));
+		if (write->vector == NULL)
+			continue;
+		if (wl_meta_vector_keys(meta, collection->lsh, write->vector, keys) != 0)
+			wl_report_out_of_memory();
+		for (t = 0; t < meta->ntables; t++)
+			key_list[t] = keys + (size_t) t * WL_LSH_KEY_MAX;
+		item = wl_attrs_complete(wl_store_vector_item(write->id, write->vector, meta->dims,
+													  meta->format->lists_keys ? key_list : NULL,
+													  meta->ntables),
+								 write->attributes,
+								 carry ? old_items[i] : NULL,
+								 carry ? (const char *const *) carry->managed : NULL,
+								 carry ? carry->nmanaged : 0,
+								 errbuf, sizeof(errbuf));
+		if (item == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot write vector \"%s\": %s", write->id, errbuf)));
+		ncalls = wl_op_batch_write_append(calls, ncalls, meta->vectors_table,
+										  wl_op_put_request(item));
 	}
-	wl_batch_write(buffer->conn, meta->buckets_table, requests, nrequests);
+	*sending = true;
+	wl_run(buffer->conn, calls, ncalls, NULL);
+}
+
+/* Phase 4: the vectors of deleted ids, now that no bucket points at them. */
+static void
+wl_delete_vectors(WlWriteBuffer *buffer, WlChunk *chunk, WlMeta *meta)
+{
+	WlDdbCall  *calls = wl_calls_new((chunk->nwrites + WL_BATCH_WRITE_MAX - 1) /
+									 WL_BATCH_WRITE_MAX);
+	int			ncalls = 0;
+	int			i;
+
+	for (i = 0; i < chunk->nwrites; i++)
+		if (chunk->writes[i].vector == NULL)
+			ncalls = wl_op_batch_write_append(calls, ncalls, meta->vectors_table,
+											  wl_op_delete_request(wl_store_id_key(chunk->writes[i].id)));
+	wl_run(buffer->conn, calls, ncalls, NULL);
 }
 
 /*
@@ -467,8 +490,6 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	int		   *old_counts;
 	struct json_object **old_items;
 	int64		count_change = 0;
-	struct json_object **requests;
-	int			nrequests = 0;
 	float	  **vectors;
 	int			nvectors = 0;
 	int			i;
@@ -480,7 +501,9 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 			vectors[nvectors++] = chunk->writes[i].vector;
 	if (collection->meta->auto_center && collection->meta->center == NULL && nvectors > 0)
 	{
-		wl_collection_ensure_center(buffer->conn, collection, vectors, nvectors);
+		/* Re-read: ours or the winner's centre, and a missing item if dropped. */
+		wl_metadata_set_center(buffer->conn, collection->meta, vectors, nvectors);
+		wl_collection_forget(buffer->conn->serverid, buffer->collection_name);
 		collection = wl_collection_open(buffer->conn, buffer->collection_name);
 	}
 	meta = collection->meta;
@@ -500,56 +523,11 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 		if ((old_items[i] != NULL) != (chunk->writes[i].vector != NULL))
 			count_change += old_items[i] != NULL ? -1 : 1;
 
-	/* Phase 2: the vectors, each with its new keys. */
-	requests = palloc(sizeof(struct json_object *) * chunk->nwrites);
-	for (i = 0; i < chunk->nwrites; i++)
-	{
-		WlPendingWrite *write = &chunk->writes[i];
-		char	   *keys = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		const char **key_list;
-		struct json_object *item;
-		char		errbuf[256];
-		int			t;
-
-		if (write->vector == NULL)
-			continue;
-		if (wl_meta_vector_keys(meta, collection->lsh, write->vector, keys) != 0)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		key_list = palloc(sizeof(char *) * meta->ntables);
-		for (t = 0; t < meta->ntables; t++)
-			key_list[t] = keys + (size_t) t * WL_LSH_KEY_MAX;
-		item = wl_attrs_complete(wl_store_vector_item(write->id, write->vector, meta->dims,
-													  meta->format == WL_FORMAT_V1 ? NULL : key_list,
-													  meta->ntables),
-								 write->attributes,
-								 write->carry_over ? old_items[i] : NULL,
-								 write->carry_over ? (const char *const *) write->carry_over->managed : NULL,
-								 write->carry_over ? write->carry_over->nmanaged : 0,
-								 errbuf, sizeof(errbuf));
-		if (item == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cannot write vector \"%s\": %s", write->id, errbuf)));
-		requests[nrequests++] = wl_store_put_request(item);
-	}
-	*sending = true;
-	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
-
-	/* Phase 3: bucket entries. */
-	if (meta->format == WL_FORMAT_V1)
-		wl_write_v1_buckets(buffer, chunk, collection, new_keys, old_keys, old_counts);
-	else
-		wl_write_native_buckets(buffer, chunk, collection, new_keys, old_keys, old_counts);
-
-	/* Phase 4: vectors of deleted ids, now that no bucket points at them. */
-	nrequests = 0;
-	for (i = 0; i < chunk->nwrites; i++)
-		if (chunk->writes[i].vector == NULL)
-			requests[nrequests++] = wl_store_delete_request(wl_store_id_key(chunk->writes[i].id));
-	wl_batch_write(buffer->conn, meta->vectors_table, requests, nrequests);
-	if (meta->format == WL_FORMAT_NATIVE && count_change != 0)
+	wl_write_vectors(buffer, chunk, collection, new_keys, old_items, sending);
+	wl_write_entries(buffer, chunk, collection, new_keys, old_keys, old_counts);
+	wl_delete_vectors(buffer, chunk, meta);
+	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
-
 }
 
 /* How far a flush got, for the context of its errors. */

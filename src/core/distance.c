@@ -13,6 +13,7 @@
 #include "distance.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,38 +31,6 @@ struct WlTopK
 	int			count;
 	WlTopKEntry *heap;			/* k slots; a max-heap of count entries */
 };
-
-static const char *const wl_metric_names[] = {
-	[WL_METRIC_COSINE] = "cosine",
-	[WL_METRIC_L2] = "l2",
-	[WL_METRIC_INNER_PRODUCT] = "inner_product",
-};
-
-#define WL_METRIC_COUNT ((int) (sizeof(wl_metric_names) / sizeof(wl_metric_names[0])))
-
-/* Looks a metric up by its SQL-visible name. */
-bool
-wl_metric_parse(const char *name, WlMetric *out)
-{
-	int			i;
-
-	for (i = 0; i < WL_METRIC_COUNT; i++)
-		if (strcmp(name, wl_metric_names[i]) == 0)
-		{
-			*out = (WlMetric) i;
-			return true;
-		}
-	return false;
-}
-
-/* The SQL-visible name of a metric; NULL for a value outside the enum. */
-const char *
-wl_metric_name(WlMetric metric)
-{
-	if ((int) metric < 0 || (int) metric >= WL_METRIC_COUNT)
-		return NULL;
-	return wl_metric_names[metric];
-}
 
 /* Adds up the partial sums, lane 0 first. */
 static double
@@ -136,20 +105,102 @@ wl_cosine_distance(const float *a, const float *b, int dims)
 	return 1.0 - similarity;
 }
 
+/* Negative inner product: smaller is closer, as pgvector's <#>. */
+static double
+wl_negative_inner_product(const float *a, const float *b, int dims)
+{
+	return -wl_dot(a, b, dims);
+}
+
+/* Euclidean distance. */
+static double
+wl_l2_distance(const float *a, const float *b, int dims)
+{
+	return sqrt(wl_l2_squared(a, b, dims));
+}
+
+/*
+ * Every metric, its one definition: the name SQL gives it, its operator,
+ * and its distance.
+ */
+static const struct
+{
+	const char *name;
+	const char *operator_name;
+	double		(*distance) (const float *a, const float *b, int dims);
+}			wl_metrics[] = {
+	[WL_METRIC_COSINE] = {"cosine", "<=>", wl_cosine_distance},
+	[WL_METRIC_L2] = {"l2", "<->", wl_l2_distance},
+	[WL_METRIC_INNER_PRODUCT] = {"inner_product", "<#>", wl_negative_inner_product},
+};
+
+#define WL_METRIC_COUNT ((int) (sizeof(wl_metrics) / sizeof(wl_metrics[0])))
+
+/* The metric whose name (by_operator false) or operator is value. */
+static bool
+wl_metric_lookup(const char *value, bool by_operator, WlMetric *out)
+{
+	int			i;
+
+	for (i = 0; i < WL_METRIC_COUNT; i++)
+	{
+		const char *candidate = by_operator ? wl_metrics[i].operator_name :
+			wl_metrics[i].name;
+
+		if (strcmp(value, candidate) == 0)
+		{
+			*out = (WlMetric) i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Looks a metric up by its SQL-visible name. */
+bool
+wl_metric_parse(const char *name, WlMetric *out)
+{
+	return wl_metric_lookup(name, false, out);
+}
+
+/* Looks a metric up by its operator, "<->" say. */
+bool
+wl_metric_by_operator(const char *operator_name, WlMetric *out)
+{
+	return wl_metric_lookup(operator_name, true, out);
+}
+
+/* The SQL-visible name of a metric; NULL for a value outside the enum. */
+const char *
+wl_metric_name(WlMetric metric)
+{
+	if ((int) metric < 0 || (int) metric >= WL_METRIC_COUNT)
+		return NULL;
+	return wl_metrics[metric].name;
+}
+
+/* "Valid metrics are cosine, l2 and inner_product.", from the table. */
+void
+wl_metric_hint(char *out, size_t len)
+{
+	size_t		used = (size_t) snprintf(out, len, "Valid metrics are");
+	int			i;
+
+	for (i = 0; i < WL_METRIC_COUNT && used < len; i++)
+		used += (size_t) snprintf(out + used, len - used, "%s%s",
+								  i == 0 ? " " : i == WL_METRIC_COUNT - 1 ? " and " : ", ",
+								  wl_metrics[i].name);
+	if (used < len)
+		snprintf(out + used, len - used, ".");
+}
+
 /* The distance between a and b under metric: smaller is closer. */
 double
 wl_distance(WlMetric metric, const float *a, const float *b, int dims)
 {
-	switch (metric)
-	{
-		case WL_METRIC_L2:
-			return sqrt(wl_l2_squared(a, b, dims));
-		case WL_METRIC_INNER_PRODUCT:
-			return -wl_dot(a, b, dims);
-		case WL_METRIC_COSINE:
-			return wl_cosine_distance(a, b, dims);
-	}
-	return NAN;
+	if ((int) metric < 0 || (int) metric >= WL_METRIC_COUNT)
+		return NAN;
+	return wl_metrics[metric].distance(a, b, dims);
 }
 
 /*
@@ -163,25 +214,24 @@ wl_topk_worse(const WlTopKEntry *x, const WlTopKEntry *y)
 		(x->distance == y->distance && x->index > y->index);
 }
 
-/* Allocates a selector with room for k candidates. */
-WlTopK *
-wl_topk_create(int k)
+/* The bytes of a selector: its header, then k heap slots. */
+size_t
+wl_topk_size(int k)
 {
-	WlTopK	   *topk;
+	return sizeof(WlTopK) + sizeof(WlTopKEntry) * (size_t) (k > 0 ? k : 0);
+}
+
+/* A selector with room for k candidates, in the caller's memory. */
+WlTopK *
+wl_topk_init(void *memory, int k)
+{
+	WlTopK	   *topk = memory;
 
 	if (k < 1)
 		return NULL;
-	topk = malloc(sizeof(WlTopK));
-	if (topk == NULL)
-		return NULL;
 	topk->k = k;
 	topk->count = 0;
-	topk->heap = malloc(sizeof(WlTopKEntry) * (size_t) k);
-	if (topk->heap == NULL)
-	{
-		free(topk);
-		return NULL;
-	}
+	topk->heap = (WlTopKEntry *) (topk + 1);
 	return topk;
 }
 
@@ -266,14 +316,4 @@ wl_topk_sorted(WlTopK *topk, double *distances, int *indexes)
 		wl_topk_sift_down(topk, 0);
 	}
 	return n;
-}
-
-/* Frees the selector; NULL is a no-op. */
-void
-wl_topk_destroy(WlTopK *topk)
-{
-	if (topk == NULL)
-		return;
-	free(topk->heap);
-	free(topk);
 }

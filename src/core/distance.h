@@ -8,6 +8,7 @@
 #define WL_DISTANCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum WlMetric
 {
@@ -22,6 +23,12 @@ extern bool wl_metric_parse(const char *name, WlMetric *out);
 /* The name of a metric, as wl_metric_parse accepts it. */
 extern const char *wl_metric_name(WlMetric metric);
 
+/* The metric of an operator ("<->", "<=>", "<#>"); false when none. */
+extern bool wl_metric_by_operator(const char *operator_name, WlMetric *out);
+
+/* The hint that lists the valid metric names, into out. */
+extern void wl_metric_hint(char *out, size_t len);
+
 /*
  * The distance between a and b (dims floats each), accumulated in double.
  * The cosine distance involving a zero vector is NaN, as in pgvector; top-k
@@ -32,8 +39,15 @@ extern double wl_distance(WlMetric metric, const float *a, const float *b, int d
 /* A bounded selection of the k smallest distances. */
 typedef struct WlTopK WlTopK;
 
-/* A selector of the k (>= 1) smallest; NULL when k < 1 or out of memory. */
-extern WlTopK *wl_topk_create(int k);
+/* The bytes a selector of k candidates takes. */
+extern size_t wl_topk_size(int k);
+
+/*
+ * A selector of the k (>= 1) smallest in memory of wl_topk_size(k) bytes
+ * that the caller owns (so that it can come from an arena freed on
+ * error); NULL when k < 1.
+ */
+extern WlTopK *wl_topk_init(void *memory, int k);
 
 /*
  * Offers a candidate.  Ties are broken by the smaller index, so the result
@@ -47,7 +61,5 @@ extern void wl_topk_push(WlTopK *topk, double distance, int index);
  */
 extern int	wl_topk_sorted(WlTopK *topk, double *distances, int *indexes);
 
-/* Frees the selector; NULL is a no-op. */
-extern void wl_topk_destroy(WlTopK *topk);
 
 #endif							/* WL_DISTANCE_H */

@@ -489,23 +489,20 @@ wl_ddb_random(WlDdb *ddb)
 	return x;
 }
 
-/*
- * Sleeps the backoff before retry round `round` (1 for the first retry) in
- * short slices, polling abort_check between them.  Returns true when
- * aborted.
- */
-static bool
-wl_ddb_backoff(WlDdb *ddb, int round, WlHttpAbortCheck abort_check, void *abort_arg)
+/* Sleeps a jittered backoff, interruptibly; see the header. */
+bool
+wl_ddb_backoff(WlDdb *ddb, int round, long base_ms, long max_ms,
+			   WlHttpAbortCheck abort_check, void *abort_arg)
 {
-	int64_t		ceiling = ddb->retry_base_delay_ms;
+	int64_t		ceiling = base_ms;
 	int64_t		delay;
 	int64_t		deadline;
 	int			i;
 
-	for (i = 1; i < round && ceiling < ddb->retry_max_delay_ms; i++)
+	for (i = 1; i < round && ceiling < max_ms; i++)
 		ceiling *= 2;
-	if (ceiling > ddb->retry_max_delay_ms)
-		ceiling = ddb->retry_max_delay_ms;
+	if (ceiling > max_ms)
+		ceiling = max_ms;
 	delay = ceiling > 0 ? (int64_t) (wl_ddb_random(ddb) % (uint64_t) (ceiling + 1)) : 0;
 	deadline = wl_now_ms() + delay;
 
@@ -586,7 +583,8 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 
 		if (round > 0)
 		{
-			if (wl_ddb_backoff(ddb, round, abort_check, abort_arg))
+			if (wl_ddb_backoff(ddb, round, ddb->retry_base_delay_ms, ddb->retry_max_delay_ms,
+							   abort_check, abort_arg))
 			{
 				result = WL_DDB_ABORTED;
 				break;
@@ -641,73 +639,4 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 	free(pending);
 	free(batch);
 	return result;
-}
-
-/* {"TableName": table}, the body of DescribeTable and DeleteTable. */
-struct json_object *
-wl_ddb_table_request(const char *table)
-{
-	struct json_object *request = json_object_new_object();
-
-	if (request != NULL)
-		json_object_object_add(request, "TableName", json_object_new_string(table));
-	return request;
-}
-
-/* One {"AttributeName": name, key: value} object. */
-static struct json_object *
-wl_pair(const char *name, const char *key, const char *value)
-{
-	struct json_object *pair = json_object_new_object();
-
-	json_object_object_add(pair, "AttributeName", json_object_new_string(name));
-	json_object_object_add(pair, key, json_object_new_string(value));
-	return pair;
-}
-
-/*
- * A CreateTable body for an on-demand (PAY_PER_REQUEST) table keyed by
- * strings, like every table of the original library.
- */
-struct json_object *
-wl_ddb_create_table_request(const char *table, const char *hash_key,
-							const char *range_key)
-{
-	struct json_object *request = json_object_new_object();
-	struct json_object *attributes = json_object_new_array();
-	struct json_object *schema = json_object_new_array();
-
-	json_object_object_add(request, "TableName", json_object_new_string(table));
-	json_object_array_add(attributes, wl_pair(hash_key, "AttributeType", "S"));
-	json_object_array_add(schema, wl_pair(hash_key, "KeyType", "HASH"));
-	if (range_key != NULL)
-	{
-		json_object_array_add(attributes, wl_pair(range_key, "AttributeType", "S"));
-		json_object_array_add(schema, wl_pair(range_key, "KeyType", "RANGE"));
-	}
-	json_object_object_add(request, "AttributeDefinitions", attributes);
-	json_object_object_add(request, "KeySchema", schema);
-	json_object_object_add(request, "BillingMode", json_object_new_string("PAY_PER_REQUEST"));
-	return request;
-}
-
-/*
- * TableStatus from a DescribeTable ("Table") or CreateTable
- * ("TableDescription") response.
- */
-const char *
-wl_ddb_table_status(struct json_object *response)
-{
-	struct json_object *table;
-	struct json_object *status;
-
-	if (response == NULL)
-		return NULL;
-	if (!json_object_object_get_ex(response, "Table", &table) &&
-		!json_object_object_get_ex(response, "TableDescription", &table))
-		return NULL;
-	if (!json_object_object_get_ex(table, "TableStatus", &status) ||
-		!json_object_is_type(status, json_type_string))
-		return NULL;
-	return json_object_get_string(status);
 }

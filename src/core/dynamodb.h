@@ -58,7 +58,6 @@ typedef struct WlDdbCall
 {
 	const char *operation;		/* "GetItem", also the X-Amz-Target suffix */
 	const char *table;			/* named in errors; may be NULL */
-	const char *tag;			/* the caller's own, e.g. a Query's bucket */
 	struct json_object *request;	/* the body; owned by the call */
 	struct json_object *response;	/* set on success; owned by the call */
 	WlDdbError error;
@@ -136,25 +135,14 @@ extern double wl_ddb_consumed_capacity(struct json_object *response);
 extern void wl_ddb_get_stats(const WlDdb *ddb, WlDdbStats *stats);
 
 /*
- * Request builders and response readers for the operations the glue uses,
- * so that no json-c reaches Postgres code.
+ * Sleeps the backoff before round `round` (1 for the first retry) of some
+ * work: exponential with full jitter, a uniform delay in [0, min(max_ms,
+ * base_ms * 2^(round - 1))], in short slices, polling abort_check between
+ * them.  Returns true when aborted.  wl_ddb_execute backs off with it
+ * between its retries; callers use it wherever else they wait (for work
+ * DynamoDB left unprocessed, for a table to become ACTIVE).
  */
-
-/* {"TableName": table} for DescribeTable / DeleteTable. */
-extern struct json_object *wl_ddb_table_request(const char *table);
-
-/*
- * A CreateTable request for an on-demand table with string hash key
- * hash_key and, when range_key is not NULL, string range key range_key.
- */
-extern struct json_object *wl_ddb_create_table_request(const char *table,
-														const char *hash_key,
-														const char *range_key);
-
-/*
- * The TableStatus of a DescribeTable or CreateTable response ("ACTIVE",
- * "CREATING", ...) or NULL; borrowed from the response.
- */
-extern const char *wl_ddb_table_status(struct json_object *response);
+extern bool wl_ddb_backoff(WlDdb *ddb, int round, long base_ms, long max_ms,
+						   WlHttpAbortCheck abort_check, void *abort_arg);
 
 #endif							/* WL_DYNAMODB_H */

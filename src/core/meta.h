@@ -1,7 +1,9 @@
 /*
- * meta.h - a collection's metadata item in whiplash_metadata, in both the
- * native format and the original library's (v1), and the LSH it implies
- * (Postgres-free).
+ * meta.h - a collection's metadata item in whiplash_metadata and the keys
+ * its hash functions give (Postgres-free).
+ *
+ * The settings every format shares are read here; each format reads its
+ * own (format.h) and spells its keys.
  */
 #ifndef WL_META_H
 #define WL_META_H
@@ -11,12 +13,11 @@
 #include <stdint.h>
 
 #include "distance.h"
+#include "dynamodb.h"
 #include "lsh.h"
 
 struct json_object;
-
-#define WL_FORMAT_V1 1			/* the original Python library's */
-#define WL_FORMAT_NATIVE 2
+struct WlFormat;
 
 /* Fine bits of new native collections unless they say otherwise. */
 #define WL_META_FINE_BITS 12
@@ -27,7 +28,7 @@ typedef struct WlMeta
 	char	   *name;
 	char	   *project;
 	char	   *stage;
-	int			format;
+	const struct WlFormat *format;
 	int			dims;
 	WlMetric	metric;
 	int			ntables;
@@ -39,26 +40,25 @@ typedef struct WlMeta
 	char	   *generation;		/* native: tells re-created collections apart */
 	float	   *center;			/* native: subtracted before hashing, or NULL */
 	bool		auto_center;	/* native: the first write batch sets center */
-	double	  **planes;			/* v1: the stored planes, per table */
-	double		bit_start;		/* v1 */
-	double		bit_scale_factor;	/* v1 */
+	void	   *private;		/* the format's own settings (v1: planes) */
 	char	   *vectors_table;
 	char	   *buckets_table;
 	int64_t		vector_count;	/* native: approximate, kept by writers */
 } WlMeta;
 
 /*
- * A new native collection's metadata: table names derive from id and
- * generation.  fine_bits must be at most WL_LSH_MAX_SUFFIX_BITS and
- * WL_LSH_MAX_SEEDED_BITS - bits.  Returns NULL when out of memory.
+ * A new collection's metadata, in the format new collections get: table
+ * names derive from id and generation.  fine_bits must be at most
+ * WL_LSH_MAX_SUFFIX_BITS and WL_LSH_MAX_SEEDED_BITS - bits.  Returns NULL
+ * when out of memory.
  */
-extern WlMeta *wl_meta_new_native(const char *project, const char *stage,
-								  const char *name, int dims, WlMetric metric,
-								  int ntables, int bits, int fine_bits, uint64_t seed,
-								  const char *generation, const float *center,
-								  bool auto_center);
+extern WlMeta *wl_meta_new(const char *project, const char *stage,
+						   const char *name, int dims, WlMetric metric,
+						   int ntables, int bits, int fine_bits, uint64_t seed,
+						   const char *generation, const float *center,
+						   bool auto_center);
 
-/* The metadata item of a native collection (v1 items are never written). */
+/* The metadata item of a collection (v1 items are never written: NULL). */
 extern struct json_object *wl_meta_to_item(const WlMeta *meta);
 
 /*
@@ -76,12 +76,32 @@ extern WlLsh *wl_meta_lsh(const WlMeta *meta);
  */
 extern void wl_meta_bucket_key(const WlMeta *meta, int table, uint64_t code, char *out);
 
+/* A new copy of a string; NULL stays NULL (and out of memory gives NULL). */
+extern char *wl_meta_strdup(const char *s);
+
+/* "{prefix}_{suffix}" in a new string, or NULL when out of memory. */
+extern char *wl_meta_join(const char *prefix, const char *suffix);
+
+/*
+ * A copy of the string attribute name of item; NULL, with a reason in
+ * errbuf, when it is missing or not a string.
+ */
+extern char *wl_meta_string(struct json_object *item, const char *name,
+							char *errbuf, size_t errlen);
+
+/*
+ * The integer attribute name of item into *out when it lies in [min, max];
+ * false, with a reason in errbuf, otherwise.
+ */
+extern bool wl_meta_int(struct json_object *item, const char *name, int min, int max,
+						int *out, char *errbuf, size_t errlen);
+
 /*
  * An UpdateItem that sets the centre of collection id once: it fails with
  * ConditionalCheckFailedException when a centre is already there.
  */
-extern struct json_object *wl_meta_center_update(const char *table, const char *id,
-												  const float *center, int dims);
+extern void wl_meta_center_call(WlDdbCall *call, const char *table, const char *id,
+								const float *center, int dims);
 
 /*
  * An UpdateItem adding delta to a collection's vector_count, only while
@@ -91,17 +111,16 @@ extern struct json_object *wl_meta_center_update(const char *table, const char *
  * collection is gone or, when wl_meta_count_applied says so of the item
  * read back, that an earlier attempt took effect.
  */
-extern struct json_object *wl_meta_count_update(const char *table, const char *id,
-												 int64_t delta, const char *token);
+extern void wl_meta_count_call(WlDdbCall *call, const char *table, const char *id,
+							   int64_t delta, const char *token);
 extern int	wl_meta_count_applied(struct json_object *item, const char *token);
 
-/*
- * A Scan page of the metadata table for the collections of one project
- * and stage, continuing after start_key when not NULL.
- */
-extern struct json_object *wl_meta_scan_request(const char *table, const char *project,
-												 const char *stage,
-												 struct json_object *start_key);
+/* A Scan of the metadata table for the collections of one project and stage. */
+extern void wl_meta_scan_call(WlDdbCall *call, const char *table, const char *project,
+							  const char *stage);
+
+/* GetItem of a metadata item by id, strongly consistent. */
+extern void wl_meta_get_call(WlDdbCall *call, const char *table, const char *id);
 
 /*
  * The home bucket key of vector in every table, into keys (ntables slots of

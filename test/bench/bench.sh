@@ -34,12 +34,13 @@ mkdir -p test/bench/build
 core=(src/core/dynamodb.c src/core/http.c src/core/sigv4.c)
 cc -std=gnu11 -O2 -Wall -Wextra -Werror -I src/core -o test/bench/build/replay \
     test/bench/replay.c "${core[@]}" -lcurl -ljson-c -lcrypto -lpthread
-hash_src=(test/bench/hash_bench.c src/core/meta.c src/core/lsh.c src/core/distance.c
-          src/core/store.c src/core/ddbjson.c)
-cc -std=gnu11 -O2 -ffp-contract=off -Wall -Wextra -Werror -I src/core \
-    -o test/bench/build/hash_bench "${hash_src[@]}" -ljson-c -lm
-cc -std=gnu11 -O2 -march=native -ffp-contract=off -Wall -Wextra -Werror -I src/core \
-    -o test/bench/build/hash_bench_native "${hash_src[@]}" -ljson-c -lm
+hash_src=(test/bench/hash_bench.c src/core/meta.c src/core/format.c src/core/format_v1.c
+          src/core/format_native.c src/core/operations.c src/core/dynamodb.c src/core/http.c
+          src/core/sigv4.c src/core/lsh.c src/core/distance.c src/core/store.c src/core/ddbjson.c)
+cc -std=gnu11 -O2 -ffp-contract=off -Wall -Wextra -Wno-unused-parameter -Werror -I src/core \
+    -o test/bench/build/hash_bench "${hash_src[@]}" -lcurl -ljson-c -lcrypto -lm
+cc -std=gnu11 -O2 -march=native -ffp-contract=off -Wall -Wextra -Wno-unused-parameter -Werror \
+    -I src/core -o test/bench/build/hash_bench_native "${hash_src[@]}" -lcurl -ljson-c -lcrypto -lm
 
 trap wl_stop_all EXIT
 export WL_BENCH_DDB_PORT=18451 WL_BENCH_RECORD_PORT=18452

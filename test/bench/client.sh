@@ -12,7 +12,7 @@ trap wl_stop_all EXIT
 
 mkdir -p test/bench/build
 cc -std=gnu11 -O2 -Wall -Wextra -Werror -I src/core -o test/bench/build/client_bench \
-    test/bench/client_bench.c src/core/dynamodb.c src/core/http.c src/core/sigv4.c \
+    test/bench/client_bench.c src/core/dynamodb.c src/core/operations.c src/core/http.c src/core/sigv4.c \
     -lcurl -ljson-c -lcrypto
 wl_start_dynalite 18401
 echo "client against dynalite (in memory) on 127.0.0.1, $(nproc) cores, $(date -u +%F)"

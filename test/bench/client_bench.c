@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "dynamodb.h"
+#include "operations.h"
 
 #define TABLE "whiplash_bench_client"
 
@@ -26,39 +27,25 @@ now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Runs one call and exits with its error if it failed (ignoring `ok_type`). */
+/* Runs a built call and exits with its error if it failed (ignoring `ok_type`). */
 static void
-run_one(WlDdb *ddb, const char *operation, struct json_object *request, const char *ok_type)
+run_one(WlDdb *ddb, WlDdbCall *call, const char *ok_type)
 {
-	WlDdbCall	call;
-
-	memset(&call, 0, sizeof(call));
-	call.operation = operation;
-	call.table = TABLE;
-	call.request = request;
-	wl_ddb_execute(ddb, &call, 1, NULL, NULL);
-	if (call.error.kind != WL_DDB_OK &&
-		!(ok_type && strcmp(call.error.type, ok_type) == 0))
+	wl_ddb_execute(ddb, call, 1, NULL, NULL);
+	if (call->error.kind != WL_DDB_OK && !(ok_type && wl_op_failed_with(call, ok_type)))
 	{
-		fprintf(stderr, "%s failed: %s: %s\n", operation, call.error.type, call.error.message);
+		fprintf(stderr, "%s failed: %s: %s\n", call->operation, call->error.type,
+				call->error.message);
 		exit(1);
 	}
-	wl_ddb_call_reset(&call);
+	wl_ddb_call_reset(call);
 }
 
-/* A GetItem request for the one item of the bench table. */
+/* The key of the one item of the bench table. */
 static struct json_object *
-get_request(void)
+item_key(void)
 {
-	struct json_object *request = json_object_new_object();
-	struct json_object *key = json_object_new_object();
-	struct json_object *id = json_object_new_object();
-
-	json_object_object_add(id, "S", json_object_new_string("item-1"));
-	json_object_object_add(key, "id", id);
-	json_object_object_add(request, "TableName", json_object_new_string(TABLE));
-	json_object_object_add(request, "Key", key);
-	return request;
+	return json_tokener_parse("{\"id\":{\"S\":\"item-1\"}}");
 }
 
 /*
@@ -77,9 +64,7 @@ measure(WlDdb *ddb, int concurrency, double seconds)
 	{
 		for (i = 0; i < concurrency; i++)
 		{
-			calls[i].operation = "GetItem";
-			calls[i].table = TABLE;
-			calls[i].request = get_request();
+			wl_op_get_item(&calls[i], TABLE, item_key(), false);
 		}
 		wl_ddb_execute(ddb, calls, concurrency, NULL, NULL);
 		for (i = 0; i < concurrency; i++)
@@ -105,7 +90,7 @@ main(int argc, char **argv)
 	WlDdbStats	stats;
 	char		err[256];
 	double		seconds = argc > 2 ? atof(argv[2]) : 3.0;
-	struct json_object *put;
+	WlDdbCall	call;
 	int			levels[] = {1, 4, 16, 64};
 	int			i;
 
@@ -132,12 +117,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	run_one(ddb, "CreateTable", wl_ddb_create_table_request(TABLE, "id", NULL),
-			"ResourceInUseException");
-	put = json_object_new_object();
-	json_object_object_add(put, "TableName", json_object_new_string(TABLE));
-	json_object_object_add(put, "Item", json_tokener_parse("{\"id\":{\"S\":\"item-1\"},\"v\":{\"S\":\"x\"}}"));
-	run_one(ddb, "PutItem", put, NULL);
+	memset(&call, 0, sizeof(call));
+	wl_op_create_table(&call, TABLE, "id", NULL);
+	run_one(ddb, &call, "ResourceInUseException");
+	wl_op_put_item(&call, TABLE,
+				   json_tokener_parse("{\"id\":{\"S\":\"item-1\"},\"v\":{\"S\":\"x\"}}"), NULL);
+	run_one(ddb, &call, NULL);
 
 	printf("| calls in flight | GetItem calls/s | mean latency per call (ms) |\n");
 	printf("|---:|---:|---:|\n");

@@ -58,7 +58,7 @@ main(int argc, char **argv)
 	bits = atoi(argv[3]);
 	fine_bits = atoi(argv[4]);
 	probes = atoi(argv[5]);
-	meta = wl_meta_new_native("p", "s", "bench", dims, WL_METRIC_L2, ntables, bits,
+	meta = wl_meta_new("p", "s", "bench", dims, WL_METRIC_L2, ntables, bits,
 							  fine_bits, 1, "00000000", NULL, false);
 	lsh = meta ? wl_meta_lsh(meta) : NULL;
 	vectors = malloc(sizeof(float) * dims * NVECTORS);

@@ -1,11 +1,11 @@
 /*
  * fuzz_item.c - fuzzes every reader of parsed responses and of the items in
- * them: wl_store_items / _item_at / _get_item_result / _last_key /
- * _unprocessed (store.c), the item readers wl_store_item_id, _vector (at
- * several dims, larger than the data too), _key_count / _key and
- * _id_count / _id_at, the attribute-value getters wl_av_* (ddbjson.c), and
- * wl_attrs_item_json / wl_attrs_value_json (attrs.c), which turn items into
- * the JSON text Postgres reads.
+ * them: wl_op_items / _item_at / _get_item_result / _followup
+ * (operations.c), the item readers wl_store_item_id, _vector (at several
+ * dims, larger than the data too) and _key_count / _key (store.c), every
+ * format's entries reader (format_*.c), the attribute-value getters wl_av_*
+ * (ddbjson.c), and wl_attrs_item_json / wl_attrs_value_json (attrs.c),
+ * which turn items into the JSON text Postgres reads.
  *
  * Why: items come from DynamoDB and may have been written by anything (the
  * original Python library, the AWS console, another program, a bug), so
@@ -24,6 +24,8 @@
 #include "fuzz.h"
 #include "attrs.h"
 #include "ddbjson.h"
+#include "format.h"
+#include "operations.h"
 #include "store.h"
 
 /* How deep read_value follows M and L values. */
@@ -142,6 +144,39 @@ read_vector(struct json_object *item, int dims, size_t stored)
 	free(out);
 }
 
+/* Checks one entry a format reads out of an item. */
+static void
+check_entry(const WlEntry *entry, void *arg)
+{
+	bool		v1 = *(const WlFormat *const *) arg == &wl_format_v1;
+
+	FUZZ_CHECK(entry->id != NULL, "an entry has an id");
+	FUZZ_CHECK(entry->malformed || v1 || entry->key == NULL ||
+			   strlen(entry->key) < WL_LSH_KEY_MAX || strchr(entry->key, '/') == NULL,
+			   "a well-formed native key with fine bits fits a key buffer");
+}
+
+/*
+ * Reads an item as a bucket item of every format: v1 (an id set), and
+ * native without and with fine bits.
+ */
+static void
+read_entries(struct json_object *item)
+{
+	WlMeta		meta;
+	int			fine;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.format = &wl_format_v1;
+	wl_format_v1.entries(&meta, item, check_entry, &meta.format);
+	meta.format = &wl_format_native;
+	for (fine = 0; fine <= 24; fine += 4)
+	{
+		meta.fine_bits = fine;
+		wl_format_native.entries(&meta, item, check_entry, &meta.format);
+	}
+}
+
 /* Reads an item (whatever it is) with every item reader. */
 static void
 read_item(struct json_object *item)
@@ -184,13 +219,7 @@ read_item(struct json_object *item)
 	FUZZ_CHECK(wl_store_item_key(item, -1) == NULL, "no key -1");
 	if (wl_av_set_count(wl_item_get(item, WL_ATTR_KEYS)) >= 0)
 		FUZZ_CHECK(wl_store_item_key(item, n) == NULL, "no key past the end");
-	n = wl_store_item_id_count(item);
-	FUZZ_CHECK(n >= 0, "an id count");
-	for (i = 0; i < n; i++)
-		FUZZ_CHECK(wl_store_item_id_at(item, i) != NULL, "ids exist in range");
-	FUZZ_CHECK(wl_store_item_id_at(item, -1) == NULL, "no id -1");
-	if (wl_av_set_count(wl_item_get(item, WL_ATTR_IDS)) >= 0)
-		FUZZ_CHECK(wl_store_item_id_at(item, n) == NULL, "no id past the end");
+	read_entries(item);
 
 	check_json_text(wl_attrs_item_json(item, NULL, 0), "wl_attrs_item_json");
 	check_json_text(wl_attrs_item_json(item, skip, 3), "wl_attrs_item_json with skip");
@@ -209,35 +238,64 @@ read_item(struct json_object *item)
 	}
 }
 
+/* A call of operation on table as if DynamoDB had answered response. */
+static WlDdbCall
+answered(const char *operation, const char *table, struct json_object *response)
+{
+	WlDdbCall	call;
+
+	memset(&call, 0, sizeof(call));
+	call.operation = operation;
+	call.table = table;
+	call.response = response;
+	call.request = json_tokener_parse("{\"TableName\": \"t\"}");
+	return call;
+}
+
 /* Reads the items a response holds for one table. */
 static void
 read_items(struct json_object *response, const char *table)
 {
+	WlDdbCall	call = answered("Scan", table, response);
 	struct json_object *items = (struct json_object *) 1;
-	int			n = wl_store_items(response, table, &items);
+	int			n = wl_op_items(&call, &items);
 	int			i;
 
+	json_object_put(call.request);
 	FUZZ_CHECK(n >= 0 && (n == 0 || items != NULL), "an items array");
 	if (items == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		read_item(wl_store_item_at(items, i));
-	FUZZ_CHECK(wl_store_item_at(items, n) == NULL, "nothing past the end");
+		read_item(wl_op_item_at(items, i));
+	FUZZ_CHECK(wl_op_item_at(items, n) == NULL, "nothing past the end");
 }
 
-/* The follow-up of unprocessed work, as the glue sends it. */
+/*
+ * The follow-up of a call of every operation that has one (unprocessed
+ * work, a next page), serialised as it would be sent.
+ */
 static void
-read_unprocessed(struct json_object *response, const char *operation)
+read_followups(struct json_object *response)
 {
-	int			count = -1;
-	struct json_object *request = wl_store_unprocessed(response, operation, &count);
+	static const char *const operations[] = {"BatchGetItem", "BatchWriteItem", "Query", "Scan"};
+	size_t		i;
 
-	FUZZ_CHECK(count >= 0 || request == NULL, "a count");
-	if (request == NULL)
-		return;
-	FUZZ_CHECK(count > 0, "a follow-up has work");
-	(void) json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN);
-	json_object_put(request);
+	for (i = 0; i < sizeof(operations) / sizeof(operations[0]); i++)
+	{
+		WlDdbCall	call = answered(operations[i], "t", response);
+		WlDdbCall	next;
+		bool		unprocessed = false;
+
+		memset(&next, 0, sizeof(next));
+		if (wl_op_followup(&call, &next, &unprocessed))
+		{
+			FUZZ_CHECK(strcmp(next.operation, operations[i]) == 0, "a follow-up of the same kind");
+			if (next.request != NULL)
+				(void) json_object_to_json_string_ext(next.request, JSON_C_TO_STRING_PLAIN);
+			json_object_put(next.request);
+		}
+		json_object_put(call.request);
+	}
 }
 
 int
@@ -245,7 +303,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *response = fuzz_response(data, size);
 	struct json_object *responses;
-	struct json_object *last_key;
+	WlDdbCall	call;
 	size_t		i;
 
 	if (response == NULL)
@@ -262,23 +320,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		read_items(response, json_object_iter_peek_name(&it));
 	}
 
-	read_item(wl_store_get_item_result(response));
+	call = answered("GetItem", "t", response);
+	read_item(wl_op_get_item_result(&call));
+	json_object_put(call.request);
 	read_item(response);
-
-	last_key = wl_store_last_key(response);
-	if (last_key != NULL)
-	{
-		/* The next page's request copies the key, as the glue does. */
-		struct json_object *scan = wl_store_scan("t", last_key, 0);
-		struct json_object *query = wl_store_bucket_query("t", "0:1", last_key);
-
-		(void) json_object_to_json_string_ext(scan, JSON_C_TO_STRING_PLAIN);
-		(void) json_object_to_json_string_ext(query, JSON_C_TO_STRING_PLAIN);
-		json_object_put(scan);
-		json_object_put(query);
-	}
-	read_unprocessed(response, "BatchGetItem");
-	read_unprocessed(response, "BatchWriteItem");
+	read_followups(response);
 	(void) wl_ddb_consumed_capacity(response);
 
 	json_object_put(response);

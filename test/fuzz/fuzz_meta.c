@@ -21,7 +21,9 @@
  * below MAX_PLANE_VALUES so that each input stays fast.
  */
 #include "fuzz.h"
+#include "format.h"
 #include "meta.h"
+#include "operations.h"
 #include "store.h"
 
 #define MAX_PLANE_VALUES 32768
@@ -144,12 +146,12 @@ read_meta(struct json_object *item, uint64_t seed)
 		FUZZ_CHECK(errbuf[0] != '\0', "a refused item has a reason");
 		return;
 	}
-	FUZZ_CHECK(meta->format == WL_FORMAT_NATIVE || meta->format == WL_FORMAT_V1, "format");
+	FUZZ_CHECK(meta->format == &wl_format_native || meta->format == &wl_format_v1, "format");
 	FUZZ_CHECK(meta->dims >= 1 && meta->dims <= 65535, "dims in range");
 	FUZZ_CHECK(meta->ntables >= 1 && meta->ntables <= 64, "tables in range");
 	FUZZ_CHECK(meta->id && meta->name && meta->project && meta->stage &&
 			   meta->vectors_table && meta->buckets_table, "names are set");
-	FUZZ_CHECK(meta->format == WL_FORMAT_V1 || meta->generation != NULL, "a generation");
+	FUZZ_CHECK(meta->format == &wl_format_v1 || meta->generation != NULL, "a generation");
 	for (t = 0; t < meta->ntables; t++)
 	{
 		FUZZ_CHECK(meta->bits[t] >= 1 && meta->bits[t] <= 62, "bits in range");
@@ -157,7 +159,7 @@ read_meta(struct json_object *item, uint64_t seed)
 	}
 	if (values <= MAX_PLANE_VALUES)
 		hash_vectors(meta, seed);
-	if (meta->format == WL_FORMAT_NATIVE)
+	if (meta->format == &wl_format_native)
 		round_trip(meta);
 	wl_meta_free(meta);
 }
@@ -167,6 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *response = fuzz_response(data, size);
 	struct json_object *items;
+	WlDdbCall	call;
 	uint64_t	seed = 1469598103934665603ULL;
 	size_t		i;
 	int			n;
@@ -176,11 +179,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		seed = (seed ^ data[i]) * 1099511628211ULL;
 
+	memset(&call, 0, sizeof(call));
+	call.table = "whiplash_metadata";
+	call.response = response;
 	read_meta(response, seed);
-	read_meta(wl_store_get_item_result(response), seed);
-	n = wl_store_items(response, "whiplash_metadata", &items);
+	read_meta(wl_op_get_item_result(&call), seed);
+	n = wl_op_items(&call, &items);
 	for (i = 0; i < (size_t) n && i < 8; i++)
-		read_meta(wl_store_item_at(items, (int) i), seed);
+		read_meta(wl_op_item_at(items, (int) i), seed);
 	json_object_put(response);
 	return 0;
 }

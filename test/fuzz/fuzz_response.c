@@ -1,7 +1,7 @@
 /*
  * fuzz_response.c - fuzzes the reading of DynamoDB's HTTP answers
  * (wl_ddb_read_response in dynamodb.c), then wl_ddb_consumed_capacity and
- * wl_ddb_table_status on the parsed response.
+ * wl_op_table_status on the parsed response.
  *
  * Why: every byte of an answer comes from the network, from AWS, from a
  * local DynamoDB or from anything that listens on the endpoint, and is read
@@ -13,6 +13,7 @@
  * without a terminating zero, which wl_ddb_read_response must not need.
  */
 #include "fuzz.h"
+#include "operations.h"
 
 /* Splits the input into a status and a body. */
 static long
@@ -61,14 +62,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		double		units;
 		const char *table_status;
+		WlDdbCall	call;
 
 		FUZZ_CHECK(status == 200 && !retry && error.kind == WL_DDB_OK,
 				   "only a 200 gives a response");
 		FUZZ_CHECK(json_object_is_type(response, json_type_object),
 				   "a response is an object");
+		memset(&call, 0, sizeof(call));
 		units = wl_ddb_consumed_capacity(response);
 		(void) units;
-		table_status = wl_ddb_table_status(response);
+		call.response = response;
+		table_status = wl_op_table_status(&call);
 		if (table_status != NULL)
 			(void) strlen(table_status);
 		json_object_put(response);

@@ -41,6 +41,17 @@ test_metric_names(void)
 	CHECK_STR(wl_metric_name(WL_METRIC_INNER_PRODUCT), "inner_product",
 			  "inner_product is named inner_product");
 	CHECK(wl_metric_name((WlMetric) 3) == NULL, "a value outside the enum has no name");
+	CHECK(wl_metric_by_operator("<->", &metric) && metric == WL_METRIC_L2 &&
+		  wl_metric_by_operator("<=>", &metric) && metric == WL_METRIC_COSINE &&
+		  wl_metric_by_operator("<#>", &metric) && metric == WL_METRIC_INNER_PRODUCT &&
+		  !wl_metric_by_operator("<+>", &metric), "operators name their metrics, as in pgvector");
+	{
+		char		hint[128];
+
+		wl_metric_hint(hint, sizeof(hint));
+		CHECK_STR(hint, "Valid metrics are cosine, l2 and inner_product.",
+				  "the hint lists every metric");
+	}
 }
 
 /* Small vectors with answers worked out by hand. */
@@ -217,7 +228,8 @@ test_topk_against_sort(void)
 
 		for (direction = 0; direction < 2; direction++)
 		{
-			WlTopK	   *topk = wl_topk_create(k);
+			void	   *memory = malloc(wl_topk_size(k));
+			WlTopK	   *topk = wl_topk_init(memory, k);
 			int			count;
 			int			ok;
 
@@ -234,7 +246,7 @@ test_topk_against_sort(void)
 			printf("# k = %d, %s\n", k, direction == 0 ? "forwards" : "backwards");
 			CHECK(ok, "top-k equals the head of a full sort (ties by index, no NaN)");
 			CHECK(wl_topk_sorted(topk, distances, indexes) == 0, "sorting empties the selector");
-			wl_topk_destroy(topk);
+			free(memory);
 		}
 	}
 	free(all);
@@ -245,7 +257,8 @@ test_topk_against_sort(void)
 static void
 test_topk_edges(void)
 {
-	WlTopK	   *topk = wl_topk_create(5);
+	void	   *memory = malloc(wl_topk_size(5));
+	WlTopK	   *topk = wl_topk_init(memory, 5);
 	double		distances[5];
 	int			indexes[5];
 	int			count;
@@ -269,10 +282,10 @@ test_topk_edges(void)
 	count = wl_topk_sorted(topk, distances, indexes);
 	CHECK(count == 3 && indexes[0] == 1 && indexes[1] == 3 && indexes[2] == 3,
 		  "equal distances come out by index");
-	wl_topk_destroy(topk);
+	free(memory);
 
-	CHECK(wl_topk_create(0) == NULL && wl_topk_create(-1) == NULL, "k < 1 is refused");
-	wl_topk_destroy(NULL);
+	CHECK(wl_topk_init(&count, 0) == NULL && wl_topk_init(&count, -1) == NULL,
+		  "k < 1 is refused");
 }
 
 int

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "dynamodb.h"
+#include "operations.h"
 #include "unit.h"
 
 /* A loopback port with nothing listening: bind, read the port, close. */
@@ -147,9 +148,7 @@ test_refused_retries(void)
 	memset(calls, 0, sizeof(calls));
 	for (i = 0; i < 3; i++)
 	{
-		calls[i].operation = "DescribeTable";
-		calls[i].table = "t";
-		calls[i].request = wl_ddb_table_request("t");
+		wl_op_describe_table(&calls[i], "t");
 	}
 	CHECK(wl_ddb_execute(ddb, calls, 3, NULL, NULL) == WL_DDB_DONE, "refused batch completes");
 	for (i = 0; i < 3; i++)
@@ -179,8 +178,7 @@ test_abort_backoff(void)
 	int			result;
 
 	memset(&call, 0, sizeof(call));
-	call.operation = "DescribeTable";
-	call.request = wl_ddb_table_request("t");
+	wl_op_describe_table(&call, "t");
 	start = now_ms();
 	result = wl_ddb_execute(ddb, &call, 1, abort_after_100ms, &start);
 	CHECK(result == WL_DDB_ABORTED, "execute reports the abort");
