@@ -148,11 +148,12 @@ read_vector(struct json_object *item, int dims, size_t stored)
 static void
 check_entry(const WlEntry *entry, void *arg)
 {
-	bool		v1 = *(const WlFormat *const *) arg == &wl_format_v1;
+	const WlMeta *meta = arg;
 
 	FUZZ_CHECK(entry->id != NULL, "an entry has an id");
-	FUZZ_CHECK(entry->malformed || v1 || entry->key == NULL ||
-			   strlen(entry->key) < WL_LSH_KEY_MAX || strchr(entry->key, '/') == NULL,
+	/* with fine bits a key is built from the item, so it must fit a buffer */
+	FUZZ_CHECK(meta->format != &wl_format_native || meta->fine_bits == 0 ||
+			   entry->malformed || entry->key == NULL || strlen(entry->key) < WL_LSH_KEY_MAX,
 			   "a well-formed native key with fine bits fits a key buffer");
 }
 
@@ -168,12 +169,12 @@ read_entries(struct json_object *item)
 
 	memset(&meta, 0, sizeof(meta));
 	meta.format = &wl_format_v1;
-	wl_format_v1.entries(&meta, item, check_entry, &meta.format);
+	wl_format_v1.entries(&meta, item, check_entry, &meta);
 	meta.format = &wl_format_native;
 	for (fine = 0; fine <= 24; fine += 4)
 	{
 		meta.fine_bits = fine;
-		wl_format_native.entries(&meta, item, check_entry, &meta.format);
+		wl_format_native.entries(&meta, item, check_entry, &meta);
 	}
 }
 
