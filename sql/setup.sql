@@ -21,11 +21,13 @@ SELECT * FROM whiplash_create_collection('ddb', 'early', 4);
 -- The first call creates whiplash_metadata and waits until it is ACTIVE;
 -- the second finds it and does nothing.
 SELECT whiplash_setup('ddb') AS created;
-SELECT calls AS calls_before FROM whiplash_client_stats() WHERE server = 'ddb' \gset
+SELECT calls AS calls_before, requests AS requests_before
+  FROM whiplash_client_stats() WHERE server = 'ddb' \gset
 SELECT whiplash_setup('ddb') AS created;
 -- The second call costs exactly one DescribeTable, over the connection the
 -- first call opened.
-SELECT calls - :calls_before AS calls_for_second_setup, requests, retries, connections
+SELECT calls - :calls_before AS calls_for_second_setup,
+       requests - :requests_before AS requests_for_second_setup, retries, connections
   FROM whiplash_client_stats() WHERE server = 'ddb';
 
 -- Every request so far passed the independent signature check.
