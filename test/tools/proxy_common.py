@@ -50,13 +50,14 @@ class ForwardingMixin:
 
     # Sends the request unchanged to the upstream and relays its answer as it
     # is (status, headers and body), or answers 502 if the upstream fails.
+    # Returns (status, body) of the upstream's answer, None when it failed.
     def forward(self, body):
         try:
             response, data = self.exchange(body)
         except (OSError, http.client.HTTPException) as err:
             self.log_message("upstream error: %r", err)
             self.send_json(502, {"__type": "BadGateway", "message": f"{self.PROXY_NAME}: upstream error: {err!r}"})
-            return
+            return None
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():
             if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
@@ -64,6 +65,7 @@ class ForwardingMixin:
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        return response.status, data
 
     # Makes one request/response exchange on the kept-alive upstream
     # connection; if the upstream had closed a reused connection meanwhile,
@@ -134,7 +136,7 @@ class CountingServerMixin:
     # Returns a copy of the counters.
     def stats_snapshot(self):
         with self.lock:
-            return dict(self.stats)
+            return json.loads(json.dumps(self.stats))
 
     # Ignores clients that went away; reports any other handler error.
     def handle_error(self, request, client_address):

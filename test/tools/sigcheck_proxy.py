@@ -13,7 +13,10 @@ invalid ones get the error DynamoDB would answer.
         --credential testkey:testsecret [--credential key2:secret2:token2 ...] \\
         [--region us-east-1] [--service dynamodb]
 
-`GET /__stats` (unsigned) answers {"requests": N, "verified": N, "rejected": N}.
+`GET /__stats` (unsigned) answers {"requests": N, "verified": N, "rejected": N,
+"read_units": U, "items_read": N, "reads": {operation: N}}: the read units
+are what DynamoDB would bill for the answers (pricing.py), so that tests can
+bound what a search costs by counting what was sent.
 A mismatching request's canonical request and string to sign, as botocore
 computes them, are written to stderr.
 """
@@ -30,6 +33,7 @@ from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
+from pricing import read_units
 from proxy_common import DYNAMODB_ERROR_PREFIX, CountingServerMixin, ForwardingMixin, parse_upstream
 
 INVALID_SIGNATURE = "com.amazon.coral.service#InvalidSignatureException"
@@ -135,7 +139,10 @@ class SigcheckHandler(ForwardingMixin, BaseHTTPRequestHandler):
             self.send_json(400, {"__type": rejection.error_type, "message": rejection.message})
             return
         self.server.count("verified")
-        self.forward(body)
+        answer = self.forward(body)
+        if answer is not None:
+            operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+            self.server.price(operation, body, *answer)
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_request
     # Raises Rejection unless the request carries a valid SigV4 signature for
@@ -197,12 +204,30 @@ class SigcheckServer(CountingServerMixin, ThreadingHTTPServer):
         self.credentials = credentials
         self.region = region
         self.service = service
-        self.init_counters(["requests", "verified", "rejected"])
+        self.init_counters(["requests", "verified", "rejected", "read_units", "items_read"])
+        self.stats["reads"] = {}
 
     # Adds one to a counter.
     def count(self, name):
         with self.lock:
             self.stats[name] += 1
+
+    # Adds an answered request's read units and items to the counters.
+    def price(self, operation, request_body, status, response_body):
+        try:
+            units, items = read_units(operation, request_body, status, response_body)
+        except (ValueError, KeyError, TypeError) as err:
+            self.log_message_unpriced(operation, err)
+            return
+        if items or units:
+            with self.lock:
+                self.stats["read_units"] += units
+                self.stats["items_read"] += items
+                self.stats["reads"][operation] = self.stats["reads"].get(operation, 0) + 1
+
+    # Notes on stderr an answer that could not be priced.
+    def log_message_unpriced(self, operation, err):
+        sys.stderr.write(f"could not price a {operation} answer: {err!r}\n")
 
 
 # Parses KEYID:SECRET[:SESSIONTOKEN] into botocore Credentials.
