@@ -24,7 +24,7 @@ CREATE USER MAPPING FOR wl_app SERVER ddb
 CREATE USER MAPPING FOR wl_admin SERVER ddb
   OPTIONS (access_key_id :'key', secret_access_key :'secret');
 GRANT EXECUTE ON FUNCTION whiplash_create_collection(name, text, integer, text, integer,
-                                                     integer, bigint, real[], integer),
+                                                     integer, bigint, real[], integer, text),
                           whiplash_drop_collection(name, text) TO wl_admin;
 
 -- An application role reads and writes what it is granted, and may not
@@ -42,6 +42,7 @@ INSERT INTO guarded VALUES ('a', '{1, 0}'), ('b', '{0, 1}');
 SELECT id FROM whiplash_search('guarded', '{1, 0.1}', 1);
 DELETE FROM guarded WHERE id = 'a';
 SELECT * FROM whiplash_repair('guarded');
+SELECT * FROM whiplash_reindex('guarded');
 SELECT collection FROM whiplash_collections('ddb') WHERE collection = 'guarded';
 
 -- Another role's credentials stay hidden: pg_user_mappings shows a
@@ -110,6 +111,6 @@ DROP USER MAPPING FOR wl_admin SERVER ddb;
 REVOKE ALL ON FOREIGN SERVER ddb FROM wl_app, wl_admin;
 REVOKE CREATE ON SCHEMA public FROM wl_admin;
 REVOKE ALL ON FUNCTION whiplash_create_collection(name, text, integer, text, integer,
-                                                  integer, bigint, real[], integer),
+                                                  integer, bigint, real[], integer, text),
                        whiplash_drop_collection(name, text) FROM wl_admin;
 DROP ROLE wl_app, wl_admin;

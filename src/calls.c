@@ -67,7 +67,7 @@ wl_calls_new(int ncalls)
 }
 
 /* Tells the core to stop waiting when a cancel or termination is pending. */
-static bool
+bool
 wl_interrupt_requested(void *arg)
 {
 	return InterruptPending && (QueryCancelPending || ProcDiePending);

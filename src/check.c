@@ -10,12 +10,14 @@
  *   entry without vector      a bucket entry whose vector item is missing
  *   entry in wrong bucket     the vector exists but does not hash there
  *   vector missing from bucket  no entry where the vector hashes
+ *   entry with wrong code     its code is not the vector's (formats that
+ *                             keep codes)
  *   vector lists wrong buckets  its keys attribute disagrees (formats that
  *                             list keys)
  *   vector count              the metadata's count is off (formats that
  *                             count vectors)
- * A repair deletes the first two, adds the third, rewrites the fourth and
- * corrects the count.  Writes running meanwhile can show up as problems
+ * A repair deletes the first two, writes the third and fourth again,
+ * rewrites the fifth and corrects the count.  Writes running meanwhile can show up as problems
  * that are not; run a check when the collection is quiet.
  */
 #include "postgres.h"
@@ -38,8 +40,9 @@ PG_FUNCTION_INFO_V1(whiplash_repair);
 typedef struct WlCheckedVector
 {
 	char		id[WL_ID_MAX + 1];	/* hash key */
-	char	   *keys;			/* ntables keys, WL_LSH_KEY_MAX each */
-	uint64		found;			/* bit t: table t's entry was seen */
+	char	   *keys;			/* its keys, WL_LSH_KEY_MAX each */
+	unsigned char *codes;		/* the code of each, in formats that keep one */
+	bool	   *found;			/* key k's entry was seen */
 } WlCheckedVector;
 
 /* One problem found, and the write that repairs it. */
@@ -60,6 +63,8 @@ typedef struct WlCheck
 	WlProblem  *problems;
 	int			nproblems;
 	int			capacity;
+	int			code_bytes;		/* of the format's codes; 0: none */
+	int			nkeys;			/* keys per vector */
 } WlCheck;
 
 /* Records a problem. */
@@ -118,10 +123,19 @@ wl_visit_vector(WlCheck *check, struct json_object *item)
 				 errmsg("vector \"%s\" of collection \"%s\" is not an id and %d float32 values",
 						id ? id : "?", meta->name, meta->dims)));
 	entry = hash_search(check->vectors, id, HASH_ENTER, &found);
-	entry->keys = palloc((size_t) meta->ntables * WL_LSH_KEY_MAX);
-	entry->found = 0;
-	if (wl_meta_vector_keys(meta, check->collection->lsh, vector, entry->keys) != 0)
-		wl_report_out_of_memory();
+	entry->keys = palloc((size_t) Max(check->nkeys, 1) * WL_LSH_KEY_MAX);
+	entry->codes = check->code_bytes > 0 ? palloc((size_t) check->nkeys * check->code_bytes) :
+		NULL;
+	entry->found = palloc0(sizeof(bool) * Max(check->nkeys, 1));
+	if (meta->format->vector_entries(meta, check->collection->index, vector, entry->keys,
+									 entry->codes) != 0 ||
+		(!meta->format->lists_keys &&
+		 meta->format->stored_keys(meta, check->collection->index, item,
+								   entry->keys) != check->nkeys))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("vector \"%s\" of collection \"%s\" cannot be indexed", id, meta->name),
+				 errdetail("A zero vector has no direction under the cosine metric.")));
 	check->nvectors++;
 	if (!meta->format->lists_keys)
 		return;
@@ -140,11 +154,15 @@ static void
 wl_check_entry(const WlEntry *entry, void *arg)
 {
 	WlCheck    *check = arg;
-	WlMeta	   *meta = check->collection->meta;
 	WlCheckedVector *vector;
-	int			t;
-	bool		placed = false;
+	int			k;
+	int			placed = -1;
 
+	if (entry->stray)
+	{
+		wl_add_problem(check, "item of no index", entry->key, entry->id);
+		return;
+	}
 	if (entry->key == NULL)
 		return;
 	vector = strlen(entry->id) <= WL_ID_MAX ?
@@ -154,14 +172,19 @@ wl_check_entry(const WlEntry *entry, void *arg)
 		wl_add_problem(check, "entry without vector", entry->key, entry->id);
 		return;
 	}
-	for (t = 0; t < meta->ntables; t++)
-		if (strcmp(entry->key, vector->keys + (size_t) t * WL_LSH_KEY_MAX) == 0)
+	for (k = 0; k < check->nkeys; k++)
+		if (strcmp(entry->key, vector->keys + (size_t) k * WL_LSH_KEY_MAX) == 0)
 		{
-			vector->found |= UINT64CONST(1) << t;
-			placed = true;
+			vector->found[k] = true;
+			placed = k;
 		}
-	if (!placed)
+	if (placed < 0)
 		wl_add_problem(check, "entry in wrong bucket", entry->key, entry->id);
+	else if (check->code_bytes > 0 &&
+			 (entry->code == NULL ||
+			  memcmp(entry->code, vector->codes + (size_t) placed * check->code_bytes,
+					 check->code_bytes) != 0))
+		wl_add_problem(check, "entry with wrong code", entry->key, entry->id);
 }
 
 /* Checks the entries of one item of the buckets table. */
@@ -188,10 +211,6 @@ wl_run_check(WlCheck *check, Oid relid, AclMode mode)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	check->collection = wl_collection_for_relation(relid, &check->conn);
 	meta = check->collection->meta;
-	if (meta->ntables > 64)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("whiplash_check handles collections of at most 64 hash tables")));
 	ctl.keysize = WL_ID_MAX + 1;
 	ctl.entrysize = sizeof(WlCheckedVector);
 	ctl.hcxt = CurrentMemoryContext;
@@ -199,24 +218,26 @@ wl_run_check(WlCheck *check, Oid relid, AclMode mode)
 								 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	check->capacity = 64;
 	check->problems = palloc(sizeof(WlProblem) * check->capacity);
+	check->code_bytes = meta->format->code_bytes(meta);
+	check->nkeys = meta->format->key_count(meta, check->collection->index);
 
 	wl_scan_table(check, meta->vectors_table, wl_visit_vector);
 	wl_scan_table(check, meta->buckets_table, wl_visit_bucket);
 	hash_seq_init(&scan, check->vectors);
 	while ((vector = hash_seq_search(&scan)) != NULL)
 	{
-		int			t;
+		int			k;
 
-		for (t = 0; t < meta->ntables; t++)
+		for (k = 0; k < check->nkeys; k++)
 		{
-			char	   *key = vector->keys + (size_t) t * WL_LSH_KEY_MAX;
+			char	   *key = vector->keys + (size_t) k * WL_LSH_KEY_MAX;
 			int			u;
 
 			/* v1 tables share one key space: a key may repeat */
-			for (u = 0; u < t; u++)
+			for (u = 0; u < k; u++)
 				if (strcmp(key, vector->keys + (size_t) u * WL_LSH_KEY_MAX) == 0)
 					break;
-			if (u == t && !(vector->found & (UINT64CONST(1) << t)))
+			if (u == k && !vector->found[k])
 				wl_add_problem(check, "vector missing from bucket", key, vector->id);
 		}
 	}
@@ -258,6 +279,20 @@ whiplash_check(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* The code a vector's entry under key should hold, or NULL. */
+static const unsigned char *
+wl_checked_code(WlCheck *check, WlCheckedVector *vector, const char *key)
+{
+	int			k;
+
+	if (check->code_bytes == 0)
+		return NULL;
+	for (k = 0; k < check->nkeys; k++)
+		if (strcmp(key, vector->keys + (size_t) k * WL_LSH_KEY_MAX) == 0)
+			return vector->codes + (size_t) k * check->code_bytes;
+	return NULL;
+}
+
 /* Repairs the entries: those found missing added, the others removed. */
 static void
 wl_repair_entries(WlCheck *check)
@@ -272,11 +307,20 @@ wl_repair_entries(WlCheck *check)
 	{
 		WlProblem  *problem = &check->problems[i];
 
+		WlCheckedVector *vector;
+
 		if (problem->bucket == NULL)
 			continue;
 		changes[nchanges].entry.key = problem->bucket;
 		changes[nchanges].entry.id = problem->id;
-		changes[nchanges++].add = strcmp(problem->kind, "vector missing from bucket") == 0;
+		changes[nchanges].add = strcmp(problem->kind, "vector missing from bucket") == 0 ||
+			strcmp(problem->kind, "entry with wrong code") == 0;
+		changes[nchanges].entry.stray = strcmp(problem->kind, "item of no index") == 0;
+		changes[nchanges].entry.malformed = false;
+		vector = changes[nchanges].add ?
+			hash_search(check->vectors, problem->id, HASH_FIND, NULL) : NULL;
+		changes[nchanges++].entry.code = vector ? wl_checked_code(check, vector, problem->bucket) :
+			NULL;
 	}
 	calls = wl_calls_new(nchanges);
 	wl_run(check->conn, calls, meta->format->change_calls(meta, changes, nchanges, calls),

@@ -70,10 +70,47 @@ wl_metadata_id(WlConnection *conn, const char *name)
 static void
 wl_collection_release(WlCollection *collection)
 {
-	wl_lsh_destroy(collection->lsh);
+	if (collection->index != NULL)
+		collection->meta->format->close(collection->index);
 	wl_meta_free(collection->meta);
-	collection->lsh = NULL;
+	collection->index = NULL;
 	collection->meta = NULL;
+}
+
+/*
+ * The index of a collection: its format reads what it needs beyond the
+ * metadata (a trained model's items) and builds it.  Frees meta when that
+ * fails.
+ */
+static void *
+wl_collection_index(WlConnection *conn, WlMeta *meta)
+{
+	WlDdbCall  *calls = wl_calls_new(2);
+	WlItems		items = {0};
+	void	   *index;
+	char		reason[256];
+
+	PG_TRY();
+	{
+		wl_run(conn, calls, meta->format->model_calls(meta, calls), &items);
+	}
+	PG_CATCH();
+	{
+		wl_meta_free(meta);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	index = meta->format->open(meta, items.items, items.count, reason, sizeof(reason));
+	if (index == NULL)
+	{
+		char	   *name = pstrdup(meta->name);
+
+		wl_meta_free(meta);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the index of collection \"%s\" cannot be read: %s", name, reason)));
+	}
+	return index;
 }
 
 /*
@@ -208,7 +245,7 @@ wl_collection_open(WlConnection *conn, const char *name)
 	WlCollectionEntry *entry;
 	bool		found;
 	WlMeta	   *meta;
-	WlLsh	   *lsh;
+	void	   *index;
 
 	wl_check_collection_name(name);
 	if (wl_collections == NULL)
@@ -238,17 +275,12 @@ wl_collection_open(WlConnection *conn, const char *name)
 		wl_collection_forget(conn->serverid, name);
 		wl_no_such_collection(conn, name);
 	}
-	lsh = wl_meta_lsh(meta);
-	if (lsh == NULL)
-	{
-		wl_meta_free(meta);
-		wl_report_out_of_memory();
-	}
+	index = wl_collection_index(conn, meta);
 	entry = hash_search(wl_collections, &key, HASH_ENTER, &found);
 	if (found)
 		wl_collection_release(&entry->collection);
 	entry->collection.meta = meta;
-	entry->collection.lsh = lsh;
+	entry->collection.index = index;
 	entry->loaded_at = GetCurrentTimestamp();
 	return &entry->collection;
 }

@@ -34,6 +34,7 @@ typedef struct WlCreateArgs
 	int			fine_bits;
 	uint64		seed;
 	float	   *center;			/* NULL: the mean of the first write */
+	const WlFormat *format;
 } WlCreateArgs;
 
 /* Reads a strictly required argument, with a clear error when NULL. */
@@ -95,8 +96,18 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 	WL_REQUIRE_ARG(1, "collection name");
 	WL_REQUIRE_ARG(2, "dimensions");
 	WL_REQUIRE_ARG(3, "metric");
-	WL_REQUIRE_ARG(4, "tables");
-	WL_REQUIRE_ARG(5, "bits");
+	args->format = wl_format_current();
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+	{
+		char	   *format = text_to_cstring(PG_GETARG_TEXT_PP(9));
+
+		args->format = wl_format_by_name(format);
+		if (args->format == NULL || args->format->write_meta == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("collections cannot be created in format \"%s\"", format),
+					 errhint("New collections are \"native\" (the default) or \"packed\", with compact codes and an index trained on the collection's own vectors.")));
+	}
 	args->name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	wl_check_collection_name(args->name);
 	args->dims = PG_GETARG_INT32(2);
@@ -105,12 +116,14 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dimensions must be between 1 and %d", WL_MAX_DIMS)));
 	args->metric = wl_metric_of_name(text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	args->ntables = PG_GETARG_INT32(4);
+	args->ntables = PG_ARGISNULL(4) ?
+		args->format->default_tables : PG_GETARG_INT32(4);
 	if (args->ntables < 1 || args->ntables > 64)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tables must be between 1 and 64")));
-	args->bits = PG_GETARG_INT32(5);
+	/* a trained index chooses its bits from the collection's size */
+	args->bits = PG_ARGISNULL(5) || args->format->trained ? 12 : PG_GETARG_INT32(5);
 	if (args->bits < 1 || args->bits > 62)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -130,6 +143,11 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 		ereport(ERROR, (errmsg("could not generate a random seed")));
 	args->seed &= INT64CONST(0x7fffffffffffffff);
 	args->center = NULL;
+	if (!PG_ARGISNULL(7) && args->format->trained)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("center does not apply to a collection in format \"%s\"", args->format->name),
+				 errhint("Such a collection learns its centre from its own vectors when its index is trained.")));
 	if (!PG_ARGISNULL(7))
 	{
 		int			ndims;
@@ -206,9 +224,10 @@ whiplash_create_collection(PG_FUNCTION_ARGS)
 						   wl_metadata_id(conn, args.name)),
 				 errhint("Choose another collection name.")));
 
-	meta = wl_meta_new(conn->options.project, conn->options.stage, args.name, args.dims,
+	meta = wl_meta_new(args.format, conn->options.project, conn->options.stage, args.name, args.dims,
 					   args.metric, args.ntables, args.bits, args.fine_bits, args.seed,
-					   wl_generation(), args.center, args.center == NULL);
+					   wl_generation(), args.center,
+					   args.center == NULL && !args.format->trained);
 	if (meta == NULL)
 		wl_report_out_of_memory();
 	PG_TRY();

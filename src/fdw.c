@@ -188,16 +188,16 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 	plan->id_attno = wl_column_attno(rel, "id");
 	plan->vector_attno = wl_column_attno(rel, "vector");
+	plan->relid = foreigntableid;
 	table_close(rel, NoLock);
 	if (pg_class_aclcheck(foreigntableid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
 	{
 		collection = wl_collection_for_relation(foreigntableid, &conn);
+		plan->readable = true;
 		plan->vectors = collection->meta->format->counts_vectors ?
 			Max((double) collection->meta->vector_count, 1.0) : WL_SCAN_ROWS;
 		plan->item_bytes = collection->meta->dims * 4.0 * 4.0 / 3.0 + 100.0;
 		plan->metric = collection->meta->metric;
-		plan->ntables = collection->meta->ntables;
-		wl_search_settings(collection->meta, -1, -1, &plan->probes, &plan->max_candidates);
 	}
 	else
 	{
@@ -281,13 +281,23 @@ wl_search_can_filter(List *restrictions)
 	return true;
 }
 
+/* The search plan for the k nearest through a foreign table. */
+static void
+wl_table_search_plan(Oid relid, int k, WlSearchPlan *search)
+{
+	WlConnection *conn;
+	WlCollection *collection = wl_collection_for_relation(relid, &conn);
+
+	wl_search_plan(collection, k, -1, -1, wl_table_consistent_searches(relid, conn), search);
+}
+
 /*
  * Adds the sorted search path when the query is ORDER BY vector <op> q
  * LIMIT k over this relation alone, <op> is the collection's metric, and no
  * id restriction makes a key lookup the better read.
- * Its cost: two sequential round trips (more when a filter widens it), a
- * Query per probed bucket, a BatchGetItem per 100 candidates, and the
- * candidates' decoding and re-ranking.
+ * Its cost: two sequential round trips (more when a filter widens it), the
+ * requests of its plan (search_plan.c), and the candidates' decoding and
+ * re-ranking.
  */
 static void
 wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
@@ -298,8 +308,9 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	double		candidates;
 	double		selectivity;
 	Cost		startup;
+	WlSearchPlan search;
 
-	if (root->limit_tuples <= 0 || root->limit_tuples > WL_MAX_K ||
+	if (root->limit_tuples <= 0 || root->limit_tuples > WL_MAX_K || !plan->readable ||
 		plan->vector_attno == InvalidAttrNumber || plan->kind != WL_SCAN_FULL ||
 		bms_membership(root->all_baserels) != BMS_SINGLETON ||
 		!wl_search_can_filter(baserel->baserestrictinfo))
@@ -309,13 +320,15 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 		return;
 
 	k = (int) root->limit_tuples;
-	candidates = Min((double) plan->max_candidates, plan->vectors);
+	wl_table_search_plan(plan->relid, k, &search);
+	candidates = search.kind == WL_SEARCH_SCAN ? plan->vectors :
+		Min((double) search.budget, plan->vectors);
 	selectivity = clauselist_selectivity(root, baserel->baserestrictinfo, 0, JOIN_INNER, NULL);
 	if (selectivity < 1.0 && candidates * selectivity < k)
 		candidates = Min(Max(candidates, k / Max(selectivity, 0.0001)),
 						 (double) wl_max_scan_candidates);
 	startup = (selectivity < 1.0 ? 3 : 2) * WL_ROUND_TRIP_COST +
-		(plan->ntables * plan->probes + ceil(candidates / 100.0)) * WL_REQUEST_COST +
+		(search.requests + ceil(candidates / 100.0)) * WL_REQUEST_COST +
 		candidates * (wl_item_cost(plan) + baserel->baserestrictcost.per_tuple);
 	/*
 	 * A search reads a bounded share of the collection, a Scan all of it:
@@ -458,6 +471,65 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 							fdw_private, NIL, NIL, outer_plan);
 }
 
+/*
+ * EXPLAIN of a search: what it reads and, with VERBOSE, the plan's
+ * settings and why it was chosen (search_plan.c).  Formats without codes
+ * always probe.
+ */
+static void
+wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	Oid			relid = RelationGetRelid(node->ss.ss_currentRelation);
+	WlConnection *conn;
+	WlCollection *collection = wl_collection_for_relation(relid, &conn);
+	WlMeta	   *meta = collection->meta;
+	bool		codes = meta->format->code_bytes(meta) > 0;
+	const char *filtered = list_length(plan->fdw_exprs) > 1 ? ", filtered while searching" : "";
+	WlSearchPlan search;
+
+	wl_table_search_plan(relid, k, &search);
+	ExplainPropertyText("DynamoDB",
+						psprintf("%s for the %d nearest (%s)",
+								 search.kind == WL_SEARCH_SCAN ? "exact search" : "LSH search", k,
+								 search.kind == WL_SEARCH_SCAN ? "Scan of every vector" :
+								 search.kind == WL_SEARCH_CODES ?
+								 "Query of every bucket of one table, then BatchGetItem of the best candidates" :
+								 codes ?
+								 "Query per probed bucket, then BatchGetItem of the best candidates" :
+								 "Query per probed bucket, then BatchGetItem"),
+						es);
+	if (!es->verbose)
+		return;
+	ExplainPropertyText("Collection", meta->name, es);
+	ExplainPropertyText("DynamoDB Table", meta->vectors_table, es);
+	if (search.kind == WL_SEARCH_PROBE && !codes)
+		ExplainPropertyText("Search",
+							psprintf("metric %s, %d tables, %d probes per table, up to %d candidates%s%s",
+									 wl_metric_name(meta->metric), meta->ntables,
+									 search.probes, search.budget,
+									 search.depth > 0 ?
+									 psprintf(", keys of %d + %d bits", meta->bits[0], search.depth) : "",
+									 filtered), es);
+	else if (search.kind == WL_SEARCH_SCAN)
+		ExplainPropertyText("Search",
+							psprintf("metric %s, exact%s; %s (about %.1f read units, %s)",
+									 wl_metric_name(meta->metric), filtered, search.why,
+									 search.read_units,
+									 search.consistent ? "strongly consistent" : "eventually consistent"),
+							es);
+	else
+		ExplainPropertyText("Search",
+							psprintf("metric %s, %d tables, %s, keys of %d + %d bits, re-ranking the best %d by their codes%s; %s (about %.1f read units, %s)",
+									 wl_metric_name(meta->metric), meta->ntables,
+									 search.kind == WL_SEARCH_CODES ? "every bucket of one table" :
+									 psprintf("%d probe%s per table", search.probes, search.probes == 1 ? "" : "s"),
+									 meta->bits[0], search.kind == WL_SEARCH_CODES ? 0 : search.depth,
+									 search.budget, filtered, search.why, search.read_units,
+									 search.consistent ? "strongly consistent" : "eventually consistent"),
+							es);
+}
+
 /* EXPLAIN: which DynamoDB read runs, on which table, with what key. */
 static void
 wl_explain_scan(ForeignScanState *node, ExplainState *es)
@@ -468,14 +540,12 @@ wl_explain_scan(ForeignScanState *node, ExplainState *es)
 	Node	   *value = plan->fdw_exprs != NIL ? list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE) : NULL;
 
 	if (kind == WL_SCAN_SEARCH)
-		ExplainPropertyText("DynamoDB",
-							psprintf("LSH search for the %d nearest (Query per probed bucket, then BatchGetItem)",
-									 intVal(list_nth(plan->fdw_private, WlScanPrivateK))), es);
+		wl_explain_search(node, intVal(list_nth(plan->fdw_private, WlScanPrivateK)), es);
 	else
 		ExplainPropertyText("DynamoDB",
 							kind == WL_SCAN_GET ? "GetItem" :
 							kind == WL_SCAN_MULTI ? "BatchGetItem" : "Scan", es);
-	if (es->verbose)
+	if (es->verbose && kind != WL_SCAN_SEARCH)
 	{
 		WlConnection *conn;
 		WlCollection *collection = wl_collection_for_relation(RelationGetRelid(rel), &conn);
@@ -489,24 +559,6 @@ wl_explain_scan(ForeignScanState *node, ExplainState *es)
 										 deparse_expression(value, NIL, false, false)) :
 								kind == WL_SCAN_GET ? "id = (a value per execution)" :
 								"id = ANY (a value per execution)", es);
-		if (kind == WL_SCAN_SEARCH)
-		{
-			WlMeta	   *meta = collection->meta;
-			int			probes;
-			int			max_candidates;
-			int			depth = wl_meta_search_depth(meta, meta->vector_count,
-													 wl_bucket_capacity);
-
-			wl_search_settings(meta, -1, -1, &probes, &max_candidates);
-			ExplainPropertyText("Search",
-								psprintf("metric %s, %d tables, %d probes per table, up to %d candidates%s%s",
-										 wl_metric_name(meta->metric), meta->ntables,
-										 probes, max_candidates,
-										 depth > 0 ?
-										 psprintf(", keys of %d + %d bits", meta->bits[0], depth) : "",
-										 list_length(plan->fdw_exprs) > 1 ?
-										 ", filtered while searching" : ""), es);
-		}
 	}
 	if (es->analyze)
 		wl_explain_scan_counts(node, es);

@@ -61,9 +61,8 @@ typedef struct WlPlanState
 	double		vectors;		/* in the collection, about */
 	double		item_bytes;		/* of one vector item, about */
 	WlMetric	metric;
-	int			ntables;
-	int			probes;			/* of a search, by the current settings */
-	int			max_candidates;
+	Oid			relid;			/* the foreign table */
+	bool		readable;		/* the role may read it: the collection was read */
 	Cost		scan_cost;		/* of a full Scan, unfiltered */
 } WlPlanState;
 

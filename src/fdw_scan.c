@@ -203,14 +203,14 @@ wl_fetch_page(ForeignScanState *node)
 		int			dims;
 		float	   *query = wl_array_to_vector(DatumGetArrayTypeP(value), collection->meta->dims,
 											   "query vector", &dims);
-		int			probes;
-		int			max_candidates;
+		WlSearchPlan plan;
 		WlSearchHit *hits;
 		int			i;
 
-		wl_search_settings(collection->meta, -1, -1, &probes, &max_candidates);
-		state->nitems = wl_search_run(state->conn, collection, query, state->k, probes,
-									  max_candidates,
+		wl_search_plan(collection, state->k, -1, -1,
+					   wl_table_consistent_searches(RelationGetRelid(node->ss.ss_currentRelation),
+													state->conn), &plan);
+		state->nitems = wl_search_run(state->conn, collection, query, state->k, &plan,
 									  wl_columns_has_attributes(state->columns) ||
 									  state->filter_state ? NULL : "id,vector",
 									  state->filter_state ? wl_scan_filter : NULL, node, &hits);

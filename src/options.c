@@ -73,11 +73,14 @@ static const WlOption wl_options[] = {
 	{"max_connections", ForeignServerRelationId, WL_OPTION_INTEGER, 1, 256,
 	WL_CLIENT(max_connections)},
 	{"ca_file", ForeignServerRelationId, WL_OPTION_PATH, 0, 0, WL_CLIENT(ca_file)},
+	{"consistent_searches", ForeignServerRelationId, WL_OPTION_BOOLEAN, 0, 0,
+	offsetof(WlServerOptions, consistent_searches)},
 	{"access_key_id", UserMappingRelationId, WL_OPTION_CREDENTIAL},
 	{"secret_access_key", UserMappingRelationId, WL_OPTION_CREDENTIAL},
 	{"session_token", UserMappingRelationId, WL_OPTION_CREDENTIAL},
 	{"use_env_credentials", UserMappingRelationId, WL_OPTION_BOOLEAN},
 	{"collection", ForeignTableRelationId, WL_OPTION_NAME, 1, 64},
+	{"consistent_searches", ForeignTableRelationId, WL_OPTION_BOOLEAN},
 	{"column_name", AttributeRelationId, WL_OPTION_ATTRIBUTE},
 };
 
@@ -249,7 +252,10 @@ wl_apply_option(const WlOption *option, DefElem *def, WlServerOptions *server)
 			wl_credential_option(def);
 			return;
 		case WL_OPTION_BOOLEAN:
-			(void) defGetBoolean(def);
+			if (option->context == ForeignServerRelationId)
+				*(bool *) target = defGetBoolean(def);
+			else
+				(void) defGetBoolean(def);
 			return;
 		case WL_OPTION_ATTRIBUTE:
 			if (defGetString(def)[0] == '\0' || wl_attrs_reserved(defGetString(def)))
@@ -405,6 +411,26 @@ wl_user_mapping_credentials(UserMapping *mapping, WlCredentials *creds)
 		else if (strcmp(def->defname, "use_env_credentials") == 0)
 			creds->use_env = defGetBoolean(def);
 	}
+}
+
+/*
+ * Whether searches through a foreign table read strongly consistent: its
+ * consistent_searches option, or its server's (default false: eventually
+ * consistent reads cost half, and miss at most the last second's writes).
+ */
+bool
+wl_table_consistent_searches(Oid relid, WlConnection *conn)
+{
+	ListCell   *cell;
+
+	foreach(cell, GetForeignTable(relid)->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(cell);
+
+		if (strcmp(def->defname, "consistent_searches") == 0)
+			return defGetBoolean(def);
+	}
+	return conn->options.consistent_searches;
 }
 
 /* The collection option of a foreign table, or NULL when it has none. */

@@ -1,20 +1,20 @@
 /*
- * search.c - whiplash_search: approximate nearest neighbours of a query.
+ * search.c - whiplash_search: the nearest neighbours of a query, by the
+ * plan search_plan.c chooses.
  *
- * A search is two rounds of concurrent DynamoDB calls: first every probed
- * bucket of every hash table (with the calls the collection's format reads
- * them with: a Query each, or v1's BatchGetItem of bucket items), then the
- * vectors of the candidates found there (BatchGetItem, 100 a call).  Candidates are re-ranked exactly in C and
- * the k closest returned, closest first (equal distances by id).
+ * A probe search is two rounds of concurrent DynamoDB calls: first every
+ * probed bucket of every hash table (with the calls the collection's format
+ * reads them with: a Query each, or v1's BatchGetItem of bucket items),
+ * then the vectors of the best candidates found there (BatchGetItem, 100 a
+ * call), which are re-ranked exactly in C; the k closest are returned,
+ * closest first (equal distances by id).  A codes search is the same over
+ * every bucket of one table; a scan search reads every vector.
  *
- * The candidates fetched are bounded by a budget: max_candidates, and for
- * native collections also candidate_fraction of the collection's vectors
- * (but at least 100), so that a search reads a bounded share of a small
- * collection too.  When the buckets yield more ids, those found in the most
- * buckets are kept: an id that collides with the query in many hash tables
- * is likely close to it.  v1 collections have no budget and probe only the
- * home buckets by default, so that they read exactly the candidates the
- * original library reads.
+ * Which candidates are fetched: in a format that keeps codes, those whose
+ * codes are closest to the query (the least of its distances over the
+ * tables it was found in); otherwise those found in the most buckets, an id
+ * that collides with the query in many hash tables being likely close.  A
+ * plan's budget bounds how many are fetched.
  *
  * A filtered search (a jsonb filter here, or a WHERE clause on a pushed-down
  * ORDER BY ... LIMIT) checks each candidate before ranking it, and widens
@@ -32,33 +32,17 @@
 #include "utils/lsyscache.h"
 
 #include "compat.h"
+#include "core/operations.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_search);
 PG_FUNCTION_INFO_V1(whiplash_last_search);
 
-/*
- * Settings (whiplash.probes, .max_candidates, .candidate_fraction,
- * .bucket_capacity, and for filtered searches .max_probes and
- * .max_scan_candidates).
- */
-int			wl_probes = 12;
-int			wl_max_candidates = 2000;
-double		wl_candidate_fraction = 0.08;
-int			wl_max_probes = 192;
-int			wl_max_scan_candidates = 20000;
-int			wl_bucket_capacity = 16;
-
-/* The candidate budget never goes below this, however small the collection. */
-#define WL_MIN_CANDIDATES 100
-
-
-
-/* A candidate id and how many probed buckets held it. */
+/* A candidate id and how good it looks: smaller score first. */
 typedef struct WlCandidate
 {
 	const char *id;				/* hash key: the pointer, hashed by string */
-	int			hits;
+	float		score;			/* code distance, or minus the buckets holding it */
 	int			order;			/* first seen, for a stable cut */
 	bool		fetched;		/* its vector has been read */
 } WlCandidate;
@@ -82,15 +66,19 @@ wl_candidate_match(const void *key1, const void *key2, Size keysize)
 	return strcmp(*(const char *const *) key1, *(const char *const *) key2);
 }
 
-/* Orders candidates by hits, most first, then by first sight. */
+/*
+ * Orders candidates by score, best first, then by first sight: buckets are
+ * read in multi-probe order, home bucket first, so among equal scores the
+ * one seen first is likelier near.
+ */
 static int
 wl_candidate_cmp(const void *a, const void *b)
 {
 	const WlCandidate *x = *(const WlCandidate *const *) a;
 	const WlCandidate *y = *(const WlCandidate *const *) b;
 
-	if (x->hits != y->hits)
-		return y->hits - x->hits;
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
 	return x->order - y->order;
 }
 
@@ -110,59 +98,84 @@ typedef struct WlSearch
 	WlConnection *conn;
 	WlCollection *collection;
 	const float *query;
-	int			depth;			/* fine bits read beyond each bucket's */
+	const WlSearchPlan *plan;
+	float	   *lookup;			/* the query's code lookup table, or NULL */
 	HTAB	   *buckets;		/* bucket keys read */
 	HTAB	   *candidates;		/* id -> WlCandidate */
 	int			ncandidates;
 	WlCandidate **unfetched;	/* candidates not fetched yet, scratch */
 	int			nfetched;		/* candidates whose vectors were asked for */
-	struct json_object **items; /* every vector item fetched */
-	int			nitems;
-	int			items_capacity;
+	WlItems		items;			/* every vector item fetched */
 } WlSearch;
 
-/* Counts one sighting of an entry's id in a probed bucket. */
+/* Scores one sighting of an entry's id in a probed bucket. */
 static void
 wl_add_candidate(const WlEntry *entry, void *arg)
 {
 	WlSearch   *search = arg;
+	const WlMeta *meta = search->collection->meta;
 	WlCandidate *candidate;
+	float		score;
 	bool		found;
 
 	wl_last_search.bucket_entries++;
-	if (entry->malformed)
+	if (entry->malformed || entry->stray)
 		return;
+	if (search->lookup != NULL && entry->code == NULL)
+		return;
+	score = search->lookup != NULL ?
+		meta->format->code_distance(meta, search->collection->index, search->lookup,
+									entry->code) : -1.0f;
 	candidate = hash_search(search->candidates, &entry->id, HASH_ENTER, &found);
 	if (!found)
 	{
-		candidate->hits = 0;
+		candidate->score = score;
 		candidate->order = search->ncandidates++;
 		candidate->fetched = false;
 	}
-	candidate->hits++;
+	else if (search->lookup != NULL)
+		candidate->score = Min(candidate->score, score);
+	else
+		candidate->score -= 1.0f;
 }
 
 /*
- * Reads the buckets of the first `probes` of every table that earlier
- * rounds did not read (one round of concurrent calls), counting their ids.
+ * The keys a round reads: the first `probes` of every table (a codes
+ * search: every bucket of the first table).
+ */
+static int
+wl_round_keys(WlSearch *search, int probes, char **keybuf)
+{
+	const WlMeta *meta = search->collection->meta;
+	int			codes = search->plan->kind == WL_SEARCH_CODES;
+	int			bits = meta->bits[0];
+	int			nprobes = codes ? 1 << bits : probes;
+	int			nkeys;
+
+	*keybuf = palloc((size_t) meta->ntables * nprobes * WL_LSH_KEY_MAX);
+	nkeys = meta->format->probe_keys(meta, search->collection->index, search->query, nprobes,
+									 codes ? 0 : search->plan->depth, *keybuf);
+	if (nkeys < 0)
+		wl_report_out_of_memory();
+	return codes ? Min(nkeys, 1 << bits) : nkeys;
+}
+
+/*
+ * Reads the buckets of a round that earlier rounds did not read (one round
+ * of concurrent calls), scoring their ids.
  */
 static void
 wl_read_buckets(WlSearch *search, int probes)
 {
-	WlMeta	   *meta = search->collection->meta;
-	char	   *keybuf = palloc((size_t) meta->ntables * probes * WL_LSH_KEY_MAX);
-	const char **keys;
-	int			nkeys;
+	const WlMeta *meta = search->collection->meta;
+	char	   *keybuf;
+	int			nkeys = wl_round_keys(search, probes, &keybuf);
+	const char **keys = palloc(sizeof(char *) * Max(nkeys, 1));
 	int			nnew = 0;
 	WlDdbCall  *calls;
 	WlItems		items = {0};
 	int			i;
 
-	nkeys = wl_meta_probe_keys(meta, search->collection->lsh, search->query, probes,
-							   search->depth, keybuf);
-	if (nkeys < 0)
-		wl_report_out_of_memory();
-	keys = palloc(sizeof(char *) * Max(nkeys, 1));
 	for (i = 0; i < nkeys; i++)
 	{
 		char	   *key = keybuf + (size_t) i * WL_LSH_KEY_MAX;
@@ -178,16 +191,37 @@ wl_read_buckets(WlSearch *search, int probes)
 		return;
 
 	calls = wl_calls_new(nnew);
-	wl_run(search->conn, calls, meta->format->read_calls(meta, keys, nnew, true, calls), &items);
+	wl_run(search->conn, calls,
+		   meta->format->read_calls(meta, keys, nnew, search->plan->consistent, calls), &items);
 	for (i = 0; i < items.count; i++)
 		meta->format->entries(meta, items.items[i], wl_add_candidate, search);
 	wl_last_search.candidates = search->ncandidates;
 }
 
+/* Appends items to the search's, sorted by id within the batch. */
+static void
+wl_search_keep(WlSearch *search, struct json_object **items, int nitems)
+{
+	int			i;
+
+	if (nitems > 1)
+		qsort(items, nitems, sizeof(struct json_object *), wl_item_id_cmp);
+	if (search->items.count + nitems > search->items.capacity)
+	{
+		search->items.capacity = (search->items.count + nitems) * 2;
+		search->items.items = repalloc_huge(search->items.items,
+											sizeof(struct json_object *) *
+											search->items.capacity);
+	}
+	for (i = 0; i < nitems; i++)
+		search->items.items[search->items.count++] = items[i];
+	wl_last_search.vectors_read += nitems;
+}
+
 /*
  * Fetches the vectors of up to `budget` candidates not fetched before, the
- * most promising first (found in the most buckets), and appends their items.
- * Returns how many candidates remain unfetched.
+ * most promising first, and keeps their items.  Returns how many
+ * candidates remain unfetched.
  */
 static int
 wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
@@ -197,9 +231,9 @@ wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
 	WlCandidate *candidate;
 	int			nunfetched = 0;
 	int			nfetch;
-	char	  **ids;
-	struct json_object **items;
-	int			nitems;
+	WlDdbCall  *calls;
+	WlItems		items = {0};
+	int			ncalls = 0;
 	int			i;
 
 	search->unfetched = repalloc(search->unfetched,
@@ -214,85 +248,58 @@ wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
 	if (nfetch == 0)
 		return nunfetched;
 
-	ids = palloc(sizeof(char *) * nfetch);
 	search->nfetched += nfetch;
+	calls = wl_calls_new((nfetch + WL_BATCH_GET_MAX - 1) / WL_BATCH_GET_MAX);
 	for (i = 0; i < nfetch; i++)
 	{
 		search->unfetched[i]->fetched = true;
-		ids[i] = (char *) search->unfetched[i]->id;
+		ncalls = wl_op_batch_get_append(calls, ncalls, meta->vectors_table, projection,
+										search->plan->consistent,
+										wl_store_id_key(search->unfetched[i]->id));
 	}
-	nitems = wl_batch_get(search->conn, meta->vectors_table, ids, nfetch, projection, &items);
-	if (nitems > 1)
-		qsort(items, nitems, sizeof(struct json_object *), wl_item_id_cmp);
-	if (search->nitems + nitems > search->items_capacity)
-	{
-		search->items_capacity = (search->nitems + nitems) * 2;
-		search->items = repalloc(search->items,
-								 sizeof(struct json_object *) * search->items_capacity);
-	}
-	memcpy(search->items + search->nitems, items, sizeof(struct json_object *) * nitems);
-	search->nitems += nitems;
-	wl_last_search.vectors_read += nitems;
+	wl_run(search->conn, calls, ncalls, &items);
+	wl_search_keep(search, items.items, items.count);
 	return nunfetched - nfetch;
 }
 
-/* Reads an int argument in [min, max], or fallback when it is NULL. */
-static int
-wl_int_arg(FunctionCallInfo fcinfo, int argno, int fallback, int min, int max,
-		   const char *what)
-{
-	int			value;
-
-	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
-		return fallback;
-	value = PG_GETARG_INT32(argno);
-	if (value < min || value > max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be between %d and %d, not %d", what, min, max, value)));
-	return value;
-}
-
 /*
- * The probes and candidate budget of a search: the given values (> 0) win;
- * otherwise the settings, with a budget of candidate_fraction of a native
- * collection (at least WL_MIN_CANDIDATES).  v1 collections read what the
- * original library reads: home buckets only and no budget.
- */
-void
-wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
-				   int *probes, int *max_candidates)
-{
-	if (meta->format->home_buckets_only)
-	{
-		*probes = probes_arg > 0 ? probes_arg : 1;
-		*max_candidates = max_candidates_arg > 0 ? max_candidates_arg : INT_MAX;
-		return;
-	}
-	*probes = probes_arg > 0 ? probes_arg : wl_probes;
-	if (max_candidates_arg > 0)
-		*max_candidates = max_candidates_arg;
-	else
-		*max_candidates = Min(wl_max_candidates,
-							  Max(WL_MIN_CANDIDATES,
-								  (int) (wl_candidate_fraction * meta->vector_count)));
-}
-
-/*
- * Starts a search's state in the current memory context.
+ * Reads every vector of the collection, all pages: a scan search (which
+ * the plan chooses only where that is cheapest, so for small collections).
  */
 static void
-wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
-			   const float *query)
+wl_scan_vectors(WlSearch *search)
 {
+	WlDdbCall  *call = wl_calls_new(1);
+	WlItems		items = {0};
+
+	wl_op_scan(call, search->collection->meta->vectors_table, NULL, NULL, 0,
+			   search->plan->consistent);
+	wl_run(search->conn, call, 1, &items);
+	wl_search_keep(search, items.items, items.count);
+	wl_last_search.candidates = items.count;
+}
+
+/* Starts a search's state in the current memory context. */
+static void
+wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
+			   const float *query, const WlSearchPlan *plan)
+{
+	const WlMeta *meta = collection->meta;
 	HASHCTL		ctl;
 
 	memset(search, 0, sizeof(WlSearch));
 	search->conn = conn;
 	search->collection = collection;
 	search->query = query;
-	search->depth = wl_meta_search_depth(collection->meta, collection->meta->vector_count,
-										 wl_bucket_capacity);
+	search->plan = plan;
+	if (meta->format->code_bytes(meta) > 0 && plan->kind != WL_SEARCH_SCAN)
+	{
+		search->lookup = palloc(sizeof(float) * Max(meta->format->lookup_size(meta), 1));
+		if (!meta->format->lookup(meta, collection->index, query, search->lookup))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("a zero query vector has no direction, so it has no cosine distance")));
+	}
 	ctl.keysize = WL_LSH_KEY_MAX;
 	ctl.entrysize = WL_LSH_KEY_MAX;
 	ctl.hcxt = CurrentMemoryContext;
@@ -305,67 +312,50 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 	search->candidates = hash_create("whiplash candidates", 1024, &ctl,
 									 HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	search->unfetched = palloc(sizeof(WlCandidate *));
-	search->items_capacity = 256;
-	search->items = palloc(sizeof(struct json_object *) * search->items_capacity);
+	search->items.capacity = 256;
+	search->items.items = palloc(sizeof(struct json_object *) * search->items.capacity);
 }
 
 /*
- * Runs a search and puts the k closest matches into *hits (palloc'd,
- * closest first, equal distances by id); returns how many.  Each round
- * reads the probed buckets not read before, then the vectors of the
- * candidates not fetched before, within the candidate budget.  Without a
+ * Runs the rounds of a search: each reads what the plan says and ranks the
+ * new items exactly (after the filter, when there is one).  Without a
  * filter one round is all.  With one, a round that leaves fewer than k
  * matches is followed by a wider one: four times the probes (up to
  * whiplash.max_probes) and four times the budget (up to
  * whiplash.max_scan_candidates), until k match or nothing is left to read.
- * projection names the attributes to read (NULL: all; the filter and the
- * caller may need them).  Records what it read for whiplash_last_search().
+ * Returns how many candidates matched.
  */
-int
-wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, int k,
-			  int probes, int max_candidates, const char *projection,
-			  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits)
+static long
+wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter filter,
+				 void *filter_arg, WlTopK *topk)
 {
-	WlMeta	   *meta = collection->meta;
-	WlSearch	search;
+	const WlMeta *meta = search->collection->meta;
+	const WlSearchPlan *plan = search->plan;
 	float	   *vector = palloc(sizeof(float) * meta->dims);
-	WlTopK	   *topk;
-	double	   *distances;
-	int		   *indexes;
-	int			nresults;
-	long		matched = 0;
-	long		requests_before;
-	long		bytes_before;
-	double		capacity_before;
-	long		rounds_before;
-	int			budget = max_candidates;
+	int			probes = plan->probes;
+	int			budget = plan->budget;
 	int			max_probes = Max(probes, wl_max_probes);
-	int			max_budget = Max(max_candidates, wl_max_scan_candidates);
-	WlDdbStats	stats;
+	int			max_budget = Max(budget, wl_max_scan_candidates);
+	long		matched = 0;
 	int			i;
-
-	memset(&wl_last_search, 0, sizeof(wl_last_search));
-	wl_ddb_get_stats(conn->ddb, &stats);
-	requests_before = stats.requests;
-	bytes_before = stats.bytes_received;
-	capacity_before = stats.capacity_units;
-	rounds_before = conn->round_trips;
-	wl_search_init(&search, conn, collection, query);
-	topk = wl_topk_init(palloc(wl_topk_size(k)), k);
 
 	for (;;)
 	{
-		int			first = search.nitems;
-		int			left;
+		int			first = search->items.count;
+		int			left = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		wl_last_search.rounds++;
-		wl_read_buckets(&search, probes);
-		left = wl_fetch_candidates(&search, budget - search.nfetched,
-								   projection);
-		for (i = first; i < search.nitems; i++)
+		if (plan->kind == WL_SEARCH_SCAN)
+			wl_scan_vectors(search);
+		else
 		{
-			struct json_object *item = search.items[i];
+			wl_read_buckets(search, probes);
+			left = wl_fetch_candidates(search, budget - search->nfetched, projection);
+		}
+		for (i = first; i < search->items.count; i++)
+		{
+			struct json_object *item = search->items.items[i];
 
 			if (wl_store_item_id(item) == NULL ||
 				wl_store_item_vector(item, meta->dims, vector) != 0)
@@ -373,32 +363,75 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 			if (filter != NULL && !filter(item, filter_arg))
 				continue;
 			matched++;
-			wl_topk_push(topk, wl_distance(meta->metric, query, vector, meta->dims), i);
+			wl_topk_push(topk, wl_distance(meta->metric, search->query, vector, meta->dims), i);
 		}
-		if (filter == NULL || matched >= k || search.nfetched >= max_budget ||
-			(probes >= max_probes && left == 0))
+		if (filter == NULL || matched >= k || plan->kind == WL_SEARCH_SCAN ||
+			search->nfetched >= max_budget || (probes >= max_probes && left == 0) ||
+			(plan->kind == WL_SEARCH_CODES && left == 0))
 			break;
 		probes = Min(probes * 4, max_probes);
 		budget = (int) Min((int64) budget * 4, (int64) max_budget);
 	}
 	wl_last_search.probes = probes;
-	wl_last_search.matched = matched;
-	wl_last_search.fine_bits = search.depth;
+	return matched;
+}
 
+/*
+ * Runs a search by a plan and puts the k closest matches into *hits
+ * (palloc'd, closest first, equal distances by id); returns how many.  A
+ * probe search that finds fewer than k of a collection that holds more
+ * reads every code instead.  projection names the attributes to read
+ * (NULL: all; the filter and the caller may need them).  Records what it
+ * read for whiplash_last_search().
+ */
+int
+wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, int k,
+			  const WlSearchPlan *plan, const char *projection,
+			  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits)
+{
+	WlSearch	search;
+	WlSearchPlan wider;
+	WlTopK	   *topk = wl_topk_init(palloc(wl_topk_size(k)), k);
+	double	   *distances;
+	int		   *indexes;
+	int			nresults;
+	WlDdbStats	before;
+	WlDdbStats	after;
+	long		rounds_before = conn->round_trips;
+	int			i;
+
+	memset(&wl_last_search, 0, sizeof(wl_last_search));
+	wl_ddb_get_stats(conn->ddb, &before);
+	wl_search_init(&search, conn, collection, query, plan);
+	wl_last_search.matched = wl_search_rounds(&search, k, projection, filter, filter_arg,
+											  topk);
+	wl_last_search.fine_bits = plan->depth;
+	wl_last_search.kind = plan->kind;
+	if (plan->kind == WL_SEARCH_PROBE && filter == NULL && wl_last_search.matched < k &&
+		collection->meta->format->code_bytes(collection->meta) > 0 &&
+		collection->meta->vector_count > wl_last_search.matched)
+	{
+		/* too few found: every code is read, and the best re-ranked too */
+		wider = *plan;
+		wider.kind = WL_SEARCH_CODES;
+		search.plan = &wider;
+		wl_last_search.matched += wl_search_rounds(&search, k, projection, NULL, NULL, topk);
+		wl_last_search.kind = WL_SEARCH_CODES;
+	}
 	distances = palloc(sizeof(double) * k);
 	indexes = palloc(sizeof(int) * k);
 	nresults = wl_topk_sorted(topk, distances, indexes);
 	*hits = palloc(sizeof(WlSearchHit) * Max(nresults, 1));
 	for (i = 0; i < nresults; i++)
 	{
-		(*hits)[i].item = search.items[indexes[i]];
+		(*hits)[i].item = search.items.items[indexes[i]];
 		(*hits)[i].distance = distances[i];
 	}
 
-	wl_ddb_get_stats(conn->ddb, &stats);
-	wl_last_search.requests = stats.requests - requests_before;
-	wl_last_search.bytes_read = stats.bytes_received - bytes_before;
-	wl_last_search.capacity_units = stats.capacity_units - capacity_before;
+	wl_ddb_get_stats(conn->ddb, &after);
+	wl_last_search.requests = after.requests - before.requests;
+	wl_last_search.bytes_read = after.bytes_received - before.bytes_received;
+	wl_last_search.capacity_units = after.capacity_units - before.capacity_units;
 	wl_last_search.round_trips = conn->round_trips - rounds_before;
 	wl_last_search.results = nresults;
 	return nresults;
@@ -420,6 +453,23 @@ wl_jsonb_filter(struct json_object *item, void *arg)
 	return DatumGetBool(DirectFunctionCall2(jsonb_contains, attributes, PointerGetDatum(arg)));
 }
 
+/* Reads an int argument in [min, max], or fallback when it is NULL. */
+static int
+wl_int_arg(FunctionCallInfo fcinfo, int argno, int fallback, int min, int max,
+		   const char *what)
+{
+	int			value;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return fallback;
+	value = PG_GETARG_INT32(argno);
+	if (value < min || value > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be between %d and %d, not %d", what, min, max, value)));
+	return value;
+}
+
 /*
  * whiplash_search(collection regclass, query real[], k int, probes int,
  * max_candidates int, filter jsonb) returns (id text, distance float8),
@@ -432,6 +482,7 @@ whiplash_search(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	WlConnection *conn;
 	WlCollection *collection;
+	WlSearchPlan plan;
 	float	   *query;
 	int			dims;
 	int			k;
@@ -467,12 +518,13 @@ whiplash_search(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(PG_GETARG_OID(0)));
 	collection = wl_collection_for_relation(PG_GETARG_OID(0), &conn);
 	wl_xact_before_read(conn, collection->meta->name);
-	wl_search_settings(collection->meta, probes, max_candidates, &probes, &max_candidates);
+	wl_search_plan(collection, k, probes, max_candidates,
+				   wl_table_consistent_searches(PG_GETARG_OID(0), conn), &plan);
 	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), collection->meta->dims,
 							   "query vector", &dims);
 	InitMaterializedSRF(fcinfo, 0);
 
-	nhits = wl_search_run(conn, collection, query, k, probes, max_candidates,
+	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_jsonb_filter : NULL,
 						  filter, &hits);
 	for (i = 0; i < nhits; i++)
@@ -488,15 +540,15 @@ whiplash_search(PG_FUNCTION_ARGS)
 }
 
 /*
- * whiplash_last_search(): what this backend's last whiplash_search read,
- * so that cost and recall can be measured from SQL.
+ * whiplash_last_search(): what this backend's last search read, so that
+ * cost and recall can be measured from SQL.
  */
 Datum
 whiplash_last_search(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[13];
-	bool		nulls[13] = {false};
+	Datum		values[14];
+	bool		nulls[14] = {false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -513,5 +565,7 @@ whiplash_last_search(PG_FUNCTION_ARGS)
 	values[10] = Int32GetDatum(wl_last_search.fine_bits);
 	values[11] = Int64GetDatum(wl_last_search.bytes_read);
 	values[12] = Float8GetDatum(wl_last_search.capacity_units);
+	if (tupdesc->natts > 13)
+		values[13] = CStringGetTextDatum(wl_search_kind_name(wl_last_search.kind));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -86,6 +86,14 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomRealVariable("whiplash.search_effort",
+							 "How hard a search of a packed collection looks: probes and re-ranked candidates grow with it, and so do recall and read units.",
+							 "0.25 is cheap, 1 the default, 4 reaches a recall of about 0.99.",
+							 &wl_search_effort,
+							 1.0, 0.05, 100.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("whiplash.write_hold_limit",
 							"Most rows a transaction holds until COMMIT; beyond it, rows are written early.",
 							NULL,

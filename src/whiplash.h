@@ -33,6 +33,7 @@ typedef struct WlServerOptions
 	WlDdbConfig client;
 	const char *project;
 	const char *stage;
+	bool		consistent_searches;	/* searches read strongly consistent */
 } WlServerOptions;
 
 /* The credentials of a user mapping. */
@@ -61,11 +62,15 @@ typedef struct WlConnection
 /* The most dimensions a vector may have, as in pgvector. */
 #define WL_MAX_DIMS 16000
 
-/* A collection's settings and hash functions, cached per backend. */
+/*
+ * A collection's settings and its index (hash functions, and code model
+ * where the format has one, as core/format.h describes), cached per
+ * backend.
+ */
 typedef struct WlCollection
 {
 	WlMeta	   *meta;			/* core objects (malloc'd) */
-	WlLsh	   *lsh;
+	void	   *index;
 } WlCollection;
 
 /* Items read by DynamoDB calls, borrowed from their responses. */
@@ -80,12 +85,14 @@ typedef struct WlItems
 extern void wl_server_options(Oid serverid, WlServerOptions *options);
 extern void wl_user_mapping_credentials(UserMapping *mapping, WlCredentials *creds);
 extern char *wl_table_collection_name(Oid relid);
+extern bool wl_table_consistent_searches(Oid relid, WlConnection *conn);
 
 /* connection.c */
 extern ForeignServer *wl_lookup_server(Name name);
 extern WlConnection *wl_connect(Oid serverid);
 
 /* calls.c */
+extern bool wl_interrupt_requested(void *arg);
 extern WlDdbCall *wl_calls_new(int ncalls);
 extern void wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls,
 						const char *const *tolerated);
@@ -116,6 +123,40 @@ extern void wl_update_count(WlConnection *conn, WlMeta *meta, int64 change);
 typedef void (*WlCollectionVisitor) (const WlMeta *meta, void *arg);
 extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit, void *arg);
 
+/* reindex.c */
+struct ReturnSetInfo;
+extern void wl_reindex(WlConnection *conn, const char *name, bool quiet,
+					   struct ReturnSetInfo *rsinfo);
+
+/* search_plan.c */
+typedef enum WlSearchKind
+{
+	WL_SEARCH_PROBE,			/* probed buckets of every table */
+	WL_SEARCH_CODES,			/* every code of one table */
+	WL_SEARCH_SCAN				/* every vector */
+} WlSearchKind;
+typedef struct WlSearchPlan
+{
+	WlSearchKind kind;
+	int			probes;			/* buckets probed per table */
+	int			depth;			/* fine bits read beyond a bucket's */
+	int			budget;			/* candidates fetched whole and re-ranked */
+	bool		consistent;		/* strongly consistent reads */
+	double		read_units;		/* estimated, as DynamoDB bills them */
+	double		requests;		/* estimated, before the candidates' fetch */
+	const char *why;			/* the reason for the kind, for EXPLAIN */
+} WlSearchPlan;
+extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
+						   int budget_arg, bool consistent, WlSearchPlan *plan);
+extern const char *wl_search_kind_name(WlSearchKind kind);
+extern int	wl_probes;
+extern int	wl_max_probes;
+extern int	wl_max_scan_candidates;
+extern int	wl_max_candidates;
+extern int	wl_bucket_capacity;
+extern double wl_candidate_fraction;
+extern double wl_search_effort;
+
 /* search.c */
 typedef struct WlSearchStats
 {
@@ -132,25 +173,18 @@ typedef struct WlSearchStats
 	int			fine_bits;		/* code bits read beyond each bucket's */
 	long		bytes_read;		/* response bodies */
 	double		capacity_units; /* read capacity DynamoDB reported */
+	WlSearchKind kind;			/* the plan that ran */
 } WlSearchStats;
 typedef struct WlSearchHit
 {
 	struct json_object *item;	/* the vector item (id, vector) */
 	double		distance;
 } WlSearchHit;
-extern void wl_search_settings(const WlMeta *meta, int probes_arg, int max_candidates_arg,
-							   int *probes, int *max_candidates);
 typedef bool (*WlSearchFilter) (struct json_object *item, void *arg);
 extern int	wl_search_run(WlConnection *conn, WlCollection *collection, const float *query,
-						  int k, int probes, int max_candidates, const char *projection,
+						  int k, const WlSearchPlan *plan, const char *projection,
 						  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits);
 extern const WlSearchStats *wl_search_last_stats(void);
-extern int	wl_probes;
-extern int	wl_max_probes;
-extern int	wl_max_scan_candidates;
-extern int	wl_max_candidates;
-extern int	wl_bucket_capacity;
-extern double wl_candidate_fraction;
 
 /* write.c */
 typedef struct WlWriteBuffer WlWriteBuffer;

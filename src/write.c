@@ -29,6 +29,7 @@
 
 #include "core/attrs.h"
 #include "core/operations.h"
+#include "core/packed.h"
 #include "whiplash.h"
 
 /* Rows per flush (whiplash.write_batch_size). */
@@ -71,6 +72,7 @@ struct WlWriteBuffer
 	char	   *collection_name;
 	char	   *vectors_table;	/* identifies the collection's generation */
 	int			dims;
+	WlMetric	metric;
 	int			max_id_len;		/* DynamoDB's key limits */
 	int			hold_limit;		/* rows held before an early flush */
 	bool		defer;			/* the statement reads the collection: no
@@ -87,6 +89,7 @@ struct WlWriteBuffer
 };
 
 static void wl_write_early(WlWriteBuffer *buffer);
+static void wl_check_direction(WlMetric metric, const char *id, const float *vector, int dims);
 
 /* Makes an empty id index in the buffer's context. */
 static void
@@ -121,6 +124,7 @@ wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit)
 	buffer->collection_name = pstrdup(collection->meta->name);
 	buffer->vectors_table = pstrdup(collection->meta->vectors_table);
 	buffer->dims = collection->meta->dims;
+	buffer->metric = collection->meta->metric;
 	buffer->max_id_len = collection->meta->format->max_id_len(collection->meta);
 	buffer->hold_limit = hold_limit;
 	buffer->context = AllocSetContextCreate(CurrentMemoryContext, "whiplash write buffer",
@@ -225,6 +229,8 @@ wl_write_add(WlWriteBuffer *buffer, const char *id, const float *vector, int dim
 	MemoryContext oldcontext;
 
 	wl_check_id(id, buffer->max_id_len);
+	if (vector != NULL)
+		wl_check_direction(buffer->metric, id, vector, dims);
 	if (buffer->nwrites >= buffer->hold_limit && !buffer->defer)
 		wl_write_early(buffer);
 	if (buffer->nwrites >= buffer->capacity)
@@ -314,46 +320,74 @@ wl_key_in(const char *key, const char *set, int nkeys)
 }
 
 /*
- * Phase 1: the current item of each id (or NULL) into old_items, and the
- * bucket keys it is stored under into old_keys (ntables slots per write)
- * and old_counts, as the format finds them (listed in the item, or
- * recomputed from its vector).  Whole items are read only when attributes
- * are to be carried over.
+ * Phase 1: the current item of each id (or NULL) into old_items, read in
+ * one round with the collection's metadata, which is returned (NULL when
+ * the collection is gone): a writer whose settings are older than the
+ * metadata's reads them again before it writes.  Whole items are read only
+ * when attributes are to be carried over.
  */
-static void
-wl_read_old_keys(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-				 char *old_keys, int *old_counts, struct json_object **old_items)
+static WlMeta *
+wl_read_old_items(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+				  struct json_object **old_items)
 {
 	WlMeta	   *meta = collection->meta;
-	char	  **ids = palloc(sizeof(char *) * chunk->nwrites);
-	struct json_object **items;
-	int			nitems;
+	int			nbatches = (chunk->nwrites + WL_BATCH_GET_MAX - 1) / WL_BATCH_GET_MAX;
+	WlDdbCall  *calls = wl_calls_new(nbatches + 1);
+	const char *projection = wl_chunk_carries_over(chunk) ? NULL :
+		meta->format->keys_projection;
+	WlItems		items = {0};
+	struct json_object *fresh;
+	WlMeta	   *now = NULL;
+	char		reason[256];
+	int			ncalls = 0;
 	int			i;
 
 	for (i = 0; i < chunk->nwrites; i++)
 	{
-		ids[i] = chunk->writes[i].id;
-		old_counts[i] = 0;
 		old_items[i] = NULL;
+		ncalls = wl_op_batch_get_append(calls, ncalls, meta->vectors_table, projection, true,
+										wl_store_id_key(chunk->writes[i].id));
 	}
-	nitems = wl_batch_get(buffer->conn, meta->vectors_table, ids, chunk->nwrites,
-						  wl_chunk_carries_over(chunk) ? NULL : meta->format->keys_projection,
-						  &items);
-	for (i = 0; i < nitems; i++)
+	wl_meta_get_call(&calls[ncalls], WL_METADATA_TABLE, meta->id);
+	wl_run(buffer->conn, calls, ncalls + 1, &items);
+	for (i = 0; i < items.count; i++)
 	{
-		const char *id = wl_store_item_id(items[i]);
+		const char *id = wl_store_item_id(items.items[i]);
 		WlIdSlot   *slot = id ? hash_search(buffer->index, id, HASH_FIND, NULL) : NULL;
-		int			index;
 
-		if (slot == NULL || slot->index < chunk->start ||
-			slot->index >= chunk->start + chunk->nwrites)
+		if (slot != NULL && slot->index >= chunk->start &&
+			slot->index < chunk->start + chunk->nwrites)
+			old_items[slot->index - chunk->start] = items.items[i];
+	}
+	fresh = wl_op_get_item_result(&calls[ncalls]);
+	if (fresh != NULL && (now = wl_meta_from_item(fresh, reason, sizeof(reason))) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("metadata of collection \"%s\" is malformed: %s", meta->name, reason)));
+	return now;
+}
+
+/*
+ * The bucket keys the old items are stored under, into old_keys (nkeys
+ * slots per write) and old_counts, as the format finds them (listed in the
+ * item, or recomputed from its vector).
+ */
+static void
+wl_old_keys(WlChunk *chunk, WlCollection *collection, struct json_object **old_items,
+			char *old_keys, int *old_counts)
+{
+	WlMeta	   *meta = collection->meta;
+	int			nkeys = meta->format->key_count(meta, collection->index);
+	int			i;
+
+	for (i = 0; i < chunk->nwrites; i++)
+	{
+		old_counts[i] = 0;
+		if (old_items[i] == NULL)
 			continue;
-		index = slot->index - chunk->start;
-		old_items[index] = items[i];
-		old_counts[index] = meta->format->stored_keys(meta, collection->lsh, items[i],
-													  old_keys + (size_t) index *
-													  meta->ntables * WL_LSH_KEY_MAX);
-		if (old_counts[index] < 0)
+		old_counts[i] = meta->format->stored_keys(meta, collection->index, old_items[i],
+												  old_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX);
+		if (old_counts[i] < 0)
 			wl_report_out_of_memory();
 	}
 }
@@ -366,21 +400,24 @@ wl_read_old_keys(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
  */
 static void
 wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-				 char *new_keys, char *old_keys, int *old_counts)
+				 char *new_keys, unsigned char *codes, char *old_keys, int *old_counts)
 {
 	WlMeta	   *meta = collection->meta;
-	WlEntryChange *changes = palloc(sizeof(WlEntryChange) *
-									Max(chunk->nwrites * meta->ntables * 2, 1));
+	int			nkeys = meta->format->key_count(meta, collection->index);
+	/* zeroed: an entry of ours is neither malformed nor stray */
+	WlEntryChange *changes = palloc0(sizeof(WlEntryChange) *
+									 Max(chunk->nwrites * nkeys * 2, 1));
 	WlDdbCall  *calls;
+	int			code_bytes = meta->format->code_bytes(meta);
 	int			nchanges = 0;
 	int			i;
 	int			t;
 
 	for (i = 0; i < chunk->nwrites; i++)
 	{
-		char	   *news = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		char	   *olds = old_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
-		int			nnew = chunk->writes[i].vector ? meta->ntables : 0;
+		char	   *news = new_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX;
+		char	   *olds = old_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX;
+		int			nnew = chunk->writes[i].vector ? nkeys : 0;
 
 		/* v1 tables share one key space, so a vector's keys may repeat */
 		for (t = 0; t < nnew; t++)
@@ -391,6 +428,8 @@ wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
 				continue;
 			changes[nchanges].entry.key = key;
 			changes[nchanges].entry.id = chunk->writes[i].id;
+			changes[nchanges].entry.code = code_bytes > 0 ?
+				codes + ((size_t) i * nkeys + t) * code_bytes : NULL;
 			changes[nchanges++].add = true;
 		}
 		for (t = 0; t < old_counts[i]; t++)
@@ -401,12 +440,43 @@ wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
 				continue;
 			changes[nchanges].entry.key = key;
 			changes[nchanges].entry.id = chunk->writes[i].id;
+			changes[nchanges].entry.code = NULL;
 			changes[nchanges++].add = false;
 		}
 	}
 	calls = wl_calls_new(nchanges);
 	wl_run(buffer->conn, calls, meta->format->change_calls(meta, changes, nchanges, calls),
 		   NULL);
+}
+
+/*
+ * Refuses a zero vector where the metric needs a direction (cosine): it has
+ * no distance to anything, so it could never be found.
+ */
+static void
+wl_check_direction(WlMetric metric, const char *id, const float *vector, int dims)
+{
+	int			d;
+
+	for (d = 0; d < dims && vector[d] == 0; d++)
+		;
+	if (metric == WL_METRIC_COSINE && d == dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot write vector \"%s\": a zero vector has no direction, so it has no cosine distance",
+						id),
+				 errhint("Leave it out, or store it in a collection with metric l2 or inner_product.")));
+}
+
+/*
+ * Raises the error for a vector the format could not index: a zero vector
+ * has no direction for the cosine metric; anything else is memory.
+ */
+static void
+wl_unindexable(const WlMeta *meta, const WlPendingWrite *write)
+{
+	wl_check_direction(meta->metric, write->id, write->vector, meta->dims);
+	wl_report_out_of_memory();
 }
 
 /*
@@ -417,34 +487,34 @@ wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
  */
 static void
 wl_write_vectors(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-				 char *new_keys, struct json_object **old_items, bool *sending)
+				 char *new_keys, unsigned char *codes, struct json_object **old_items,
+				 bool *sending)
 {
 	WlMeta	   *meta = collection->meta;
+	int			code_bytes = meta->format->code_bytes(meta);
+	int			nkeys = meta->format->key_count(meta, collection->index);
 	WlDdbCall  *calls = wl_calls_new((chunk->nwrites + WL_BATCH_WRITE_MAX - 1) /
 									 WL_BATCH_WRITE_MAX);
-	const char **key_list = palloc(sizeof(char *) * meta->ntables);
 	int			ncalls = 0;
 	int			i;
-	int			t;
 
 	for (i = 0; i < chunk->nwrites; i++)
 	{
 		WlPendingWrite *write = &chunk->writes[i];
-		char	   *keys = new_keys + (size_t) i * meta->ntables * WL_LSH_KEY_MAX;
+		char	   *keys = new_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX;
 		WlCarryOver *carry = write->carry_over;
 		struct json_object *item;
 		char		errbuf[256];
 
 		if (write->vector == NULL)
 			continue;
-		if (wl_meta_vector_keys(meta, collection->lsh, write->vector, keys) != 0)
-			wl_report_out_of_memory();
-		for (t = 0; t < meta->ntables; t++)
-			key_list[t] = keys + (size_t) t * WL_LSH_KEY_MAX;
-		item = wl_attrs_complete(wl_store_vector_item(write->id, write->vector, meta->dims,
-													  meta->format->lists_keys ? key_list : NULL,
-													  meta->ntables),
-								 write->attributes,
+		if (meta->format->vector_entries(meta, collection->index, write->vector, keys,
+										 codes + (size_t) i * nkeys * code_bytes) != 0)
+			wl_unindexable(meta, write);
+		item = wl_store_vector_item(write->id, write->vector, meta->dims);
+		if (item != NULL)
+			meta->format->decorate(meta, collection->index, keys, nkeys, item);
+		item = wl_attrs_complete(item, write->attributes,
 								 carry ? old_items[i] : NULL,
 								 carry ? (const char *const *) carry->managed : NULL,
 								 carry ? carry->nmanaged : 0,
@@ -476,26 +546,33 @@ wl_delete_vectors(WlWriteBuffer *buffer, WlChunk *chunk, WlMeta *meta)
 	wl_run(buffer->conn, calls, ncalls, NULL);
 }
 
-/*
- * Writes one chunk of the buffered rows, in the phases the header lists;
- * sets *sending when its first write goes out.
- */
+/* Raises the error for a collection dropped or re-created under the writes. */
 static void
-wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
+wl_collection_changed(WlWriteBuffer *buffer)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("collection \"%s\" was dropped or re-created before the writes to it were committed",
+					buffer->collection_name),
+			 errhint("Run the transaction again.")));
+}
+
+/*
+ * The collection a chunk is written to, read again when its settings are
+ * older than the metadata's; an error when it was dropped or re-created
+ * since the writes were made.
+ */
+static WlCollection *
+wl_chunk_collection(WlWriteBuffer *buffer, WlChunk *chunk, bool reread)
 {
 	WlCollection *collection;
-	WlMeta	   *meta;
-	char	   *old_keys;
-	char	   *new_keys;
-	int		   *old_counts;
-	struct json_object **old_items;
-	int64		count_change = 0;
-	float	  **vectors;
+	float	  **vectors = palloc(sizeof(float *) * chunk->nwrites);
 	int			nvectors = 0;
 	int			i;
 
+	if (reread)
+		wl_collection_forget(buffer->conn->serverid, buffer->collection_name);
 	collection = wl_collection_open(buffer->conn, buffer->collection_name);
-	vectors = palloc(sizeof(float *) * chunk->nwrites);
 	for (i = 0; i < chunk->nwrites; i++)
 		if (chunk->writes[i].vector != NULL)
 			vectors[nvectors++] = chunk->writes[i].vector;
@@ -506,28 +583,128 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 		wl_collection_forget(buffer->conn->serverid, buffer->collection_name);
 		collection = wl_collection_open(buffer->conn, buffer->collection_name);
 	}
-	meta = collection->meta;
-	if (meta->dims != buffer->dims || strcmp(meta->vectors_table, buffer->vectors_table) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("collection \"%s\" was dropped or re-created before the writes to it were committed",
-						buffer->collection_name),
-				 errhint("Run the transaction again.")));
+	if (collection->meta->dims != buffer->dims ||
+		strcmp(collection->meta->vectors_table, buffer->vectors_table) != 0)
+		wl_collection_changed(buffer);
+	return collection;
+}
 
-	old_keys = palloc0((size_t) chunk->nwrites * meta->ntables * WL_LSH_KEY_MAX);
-	new_keys = palloc0((size_t) chunk->nwrites * meta->ntables * WL_LSH_KEY_MAX);
+/*
+ * After a chunk is written: when the collection's index changed meanwhile
+ * (a re-index began building a generation these writes did not know), the
+ * chunk's entries are written again under the index as it is now, so that
+ * the new generation misses none of them: a re-index reads the vectors
+ * only after it marks the generation building.
+ */
+static void
+wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
+			struct json_object **old_items)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+	WlMeta	   *now;
+	WlMeta	   *meta;
+	char		reason[256];
+	char	   *old_keys;
+	char	   *new_keys;
+	unsigned char *codes;
+	int		   *old_counts;
+	int			nkeys;
+	int			code_bytes;
+	int			i;
+
+	wl_meta_get_call(call, WL_METADATA_TABLE, collection->meta->id);
+	wl_run_once(buffer->conn, call, 1, NULL);
+	if (wl_op_get_item_result(call) == NULL)
+		return;					/* dropped: nothing to catch up with */
+	now = wl_meta_from_item(wl_op_get_item_result(call), reason, sizeof(reason));
+	if (now == NULL || wl_meta_same_index(now, collection->meta))
+	{
+		wl_meta_free(now);
+		return;
+	}
+	wl_meta_free(now);
+	collection = wl_chunk_collection(buffer, chunk, true);
+	meta = collection->meta;
+	nkeys = meta->format->key_count(meta, collection->index);
+	code_bytes = meta->format->code_bytes(meta);
+	old_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
+	new_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
+	codes = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * Max(code_bytes, 1));
 	old_counts = palloc0(sizeof(int) * chunk->nwrites);
-	old_items = palloc0(sizeof(struct json_object *) * chunk->nwrites);
-	wl_read_old_keys(buffer, chunk, collection, old_keys, old_counts, old_items);
+	wl_old_keys(chunk, collection, old_items, old_keys, old_counts);
+	for (i = 0; i < chunk->nwrites; i++)
+		if (chunk->writes[i].vector != NULL &&
+			meta->format->vector_entries(meta, collection->index, chunk->writes[i].vector,
+										 new_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX,
+										 codes + (size_t) i * nkeys * code_bytes) != 0)
+			wl_unindexable(meta, &chunk->writes[i]);
+	wl_write_entries(buffer, chunk, collection, new_keys, codes, old_keys, old_counts);
+}
+
+/*
+ * Writes one chunk of the buffered rows, in the phases the header lists;
+ * sets *sending when its first write goes out.  Returns whether the
+ * collection should now train its first index.
+ */
+static bool
+wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
+{
+	WlCollection *collection = wl_chunk_collection(buffer, chunk, false);
+	WlMeta	   *meta;
+	WlMeta	   *now;
+	char	   *old_keys;
+	char	   *new_keys;
+	unsigned char *codes;
+	int			nkeys;
+	int		   *old_counts;
+	struct json_object **old_items = palloc0(sizeof(struct json_object *) * chunk->nwrites);
+	int64		count_change = 0;
+	bool		train;
+	int			i;
+
+	now = wl_read_old_items(buffer, chunk, collection, old_items);
+	if (now == NULL)
+		wl_collection_changed(buffer);
+	if (!wl_meta_same_index(now, collection->meta))
+	{
+		/* the index changed since these settings were read: read it again */
+		wl_meta_free(now);
+		collection = wl_chunk_collection(buffer, chunk, true);
+		now = wl_read_old_items(buffer, chunk, collection, old_items);
+		if (now == NULL || !wl_meta_same_index(now, collection->meta))
+		{
+			wl_meta_free(now);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("the index of collection \"%s\" changed twice while it was being written",
+							buffer->collection_name),
+					 errhint("Run the transaction again.")));
+		}
+	}
+	wl_meta_free(now);
+	meta = collection->meta;
+
+	nkeys = meta->format->key_count(meta, collection->index);
+	old_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
+	new_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
+	codes = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) *
+					Max(meta->format->code_bytes(meta), 1));
+	old_counts = palloc0(sizeof(int) * chunk->nwrites);
+	wl_old_keys(chunk, collection, old_items, old_keys, old_counts);
 	for (i = 0; i < chunk->nwrites; i++)
 		if ((old_items[i] != NULL) != (chunk->writes[i].vector != NULL))
 			count_change += old_items[i] != NULL ? -1 : 1;
 
-	wl_write_vectors(buffer, chunk, collection, new_keys, old_items, sending);
-	wl_write_entries(buffer, chunk, collection, new_keys, old_keys, old_counts);
+	wl_write_vectors(buffer, chunk, collection, new_keys, codes, old_items, sending);
+	wl_write_entries(buffer, chunk, collection, new_keys, codes, old_keys, old_counts);
 	wl_delete_vectors(buffer, chunk, meta);
 	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
+	train = !meta->format->searchable(meta, collection->index) &&
+		meta->format->key_count(meta, collection->index) == 0 &&
+		meta->vector_count >= WL_PACKED_TRAIN_MIN;
+	wl_catch_up(buffer, chunk, collection, old_items);
+	return train;
 }
 
 /* How far a flush got, for the context of its errors. */
@@ -561,6 +738,22 @@ wl_flush_error_context(void *arg)
 }
 
 /*
+ * Trains the first index of a collection that has reached
+ * WL_PACKED_TRAIN_MIN vectors (reindex.c): until then it was searched
+ * exactly.  It costs a Scan of the collection and a write of its records,
+ * once, in the transaction that fills it past that size.
+ */
+static void
+wl_train_first_index(WlWriteBuffer *buffer)
+{
+	ereport(NOTICE,
+			(errmsg("training the index of collection \"%s\" on its first vectors",
+					buffer->collection_name),
+			 errdetail("Until now it was searched by reading every vector.")));
+	wl_reindex(buffer->conn, buffer->collection_name, true, NULL);
+}
+
+/*
  * Writes every buffered row to DynamoDB, whiplash.write_batch_size rows at
  * a time, and empties the buffer.
  */
@@ -571,6 +764,7 @@ wl_write_flush(WlWriteBuffer *buffer)
 	MemoryContext chunk_context;
 	WlFlushProgress progress = {buffer, 0, false};
 	ErrorContextCallback callback;
+	bool		train = false;
 	int			start;
 
 	if (buffer->nwrites == 0)
@@ -590,7 +784,7 @@ wl_write_flush(WlWriteBuffer *buffer)
 		chunk.start = start;
 		chunk.nwrites = Min(wl_write_batch_size, buffer->nwrites - start);
 		MemoryContextSwitchTo(chunk_context);
-		wl_flush_chunk(buffer, &chunk, &progress.sending);
+		train |= wl_flush_chunk(buffer, &chunk, &progress.sending);
 		MemoryContextReset(chunk_context);
 		progress.written += chunk.nwrites;
 		progress.sending = false;
@@ -599,6 +793,8 @@ wl_write_flush(WlWriteBuffer *buffer)
 	MemoryContextSwitchTo(oldcontext);
 	buffer->written += buffer->nwrites;
 	wl_write_reset(buffer);
+	if (train)
+		wl_train_first_index(buffer);
 }
 
 /* Flushes what is left and frees the buffer. */

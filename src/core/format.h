@@ -4,7 +4,7 @@
  *
  * Everything that differs between the original library's layout (v1) and
  * whiplash's own lives behind this interface, one file per format
- * (format_v1.c, format_native.c), so that the glue never asks which format
+ * (format_v1.c, format_native.c, format_packed.c), so that the glue never asks which format
  * a collection has.  A format turns entry changes and probed keys into
  * DynamoDB calls (built with operations.h) and reads entries back out of
  * the items its calls return.  Adding a format is a new file and one line
@@ -33,7 +33,12 @@ typedef struct WlEntry
 {
 	const char *key;
 	const char *id;
+	const unsigned char *code;	/* the vector's code, in formats that keep one */
 	bool		malformed;
+	bool		stray;			/* an item of no index of the collection (an old
+								 * index's, another format's): key and id are
+								 * its partition and sort key, and removing the
+								 * entry removes the item */
 } WlEntry;
 
 /* A change to the bucket entries: an entry to add or to remove. */
@@ -54,6 +59,9 @@ typedef struct WlFormat
 	bool		lists_keys;		/* a vector item lists its keys (SS "keys") */
 	bool		home_buckets_only;	/* searches read what the original library
 									 * reads: home buckets, every candidate */
+	int			default_tables; /* a new collection's tables when not given */
+	bool		trained;		/* learns its centre and bucket bits from its
+								 * own vectors: creation takes neither */
 
 	/* The key schema of the buckets table: hash key, range key or NULL. */
 	const char *bucket_hash_key;
@@ -75,8 +83,69 @@ typedef struct WlFormat
 	/* Frees what read_meta kept in meta->private. */
 	void		(*free_meta) (WlMeta *meta);
 
-	/* The hash functions of a collection; NULL when out of memory. */
-	WlLsh	   *(*lsh) (const WlMeta *meta);
+	/*
+	 * The calls that read what a collection's index needs beyond its
+	 * metadata (trained models), into calls (room for 2); returns how many.
+	 */
+	int			(*model_calls) (const WlMeta *meta, WlDdbCall *calls);
+
+	/*
+	 * The collection's index, as the format uses it: its hash functions,
+	 * and its code model if it has one, made from the metadata and the
+	 * items the model calls read.  NULL with a reason in errbuf when those
+	 * are malformed or memory runs out.  Freed with close.
+	 */
+	void	   *(*open) (const WlMeta *meta, struct json_object *const *items, int nitems,
+						 char *errbuf, size_t errlen);
+	void		(*close) (void *index);
+
+	/*
+	 * How many keys a vector is stored under: one per table, of every index
+	 * being written (a collection being re-indexed writes two).
+	 */
+	int			(*key_count) (const WlMeta *meta, const void *index);
+
+	/*
+	 * The keys a vector is stored under (key_count slots of WL_LSH_KEY_MAX
+	 * bytes) and, when the format keeps codes, the code of each (code_bytes
+	 * bytes a key).  Returns 0, or -1 when the vector cannot be indexed (out
+	 * of memory; a zero vector where the metric needs a direction).
+	 */
+	int			(*vector_entries) (const WlMeta *meta, const void *index, const float *vector,
+								   char *keys, unsigned char *codes);
+
+	/*
+	 * Adds to a vector item what the format keeps there about its entries
+	 * (native: the keys; packed: where they are), given its nkeys keys.
+	 */
+	void		(*decorate) (const WlMeta *meta, const void *index, const char *keys,
+							 int nkeys, struct json_object *item);
+
+	/* Can a search probe the index (false: not trained yet)? */
+	bool		(*searchable) (const WlMeta *meta, const void *index);
+
+	/*
+	 * The keys to probe for a query: per table up to nprobes keys in
+	 * multi-probe order, home first, over the bucket bits and `depth` fine
+	 * bits, into keys (ntables * nprobes slots).  Returns how many, -1 when
+	 * out of memory.
+	 */
+	int			(*probe_keys) (const WlMeta *meta, const void *index, const float *query,
+							   int nprobes, int depth, char *keys);
+
+	/* Bytes of a vector's code in its entries; 0 when the format keeps none. */
+	int			(*code_bytes) (const WlMeta *meta);
+
+	/*
+	 * For formats with codes: the floats of a query's lookup table, the
+	 * table itself (false when the query cannot be ranked: a zero cosine
+	 * vector), and a code's distance under it, smaller is closer.
+	 */
+	int			(*lookup_size) (const WlMeta *meta);
+	bool		(*lookup) (const WlMeta *meta, const void *index, const float *query,
+						   float *table);
+	float		(*code_distance) (const WlMeta *meta, const void *index, const float *table,
+								  const unsigned char *code);
 
 	/* The longest id DynamoDB's key limits leave room for. */
 	int			(*max_id_len) (const WlMeta *meta);
@@ -93,7 +162,7 @@ typedef struct WlFormat
 	 * WL_LSH_KEY_MAX bytes); returns how many, -1 when out of memory.  The
 	 * item holds what keys_projection reads.
 	 */
-	int			(*stored_keys) (const WlMeta *meta, const WlLsh *lsh,
+	int			(*stored_keys) (const WlMeta *meta, const void *index,
 								struct json_object *item, char *keys);
 
 	/*
@@ -123,11 +192,28 @@ typedef struct WlFormat
 /* The format of a metadata item's "format" number (0: none, v1); NULL if unknown. */
 extern const WlFormat *wl_format_by_number(int number);
 
-/* The format new collections are created in. */
+/* The format new collections are created in when none is named. */
 extern const WlFormat *wl_format_current(void);
+
+/* The format of a name ("native", "packed"); NULL when unknown. */
+extern const WlFormat *wl_format_by_name(const char *name);
+
+/* What formats that hash with plain LSH share (format.c). */
+extern int	wl_format_no_model(const WlMeta *meta, WlDdbCall *calls);
+extern void wl_format_close_lsh(void *index);
+extern int	wl_format_lsh_entries(const WlMeta *meta, const void *index, const float *vector,
+								  char *keys, unsigned char *code);
+extern int	wl_format_lsh_probes(const WlMeta *meta, const void *index, const float *query,
+								 int nprobes, int depth, char *keys);
+extern int	wl_format_no_code(const WlMeta *meta);
+extern int	wl_format_one_key_per_table(const WlMeta *meta, const void *index);
+extern bool wl_format_always_searchable(const WlMeta *meta, const void *index);
+extern void wl_format_no_decoration(const WlMeta *meta, const void *index, const char *keys,
+									int nkeys, struct json_object *item);
 
 /* The registered formats, defined in their own files. */
 extern const WlFormat wl_format_v1;
 extern const WlFormat wl_format_native;
+extern const WlFormat wl_format_packed;
 
 #endif							/* WL_FORMAT_H */

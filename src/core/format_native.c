@@ -117,9 +117,13 @@ wl_native_write_meta(const WlMeta *meta, struct json_object *item)
 	}
 }
 
-/* Planes from the seed over bits + fine bits, and the centre. */
-static WlLsh *
-wl_native_lsh(const WlMeta *meta)
+/*
+ * Planes from the seed over bits + fine bits, and the centre: format 2
+ * reads nothing beyond its metadata.
+ */
+static void *
+wl_native_open(const WlMeta *meta, struct json_object *const *items, int nitems,
+			   char *errbuf, size_t errlen)
 {
 	WlLsh	   *lsh = wl_lsh_create_seeded(meta->dims, meta->ntables,
 										   meta->bits[0] + meta->fine_bits, meta->seed);
@@ -127,8 +131,10 @@ wl_native_lsh(const WlMeta *meta)
 	if (lsh != NULL && meta->center != NULL && wl_lsh_set_center(lsh, meta->center) != 0)
 	{
 		wl_lsh_destroy(lsh);
-		return NULL;
+		lsh = NULL;
 	}
+	if (lsh == NULL)
+		snprintf(errbuf, errlen, "out of memory");
 	return lsh;
 }
 
@@ -148,7 +154,7 @@ wl_native_key(const WlMeta *meta, int table, uint64_t code, int nbits, int fine,
 
 /* The keys a vector item lists. */
 static int
-wl_native_stored_keys(const WlMeta *meta, const WlLsh *lsh, struct json_object *item,
+wl_native_stored_keys(const WlMeta *meta, const void *lsh, struct json_object *item,
 					  char *keys)
 {
 	int			n = wl_store_item_key_count(item);
@@ -158,6 +164,19 @@ wl_native_stored_keys(const WlMeta *meta, const WlLsh *lsh, struct json_object *
 		snprintf(keys + (size_t) k * WL_LSH_KEY_MAX, WL_LSH_KEY_MAX, "%s",
 				 wl_store_item_key(item, k));
 	return k;
+}
+
+/* A vector item lists its keys, so that a replace removes exactly those. */
+static void
+wl_native_decorate(const WlMeta *meta, const void *index, const char *keys, int nkeys,
+				   struct json_object *item)
+{
+	const char *list[WL_LSH_MAX_BITS];
+	int			t;
+
+	for (t = 0; t < nkeys && t < WL_LSH_MAX_BITS; t++)
+		list[t] = keys + (size_t) t * WL_LSH_KEY_MAX;
+	json_object_object_add(item, WL_ATTR_KEYS, wl_av_string_set(list, t));
 }
 
 /*
@@ -207,7 +226,7 @@ wl_native_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor v
 	const char *sort = wl_store_item_id(item);
 	char		key[WL_LSH_KEY_MAX];
 	int			fine = meta->fine_bits;
-	WlEntry		entry;
+	WlEntry		entry = {0};
 
 	if (sort == NULL)
 		return;
@@ -291,13 +310,23 @@ const WlFormat wl_format_native = {
 	.counts_vectors = true,
 	.lists_keys = true,
 	.home_buckets_only = false,
+	.default_tables = 10,
+	.trained = false,
 	.bucket_hash_key = WL_ATTR_BUCKET,
 	.bucket_range_key = WL_ATTR_ID,
 	.keys_projection = "id,keys",
 	.read_meta = wl_native_read_meta,
 	.write_meta = wl_native_write_meta,
 	.free_meta = NULL,
-	.lsh = wl_native_lsh,
+	.model_calls = wl_format_no_model,
+	.open = wl_native_open,
+	.close = wl_format_close_lsh,
+	.key_count = wl_format_one_key_per_table,
+	.vector_entries = wl_format_lsh_entries,
+	.decorate = wl_native_decorate,
+	.searchable = wl_format_always_searchable,
+	.probe_keys = wl_format_lsh_probes,
+	.code_bytes = wl_format_no_code,
 	.max_id_len = wl_native_max_id_len,
 	.key = wl_native_key,
 	.stored_keys = wl_native_stored_keys,

@@ -142,14 +142,18 @@ wl_v1_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t err
 	return meta->vectors_table != NULL && meta->buckets_table != NULL;
 }
 
-/* The stored planes, as they are. */
-static WlLsh *
-wl_v1_lsh(const WlMeta *meta)
+/* The stored planes, as they are: v1 reads nothing beyond its metadata. */
+static void *
+wl_v1_open(const WlMeta *meta, struct json_object *const *items, int nitems,
+		   char *errbuf, size_t errlen)
 {
 	const WlV1Meta *v1 = meta->private;
+	WlLsh	   *lsh = wl_lsh_create_from_planes(meta->dims, meta->ntables, meta->bits,
+												(const double *const *) v1->planes);
 
-	return wl_lsh_create_from_planes(meta->dims, meta->ntables, meta->bits,
-									 (const double *const *) v1->planes);
+	if (lsh == NULL)
+		snprintf(errbuf, errlen, "out of memory");
+	return lsh;
 }
 
 /* Ids are only hash keys. */
@@ -168,7 +172,7 @@ wl_v1_key(const WlMeta *meta, int table, uint64_t code, int nbits, int fine, cha
 
 /* The keys of a stored vector, recomputed from it: v1 items list none. */
 static int
-wl_v1_stored_keys(const WlMeta *meta, const WlLsh *lsh, struct json_object *item, char *keys)
+wl_v1_stored_keys(const WlMeta *meta, const void *lsh, struct json_object *item, char *keys)
 {
 	float	   *vector = malloc(sizeof(float) * (size_t) meta->dims);
 	int			count = 0;
@@ -200,7 +204,7 @@ static void
 wl_v1_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor visit, void *arg)
 {
 	struct json_object *ids = wl_item_get(item, WL_ATTR_IDS);
-	WlEntry		entry;
+	WlEntry		entry = {0};
 	int			n = wl_av_set_count(ids);
 	int			i;
 
@@ -241,13 +245,23 @@ const WlFormat wl_format_v1 = {
 	.counts_vectors = false,
 	.lists_keys = false,
 	.home_buckets_only = true,
+	.default_tables = 10,
+	.trained = false,
 	.bucket_hash_key = WL_ATTR_ID,
 	.bucket_range_key = NULL,
 	.keys_projection = "id,vector",
 	.read_meta = wl_v1_read_meta,
 	.write_meta = NULL,
 	.free_meta = wl_v1_free_meta,
-	.lsh = wl_v1_lsh,
+	.model_calls = wl_format_no_model,
+	.open = wl_v1_open,
+	.close = wl_format_close_lsh,
+	.key_count = wl_format_one_key_per_table,
+	.vector_entries = wl_format_lsh_entries,
+	.decorate = wl_format_no_decoration,
+	.searchable = wl_format_always_searchable,
+	.probe_keys = wl_format_lsh_probes,
+	.code_bytes = wl_format_no_code,
 	.max_id_len = wl_v1_max_id_len,
 	.key = wl_v1_key,
 	.stored_keys = wl_v1_stored_keys,

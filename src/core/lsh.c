@@ -6,7 +6,7 @@
  * on every machine and compiler, forever.  It therefore uses integer
  * arithmetic only (splitmix64 seeding xoshiro256**), and makes each normal
  * deviate with a single floating-point rounding that IEEE 754 defines to
- * the bit (see wl_normal).  No libm function is involved: log, cos or sqrt
+ * the bit (see wl_random_normal).  No libm function is involved: log, cos or sqrt
  * may differ in the last bit between C libraries.
  */
 #include "lsh.h"
@@ -79,6 +79,24 @@ wl_xoshiro256ss(uint64_t *s)
 	return result;
 }
 
+/* A generator seeded from seed by splitmix64 (see wl_lsh_create_seeded). */
+void
+wl_random_seed(WlRandom *random, uint64_t seed)
+{
+	uint64_t	seed_sequence = seed;
+	int			i;
+
+	for (i = 0; i < 4; i++)
+		random->state[i] = wl_splitmix64(&seed_sequence);
+}
+
+/* The next 64 random bits. */
+uint64_t
+wl_random_next(WlRandom *random)
+{
+	return wl_xoshiro256ss(random->state);
+}
+
 /*
  * An approximately standard normal deviate, by Irwin-Hall: the sum of 12
  * uniforms on [0, 1) has mean 6 and variance 1.  Each uniform is a 53-bit
@@ -87,9 +105,10 @@ wl_xoshiro256ss(uint64_t *s)
  * (the only rounding: to nearest, ties to even, as IEEE 754 fixes it) and
  * scaled by 2^-53, which is exact.  Values lie in [-6, 6).
  */
-static double
-wl_normal(uint64_t *state)
+double
+wl_random_normal(WlRandom *random)
 {
+	uint64_t   *state = random->state;
 	int64_t		sum = -((int64_t) 6 << 53);
 	int			i;
 
@@ -168,8 +187,7 @@ wl_lsh_create_seeded(int dims, int ntables, int bits, uint64_t seed)
 {
 	int		   *all_bits;
 	WlLsh	   *lsh;
-	uint64_t	state[4];
-	uint64_t	seed_sequence = seed;
+	WlRandom	random;
 	size_t		nvalues;
 	size_t		i;
 	int			t;
@@ -186,12 +204,11 @@ wl_lsh_create_seeded(int dims, int ntables, int bits, uint64_t seed)
 	if (lsh == NULL)
 		return NULL;
 
-	for (i = 0; i < 4; i++)
-		state[i] = wl_splitmix64(&seed_sequence);
+	wl_random_seed(&random, seed);
 	nvalues = (size_t) dims * (size_t) bits;
 	for (t = 0; t < ntables; t++)
 		for (i = 0; i < nvalues; i++)
-			lsh->planes[t][i] = wl_normal(state);
+			lsh->planes[t][i] = wl_random_normal(&random);
 	return lsh;
 }
 

@@ -32,6 +32,21 @@
 typedef struct WlLsh WlLsh;
 
 /*
+ * The generator native planes derive from (xoshiro256** seeded by
+ * splitmix64, integers only), for other uses that must be reproducible.
+ */
+typedef struct WlRandom
+{
+	uint64_t	state[4];
+} WlRandom;
+
+extern void wl_random_seed(WlRandom *random, uint64_t seed);
+extern uint64_t wl_random_next(WlRandom *random);
+
+/* An approximately standard normal deviate in [-6, 6) (Irwin-Hall). */
+extern double wl_random_normal(WlRandom *random);
+
+/*
  * Native planes: ntables tables of bits (1..62) planes each, over dims
  * features, derived from seed so that every machine derives the same planes
  * bit for bit (see lsh.c).  NULL when an argument is out of range or out of

@@ -65,7 +65,7 @@ wl_meta_join(const char *prefix, const char *suffix)
  * found) instead of hashing with the wrong planes.
  */
 WlMeta *
-wl_meta_new(const char *project, const char *stage, const char *name,
+wl_meta_new(const WlFormat *format, const char *project, const char *stage, const char *name,
 			int dims, WlMetric metric, int ntables, int bits, int fine_bits,
 			uint64_t seed, const char *generation, const float *center, bool auto_center)
 {
@@ -78,7 +78,7 @@ wl_meta_new(const char *project, const char *stage, const char *name,
 	meta->project = wl_meta_strdup(project);
 	meta->stage = wl_meta_strdup(stage);
 	meta->name = wl_meta_strdup(name);
-	meta->format = wl_format_current();
+	meta->format = format;
 	meta->dims = dims;
 	meta->metric = metric;
 	meta->ntables = ntables;
@@ -212,6 +212,15 @@ wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen)
 	return meta;
 }
 
+/* Do two metadata reads index alike?  See the header. */
+bool
+wl_meta_same_index(const WlMeta *a, const WlMeta *b)
+{
+	return a->format == b->format &&
+		strcmp(a->generation ? a->generation : "", b->generation ? b->generation : "") == 0 &&
+		strcmp(a->index_state, b->index_state) == 0;
+}
+
 /* UpdateItem: SET center = :c, only when there is none yet. */
 void
 wl_meta_center_call(WlDdbCall *call, const char *table, const char *id,
@@ -279,13 +288,6 @@ void
 wl_meta_get_call(WlDdbCall *call, const char *table, const char *id)
 {
 	wl_op_get_item(call, table, wl_store_id_key(id), true);
-}
-
-/* The hash functions of a collection. */
-WlLsh *
-wl_meta_lsh(const WlMeta *meta)
-{
-	return meta->format->lsh(meta);
 }
 
 /* A vector's key in the collection's format. */

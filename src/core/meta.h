@@ -41,18 +41,20 @@ typedef struct WlMeta
 	float	   *center;			/* native: subtracted before hashing, or NULL */
 	bool		auto_center;	/* native: the first write batch sets center */
 	void	   *private;		/* the format's own settings (v1: planes) */
+	char		index_state[32];	/* what changes when its index does: a
+									 * writer holding other settings re-reads */
 	char	   *vectors_table;
 	char	   *buckets_table;
 	int64_t		vector_count;	/* native: approximate, kept by writers */
 } WlMeta;
 
 /*
- * A new collection's metadata, in the format new collections get: table
- * names derive from id and generation.  fine_bits must be at most
- * WL_LSH_MAX_SUFFIX_BITS and WL_LSH_MAX_SEEDED_BITS - bits.  Returns NULL
- * when out of memory.
+ * A new collection's metadata in a format (wl_format_current() for new
+ * collections): table names derive from id and generation.  fine_bits
+ * must be at most WL_LSH_MAX_SUFFIX_BITS and WL_LSH_MAX_SEEDED_BITS - bits.
+ * Returns NULL when out of memory.
  */
-extern WlMeta *wl_meta_new(const char *project, const char *stage,
+extern WlMeta *wl_meta_new(const struct WlFormat *format, const char *project, const char *stage,
 						   const char *name, int dims, WlMetric metric,
 						   int ntables, int bits, int fine_bits, uint64_t seed,
 						   const char *generation, const float *center,
@@ -67,8 +69,6 @@ extern struct json_object *wl_meta_to_item(const WlMeta *meta);
  */
 extern WlMeta *wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen);
 
-/* The hash functions of a collection; NULL when out of memory. */
-extern WlLsh *wl_meta_lsh(const WlMeta *meta);
 
 /*
  * The key of a vector whose code in table `table` is `code` (bits and fine
@@ -147,6 +147,13 @@ extern int	wl_meta_search_depth(const WlMeta *meta, int64_t vector_count,
  */
 extern int	wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh,
 							   const float *query, int nprobes, int depth, char *keys);
+
+/*
+ * Do two reads of a collection's metadata index alike: the same format,
+ * table generation and index state?  A writer whose settings differ from
+ * the metadata's now reads them again before it writes.
+ */
+extern bool wl_meta_same_index(const WlMeta *a, const WlMeta *b);
 
 /* Frees everything; NULL is a no-op. */
 extern void wl_meta_free(WlMeta *meta);

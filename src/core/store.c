@@ -63,8 +63,7 @@ wl_store_id_key(const char *id)
 
 /* A vector item; see the header. */
 struct json_object *
-wl_store_vector_item(const char *id, const float *vector, int dims,
-					 const char *const *keys, int nkeys)
+wl_store_vector_item(const char *id, const float *vector, int dims)
 {
 	struct json_object *item = json_object_new_object();
 	unsigned char *bytes = malloc((size_t) dims * 4);
@@ -79,8 +78,6 @@ wl_store_vector_item(const char *id, const float *vector, int dims,
 	json_object_object_add(item, WL_ATTR_ID, wl_av_string(id));
 	json_object_object_add(item, WL_ATTR_VECTOR, wl_av_binary(bytes, (size_t) dims * 4));
 	free(bytes);
-	if (keys != NULL && nkeys > 0)
-		json_object_object_add(item, WL_ATTR_KEYS, wl_av_string_set(keys, nkeys));
 	return item;
 }
 

@@ -32,13 +32,11 @@ extern void wl_store_decode_vector(const unsigned char *bytes, int dims, float *
 extern struct json_object *wl_store_id_key(const char *id);
 
 /*
- * A vector item: id, vector bytes and, for native collections, the bucket
- * keys it was written under (so that a replace or delete can remove exactly
- * those entries); keys NULL for v1.
+ * A vector item: its id and vector bytes (a format adds what it keeps about
+ * the vector's entries: format.h's decorate).
  */
 extern struct json_object *wl_store_vector_item(const char *id, const float *vector,
-												int dims, const char *const *keys,
-												int nkeys);
+												int dims);
 
 /*
  * A new copy of a native vector item whose keys attribute lists keys

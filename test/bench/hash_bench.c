@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "format.h"
 #include "meta.h"
 
 #define NVECTORS 2000
@@ -38,6 +39,7 @@ main(int argc, char **argv)
 	int			probes;
 	WlMeta	   *meta;
 	WlLsh	   *lsh;
+	char		err[256];
 	float	   *vectors;
 	char	   *keys;
 	double		t0;
@@ -58,9 +60,9 @@ main(int argc, char **argv)
 	bits = atoi(argv[3]);
 	fine_bits = atoi(argv[4]);
 	probes = atoi(argv[5]);
-	meta = wl_meta_new("p", "s", "bench", dims, WL_METRIC_L2, ntables, bits,
+	meta = wl_meta_new(&wl_format_native, "p", "s", "bench", dims, WL_METRIC_L2, ntables, bits,
 							  fine_bits, 1, "00000000", NULL, false);
-	lsh = meta ? wl_meta_lsh(meta) : NULL;
+	lsh = meta ? meta->format->open(meta, NULL, 0, err, sizeof(err)) : NULL;
 	vectors = malloc(sizeof(float) * dims * NVECTORS);
 	keys = malloc((size_t) ntables * probes * WL_LSH_KEY_MAX);
 	if (lsh == NULL || vectors == NULL || keys == NULL)

@@ -26,8 +26,10 @@ new_item(const char *id)
 {
 	static const float vector[2] = {1.0f, -2.5f};
 	static const char *const keys[2] = {"0:1", "1:3"};
+	struct json_object *item = wl_store_vector_item(id, vector, 2);
 
-	return wl_store_vector_item(id, vector, 2, keys, 2);
+	json_object_object_add(item, WL_ATTR_KEYS, wl_av_string_set(keys, 2));
+	return item;
 }
 
 /* Checks the attributes JSON of an item and each of its values. */

@@ -29,6 +29,15 @@
 #define MAX_PLANE_VALUES 32768
 #define MAX_PROBES 12
 
+/* The LSH index of a v1 or native collection, as its format opens it. */
+static WlLsh *
+test_index(const WlMeta *meta)
+{
+	char		err[256];
+
+	return meta->format->open(meta, NULL, 0, err, sizeof(err));
+}
+
 /* A reproducible vector from a seed; some of its values are extreme. */
 static void
 make_vector(float *vector, int dims, uint64_t seed)
@@ -58,7 +67,7 @@ check_key(const char *key)
 static void
 hash_vectors(const WlMeta *meta, uint64_t seed)
 {
-	WlLsh	   *lsh = wl_meta_lsh(meta);
+	WlLsh	   *lsh = test_index(meta);
 	float	   *vector;
 	char	   *keys;
 	int			v;
@@ -100,6 +109,44 @@ hash_vectors(const WlMeta *meta, uint64_t seed)
 	free(keys);
 	free(vector);
 	wl_lsh_destroy(lsh);
+}
+
+/*
+ * A packed collection opens without its model items (as before its first
+ * training) or says why not, and an open one keys a vector under as many
+ * keys as it says.
+ */
+static void
+open_packed(const WlMeta *meta, uint64_t seed)
+{
+	char		errbuf[256];
+	void	   *index;
+	float	   *vector;
+	char	   *keys;
+	unsigned char *codes;
+	int			nkeys;
+	int			t;
+
+	memset(errbuf, 'x', sizeof(errbuf));
+	index = meta->format->open(meta, NULL, 0, errbuf, sizeof(errbuf));
+	FUZZ_CHECK(index != NULL || memchr(errbuf, '\0', sizeof(errbuf)) != NULL,
+			   "a refused index has a terminated reason");
+	if (index == NULL)
+		return;
+	nkeys = meta->format->key_count(meta, index);
+	FUZZ_CHECK(nkeys >= 0 && nkeys <= 2 * meta->ntables, "at most two indexes' keys");
+	vector = malloc(sizeof(float) * (size_t) meta->dims);
+	keys = malloc((size_t) WL_LSH_KEY_MAX * (nkeys + 1));
+	codes = malloc((size_t) (meta->format->code_bytes(meta) + 1) * (nkeys + 1));
+	FUZZ_CHECK(vector && keys && codes, "memory");
+	make_vector(vector, meta->dims, seed);
+	if (meta->format->vector_entries(meta, index, vector, keys, codes) == 0)
+		for (t = 0; t < nkeys; t++)
+			check_key(keys + (size_t) t * WL_LSH_KEY_MAX);
+	free(vector);
+	free(keys);
+	free(codes);
+	meta->format->close(index);
 }
 
 /* A native collection's item, written back, reads back the same. */
@@ -146,7 +193,8 @@ read_meta(struct json_object *item, uint64_t seed)
 		FUZZ_CHECK(errbuf[0] != '\0', "a refused item has a reason");
 		return;
 	}
-	FUZZ_CHECK(meta->format == &wl_format_native || meta->format == &wl_format_v1, "format");
+	FUZZ_CHECK(meta->format == &wl_format_native || meta->format == &wl_format_v1 ||
+			   meta->format == &wl_format_packed, "format");
 	FUZZ_CHECK(meta->dims >= 1 && meta->dims <= 65535, "dims in range");
 	FUZZ_CHECK(meta->ntables >= 1 && meta->ntables <= 64, "tables in range");
 	FUZZ_CHECK(meta->id && meta->name && meta->project && meta->stage &&
@@ -157,7 +205,9 @@ read_meta(struct json_object *item, uint64_t seed)
 		FUZZ_CHECK(meta->bits[t] >= 1 && meta->bits[t] <= 62, "bits in range");
 		values += (long) meta->bits[t] * meta->dims;
 	}
-	if (values <= MAX_PLANE_VALUES)
+	if (meta->format == &wl_format_packed)
+		open_packed(meta, seed);
+	else if (values <= MAX_PLANE_VALUES)
 		hash_vectors(meta, seed);
 	if (meta->format == &wl_format_native)
 		round_trip(meta);

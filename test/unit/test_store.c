@@ -120,11 +120,20 @@ test_attribute_values(void)
 	json_object_put(item);
 }
 
+/* The LSH index of a v1 or native collection, as its format opens it. */
+static WlLsh *
+test_index(const WlMeta *meta)
+{
+	char		err[256];
+
+	return meta->format->open(meta, NULL, 0, err, sizeof(err));
+}
+
 /* A native collection's metadata for format tests: 3 tables, 12 + fine bits. */
 static WlMeta *
 native_meta(int fine_bits)
 {
-	return wl_meta_new("p", "s", "docs", 8, WL_METRIC_L2, 3, 12, fine_bits, 42, "abcd1234",
+	return wl_meta_new(&wl_format_native, "p", "s", "docs", 8, WL_METRIC_L2, 3, 12, fine_bits, 42, "abcd1234",
 					   NULL, false);
 }
 
@@ -135,7 +144,7 @@ test_requests(void)
 	WlMeta	   *meta = native_meta(WL_META_FINE_BITS);
 	WlMeta		v1meta;
 	const char *keys[2] = {"3:a5f", "3:a5f/011"};
-	WlEntryChange change = {{"6Q", "id1", false}, true};
+	WlEntryChange change = {{"6Q", "id1", NULL, false, false}, true};
 	WlDdbCall	calls[3];
 	int			ncalls;
 	int			i;
@@ -235,7 +244,7 @@ test_fine_entries(void)
 {
 	WlMeta	   *meta = native_meta(4);
 	WlMeta	   *whole = native_meta(0);
-	WlEntryChange change = {{"3:a5f/0110", "x/1", false}, true};
+	WlEntryChange change = {{"3:a5f/0110", "x/1", NULL, false, false}, true};
 	WlDdbCall	call;
 	Collected	got;
 	struct json_object *entry;
@@ -295,7 +304,7 @@ static void
 test_fine_keys(void)
 {
 	WlMeta	   *meta = native_meta(WL_META_FINE_BITS);
-	WlLsh	   *lsh = wl_meta_lsh(meta);
+	WlLsh	   *lsh = test_index(meta);
 	char		written[3 * WL_LSH_KEY_MAX];
 	char		probed[3 * 4 * WL_LSH_KEY_MAX];
 	float		vector[8];
@@ -443,7 +452,7 @@ static void
 test_meta(void)
 {
 	float		center[2] = {0.5f, -1.0f};
-	WlMeta	   *meta = wl_meta_new("p", "s", "docs", 2, WL_METRIC_COSINE, 3, 5,
+	WlMeta	   *meta = wl_meta_new(&wl_format_native, "p", "s", "docs", 2, WL_METRIC_COSINE, 3, 5,
 								   WL_META_FINE_BITS, 12345678901234ULL, "abcd1234", center, false);
 	struct json_object *item = wl_meta_to_item(meta);
 	char		err[256];
@@ -496,7 +505,7 @@ test_meta(void)
 	CHECK(meta != NULL && meta->format == &wl_format_v1 && meta->metric == WL_METRIC_L2 &&
 		  meta->bits[0] == 8 && strcmp(meta->vectors_table, "whiplash_dev_old_vectors") == 0,
 		  "a v1 metadata item reads");
-	lsh = wl_meta_lsh(meta);
+	lsh = test_index(meta);
 	wl_meta_vector_keys(meta, lsh, vector, keys);
 	/*
 	 * proj[b] = plane[0][b] + plane[1][b] = 0, 0, -2, 0, 0, -2, 0, 0 for
@@ -527,8 +536,8 @@ static void
 test_attributes(void)
 {
 	float		vector[2] = {1.0f, 2.0f};
-	struct json_object *item = wl_store_vector_item("a", vector, 2, NULL, 0);
-	struct json_object *old = wl_store_vector_item("a", vector, 2, NULL, 0);
+	struct json_object *item = wl_store_vector_item("a", vector, 2);
+	struct json_object *old = wl_store_vector_item("a", vector, 2);
 	char		err[256];
 	char	   *text;
 	const char *skip[1] = {"price"};
@@ -563,7 +572,7 @@ test_attributes(void)
 	CHECK(wl_attrs_add(old, "{\"color\": {\"S\": \"blue\"}, \"extra\": {\"N\": \"1\"}, "
 					   "\"gone\": {\"N\": \"2\"}}", err, sizeof(err)) == 0, "old item");
 	{
-		struct json_object *fresh = wl_store_vector_item("a", vector, 2, NULL, 0);
+		struct json_object *fresh = wl_store_vector_item("a", vector, 2);
 		const char *managed[1] = {"gone"};
 
 		wl_attrs_add(fresh, "{\"color\": {\"S\": \"green\"}}", err, sizeof(err));

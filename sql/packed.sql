@@ -1,0 +1,167 @@
+-- Packed collections: a compact code of each vector in its bucket entries,
+-- an index trained on the collection's own vectors, and searches planned
+-- by the read units they cost.  Recall is against exact brute force on
+-- scikit-learn's 1,797 digits; read units are counted from the requests
+-- sent, priced by DynamoDB's rules at the signature-checking proxy.
+\getenv digits WHIPLASH_DIGITS
+\getenv sigcheck_stats WHIPLASH_SIGCHECK_STATS
+\set digits_cmd 'zcat ' :digits
+\set stats_cmd 'curl -s ' :sigcheck_stats
+CREATE TABLE digits_raw (n serial, line text);
+COPY digits_raw (line) FROM PROGRAM :'digits_cmd';
+CREATE TABLE digits AS
+  SELECT 'd' || (n - 1) AS id, n - 1 AS row,
+         (string_to_array(line, ','))[1:64]::real[] AS v
+    FROM digits_raw;
+-- The exact 10 nearest of each of the first 100 digits among the others.
+CREATE TABLE truth AS
+  SELECT q.id AS query, t.id
+    FROM digits q,
+         LATERAL (SELECT b.id FROM digits b WHERE b.row >= 100
+                  ORDER BY whiplash_distance(q.v, b.v, 'cosine'), b.id LIMIT 10) t
+   WHERE q.row < 100;
+-- What the proxy has priced so far, noted under a name.
+CREATE TABLE proxy (at text PRIMARY KEY, stats jsonb);
+CREATE TABLE proxy_now (stats jsonb);
+CREATE FUNCTION note_proxy(name text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE proxy_now;
+  EXECUTE format('COPY proxy_now FROM PROGRAM %L', current_setting('test.stats_cmd'));
+  INSERT INTO proxy SELECT name, stats FROM proxy_now;
+END $$;
+SELECT set_config('test.stats_cmd', :'stats_cmd', false) IS NOT NULL AS noted;
+-- Searches every query of the first 100 in a collection, keeping what it
+-- found and the plan it used under a label.  Given probes, searches probe
+-- the index (the default plan of a collection this small is a Scan).
+CREATE TABLE found (label text, query text, id text);
+CREATE TABLE plans (label text, query text, plan text);
+CREATE PROCEDURE search_all(label text, ft regclass, probes int DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+  q record;
+BEGIN
+  PERFORM note_proxy(label || ' before');
+  FOR q IN SELECT id, v FROM digits WHERE row < 100 ORDER BY row LOOP
+    INSERT INTO found
+      SELECT label, q.id, s.id FROM whiplash_search(ft, q.v, 10, probes => probes) s;
+    INSERT INTO plans SELECT label, q.id, plan FROM whiplash_last_search();
+  END LOOP;
+  PERFORM note_proxy(label || ' after');
+END $$;
+-- Recall@10 of a label's searches and their billed read units a search.
+CREATE VIEW recall AS
+  SELECT label,
+         round((SELECT count(*) FROM truth t JOIN found f USING (query, id)
+                 WHERE f.label = l.label) / 1000.0, 3) AS recall_at_10,
+         round((((SELECT stats FROM proxy WHERE at = label || ' after')->>'read_units')::numeric -
+                ((SELECT stats FROM proxy WHERE at = label || ' before')->>'read_units')::numeric)
+               / 100, 1) AS read_units,
+         round((((SELECT stats FROM proxy WHERE at = label || ' after')->>'requests')::numeric -
+                ((SELECT stats FROM proxy WHERE at = label || ' before')->>'requests')::numeric)
+               / 100, 1) AS requests,
+         (SELECT string_agg(DISTINCT plan, ',') FROM plans p WHERE p.label = l.label) AS plans
+    FROM (SELECT DISTINCT label FROM found) l;
+
+-- A small collection is searched exactly: a search returns min(k, vectors)
+-- rows, and its plan says why.
+SELECT collection, tables, format
+  FROM whiplash_create_collection('ddb', 'tiny', 2, format => 'packed', seed => 1);
+CREATE FOREIGN TABLE tiny (id text, vector real[]) SERVER ddb OPTIONS (collection 'tiny');
+INSERT INTO tiny VALUES ('a', '{1,0}'), ('b', '{0,1}'), ('c', '{1,1}');
+SELECT id, round(distance::numeric, 4) AS distance FROM whiplash_search('tiny', '{1,0.1}', 5);
+SELECT plan, results, vectors_read FROM whiplash_last_search();
+EXPLAIN (COSTS OFF) SELECT id FROM tiny ORDER BY vector <=> '{1,0}' LIMIT 5;
+SELECT id FROM tiny ORDER BY vector <=> '{1,0}' LIMIT 5;
+-- A zero vector has no direction to index under cosine.
+INSERT INTO tiny VALUES ('zero', '{0,0}');
+
+-- Loaded in bulk: the index trains itself on its first 1,000 vectors, and
+-- the writes after it go under the trained index.
+SELECT collection, tables, format
+  FROM whiplash_create_collection('ddb', 'bulk', 64, format => 'packed', seed => 1);
+CREATE FOREIGN TABLE bulk (id text, vector real[]) SERVER ddb OPTIONS (collection 'bulk');
+INSERT INTO bulk SELECT id, v FROM digits WHERE row >= 100;
+SELECT count(*) AS stored FROM bulk;
+CALL search_all('bulk', 'bulk');
+CALL search_all('bulk, 5 probes', 'bulk', 5);
+-- EXPLAIN VERBOSE says which plan and why (table names carry a random
+-- generation, shown as <generation>).
+CREATE FUNCTION explain_packed(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+    RETURN NEXT regexp_replace(line, '_[0-9a-f]{8}_vectors', '_<generation>_vectors');
+  END LOOP;
+END $$;
+SELECT explain_packed($$SELECT id FROM bulk ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
+SET whiplash.search_effort = 0.25;
+SELECT explain_packed($$SELECT id FROM bulk ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
+RESET whiplash.search_effort;
+
+-- Loaded one row a transaction: the same recall as the bulk load.
+SELECT collection FROM whiplash_create_collection('ddb', 'single', 64, format => 'packed', seed => 1);
+CREATE FOREIGN TABLE single (id text, vector real[]) SERVER ddb OPTIONS (collection 'single');
+SET client_min_messages = warning;
+DO $$
+DECLARE
+  d record;
+BEGIN
+  FOR d IN SELECT id, v FROM digits WHERE row >= 100 ORDER BY row LOOP
+    INSERT INTO single VALUES (d.id, d.v);
+    COMMIT;
+  END LOOP;
+END $$;
+RESET client_min_messages;
+SELECT count(*) AS stored FROM single;
+-- Every row's records are where they belong, as after the bulk load.
+SELECT count(*) AS problems FROM whiplash_check('single');
+SELECT count(*) AS problems FROM whiplash_check('bulk');
+CALL search_all('single', 'single');
+CALL search_all('single, 5 probes', 'single', 5);
+
+-- A native collection, the layout of whiplash 0.1, upgraded in place.
+SELECT collection, format
+  FROM whiplash_create_collection('ddb', 'old', 64, format => 'native', seed => 1);
+CREATE FOREIGN TABLE old (id text, vector real[]) SERVER ddb OPTIONS (collection 'old');
+INSERT INTO old SELECT id, v FROM digits WHERE row >= 100;
+CALL search_all('native', 'old');
+SELECT step, items FROM whiplash_reindex('old');
+SELECT format FROM whiplash_collections('ddb') WHERE collection = 'old';
+CALL search_all('upgraded, 5 probes', 'old', 5);
+SELECT count(*) AS problems FROM whiplash_check('old');
+
+-- Retrained in place: the old index's entries are removed once the new one
+-- is written, and searches find the same.
+SELECT step, items FROM whiplash_reindex('bulk');
+CALL search_all('retrained, 5 probes', 'bulk', 5);
+SELECT count(*) AS problems FROM whiplash_check('bulk');
+
+-- One knob: more effort, more recall, more reads.
+SET whiplash.search_effort = 0.25;
+CALL search_all('effort 0.25', 'bulk');
+SET whiplash.search_effort = 4;
+CALL search_all('effort 4', 'bulk');
+RESET whiplash.search_effort;
+
+SELECT * FROM recall ORDER BY label;
+CREATE FUNCTION r(label text) RETURNS numeric LANGUAGE sql
+  AS $$ SELECT recall_at_10 FROM recall WHERE recall.label = r.label $$;
+CREATE FUNCTION u(label text) RETURNS numeric LANGUAGE sql
+  AS $$ SELECT read_units FROM recall WHERE recall.label = u.label $$;
+SELECT r('bulk') >= 0.95 AND u('bulk') <= 60 AS default_at_least_0_95_within_60_units,
+       r('bulk, 5 probes') >= 0.95 AS probes_at_least_0_95,
+       u('bulk, 5 probes') < u('native') / 2 AS probes_under_half_the_native_units,
+       abs(r('bulk, 5 probes') - r('single, 5 probes')) <= 0.01 AS single_rows_as_bulk,
+       r('upgraded, 5 probes') >= 0.95 AS upgraded_at_least_0_95,
+       r('retrained, 5 probes') >= 0.95 AS retrained_at_least_0_95,
+       r('effort 0.25') <= r('bulk') AND r('bulk') <= r('effort 4') AS recall_grows_with_effort,
+       u('effort 0.25') < u('effort 4') AS units_grow_with_effort;
+
+SELECT whiplash_drop_collection('ddb', c)
+  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old']) c;
+DROP VIEW recall;
+DROP FUNCTION r, u, note_proxy, explain_packed;
+DROP PROCEDURE search_all;
+DROP TABLE digits_raw, digits, truth, proxy, proxy_now, found, plans;
+DROP FOREIGN TABLE tiny, bulk, single, old;

@@ -1,0 +1,1180 @@
+/*
+ * format_packed.c - whiplash's layout with compact codes (format 3): each
+ * bucket item packs the codes of many vectors, and the hash functions are
+ * trained on the collection's own data.
+ *
+ * A collection starts untrained: it holds only vector items and is
+ * searched exactly.  Training (reindex.c) makes an index generation: a
+ * model (model.c: centre, principal components, codebooks) stored in the
+ * buckets table under partition "<gen>/model" (sort keys "<token>.<part>":
+ * the token is the build's, so two builds of one generation never mix
+ * their parts), and for every vector and
+ * hash table one record in a chunk item:
+ *
+ *   bucket (hash key)  "<gen>/<table>:<hex of the n_bits bucket bits>"
+ *   id (range key)     the chunk: "." and the next fine bits as 0/1 digits
+ *   "~<vector id>"     the vector's code (B), one attribute a record
+ *
+ * A key spells both, "2/3:a5/.011010".  A record is added and removed with
+ * UpdateItem SET / REMOVE of its attribute, so writers never race on a
+ * chunk and a retry does no harm.  A search Queries a probed bucket with
+ * begins_with on the chunk, so one request reads many records; it ranks
+ * them by their codes and fetches only the best vectors whole.
+ *
+ * Chunks are `fine` bits deep when the generation is built, sized for the
+ * collection then.  As the collection grows, writers put new records
+ * deeper (a bit per doubling past twice that size), so no chunk grows
+ * without bound; readers never read deeper than `fine`, so they find
+ * records at any depth.  A vector item notes the depth of its records
+ * where it differs ("keys", a string: "<gen>.<depth> ..."; the name is
+ * reserved, so no attribute of the user's can take it), so that they can
+ * be found again for a replace or delete.  A re-index makes a new generation while
+ * the old one serves searches, then switches; while it builds, writers
+ * write both ("building" in the metadata).
+ */
+#include "format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ddbjson.h"
+#include "model.h"
+#include "operations.h"
+#include "packed.h"
+#include "store.h"
+
+#define WL_FORMAT_PACKED 3
+#define WL_ATTR_BUCKET "bucket"
+#define WL_ATTR_WHERE WL_ATTR_KEYS	/* vector items: "<gen>.<depth> ..." (S) */
+#define WL_ATTR_MODEL "model"	/* model items: a part of the model (B) */
+#define WL_RECORD_PREFIX '~'	/* a record's attribute: "~<vector id>" */
+
+/* The most records an UpdateItem changes: its expression stays far below 4 KB. */
+#define WL_PACKED_CHANGES_PER_CALL 64
+
+/* The most bytes of a model item's part: items stay below 400 KB. */
+#define WL_PACKED_MODEL_PART (300 * 1024)
+
+/* One index generation of a collection: its description and its model. */
+typedef struct WlPackedOne
+{
+	WlPackedIndex desc;
+	WlModel    *model;
+} WlPackedOne;
+
+/* The index a backend holds: the current generation, then one building. */
+typedef struct WlPackedState
+{
+	int			count;
+	bool		searchable;		/* one[0] is the current generation */
+	WlPackedOne one[2];
+} WlPackedState;
+
+/* What the metadata holds beyond the common settings (meta->private). */
+static WlPackedSettings *
+wl_packed_settings(const WlMeta *meta)
+{
+	return meta->private;
+}
+
+/* Reads one index description (a map) of a metadata item. */
+static bool
+wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
+					 size_t errlen)
+{
+	struct json_object *map = wl_av_get_map(av);
+	int64_t		vectors;
+	int			bytes;
+	const char *token;
+
+	if (map == NULL ||
+		!wl_meta_int(map, "gen", 1, 1000000000, &index->gen, errbuf, errlen) ||
+		!wl_meta_int(map, "tables", 1, WL_MODEL_MAX_TABLES, &index->tables, errbuf, errlen) ||
+		!wl_meta_int(map, "bits", 1, WL_PACKED_MAX_BITS, &index->bits, errbuf, errlen) ||
+		!wl_meta_int(map, "fine", 0, WL_PACKED_MAX_FINE, &index->fine, errbuf, errlen) ||
+		!wl_meta_int(map, "rotation", 1, WL_MODEL_MAX_ROTATION, &index->rotation, errbuf,
+					 errlen) ||
+		!wl_meta_int(map, "subspaces", 1, WL_MODEL_MAX_SUBSPACES, &index->subspaces, errbuf,
+					 errlen) ||
+		!wl_meta_int(map, "plane_dims", 1, WL_MODEL_MAX_ROTATION, &index->plane_dims, errbuf,
+					 errlen) ||
+		!wl_meta_int(map, "parts", 1, 1000, &index->parts, errbuf, errlen) ||
+		!wl_meta_int(map, "bytes", 1, 2000000000, &bytes, errbuf, errlen))
+	{
+		if (map == NULL)
+			snprintf(errbuf, errlen, "an index description is not a map");
+		return false;
+	}
+	index->bytes = bytes;
+	if (wl_av_get_int64(wl_item_get(map, "vectors"), &vectors) != 0 || vectors < 0)
+	{
+		snprintf(errbuf, errlen, "an index description has no vector count");
+		return false;
+	}
+	index->vectors = vectors;
+	token = wl_av_get_string(wl_item_get(map, "token"));
+	if (token == NULL || strlen(token) != WL_PACKED_TOKEN_LEN ||
+		strspn(token, "0123456789abcdef") != WL_PACKED_TOKEN_LEN)
+	{
+		snprintf(errbuf, errlen, "an index description has no build token");
+		return false;
+	}
+	memcpy(index->token, token, WL_PACKED_TOKEN_LEN + 1);
+	return true;
+}
+
+/* Reads the packed settings: metric, tables, bits, seed, indexes, tables. */
+static bool
+wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t errlen)
+{
+	const char *metric = wl_av_get_string(wl_item_get(item, "metric"));
+	const char *seed = wl_av_get_string(wl_item_get(item, "seed"));
+	WlPackedSettings *settings = calloc(1, sizeof(WlPackedSettings));
+	int			bits;
+	int			i;
+
+	meta->private = settings;
+	if (settings == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return false;
+	}
+	if (metric == NULL || !wl_metric_parse(metric, &meta->metric))
+	{
+		snprintf(errbuf, errlen, "attribute \"metric\" is missing or unknown");
+		return false;
+	}
+	if (!wl_meta_int(item, "n_tables", 1, WL_MODEL_MAX_TABLES, &settings->tables, errbuf, errlen) ||
+		!wl_meta_int(item, "n_bits", 1, WL_PACKED_MAX_BITS, &bits, errbuf, errlen))
+		return false;
+	if (seed == NULL || sscanf(seed, "%llu", (unsigned long long *) &meta->seed) != 1)
+	{
+		snprintf(errbuf, errlen, "attribute \"seed\" is missing or not a number");
+		return false;
+	}
+	settings->has_current = wl_item_get(item, "index") != NULL;
+	settings->has_building = wl_item_get(item, "building") != NULL;
+	if ((settings->has_current &&
+		 !wl_packed_read_index(wl_item_get(item, "index"), &settings->current, errbuf, errlen)) ||
+		(settings->has_building &&
+		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building, errbuf,
+							   errlen)))
+		return false;
+	if (settings->has_building && settings->has_current &&
+		(settings->building.gen <= settings->current.gen ||
+		 settings->building.subspaces != settings->current.subspaces))
+	{
+		snprintf(errbuf, errlen, "the index being built is not newer than the current one");
+		return false;
+	}
+	/* what shows as the collection's tables and bits: its current index's */
+	meta->ntables = settings->tables;
+	if (settings->has_current)
+	{
+		meta->ntables = settings->current.tables;
+		bits = settings->current.bits;
+	}
+	meta->bits = calloc(meta->ntables, sizeof(int));
+	if (meta->bits == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return false;
+	}
+	for (i = 0; i < meta->ntables; i++)
+		meta->bits[i] = bits;
+	meta->fine_bits = settings->has_current ? settings->current.fine : 0;
+	snprintf(meta->index_state, sizeof(meta->index_state), "%d.%d",
+			 settings->has_current ? settings->current.gen : 0,
+			 settings->has_building ? settings->building.gen : 0);
+	if (wl_av_get_int64(wl_item_get(item, "vector_count"), &meta->vector_count) != 0)
+		meta->vector_count = 0;
+	meta->generation = wl_meta_string(item, "generation", errbuf, errlen);
+	meta->vectors_table = wl_meta_string(item, "vectors_table", errbuf, errlen);
+	meta->buckets_table = wl_meta_string(item, "buckets_table", errbuf, errlen);
+	return meta->generation && meta->vectors_table && meta->buckets_table;
+}
+
+/* An index description as a metadata map. */
+struct json_object *
+wl_packed_index_value(const WlPackedIndex *index)
+{
+	struct json_object *map = json_object_new_object();
+
+	json_object_object_add(map, "gen", wl_av_number_int64(index->gen));
+	json_object_object_add(map, "tables", wl_av_number_int64(index->tables));
+	json_object_object_add(map, "bits", wl_av_number_int64(index->bits));
+	json_object_object_add(map, "fine", wl_av_number_int64(index->fine));
+	json_object_object_add(map, "vectors", wl_av_number_int64(index->vectors));
+	json_object_object_add(map, "rotation", wl_av_number_int64(index->rotation));
+	json_object_object_add(map, "subspaces", wl_av_number_int64(index->subspaces));
+	json_object_object_add(map, "plane_dims", wl_av_number_int64(index->plane_dims));
+	json_object_object_add(map, "parts", wl_av_number_int64(index->parts));
+	json_object_object_add(map, "bytes", wl_av_number_int64((int64_t) index->bytes));
+	json_object_object_add(map, "token", wl_av_string(index->token));
+	return wl_av_map(map);
+}
+
+/*
+ * Adds the packed settings to the metadata item of a new collection: it is
+ * untrained, so there is no index yet.
+ */
+static void
+wl_packed_write_meta(const WlMeta *meta, struct json_object *item)
+{
+	char		seed[32];
+
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long) meta->seed);
+	json_object_object_add(item, "metric", wl_av_string(wl_metric_name(meta->metric)));
+	json_object_object_add(item, "n_tables", wl_av_number_int64(meta->ntables));
+	json_object_object_add(item, "n_bits", wl_av_number_int64(meta->bits[0]));
+	json_object_object_add(item, "seed", wl_av_number_text(seed));
+	json_object_object_add(item, "generation", wl_av_string(meta->generation));
+	json_object_object_add(item, "vectors_table", wl_av_string(meta->vectors_table));
+	json_object_object_add(item, "buckets_table", wl_av_string(meta->buckets_table));
+}
+
+/* Frees the packed settings. */
+static void
+wl_packed_free_meta(WlMeta *meta)
+{
+	free(meta->private);
+	meta->private = NULL;
+}
+
+/* The model shape of one index generation of a collection. */
+void
+wl_packed_shape(const WlMeta *meta, const WlPackedIndex *index, WlModelShape *shape)
+{
+	shape->dims = meta->dims;
+	shape->metric = meta->metric;
+	shape->rotation = index->rotation;
+	shape->subspaces = index->subspaces;
+	shape->plane_dims = index->plane_dims;
+	shape->ntables = index->tables;
+	shape->bits = index->bits + WL_PACKED_MAX_FINE;
+	shape->seed = meta->seed + (uint64_t) index->gen;
+}
+
+/* The partition of a generation's model items into out. */
+static void
+wl_packed_model_partition(int gen, char *out, size_t len)
+{
+	snprintf(out, len, "%d/model", gen);
+}
+
+/* A Query of one generation's model items, strongly consistent. */
+static void
+wl_packed_model_call(const WlMeta *meta, int gen, WlDdbCall *call)
+{
+	char		partition[32];
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = json_object_new_object();
+
+	wl_packed_model_partition(gen, partition, sizeof(partition));
+	json_object_object_add(names, "#b", json_object_new_string(WL_ATTR_BUCKET));
+	json_object_object_add(values, ":b", wl_av_string(partition));
+	wl_op_query(call, meta->buckets_table, "#b = :b", NULL, names, values, true);
+}
+
+/* The models of the current and the building generation. */
+static int
+wl_packed_model_calls(const WlMeta *meta, WlDdbCall *calls)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+	int			ncalls = 0;
+
+	if (settings->has_current)
+		wl_packed_model_call(meta, settings->current.gen, &calls[ncalls++]);
+	if (settings->has_building)
+		wl_packed_model_call(meta, settings->building.gen, &calls[ncalls++]);
+	return ncalls;
+}
+
+/*
+ * One generation's model from the items read: its parts ("0", "1", ...)
+ * in order, then deserialised against the collection's shape.
+ */
+static WlModel *
+wl_packed_load_model(const WlMeta *meta, const WlPackedIndex *index,
+					 struct json_object *const *items, int nitems, char *errbuf, size_t errlen)
+{
+	char		partition[32];
+	unsigned char *bytes;
+	size_t		filled = 0;
+	WlModelShape shape;
+	WlModel    *model = NULL;
+	int			part;
+	int			i;
+
+	/* the shape fixes the model's size: check it before allocating */
+	wl_packed_shape(meta, index, &shape);
+	if (index->bytes != wl_model_size(&shape))
+	{
+		snprintf(errbuf, errlen, "the model of index %d has %zu bytes, not the %zu of its shape",
+				 index->gen, index->bytes, wl_model_size(&shape));
+		return NULL;
+	}
+	bytes = malloc(index->bytes);
+	if (bytes == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	wl_packed_model_partition(index->gen, partition, sizeof(partition));
+	for (part = 0; part < index->parts; part++)
+	{
+		char		sort[32];
+		bool		found = false;
+
+		snprintf(sort, sizeof(sort), "%s.%d", index->token, part);
+		for (i = 0; i < nitems && !found; i++)
+		{
+			const char *bucket = wl_av_get_string(wl_item_get(items[i], WL_ATTR_BUCKET));
+			const char *id = wl_store_item_id(items[i]);
+			unsigned char *chunk = NULL;
+			size_t		len = 0;
+
+			if (bucket == NULL || id == NULL || strcmp(bucket, partition) != 0 ||
+				strcmp(id, sort) != 0)
+				continue;
+			found = wl_av_get_binary(wl_item_get(items[i], WL_ATTR_MODEL), &chunk, &len) == 0 &&
+				len <= index->bytes - filled;
+			if (found)
+				memcpy(bytes + filled, chunk, len);
+			filled += found ? len : 0;
+			free(chunk);
+		}
+		if (!found)
+		{
+			snprintf(errbuf, errlen, "part %d of the model of index %d is missing or too long",
+					 part, index->gen);
+			free(bytes);
+			return NULL;
+		}
+	}
+	if (filled == index->bytes)
+		model = wl_model_deserialize(&shape, bytes, filled, errbuf, errlen);
+	else
+		snprintf(errbuf, errlen, "the model of index %d has %zu bytes, not %zu",
+				 index->gen, filled, index->bytes);
+	free(bytes);
+	return model;
+}
+
+/* Frees the index a backend holds. */
+static void
+wl_packed_close(void *index)
+{
+	WlPackedState *state = index;
+	int			i;
+
+	if (state == NULL)
+		return;
+	for (i = 0; i < state->count; i++)
+		wl_model_free(state->one[i].model);
+	free(state);
+}
+
+/* The index: the models of the current and the building generation. */
+static void *
+wl_packed_open(const WlMeta *meta, struct json_object *const *items, int nitems,
+			   char *errbuf, size_t errlen)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+	WlPackedState *state = calloc(1, sizeof(WlPackedState));
+
+	if (state == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	state->searchable = settings->has_current;
+	if (settings->has_current)
+		state->one[state->count++].desc = settings->current;
+	if (settings->has_building)
+		state->one[state->count++].desc = settings->building;
+	for (int i = 0; i < state->count; i++)
+	{
+		state->one[i].model = wl_packed_load_model(meta, &state->one[i].desc, items, nitems,
+												   errbuf, errlen);
+		if (state->one[i].model == NULL)
+		{
+			state->count = i;
+			wl_packed_close(state);
+			return NULL;
+		}
+	}
+	return state;
+}
+
+/* A record's key must fit sort keys of 1,024 bytes: chunk digits aside, the id's. */
+static int
+wl_packed_max_id_len(const WlMeta *meta)
+{
+	return WL_SORT_KEY_MAX;
+}
+
+/* Keys are spelt by the index generations (wl_packed_key); this is never asked. */
+static void
+wl_packed_key(const WlMeta *meta, int table, uint64_t code, int nbits, int fine, char *out)
+{
+	wl_lsh_key_split(table, code, nbits, fine, out);
+}
+
+/*
+ * The key of a code of table `table` in generation gen: "<gen>/<table>:
+ * <hex of the bucket bits>/.<depth fine bits as digits>".  `code` holds
+ * bits + depth bits.  The chunk starts with "." so that it is never empty
+ * (DynamoDB's keys are at least a byte).
+ */
+static void
+wl_packed_spell(int gen, int table, uint64_t code, int bits, int depth, char *out)
+{
+	char		bucket[WL_LSH_KEY_MAX];
+	char		digits[WL_PACKED_MAX_FINE + 1];
+	int			i;
+
+	wl_lsh_key_native(table, code >> depth, bits, bucket);
+	for (i = 0; i < depth; i++)
+		digits[i] = (code >> (depth - 1 - i)) & 1 ? '1' : '0';
+	digits[depth] = '\0';
+	/* a bucket's key is a few characters, so this is never cut short */
+	if (snprintf(out, WL_LSH_KEY_MAX, "%d/%s/.%s", gen, bucket, digits) >= WL_LSH_KEY_MAX)
+		out[WL_LSH_KEY_MAX - 1] = '\0';
+}
+
+/*
+ * The depth writers put records at in a generation: its fine bits, and a
+ * bit more per doubling of the collection past twice its size when the
+ * generation was built.
+ */
+static int
+wl_packed_write_depth(const WlMeta *meta, const WlPackedIndex *index)
+{
+	int			depth = index->fine;
+	double		size = 2.0 * (index->vectors > 0 ? index->vectors : 1);
+
+	while (depth < WL_PACKED_MAX_FINE && (double) meta->vector_count > size)
+	{
+		size *= 2;
+		depth++;
+	}
+	return depth;
+}
+
+/* One key per table for every generation being written. */
+static int
+wl_packed_key_count(const WlMeta *meta, const void *index)
+{
+	const WlPackedState *state = index;
+	int			count = 0;
+	int			i;
+
+	for (i = 0; i < state->count; i++)
+		count += state->one[i].desc.tables;
+	return count;
+}
+
+/*
+ * The keys and codes of a vector in one generation, at the given depth
+ * (-1: the depth writers use now).
+ */
+static int
+wl_packed_one_entries(const WlMeta *meta, const WlPackedOne *one, const float *vector,
+					  int depth, char *keys, unsigned char *codes)
+{
+	const WlModelShape *shape = wl_model_shape(one->model);
+	int			code_bytes = wl_model_code_bytes(one->model);
+	float	   *y = malloc(sizeof(float) * shape->rotation);
+	double	   *projections = malloc(sizeof(double) * shape->ntables * shape->bits);
+	int			t;
+
+	if (y == NULL || projections == NULL || wl_model_transform(one->model, vector, y) != 0)
+	{
+		free(y);
+		free(projections);
+		return -1;
+	}
+	if (depth < 0)
+		depth = wl_packed_write_depth(meta, &one->desc);
+	wl_model_project(one->model, y, projections);
+	for (t = 0; t < one->desc.tables; t++)
+	{
+		wl_packed_spell(one->desc.gen, t,
+						wl_lsh_bits(projections + (size_t) t * shape->bits, one->desc.bits + depth),
+						one->desc.bits, depth, keys + (size_t) t * WL_LSH_KEY_MAX);
+		if (codes != NULL)
+			wl_model_encode(one->model, y, codes + (size_t) t * code_bytes);
+	}
+	free(y);
+	free(projections);
+	return 0;
+}
+
+/* A vector's keys and codes in every generation being written. */
+static int
+wl_packed_vector_entries(const WlMeta *meta, const void *index, const float *vector,
+						 char *keys, unsigned char *codes)
+{
+	const WlPackedState *state = index;
+	int			done = 0;
+	int			i;
+
+	for (i = 0; i < state->count; i++)
+	{
+		int			code_bytes = wl_model_code_bytes(state->one[i].model);
+
+		if (wl_packed_one_entries(meta, &state->one[i], vector, -1,
+								  keys + (size_t) done * WL_LSH_KEY_MAX,
+								  codes ? codes + (size_t) done * code_bytes : NULL) != 0)
+			return -1;
+		done += state->one[i].desc.tables;
+	}
+	return 0;
+}
+
+/* The depth of a key: the digits after its last "/.". */
+static int
+wl_packed_key_depth(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash && slash[1] == '.' ? (int) strlen(slash + 2) : 0;
+}
+
+/*
+ * Notes in a vector item the depth of its records where it is not the
+ * generation's own: "<gen>.<depth>" for each, space-separated.
+ */
+static void
+wl_packed_decorate(const WlMeta *meta, const void *index, const char *keys, int nkeys,
+				   struct json_object *item)
+{
+	const WlPackedState *state = index;
+	char		where[64] = "";
+	int			first = 0;
+	int			i;
+
+	for (i = 0; i < state->count; i++)
+	{
+		int			depth = wl_packed_key_depth(keys + (size_t) first * WL_LSH_KEY_MAX);
+		size_t		used = strlen(where);
+
+		if (depth != state->one[i].desc.fine)
+			snprintf(where + used, sizeof(where) - used, "%s%d.%d", used ? " " : "",
+					 state->one[i].desc.gen, depth);
+		first += state->one[i].desc.tables;
+	}
+	if (where[0] != '\0')
+		json_object_object_add(item, WL_ATTR_WHERE, wl_av_string(where));
+}
+
+/* The depth a vector item notes for a generation, or the generation's own. */
+static int
+wl_packed_noted_depth(struct json_object *item, const WlPackedIndex *index)
+{
+	const char *where = wl_av_get_string(wl_item_get(item, WL_ATTR_WHERE));
+
+	while (where != NULL && *where != '\0')
+	{
+		int			gen;
+		int			depth;
+		int			used;
+
+		if (sscanf(where, "%d.%d%n", &gen, &depth, &used) != 2)
+			break;
+		if (gen == index->gen && depth >= 0 && depth <= WL_PACKED_MAX_FINE)
+			return depth;
+		where += used;
+		while (*where == ' ')
+			where++;
+	}
+	return index->fine;
+}
+
+/*
+ * The keys a stored vector's records are under: recomputed from its vector,
+ * at the depths its item notes.
+ */
+static int
+wl_packed_stored_keys(const WlMeta *meta, const void *index, struct json_object *item,
+					  char *keys)
+{
+	const WlPackedState *state = index;
+	float	   *vector = malloc(sizeof(float) * (size_t) meta->dims);
+	int			count = 0;
+	int			i;
+
+	if (vector == NULL)
+		return -1;
+	if (wl_store_item_vector(item, meta->dims, vector) == 0)
+		for (i = 0; i < state->count; i++)
+		{
+			if (wl_packed_one_entries(meta, &state->one[i], vector,
+									  wl_packed_noted_depth(item, &state->one[i].desc),
+									  keys + (size_t) count * WL_LSH_KEY_MAX, NULL) == 0)
+				count += state->one[i].desc.tables;
+		}
+	free(vector);
+	return count;
+}
+
+/* Probes of the current generation, at a depth up to its fine bits. */
+static int
+wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
+					 int nprobes, int depth, char *keys)
+{
+	const WlPackedState *state = index;
+	const WlPackedOne *one = &state->one[0];
+	const WlModelShape *shape;
+	float	   *y;
+	double	   *projections;
+	uint64_t   *codes;
+	int			count = 0;
+	int			t;
+
+	if (!state->searchable)
+		return 0;
+	shape = wl_model_shape(one->model);
+	if (depth > one->desc.fine)
+		depth = one->desc.fine;
+	y = malloc(sizeof(float) * shape->rotation);
+	projections = malloc(sizeof(double) * shape->ntables * shape->bits);
+	codes = malloc(sizeof(uint64_t) * nprobes);
+	if (y == NULL || projections == NULL || codes == NULL ||
+		wl_model_transform(one->model, query, y) != 0)
+		count = -1;
+	if (count == 0)
+		wl_model_project(one->model, y, projections);
+	for (t = 0; count >= 0 && t < one->desc.tables; t++)
+	{
+		int			n = wl_lsh_probes(projections + (size_t) t * shape->bits,
+									  one->desc.bits + depth, nprobes, codes);
+		int			i;
+
+		if (n < 0)
+			count = -1;
+		for (i = 0; i < n; i++)
+			wl_packed_spell(one->desc.gen, t, codes[i], one->desc.bits, depth,
+							keys + (size_t) (count++) * WL_LSH_KEY_MAX);
+	}
+	free(y);
+	free(projections);
+	free(codes);
+	return count;
+}
+
+/* Bytes of a code: the current generation's, or the building one's. */
+static int
+wl_packed_code_bytes(const WlMeta *meta)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+	const WlPackedIndex *index = settings->has_current ? &settings->current :
+		settings->has_building ? &settings->building : NULL;
+
+	return index ? (index->subspaces + 1) / 2 : 0;
+}
+
+/* Floats of a lookup table of the current generation. */
+static int
+wl_packed_lookup_size(const WlMeta *meta)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+
+	return settings->has_current ? settings->current.subspaces * WL_MODEL_CENTROIDS : 0;
+}
+
+/* A query's lookup table under the current generation's model. */
+static bool
+wl_packed_lookup(const WlMeta *meta, const void *index, const float *query, float *table)
+{
+	const WlPackedState *state = index;
+	const WlModel *model = state->one[0].model;
+	float	   *y;
+	bool		ok;
+
+	if (!state->searchable)
+		return false;
+	y = malloc(sizeof(float) * wl_model_shape(model)->rotation);
+	ok = y != NULL && wl_model_query(model, query, y) == 0;
+	if (ok)
+		wl_model_lookup(model, y, table);
+	free(y);
+	return ok;
+}
+
+/* A code's distance under a lookup table. */
+static float
+wl_packed_code_distance(const WlMeta *meta, const void *index, const float *table,
+						const unsigned char *code)
+{
+	const WlPackedState *state = index;
+
+	return wl_model_distance(state->one[0].model, table, code);
+}
+
+/* Is there a current generation to probe? */
+static bool
+wl_packed_searchable(const WlMeta *meta, const void *index)
+{
+	return ((const WlPackedState *) index)->searchable;
+}
+
+/* Splits a key into its partition and chunk, into the buffers given. */
+static bool
+wl_packed_split_key(const char *key, char *partition, char *chunk)
+{
+	const char *slash = strrchr(key, '/');
+
+	if (slash == NULL || (size_t) (slash - key) >= WL_LSH_KEY_MAX)
+		return false;
+	memcpy(partition, key, slash - key);
+	partition[slash - key] = '\0';
+	snprintf(chunk, WL_LSH_KEY_MAX, "%s", slash + 1);
+	return true;
+}
+
+/*
+ * A Query per probed key: the bucket's partition, and with fine bits the
+ * chunks that begin with them.  Every attribute is read: the records.
+ */
+static int
+wl_packed_read_calls(const WlMeta *meta, const char *const *keys, int nkeys, bool consistent,
+					 WlDdbCall *calls)
+{
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+	{
+		struct json_object *names = json_object_new_object();
+		struct json_object *values = json_object_new_object();
+		char		partition[WL_LSH_KEY_MAX];
+		char		chunk[WL_LSH_KEY_MAX];
+
+		bool		whole;
+
+		if (!wl_packed_split_key(keys[i], partition, chunk))
+			partition[0] = chunk[0] = '\0';
+		/* a probe of no fine bits reads the whole bucket: every chunk */
+		whole = strcmp(chunk, ".") == 0;
+		json_object_object_add(names, "#b", json_object_new_string(WL_ATTR_BUCKET));
+		json_object_object_add(values, ":b", wl_av_string(partition));
+		if (!whole)
+		{
+			json_object_object_add(names, "#i", json_object_new_string(WL_ATTR_ID));
+			json_object_object_add(values, ":p", wl_av_string(chunk));
+		}
+		wl_op_query(&calls[i], meta->buckets_table,
+					whole ? "#b = :b" : "#b = :b AND begins_with(#i, :p)", NULL,
+					names, values, consistent);
+	}
+	return nkeys;
+}
+
+/* The generation a partition belongs to, or 0 when it names none. */
+static int
+wl_packed_partition_gen(const char *partition)
+{
+	int			gen;
+	int			used = 0;
+
+	if (sscanf(partition, "%d/%n", &gen, &used) != 1 || used == 0 ||
+		partition[used - 1] != '/' || gen < 1)
+		return 0;
+	return gen;
+}
+
+/* The code bytes of the generation gen of a collection, or 0 for none of its. */
+static int
+wl_packed_gen_code_bytes(const WlMeta *meta, int gen)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+
+	if (settings->has_current && settings->current.gen == gen)
+		return (settings->current.subspaces + 1) / 2;
+	if (settings->has_building && settings->building.gen == gen)
+		return (settings->building.subspaces + 1) / 2;
+	return 0;
+}
+
+/* Orders attribute names. */
+static int
+wl_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The newest generation the metadata names, current or building; 0: none. */
+static int
+wl_packed_newest_gen(const WlMeta *meta)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+
+	return settings->has_building ? settings->building.gen :
+		settings->has_current ? settings->current.gen : 0;
+}
+
+/* Is a model item's sort key one of the build that generation gen names? */
+static bool
+wl_packed_model_of(const WlMeta *meta, int gen, const char *sort)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+	const WlPackedIndex *index = settings->has_current && settings->current.gen == gen ?
+		&settings->current : &settings->building;
+
+	return strncmp(sort, index->token, WL_PACKED_TOKEN_LEN) == 0 &&
+		sort[WL_PACKED_TOKEN_LEN] == '.';
+}
+
+/*
+ * The records of a chunk item, each an entry with its code.  An item of no
+ * current or building generation (an old generation's, a model item of
+ * one, or an entry of the native format a collection was upgraded from)
+ * is one stray entry; the generations' own model items are none.
+ */
+static void
+wl_packed_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor visit, void *arg)
+{
+	const char *partition = wl_av_get_string(wl_item_get(item, WL_ATTR_BUCKET));
+	const char *chunk = wl_store_item_id(item);
+	int			gen = partition ? wl_packed_partition_gen(partition) : 0;
+	int			code_bytes = wl_packed_gen_code_bytes(meta, gen);
+	char		key[WL_LSH_KEY_MAX];
+	struct json_object_iterator it;
+	struct json_object_iterator end;
+	const char **names;
+	int			nnames = 0;
+	int			i;
+
+	if (partition == NULL || chunk == NULL || !json_object_is_type(item, json_type_object))
+		return;
+	/* a generation newer than any the metadata names: a build not begun yet */
+	if (code_bytes == 0 && gen > wl_packed_newest_gen(meta))
+		return;
+	if (code_bytes == 0 || (strstr(partition, "/model") != NULL &&
+							!wl_packed_model_of(meta, gen, chunk)))
+	{
+		WlEntry		stray = {partition, chunk, NULL, false, true};
+
+		visit(&stray, arg);
+		return;
+	}
+	if (strstr(partition, "/model") != NULL)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", partition, chunk);
+	end = json_object_iter_end(item);
+	names = malloc(sizeof(const char *) * (json_object_object_length(item) + 1));
+	if (names == NULL)
+		return;
+	for (it = json_object_iter_begin(item); !json_object_iter_equal(&it, &end);
+		 json_object_iter_next(&it))
+		if (json_object_iter_peek_name(&it)[0] == WL_RECORD_PREFIX)
+			names[nnames++] = json_object_iter_peek_name(&it);
+	/* in id order: the order an item's attributes come back in is the server's */
+	qsort(names, nnames, sizeof(const char *), wl_name_cmp);
+	for (i = 0; i < nnames; i++)
+	{
+		unsigned char *code = NULL;
+		size_t		len = 0;
+		WlEntry		entry = {key, names[i] + 1, NULL, false, false};
+
+		if (wl_av_get_binary(wl_item_get(item, names[i]), &code, &len) != 0 ||
+			len != (size_t) code_bytes || names[i][1] == '\0')
+			entry.malformed = true;
+		entry.code = entry.malformed ? NULL : code;
+		visit(&entry, arg);
+		free(code);
+	}
+	free(names);
+}
+
+/* Orders changes by their key, so that a chunk's changes are adjacent. */
+static int
+wl_change_cmp(const void *a, const void *b)
+{
+	const WlEntryChange *x = *(const WlEntryChange *const *) a;
+	const WlEntryChange *y = *(const WlEntryChange *const *) b;
+
+	return strcmp(x->entry.key, y->entry.key);
+}
+
+/*
+ * One UpdateItem for up to WL_PACKED_CHANGES_PER_CALL changes of one chunk
+ * item: SET of the records added, REMOVE of those removed.
+ */
+static void
+wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
+					  WlDdbCall *call)
+{
+	char		partition[WL_LSH_KEY_MAX];
+	char		chunk[WL_LSH_KEY_MAX];
+	struct json_object *key = json_object_new_object();
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = json_object_new_object();
+	size_t		room = (size_t) n * 24 + 16;
+	char	   *sets = calloc(1, room);
+	char	   *removes = calloc(1, room);
+	char	   *update = calloc(1, 2 * room + 16);
+	int			code_bytes;
+	int			i;
+
+	code_bytes = wl_packed_gen_code_bytes(meta, wl_packed_partition_gen(changes[0]->entry.key));
+	if (!wl_packed_split_key(changes[0]->entry.key, partition, chunk))
+		partition[0] = chunk[0] = '\0';
+	json_object_object_add(key, WL_ATTR_BUCKET, wl_av_string(partition));
+	json_object_object_add(key, WL_ATTR_ID, wl_av_string(chunk));
+	for (i = 0; sets && removes && update && i < n; i++)
+	{
+		const WlEntry *entry = &changes[i]->entry;
+		char		name[16];
+		char		value[16];
+		size_t		len = strlen(entry->id) + 2;
+		char	   *attribute = malloc(len);
+		char	   *list = changes[i]->add ? sets : removes;
+
+		if (attribute == NULL)
+			break;
+		snprintf(attribute, len, "%c%s", WL_RECORD_PREFIX, entry->id);
+		snprintf(name, sizeof(name), "#r%d", i);
+		json_object_object_add(names, name, json_object_new_string(attribute));
+		free(attribute);
+		if (changes[i]->add)
+		{
+			snprintf(value, sizeof(value), ":c%d", i);
+			json_object_object_add(values, value, wl_av_binary(entry->code, (size_t) code_bytes));
+			snprintf(list + strlen(list), room - strlen(list), "%s%s = %s",
+					 list[0] ? ", " : "", name, value);
+		}
+		else
+			snprintf(list + strlen(list), room - strlen(list), "%s%s",
+					 list[0] ? ", " : "", name);
+	}
+	if (update != NULL && sets != NULL && removes != NULL)
+		snprintf(update, 2 * room + 16, "%s%s%s%s%s", sets[0] ? "SET " : "", sets,
+				 sets[0] && removes[0] ? " " : "", removes[0] ? "REMOVE " : "", removes);
+	if (json_object_object_length(values) == 0)
+	{
+		json_object_put(values);
+		values = NULL;
+	}
+	wl_op_update_item(call, meta->buckets_table, key, update ? update : "", NULL, names,
+					  values);
+	free(sets);
+	free(removes);
+	free(update);
+}
+
+/*
+ * The calls of n changes: per chunk item, UpdateItems of up to
+ * WL_PACKED_CHANGES_PER_CALL records; a stray item is deleted whole.
+ */
+static int
+wl_packed_change_calls(const WlMeta *meta, const WlEntryChange *changes, int n,
+					   WlDdbCall *calls)
+{
+	const WlEntryChange **sorted = malloc(sizeof(WlEntryChange *) * (n > 0 ? n : 1));
+	int			ncalls = 0;
+	int			nstray = 0;
+	int			i;
+	int			j;
+
+	if (sorted == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		sorted[i] = &changes[i];
+	qsort(sorted, n, sizeof(WlEntryChange *), wl_change_cmp);
+	for (i = 0; i < n; i = j)
+	{
+		if (sorted[i]->entry.stray)
+		{
+			/* stray items are deleted whole, by BatchWriteItems at the end */
+			sorted[nstray++] = sorted[i];
+			j = i + 1;
+			continue;
+		}
+		for (j = i + 1; j < n && j - i < WL_PACKED_CHANGES_PER_CALL && !sorted[j]->entry.stray &&
+			 strcmp(sorted[j]->entry.key, sorted[i]->entry.key) == 0; j++)
+			;
+		wl_packed_update_call(meta, (WlEntryChange *const *) sorted + i, j - i, &calls[ncalls++]);
+	}
+	for (i = 0; i < nstray; i++)
+	{
+		struct json_object *key = json_object_new_object();
+
+		json_object_object_add(key, WL_ATTR_BUCKET, wl_av_string(sorted[i]->entry.key));
+		json_object_object_add(key, WL_ATTR_ID, wl_av_string(sorted[i]->entry.id));
+		ncalls = wl_op_batch_write_append(calls, ncalls, meta->buckets_table,
+										  wl_op_delete_request(key));
+	}
+	free(sorted);
+	return ncalls;
+}
+
+/*
+ * The calls that store a generation's model: its bytes in parts of at most
+ * WL_PACKED_MODEL_PART, one PutItem each (room for as many calls as
+ * parts).  Returns how many parts.
+ */
+int
+wl_packed_model_write_calls(const WlMeta *meta, const WlPackedIndex *index,
+							const unsigned char *bytes, size_t len, WlDdbCall *calls)
+{
+	char		partition[32];
+	int			parts = 0;
+	size_t		at;
+
+	wl_packed_model_partition(index->gen, partition, sizeof(partition));
+	for (at = 0; at < len || parts == 0; at += WL_PACKED_MODEL_PART)
+	{
+		struct json_object *item = json_object_new_object();
+		char		sort[32];
+		size_t		part = len - at < WL_PACKED_MODEL_PART ? len - at : WL_PACKED_MODEL_PART;
+
+		snprintf(sort, sizeof(sort), "%s.%d", index->token, parts);
+		json_object_object_add(item, WL_ATTR_BUCKET, wl_av_string(partition));
+		json_object_object_add(item, WL_ATTR_ID, wl_av_string(sort));
+		json_object_object_add(item, WL_ATTR_MODEL, wl_av_binary(bytes + at, part));
+		wl_op_put_item(&calls[parts++], meta->buckets_table, item, NULL);
+		if (len == 0)
+			break;
+	}
+	return parts;
+}
+
+/* How many parts a model of len bytes is stored in. */
+int
+wl_packed_model_parts(size_t len)
+{
+	return len == 0 ? 1 : (int) ((len + WL_PACKED_MODEL_PART - 1) / WL_PACKED_MODEL_PART);
+}
+
+/* The packed settings of a collection's metadata. */
+const WlPackedSettings *
+wl_packed_settings_of(const WlMeta *meta)
+{
+	return meta->format == &wl_format_packed ? wl_packed_settings(meta) : NULL;
+}
+
+/*
+ * The index a collection of n vectors gets: a chunk holds about 32 vectors
+ * when built (bucket bits and fine bits together), buckets are at most 4
+ * bits, so that a search reads a probed bucket's chunks with one Query, and
+ * four tables; the model keeps 64 principal components (all, below 64
+ * dimensions), codes of 16 bytes, and planes over the 16 leading components.
+ */
+void
+wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
+{
+	int			total = 1;
+
+	while (total < WL_PACKED_MAX_FINE + 4 && (double) n / (double) (1 << total) > 32)
+		total++;
+	memset(index, 0, sizeof(WlPackedIndex));
+	index->tables = wl_packed_settings_of(meta) != NULL ? wl_packed_settings_of(meta)->tables :
+		WL_PACKED_TABLES;
+	index->bits = total < 4 ? total : 4;
+	index->fine = total - index->bits;
+	index->vectors = n;
+	index->rotation = meta->dims < 64 ? meta->dims : 64;
+	index->subspaces = index->rotation < 32 ? index->rotation : 32;
+	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
+}
+
+/*
+ * Values of an update of the metadata: :g, the collection's table
+ * generation, and :b, an index description.
+ */
+static struct json_object *
+wl_packed_update_values(const WlMeta *meta, const WlPackedIndex *index)
+{
+	struct json_object *values = json_object_new_object();
+
+	json_object_object_add(values, ":g", wl_av_string(meta->generation));
+	json_object_object_add(values, ":b", wl_packed_index_value(index));
+	json_object_object_add(values, ":bg", wl_av_number_int64(index->gen));
+	return values;
+}
+
+/* Starts building a generation; see packed.h. */
+void
+wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					 const WlPackedIndex *building)
+{
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = wl_packed_update_values(meta, building);
+
+	json_object_object_add(names, "#bu", json_object_new_string("building"));
+	json_object_object_add(names, "#f", json_object_new_string("format"));
+	if (meta->format == &wl_format_packed)
+	{
+		json_object_object_add(values, ":three", wl_av_number_int64(WL_FORMAT_PACKED));
+		json_object_object_del(values, ":bg");
+		wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
+						  "attribute_exists(id) AND generation = :g AND #f = :three AND "
+						  "attribute_not_exists(#bu)", names, values);
+		return;
+	}
+	/* a native collection becomes packed, untrained until the build ends */
+	json_object_object_del(values, ":bg");
+	json_object_object_add(values, ":three", wl_av_number_int64(WL_FORMAT_PACKED));
+	json_object_object_add(values, ":two", wl_av_number_int64(2));
+	json_object_object_add(values, ":nt", wl_av_number_int64(building->tables));
+	json_object_object_add(values, ":nb", wl_av_number_int64(building->bits));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id),
+					  "SET #f = :three, #bu = :b, n_tables = :nt, n_bits = :nb "
+					  "REMOVE fine_bits, center, auto_center",
+					  "attribute_exists(id) AND generation = :g AND #f = :two", names, values);
+}
+
+/* Makes the building generation the current one; see packed.h. */
+void
+wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					  const WlPackedIndex *building)
+{
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = wl_packed_update_values(meta, building);
+
+	json_object_object_add(names, "#bu", json_object_new_string("building"));
+	json_object_object_add(names, "#ge", json_object_new_string("gen"));
+	json_object_object_add(names, "#ix", json_object_new_string("index"));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #ix = :b REMOVE #bu",
+					  "attribute_exists(id) AND generation = :g AND #bu.#ge = :bg",
+					  names, values);
+}
+
+const WlFormat wl_format_packed = {
+	.number = WL_FORMAT_PACKED,
+	.name = "packed",
+	.counts_vectors = true,
+	.lists_keys = false,
+	.home_buckets_only = false,
+	.default_tables = WL_PACKED_TABLES,
+	.trained = true,
+	.bucket_hash_key = WL_ATTR_BUCKET,
+	.bucket_range_key = WL_ATTR_ID,
+	.keys_projection = "id,vector,keys",
+	.read_meta = wl_packed_read_meta,
+	.write_meta = wl_packed_write_meta,
+	.free_meta = wl_packed_free_meta,
+	.model_calls = wl_packed_model_calls,
+	.open = wl_packed_open,
+	.close = wl_packed_close,
+	.key_count = wl_packed_key_count,
+	.vector_entries = wl_packed_vector_entries,
+	.decorate = wl_packed_decorate,
+	.searchable = wl_packed_searchable,
+	.probe_keys = wl_packed_probe_keys,
+	.code_bytes = wl_packed_code_bytes,
+	.lookup_size = wl_packed_lookup_size,
+	.lookup = wl_packed_lookup,
+	.code_distance = wl_packed_code_distance,
+	.max_id_len = wl_packed_max_id_len,
+	.key = wl_packed_key,
+	.stored_keys = wl_packed_stored_keys,
+	.read_calls = wl_packed_read_calls,
+	.entries = wl_packed_entries,
+	.change_calls = wl_packed_change_calls,
+};

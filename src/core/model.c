@@ -1,0 +1,954 @@
+/*
+ * model.c - training, applying and storing a collection's index model.
+ *
+ * Training (see model.h) takes a sample: its mean, its top principal
+ * components by subspace iteration (on the covariance matrix when it is
+ * small enough to form, on the sample itself otherwise), and per subspace
+ * of the rotated vectors a k-means codebook of 16 centroids.  Rotated
+ * dimensions are dealt to subspaces by their variance, largest first, each
+ * to the subspace that holds the least so far, so that every subspace
+ * carries about the same variance and none wastes its 16 centroids.  The
+ * result is deterministic for a sample and a seed.
+ *
+ * The planes are not stored: they derive from the seed (lsh.c), over the
+ * leading plane_dims rotated dimensions.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsh.h"
+#include "store.h"
+
+#define WL_MODEL_MAGIC "WLM1"
+#define WL_MODEL_ITERATIONS 12	/* of subspace iteration */
+#define WL_MODEL_KMEANS_ROUNDS 15
+
+/*
+ * Work (multiply-adds) principal components may take: forming the
+ * covariance matrix, or, where that is too much, each iteration's pass
+ * over the sample rows; both bound the rows used.
+ */
+#define WL_MODEL_COVARIANCE_WORK 2.0e9
+#define WL_MODEL_ITERATION_WORK 1.0e10
+#define WL_MODEL_MIN_PCA_ROWS 256
+
+struct WlModel
+{
+	WlModelShape shape;
+	float	   *mean;			/* dims */
+	float	   *rotation;		/* dims x rotation, row-major: [f][j] */
+	int		   *dims_of;		/* rotation: the rotated dimensions by subspace */
+	int		   *bounds;			/* subspaces + 1: subspace i is dims_of[bounds[i]..] */
+	float	   *books;			/* per subspace, 16 centroids of its width */
+	int		   *book_at;		/* subspaces: offset of a subspace's codebook */
+	WlLsh	   *planes;			/* over plane_dims, from the seed */
+};
+
+static bool wl_model_finite(const WlModel *model);
+
+/* Frees a model. */
+void
+wl_model_free(WlModel *model)
+{
+	if (model == NULL)
+		return;
+	free(model->mean);
+	free(model->rotation);
+	free(model->dims_of);
+	free(model->bounds);
+	free(model->books);
+	free(model->book_at);
+	wl_lsh_destroy(model->planes);
+	free(model);
+}
+
+/* The model's shape. */
+const WlModelShape *
+wl_model_shape(const WlModel *model)
+{
+	return &model->shape;
+}
+
+/* Two subspaces a byte. */
+int
+wl_model_code_bytes(const WlModel *model)
+{
+	return (model->shape.subspaces + 1) / 2;
+}
+
+/* Is a shape within the limits a model is made for? */
+static bool
+wl_model_shape_ok(const WlModelShape *shape)
+{
+	return shape->dims >= 1 && shape->rotation >= 1 && shape->rotation <= shape->dims &&
+		shape->rotation <= WL_MODEL_MAX_ROTATION &&
+		shape->subspaces >= 1 && shape->subspaces <= shape->rotation &&
+		shape->subspaces <= WL_MODEL_MAX_SUBSPACES &&
+		shape->plane_dims >= 1 && shape->plane_dims <= shape->rotation &&
+		shape->ntables >= 1 && shape->ntables <= WL_MODEL_MAX_TABLES &&
+		shape->bits >= 1 && shape->bits <= WL_MODEL_MAX_PLANE_BITS &&
+		wl_metric_name(shape->metric) != NULL;
+}
+
+/*
+ * A model of a shape with its arrays allocated (not filled) and its planes
+ * derived; NULL when out of memory.
+ */
+static WlModel *
+wl_model_alloc(const WlModelShape *shape)
+{
+	WlModel    *model = calloc(1, sizeof(WlModel));
+	size_t		d = (size_t) shape->dims;
+	size_t		p = (size_t) shape->rotation;
+
+	if (model == NULL)
+		return NULL;
+	model->shape = *shape;
+	model->mean = malloc(sizeof(float) * d);
+	model->rotation = malloc(sizeof(float) * d * p);
+	model->dims_of = malloc(sizeof(int) * p);
+	model->bounds = malloc(sizeof(int) * (size_t) (shape->subspaces + 1));
+	model->books = malloc(sizeof(float) * WL_MODEL_CENTROIDS * p);
+	model->book_at = malloc(sizeof(int) * (size_t) shape->subspaces);
+	model->planes = wl_lsh_create_seeded(shape->plane_dims, shape->ntables, shape->bits,
+										 shape->seed);
+	if (!model->mean || !model->rotation || !model->dims_of || !model->bounds ||
+		!model->books || !model->book_at || !model->planes)
+	{
+		wl_model_free(model);
+		return NULL;
+	}
+	return model;
+}
+
+/* The offsets of every subspace's codebook, from the bounds. */
+static void
+wl_model_index_books(WlModel *model)
+{
+	int			i;
+	int			at = 0;
+
+	for (i = 0; i < model->shape.subspaces; i++)
+	{
+		model->book_at[i] = at;
+		at += WL_MODEL_CENTROIDS * (model->bounds[i + 1] - model->bounds[i]);
+	}
+}
+
+/* Euclidean norm of a vector, in double. */
+static double
+wl_norm(const float *x, int n)
+{
+	double		sum = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		sum += (double) x[i] * x[i];
+	return sqrt(sum);
+}
+
+/* y = R'(x - centre), centre NULL for none. */
+static void
+wl_model_rotate(const WlModel *model, const float *x, double scale, const float *centre,
+				float *y)
+{
+	int			d = model->shape.dims;
+	int			p = model->shape.rotation;
+	double		acc[WL_MODEL_MAX_ROTATION];
+	int			f;
+	int			j;
+
+	for (j = 0; j < p; j++)
+		acc[j] = 0;
+	for (f = 0; f < d; f++)
+	{
+		double		v = x[f] * scale - (centre ? centre[f] : 0.0);
+		const float *row = model->rotation + (size_t) f * p;
+
+		for (j = 0; j < p; j++)
+			acc[j] += v * row[j];
+	}
+	for (j = 0; j < p; j++)
+		y[j] = (float) acc[j];
+}
+
+/* The scale that normalises x for cosine (1 otherwise); 0 for a zero cosine vector. */
+static double
+wl_model_scale(const WlModel *model, const float *x)
+{
+	double		norm;
+
+	if (model->shape.metric != WL_METRIC_COSINE)
+		return 1.0;
+	norm = wl_norm(x, model->shape.dims);
+	return norm > 0 ? 1.0 / norm : 0.0;
+}
+
+/* The rotated, centred vector; see the header. */
+int
+wl_model_transform(const WlModel *model, const float *vector, float *y)
+{
+	double		scale = wl_model_scale(model, vector);
+
+	if (scale == 0)
+		return -1;
+	wl_model_rotate(model, vector, scale, model->mean, y);
+	return 0;
+}
+
+/* The rotated query of a lookup table; see the header. */
+int
+wl_model_query(const WlModel *model, const float *vector, float *y)
+{
+	if (model->shape.metric != WL_METRIC_INNER_PRODUCT)
+		return wl_model_transform(model, vector, y);
+	wl_model_rotate(model, vector, 1.0, NULL, y);
+	return 0;
+}
+
+/* Every table's projections of y's leading plane_dims numbers. */
+void
+wl_model_project(const WlModel *model, const float *y, double *projections)
+{
+	wl_lsh_project(model->planes, y, projections);
+}
+
+/* Squared distance between a subspace of y and one centroid. */
+static float
+wl_centroid_distance(const WlModel *model, const float *y, int subspace, int centroid)
+{
+	int			width = model->bounds[subspace + 1] - model->bounds[subspace];
+	const float *c = model->books + model->book_at[subspace] + centroid * width;
+	const int  *dims = model->dims_of + model->bounds[subspace];
+	float		sum = 0;
+	int			k;
+
+	for (k = 0; k < width; k++)
+	{
+		float		diff = y[dims[k]] - c[k];
+
+		sum += diff * diff;
+	}
+	return sum;
+}
+
+/* The nearest centroid of a subspace of y. */
+static int
+wl_nearest_centroid(const WlModel *model, const float *y, int subspace)
+{
+	int			best = 0;
+	float		best_distance = wl_centroid_distance(model, y, subspace, 0);
+	int			c;
+
+	for (c = 1; c < WL_MODEL_CENTROIDS; c++)
+	{
+		float		distance = wl_centroid_distance(model, y, subspace, c);
+
+		if (distance < best_distance)
+		{
+			best = c;
+			best_distance = distance;
+		}
+	}
+	return best;
+}
+
+/* The code of y: subspace i's centroid in nibble i (low nibble first). */
+void
+wl_model_encode(const WlModel *model, const float *y, unsigned char *code)
+{
+	int			i;
+
+	memset(code, 0, (size_t) wl_model_code_bytes(model));
+	for (i = 0; i < model->shape.subspaces; i++)
+		code[i / 2] |= (unsigned char) (wl_nearest_centroid(model, y, i) << (4 * (i % 2)));
+}
+
+/* A query's lookup table: squared distances, or negative dot products. */
+void
+wl_model_lookup(const WlModel *model, const float *query, float *table)
+{
+	int			i;
+	int			c;
+
+	for (i = 0; i < model->shape.subspaces; i++)
+	{
+		int			width = model->bounds[i + 1] - model->bounds[i];
+		const int  *dims = model->dims_of + model->bounds[i];
+
+		for (c = 0; c < WL_MODEL_CENTROIDS; c++)
+		{
+			const float *centroid = model->books + model->book_at[i] + c * width;
+			float		dot = 0;
+			int			k;
+
+			if (model->shape.metric != WL_METRIC_INNER_PRODUCT)
+			{
+				table[i * WL_MODEL_CENTROIDS + c] = wl_centroid_distance(model, query, i, c);
+				continue;
+			}
+			for (k = 0; k < width; k++)
+				dot += query[dims[k]] * centroid[k];
+			table[i * WL_MODEL_CENTROIDS + c] = -dot;
+		}
+	}
+}
+
+/* Sum of a code's entries in a lookup table. */
+float
+wl_model_distance(const WlModel *model, const float *table, const unsigned char *code)
+{
+	float		sum = 0;
+	int			i;
+
+	for (i = 0; i < model->shape.subspaces; i++)
+		sum += table[i * WL_MODEL_CENTROIDS + ((code[i / 2] >> (4 * (i % 2))) & 0xf)];
+	return sum;
+}
+
+/* Training: the centred sample and what is derived from it. */
+typedef struct WlTraining
+{
+	const WlModelShape *shape;
+	double	   *x;				/* n x dims, centred (normalised for cosine) */
+	int			n;
+	int			pca_rows;		/* of x, for principal components */
+	WlRandom	random;
+	WlModelAbortCheck abort_check;
+	void	   *abort_arg;
+} WlTraining;
+
+/* The rows a budget allows: all n, or at least WL_MODEL_MIN_PCA_ROWS. */
+static int
+wl_pca_rows(int n, double rows)
+{
+	if (rows < WL_MODEL_MIN_PCA_ROWS)
+		rows = WL_MODEL_MIN_PCA_ROWS;
+	return n < rows ? n : (int) rows;
+}
+
+/* Has training been asked to stop? */
+static bool
+wl_training_aborted(WlTraining *training)
+{
+	return training->abort_check != NULL && training->abort_check(training->abort_arg);
+}
+
+/*
+ * Copies the sample into the training, normalised for cosine (zero cosine
+ * vectors left out), and centres it on its mean, which goes to mean.
+ */
+static bool
+wl_training_load(WlTraining *training, const float *sample, int n, float *mean)
+{
+	int			d = training->shape->dims;
+	double	   *sum = calloc((size_t) d, sizeof(double));
+	int			kept = 0;
+	int			i;
+	int			f;
+
+	training->x = malloc(sizeof(double) * (size_t) n * d);
+	if (sum == NULL || training->x == NULL)
+	{
+		free(sum);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		const float *row = sample + (size_t) i * d;
+		double		scale = 1.0;
+
+		if (training->shape->metric == WL_METRIC_COSINE)
+		{
+			double		norm = wl_norm(row, d);
+
+			if (norm == 0)
+				continue;
+			scale = 1.0 / norm;
+		}
+		for (f = 0; f < d; f++)
+			sum[f] += (training->x[(size_t) kept * d + f] = row[f] * scale);
+		kept++;
+	}
+	training->n = kept;
+	for (f = 0; f < d; f++)
+		mean[f] = kept > 0 ? (float) (sum[f] / kept) : 0.0f;
+	for (i = 0; i < kept; i++)
+		for (f = 0; f < d; f++)
+			training->x[(size_t) i * d + f] -= mean[f];
+	free(sum);
+	return true;
+}
+
+/* Orthonormalises the p columns of v (d x p, row-major) by Gram-Schmidt. */
+static void
+wl_orthonormalise(double *v, int d, int p, WlRandom *random)
+{
+	int			j;
+	int			k;
+	int			f;
+
+	for (j = 0; j < p; j++)
+	{
+		double		norm = 0;
+
+		for (k = 0; k < j; k++)
+		{
+			double		dot = 0;
+
+			for (f = 0; f < d; f++)
+				dot += v[(size_t) f * p + j] * v[(size_t) f * p + k];
+			for (f = 0; f < d; f++)
+				v[(size_t) f * p + j] -= dot * v[(size_t) f * p + k];
+		}
+		for (f = 0; f < d; f++)
+			norm += v[(size_t) f * p + j] * v[(size_t) f * p + j];
+		norm = sqrt(norm);
+		if (norm < 1e-12)
+		{
+			/* a degenerate column (rank-deficient sample): start it anew */
+			for (f = 0; f < d; f++)
+				v[(size_t) f * p + j] = wl_random_normal(random);
+			j--;
+			continue;
+		}
+		for (f = 0; f < d; f++)
+			v[(size_t) f * p + j] /= norm;
+	}
+}
+
+/*
+ * out = C v for the sample's covariance C (d x d), v d x p: with the
+ * covariance formed when given (cov), else as X'(X v) / n.
+ */
+static bool
+wl_covariance_times(WlTraining *training, const double *cov, const double *v, double *out)
+{
+	int			d = training->shape->dims;
+	int			p = training->shape->rotation;
+	size_t		size = (size_t) d * p;
+	int			i;
+	int			f;
+	int			g;
+	int			j;
+
+	memset(out, 0, sizeof(double) * size);
+	if (cov != NULL)
+	{
+		for (f = 0; f < d; f++)
+			for (g = 0; g < d; g++)
+			{
+				double		c = cov[(size_t) f * d + g];
+
+				for (j = 0; j < p; j++)
+					out[(size_t) f * p + j] += c * v[(size_t) g * p + j];
+			}
+		return true;
+	}
+	for (i = 0; i < training->pca_rows; i++)
+	{
+		const double *x = training->x + (size_t) i * d;
+		double		t[WL_MODEL_MAX_ROTATION];
+
+		if (i % 64 == 0 && wl_training_aborted(training))
+			return false;
+		for (j = 0; j < p; j++)
+			t[j] = 0;
+		for (f = 0; f < d; f++)
+			for (j = 0; j < p; j++)
+				t[j] += x[f] * v[(size_t) f * p + j];
+		for (f = 0; f < d; f++)
+			for (j = 0; j < p; j++)
+				out[(size_t) f * p + j] += x[f] * t[j] / training->pca_rows;
+	}
+	return true;
+}
+
+/*
+ * The sample's covariance matrix (d x d) when forming it costs at most
+ * WL_MODEL_COVARIANCE_WORK multiply-adds, from at most as many sample rows
+ * as that allows; NULL otherwise (and *failed when out of memory or
+ * aborted).
+ */
+static double *
+wl_covariance(WlTraining *training, bool *failed)
+{
+	int			d = training->shape->dims;
+	double		rows = WL_MODEL_COVARIANCE_WORK / ((double) d * d / 2);
+	int			n = training->n;
+	double	   *cov;
+	int			i;
+	int			f;
+	int			g;
+
+	*failed = false;
+	if (rows < 1000)
+	{
+		/* too wide to form: iterate on the rows instead, as many as allowed */
+		rows = WL_MODEL_ITERATION_WORK /
+			(2.0 * d * training->shape->rotation * (WL_MODEL_ITERATIONS + 1));
+		training->pca_rows = wl_pca_rows(training->n, rows);
+		return NULL;
+	}
+	if (n > rows)
+		n = (int) rows;
+	cov = calloc((size_t) d * d, sizeof(double));
+	if (cov == NULL)
+	{
+		*failed = true;
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+	{
+		const double *x = training->x + (size_t) i * d;
+
+		if (i % 64 == 0 && wl_training_aborted(training))
+		{
+			free(cov);
+			*failed = true;
+			return NULL;
+		}
+		for (f = 0; f < d; f++)
+			for (g = f; g < d; g++)
+				cov[(size_t) f * d + g] += x[f] * x[g];
+	}
+	for (f = 0; f < d; f++)
+		for (g = f; g < d; g++)
+			cov[(size_t) g * d + f] = cov[(size_t) f * d + g] /= n;
+	return cov;
+}
+
+/*
+ * The top principal components of the sample into the model's rotation,
+ * largest variance first, and their variances into variance.
+ */
+static bool
+wl_training_pca(WlTraining *training, WlModel *model, double *variance)
+{
+	int			d = training->shape->dims;
+	int			p = training->shape->rotation;
+	size_t		size = (size_t) d * p;
+	double	   *v = malloc(sizeof(double) * size);
+	double	   *w = malloc(sizeof(double) * size);
+	int		   *order = malloc(sizeof(int) * p);
+	double	   *cov;
+	bool		failed = false;
+	bool		ok = v && w && order;
+	int			iteration;
+	int			j;
+	int			f;
+
+	cov = ok ? wl_covariance(training, &failed) : NULL;
+	ok = ok && !failed;
+	for (f = 0; ok && f < (int) size; f++)
+		v[f] = wl_random_normal(&training->random);
+	if (ok)
+		wl_orthonormalise(v, d, p, &training->random);
+	for (iteration = 0; ok && iteration < WL_MODEL_ITERATIONS; iteration++)
+	{
+		ok = !wl_training_aborted(training) && wl_covariance_times(training, cov, v, w);
+		if (ok)
+		{
+			memcpy(v, w, sizeof(double) * size);
+			wl_orthonormalise(v, d, p, &training->random);
+		}
+	}
+	/* Rayleigh quotients: each component's variance, then largest first */
+	if (ok)
+		ok = wl_covariance_times(training, cov, v, w);
+	for (j = 0; ok && j < p; j++)
+	{
+		int			k;
+
+		variance[j] = 0;
+		for (f = 0; f < d; f++)
+			variance[j] += v[(size_t) f * p + j] * w[(size_t) f * p + j];
+		for (k = j; k > 0 && variance[order[k - 1]] < variance[j]; k--)
+			order[k] = order[k - 1];
+		order[k] = j;
+	}
+	for (f = 0; ok && f < d; f++)
+		for (j = 0; j < p; j++)
+			model->rotation[(size_t) f * p + j] = (float) v[(size_t) f * p + order[j]];
+	if (ok)
+	{
+		double	   *sorted = w;
+
+		for (j = 0; j < p; j++)
+			sorted[j] = variance[order[j]];
+		memcpy(variance, sorted, sizeof(double) * p);
+	}
+	free(v);
+	free(w);
+	free(order);
+	free(cov);
+	return ok;
+}
+
+/*
+ * Deals the rotated dimensions to subspaces: largest variance first, each
+ * to the subspace with the least variance so far among those with room
+ * (ceil(p / subspaces) dimensions each), and each subspace's dimensions in
+ * ascending order.
+ */
+static void
+wl_training_assign(WlModel *model, const double *variance)
+{
+	int			p = model->shape.rotation;
+	int			m = model->shape.subspaces;
+	int			room = (p + m - 1) / m;
+	double		load[WL_MODEL_MAX_SUBSPACES] = {0};
+	int			count[WL_MODEL_MAX_SUBSPACES] = {0};
+	int			owner[WL_MODEL_MAX_ROTATION];
+	int			j;
+	int			i;
+	int			at = 0;
+
+	for (j = 0; j < p; j++)
+	{
+		int			best = -1;
+
+		for (i = 0; i < m; i++)
+			if (count[i] < room && (best < 0 || load[i] < load[best]))
+				best = i;
+		owner[j] = best;
+		load[best] += variance[j];
+		count[best]++;
+	}
+	for (i = 0; i < m; i++)
+	{
+		model->bounds[i] = at;
+		for (j = 0; j < p; j++)
+			if (owner[j] == i)
+				model->dims_of[at++] = j;
+	}
+	model->bounds[m] = at;
+}
+
+/* k-means of the sample's rotated vectors (y, n x p) in one subspace. */
+static void
+wl_training_kmeans(WlTraining *training, WlModel *model, const float *y, int subspace,
+				   int *assigned)
+{
+	int			p = model->shape.rotation;
+	int			width = model->bounds[subspace + 1] - model->bounds[subspace];
+	const int  *dims = model->dims_of + model->bounds[subspace];
+	float	   *books = model->books + model->book_at[subspace];
+	double		sums[WL_MODEL_CENTROIDS * WL_MODEL_MAX_ROTATION];
+	int			sizes[WL_MODEL_CENTROIDS];
+	int			n = training->n;
+	int			round;
+	int			i;
+	int			c;
+	int			k;
+
+	for (c = 0; c < WL_MODEL_CENTROIDS; c++)
+	{
+		const float *pick = y + (size_t) (wl_random_next(&training->random) % n) * p;
+
+		for (k = 0; k < width; k++)
+			books[c * width + k] = pick[dims[k]];
+	}
+	for (round = 0; round < WL_MODEL_KMEANS_ROUNDS; round++)
+	{
+		memset(sums, 0, sizeof(double) * WL_MODEL_CENTROIDS * width);
+		memset(sizes, 0, sizeof(sizes));
+		for (i = 0; i < n; i++)
+		{
+			const float *row = y + (size_t) i * p;
+
+			assigned[i] = wl_nearest_centroid(model, row, subspace);
+			sizes[assigned[i]]++;
+			for (k = 0; k < width; k++)
+				sums[assigned[i] * width + k] += row[dims[k]];
+		}
+		for (c = 0; c < WL_MODEL_CENTROIDS; c++)
+		{
+			const float *pick = y + (size_t) (wl_random_next(&training->random) % n) * p;
+
+			for (k = 0; k < width; k++)
+				books[c * width + k] = sizes[c] > 0 ? (float) (sums[c * width + k] / sizes[c]) :
+					pick[dims[k]];	/* an empty cluster starts again at a random point */
+		}
+	}
+}
+
+/* Trains a model; see the header. */
+WlModel *
+wl_model_train(const WlModelShape *shape, const float *sample, int n,
+			   WlModelAbortCheck abort_check, void *abort_arg, char *errbuf, size_t errlen)
+{
+	WlTraining	training;
+	WlModel    *model;
+	double	   *variance = NULL;
+	float	   *y = NULL;
+	int		   *assigned = NULL;
+	bool		ok;
+	int			i;
+
+	if (!wl_model_shape_ok(shape))
+	{
+		snprintf(errbuf, errlen, "the model's shape is out of range");
+		return NULL;
+	}
+	memset(&training, 0, sizeof(training));
+	training.shape = shape;
+	training.abort_check = abort_check;
+	training.abort_arg = abort_arg;
+	wl_random_seed(&training.random, shape->seed ^ UINT64_C(0x6d6f64656c));
+	model = wl_model_alloc(shape);
+	ok = model != NULL && wl_training_load(&training, sample, n, model->mean);
+	if (ok && training.n < WL_MODEL_CENTROIDS)
+	{
+		snprintf(errbuf, errlen, "a model needs at least %d vectors to train on, not %d",
+				 WL_MODEL_CENTROIDS, training.n);
+		free(training.x);
+		wl_model_free(model);
+		return NULL;
+	}
+	variance = ok ? malloc(sizeof(double) * shape->rotation) : NULL;
+	ok = ok && variance != NULL && wl_training_pca(&training, model, variance);
+	if (ok)
+	{
+		wl_training_assign(model, variance);
+		wl_model_index_books(model);
+		y = malloc(sizeof(float) * (size_t) training.n * shape->rotation);
+		assigned = malloc(sizeof(int) * (size_t) training.n);
+		ok = y != NULL && assigned != NULL;
+	}
+	for (i = 0; ok && i < training.n; i++)
+	{
+		float		row[WL_MODEL_MAX_ROTATION];
+		int			f;
+		int			j;
+
+		/* the centred sample, rotated (wl_model_rotate wants floats) */
+		for (j = 0; j < shape->rotation; j++)
+		{
+			double		sum = 0;
+
+			for (f = 0; f < shape->dims; f++)
+				sum += training.x[(size_t) i * shape->dims + f] *
+					model->rotation[(size_t) f * shape->rotation + j];
+			row[j] = (float) sum;
+		}
+		memcpy(y + (size_t) i * shape->rotation, row, sizeof(float) * shape->rotation);
+		if (i % 256 == 0 && wl_training_aborted(&training))
+			ok = false;
+	}
+	for (i = 0; ok && i < shape->subspaces; i++)
+	{
+		wl_training_kmeans(&training, model, y, i, assigned);
+		ok = !wl_training_aborted(&training);
+	}
+	if (!ok || !wl_model_finite(model))
+	{
+		snprintf(errbuf, errlen, "%s",
+				 !ok && wl_training_aborted(&training) ? "interrupted" :
+				 !ok ? "out of memory" :
+				 "the sample's values are too large to train on");
+		wl_model_free(model);
+		model = NULL;
+	}
+	free(training.x);
+	free(variance);
+	free(y);
+	free(assigned);
+	return model;
+}
+
+/* Appends len bytes to a growing buffer. */
+static void
+wl_put(unsigned char **at, const void *bytes, size_t len)
+{
+	memcpy(*at, bytes, len);
+	*at += len;
+}
+
+/* Appends a 32-bit unsigned little-endian integer. */
+static void
+wl_put_u32(unsigned char **at, uint32_t value)
+{
+	unsigned char bytes[4] = {value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff,
+	(value >> 24) & 0xff};
+
+	wl_put(at, bytes, 4);
+}
+
+/* Appends floats as float32 little-endian. */
+static void
+wl_put_floats(unsigned char **at, const float *values, size_t n)
+{
+	wl_store_encode_vector(values, (int) n, *at);
+	*at += n * 4;
+}
+
+/*
+ * Are all of a model's numbers finite?  A model that is not would be
+ * stored but refused by every reader.
+ */
+static bool
+wl_model_finite(const WlModel *model)
+{
+	size_t		d = (size_t) model->shape.dims;
+	size_t		p = (size_t) model->shape.rotation;
+	size_t		i;
+
+	for (i = 0; i < d; i++)
+		if (!isfinite(model->mean[i]))
+			return false;
+	for (i = 0; i < d * p; i++)
+		if (!isfinite(model->rotation[i]))
+			return false;
+	for (i = 0; i < WL_MODEL_CENTROIDS * p; i++)
+		if (!isfinite(model->books[i]))
+			return false;
+	return true;
+}
+
+/* The serialised length of a model: a header, then its arrays. */
+static size_t
+wl_model_bytes(const WlModelShape *shape)
+{
+	size_t		d = (size_t) shape->dims;
+	size_t		p = (size_t) shape->rotation;
+
+	return 4 + 4 * 4 + 4 * (d + d * p) + 4 * (p + (size_t) shape->subspaces + 1) +
+		4 * WL_MODEL_CENTROIDS * p;
+}
+
+/* The serialised length of a model of a shape; 0 when the shape is out of range. */
+size_t
+wl_model_size(const WlModelShape *shape)
+{
+	return wl_model_shape_ok(shape) ? wl_model_bytes(shape) : 0;
+}
+
+/*
+ * The model's bytes: "WLM1", dims, rotation, subspaces, plane_dims (u32),
+ * the mean and the rotation (float32), the subspaces' bounds and their
+ * dimensions (u32), and the codebooks (float32), all little-endian.
+ */
+size_t
+wl_model_serialize(const WlModel *model, unsigned char **out)
+{
+	const WlModelShape *shape = &model->shape;
+	size_t		len = wl_model_bytes(shape);
+	unsigned char *at;
+	int			i;
+
+	*out = malloc(len);
+	if (*out == NULL)
+		return 0;
+	at = *out;
+	wl_put(&at, WL_MODEL_MAGIC, 4);
+	wl_put_u32(&at, (uint32_t) shape->dims);
+	wl_put_u32(&at, (uint32_t) shape->rotation);
+	wl_put_u32(&at, (uint32_t) shape->subspaces);
+	wl_put_u32(&at, (uint32_t) shape->plane_dims);
+	wl_put_floats(&at, model->mean, (size_t) shape->dims);
+	wl_put_floats(&at, model->rotation, (size_t) shape->dims * shape->rotation);
+	for (i = 0; i <= shape->subspaces; i++)
+		wl_put_u32(&at, (uint32_t) model->bounds[i]);
+	for (i = 0; i < shape->rotation; i++)
+		wl_put_u32(&at, (uint32_t) model->dims_of[i]);
+	wl_put_floats(&at, model->books, (size_t) WL_MODEL_CENTROIDS * shape->rotation);
+	return len;
+}
+
+/* Reads a 32-bit unsigned little-endian integer. */
+static uint32_t
+wl_get_u32(const unsigned char **at)
+{
+	const unsigned char *b = *at;
+
+	*at += 4;
+	return (uint32_t) b[0] | ((uint32_t) b[1] << 8) | ((uint32_t) b[2] << 16) |
+		((uint32_t) b[3] << 24);
+}
+
+/* Reads n float32s; false when one is not finite. */
+static bool
+wl_get_floats(const unsigned char **at, float *values, size_t n)
+{
+	size_t		i;
+
+	wl_store_decode_vector(*at, (int) n, values);
+	*at += n * 4;
+	for (i = 0; i < n; i++)
+		if (!isfinite(values[i]))
+			return false;
+	return true;
+}
+
+/* Reads a model; see the header. */
+WlModel *
+wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size_t len,
+					 char *errbuf, size_t errlen)
+{
+	const unsigned char *at = bytes;
+	WlModel    *model;
+	bool		ok;
+	bool	   *seen;
+	int			i;
+
+	if (!wl_model_shape_ok(shape) || len != wl_model_bytes(shape) ||
+		memcmp(bytes, WL_MODEL_MAGIC, 4) != 0)
+	{
+		snprintf(errbuf, errlen, "the model is not %zu bytes of a model of its collection's shape",
+				 wl_model_shape_ok(shape) ? wl_model_bytes(shape) : (size_t) 0);
+		return NULL;
+	}
+	at += 4;
+	if (wl_get_u32(&at) != (uint32_t) shape->dims ||
+		wl_get_u32(&at) != (uint32_t) shape->rotation ||
+		wl_get_u32(&at) != (uint32_t) shape->subspaces ||
+		wl_get_u32(&at) != (uint32_t) shape->plane_dims)
+	{
+		snprintf(errbuf, errlen, "the model's header disagrees with its collection's settings");
+		return NULL;
+	}
+	model = wl_model_alloc(shape);
+	seen = calloc((size_t) shape->rotation, sizeof(bool));
+	if (model == NULL || seen == NULL)
+	{
+		wl_model_free(model);
+		free(seen);
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	ok = wl_get_floats(&at, model->mean, (size_t) shape->dims) &&
+		wl_get_floats(&at, model->rotation, (size_t) shape->dims * shape->rotation);
+	for (i = 0; i <= shape->subspaces; i++)
+	{
+		uint32_t	bound = wl_get_u32(&at);
+
+		model->bounds[i] = (int) bound;
+		ok = ok && bound <= (uint32_t) shape->rotation &&
+			(i == 0 ? bound == 0 : (int) bound > model->bounds[i - 1]) &&
+			(i < shape->subspaces || (int) bound == shape->rotation);
+	}
+	for (i = 0; i < shape->rotation; i++)
+	{
+		uint32_t	dim = wl_get_u32(&at);
+
+		ok = ok && dim < (uint32_t) shape->rotation && !seen[dim];
+		if (ok)
+			seen[dim] = true;
+		model->dims_of[i] = ok ? (int) dim : 0;
+	}
+	ok = ok && wl_get_floats(&at, model->books, (size_t) WL_MODEL_CENTROIDS * shape->rotation);
+	free(seen);
+	if (!ok)
+	{
+		wl_model_free(model);
+		snprintf(errbuf, errlen, "the model holds a value out of range");
+		return NULL;
+	}
+	wl_model_index_books(model);
+	return model;
+}

@@ -1,0 +1,110 @@
+/*
+ * packed.h - what the packed format (format_packed.c) shows beyond the
+ * format interface: its index generations, and what building one takes
+ * (Postgres-free).
+ */
+#ifndef WL_PACKED_H
+#define WL_PACKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dynamodb.h"
+#include "meta.h"
+#include "model.h"
+
+/* The most bits of a bucket (a partition) an index may have. */
+#define WL_PACKED_MAX_BITS 16
+
+/* Hex digits of a build's token. */
+#define WL_PACKED_TOKEN_LEN 8
+
+/* The most fine bits a chunk key spells, and so the most a search reads. */
+#define WL_PACKED_MAX_FINE 20
+
+/* Hash tables an index gets unless its collection asked for others. */
+#define WL_PACKED_TABLES 4
+
+/* The fewest vectors a collection trains its first index on. */
+#define WL_PACKED_TRAIN_MIN 1000
+
+/* The most sample vectors an index is trained on. */
+#define WL_PACKED_SAMPLE_MAX 10000
+
+/* One index generation, as the metadata describes it. */
+typedef struct WlPackedIndex
+{
+	int			gen;			/* 1, 2, ...: in every key */
+	int			tables;
+	int			bits;			/* of a bucket (a partition) */
+	int			fine;			/* chunk depth when built: the most reads use */
+	int64_t		vectors;		/* the collection's size when built */
+	int			rotation;		/* of the model (model.h) */
+	int			subspaces;
+	int			plane_dims;
+	int			parts;			/* model items */
+	size_t		bytes;			/* of the model */
+	char		token[WL_PACKED_TOKEN_LEN + 1];	/* random, of the build that
+												 * trained it: its model
+												 * items' sort keys carry it */
+} WlPackedIndex;
+
+/* The index generations of a collection's metadata. */
+typedef struct WlPackedSettings
+{
+	int			tables;			/* hash tables a new index gets */
+	bool		has_current;	/* searched */
+	bool		has_building;	/* being built by a re-index */
+	WlPackedIndex current;
+	WlPackedIndex building;
+} WlPackedSettings;
+
+/* The packed settings of a collection's metadata; NULL for other formats. */
+extern const WlPackedSettings *wl_packed_settings_of(const WlMeta *meta);
+
+/*
+ * The index a collection of n vectors of its dims gets: tables, bits and
+ * chunk depth for n, the model's rotation, subspaces and plane dimensions
+ * for dims (gen, parts and bytes left for the caller).
+ */
+extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
+
+/* The model shape of one index generation of a collection. */
+extern void wl_packed_shape(const WlMeta *meta, const WlPackedIndex *index,
+							WlModelShape *shape);
+
+/* An index description as the metadata's map value (taken by the caller). */
+extern struct json_object *wl_packed_index_value(const WlPackedIndex *index);
+
+/* How many model items a model of len bytes is stored in. */
+extern int	wl_packed_model_parts(size_t len);
+
+/*
+ * The PutItems that store a generation's model under its build's token
+ * (room for wl_packed_model_parts(len) calls); returns how many.  Two
+ * builds of one generation write distinct items, and only the one whose
+ * build begins is ever read.
+ */
+extern int	wl_packed_model_write_calls(const WlMeta *meta, const WlPackedIndex *index,
+										const unsigned char *bytes, size_t len,
+										WlDdbCall *calls);
+
+/*
+ * The UpdateItem of the metadata that starts building generation
+ * `building` (of an index description) on the collection as it is: only if
+ * its table generation is still `meta`'s and no other build is under way
+ * (one of the same generation may be resumed).  A native collection is
+ * converted to the packed format by it, untrained until the build ends.
+ */
+extern void wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+								 const WlPackedIndex *building);
+
+/*
+ * The UpdateItem that makes the building generation the current one: only
+ * if it is still the one being built.
+ */
+extern void wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+								  const WlPackedIndex *building);
+
+#endif							/* WL_PACKED_H */

@@ -1,0 +1,559 @@
+/*
+ * reindex.c - whiplash_reindex: trains a collection's index on a sample of
+ * its own vectors and writes it, while the collection stays searchable.
+ *
+ * A build makes a new index generation (core/format_packed.c):
+ *   1. sample: up to WL_PACKED_SAMPLE_MAX vectors, read by Scan (DynamoDB
+ *      returns items in the order of their keys' hashes: a fair sample);
+ *   2. train the model on it, store the model's items, and mark the
+ *      generation as building in the metadata (a conditional update: one
+ *      build at a time); from then on every writer writes both the current
+ *      generation and the new one;
+ *   3. records: every vector, read by Scan, gets its records in the new
+ *      generation;
+ *   4. switch: the new generation becomes the current one;
+ *   5. clean up: the items of older generations (and, for a collection
+ *      converted from the native format, its old entries) are deleted.
+ * Searches use the current generation until step 4, and an untrained
+ * collection is searched exactly.  Every step can be interrupted: run
+ * again, a build resumes the generation it finds building (its model is
+ * stored), and writing records again does no harm.  A native (format 2)
+ * collection is converted to the packed format in place; v1 collections
+ * keep the original library's layout.
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "compat.h"
+#include "core/operations.h"
+#include "core/packed.h"
+#include "whiplash.h"
+
+PG_FUNCTION_INFO_V1(whiplash_reindex);
+
+/* Vectors whose records are gathered before they are written. */
+#define WL_REINDEX_BATCH 50000
+
+/* A build in progress. */
+typedef struct WlReindex
+{
+	WlConnection *conn;
+	char	   *name;			/* of the collection */
+	WlPackedIndex building;
+	bool		quiet;			/* no progress NOTICEs (an automatic build) */
+	TimestampTz started;
+	ReturnSetInfo *rsinfo;		/* whiplash_reindex's result rows, or NULL */
+	long		requests_before;
+} WlReindex;
+
+/* Seconds since the build started. */
+static double
+wl_reindex_seconds(WlReindex *build)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(build->started, GetCurrentTimestamp(), &secs, &usecs);
+	return secs + usecs / 1e6;
+}
+
+/* Reports a finished step: a result row and, unless quiet, a NOTICE. */
+static void
+wl_reindex_step(WlReindex *build, const char *step, int64 count, const char *what)
+{
+	WlDdbStats	stats;
+
+	if (!build->quiet)
+		ereport(NOTICE,
+				(errmsg("reindexing collection \"%s\": %s, " INT64_FORMAT " %s",
+						build->name, step, count, what)));
+	if (build->rsinfo != NULL)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		wl_ddb_get_stats(build->conn->ddb, &stats);
+		values[0] = CStringGetTextDatum(step);
+		values[1] = Int64GetDatum(count);
+		values[2] = Int64GetDatum(stats.requests - build->requests_before);
+		values[3] = Float8GetDatum(wl_reindex_seconds(build));
+		tuplestore_putvalues(build->rsinfo->setResult, build->rsinfo->setDesc, values, nulls);
+	}
+}
+
+/* The collection as it is now, read again. */
+static WlCollection *
+wl_reindex_reopen(WlReindex *build)
+{
+	wl_collection_forget(build->conn->serverid, build->name);
+	return wl_collection_open(build->conn, build->name);
+}
+
+/*
+ * Calls visit for every vector of the collection, a Scan page at a time,
+ * with the page's vectors decoded; stops after `most` vectors (0: all).
+ * Returns how many were visited.  A vector item that does not decode is
+ * an error: the index would miss it.
+ */
+static int64
+wl_reindex_scan(WlReindex *build, const WlMeta *meta, int64 most,
+				void (*visit) (WlReindex *build, const char *id, const float *vector,
+							   void *arg),
+				void *arg)
+{
+	WlDdbCall  *call;
+	WlPages    *pages = wl_pages_begin(build->conn, &call);
+	float	   *vector = palloc(sizeof(float) * meta->dims);
+	int64		count = 0;
+
+	wl_op_scan(call, meta->vectors_table, NULL, NULL, 0, true);
+	while ((most == 0 || count < most) && (call = wl_pages_next(pages, NULL)) != NULL)
+	{
+		struct json_object *items;
+		int			nitems = wl_op_items(call, &items);
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < nitems && (most == 0 || count < most); i++)
+		{
+			struct json_object *item = wl_op_item_at(items, i);
+			const char *id = wl_store_item_id(item);
+
+			if (id == NULL || wl_store_item_vector(item, meta->dims, vector) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("vector \"%s\" of collection \"%s\" is not an id and %d float32 values",
+								id ? id : "?", meta->name, meta->dims),
+						 errhint("Delete or rewrite it, then reindex again.")));
+			visit(build, id, vector, arg);
+			count++;
+		}
+	}
+	wl_pages_end(pages);
+	return count;
+}
+
+/* A sample being gathered: its vectors, and a hash of each one's id. */
+typedef struct WlSample
+{
+	float	   *vectors;
+	uint64	   *hashes;
+	int			n;
+	int			dims;
+	WlMetric	metric;
+} WlSample;
+
+/* Adds a vector to the sample. */
+static void
+wl_sample_add(WlReindex *build, const char *id, const float *vector, void *arg)
+{
+	WlSample   *sample = arg;
+	uint64		hash = UINT64CONST(14695981039346656037);
+	const unsigned char *c;
+
+	/* FNV-1a of the id: an order of the sample that no server chooses */
+	for (c = (const unsigned char *) id; *c; c++)
+		hash = (hash ^ *c) * UINT64CONST(1099511628211);
+	memcpy(sample->vectors + (size_t) sample->n * sample->dims, vector,
+		   sizeof(float) * sample->dims);
+	sample->hashes[sample->n] = hash;
+	sample->n++;
+}
+
+/* Orders sample slots by their ids' hashes. */
+static int
+wl_sample_compare(const void *a, const void *b, void *arg)
+{
+	const uint64 *hashes = arg;
+	uint64		ha = hashes[*(const int *) a];
+	uint64		hb = hashes[*(const int *) b];
+
+	return ha < hb ? -1 : ha > hb;
+}
+
+/*
+ * Puts the sample in the order of its ids' hashes, so that the model
+ * trained on a set of vectors does not depend on the order a Scan returned
+ * them in (which differs between DynamoDB implementations).
+ */
+static void
+wl_sample_order(WlSample *sample)
+{
+	int		   *order = palloc(sizeof(int) * Max(sample->n, 1));
+	float	   *sorted = palloc_extended(sizeof(float) * sample->dims * Max(sample->n, 1),
+										 MCXT_ALLOC_HUGE);
+	int			i;
+
+	for (i = 0; i < sample->n; i++)
+		order[i] = i;
+	qsort_arg(order, sample->n, sizeof(int), wl_sample_compare, sample->hashes);
+	for (i = 0; i < sample->n; i++)
+		memcpy(sorted + (size_t) i * sample->dims,
+			   sample->vectors + (size_t) order[i] * sample->dims,
+			   sizeof(float) * sample->dims);
+	pfree(sample->vectors);
+	pfree(order);
+	sample->vectors = sorted;
+}
+
+/*
+ * A new build's token: random, so that two sessions training the same
+ * generation at once write distinct model items.
+ */
+static void
+wl_reindex_token(char *token)
+{
+	unsigned char bytes[WL_PACKED_TOKEN_LEN / 2];
+	int			i;
+
+	if (!pg_strong_random(bytes, sizeof(bytes)))
+		ereport(ERROR, (errmsg("could not generate random bytes")));
+	for (i = 0; i < (int) sizeof(bytes); i++)
+		snprintf(token + 2 * i, 3, "%02x", bytes[i]);
+}
+
+/*
+ * Trains a new generation's model on a sample of the collection, stores
+ * its items and returns its description (gen, parts and bytes filled).
+ */
+static void
+wl_reindex_train(WlReindex *build, const WlMeta *meta)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+	WlSample	sample;
+	WlModelShape shape;
+	WlModel    *model;
+	unsigned char *bytes = NULL;
+	size_t		len;
+	char		reason[256];
+
+	sample.dims = meta->dims;
+	sample.metric = meta->metric;
+	sample.n = 0;
+	sample.vectors = palloc_extended(sizeof(float) * meta->dims * WL_PACKED_SAMPLE_MAX,
+									 MCXT_ALLOC_HUGE);
+	sample.hashes = palloc(sizeof(uint64) * WL_PACKED_SAMPLE_MAX);
+	wl_reindex_scan(build, meta, WL_PACKED_SAMPLE_MAX, wl_sample_add, &sample);
+	wl_sample_order(&sample);
+	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
+	build->building.gen = settings != NULL && settings->has_current ?
+		settings->current.gen + 1 : 1;
+	wl_reindex_token(build->building.token);
+	wl_packed_shape(meta, &build->building, &shape);
+	model = wl_model_train(&shape, sample.vectors, sample.n, wl_interrupt_requested, NULL,
+						   reason, sizeof(reason));
+	if (model == NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot train the index of collection \"%s\": %s", meta->name, reason)));
+	}
+	len = wl_model_serialize(model, &bytes);
+	wl_model_free(model);
+	if (len == 0)
+		wl_report_out_of_memory();
+	PG_TRY();
+	{
+		WlDdbCall  *calls = wl_calls_new(wl_packed_model_parts(len));
+
+		build->building.bytes = len;
+		build->building.parts = wl_packed_model_write_calls(meta, &build->building, bytes,
+															 len, calls);
+		wl_run(build->conn, calls, build->building.parts, NULL);
+	}
+	PG_CATCH();
+	{
+		free(bytes);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	free(bytes);
+	wl_reindex_step(build, "trained", sample.n, "sample vectors");
+}
+
+/*
+ * Marks the new generation as building: from now on writers write it too.
+ * When another build began first, an automatic training (quiet) gives way
+ * to it: false; an explicit reindex fails.
+ */
+static bool
+wl_reindex_begin(WlReindex *build, const WlMeta *meta)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+
+	wl_packed_begin_call(call, WL_METADATA_TABLE, meta, &build->building);
+	wl_metadata_run(build->conn, call);
+	if (call->error.kind != WL_DDB_OK && build->quiet)
+		return false;
+	if (call->error.kind != WL_DDB_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("collection \"%s\" is being reindexed by another session, or was dropped",
+						build->name),
+				 errhint("Wait for the other reindex to end, then run it again if needed.")));
+	return true;
+}
+
+/* Records being gathered: the changes and the memory they live in. */
+typedef struct WlRecords
+{
+	WlCollection *collection;
+	int			first;			/* the building generation's first key */
+	int			tables;
+	int			code_bytes;
+	MemoryContext context;
+	WlEntryChange *changes;
+	int			nchanges;
+	int64		vectors;		/* gathered since the last write */
+	int64		done;
+	int64		total;
+	int			reported;		/* tenths of the total reported */
+} WlRecords;
+
+/* Writes the gathered records and starts gathering anew. */
+static void
+wl_records_write(WlReindex *build, WlRecords *records)
+{
+	const WlMeta *meta = records->collection->meta;
+	MemoryContext oldcontext = MemoryContextSwitchTo(records->context);
+	WlDdbCall  *calls = wl_calls_new(records->nchanges);
+
+	wl_run(build->conn, calls,
+		   meta->format->change_calls(meta, records->changes, records->nchanges, calls), NULL);
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(records->context);
+	records->changes = MemoryContextAlloc(records->context, sizeof(WlEntryChange) *
+										  WL_REINDEX_BATCH * records->tables);
+	records->nchanges = 0;
+	records->vectors = 0;
+	if (!build->quiet && records->total > 0 &&
+		records->done * 10 / records->total > records->reported)
+	{
+		records->reported = (int) (records->done * 10 / records->total);
+		ereport(NOTICE,
+				(errmsg("reindexing collection \"%s\": " INT64_FORMAT " of about " INT64_FORMAT " vectors indexed",
+						build->name, records->done, records->total)));
+	}
+}
+
+/* Gathers the new generation's records of one vector. */
+static void
+wl_records_add(WlReindex *build, const char *id, const float *vector, void *arg)
+{
+	WlRecords  *records = arg;
+	const WlMeta *meta = records->collection->meta;
+	int			nkeys = meta->format->key_count(meta, records->collection->index);
+	MemoryContext oldcontext = MemoryContextSwitchTo(records->context);
+	char	   *keys = palloc((size_t) nkeys * WL_LSH_KEY_MAX);
+	unsigned char *codes = palloc((size_t) nkeys * records->code_bytes);
+	char	   *copy = pstrdup(id);
+	int			t;
+
+	if (meta->format->vector_entries(meta, records->collection->index, vector, keys,
+									 codes) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("vector \"%s\" of collection \"%s\" cannot be indexed", id, meta->name),
+				 errdetail("A zero vector has no direction under the cosine metric."),
+				 errhint("Delete it, then reindex again.")));
+	for (t = records->first; t < records->first + records->tables; t++)
+	{
+		WlEntryChange *change = &records->changes[records->nchanges++];
+
+		memset(change, 0, sizeof(WlEntryChange));
+		change->entry.key = keys + (size_t) t * WL_LSH_KEY_MAX;
+		change->entry.id = copy;
+		change->entry.code = codes + (size_t) t * records->code_bytes;
+		change->add = true;
+	}
+	MemoryContextSwitchTo(oldcontext);
+	records->done++;
+	if (++records->vectors >= WL_REINDEX_BATCH)
+		wl_records_write(build, records);
+}
+
+/* Gives every vector its records in the building generation. */
+static void
+wl_reindex_records(WlReindex *build, WlCollection *collection)
+{
+	const WlMeta *meta = collection->meta;
+	WlRecords	records;
+	int64		count;
+
+	memset(&records, 0, sizeof(records));
+	records.collection = collection;
+	records.tables = build->building.tables;
+	records.first = meta->format->key_count(meta, collection->index) - records.tables;
+	records.code_bytes = meta->format->code_bytes(meta);
+	records.total = meta->vector_count;
+	records.context = AllocSetContextCreate(CurrentMemoryContext, "whiplash reindex records",
+											ALLOCSET_DEFAULT_SIZES);
+	records.changes = MemoryContextAlloc(records.context, sizeof(WlEntryChange) *
+										 WL_REINDEX_BATCH * records.tables);
+	count = wl_reindex_scan(build, meta, 0, wl_records_add, &records);
+	wl_records_write(build, &records);
+	MemoryContextDelete(records.context);
+	wl_reindex_step(build, "indexed", count, "vectors");
+}
+
+/* Makes the building generation the current one. */
+static void
+wl_reindex_finish(WlReindex *build, const WlMeta *meta)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+
+	wl_packed_finish_call(call, WL_METADATA_TABLE, meta, &build->building);
+	wl_metadata_run(build->conn, call);
+	if (call->error.kind != WL_DDB_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("the index being built for collection \"%s\" was replaced or dropped",
+						build->name)));
+}
+
+/* Stray items of a page of the buckets table, gathered for deletion. */
+typedef struct WlStrays
+{
+	WlEntryChange *changes;
+	int			n;
+	int			capacity;
+	int64		total;
+} WlStrays;
+
+/* Gathers a stray item of the buckets table. */
+static void
+wl_stray_add(const WlEntry *entry, void *arg)
+{
+	WlStrays   *strays = arg;
+
+	if (!entry->stray)
+		return;
+	if (strays->n == strays->capacity)
+	{
+		strays->capacity = Max(64, strays->capacity * 2);
+		strays->changes = strays->changes == NULL ?
+			palloc(sizeof(WlEntryChange) * strays->capacity) :
+			repalloc(strays->changes, sizeof(WlEntryChange) * strays->capacity);
+	}
+	memset(&strays->changes[strays->n], 0, sizeof(WlEntryChange));
+	strays->changes[strays->n].entry.key = pstrdup(entry->key);
+	strays->changes[strays->n].entry.id = pstrdup(entry->id);
+	strays->changes[strays->n].entry.stray = true;
+	strays->n++;
+}
+
+/*
+ * Deletes the items of the buckets table that belong to no generation of
+ * the collection now: older generations' records and models, and the
+ * entries of the native format it was converted from.
+ */
+static void
+wl_reindex_cleanup(WlReindex *build, WlCollection *collection)
+{
+	const WlMeta *meta = collection->meta;
+	WlDdbCall  *call;
+	WlPages    *pages = wl_pages_begin(build->conn, &call);
+	WlStrays	strays;
+
+	memset(&strays, 0, sizeof(strays));
+	wl_op_scan(call, meta->buckets_table, NULL, NULL, 0, true);
+	while ((call = wl_pages_next(pages, NULL)) != NULL)
+	{
+		struct json_object *items;
+		int			nitems = wl_op_items(call, &items);
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < nitems; i++)
+			meta->format->entries(meta, wl_op_item_at(items, i), wl_stray_add, &strays);
+		if (strays.n > 0)
+		{
+			WlDdbCall  *deletes = wl_calls_new(strays.n);
+
+			wl_run(build->conn, deletes,
+				   meta->format->change_calls(meta, strays.changes, strays.n, deletes), NULL);
+			strays.total += strays.n;
+			strays.n = 0;
+		}
+	}
+	wl_pages_end(pages);
+	wl_reindex_step(build, "cleaned up", strays.total, "items of older indexes");
+}
+
+/*
+ * Builds a new index generation of a collection, or finishes the one it
+ * finds building; see the header.  With quiet, no NOTICE reports progress.
+ */
+void
+wl_reindex(WlConnection *conn, const char *name, bool quiet, ReturnSetInfo *rsinfo)
+{
+	WlReindex	build;
+	WlCollection *collection;
+	const WlPackedSettings *settings;
+	WlDdbStats	stats;
+
+	memset(&build, 0, sizeof(build));
+	build.conn = conn;
+	build.name = pstrdup(name);
+	build.quiet = quiet;
+	build.rsinfo = rsinfo;
+	build.started = GetCurrentTimestamp();
+	wl_ddb_get_stats(conn->ddb, &stats);
+	build.requests_before = stats.requests;
+	collection = wl_reindex_reopen(&build);
+	if (collection->meta->format != &wl_format_packed &&
+		collection->meta->format != &wl_format_native)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("collection \"%s\" is in the %s format, which has no trained index",
+						name, collection->meta->format->name),
+				 errhint("Collections of the original library keep its layout, so that it can still read them.")));
+	settings = wl_packed_settings_of(collection->meta);
+	/* an automatic first training leaves an index another session made alone */
+	if (quiet && settings != NULL && (settings->has_current || settings->has_building))
+		return;
+	if (settings != NULL && settings->has_building)
+	{
+		build.building = settings->building;
+		wl_reindex_step(&build, "resumed", build.building.gen, "is the index generation");
+	}
+	else
+	{
+		wl_reindex_train(&build, collection->meta);
+		if (!wl_reindex_begin(&build, collection->meta))
+			return;
+		collection = wl_reindex_reopen(&build);
+	}
+	wl_reindex_records(&build, collection);
+	wl_reindex_finish(&build, collection->meta);
+	collection = wl_reindex_reopen(&build);
+	wl_reindex_cleanup(&build, collection);
+}
+
+/*
+ * whiplash_reindex(collection regclass) returns (step, items, requests,
+ * seconds): trains and builds the collection's index (see the header).
+ */
+Datum
+whiplash_reindex(PG_FUNCTION_ARGS)
+{
+	WlConnection *conn;
+	WlCollection *collection;
+	Oid			relid = PG_GETARG_OID(0);
+
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
+	collection = wl_collection_for_relation(relid, &conn);
+	InitMaterializedSRF(fcinfo, 0);
+	wl_reindex(conn, pstrdup(collection->meta->name), false,
+			   (ReturnSetInfo *) fcinfo->resultinfo);
+	return (Datum) 0;
+}

@@ -1,0 +1,212 @@
+/*
+ * search_plan.c - how a search reads a collection: the cheapest plan by
+ * the read units DynamoDB would bill.
+ *
+ * Three plans:
+ *   probe  read the probed buckets of every table (multi-probe LSH), rank
+ *          what they hold, and fetch the best candidates whole;
+ *   codes  read every code of one table (a Query per bucket), rank them
+ *          all, and fetch the best whole: nearly exact, for collections
+ *          whose codes take a few pages;
+ *   scan   read every vector (Scan) and rank them exactly: for collections
+ *          not trained yet, or so small that this is cheapest.
+ * Codes and scan need a format that keeps codes (codes) or nothing (scan);
+ * formats without codes (v1, native) probe, ranking candidates by how many
+ * tables they collide in.  For a packed collection, the read units of each
+ * plan are estimated from its size and shape, and the cheapest wins; ties
+ * go to the more exact plan.
+ *
+ * One knob, whiplash.search_effort, trades reads for recall: the probes a
+ * table and the candidates fetched grow with it, from cheap (0.25) to a
+ * recall of about 0.99 (4); the default, 1, is measured in BENCHMARKS.md.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <math.h>
+
+#include "core/operations.h"
+#include "core/packed.h"
+#include "whiplash.h"
+
+/*
+ * Settings: whiplash.probes, .max_candidates, .candidate_fraction and
+ * .bucket_capacity for formats without codes; .search_effort for packed
+ * collections; .max_probes and .max_scan_candidates bound a filtered
+ * search's widening.
+ */
+int			wl_probes = 12;
+int			wl_max_candidates = 2000;
+double		wl_candidate_fraction = 0.08;
+int			wl_max_probes = 192;
+int			wl_max_scan_candidates = 20000;
+int			wl_bucket_capacity = 16;
+double		wl_search_effort = 1.0;
+
+/* The candidate budget never goes below this, however small the collection. */
+#define WL_MIN_CANDIDATES 100
+
+/* At effort 1, probes a table and candidates re-ranked in a packed collection. */
+#define WL_PACKED_PROBES 5.0
+#define WL_PACKED_RERANK 100.0
+
+/* Records a probe of a packed collection aims to read: about one 4 KB page. */
+#define WL_PACKED_PROBE_RECORDS 128
+
+/* Bytes of DynamoDB's billing units. */
+#define WL_READ_UNIT 4096.0
+
+/* The size of an id, as estimated when the collection's own is unknown. */
+#define WL_ID_BYTES 12
+
+/* Read units of a Query, Scan or item of `bytes`: rounded up to 4 KB once. */
+static double
+wl_read_units(double bytes, bool consistent)
+{
+	return ceil(Max(bytes, 1.0) / WL_READ_UNIT) * (consistent ? 1.0 : 0.5);
+}
+
+/* Bytes of one vector item (id, vector, the attribute names), attributes aside. */
+static double
+wl_vector_item_bytes(const WlMeta *meta)
+{
+	return WL_ID_BYTES + 4.0 * meta->dims + 2 + 6;
+}
+
+/* The plan of a format without codes: probes, and a budget of candidates. */
+static void
+wl_plan_buckets(const WlMeta *meta, int probes_arg, int budget_arg, WlSearchPlan *plan)
+{
+	plan->kind = WL_SEARCH_PROBE;
+	plan->depth = wl_meta_search_depth(meta, meta->vector_count, wl_bucket_capacity);
+	if (meta->format->home_buckets_only)
+	{
+		/* v1: what the original library reads, home buckets and every candidate */
+		plan->probes = probes_arg > 0 ? probes_arg : 1;
+		plan->budget = budget_arg > 0 ? budget_arg : INT_MAX;
+		plan->requests = ceil((double) meta->ntables * plan->probes / WL_BATCH_GET_MAX);
+		plan->why = "the original library's layout";
+		return;
+	}
+	plan->probes = probes_arg > 0 ? probes_arg : wl_probes;
+	plan->budget = budget_arg > 0 ? budget_arg :
+		Min(wl_max_candidates,
+			Max(WL_MIN_CANDIDATES, (int) (wl_candidate_fraction * meta->vector_count)));
+	plan->requests = (double) meta->ntables * plan->probes;
+	plan->why = "a layout without codes";
+}
+
+/*
+ * The plans of a packed collection, each priced, and the cheapest chosen.
+ * count is the collection's size, at least 1.
+ */
+static void
+wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes_arg,
+			   int budget_arg, WlSearchPlan *plan)
+{
+	double		count = Max((double) meta->vector_count, 1.0);
+	double		record = WL_ID_BYTES + 1 + (index->subspaces + 1) / 2;
+	double		item = wl_vector_item_bytes(meta);
+	double		effort = Max(wl_search_effort, 0.01);
+	int			budget = budget_arg > 0 ? budget_arg :
+		Max(k, (int) ceil(WL_PACKED_RERANK * effort));
+	int			probes = probes_arg > 0 ? probes_arg :
+		Max(1, (int) lround(WL_PACKED_PROBES * effort));
+	int			buckets = 1 << index->bits;
+	double		fetch;
+	double		per_probe;
+	double		probe_units;
+	double		codes_units;
+	double		scan_units;
+	int			depth = 0;
+
+	/* the deepest depth whose probes still read about a page each */
+	while (depth < index->fine &&
+		   count / (buckets * pow(2.0, depth + 1)) >= WL_PACKED_PROBE_RECORDS)
+		depth++;
+	per_probe = count / (buckets * pow(2.0, depth));
+	fetch = Min((double) budget, count);
+	probe_units = index->tables * Min(probes, buckets << depth) *
+		wl_read_units(per_probe * record, plan->consistent) +
+		fetch * wl_read_units(item, plan->consistent);
+	codes_units = buckets * wl_read_units(count / buckets * record, plan->consistent) +
+		fetch * wl_read_units(item, plan->consistent);
+	scan_units = wl_read_units(count * item, plan->consistent);
+
+	plan->probes = probes;
+	plan->depth = depth;
+	plan->budget = budget;
+	if (probes_arg > 0)
+	{
+		plan->kind = WL_SEARCH_PROBE;
+		plan->read_units = probe_units;
+		plan->requests = index->tables * Min(probes, buckets << depth);
+		plan->why = "probes were given";
+	}
+	else if (scan_units <= codes_units && scan_units <= probe_units)
+	{
+		plan->kind = WL_SEARCH_SCAN;
+		plan->read_units = scan_units;
+		plan->requests = ceil(count * item / (1024.0 * 1024.0));
+		plan->why = "reading every vector costs the fewest read units";
+	}
+	else if (codes_units <= probe_units)
+	{
+		plan->kind = WL_SEARCH_CODES;
+		plan->read_units = codes_units;
+		plan->requests = buckets;
+		plan->why = "reading every code costs fewer read units than probing";
+	}
+	else
+	{
+		plan->kind = WL_SEARCH_PROBE;
+		plan->read_units = probe_units;
+		plan->requests = index->tables * Min(probes, buckets << depth);
+		plan->why = "probing costs the fewest read units";
+	}
+}
+
+/*
+ * The plan of a search for the k nearest: the arguments' probes and budget
+ * win when given (> 0); probes given make it probe.  consistent says whether reads are strongly
+ * consistent, which doubles their price.
+ */
+void
+wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget_arg,
+			   bool consistent, WlSearchPlan *plan)
+{
+	const WlMeta *meta = collection->meta;
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+
+	memset(plan, 0, sizeof(WlSearchPlan));
+	plan->consistent = consistent;
+	if (settings == NULL)
+		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
+	else if (!settings->has_current)
+	{
+		plan->kind = WL_SEARCH_SCAN;
+		plan->read_units = wl_read_units(Max(meta->vector_count, 1) *
+										 wl_vector_item_bytes(meta), consistent);
+		plan->requests = ceil(Max(meta->vector_count, 1) * wl_vector_item_bytes(meta) /
+							  (1024.0 * 1024.0));
+		plan->why = "the collection's index is not trained yet";
+	}
+	else
+		wl_plan_packed(meta, &settings->current, k, probes_arg, budget_arg, plan);
+}
+
+/* The name of a plan's kind, for EXPLAIN and whiplash_last_search. */
+const char *
+wl_search_kind_name(WlSearchKind kind)
+{
+	switch (kind)
+	{
+		case WL_SEARCH_PROBE:
+			return "probe";
+		case WL_SEARCH_CODES:
+			return "codes";
+		case WL_SEARCH_SCAN:
+			return "scan";
+	}
+	return "?";
+}

@@ -1,0 +1,242 @@
+/*
+ * test_model.c - unit tests of the trained index model (core/model.c):
+ * training is deterministic, a model survives its bytes, codes rank
+ * neighbours close to the exact order, and bad bytes or shapes are refused.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "model.h"
+#include "unit.h"
+
+#define DIMS 32
+#define COUNT 2000
+#define CLUSTERS 20
+#define QUERIES 50
+
+/*
+ * Clustered test vectors, anisotropic as learned embeddings are: cluster
+ * centres on a few strong directions, a shared offset, and small noise.
+ */
+static float *
+make_vectors(int n, uint64_t seed)
+{
+	float	   *vectors = malloc(sizeof(float) * n * DIMS);
+	float		centres[CLUSTERS][DIMS];
+	uint64_t	state = seed;
+	int			c,
+				i,
+				d;
+
+	for (c = 0; c < CLUSTERS; c++)
+		for (d = 0; d < DIMS; d++)
+			centres[c][d] = (float) (test_uniform(&state) * (d < 8 ? 4.0 : 0.5) + 2.0);
+	for (i = 0; i < n; i++)
+	{
+		c = (int) (test_next(&state) % CLUSTERS);
+		for (d = 0; d < DIMS; d++)
+			vectors[i * DIMS + d] = centres[c][d] + (float) (test_uniform(&state) * 0.6);
+	}
+	return vectors;
+}
+
+static const WlModelShape shape = {
+	.dims = DIMS,
+	.metric = WL_METRIC_L2,
+	.rotation = 16,
+	.subspaces = 8,
+	.plane_dims = 8,
+	.ntables = 4,
+	.bits = 6,
+	.seed = 7,
+};
+
+/* Never abandons training. */
+static bool
+never(void *arg)
+{
+	return false;
+}
+
+/* Abandons training at once. */
+static bool
+always(void *arg)
+{
+	return true;
+}
+
+/* Two trainings on the same sample give the same bytes, and so do its bytes read back. */
+static void
+test_deterministic(const float *vectors)
+{
+	char		errbuf[256];
+	WlModel    *a = wl_model_train(&shape, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	WlModel    *b = wl_model_train(&shape, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	unsigned char *bytes_a = NULL,
+			   *bytes_b = NULL,
+			   *bytes_c = NULL;
+	size_t		len_a,
+				len_b,
+				len_c = 0;
+	WlModel    *c;
+
+	CHECK(a != NULL && b != NULL, "a model trains on 2,000 vectors");
+	if (a == NULL || b == NULL)
+		return;
+	len_a = wl_model_serialize(a, &bytes_a);
+	len_b = wl_model_serialize(b, &bytes_b);
+	CHECK(len_a > 0 && len_a == len_b && memcmp(bytes_a, bytes_b, len_a) == 0,
+		  "training twice gives the same bytes");
+	CHECK(wl_model_code_bytes(a) == shape.subspaces / 2, "a code is two subspaces a byte");
+	c = wl_model_deserialize(&shape, bytes_a, len_a, errbuf, sizeof(errbuf));
+	CHECK(c != NULL, "a model's bytes read back");
+	if (c != NULL)
+		len_c = wl_model_serialize(c, &bytes_c);
+	CHECK(c != NULL && len_c == len_a && memcmp(bytes_a, bytes_c, len_a) == 0,
+		  "a model read back writes the same bytes");
+	wl_model_free(a);
+	wl_model_free(b);
+	wl_model_free(c);
+	free(bytes_a);
+	free(bytes_b);
+	free(bytes_c);
+}
+
+/*
+ * Ranked by their codes, the exact nearest neighbour of a query is among
+ * the first 20 of 2,000 for nearly every query.
+ */
+static void
+test_ranking(const float *vectors)
+{
+	char		errbuf[256];
+	WlModel    *model = wl_model_train(&shape, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	float	   *queries = make_vectors(QUERIES, 99);
+	unsigned char *codes = malloc((size_t) COUNT * shape.subspaces / 2);
+	float		y[DIMS];
+	float		table[8 * WL_MODEL_CENTROIDS];
+	int			found = 0;
+	int			q,
+				i,
+				d;
+
+	if (model == NULL)
+	{
+		CHECK(0, errbuf);
+		return;
+	}
+	for (i = 0; i < COUNT; i++)
+	{
+		wl_model_transform(model, vectors + i * DIMS, y);
+		wl_model_encode(model, y, codes + i * (shape.subspaces / 2));
+	}
+	for (q = 0; q < QUERIES; q++)
+	{
+		const float *query = queries + q * DIMS;
+		int			nearest = 0;
+		double		best = INFINITY;
+		float		nearest_code;
+		int			closer = 0;
+
+		for (i = 0; i < COUNT; i++)
+		{
+			double		dist = 0;
+
+			for (d = 0; d < DIMS; d++)
+				dist += (query[d] - vectors[i * DIMS + d]) * (query[d] - vectors[i * DIMS + d]);
+			if (dist < best)
+			{
+				best = dist;
+				nearest = i;
+			}
+		}
+		wl_model_query(model, query, y);
+		wl_model_lookup(model, y, table);
+		nearest_code = wl_model_distance(model, table, codes + nearest * (shape.subspaces / 2));
+		for (i = 0; i < COUNT; i++)
+			if (wl_model_distance(model, table, codes + i * (shape.subspaces / 2)) < nearest_code)
+				closer++;
+		found += closer < 20;
+	}
+	printf("# nearest neighbour in the codes' top 20 for %d of %d queries\n", found, QUERIES);
+	CHECK(found >= QUERIES * 9 / 10, "codes rank the nearest neighbour in the top 1%");
+	wl_model_free(model);
+	free(queries);
+	free(codes);
+}
+
+/* Every cut of a model's bytes, a flipped magic and another shape are refused. */
+static void
+test_bad_bytes(const float *vectors)
+{
+	char		errbuf[256];
+	WlModel    *model = wl_model_train(&shape, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	unsigned char *bytes = NULL;
+	size_t		len,
+				cut;
+	int			refused = 0;
+	int			cuts = 0;
+	WlModelShape other = shape;
+	WlModel    *read;
+
+	if (model == NULL)
+	{
+		CHECK(0, errbuf);
+		return;
+	}
+	len = wl_model_serialize(model, &bytes);
+	for (cut = 0; cut < len; cut += 1 + cut / 16)
+	{
+		read = wl_model_deserialize(&shape, bytes, cut, errbuf, sizeof(errbuf));
+		refused += read == NULL;
+		cuts++;
+		wl_model_free(read);
+	}
+	CHECK(cuts > 0 && refused == cuts, "every cut of a model's bytes is refused");
+	bytes[0] ^= 0xff;
+	read = wl_model_deserialize(&shape, bytes, len, errbuf, sizeof(errbuf));
+	CHECK(read == NULL, "bytes without a model's magic are refused");
+	wl_model_free(read);
+	bytes[0] ^= 0xff;
+	other.dims = DIMS - 1;
+	read = wl_model_deserialize(&other, bytes, len, errbuf, sizeof(errbuf));
+	CHECK(read == NULL, "a model of other dimensions is refused");
+	wl_model_free(read);
+	wl_model_free(model);
+	free(bytes);
+}
+
+/* A sample too small, an abandoned training and a zero cosine vector fail cleanly. */
+static void
+test_edges(const float *vectors)
+{
+	char		errbuf[256];
+	WlModelShape cosine = shape;
+	WlModel    *model;
+	float		zero[DIMS] = {0};
+	float		y[DIMS];
+
+	model = wl_model_train(&shape, vectors, WL_MODEL_CENTROIDS - 1, never, NULL,
+						   errbuf, sizeof(errbuf));
+	CHECK(model == NULL, "a sample of 15 vectors is too small");
+	model = wl_model_train(&shape, vectors, COUNT, always, NULL, errbuf, sizeof(errbuf));
+	CHECK_STR(model == NULL ? errbuf : "trained", "interrupted", "an abandoned training says so");
+	cosine.metric = WL_METRIC_COSINE;
+	model = wl_model_train(&cosine, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	CHECK(model != NULL && wl_model_transform(model, zero, y) == -1,
+		  "a zero vector has no cosine code");
+	wl_model_free(model);
+}
+
+int
+main(void)
+{
+	float	   *vectors = make_vectors(COUNT, 12345);
+
+	test_deterministic(vectors);
+	test_ranking(vectors);
+	test_bad_bytes(vectors);
+	test_edges(vectors);
+	free(vectors);
+	return unit_done();
+}
