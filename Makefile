@@ -19,7 +19,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0.sql \
 	sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress: tests in sql/, expected output in expected/.
-REGRESS = options setup failures faults collections transactions check privileges sqlsurface attributes recall packed v1 upgrade
+REGRESS = options setup failures faults collections transactions check privileges sqlsurface attributes recall packed words v1 upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -77,6 +77,14 @@ if ! { make clean >/dev/null && make WERROR=1 >"$WL_LOG_DIR/build.log" 2>&1 && m
     exit 1
 fi
 
+# The word vectors of sql/words.sql: trained once, kept in test/build/words.
+echo "== word vectors for sql/words.sql (test/tools/wordvecs.sh small)"
+WL_WORDS_DIR="$ROOT/test/build/words"
+if ! bash test/tools/wordvecs.sh small "$WL_WORDS_DIR" >"$WL_LOG_DIR/wordvecs.log" 2>&1; then
+    tail -n 20 "$WL_LOG_DIR/wordvecs.log"
+    failed=$((failed + 1))
+fi
+
 echo "== unit tests of the core"
 make -s unittest >"$WL_LOG_DIR/unit.log" 2>&1
 unit_status=$?
@@ -113,6 +121,7 @@ run_suite() {
         WHIPLASH_TLS_ENDPOINT="https://127.0.0.1:$((base + 7))" WHIPLASH_TLS_CA="$WL_TLS_DIR/ca.pem" \
         WHIPLASH_DIRECT_ENDPOINT="$upstream" WHIPLASH_TOOLS="$ROOT/test/tools" \
         WHIPLASH_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz \
+        WHIPLASH_WORDS="$WL_WORDS_DIR" \
         WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WHIPLASH_TOKEN_KEY=$TOKEN_KEY \
         WHIPLASH_TOKEN_SECRET=$TOKEN_SECRET WHIPLASH_TOKEN=$TOKEN \
         pg_virtualenv -v 15 bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
@@ -191,8 +200,8 @@ fi
 # Memory checks (WL_MEMCHECK=0 skips): the core's unit tests with
 # AddressSanitizer, LeakSanitizer and UBSan, then the regression suite
 # against dynalite with every backend under Valgrind's memcheck
-# (WL_MEMCHECK_TESTS picks the tests; default: all but recall, whose
-# thousands of searches take too long under valgrind).
+# (WL_MEMCHECK_TESTS picks the tests; default: all but recall and words,
+# whose thousands of searches take too long under valgrind).
 if [[ ${WL_MEMCHECK:-1} != 0 ]]; then
     echo "== unit tests under AddressSanitizer, LeakSanitizer and UBSan"
     make -s unittest SANITIZE=address,undefined >"$WL_LOG_DIR/unit-sanitize.log" 2>&1
@@ -204,7 +213,7 @@ if [[ ${WL_MEMCHECK:-1} != 0 ]]; then
     memcheck_dir=$(mktemp -d -t whiplash-memcheck.XXXXXX)
     chmod 1777 "$memcheck_dir"
     WL_REGRESS_WRAPPER="bash $ROOT/test/tools/valgrind_cluster.sh $memcheck_dir"
-    WL_REGRESS_TESTS=${WL_MEMCHECK_TESTS:-$(sed -n 's/^REGRESS = //p' Makefile | sed 's/ recall//')}
+    WL_REGRESS_TESTS=${WL_MEMCHECK_TESTS:-$(sed -n 's/^REGRESS = //p' Makefile | sed 's/ recall//; s/ words//')}
     wl_start_dynalite 18001 && run_suite dynalite-memcheck 18001 18010 || failed=$((failed + 1))
     grep '^valgrind_cluster:' "$WL_LOG_DIR/regress-dynalite-memcheck.log"
     unset WL_REGRESS_WRAPPER WL_REGRESS_TESTS
