@@ -30,6 +30,8 @@ CREATE TABLE truth AS
 CREATE TABLE proxy (at text PRIMARY KEY, stats jsonb);
 CREATE TABLE proxy_now (stats jsonb);
 SELECT set_config('test.stats_cmd', :'stats_cmd', false) IS NOT NULL AS noted;
+-- No re-read of a collection's settings between the proxy's counts.
+SET whiplash.collection_cache_ttl = '1h';
 CREATE FUNCTION note_proxy(name text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   TRUNCATE proxy_now;
@@ -83,7 +85,9 @@ CALL search_all('packed, 5 probes', 'words_packed', 5);
 SET whiplash.search_effort = 0.5;
 CALL search_all('packed, effort 0.5', 'words_packed');
 RESET whiplash.search_effort;
-SELECT * FROM recall ORDER BY label;
+-- (read units a search are asserted below, not shown: a Scan's pages, and
+-- so its rounding, differ between servers)
+SELECT label, recall_at_10, plans FROM recall ORDER BY label;
 SELECT (SELECT recall_at_10 FROM recall WHERE label = 'packed') >= 0.95
          AS default_recall_at_least_0_95,
        (SELECT read_units FROM recall WHERE label = 'packed') <= 60
