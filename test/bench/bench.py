@@ -17,6 +17,8 @@ import time
 
 import boto3
 
+from benchlib import log, psql
+
 BENCH = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3"
 DATASETS = f"{PY} {BENCH}/datasets.py"
@@ -33,19 +35,6 @@ SCALE_QUERIES = 50
 PGBENCH_SECONDS = int(ENV.get("WL_BENCH_SECONDS", "30"))
 SCALE = [int(x) for x in ENV.get("WL_BENCH_SCALE", "10000,100000").split(",") if x]
 PROBES = [1, 2, 4, 8, 12, 24, 48]
-
-
-def log(message):
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def psql(sql):
-    """Runs SQL in a new session; returns the rows of its output."""
-    done = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-f", "-"],
-                          input=sql, text=True, capture_output=True)
-    if done.returncode != 0:
-        sys.exit(f"psql failed:\n{done.stderr}")
-    return [line.split("\t") for line in done.stdout.splitlines() if line]
 
 
 def timed(sql):

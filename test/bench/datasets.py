@@ -12,11 +12,19 @@ SET is one of
              64 pixels; queries = the first 100 images, base = the rest
   clustered  synthetic: 32 dimensions, 1,000 Gaussian clusters, any size;
              queries = fresh points of the same clusters
+  words      learned text embeddings: the word vectors that
+             `test/tools/wordvecs.sh large` trains with fastText on Debian's
+             dict-gcide, in the folder $WL_BENCH_WORDS; cosine (the truth is
+             computed on normalised vectors); queries = held-out words
+  docs       the same from `wordvecs.sh docs` (Debian's documentation
+             packages, cbow), in $WL_BENCH_DOCS
 PART is base or queries; ids are "<part initial><index>" (b17, q3).  The
 truth of BASE base vectors is against the first BASE of them, so a growing
 collection can be checked at every size.
 """
+import functools
 import gzip
+import os
 import sys
 
 import numpy as np
@@ -57,7 +65,27 @@ def clustered(part, first, count):
     return out
 
 
-SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered}
+def word_vectors(folder_variable, part, first, count):
+    """Word vectors (vectors.csv: the base; queries.csv: held-out words)
+    from the folder an environment variable names."""
+    name = "vectors.csv" if part == "base" else "queries.csv"
+    path = os.path.join(os.environ[folder_variable], name)
+    with open(path) as f:
+        data = np.array([[float(x) for x in line.split(",")[1:]] for line in f], dtype=np.float32)
+    return data[first:first + count]
+
+
+SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered,
+        "words": functools.partial(word_vectors, "WL_BENCH_WORDS"),
+        "docs": functools.partial(word_vectors, "WL_BENCH_DOCS")}
+# Sets searched by cosine distance: their truth is Euclidean on unit vectors.
+COSINE = {"words", "docs"}
+
+
+# Vectors scaled to unit length (zero vectors left as they are).
+def unit(data):
+    norms = np.linalg.norm(data, axis=1, keepdims=True)
+    return data / np.where(norms == 0, 1, norms)
 
 
 def rows(name, part, first, count):
@@ -77,11 +105,15 @@ def rows(name, part, first, count):
 def truth(name, nbase, nqueries, k):
     """Prints the k exact nearest base vectors of every query (ties by id)."""
     queries = SETS[name]("queries", 0, nqueries).astype(np.float64)
+    if name in COSINE:
+        queries = unit(queries)
     best_d = np.full((nqueries, k), np.inf)
     best_i = np.zeros((nqueries, k), dtype=np.int64)
     block = 50000
     for start in range(0, nbase, block):
         base = SETS[name]("base", start, min(block, nbase - start)).astype(np.float64)
+        if name in COSINE:
+            base = unit(base)
         d = ((queries ** 2).sum(1)[:, None] - 2 * queries @ base.T + (base ** 2).sum(1)[None, :])
         d = np.maximum(d, 0)
         both_d = np.concatenate([best_d, d], axis=1)

@@ -276,8 +276,16 @@ def main(argv):
     workdir = os.path.join(os.path.dirname(os.path.abspath(argv[1])), "plots")
     os.makedirs(workdir, exist_ok=True)
     plots(r, argv[4], workdir)
+    # the section formats_report.py writes is kept as it stands
+    kept = ""
+    if os.path.exists(argv[3]):
+        with open(argv[3]) as f:
+            old = f.read()
+        begin, end = "<!-- formats: begin -->", "<!-- formats: end -->"
+        if begin in old and end in old:
+            kept = "\n" + old[old.index(begin):old.index(end) + len(end)] + "\n"
     with open(argv[3], "w") as f:
-        f.write(markdown(r, argv[2]))
+        f.write(markdown(r, argv[2]) + kept)
     print(f"wrote {argv[3]} and the plots in {argv[4]}")
 
 

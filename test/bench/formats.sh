@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Native against packed collections on each data set (test/bench/formats.py):
+# recall@10, read units priced by DynamoDB's rules, requests, round trips,
+# latency on loopback and through a proxy adding 3 ms a request, storage.
+#
+#   bash test/bench/formats.sh [SET:BASE:QUERIES[:METRIC] ...]
+#
+# Default sets: the digits, two sets of learned word vectors that
+# test/tools/wordvecs.sh trains (large: dict-gcide, 39,997 x 100; docs:
+# Debian's documentation, 26,384 x 128; cosine, 1,000 held-out words each),
+# and Fashion-MNIST (60,000, and 1,000 test images).  Results go
+# to test/bench/build/formats.json and the "Native and packed collections"
+# section of BENCHMARKS.md; WL_FORMATS_EFFORTS lists the efforts
+# swept on packed collections (0.25,0.5,1,2,4).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+source test/tools/deps.sh
+WL_LOG_DIR=$(mktemp -d -t whiplash-formats.XXXXXX)
+export WL_LOG_DIR
+source test/tools/servers.sh
+wl_install_deps
+[[ -d /usr/share/datasets/fashion-mnist ]] ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+export WL_BENCH_WORDS=$ROOT/test/bench/build/words WL_BENCH_DOCS=$ROOT/test/bench/build/docs
+bash test/tools/wordvecs.sh large "$WL_BENCH_WORDS"
+bash test/tools/wordvecs.sh docs "$WL_BENCH_DOCS"
+make -s WERROR=1 >/dev/null && make -s install >/dev/null
+mkdir -p test/bench/build
+sets=("$@")
+if ((${#sets[@]} == 0)); then
+    sets=(digits:1697:100)
+    for words in words docs; do
+        folder=$ROOT/test/bench/build/$words
+        sets+=("$words:$(wc -l <"$folder/vectors.csv"):1000:cosine")
+    done
+    sets+=(fmnist:60000:1000)
+fi
+
+trap wl_stop_all EXIT
+export NODE_OPTIONS="--max-old-space-size=16384"
+wl_start_dynalite 18461
+wl_start_sigcheck 18462 http://127.0.0.1:18461 bench:bench
+wl_start_fault 18463 http://127.0.0.1:18462 sleep:0.003
+export WL_FORMATS_DIRECT=http://127.0.0.1:18461 WL_FORMATS_PRICED=http://127.0.0.1:18462
+export WL_FORMATS_FAR=http://127.0.0.1:18463
+echo "formats benchmark: logs in $WL_LOG_DIR"
+# -t: a cluster of its own in a temporary folder, so that it can run beside the suite
+pg_virtualenv -t -v 15 /usr/bin/python3 test/bench/formats.py test/bench/build/formats.json "${sets[@]}"
+/usr/bin/python3 test/bench/formats_report.py test/bench/build/formats.json BENCHMARKS.md \
+    "bash test/bench/formats.sh${*:+ $*}"
+echo "wrote the formats section of BENCHMARKS.md"

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""Turns test/bench/build/formats.json (formats.py) into the "Native and
+packed collections" section of BENCHMARKS.md, between its markers.
+
+  formats_report.py FORMATS_JSON BENCHMARKS_MD "COMMAND THAT PRODUCED IT"
+"""
+import json
+import sys
+
+BEGIN = "<!-- formats: begin -->"
+END = "<!-- formats: end -->"
+# On-demand read price, us-east-1: dollars per million read request units.
+DOLLARS_PER_MILLION_UNITS = 0.125
+
+
+def cost(units):
+    """Dollars per million searches at on-demand prices."""
+    return units * DOLLARS_PER_MILLION_UNITS
+
+
+def section(results, command):
+    out = [BEGIN, "", "## Native and packed collections, data set by data set", "",
+           f"Measured by `{command}` (test/bench/formats.py), against dynalite on",
+           "127.0.0.1. Read units are priced by DynamoDB's billing rules at the SigV4 proxy",
+           "from the answers actually returned (test/tools/pricing.py): native searches read",
+           "strongly consistent, packed ones eventually consistent (the default). \"far\" is",
+           "the same search through a proxy that adds 3 ms to every request, as an",
+           "in-region round trip does. Storage counts every item's billed size plus",
+           "DynamoDB's 100 bytes of overhead an item, against the id plus its float32 vector.",
+           "Recall@10 is against exact brute force (numpy) on held-out queries.", ""]
+    sets = []
+    for entry in results:
+        if entry["set"] not in sets:
+            sets.append(entry["set"])
+    for name in sets:
+        entries = [e for e in results if e["set"] == name]
+        first = entries[0]
+        out += [f"### {name}: {first['vectors']:,} vectors, {first['dims']} dimensions, "
+                f"{first['metric']}, {first['default']['queries']:,} queries", "",
+                "| format | recall@10 | read units | $ per million searches | requests | "
+                "round trips (max) | KB read | p50 ms | p95 ms | far p50 ms | far p95 ms | "
+                "storage bytes / vector | × id + vector | plan |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for e in entries:
+            d, far = e["default"], e["far"]
+            per_vector = e["storage_bytes"] / e["vectors"]
+            plans = ", ".join(f"{k} {v}" for k, v in sorted(d["plans"].items()))
+            out.append(f"| {e['format']} | {d['recall_at_10']:.3f} | {d['read_units']:.1f} | "
+                       f"{cost(d['read_units']):.2f} | {d['proxy_requests']:.1f} | "
+                       f"{d['round_trips_max']} | {d['bytes_read'] / 1024:.1f} | {d['p50_ms']:.1f} | "
+                       f"{d['p95_ms']:.1f} | {far['p50_ms']:.1f} | {far['p95_ms']:.1f} | "
+                       f"{per_vector:,.0f} | {per_vector / e['id_vector_bytes']:.2f} | {plans} |")
+        packed = [e for e in entries if e["format"] == "packed" and "efforts" in e]
+        if packed:
+            out += ["", "Packed, by `whiplash.search_effort`:", "",
+                    "| effort | recall@10 | read units | requests | round trips (max) | p50 ms | plan |",
+                    "|---:|---:|---:|---:|---:|---:|---|"]
+            for effort, d in packed[0]["efforts"].items():
+                plans = ", ".join(f"{k} {v}" for k, v in sorted(d["plans"].items()))
+                out.append(f"| {effort} | {d['recall_at_10']:.3f} | {d['read_units']:.1f} | "
+                           f"{d['proxy_requests']:.1f} | {d['round_trips_max']} | "
+                           f"{d['p50_ms']:.1f} | {plans} |")
+        for e in entries:
+            out.append("")
+            out.append(f"Loading {e['format']}: {e['load_seconds']:.0f} s, "
+                       f"{e['load_requests'] / e['vectors']:.2f} requests a vector "
+                       f"({e['items']:,} items stored).")
+        out.append("")
+    out += ["For scale: published prices put S3 Vectors at about $3 and turbopuffer at",
+            "about $1.3 per million searches of a collection the size of Fashion-MNIST.", "", END]
+    return "\n".join(out)
+
+
+def main(json_path, md_path, command):
+    with open(json_path) as f:
+        results = json.load(f)
+    with open(md_path) as f:
+        text = f.read()
+    new = section(results, command)
+    if BEGIN in text:
+        text = text[:text.index(BEGIN)] + new + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + new + "\n"
+    with open(md_path, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
