@@ -2,7 +2,7 @@
 """Turns test/bench/build/formats.json (formats.py) into the "Native and
 packed collections" section of BENCHMARKS.md, between its markers.
 
-  formats_report.py FORMATS_JSON BENCHMARKS_MD "COMMAND THAT PRODUCED IT"
+  formats_report.py FORMATS_JSON BENCHMARKS_MD "COMMAND THAT PRODUCED IT" ["NOTE"]
 """
 import json
 import sys
@@ -18,16 +18,19 @@ def cost(units):
     return units * DOLLARS_PER_MILLION_UNITS
 
 
-def section(results, command):
+def section(results, command, note):
     out = [BEGIN, "", "## Native and packed collections, data set by data set", "",
            f"Measured by `{command}` (test/bench/formats.py), against dynalite on",
            "127.0.0.1. Read units are priced by DynamoDB's billing rules at the SigV4 proxy",
-           "from the answers actually returned (test/tools/pricing.py): native searches read",
-           "strongly consistent, packed ones eventually consistent (the default). \"far\" is",
+           "from the answers actually returned (test/tools/pricing.py); searches of both",
+           "formats read eventually consistent (the default). \"far\" is",
            "the same search through a proxy that adds 3 ms to every request, as an",
            "in-region round trip does. Storage counts every item's billed size plus",
            "DynamoDB's 100 bytes of overhead an item, against the id plus its float32 vector.",
-           "Recall@10 is against exact brute force (numpy) on held-out queries.", ""]
+           "Recall@10 is against exact brute force (numpy) on held-out queries."]
+    if note:
+        out += ["", note]
+    out.append("")
     sets = []
     for entry in results:
         if entry["set"] not in sets:
@@ -71,12 +74,12 @@ def section(results, command):
     return "\n".join(out)
 
 
-def main(json_path, md_path, command):
+def main(json_path, md_path, command, note=""):
     with open(json_path) as f:
         results = json.load(f)
     with open(md_path) as f:
         text = f.read()
-    new = section(results, command)
+    new = section(results, command, note)
     if BEGIN in text:
         text = text[:text.index(BEGIN)] + new + text[text.index(END) + len(END):]
     else:
@@ -86,4 +89,4 @@ def main(json_path, md_path, command):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
