@@ -1,0 +1,436 @@
+/*
+ * packed_sim.c - the packed format's search simulated in memory, to choose
+ * an index's shape by measurement without a server (Postgres-free).
+ *
+ * Trains the core's model (src/core/model.c) on a sample of a data set,
+ * hashes and encodes every vector as format_packed.c does, then searches
+ * each query as search_plan.c's probe plan does: multi-probe every table,
+ * rank what the probed buckets hold by their codes, re-rank the best
+ * exactly.  Prints recall@10 against brute force, and the read units and
+ * requests DynamoDB would bill (eventually consistent: a Query rounds its
+ * bytes once to 4 KB, each fetched vector is an item of at most 4 KB).
+ *
+ * Build: see the gcc line in BENCHMARKS.md ("Simulated packed search").
+ *
+ *   packed_sim VECTORS.csv QUERIES.csv METRIC NQUERIES [key=value ...]
+ *
+ * keys: tables, rotation, subspaces, plane_dims, bits (of a bucket and its
+ * depth, as a search reads them), probes and rerank (comma lists swept),
+ * seed.  CSV rows are "id,x1,x2,...".
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distance.h"
+#include "lsh.h"
+#include "model.h"
+
+#define SIM_MAX_LIST 16
+#define SIM_K 10
+
+typedef struct SimSet
+{
+	int			n;
+	int			dims;
+	float	   *x;
+	double		id_bytes;		/* mean id length */
+} SimSet;
+
+/* Reads "id,x1,..." rows; the first row fixes dims. */
+static void
+sim_read(const char *path, int limit, SimSet *set)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	int			alloc = 1024;
+	double		idsum = 0;
+
+	if (f == NULL)
+	{
+		perror(path);
+		exit(1);
+	}
+	memset(set, 0, sizeof(SimSet));
+	while (getline(&line, &cap, f) > 0 && (limit <= 0 || set->n < limit))
+	{
+		char	   *p = strchr(line, ',');
+		int			d = 0;
+
+		if (p == NULL)
+			continue;
+		idsum += p - line;
+		if (set->dims == 0)
+		{
+			char	   *q;
+
+			for (q = p; *q; q++)
+				d += *q == ',';
+			set->dims = d;
+			set->x = malloc(sizeof(float) * alloc * set->dims);
+		}
+		if (set->n == alloc)
+		{
+			alloc *= 2;
+			set->x = realloc(set->x, sizeof(float) * alloc * set->dims);
+		}
+		for (d = 0; d < set->dims; d++)
+			set->x[(size_t) set->n * set->dims + d] = strtof(p + 1, &p);
+		set->n++;
+	}
+	set->id_bytes = idsum / (set->n ? set->n : 1);
+	free(line);
+	fclose(f);
+}
+
+/* Parses a comma list of ints into out; returns how many. */
+static int
+sim_list(const char *text, int *out)
+{
+	int			n = 0;
+
+	while (*text && n < SIM_MAX_LIST)
+	{
+		out[n++] = atoi(text);
+		text = strchr(text, ',');
+		if (text == NULL)
+			break;
+		text++;
+	}
+	return n;
+}
+
+/* The nearest of k centroids to y. */
+static int
+sim_nearest(const float *c, int k, int d, const float *y)
+{
+	int			best = 0;
+	double		bestd = 1e300;
+
+	for (int j = 0; j < k; j++)
+	{
+		double		dist = 0;
+
+		for (int x = 0; x < d; x++)
+		{
+			double		diff = c[(size_t) j * d + x] - y[x];
+
+			dist += diff * diff;
+		}
+		if (dist < bestd)
+		{
+			bestd = dist;
+			best = j;
+		}
+	}
+	return best;
+}
+
+/* The nearest nprobes of k centroids to y, nearest first. */
+static int
+sim_ivf_probes(const float *c, int k, int d, const float *y, int nprobes, uint64_t *out)
+{
+	double	   *dist = malloc(sizeof(double) * k);
+	int			n = nprobes < k ? nprobes : k;
+
+	for (int j = 0; j < k; j++)
+	{
+		dist[j] = 0;
+		for (int x = 0; x < d; x++)
+			dist[j] += (c[(size_t) j * d + x] - y[x]) * (c[(size_t) j * d + x] - y[x]);
+	}
+	for (int p = 0; p < n; p++)
+	{
+		int			best = -1;
+
+		for (int j = 0; j < k; j++)
+			if (dist[j] >= 0 && (best < 0 || dist[j] < dist[best]))
+				best = j;
+		out[p] = best;
+		dist[best] = -1;
+	}
+	free(dist);
+	return n;
+}
+
+typedef struct SimHit
+{
+	float		dist;
+	int			id;
+} SimHit;
+
+static int
+sim_hit_cmp(const void *a, const void *b)
+{
+	const SimHit *x = a;
+	const SimHit *y = b;
+
+	return x->dist < y->dist ? -1 : x->dist > y->dist ? 1 : x->id - y->id;
+}
+
+/* The exact k nearest of q among set's vectors, into out. */
+static void
+sim_exact(const SimSet *set, WlMetric metric, const float *q, const int *only, int nonly,
+		  int k, int *out)
+{
+	SimHit	   *hits = malloc(sizeof(SimHit) * (nonly > 0 ? nonly : set->n));
+	int			n = nonly > 0 ? nonly : set->n;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		int			id = nonly > 0 ? only[i] : i;
+
+		hits[i].id = id;
+		hits[i].dist = wl_distance(metric, q, set->x + (size_t) id * set->dims, set->dims);
+	}
+	qsort(hits, n, sizeof(SimHit), sim_hit_cmp);
+	for (i = 0; i < k; i++)
+		out[i] = i < n ? hits[i].id : -1;
+	free(hits);
+}
+
+/* Lloyd's k-means of n rows of d floats into k centroids (seeded by rows). */
+static float *
+sim_kmeans(const float *rows, int n, int d, int k, int rounds)
+{
+	float	   *c = malloc(sizeof(float) * k * d);
+	double	   *sum = malloc(sizeof(double) * k * d);
+	int		   *cnt = malloc(sizeof(int) * k);
+
+	for (int j = 0; j < k; j++)
+		memcpy(c + (size_t) j * d, rows + (size_t) ((long) j * n / k) * d, sizeof(float) * d);
+	for (int r = 0; r < rounds; r++)
+	{
+		memset(sum, 0, sizeof(double) * k * d);
+		memset(cnt, 0, sizeof(int) * k);
+		for (int i = 0; i < n; i++)
+		{
+			int			best = sim_nearest(c, k, d, rows + (size_t) i * d);
+
+			cnt[best]++;
+			for (int x = 0; x < d; x++)
+				sum[(size_t) best * d + x] += rows[(size_t) i * d + x];
+		}
+		for (int j = 0; j < k; j++)
+			if (cnt[j] > 0)
+				for (int x = 0; x < d; x++)
+					c[(size_t) j * d + x] = sum[(size_t) j * d + x] / cnt[j];
+	}
+	free(sum);
+	free(cnt);
+	return c;
+}
+
+int
+main(int argc, char **argv)
+{
+	SimSet		base;
+	SimSet		queries;
+	WlMetric	metric;
+	WlModelShape shape;
+	WlModel    *model;
+	char		errbuf[256];
+	int			probes[SIM_MAX_LIST] = {5};
+	int			reranks[SIM_MAX_LIST] = {100};
+	int			nprobes = 1;
+	int			nreranks = 1;
+	int			nq;
+	int			depth_bits = 4;
+	int			ivf = 0;
+	float	   *cents[WL_MODEL_MAX_TABLES] = {0};
+	int			i;
+
+	if (argc < 5 || !wl_metric_parse(argv[3], &metric))
+	{
+		fprintf(stderr, "usage: packed_sim VECTORS QUERIES METRIC NQUERIES [key=value ...]\n");
+		return 2;
+	}
+	sim_read(argv[1], 0, &base);
+	nq = atoi(argv[4]);
+	sim_read(argv[2], nq, &queries);
+	nq = queries.n;
+	memset(&shape, 0, sizeof(shape));
+	shape.dims = base.dims;
+	shape.metric = metric;
+	shape.rotation = base.dims < 64 ? base.dims : 64;
+	shape.subspaces = 32;
+	shape.plane_dims = 16;
+	shape.ntables = 4;
+	shape.seed = 1;
+	for (i = 5; i < argc; i++)
+	{
+		char	   *eq = strchr(argv[i], '=');
+		const char *v = eq ? eq + 1 : "";
+
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(argv[i], "tables") == 0)
+			shape.ntables = atoi(v);
+		else if (strcmp(argv[i], "rotation") == 0)
+			shape.rotation = atoi(v);
+		else if (strcmp(argv[i], "subspaces") == 0)
+			shape.subspaces = atoi(v);
+		else if (strcmp(argv[i], "plane_dims") == 0)
+			shape.plane_dims = atoi(v);
+		else if (strcmp(argv[i], "bits") == 0)
+			depth_bits = atoi(v);
+		else if (strcmp(argv[i], "probes") == 0)
+			nprobes = sim_list(v, probes);
+		else if (strcmp(argv[i], "rerank") == 0)
+			nreranks = sim_list(v, reranks);
+		else if (strcmp(argv[i], "ivf") == 0)
+			ivf = atoi(v);
+		else if (strcmp(argv[i], "seed") == 0)
+			shape.seed = strtoull(v, NULL, 10);
+	}
+	shape.bits = depth_bits;
+
+	{
+		int			nsample = base.n < 10000 ? base.n : 10000;
+		float	   *sample = malloc(sizeof(float) * nsample * base.dims);
+		int			code_bytes;
+		unsigned char *codes;
+		uint64_t   *buckets;
+		int		   *counts;
+		int			nbuckets = 1 << depth_bits;
+		int			t;
+		float	   *y = malloc(sizeof(float) * base.dims);
+		double	   *proj = malloc(sizeof(double) * shape.ntables * shape.bits);
+		int		   *truth = malloc(sizeof(int) * nq * SIM_K);
+		double		record;
+
+		for (i = 0; i < nsample; i++)
+			memcpy(sample + (size_t) i * base.dims,
+				   base.x + (size_t) ((long) i * base.n / nsample) * base.dims,
+				   sizeof(float) * base.dims);
+		model = wl_model_train(&shape, sample, nsample, NULL, NULL, errbuf, sizeof(errbuf));
+		if (model == NULL)
+		{
+			fprintf(stderr, "training: %s\n", errbuf);
+			return 1;
+		}
+		if (ivf)
+		{
+			float	   *sy = malloc(sizeof(float) * nsample * shape.rotation);
+
+			for (i = 0; i < nsample; i++)
+				wl_model_transform(model, sample + (size_t) i * base.dims,
+								   sy + (size_t) i * shape.rotation);
+			for (t = 0; t < shape.ntables; t++)
+				cents[t] = sim_kmeans(sy + (size_t) t * 7 * shape.rotation, nsample - t * 7,
+									  shape.rotation, nbuckets, ivf);
+			free(sy);
+		}
+		code_bytes = wl_model_code_bytes(model);
+		record = base.id_bytes + 1 + code_bytes;
+		codes = malloc((size_t) code_bytes * base.n);
+		buckets = malloc(sizeof(uint64_t) * base.n * shape.ntables);
+		counts = calloc((size_t) nbuckets * shape.ntables, sizeof(int));
+		for (i = 0; i < base.n; i++)
+		{
+			if (wl_model_transform(model, base.x + (size_t) i * base.dims, y) != 0)
+				memset(y, 0, sizeof(float) * shape.rotation);
+			wl_model_encode(model, y, codes + (size_t) i * code_bytes);
+			wl_model_project(model, y, proj);
+			for (t = 0; t < shape.ntables; t++)
+			{
+				uint64_t	b = ivf ? (uint64_t) sim_nearest(cents[t], nbuckets, shape.rotation, y) :
+					wl_lsh_bits(proj + (size_t) t * shape.bits, shape.bits);
+
+				buckets[(size_t) i * shape.ntables + t] = b;
+				counts[t * nbuckets + b]++;
+			}
+		}
+		for (i = 0; i < nq; i++)
+			sim_exact(&base, metric, queries.x + (size_t) i * base.dims, NULL, 0, SIM_K,
+					  truth + i * SIM_K);
+		printf("set n=%d dims=%d tables=%d rotation=%d subspaces=%d plane_dims=%d bits=%d "
+			   "code=%dB record=%.1fB\n", base.n, base.dims, shape.ntables, shape.rotation,
+			   shape.subspaces, shape.plane_dims, shape.bits, code_bytes, record);
+		for (int pi = 0; pi < nprobes; pi++)
+		{
+			double		hits[SIM_MAX_LIST] = {0};
+			double		coverage = 0;
+			double		probe_units = 0;
+			double		candidates = 0;
+			float	   *lookup = malloc(sizeof(float) * shape.subspaces * WL_MODEL_CENTROIDS);
+			uint64_t   *pcodes = malloc(sizeof(uint64_t) * probes[pi]);
+			char	   *seen = malloc(base.n);
+			int		   *cand = malloc(sizeof(int) * base.n);
+			SimHit	   *ranked = malloc(sizeof(SimHit) * base.n);
+
+			for (int q = 0; q < nq; q++)
+			{
+				const float *qv = queries.x + (size_t) q * base.dims;
+				int			nc = 0;
+				int			got[SIM_K];
+
+				memset(seen, 0, base.n);
+				wl_model_transform(model, qv, y);
+				wl_model_project(model, y, proj);
+				for (t = 0; t < shape.ntables; t++)
+				{
+					int			np = ivf ? sim_ivf_probes(cents[t], nbuckets, shape.rotation, y,
+														  probes[pi], pcodes) :
+						wl_lsh_probes(proj + (size_t) t * shape.bits, shape.bits,
+									  probes[pi], pcodes);
+
+					for (int p = 0; p < np; p++)
+						probe_units += ceil(fmax(1.0, counts[t * nbuckets + pcodes[p]] * record) / 4096.0) * 0.5;
+					for (int v = 0; v < base.n; v++)
+					{
+						if (seen[v])
+							continue;
+						for (int p = 0; p < np; p++)
+							if (buckets[(size_t) v * shape.ntables + t] == pcodes[p])
+							{
+								seen[v] = 1;
+								cand[nc++] = v;
+								break;
+							}
+					}
+				}
+				candidates += nc;
+				for (int c = 0; c < SIM_K; c++)
+					coverage += truth[q * SIM_K + c] >= 0 && seen[truth[q * SIM_K + c]];
+				wl_model_query(model, qv, y);
+				wl_model_lookup(model, y, lookup);
+				for (int c = 0; c < nc; c++)
+				{
+					ranked[c].id = cand[c];
+					ranked[c].dist = wl_model_distance(model, lookup,
+													   codes + (size_t) cand[c] * code_bytes);
+				}
+				qsort(ranked, nc, sizeof(SimHit), sim_hit_cmp);
+				for (int r = 0; r < nreranks; r++)
+				{
+					int			m = reranks[r] < nc ? reranks[r] : nc;
+
+					for (int c = 0; c < m; c++)
+						cand[c] = ranked[c].id;
+					sim_exact(&base, metric, qv, cand, m, SIM_K, got);
+					for (int a = 0; a < SIM_K; a++)
+						for (int b = 0; b < SIM_K; b++)
+							if (got[a] >= 0 && got[a] == truth[q * SIM_K + b])
+								hits[r] += 1;
+				}
+			}
+			for (int r = 0; r < nreranks; r++)
+				printf("probes=%d rerank=%d recall=%.3f coverage=%.3f candidates=%.0f "
+					   "requests=%d units=%.1f (probe %.1f)\n",
+					   probes[pi], reranks[r], hits[r] / (nq * SIM_K), coverage / (nq * SIM_K),
+					   candidates / nq, shape.ntables * probes[pi] + 1,
+					   probe_units / nq + reranks[r] * 0.5, probe_units / nq);
+			free(lookup);
+			free(pcodes);
+			free(seen);
+			free(cand);
+			free(ranked);
+		}
+	}
+	return 0;
+}
