@@ -10,7 +10,7 @@
  * requests DynamoDB would bill (eventually consistent: a Query rounds its
  * bytes once to 4 KB, each fetched vector is an item of at most 4 KB).
  *
- * Build: see the gcc line in BENCHMARKS.md ("Simulated packed search").
+ * Built and run by packed_sim.sh.
  *
  *   packed_sim VECTORS.csv QUERIES.csv METRIC NQUERIES [key=value ...]
  *
@@ -102,23 +102,17 @@ sim_list(const char *text, int *out)
 	return n;
 }
 
-/* The nearest of k centroids to y. */
+/* The nearest of k centroids to y (first of equals). */
 static int
 sim_nearest(const float *c, int k, int d, const float *y)
 {
 	int			best = 0;
-	double		bestd = 1e300;
+	double		bestd = INFINITY;
 
 	for (int j = 0; j < k; j++)
 	{
-		double		dist = 0;
+		double		dist = wl_distance(WL_METRIC_L2, c + (size_t) j * d, y, d);
 
-		for (int x = 0; x < d; x++)
-		{
-			double		diff = c[(size_t) j * d + x] - y[x];
-
-			dist += diff * diff;
-		}
 		if (dist < bestd)
 		{
 			bestd = dist;
@@ -136,11 +130,7 @@ sim_ivf_probes(const float *c, int k, int d, const float *y, int nprobes, uint64
 	int			n = nprobes < k ? nprobes : k;
 
 	for (int j = 0; j < k; j++)
-	{
-		dist[j] = 0;
-		for (int x = 0; x < d; x++)
-			dist[j] += (c[(size_t) j * d + x] - y[x]) * (c[(size_t) j * d + x] - y[x]);
-	}
+		dist[j] = wl_distance(WL_METRIC_L2, c + (size_t) j * d, y, d);
 	for (int p = 0; p < n; p++)
 	{
 		int			best = -1;
