@@ -15,6 +15,9 @@ SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 63);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 60, fine_bits => 3);
 SELECT * FROM whiplash_create_collection('ddb', NULL, 4);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, center => '{1,2,3}');
+-- A packed collection (the default) chooses its own bits when it trains.
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 8, format => 'packed');
+SELECT * FROM whiplash_create_collection('ddb', 'c', 4, fine_bits => 2, format => 'packed');
 SELECT * FROM whiplash_create_collection('no_such_server', 'c', 4);
 
 -- A small collection: one hash table of 4 bits, so that probing all 16

@@ -8,9 +8,10 @@ DROP FUNCTION whiplash_create_collection(name, text, integer, text, integer, int
                                          bigint, real[], integer);
 -- Creates a collection: its DynamoDB tables (waiting until they are ACTIVE)
 -- and its metadata item.  Returns its settings.  New collections are
--- native, the layout of whiplash 0.1; format => 'packed' keeps compact
--- codes in the buckets and trains its index on its own vectors.  tables,
--- bits, fine_bits and center left NULL take the format's defaults.
+-- packed: compact codes in the buckets, an index trained on the
+-- collection's own vectors.  format => 'native' (or giving bits, center or
+-- fine_bits, which only it takes) makes the layout of whiplash 0.1.
+-- tables left NULL takes the format's default.
 CREATE FUNCTION whiplash_create_collection(
     server name, collection text, dimensions integer,
     metric text DEFAULT 'cosine', tables integer DEFAULT NULL, bits integer DEFAULT NULL,

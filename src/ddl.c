@@ -86,6 +86,32 @@ wl_generation(void)
 	return psprintf("%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3]);
 }
 
+/*
+ * Refuses bits, center and fine_bits for a format whose index is trained:
+ * it chooses them from the collection's own vectors, so a value given would
+ * be silently ignored.
+ */
+static void
+wl_check_format_args(FunctionCallInfo fcinfo, const WlFormat *format)
+{
+	static const struct
+	{
+		int			arg;
+		const char *name;
+	}			native_only[] = {{5, "bits"}, {7, "center"}, {8, "fine_bits"}};
+	size_t		i;
+
+	if (!format->trained)
+		return;
+	for (i = 0; i < lengthof(native_only); i++)
+		if (!PG_ARGISNULL(native_only[i].arg))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s does not apply to a collection in format \"%s\"",
+							native_only[i].name, format->name),
+					 errhint("Such a collection learns its buckets and centre from its own vectors when its index is trained; format => 'native' takes them.")));
+}
+
 /* Reads and checks the arguments of whiplash_create_collection. */
 static void
 wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
@@ -97,6 +123,9 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 	WL_REQUIRE_ARG(2, "dimensions");
 	WL_REQUIRE_ARG(3, "metric");
 	args->format = wl_format_current();
+	/* bits, center and fine_bits shape a native index: asking for one picks it */
+	if (!PG_ARGISNULL(5) || !PG_ARGISNULL(7) || !PG_ARGISNULL(8))
+		args->format = wl_format_by_name("native");
 	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
 	{
 		char	   *format = text_to_cstring(PG_GETARG_TEXT_PP(9));
@@ -106,8 +135,9 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("collections cannot be created in format \"%s\"", format),
-					 errhint("New collections are \"native\" (the default) or \"packed\", with compact codes and an index trained on the collection's own vectors.")));
+					 errhint("New collections are \"packed\" (the default), with compact codes and an index trained on the collection's own vectors, or \"native\", the layout of whiplash 0.1.")));
 	}
+	wl_check_format_args(fcinfo, args->format);
 	args->name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	wl_check_collection_name(args->name);
 	args->dims = PG_GETARG_INT32(2);
@@ -123,7 +153,7 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tables must be between 1 and 64")));
 	/* a trained index chooses its bits from the collection's size */
-	args->bits = PG_ARGISNULL(5) || args->format->trained ? 12 : PG_GETARG_INT32(5);
+	args->bits = PG_ARGISNULL(5) ? 12 : PG_GETARG_INT32(5);
 	if (args->bits < 1 || args->bits > 62)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -143,11 +173,6 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 		ereport(ERROR, (errmsg("could not generate a random seed")));
 	args->seed &= INT64CONST(0x7fffffffffffffff);
 	args->center = NULL;
-	if (!PG_ARGISNULL(7) && args->format->trained)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("center does not apply to a collection in format \"%s\"", args->format->name),
-				 errhint("Such a collection learns its centre from its own vectors when its index is trained.")));
 	if (!PG_ARGISNULL(7))
 	{
 		int			ndims;

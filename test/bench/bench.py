@@ -87,7 +87,7 @@ COPY {name}_base FROM PROGRAM '{DATASETS} rows {dataset} base {first} {nbase - f
     if first == 0:
         psql(f"""
 COPY {name}_queries (id, v) FROM PROGRAM '{DATASETS} rows {dataset} queries 0 {nqueries}';
-SELECT collection FROM whiplash_create_collection('ddb', '{name}', {dims}, metric => 'l2', seed => 1);
+SELECT collection FROM whiplash_create_collection('ddb', '{name}', {dims}, metric => 'l2', seed => 1, format => 'native');
 CREATE FOREIGN TABLE {name} (id text, vector real[]) SERVER ddb OPTIONS (collection '{name}');
 CREATE FOREIGN TABLE {name}_rec (id text, vector real[]) SERVER rec OPTIONS (collection '{name}');
 """)
@@ -298,8 +298,8 @@ def fmnist(results, workdir):
 
     log("writes: 3,000 vectors into an empty collection, then the same requests bare")
     psql("""
-SELECT collection FROM whiplash_create_collection('ddb', 'fw', 784, metric => 'l2', seed => 2);
-SELECT collection FROM whiplash_create_collection('ddb', 'fx', 784, metric => 'l2', seed => 2);
+SELECT collection FROM whiplash_create_collection('ddb', 'fw', 784, metric => 'l2', seed => 2, format => 'native');
+SELECT collection FROM whiplash_create_collection('ddb', 'fx', 784, metric => 'l2', seed => 2, format => 'native');
 CREATE FOREIGN TABLE fw (id text, vector real[]) SERVER ddb OPTIONS (collection 'fw');
 CREATE FOREIGN TABLE fx_rec (id text, vector real[]) SERVER rec OPTIONS (collection 'fx');
 """)

@@ -109,7 +109,9 @@ Every figure below comes from one run of
 {", ".join(f"{s:,}" for s in r["settings"]["scale"])}), started {r["started"]} on {r["machine"]},
 Debian 12, PostgreSQL 15, against {r["settings"]["server"]} in memory on 127.0.0.1. It took
 {r["minutes"]:.0f} minutes. The file is written by `test/bench/report.py`; the settings
-are described at the top of `test/bench/bench.sh`.
+are described at the top of `test/bench/bench.sh`. These sections measure native
+collections (`bench.sh` makes them with `format => 'native'`); new collections are packed,
+measured under "Native and packed collections".
 
 The server matters: dynalite is a single-threaded Node.js program, so it serves about as
 many requests a second as one core allows, and every figure that is a rate measures it as
