@@ -168,6 +168,14 @@ SELECT * FROM whiplash_search('small', '{1,2,3}');
 SELECT whiplash_drop_collection('ddb', 'small');
 SELECT collection FROM whiplash_collections('ddb');
 
+-- Collections are listed by name, whatever order DynamoDB's Scan returns.
+SELECT count(*) AS created
+  FROM unnest(ARRAY['echo', 'bravo', 'delta', 'alpha', 'charlie']) n,
+       LATERAL whiplash_create_collection('ddb', n, 2) c;
+SELECT collection FROM whiplash_collections('ddb');
+SELECT count(*) FILTER (WHERE whiplash_drop_collection('ddb', collection)) AS dropped
+  FROM whiplash_collections('ddb');
+
 -- Re-created under the same name, it is a new, empty collection.
 SELECT collection FROM whiplash_create_collection('ddb', 'small', 3, metric => 'l2');
 SELECT count(*) FROM small;

@@ -302,16 +302,46 @@ whiplash_drop_collection(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/* Adds one collection's settings to the SRF's tuplestore. */
-static void
-wl_put_settings_row(const WlMeta *meta, void *arg)
+/* Rows of collection settings being gathered, to be returned by name. */
+typedef struct WlSettingsRows
 {
-	ReturnSetInfo *rsinfo = arg;
-	Datum		values[WL_SETTINGS_COLUMNS];
-	bool		nulls[WL_SETTINGS_COLUMNS];
+	Datum	  (*values)[WL_SETTINGS_COLUMNS];
+	bool		(*nulls)[WL_SETTINGS_COLUMNS];
+	char	  **names;
+	int			count;
+	int			size;
+} WlSettingsRows;
 
-	wl_settings_values(meta, values, nulls);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+/* Gathers one collection's settings row. */
+static void
+wl_gather_settings_row(const WlMeta *meta, void *arg)
+{
+	WlSettingsRows *rows = arg;
+
+	if (rows->count == rows->size)
+	{
+		int			size = rows->size == 0 ? 16 : rows->size * 2;
+
+		rows->values = rows->size == 0 ? palloc(sizeof(*rows->values) * size) :
+			repalloc(rows->values, sizeof(*rows->values) * size);
+		rows->nulls = rows->size == 0 ? palloc(sizeof(*rows->nulls) * size) :
+			repalloc(rows->nulls, sizeof(*rows->nulls) * size);
+		rows->names = rows->size == 0 ? palloc(sizeof(*rows->names) * size) :
+			repalloc(rows->names, sizeof(*rows->names) * size);
+		rows->size = size;
+	}
+	wl_settings_values(meta, rows->values[rows->count], rows->nulls[rows->count]);
+	rows->names[rows->count] = pstrdup(meta->name);
+	rows->count++;
+}
+
+/* Orders row numbers by their collections' names. */
+static int
+wl_compare_rows_by_name(const void *a, const void *b, void *arg)
+{
+	char	  **names = arg;
+
+	return strcmp(names[*(const int *) a], names[*(const int *) b]);
 }
 
 /* whiplash_collections(server): every collection of its project and stage. */
@@ -319,10 +349,22 @@ Datum
 whiplash_collections(PG_FUNCTION_ARGS)
 {
 	WlConnection *conn;
+	WlSettingsRows rows = {0};
+	ReturnSetInfo *rsinfo;
+	int		   *order;
+	int			i;
 
 	WL_REQUIRE_ARG(0, "server name");
 	conn = wl_connect(wl_lookup_server(PG_GETARG_NAME(0))->serverid);
 	InitMaterializedSRF(fcinfo, 0);
-	wl_for_each_collection(conn, wl_put_settings_row, fcinfo->resultinfo);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	wl_for_each_collection(conn, wl_gather_settings_row, &rows);
+	order = palloc(sizeof(int) * Max(rows.count, 1));
+	for (i = 0; i < rows.count; i++)
+		order[i] = i;
+	qsort_arg(order, rows.count, sizeof(int), wl_compare_rows_by_name, rows.names);
+	for (i = 0; i < rows.count; i++)
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, rows.values[order[i]],
+							 rows.nulls[order[i]]);
 	return (Datum) 0;
 }
