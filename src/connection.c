@@ -176,6 +176,32 @@ wl_lookup_server(Name name)
 }
 
 /*
+ * The current user's mapping for a server, or PUBLIC's; without one, an
+ * error that names the server (PostgreSQL's own names only the user).
+ */
+static UserMapping *
+wl_user_mapping(Oid serverid)
+{
+	Oid			userid = GetUserId();
+
+	if (!OidIsValid(GetSysCacheOid2(USERMAPPINGUSERSERVER, Anum_pg_user_mapping_oid,
+									ObjectIdGetDatum(userid), ObjectIdGetDatum(serverid))) &&
+		!OidIsValid(GetSysCacheOid2(USERMAPPINGUSERSERVER, Anum_pg_user_mapping_oid,
+									ObjectIdGetDatum(InvalidOid), ObjectIdGetDatum(serverid))))
+	{
+		ForeignServer *server = GetForeignServer(serverid);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("user mapping not found for user \"%s\" and server \"%s\"",
+						GetUserNameFromId(userid, false), server->servername),
+				 errhint("Create one with CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (access_key_id '...', secret_access_key '...').",
+						 quote_identifier(server->servername))));
+	}
+	return GetUserMapping(userid, serverid);
+}
+
+/*
  * Returns the current user's client for a server, creating it on first use
  * or after a catalog change.  Requires a user mapping, like postgres_fdw.
  */
@@ -192,7 +218,7 @@ wl_connect(Oid serverid)
 	/* Let pending invalidations mark entries stale before we look. */
 	AcceptInvalidationMessages();
 
-	mapping = GetUserMapping(GetUserId(), serverid);
+	mapping = wl_user_mapping(serverid);
 	entry = hash_search(wl_connections, &mapping->umid, HASH_ENTER, &found);
 	if (!found)
 	{
