@@ -28,23 +28,6 @@ SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered
 SELECT requests > 0 AS searched, round_trips FROM whiplash_last_search();
 -- EXPLAIN VERBOSE names the collection; EXPLAIN ANALYZE counts the
 -- DynamoDB work: 4 bucket Queries and 1 BatchGetItem in 2 round trips.
--- (Table names carry a random generation, and the bytes and capacity a
--- server reports differ between servers: explain_masked shows those as
--- <generation> and "(more than 0)".)
-CREATE FUNCTION explain_masked(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN ' || query LOOP
-    line := regexp_replace(line, '_[0-9a-f]{8}_vectors', '_<generation>_vectors');
-    IF line ~ '(Bytes Read|Read Capacity): ' THEN
-      line := regexp_replace(line, ': [0-9.]+ ',
-                             CASE WHEN substring(line from ': ([0-9.]+) ')::numeric > 0
-                                  THEN ': (more than 0) ' ELSE ': 0 ' END);
-    END IF;
-    RETURN NEXT line;
-  END LOOP;
-END $$;
 SELECT explain_masked($$(VERBOSE, COSTS OFF)
   SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3$$);
 -- Past bucket_capacity entries a key, searches read finer keys (50 vectors

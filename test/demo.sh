@@ -16,7 +16,17 @@ make -s >/dev/null && make -s install >/dev/null
 
 WL_LOG_DIR=$(mktemp -d -t whiplash-demo.XXXXXX)
 export WL_LOG_DIR
-trap wl_stop_all EXIT
+# Stops the servers; keeps their logs only when the demo failed.
+demo_end() {
+    local status=$?
+    wl_stop_all
+    if ((status == 0)); then
+        rm -rf "$WL_LOG_DIR"
+    else
+        echo "== the demo failed; the servers' logs are in $WL_LOG_DIR"
+    fi
+}
+trap demo_end EXIT
 echo "== starting dynalite on 127.0.0.1:18501"
 wl_start_dynalite 18501
 

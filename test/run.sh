@@ -11,21 +11,114 @@
 #   6. runs the unit tests under AddressSanitizer, LeakSanitizer and UBSan,
 #      and the regression suite (against dynalite) under Valgrind memcheck;
 #   7. stops what it started and prints "N passed, N failed" last.
-# Exits non-zero when anything failed.
+# Exits non-zero when anything failed or the run was interrupted.
+# `bash test/run.sh --help` lists the options that run a part of it.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+usage() {
+    cat <<'USAGE'
+Usage: bash test/run.sh [OPTION]...
+Builds whiplash and runs its tests; with no option, all of them (what CI runs).
+The last line is always "N passed, N failed"; the exit status is 0 only when
+nothing failed and the run was not interrupted.
+
+  --backend NAME    run the regression suite and stress checks against NAME
+                    only: dynalite or dynamodb-local (repeatable; default both)
+  --tests 'A B'     run only these regression tests (sql/A.sql, ...), in the
+                    suite's order; setup, which the others need, is added
+  --no-stress       skip the pgbench concurrency and memory checks
+  --no-fuzz         skip fuzzing
+  --no-memcheck     skip the sanitizer and Valgrind memcheck runs
+  --quick           all three: --no-stress --no-fuzz --no-memcheck
+  --fuzz-seconds N  seconds each fuzz target runs (default 20)
+  --stress-seconds N
+                    seconds the pgbench clients run (default 30)
+  --stress-statements N
+                    statements of the memory check (default 10000)
+  -h, --help        print this and exit
+
+Examples:
+  bash test/run.sh --backend dynalite --tests packed --quick
+  bash test/run.sh --quick
+
+Logs go to test/build/logs/<date and time>/ (the last line before the
+totals names it); nothing is left in /tmp. The environment variables
+WL_BACKENDS, WL_REGRESS_TESTS, WL_MEMCHECK=0, WL_FUZZ_SECONDS,
+WL_STRESS_SECONDS and WL_STRESS_STATEMENTS do the same as the options.
+USAGE
+}
+
+backends=${WL_BACKENDS:-}
+regress_tests=${WL_REGRESS_TESTS:-}
+run_stress_checks=1
+run_fuzz=1
+run_memcheck=${WL_MEMCHECK:-1}
+fuzz_seconds=${WL_FUZZ_SECONDS:-20}
+stress_seconds=${WL_STRESS_SECONDS:-30}
+stress_statements=${WL_STRESS_STATEMENTS:-10000}
+# Reads an option's value, or stops with a usage error.
+option_value() {
+    if (($2 < 2)) || [[ $3 == --* ]]; then
+        echo "test/run.sh: $1 needs a value (see --help)" >&2
+        exit 2
+    fi
+}
+while (($# > 0)); do
+    case $1 in
+        -h | --help) usage; exit 0 ;;
+        --backend) option_value "$1" $# "${2:-}"; backends="$backends $2"; shift ;;
+        --tests) option_value "$1" $# "${2:-}"; regress_tests=$2; shift ;;
+        --no-stress) run_stress_checks=0 ;;
+        --no-fuzz) run_fuzz=0 ;;
+        --no-memcheck) run_memcheck=0 ;;
+        --quick) run_stress_checks=0; run_fuzz=0; run_memcheck=0 ;;
+        --fuzz-seconds) option_value "$1" $# "${2:-}"; fuzz_seconds=$2; shift ;;
+        --stress-seconds) option_value "$1" $# "${2:-}"; stress_seconds=$2; shift ;;
+        --stress-statements) option_value "$1" $# "${2:-}"; stress_statements=$2; shift ;;
+        *) echo "test/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+all_tests=$(sed -n 's/^REGRESS = //p' Makefile)
+for backend in ${backends:-dynalite dynamodb-local}; do
+    case $backend in
+        dynalite | dynamodb-local) ;;
+        *) echo "test/run.sh: unknown backend $backend: dynalite or dynamodb-local" >&2; exit 2 ;;
+    esac
+done
+# The tests asked for, in the suite's order, with setup first.
+if [[ -n $regress_tests ]]; then
+    for test in $regress_tests; do
+        if [[ " $all_tests " != *" $test "* ]]; then
+            echo "test/run.sh: no regression test $test; the tests are: $all_tests" >&2
+            exit 2
+        fi
+    done
+    wanted=" setup $regress_tests "
+    regress_tests=""
+    for test in $all_tests; do
+        [[ $wanted == *" $test "* ]] && regress_tests="$regress_tests $test"
+    done
+    regress_tests=${regress_tests# }
+fi
+
 source test/tools/deps.sh
 source test/tools/servers.sh
 
-WL_LOG_DIR=$(mktemp -d -t whiplash-test.XXXXXX)
+WL_LOG_DIR="$ROOT/test/build/logs/$(date -u +%Y%m%d-%H%M%S)-$$"
+mkdir -p "$WL_LOG_DIR"
 export WL_LOG_DIR
-# The test certificate's folder: readable by the cluster's postgres user.
+# The test certificate's and Valgrind's folders: the cluster's postgres
+# user reads and writes them, so they live in /tmp until the run ends.
 WL_TLS_DIR=$(mktemp -d -t whiplash-tls.XXXXXX)
 chmod 755 "$WL_TLS_DIR"
+memcheck_dir=""
 passed=0
 failed=0
+interrupted=""
 
 # Test credentials: DynamoDB Local wants alphanumeric key ids.
 KEY=whiplashtestkey
@@ -34,12 +127,42 @@ TOKEN_KEY=whiplashtokenkey
 TOKEN_SECRET=whiplashtokensecret
 TOKEN=whiplashsessiontoken
 
+# Signals every process this script started, their children first.
+stop_children() {
+    local pid
+    for pid in $(pgrep -P "$1"); do
+        stop_children "$pid"
+        kill -TERM "$pid" 2>/dev/null
+    done
+}
+
+# Stops everything, removes the temporary folders, and prints the totals;
+# an interrupted run counts as a failure, so that it never reads as a pass.
 finish() {
+    trap - INT TERM
+    # a signal may arrive inside a step whose output goes to a log
+    exec 1>&3 2>&4
+    if [[ -n $interrupted ]]; then
+        stop_children $$
+        echo "not ok - the run was interrupted by SIG$interrupted; what it did not reach did not run"
+        failed=$((failed + 1))
+    fi
     wl_stop_all
+    rm -rf "$WL_TLS_DIR" ${memcheck_dir:+"$memcheck_dir"}
     echo "logs: $WL_LOG_DIR"
     echo "$passed passed, $failed failed"
 }
+exec 3>&1 4>&2
 trap finish EXIT
+trap 'interrupted=INT; exit 130' INT
+trap 'interrupted=TERM; exit 143' TERM
+
+# step COMMAND...: runs a long step in the background and waits for it, so
+# that an interrupt is acted on at once rather than when the step ends.
+step() {
+    "$@" &
+    wait $!
+}
 
 # Counts TAP lines ("ok N", "not ok N") of the unit tests.
 count_tap() {
@@ -71,7 +194,8 @@ count_regress() {
 wl_install_deps || { failed=$((failed + 1)); exit 1; }
 
 echo "== build (-Wall -Wextra -Werror)"
-if ! { make clean >/dev/null && make WERROR=1 >"$WL_LOG_DIR/build.log" 2>&1 && make install >>"$WL_LOG_DIR/build.log" 2>&1; }; then
+if ! { step make clean >/dev/null && step make -j"$(nproc)" WERROR=1 >"$WL_LOG_DIR/build.log" 2>&1 &&
+    step make install >>"$WL_LOG_DIR/build.log" 2>&1; }; then
     tail -n 40 "$WL_LOG_DIR/build.log"
     failed=$((failed + 1))
     exit 1
@@ -80,13 +204,13 @@ fi
 # The word vectors of sql/words.sql: trained once, kept in test/build/words.
 echo "== word vectors for sql/words.sql (test/tools/wordvecs.sh small)"
 WL_WORDS_DIR="$ROOT/test/build/words"
-if ! bash test/tools/wordvecs.sh small "$WL_WORDS_DIR" >"$WL_LOG_DIR/wordvecs.log" 2>&1; then
+if ! step bash test/tools/wordvecs.sh small "$WL_WORDS_DIR" >"$WL_LOG_DIR/wordvecs.log" 2>&1; then
     tail -n 20 "$WL_LOG_DIR/wordvecs.log"
     failed=$((failed + 1))
 fi
 
 echo "== unit tests of the core"
-make -s unittest >"$WL_LOG_DIR/unit.log" 2>&1
+step make -s unittest >"$WL_LOG_DIR/unit.log" 2>&1
 unit_status=$?
 cat "$WL_LOG_DIR/unit.log" | grep -E '^(not ok|# )' || true
 count_tap "$WL_LOG_DIR/unit.log"
@@ -124,8 +248,8 @@ run_suite() {
         WHIPLASH_WORDS="$WL_WORDS_DIR" \
         WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WHIPLASH_TOKEN_KEY=$TOKEN_KEY \
         WHIPLASH_TOKEN_SECRET=$TOKEN_SECRET WHIPLASH_TOKEN=$TOKEN \
-        pg_virtualenv -v 15 bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
-        ${WL_REGRESS_WRAPPER:-} make installcheck ${WL_REGRESS_TESTS:+REGRESS="$WL_REGRESS_TESTS"} \
+        step pg_virtualenv -v 15 bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
+        ${WL_REGRESS_WRAPPER:-} make installcheck ${suite_tests:+REGRESS="$suite_tests"} \
         >"$WL_LOG_DIR/regress-$name.log" 2>&1
     local status=$?
     grep -E '\.\.\. ' "$WL_LOG_DIR/regress-$name.log"
@@ -159,12 +283,12 @@ check_secrets() {
 
 # run_stress NAME SERVER_PORT: 16 pgbench clients writing and searching one
 # collection, then one session's memory over many searches
-# (test/stress/stress.sh); WL_STRESS_SECONDS and WL_STRESS_STATEMENTS size it.
+# (test/stress/stress.sh); --stress-seconds and --stress-statements size it.
 run_stress() {
     echo "== concurrency and memory against $1"
     WHIPLASH_ENDPOINT="http://127.0.0.1:$2" WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET \
-        pg_virtualenv -v 15 bash test/stress/stress.sh "${WL_STRESS_SECONDS:-30}" 16 \
-        "${WL_STRESS_STATEMENTS:-10000}" >"$WL_LOG_DIR/stress-$1.log" 2>&1
+        step pg_virtualenv -v 15 bash test/stress/stress.sh "$stress_seconds" 16 \
+        "$stress_statements" >"$WL_LOG_DIR/stress-$1.log" 2>&1
     local status=$?
     grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/stress-$1.log"
     count_tap "$WL_LOG_DIR/stress-$1.log"
@@ -174,37 +298,38 @@ run_stress() {
     fi
 }
 
-# WL_BACKENDS picks the servers (default: both), e.g. WL_BACKENDS=dynalite.
-for backend in ${WL_BACKENDS:-dynalite dynamodb-local}; do
+# --backend picks the servers (default: both).
+suite_tests=$regress_tests
+for backend in ${backends:-dynalite dynamodb-local}; do
     case $backend in
-        dynalite) wl_start_dynalite 18001 && run_suite dynalite 18001 18010 &&
-            run_stress dynalite 18001 ;;
-        dynamodb-local) wl_start_ddblocal 18001 && run_suite dynamodb-local 18001 18010 &&
-            run_stress dynamodb-local 18001 ;;
-        *) echo "unknown backend $backend"; false ;;
-    esac || failed=$((failed + 1))
+        dynalite) wl_start_dynalite 18001 && run_suite dynalite 18001 18010 ;;
+        dynamodb-local) wl_start_ddblocal 18001 && run_suite dynamodb-local 18001 18010 ;;
+    esac &&
+        { ((run_stress_checks == 0)) || run_stress "$backend" 18001; } || failed=$((failed + 1))
     wl_stop_all
 done
 
-# Fuzzing: each libFuzzer target of test/fuzz for WL_FUZZ_SECONDS (20).
-echo "== fuzzing the parsers of external bytes"
-bash test/fuzz/run.sh "${WL_FUZZ_SECONDS:-20}" >"$WL_LOG_DIR/fuzz.log" 2>&1
-fuzz_status=$?
-grep -E '^(ok|not ok)' "$WL_LOG_DIR/fuzz.log"
-count_tap "$WL_LOG_DIR/fuzz.log"
-if ((fuzz_status != 0)) && ! grep -q '^not ok' "$WL_LOG_DIR/fuzz.log"; then
-    tail -n 20 "$WL_LOG_DIR/fuzz.log"
-    failed=$((failed + 1))
+# Fuzzing: each libFuzzer target of test/fuzz for --fuzz-seconds (20).
+if ((run_fuzz != 0)); then
+    echo "== fuzzing the parsers of external bytes"
+    step bash test/fuzz/run.sh "$fuzz_seconds" >"$WL_LOG_DIR/fuzz.log" 2>&1
+    fuzz_status=$?
+    grep -E '^(ok|not ok)' "$WL_LOG_DIR/fuzz.log"
+    count_tap "$WL_LOG_DIR/fuzz.log"
+    if ((fuzz_status != 0)) && ! grep -q '^not ok' "$WL_LOG_DIR/fuzz.log"; then
+        tail -n 20 "$WL_LOG_DIR/fuzz.log"
+        failed=$((failed + 1))
+    fi
 fi
 
-# Memory checks (WL_MEMCHECK=0 skips): the core's unit tests with
+# Memory checks (--no-memcheck skips): the core's unit tests with
 # AddressSanitizer, LeakSanitizer and UBSan, then the regression suite
 # against dynalite with every backend under Valgrind's memcheck
-# (WL_MEMCHECK_TESTS picks the tests; default: all but recall and words,
-# whose thousands of searches take too long under valgrind).
-if [[ ${WL_MEMCHECK:-1} != 0 ]]; then
+# (WL_MEMCHECK_TESTS picks the tests; default: those asked for, or all, but
+# recall and words, whose thousands of searches take too long under valgrind).
+if [[ $run_memcheck != 0 ]]; then
     echo "== unit tests under AddressSanitizer, LeakSanitizer and UBSan"
-    make -s unittest SANITIZE=address,undefined >"$WL_LOG_DIR/unit-sanitize.log" 2>&1
+    step make -s unittest SANITIZE=address,undefined >"$WL_LOG_DIR/unit-sanitize.log" 2>&1
     unit_status=$?
     grep -E '^not ok|ERROR: |runtime error' "$WL_LOG_DIR/unit-sanitize.log"
     count_tap "$WL_LOG_DIR/unit-sanitize.log"
@@ -213,10 +338,10 @@ if [[ ${WL_MEMCHECK:-1} != 0 ]]; then
     memcheck_dir=$(mktemp -d -t whiplash-memcheck.XXXXXX)
     chmod 1777 "$memcheck_dir"
     WL_REGRESS_WRAPPER="bash $ROOT/test/tools/valgrind_cluster.sh $memcheck_dir"
-    WL_REGRESS_TESTS=${WL_MEMCHECK_TESTS:-$(sed -n 's/^REGRESS = //p' Makefile | sed 's/ recall//; s/ words//')}
+    suite_tests=${WL_MEMCHECK_TESTS:-$(echo " ${regress_tests:-$all_tests} " | sed 's/ recall / /; s/ words / /')}
     wl_start_dynalite 18001 && run_suite dynalite-memcheck 18001 18010 || failed=$((failed + 1))
     grep '^valgrind_cluster:' "$WL_LOG_DIR/regress-dynalite-memcheck.log"
-    unset WL_REGRESS_WRAPPER WL_REGRESS_TESTS
+    unset WL_REGRESS_WRAPPER
     wl_stop_all
 fi
 
