@@ -3,10 +3,12 @@
 --   flaky:     each distinct request is throttled, then gets a 500, then passes
 --   throttled: every request is throttled
 --   hang:      no request is ever answered
+--   web:       a plain web server, not DynamoDB
 \getenv endpoint WHIPLASH_ENDPOINT
 \getenv flaky WHIPLASH_FLAKY_ENDPOINT
 \getenv throttled WHIPLASH_THROTTLED_ENDPOINT
 \getenv hang WHIPLASH_HANG_ENDPOINT
+\getenv web WHIPLASH_WEB_ENDPOINT
 \getenv key WHIPLASH_KEY
 \getenv secret WHIPLASH_SECRET
 
@@ -63,15 +65,45 @@ SELECT map_user('throttled');
 SELECT whiplash_setup('throttled');
 SELECT calls, requests, retries FROM whiplash_client_stats() WHERE server = 'throttled';
 
--- An endpoint where nothing listens fails fast with a clear error.
+-- An endpoint where nothing listens fails fast with a clear error: a
+-- refused connection gets two quick retries, whatever max_retries allows.
 CREATE SERVER unreachable FOREIGN DATA WRAPPER whiplash
-  OPTIONS (endpoint 'http://127.0.0.1:1', max_retries '2', retry_base_delay '1ms');
+  OPTIONS (endpoint 'http://127.0.0.1:1');
 SELECT map_user('unreachable');
 SELECT clock_timestamp() AS t0 \gset
 \set VERBOSITY terse
 SELECT whiplash_setup('unreachable');
 \set VERBOSITY default
-SELECT clock_timestamp() - :'t0' < interval '5 s' AS failed_fast;
+SELECT clock_timestamp() - :'t0' < interval '1 s' AS failed_fast;
+SELECT requests, retries FROM whiplash_client_stats() WHERE server = 'unreachable';
+
+-- A web server that is not DynamoDB: its HTML page becomes one line, with
+-- a hint, and its 501 is not retried.
+CREATE SERVER web FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'web');
+SELECT map_user('web');
+SELECT whiplash_setup('web');
+SELECT requests, retries FROM whiplash_client_stats() WHERE server = 'web';
+-- HTTPS spoken to a plain HTTP server can never succeed: no retry.
+SELECT replace(:'endpoint', 'http://', 'https://') AS mismatch \gset
+CREATE SERVER mismatch FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'mismatch');
+SELECT map_user('mismatch');
+-- (libcurl's words carry OpenSSL's version: the detail is checked, not shown.)
+DO $$
+DECLARE
+  message text;
+  detail text;
+  hint text;
+BEGIN
+  PERFORM whiplash_setup('mismatch');
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                          hint = PG_EXCEPTION_HINT;
+  RAISE NOTICE 'error: %', message;
+  RAISE NOTICE 'detail says one attempt, wrong version number: %',
+    detail LIKE 'No response after 1 attempt(s), server "mismatch"; libcurl said: %wrong version number%';
+  RAISE NOTICE 'hint: %', hint;
+END $$;
+SELECT requests, retries FROM whiplash_client_stats() WHERE server = 'mismatch';
 
 -- A server that never answers: request_timeout ends each attempt.
 CREATE SERVER hang FOREIGN DATA WRAPPER whiplash
@@ -102,5 +134,5 @@ RESET statement_timeout;
 SELECT clock_timestamp() - :'t0' < interval '3 s' AS cancelled_promptly;
 SELECT whiplash_setup('ddb') AS created;
 
-DROP SERVER flaky, flaky_once, throttled, unreachable, hang CASCADE;
+DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, hang CASCADE;
 DROP FUNCTION map_user(name);

@@ -14,6 +14,11 @@ CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint 'ftp://exa
 CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint 'localhost 8000');
 CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint 'http://h/?x=1');
 CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (region 'US East');
+-- A region that names no AWS region is a typo, unless an endpoint is given.
+CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (region 'eu-wset-1');
+CREATE SERVER opt_typo_ok FOREIGN DATA WRAPPER whiplash
+  OPTIONS (region 'local', endpoint 'http://127.0.0.1:8000');
+DROP SERVER opt_typo_ok;
 CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (region 'us-east-1', project 'my project');
 CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (region 'us-east-1', stage '');
 CREATE SERVER opt_bad FOREIGN DATA WRAPPER whiplash OPTIONS (region 'us-east-1', connect_timeout 'soon');

@@ -70,7 +70,10 @@ wl_failure_words(WlHttpFailure failure)
 	switch (failure)
 	{
 		case WL_HTTP_CONNECT_FAILED:
+		case WL_HTTP_REFUSED:
 			return "could not connect to";
+		case WL_HTTP_MISMATCH:
+			return "could not talk to";
 		case WL_HTTP_TIMED_OUT:
 			return "no response in time from";
 		default:
@@ -88,9 +91,13 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 	WlDdbError	error = call->error;
 	const char *operation = call->operation;
 	const char *table = call->table ? call->table : "(none)";
-	const char *endpoint = conn->options.client.endpoint ? conn->options.client.endpoint :
-		conn->options.client.region;
+	char		endpoint[256];
 
+	/* the host a request went to, also when the region chose it */
+	if (conn->options.client.endpoint != NULL)
+		snprintf(endpoint, sizeof(endpoint), "%s", conn->options.client.endpoint);
+	else
+		wl_ddb_default_endpoint(conn->options.client.region, endpoint, sizeof(endpoint));
 	switch (error.kind)
 	{
 		case WL_DDB_SERVICE_ERROR:
@@ -123,6 +130,12 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 					 errdetail("No response after %d attempt(s), server \"%s\"; libcurl said: %s.",
 							   call->attempts, conn->server_name,
 							   wl_trim_message(error.message)),
+					 error.failure == WL_HTTP_MISMATCH ?
+					 errhint("Check the scheme (http:// or https://) and port of the endpoint option of server \"%s\", and its ca_file.",
+							 conn->server_name) :
+					 conn->options.client.endpoint == NULL ?
+					 errhint("Check the region option of server \"%s\", and its connect_timeout and request_timeout.",
+							 conn->server_name) :
 					 errhint("Check the endpoint, connect_timeout and request_timeout options of server \"%s\".",
 							 conn->server_name)));
 			break;
@@ -131,8 +144,10 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("DynamoDB %s on table \"%s\" failed: %s",
 							operation, table, error.message),
-					 errdetail("HTTP status %ld, after %d attempt(s), server \"%s\".",
-							   error.http_status, call->attempts, conn->server_name)));
+					 errdetail("HTTP status %ld, after %d attempt(s), server \"%s\", %s.",
+							   error.http_status, call->attempts, conn->server_name, endpoint),
+					 errhint("Check that the endpoint option of server \"%s\" points at DynamoDB or a DynamoDB-compatible server.",
+							 conn->server_name)));
 			break;
 		case WL_DDB_OUT_OF_MEMORY:
 			ereport(ERROR,

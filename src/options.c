@@ -279,6 +279,12 @@ wl_check_server_options(const WlServerOptions *options)
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("a whiplash server needs option \"region\" or \"endpoint\""),
 				 errhint("Give region for AWS DynamoDB, or endpoint for a DynamoDB-compatible server.")));
+	/* without an endpoint the region names the host a request goes to */
+	if (options->client.endpoint == NULL && !wl_ddb_region_form(options->client.region))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("\"%s\" is not the name of an AWS region", options->client.region),
+				 errhint("AWS regions are named like \"us-east-1\", \"eu-west-2\" or \"ap-southeast-1\"; for a DynamoDB-compatible server, give its endpoint.")));
 	if (options->client.retry_max_delay_ms < options->client.retry_base_delay_ms)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),

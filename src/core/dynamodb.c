@@ -10,6 +10,7 @@
  */
 #include "dynamodb.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
 #define WL_DDB_CONTENT_TYPE "application/x-amz-json-1.0"
 #define WL_DDB_HEADERS 6
 #define WL_DDB_SLEEP_SLICE_MS 20
+/* Retries a refused connection gets, in case the server is restarting. */
+#define WL_DDB_REFUSED_RETRIES 2
 
 struct WlDdb
 {
@@ -59,6 +62,51 @@ wl_ddb_is_throttling(const char *type)
 	return strcmp(type, "ThrottlingException") == 0 ||
 		strcmp(type, "ProvisionedThroughputExceededException") == 0 ||
 		strcmp(type, "RequestLimitExceeded") == 0;
+}
+
+/* Whether word, of len bytes, is one of the NULL-terminated words. */
+static bool
+wl_word_in(const char *word, size_t len, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strlen(*words) == len && strncmp(word, *words, len) == 0)
+			return true;
+	return false;
+}
+
+/* Does region have the form of AWS's region names; see the header. */
+bool
+wl_ddb_region_form(const char *region)
+{
+	static const char *const partitions[] = {"gov", "iso", "isob", "isoe", "isof", NULL};
+	static const char *const directions[] = {"north", "south", "east", "west", "central",
+		"northeast", "northwest", "southeast", "southwest", NULL};
+	const char *word = region;
+	const char *dash;
+	size_t		len;
+
+	/* an area of two letters: "us", "eu", "ap", "cn", ... */
+	if (strlen(region) < 3 || !islower((unsigned char) region[0]) ||
+		!islower((unsigned char) region[1]) || region[2] != '-')
+		return false;
+	word = region + 3;
+	dash = strchr(word, '-');
+	if (dash == NULL)
+		return false;
+	len = (size_t) (dash - word);
+	if (wl_word_in(word, len, partitions))
+	{
+		word = dash + 1;
+		dash = strchr(word, '-');
+		if (dash == NULL)
+			return false;
+		len = (size_t) (dash - word);
+	}
+	if (!wl_word_in(word, len, directions))
+		return false;
+	word = dash + 1;
+	len = strlen(word);
+	return len >= 1 && len <= 2 && strspn(word, "0123456789") == len;
 }
 
 /* AWS's public DynamoDB endpoint for a region. */
@@ -386,11 +434,34 @@ wl_parse_error_body(const char *body, size_t len, WlDdbError *error)
 			snprintf(error->message, sizeof(error->message), "%s",
 					 json_object_get_string(value));
 	}
-	else if (body != NULL && len > 0)
-		snprintf(error->message, sizeof(error->message), "%.*s",
-				 (int) (len < 200 ? len : 200), body);
 	if (parsed != NULL)
 		json_object_put(parsed);
+}
+
+/*
+ * Says what an answer that is not DynamoDB's was: its status and the first
+ * line of its body, cut short, so that an HTML page becomes one line.
+ */
+static void
+wl_summarise_body(long status, const char *body, size_t len, WlDdbError *error)
+{
+	size_t		start = 0;
+	size_t		end;
+
+	while (body != NULL && start < len && isspace((unsigned char) body[start]))
+		start++;
+	end = start;
+	while (body != NULL && end < len && body[end] != '\n' && body[end] != '\r' &&
+		   end - start < 80)
+		end++;
+	if (body == NULL || start == len)
+		snprintf(error->message, sizeof(error->message),
+				 "the answer is not DynamoDB's: HTTP status %ld with an empty body", status);
+	else
+		snprintf(error->message, sizeof(error->message),
+				 "the answer is not DynamoDB's: HTTP status %ld, body begins \"%.*s%s\"",
+				 status, (int) (end - start), body + start,
+				 end < len && body[end] != '\n' && body[end] != '\r' ? "..." : "");
 }
 
 /*
@@ -435,12 +506,20 @@ wl_ddb_read_response(long status, const char *body, size_t len,
 
 	error->kind = WL_DDB_SERVICE_ERROR;
 	wl_parse_error_body(body, len, error);
+	if (error->type[0] == '\0' && status >= 400)
+	{
+		/* not DynamoDB's error: a proxy's or a web server's page */
+		error->kind = WL_DDB_BAD_RESPONSE;
+		wl_summarise_body(status, body, len, error);
+		/* 501: a server that does not take POST, which no retry changes */
+		return (status >= 500 && status != 501) || status == 429;
+	}
 	if (status >= 500 || status == 429)
 		return true;
 	if (status >= 400)
 		return wl_ddb_is_throttling(error->type);
 	error->kind = WL_DDB_BAD_RESPONSE;
-	snprintf(error->message, sizeof(error->message), "unexpected HTTP status %ld", status);
+	wl_summarise_body(status, body, len, error);
 	return false;
 }
 
@@ -455,6 +534,7 @@ wl_attempt_conclude(WlAttempt *attempt)
 	WlDdbCall  *call = attempt->call;
 	WlHttpRequest *http = &attempt->http;
 	WlDdbError *error = &call->error;
+	bool		retry;
 
 	memset(error, 0, sizeof(WlDdbError));
 	error->http_status = http->status;
@@ -470,10 +550,22 @@ wl_attempt_conclude(WlAttempt *attempt)
 		error->kind = WL_DDB_NO_RESPONSE;
 		error->failure = http->failure;
 		snprintf(error->message, sizeof(error->message), "%s", http->error);
-		return true;
+		/* a refused connection gets two quick retries: a server restarting */
+		if (http->failure == WL_HTTP_REFUSED)
+			return call->attempts <= WL_DDB_REFUSED_RETRIES;
+		return http->failure != WL_HTTP_MISMATCH;
 	}
-	return wl_ddb_read_response(http->status, http->response, http->response_len,
-								&call->response, error);
+	retry = wl_ddb_read_response(http->status, http->response, http->response_len,
+								 &call->response, error);
+	if (error->kind == WL_DDB_BAD_RESPONSE && http->content_type[0] != '\0' &&
+		strncmp(http->content_type, "application/x-amz-json", 22) != 0)
+	{
+		size_t		used = strlen(error->message);
+
+		snprintf(error->message + used, sizeof(error->message) - used,
+				 " (content type %s)", http->content_type);
+	}
+	return retry;
 }
 
 /* The next value of the client's xorshift64 generator. */

@@ -85,6 +85,14 @@ typedef struct WlDdbStats
  */
 extern void wl_ddb_default_endpoint(const char *region, char *buf, size_t len);
 
+/*
+ * Whether region has the form AWS's region names take: an area, an optional
+ * partition, a direction and a number ("eu-west-1", "us-gov-east-1",
+ * "ap-southeast-2"), so that a typo such as "eu-wset-1" is caught before a
+ * request is sent to a host that does not exist.
+ */
+extern bool wl_ddb_region_form(const char *region);
+
 /* Is this DynamoDB error type one that a retry may cure? */
 extern bool wl_ddb_is_throttling(const char *type);
 

@@ -145,6 +145,7 @@ wl_http_request_reset(WlHttpRequest *request)
 	request->status = 0;
 	request->failure = WL_HTTP_NO_FAILURE;
 	request->error[0] = '\0';
+	request->content_type[0] = '\0';
 }
 
 /* Copies the client's counters. */
@@ -235,17 +236,23 @@ wl_http_prepare(WlHttpClient *client, WlTransfer *transfer)
 
 /* Maps a libcurl result code to why the request got no response. */
 static WlHttpFailure
-wl_http_failure_kind(CURLcode code)
+wl_http_failure_kind(CURLcode code, const char *explanation)
 {
 	switch (code)
 	{
 		case CURLE_COULDNT_RESOLVE_HOST:
 		case CURLE_COULDNT_RESOLVE_PROXY:
+			return WL_HTTP_CONNECT_FAILED;
 		case CURLE_COULDNT_CONNECT:
+			return WL_HTTP_REFUSED;
 		case CURLE_SSL_CONNECT_ERROR:
+			/* OpenSSL's words for a handshake answered by plain HTTP */
+			return strstr(explanation, "wrong version number") != NULL ?
+				WL_HTTP_MISMATCH : WL_HTTP_CONNECT_FAILED;
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
-			return WL_HTTP_CONNECT_FAILED;
+		case CURLE_UNSUPPORTED_PROTOCOL:	/* also "Received HTTP/0.9" */
+			return WL_HTTP_MISMATCH;
 		case CURLE_OPERATION_TIMEDOUT:
 			return WL_HTTP_TIMED_OUT;
 		case CURLE_OUT_OF_MEMORY:
@@ -267,13 +274,19 @@ wl_http_finish(WlHttpClient *client, WlTransfer *transfer, CURLcode code)
 
 	if (code == CURLE_OK)
 	{
+		char	   *content_type = NULL;
+
 		curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &request->status);
+		if (curl_easy_getinfo(transfer->easy, CURLINFO_CONTENT_TYPE, &content_type) == CURLE_OK &&
+			content_type != NULL)
+			snprintf(request->content_type, sizeof(request->content_type), "%s",
+					 content_type);
 		return;
 	}
-	if (request->failure == WL_HTTP_NO_FAILURE)
-		request->failure = wl_http_failure_kind(code);
 	snprintf(request->error, sizeof(request->error), "%s",
 			 transfer->errbuf[0] ? transfer->errbuf : curl_easy_strerror(code));
+	if (request->failure == WL_HTTP_NO_FAILURE)
+		request->failure = wl_http_failure_kind(code, request->error);
 	request->status = 0;
 }
 

@@ -28,7 +28,11 @@ typedef struct WlHttpConfig
 typedef enum WlHttpFailure
 {
 	WL_HTTP_NO_FAILURE = 0,
-	WL_HTTP_CONNECT_FAILED,		/* resolve, connect or TLS handshake */
+	WL_HTTP_CONNECT_FAILED,		/* resolve or TLS handshake */
+	WL_HTTP_REFUSED,			/* nothing accepts connections there */
+	WL_HTTP_MISMATCH,			/* no retry cures it: TLS spoken to plain
+								 * HTTP, a certificate that does not verify,
+								 * an answer that is not HTTP/1.x */
 	WL_HTTP_TIMED_OUT,			/* connect_timeout or request_timeout */
 	WL_HTTP_TRANSPORT_FAILED,	/* reset, malformed HTTP, ... */
 	WL_HTTP_OUT_OF_MEMORY
@@ -49,6 +53,7 @@ typedef struct WlHttpRequest
 	char		error[256];		/* libcurl's explanation of a failure */
 	char	   *response;		/* malloc'd body, NUL-terminated, or NULL */
 	size_t		response_len;
+	char		content_type[64];	/* the answer's, cut short; "" if none */
 } WlHttpRequest;
 
 /* Counters of what a client has done since it was created. */

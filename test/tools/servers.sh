@@ -172,3 +172,13 @@ wl_start_record() {
     _wl_launch record "$1" /usr/bin/python3 "$WL_TOOLS_DIR/../bench/record_proxy.py" \
         --port "$1" --upstream "http://127.0.0.1:$2" --log "$3"
 }
+
+# wl_start_webserver PORT: starts Python's plain web server on 127.0.0.1,
+# serving an empty folder: an HTTP server that is not DynamoDB (it answers
+# a POST with an HTML page and status 501).
+wl_start_webserver() {
+    local dir="$WL_LOG_DIR/webserver-root"
+    mkdir -p "$dir" &&
+        _wl_launch webserver "$1" /usr/bin/python3 -m http.server --bind 127.0.0.1 \
+            --directory "$dir" "$1"
+}

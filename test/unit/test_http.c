@@ -55,6 +55,21 @@ abort_after_100ms(void *arg)
 }
 
 /* Endpoint URLs: what is accepted and how Host and path come out. */
+/* Region names are checked for AWS's form, so that typos are caught. */
+static void
+test_region_form(void)
+{
+	CHECK(wl_ddb_region_form("us-east-1") && wl_ddb_region_form("eu-west-3") &&
+		  wl_ddb_region_form("ap-southeast-2") && wl_ddb_region_form("us-gov-west-1") &&
+		  wl_ddb_region_form("cn-northwest-1") && wl_ddb_region_form("me-central-1"),
+		  "AWS's region names have its form");
+	CHECK(!wl_ddb_region_form("eu-wset-1") && !wl_ddb_region_form("us-east") &&
+		  !wl_ddb_region_form("useast1") && !wl_ddb_region_form("us-east-1a") &&
+		  !wl_ddb_region_form("local") && !wl_ddb_region_form("") &&
+		  !wl_ddb_region_form("us-gov-1") && !wl_ddb_region_form("US-EAST-1"),
+		  "typos and other names do not");
+}
+
 static void
 test_endpoints(void)
 {
@@ -133,8 +148,8 @@ make_client(int port, int max_retries, long base_delay_ms)
 }
 
 /*
- * A refused connection is retried exactly max_retries times for every call
- * of a batch, then reported as no response.
+ * A refused connection is retried twice, fewer than max_retries, for every
+ * call of a batch, then reported as refused: nothing listens there.
  */
 static void
 test_refused_retries(void)
@@ -153,12 +168,12 @@ test_refused_retries(void)
 	CHECK(wl_ddb_execute(ddb, calls, 3, NULL, NULL) == WL_DDB_DONE, "refused batch completes");
 	for (i = 0; i < 3; i++)
 		all_refused &= calls[i].error.kind == WL_DDB_NO_RESPONSE &&
-			calls[i].error.failure == WL_HTTP_CONNECT_FAILED &&
-			calls[i].attempts == 4 && calls[i].response == NULL;
-	CHECK(all_refused, "each call failed to connect after 1 + 3 attempts");
+			calls[i].error.failure == WL_HTTP_REFUSED &&
+			calls[i].attempts == 3 && calls[i].response == NULL;
+	CHECK(all_refused, "each refused call gave up after 1 + 2 attempts, though 3 retries were allowed");
 	wl_ddb_get_stats(ddb, &stats);
-	CHECK(stats.requests == 12, "12 HTTP requests were sent");
-	CHECK(stats.retries == 9, "9 of them were retries");
+	CHECK(stats.requests == 9, "9 HTTP requests were sent");
+	CHECK(stats.retries == 6, "6 of them were retries");
 	CHECK(stats.calls == 3, "3 calls completed");
 	for (i = 0; i < 3; i++)
 		wl_ddb_call_reset(&calls[i]);
@@ -238,10 +253,14 @@ test_read_response(void)
 		"\"Message\":\"One or more parameter values were invalid\"}";
 	const char *throttled = "{\"__type\":\"com.amazon.coral.availability#ThrottlingException\","
 		"\"message\":\"Rate of requests exceeds the allowed throughput.\"}";
+	const char *page = "\n  <!DOCTYPE HTML>\n<html lang=\"en\">\n<head>";
+	char		long_line[300];
 	struct json_object *response;
 	WlDdbError	error;
 	bool		retry;
 
+	memset(long_line, 'x', sizeof(long_line) - 1);
+	long_line[sizeof(long_line) - 1] = '\0';
 	retry = wl_ddb_read_response(200, "{\"Item\": {}} ", 13, &response, &error);
 	CHECK(!retry && response != NULL && error.kind == WL_DDB_OK && error.http_status == 200,
 		  "a 200 object is a response");
@@ -262,14 +281,26 @@ test_read_response(void)
 	CHECK(wl_ddb_read_response(400, throttled, strlen(throttled), &response, &error) &&
 		  strcmp(error.type, "ThrottlingException") == 0, "throttling is retried");
 	CHECK(wl_ddb_read_response(503, "<html>busy</html>", 17, &response, &error) &&
-		  strcmp(error.message, "<html>busy</html>") == 0, "a 503 is retried, its text kept");
-	CHECK(wl_ddb_read_response(429, NULL, 0, &response, &error) && error.message[0] == '\0',
-		  "an empty 429 is retried");
+		  error.kind == WL_DDB_BAD_RESPONSE, "a 503 page is retried");
+	CHECK_STR(error.message,
+			  "the answer is not DynamoDB's: HTTP status 503, body begins \"<html>busy</html>\"",
+			  "a page is summarised");
+	CHECK(wl_ddb_read_response(429, NULL, 0, &response, &error), "an empty 429 is retried");
+	CHECK_STR(error.message, "the answer is not DynamoDB's: HTTP status 429 with an empty body",
+			  "an empty body is said to be empty");
 	CHECK(!wl_ddb_read_response(301, "moved", 5, &response, &error) &&
-		  error.kind == WL_DDB_BAD_RESPONSE &&
-		  strcmp(error.message, "unexpected HTTP status 301") == 0, "a 301 is final");
+		  error.kind == WL_DDB_BAD_RESPONSE, "a 301 is final");
+	CHECK(!wl_ddb_read_response(404, page, strlen(page), &response, &error),
+		  "a web server's 404 is final");
+	CHECK_STR(error.message,
+			  "the answer is not DynamoDB's: HTTP status 404, body begins \"<!DOCTYPE HTML>\"",
+			  "only the first line of a page, after its leading blanks");
+	CHECK(!wl_ddb_read_response(501, long_line, strlen(long_line), &response, &error) &&
+		  strlen(error.message) < 160 && strstr(error.message, "xxx...\"") != NULL,
+		  "a 501 is final, and a long line cut short");
 	wl_ddb_read_response(500, "oops, and more", 4, &response, &error);
-	CHECK_STR(error.message, "oops", "no byte past len is read");
+	CHECK_STR(error.message, "the answer is not DynamoDB's: HTTP status 500, body begins \"oops\"",
+			  "no byte past len is read");
 }
 
 int
@@ -278,6 +309,7 @@ main(void)
 	test_read_response();
 	test_consumed_capacity();
 	test_endpoints();
+	test_region_form();
 	test_defaults();
 	test_refused_retries();
 	test_abort_backoff();
