@@ -34,6 +34,13 @@ CREATE FOREIGN TABLE small (id text, vector real[]) SERVER ddb OPTIONS (collecti
 INSERT INTO small VALUES ('a', '{1,0,0}'), ('b', '{0,1,0}'), ('c', '{0,0,1}'),
                          ('d', '{1,1,0}'), ('e', '{1,1,1}');
 SELECT * FROM small ORDER BY id;
+-- One bad row among many is named in the error's CONTEXT, by its id, or
+-- by its position when the id is what is missing; nothing is written.
+INSERT INTO small
+  SELECT 'r' || i, CASE WHEN i = 617 THEN '{1,2}' ELSE '{1,2,3}' END::real[]
+    FROM generate_series(1, 1000) i;
+INSERT INTO small SELECT CASE WHEN i <> 3 THEN 'q' || i END, '{1,2,3}' FROM generate_series(1, 5) i;
+SELECT count(*) AS still_five FROM small;
 SELECT * FROM small WHERE id = 'c';
 SELECT * FROM small WHERE id = 'zz';
 SELECT * FROM small WHERE id IN ('a', 'e', 'zz', NULL) ORDER BY id;

@@ -39,6 +39,9 @@ typedef struct WlModifyState
 	int			dims;
 	WlColumns  *columns;
 	AttrNumber	rowid_attno;	/* junk id in the plan's output */
+	const char *table;			/* the foreign table's name, for errors */
+	int64		rows;			/* rows the statement has given so far */
+	const char *row_id;			/* the id of the row being read, once known */
 } WlModifyState;
 
 /* UPDATE and DELETE need the row's id: ask for it as a junk column. */
@@ -123,6 +126,7 @@ wl_modify_state(Relation rel, bool defer)
 	WlModifyState *state = palloc0(sizeof(WlModifyState));
 	WlCollection *collection;
 
+	state->table = pstrdup(RelationGetRelationName(rel));
 	state->columns = wl_columns(rel);
 	if (state->columns->id_attno == InvalidAttrNumber ||
 		state->columns->vector_attno == InvalidAttrNumber)
@@ -211,16 +215,55 @@ wl_slot_attributes(WlModifyState *state, TupleTableSlot *slot)
 	return wl_columns_row_attributes(state->columns, slot);
 }
 
+/*
+ * Names the row whose values were refused, in a statement that may write
+ * thousands: by its id, or by its position when the id is what is wrong.
+ */
+static void
+wl_row_error_context(void *arg)
+{
+	WlModifyState *state = arg;
+
+	if (state->row_id != NULL)
+		errcontext("row " INT64_FORMAT " written to foreign table \"%s\", id \"%s\"",
+				   state->rows, state->table, state->row_id);
+	else
+		errcontext("row " INT64_FORMAT " written to foreign table \"%s\"",
+				   state->rows, state->table);
+}
+
+/* Reads a row's values, naming the row in any error they raise. */
+static void
+wl_read_row(WlModifyState *state, TupleTableSlot *slot, char **id, float **vector,
+			char **attributes)
+{
+	ErrorContextCallback callback;
+
+	state->rows++;
+	state->row_id = NULL;
+	callback.callback = wl_row_error_context;
+	callback.arg = state;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	*id = wl_slot_id(slot, state->columns->id_attno);
+	state->row_id = *id;
+	*vector = wl_slot_vector(state, slot);
+	*attributes = wl_slot_attributes(state, slot);
+	error_context_stack = callback.previous;
+}
+
 /* Buffers an insert; an existing id is replaced when the batch is written. */
 TupleTableSlot *
 wl_exec_insert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 			   TupleTableSlot *planSlot)
 {
 	WlModifyState *state = rinfo->ri_FdwState;
-	char	   *id = wl_slot_id(slot, state->columns->id_attno);
-	float	   *vector = wl_slot_vector(state, slot);
+	char	   *id;
+	float	   *vector;
+	char	   *attributes;
 
-	wl_write_put(state->buffer, id, vector, state->dims, wl_slot_attributes(state, slot));
+	wl_read_row(state, slot, &id, &vector, &attributes);
+	wl_write_put(state->buffer, id, vector, state->dims, attributes);
 	return slot;
 }
 
@@ -231,11 +274,12 @@ wl_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 {
 	WlModifyState *state = rinfo->ri_FdwState;
 	char	   *old_id = wl_slot_id(planSlot, state->rowid_attno);
-	char	   *id = wl_slot_id(slot, state->columns->id_attno);
-	float	   *vector = wl_slot_vector(state, slot);
+	char	   *id;
+	float	   *vector;
+	char	   *attributes;
 
-	wl_write_move(state->buffer, old_id, id, vector, state->dims,
-				  wl_slot_attributes(state, slot));
+	wl_read_row(state, slot, &id, &vector, &attributes);
+	wl_write_move(state->buffer, old_id, id, vector, state->dims, attributes);
 	return slot;
 }
 
