@@ -77,6 +77,11 @@ SELECT c.relname, ft.ftoptions,
 INSERT INTO imported."second-one" VALUES ('x', '{1,2,3}');
 SELECT * FROM imported."second-one";
 SELECT id FROM whiplash_search('imported."second-one"', '{1,2,3}', 1);
+-- A collection's own name is not its table's: the error says which table
+-- maps it, or how to map one.
+SELECT id FROM whiplash_search('second-one', '{1,2,3}', 1);
+SELECT id FROM whiplash_search('unmapped', '{1,2,3}', 1);
+SELECT id FROM whiplash_search('imported."second-one"'::regclass, '{1,2,3}', 1);
 
 CREATE SCHEMA only_first;
 IMPORT FOREIGN SCHEMA collections LIMIT TO (first) FROM SERVER ddb INTO only_first;

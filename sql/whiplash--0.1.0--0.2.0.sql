@@ -49,3 +49,13 @@ RETURNS TABLE (step text, items bigint, requests bigint, seconds double precisio
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE STRICT;
 
+-- The same, given the foreign table's name as text (a quoted literal
+-- resolves to this one), so that a name that is not a table, such as the
+-- collection's own, gets an error naming the table that maps it.
+CREATE FUNCTION whiplash_search(
+    collection text, query real[], k integer DEFAULT 10,
+    probes integer DEFAULT NULL, max_candidates integer DEFAULT NULL,
+    filter jsonb DEFAULT NULL)
+RETURNS TABLE (id text, distance double precision)
+AS 'MODULE_PATHNAME', 'whiplash_search_by_name'
+LANGUAGE C VOLATILE ROWS 10;

@@ -11,7 +11,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_foreign_table.h"
 #include "foreign/foreign.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -19,6 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/varlena.h"
 
 #include "whiplash.h"
 
@@ -319,4 +325,68 @@ wl_collection_for_relation(Oid relid, WlConnection **conn)
 						 quote_identifier(get_rel_name(relid)))));
 	*conn = wl_connect(server->serverid);
 	return wl_collection_open(*conn, name);
+}
+
+/*
+ * The whiplash foreign tables that map a collection of this name, quoted
+ * and comma-separated (NULL: none), for the hint of a name that is not a
+ * table.
+ */
+static char *
+wl_tables_mapping(const char *collection)
+{
+	StringInfoData names;
+	Relation	catalog = table_open(ForeignTableRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(catalog, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tuple;
+
+	initStringInfo(&names);
+	while ((tuple = systable_getnext(scan)) != NULL)
+	{
+		Oid			relid = ((Form_pg_foreign_table) GETSTRUCT(tuple))->ftrelid;
+		ForeignServer *server = GetForeignServer(GetForeignTable(relid)->serverid);
+		char	   *name;
+
+		if (strcmp(GetForeignDataWrapper(server->fdwid)->fdwname, "whiplash") != 0)
+			continue;
+		name = wl_table_collection_name(relid);
+		if (name == NULL || strcmp(name, collection) != 0)
+			continue;
+		appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+													get_rel_name(relid)));
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	return names.len > 0 ? names.data : NULL;
+}
+
+/*
+ * The relation a search names, as regclass would find it; a name that is
+ * no relation gets an error saying which foreign table maps a collection
+ * of that name, or how to map one.
+ */
+Oid
+wl_relation_of_name(text *name)
+{
+	List	   *names = textToQualifiedNameList(name);
+	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	char	   *collection = strVal(llast(names));
+	char	   *mapping;
+
+	if (OidIsValid(relid))
+		return relid;
+	mapping = wl_tables_mapping(collection);
+	if (mapping != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s\" does not exist", text_to_cstring(name)),
+				 errhint("Collection \"%s\" is mapped by foreign table %s: search that table.",
+						 collection, mapping)));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("relation \"%s\" does not exist", text_to_cstring(name)),
+			 errhint("whiplash_search takes the foreign table of a collection: map one with CREATE FOREIGN TABLE ... SERVER ... OPTIONS (collection '%s'), or IMPORT FOREIGN SCHEMA.",
+					 collection)));
+	return InvalidOid;
 }

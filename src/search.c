@@ -36,6 +36,7 @@
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_search);
+PG_FUNCTION_INFO_V1(whiplash_search_by_name);
 PG_FUNCTION_INFO_V1(whiplash_last_search);
 
 /* A candidate id and how good it looks: smaller score first. */
@@ -471,13 +472,11 @@ wl_int_arg(FunctionCallInfo fcinfo, int argno, int fallback, int min, int max,
 }
 
 /*
- * whiplash_search(collection regclass, query real[], k int, probes int,
- * max_candidates int, filter jsonb) returns (id text, distance float8),
- * closest first.  With a filter, only vectors whose attributes contain it
- * (jsonb @>) are returned, widening the search until k match.
+ * Searches the collection behind foreign table relid with the arguments of
+ * whiplash_search after the first, returning its rows.
  */
-Datum
-whiplash_search(PG_FUNCTION_ARGS)
+static Datum
+wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	WlConnection *conn;
@@ -493,10 +492,6 @@ whiplash_search(PG_FUNCTION_ARGS)
 	Jsonb	   *filter = NULL;
 	int			i;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("collection must not be null")));
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -514,12 +509,12 @@ whiplash_search(PG_FUNCTION_ARGS)
 					 errhint("A filter such as '{\"category\": \"shoes\"}' keeps the vectors whose attributes contain it.")));
 	}
 
-	if (pg_class_aclcheck(PG_GETARG_OID(0), GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(PG_GETARG_OID(0)));
-	collection = wl_collection_for_relation(PG_GETARG_OID(0), &conn);
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
+	collection = wl_collection_for_relation(relid, &conn);
 	wl_xact_before_read(conn, collection->meta->name);
 	wl_search_plan(collection, k, probes, max_candidates,
-				   wl_table_consistent_searches(PG_GETARG_OID(0), conn), &plan);
+				   wl_table_consistent_searches(relid, conn), &plan);
 	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), collection->meta->dims,
 							   "query vector", &dims);
 	InitMaterializedSRF(fcinfo, 0);
@@ -537,6 +532,41 @@ whiplash_search(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* Refuses a NULL first argument of whiplash_search. */
+static void
+wl_require_collection(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("collection must not be null")));
+}
+
+/*
+ * whiplash_search(collection regclass, query real[], k int, probes int,
+ * max_candidates int, filter jsonb) returns (id text, distance float8),
+ * closest first.  With a filter, only vectors whose attributes contain it
+ * (jsonb @>) are returned, widening the search until k match.
+ */
+Datum
+whiplash_search(PG_FUNCTION_ARGS)
+{
+	wl_require_collection(fcinfo);
+	return wl_search_relation(fcinfo, PG_GETARG_OID(0));
+}
+
+/*
+ * whiplash_search(collection text, ...): the same, given the foreign
+ * table's name as text (what a quoted literal resolves to), so that a name
+ * that is not a table can be told which table maps that collection.
+ */
+Datum
+whiplash_search_by_name(PG_FUNCTION_ARGS)
+{
+	wl_require_collection(fcinfo);
+	return wl_search_relation(fcinfo, wl_relation_of_name(PG_GETARG_TEXT_PP(0)));
 }
 
 /*

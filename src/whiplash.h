@@ -112,6 +112,7 @@ extern char *wl_metadata_id(WlConnection *conn, const char *name);
 extern WlMeta *wl_read_metadata(WlConnection *conn, const char *name, bool *taken);
 extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
+extern Oid	wl_relation_of_name(text *name);
 extern void wl_collection_forget(Oid serverid, const char *name);
 
 /* metadata.c */
