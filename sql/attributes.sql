@@ -78,6 +78,13 @@ SELECT id, distance FROM whiplash_search('shop', '{1,1}', 4, filter => '{"catego
 SELECT id, distance FROM whiplash_search('shop', '{1,1}', 3, filter => '{"brand": "Fleet"}');
 SELECT count(*) FROM whiplash_search('shop', '{1,1}', 5, filter => '{"category": "none"}');
 SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '[1]');
+-- A filter's keys are the table's column names, as in WHERE: through
+-- shop_narrow, "cost" is attribute price.
+SELECT s.id, n.cost FROM whiplash_search('shop_narrow', '{1,1}', 3, filter => '{"cost": 13}') s
+  JOIN shop_narrow n USING (id);
+SELECT id FROM whiplash_search('shop_narrow', '{1,1}', 3, filter => '{"price": 13}');
+SELECT id FROM whiplash_search('shop_narrow', '{1,1}', 3, filter => '{"category": "shoes"}');
+SELECT id FROM whiplash_search('shop', '{1,1}', 3, filter => '{"id": "s1"}');
 
 -- ... and WHERE with ORDER BY ... LIMIT, checked on each candidate while
 -- searching, so that k rows come back: no Scan, no Sort.

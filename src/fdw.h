@@ -9,6 +9,7 @@
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "optimizer/pathnode.h"
+#include "utils/jsonb.h"
 #include "utils/rel.h"
 
 #include "core/distance.h"
@@ -103,6 +104,9 @@ extern bool wl_columns_has_attributes(const WlColumns *columns);
 extern void wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
 								 const char *collection, TupleTableSlot *slot);
 extern char *wl_columns_row_attributes(WlColumns *columns, TupleTableSlot *slot);
+
+/* filter.c */
+extern Jsonb *wl_filter_for_table(Oid relid, Jsonb *filter);
 
 /* fdw_import.c */
 extern List *wl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);

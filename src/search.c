@@ -33,6 +33,7 @@
 
 #include "compat.h"
 #include "core/operations.h"
+#include "fdw.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_search);
@@ -512,6 +513,8 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	collection = wl_collection_for_relation(relid, &conn);
+	if (filter != NULL)
+		filter = wl_filter_for_table(relid, filter);
 	wl_xact_before_read(conn, collection->meta->name);
 	wl_search_plan(collection, k, probes, max_candidates,
 				   wl_table_consistent_searches(relid, conn), &plan);
