@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
 # The README's quick-start demo, on a fresh Debian 12 machine as root:
-# installs what is needed, builds and installs whiplash, starts dynalite
+# installs what it needs, builds and installs whiplash, starts dynalite
 # (a local DynamoDB) on 127.0.0.1 and a throw-away PostgreSQL cluster, and
-# runs test/demo.sql in it with psql, echoing every statement.  Everything it
-# started is stopped at the end.
+# runs test/demo.sql in it with psql, echoing it, narration included.
+# Everything it started is stopped at the end.
+#
+#   bash test/demo.sh           the demo
+#   bash test/demo.sh --shell   the demo, then a shell in which psql reaches
+#                               the demo's database and dynalite; both stop
+#                               when the shell exits
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source test/tools/deps.sh
 source test/tools/servers.sh
 
-wl_install_deps
+shell=""
+case ${1:-} in
+    "") ;;
+    --shell) shell=1 ;;
+    *) echo "usage: bash test/demo.sh [--shell]" >&2; exit 2 ;;
+esac
+
+wl_install_deps demo
 echo "== building and installing whiplash"
-make -s >/dev/null && make -s install >/dev/null
+wl_with_progress "building" bash -c 'make -s >/dev/null && make -s install >/dev/null'
 
 WL_LOG_DIR=$(mktemp -d -t whiplash-demo.XXXXXX)
 export WL_LOG_DIR
@@ -31,7 +43,16 @@ echo "== starting dynalite on 127.0.0.1:18501"
 wl_start_dynalite 18501
 
 echo "== running test/demo.sql in a throw-away PostgreSQL 15 cluster"
+# In the cluster: the demo, then (--shell) an interactive shell whose psql
+# connects to the demo's database.
+in_cluster='psql -X -v ON_ERROR_STOP=1 -a -f "$1" || exit
+[[ -z $2 ]] && exit
+echo "== a shell with the demo running: psql connects to its database, where server ddb"
+echo "   reaches dynalite on http://127.0.0.1:18501 and digit_vectors maps collection digits."
+echo "   Type exit to stop PostgreSQL and dynalite."
+PS1="whiplash-demo$ " bash --norc -i'
 WHIPLASH_ENDPOINT=http://127.0.0.1:18501 \
     WHIPLASH_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz \
-    pg_virtualenv -v 15 psql -X -v ON_ERROR_STOP=1 -e -f "$ROOT/test/demo.sql"
+    pg_virtualenv -v 15 bash -c "$in_cluster" demo "$ROOT/test/demo.sql" "$shell"
 echo "== demo finished"
+[[ -n $shell ]] || echo "   (bash test/demo.sh --shell ends in a shell with the demo's servers running)"

@@ -26,7 +26,8 @@ INSERT INTO images
     FROM raw;
 
 -- A collection in DynamoDB, mapped to a foreign table, loaded with SQL.
-SELECT * FROM whiplash_create_collection('ddb', 'digits', 64);
+-- (seed => 1: the same index, and so the same output, on every run)
+SELECT * FROM whiplash_create_collection('ddb', 'digits', 64, seed => 1);
 -- Each vector carries the digit as an attribute (a DynamoDB number).
 CREATE FOREIGN TABLE digit_vectors (id text, vector real[], digit int)
   SERVER ddb OPTIONS (collection 'digits');

