@@ -205,5 +205,43 @@ SELECT s.id, s.distance < 1e-6 AS exact
   FROM wide w, LATERAL whiplash_search('wide', w.vector, 1) s WHERE w.id = 'w42';
 SELECT whiplash_drop_collection('ddb', 'wide');
 
+-- Metadata copied under another collection, keeping its table names, must
+-- not lead to those tables: a collection opens only with its own tables.
+SELECT collection FROM whiplash_create_collection('ddb', 'victim', 2);
+CREATE FOREIGN TABLE victim (id text, vector real[]) SERVER ddb OPTIONS (collection 'victim');
+INSERT INTO victim VALUES ('v1', '{1,2}');
+SELECT collection FROM whiplash_create_collection('ddb', 'copy', 2);
+CREATE FOREIGN TABLE copy (id text, vector real[]) SERVER ddb OPTIONS (collection 'copy');
+SELECT vectors_table AS victim_vectors FROM whiplash_collections('ddb')
+ WHERE collection = 'victim' \gset
+SELECT vectors_table AS copy_vectors FROM whiplash_collections('ddb')
+ WHERE collection = 'copy' \gset
+\set tool '/usr/bin/python3 ' :tools '/v1tool.py ' :direct
+\set tamper_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_copy vectors_table ''{"S": "' :victim_vectors '"}'''
+\set mend_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_copy vectors_table ''{"S": "' :copy_vectors '"}'''
+CREATE TEMP TABLE tool_out (line text);
+COPY tool_out FROM PROGRAM :'tamper_cmd';
+SET whiplash.collection_cache_ttl = 0;
+-- (table names carry a random generation, shown as <generation>)
+CREATE FUNCTION refused(statement text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE statement;
+  RETURN 'not refused';
+EXCEPTION WHEN OTHERS THEN
+  RETURN regexp_replace(SQLERRM, '_[0-9a-f]{8}_', '_<generation>_', 'g');
+END $$;
+SELECT refused('SELECT count(*) FROM copy');
+SELECT refused('DELETE FROM copy');
+SELECT count(*) AS victim_rows_kept FROM victim;
+SET client_min_messages = error;
+SELECT collection FROM whiplash_collections('ddb');
+RESET client_min_messages;
+COPY tool_out FROM PROGRAM :'mend_cmd';
+SELECT count(*) AS copy_rows FROM copy;
+RESET whiplash.collection_cache_ttl;
+SELECT whiplash_drop_collection('ddb', 'copy') AND whiplash_drop_collection('ddb', 'victim') AS dropped;
+DROP FOREIGN TABLE copy, victim;
+DROP FUNCTION refused(text);
+
 DROP TABLE plain, labels;
 DROP FOREIGN TABLE small, nocollection, missing, badtypes, wide;

@@ -167,6 +167,50 @@ wl_meta_int(struct json_object *item, const char *name, int min, int max, int *o
 }
 
 /*
+ * Whether a metadata item's tables are its collection's own, named
+ * "<project>_<stage>_<name>[_<generation>]_vectors" and "..._buckets": an
+ * item copied under another project or stage, keeping its table names,
+ * must never lead a server to that project's tables.
+ */
+static bool
+wl_meta_tables_own(const WlMeta *meta, char *errbuf, size_t errlen)
+{
+	const char *tables[2] = {meta->vectors_table, meta->buckets_table};
+	const char *suffixes[2] = {"vectors", "buckets"};
+	size_t		len = strlen(meta->project) + strlen(meta->stage) + strlen(meta->name) +
+		(meta->generation ? strlen(meta->generation) : 0) + 16;
+	char	   *own = malloc(len);
+	bool		ok = own != NULL;
+	int			i;
+
+	if (meta->generation != NULL &&
+		(meta->generation[0] == '\0' || strlen(meta->generation) > 16 ||
+		 strspn(meta->generation, "0123456789abcdef") != strlen(meta->generation)))
+	{
+		snprintf(errbuf, errlen, "its generation \"%s\" is not a few hex digits",
+				 meta->generation);
+		ok = false;
+	}
+	for (i = 0; ok && i < 2; i++)
+	{
+		if (meta->generation != NULL)
+			snprintf(own, len, "%s_%s_%s_%s_%s", meta->project, meta->stage, meta->name,
+					 meta->generation, suffixes[i]);
+		else
+			snprintf(own, len, "%s_%s_%s_%s", meta->project, meta->stage, meta->name,
+					 suffixes[i]);
+		if (tables[i] == NULL || strcmp(tables[i], own) != 0)
+		{
+			snprintf(errbuf, errlen, "its %s table \"%s\" is not the collection's own \"%s\"",
+					 suffixes[i], tables[i] ? tables[i] : "", own);
+			ok = false;
+		}
+	}
+	free(own);
+	return ok;
+}
+
+/*
  * Reads a metadata item: the common settings, the format from its number,
  * then the format's own settings.
  */
@@ -201,7 +245,8 @@ wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen)
 		}
 	}
 	if (ok)
-		ok = meta->format->read_meta(item, meta, errbuf, errlen);
+		ok = meta->format->read_meta(item, meta, errbuf, errlen) &&
+			wl_meta_tables_own(meta, errbuf, errlen);
 	if (!ok)
 	{
 		if (errbuf[0] == '\0')
