@@ -13,6 +13,7 @@ SELECT * FROM whiplash_create_collection('ddb', 'c', 4, metric => 'manhattan');
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, tables => 0);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 63);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, bits => 60, fine_bits => 3);
+SELECT * FROM whiplash_create_collection('ddb', 'c', 16000, tables => 64, bits => 12);
 SELECT * FROM whiplash_create_collection('ddb', NULL, 4);
 SELECT * FROM whiplash_create_collection('ddb', 'c', 4, center => '{1,2,3}');
 -- A packed collection (the default) chooses its own bits when it trains.
@@ -242,6 +243,21 @@ RESET whiplash.collection_cache_ttl;
 SELECT whiplash_drop_collection('ddb', 'copy') AND whiplash_drop_collection('ddb', 'victim') AS dropped;
 DROP FOREIGN TABLE copy, victim;
 DROP FUNCTION refused(text);
+
+-- Metadata asking for more planes than whiplash derives is refused before
+-- anything is allocated.
+SELECT collection FROM whiplash_create_collection('ddb', 'huge', 16000, bits => 12);
+CREATE FOREIGN TABLE huge (id text, vector real[]) SERVER ddb OPTIONS (collection 'huge');
+\set huge_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_huge n_tables ''{"N": "64"}'''
+\set unhuge_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_huge n_tables ''{"N": "10"}'''
+COPY tool_out FROM PROGRAM :'huge_cmd';
+SET whiplash.collection_cache_ttl = 0;
+SELECT count(*) FROM huge;
+COPY tool_out FROM PROGRAM :'unhuge_cmd';
+SELECT count(*) FROM huge;
+RESET whiplash.collection_cache_ttl;
+SELECT whiplash_drop_collection('ddb', 'huge');
+DROP FOREIGN TABLE huge;
 
 DROP TABLE plain, labels;
 DROP FOREIGN TABLE small, nocollection, missing, badtypes, wide;

@@ -167,6 +167,15 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 				 errmsg("fine_bits must be between 0 and %d", max_fine),
 				 errhint("Bits and fine_bits together may not pass %d.",
 						 WL_LSH_MAX_SEEDED_BITS)));
+	if (!args->format->trained &&
+		(int64) args->dims * args->ntables * (args->bits + args->fine_bits) >
+		WL_META_MAX_PLANE_VALUES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d tables of %d bits over %d dimensions need more planes than whiplash derives",
+						args->ntables, args->bits + args->fine_bits, args->dims),
+				 errhint("Tables x (bits + fine_bits) x dimensions may be at most %d; use fewer tables or bits, or the packed format.",
+						 WL_META_MAX_PLANE_VALUES)));
 	if (!PG_ARGISNULL(6))
 		args->seed = (uint64) PG_GETARG_INT64(6);
 	else if (!pg_strong_random(&args->seed, sizeof(args->seed)))

@@ -60,7 +60,7 @@ typedef struct WlConnection
 #define WL_MAX_K 10000
 
 /* The most dimensions a vector may have, as in pgvector. */
-#define WL_MAX_DIMS 16000
+#define WL_MAX_DIMS WL_META_MAX_DIMS
 
 /*
  * A collection's settings and its index (hash functions, and code model

@@ -231,7 +231,7 @@ wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen)
 		(meta->name = wl_meta_string(item, "name", errbuf, errlen)) != NULL &&
 		(meta->project = wl_meta_string(item, "project_name", errbuf, errlen)) != NULL &&
 		(meta->stage = wl_meta_string(item, "stage", errbuf, errlen)) != NULL &&
-		wl_meta_int(item, "n_features", 1, 65535, &meta->dims, errbuf, errlen) &&
+		wl_meta_int(item, "n_features", 1, WL_META_MAX_DIMS, &meta->dims, errbuf, errlen) &&
 		(wl_item_get(item, "format") == NULL ||
 		 wl_meta_int(item, "format", 1, 1000, &number, errbuf, errlen));
 	if (ok)

@@ -22,6 +22,16 @@ struct WlFormat;
 /* Fine bits of new native collections unless they say otherwise. */
 #define WL_META_FINE_BITS 12
 
+/* The most dimensions a vector may have, as in pgvector. */
+#define WL_META_MAX_DIMS 16000
+
+/*
+ * The most plane coefficients (dimensions x tables x bits, fine bits
+ * included) a seeded index derives: 64 MB of doubles.  Metadata asking for
+ * more is refused before anything is allocated.
+ */
+#define WL_META_MAX_PLANE_VALUES (1 << 23)
+
 typedef struct WlMeta
 {
 	char	   *id;				/* {project}_{stage}_{name} */
