@@ -67,6 +67,9 @@ DROP FOREIGN TABLE ordered;
 -- project and stage.
 SELECT collection FROM whiplash_create_collection('ddb', 'first', 2, metric => 'l2');
 SELECT collection FROM whiplash_create_collection('ddb', 'second-one', 3);
+-- A collection whose name cannot name a table (64 bytes; PostgreSQL's
+-- names have 63) is skipped with a WARNING; the others are imported.
+SELECT length(collection) FROM whiplash_create_collection('ddb', repeat('l', 64), 2);
 CREATE SCHEMA imported;
 IMPORT FOREIGN SCHEMA collections FROM SERVER ddb INTO imported;
 SELECT c.relname, ft.ftoptions,
@@ -93,4 +96,5 @@ IMPORT FOREIGN SCHEMA collections FROM SERVER ddb INTO imported;
 
 SELECT whiplash_drop_collection('ddb', 'first');
 SELECT whiplash_drop_collection('ddb', 'second-one');
+SELECT whiplash_drop_collection('ddb', repeat('l', 64));
 DROP SCHEMA imported, only_first, not_first CASCADE;

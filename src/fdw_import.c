@@ -12,19 +12,43 @@
 
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 
 #include "fdw.h"
 #include "whiplash.h"
 
-/* Collects the name of one collection. */
+/*
+ * Collects the name of one collection, or skips it with a WARNING when it
+ * cannot name a table: empty, longer than an identifier (PostgreSQL would
+ * cut it short, and two such names could collide), or not text in the
+ * database's encoding.  One such collection must not fail the import of
+ * the others.
+ */
 static void
 wl_import_collection(const WlMeta *meta, void *arg)
 {
 	List	  **names = arg;
+	const char *name = meta->name;
+	int			len = strlen(name);
+	const char *why = NULL;
 
-	*names = lappend(*names, pstrdup(meta->name));
+	if (len == 0)
+		why = "its name is empty";
+	else if (len >= NAMEDATALEN)
+		why = psprintf("its name is longer than the %d bytes of a table name", NAMEDATALEN - 1);
+	else if (!pg_verifymbstr(name, len, true))
+		why = "its name is not valid text in the database's encoding";
+	if (why != NULL)
+	{
+		ereport(WARNING,
+				(errmsg("skipping collection \"%s\": %s",
+						pg_verifymbstr(name, len, true) ? name : "(not valid text)", why),
+				 errhint("Map it with CREATE FOREIGN TABLE under a name of your choice, OPTIONS (collection '...').")));
+		return;
+	}
+	*names = lappend(*names, pstrdup(name));
 }
 
 /* Orders collection names. */
