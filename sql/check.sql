@@ -121,4 +121,46 @@ COPY check_tool_out FROM PROGRAM :'cmd';
 COPY check_tool_out FROM PROGRAM :'cmd';
 SELECT * FROM check_tool_out;
 DROP FOREIGN TABLE vanishing;
+
+-- A row whose stored vector another tool corrupted (3 bytes, not 2
+-- floats) cannot be read, but DELETE removes it and UPDATE with a new
+-- vector mends it, in a packed (the default, trained) and a native
+-- collection.
+SELECT collection FROM whiplash_create_collection('ddb', 'spoilt', 2, metric => 'l2');
+SELECT collection FROM whiplash_create_collection('ddb', 'spoilt_native', 2, metric => 'l2',
+                                                  tables => 2, bits => 2, seed => 5);
+CREATE FOREIGN TABLE spoilt (id text, vector real[], note text) SERVER ddb OPTIONS (collection 'spoilt');
+CREATE FOREIGN TABLE spoilt_native (id text, vector real[], note text)
+  SERVER ddb OPTIONS (collection 'spoilt_native');
+INSERT INTO spoilt VALUES ('a', '{1,2}', 'x'), ('b', '{2,1}', 'y'), ('c', '{3,3}', 'z');
+INSERT INTO spoilt_native SELECT * FROM spoilt;
+-- (1,000 more rows train the packed collection's index)
+INSERT INTO spoilt SELECT 'p' || i, ARRAY[i % 37, i % 41]::real[] FROM generate_series(1, 1000) i;
+SELECT vectors_table AS svt FROM whiplash_collections('ddb') WHERE collection = 'spoilt' \gset
+SELECT vectors_table AS nvt FROM whiplash_collections('ddb') WHERE collection = 'spoilt_native' \gset
+\set cmd :tool ' put-attribute ' :svt ' a vector ''{"B": "AAAA"}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+\set cmd :tool ' put-attribute ' :svt ' b vector ''{"B": "AAAA"}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+\set cmd :tool ' put-attribute ' :nvt ' a vector ''{"B": "AAAA"}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+\set cmd :tool ' put-attribute ' :nvt ' b vector ''{"B": "AAAA"}'''
+COPY check_tool_out FROM PROGRAM :'cmd';
+SELECT * FROM spoilt WHERE id = 'a';
+UPDATE spoilt SET note = 'kept' WHERE id = 'a';
+DELETE FROM spoilt WHERE id = 'a';
+UPDATE spoilt SET vector = '{5,5}' WHERE id = 'b';
+SELECT * FROM spoilt WHERE id IN ('a', 'b', 'c') ORDER BY id;
+DELETE FROM spoilt_native WHERE id = 'a';
+UPDATE spoilt_native SET vector = '{5,5}' WHERE id = 'b';
+SELECT * FROM spoilt_native ORDER BY id;
+-- What the corrupt vectors' old bucket entries left behind, and mended.
+SELECT problem, count(*) FROM whiplash_check('spoilt') GROUP BY 1 ORDER BY 1;
+SELECT problem, count(*) FROM whiplash_check('spoilt_native') GROUP BY 1 ORDER BY 1;
+SELECT count(*) > 0 AS repaired FROM whiplash_repair('spoilt');
+SELECT count(*) > 0 AS repaired FROM whiplash_repair('spoilt_native');
+SELECT count(*) AS problems FROM whiplash_check('spoilt');
+SELECT count(*) AS problems FROM whiplash_check('spoilt_native');
+SELECT whiplash_drop_collection('ddb', 'spoilt'), whiplash_drop_collection('ddb', 'spoilt_native');
+DROP FOREIGN TABLE spoilt, spoilt_native;
 DROP TABLE check_tool_out;

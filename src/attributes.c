@@ -303,14 +303,18 @@ wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
 	{
 		float	   *vector = palloc(sizeof(float) * dims);
 
-		if (wl_store_item_vector(item, dims, vector) != 0)
+		if (wl_store_item_vector(item, dims, vector) == 0)
+		{
+			slot->tts_values[columns->vector_attno - 1] =
+				PointerGetDatum(wl_vector_to_array(vector, dims));
+			slot->tts_isnull[columns->vector_attno - 1] = false;
+		}
+		else if (!columns->vector_unused)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("vector \"%s\" of collection \"%s\" is not %d float32 values",
-							id ? id : "?", collection, dims)));
-		slot->tts_values[columns->vector_attno - 1] =
-			PointerGetDatum(wl_vector_to_array(vector, dims));
-		slot->tts_isnull[columns->vector_attno - 1] = false;
+							id ? id : "?", collection, dims),
+					 errhint("DELETE the row, or UPDATE it with a new vector.")));
 	}
 	if (columns->attributes_attno != InvalidAttrNumber)
 	{

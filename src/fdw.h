@@ -95,6 +95,8 @@ typedef struct WlColumns
 	WlMappedColumn *mapped;
 	int			nmapped;
 	const char **names;			/* the mapped attributes' names */
+	bool		vector_unused;	/* a stored vector that does not decode
+								 * reads as NULL: the statement discards it */
 } WlColumns;
 
 /* attributes.c */

@@ -50,6 +50,27 @@ typedef struct WlScanState
 	long		bytes_read;
 } WlScanState;
 
+/*
+ * Whether the rows this scan reads are deleted, or updated with a new
+ * vector, by its statement: then the old vector is never used, and a row
+ * whose stored vector does not decode can still be removed or mended.
+ */
+static bool
+wl_scan_discards_vector(ForeignScanState *node, const WlColumns *columns)
+{
+	EState	   *estate = node->ss.ps.state;
+	Index		scanrelid = ((Scan *) node->ss.ps.plan)->scanrelid;
+	CmdType		command = estate->es_plannedstmt->commandType;
+
+	if ((command != CMD_DELETE && command != CMD_UPDATE) || scanrelid == 0 ||
+		columns->vector_attno == InvalidAttrNumber ||
+		!list_member_int(estate->es_plannedstmt->resultRelations, (int) scanrelid))
+		return false;
+	return command == CMD_DELETE ||
+		bms_is_member(columns->vector_attno - FirstLowInvalidHeapAttributeNumber,
+					  exec_rt_fetch(scanrelid, estate)->updatedCols);
+}
+
 /* Opens the collection and prepares the key expression. */
 void
 wl_begin_scan(ForeignScanState *node, int eflags)
@@ -61,6 +82,7 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 
 	node->fdw_state = state;
 	state->columns = wl_columns(rel);
+	state->columns->vector_unused = wl_scan_discards_vector(node, state->columns);
 	state->kind = intVal(list_nth(plan->fdw_private, WlScanPrivateKind));
 	if (state->kind == WL_SCAN_SEARCH)
 		state->k = intVal(list_nth(plan->fdw_private, WlScanPrivateK));
