@@ -70,6 +70,22 @@ CREATE FOREIGN TABLE shop_bad5 (id text, a text OPTIONS (column_name 'x'), b tex
 SELECT * FROM shop_bad5;
 SELECT count(*) AS still_four FROM shop;
 
+-- Items as deep as DynamoDB stores (32 levels) are written and read back;
+-- deeper ones, oversized ones, are refused before anything is sent, naming
+-- the row.
+INSERT INTO shop (id, vector, details)
+  VALUES ('deep', '{9,9}', (repeat('{"a": ', 30) || '1' || repeat('}', 30))::jsonb);
+SELECT id, details = (repeat('{"a": ', 30) || '1' || repeat('}', 30))::jsonb AS intact
+  FROM shop WHERE id = 'deep';
+SELECT count(*) > 0 AS scanned FROM shop WHERE details IS NOT NULL;
+INSERT INTO shop (id, vector, details)
+  VALUES ('deeper', '{9,9}', (repeat('{"a": ', 40) || '1' || repeat('}', 40))::jsonb);
+INSERT INTO shop (id, vector, category)
+  SELECT 'big' || i, '{9,9}', repeat('x', CASE WHEN i = 35 THEN 500000 ELSE 10 END)
+    FROM generate_series(1, 60) i;
+SELECT count(*) AS big_rows_written FROM shop WHERE id LIKE 'big%';
+DELETE FROM shop WHERE id = 'deep';
+
 -- Filtered search: whiplash_search with a jsonb filter (containment) ...
 INSERT INTO shop (id, vector, category, price)
   SELECT 'g' || i, ARRAY[i % 10, i / 10]::real[], CASE WHEN i % 10 = 3 THEN 'shoes' ELSE 'gloves' END, i

@@ -27,10 +27,14 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "core/attrs.h"
+#include "core/ddbjson.h"
 #include "fdw.h"
 #include "whiplash.h"
 
 #define WL_ROWID_NAME "whiplash_id"
+/* Room an item keeps for whiplash's own attributes (a native item's keys). */
+#define WL_OWN_ATTRIBUTE_BYTES 4096
 
 typedef struct WlModifyState
 {
@@ -232,6 +236,37 @@ wl_row_error_context(void *arg)
 				   state->rows, state->table);
 }
 
+/*
+ * Refuses, before anything is sent, a row DynamoDB would refuse: an
+ * attribute nested too deep or an empty set, or an item past 400 KB (with
+ * room for whiplash's own attributes).  Found at COMMIT, it would fail the
+ * commit after other rows were written.
+ */
+static void
+wl_check_item_size(WlModifyState *state, const char *id, const char *attributes)
+{
+	char		reason[256];
+	long		size = (long) strlen(WL_ATTR_ID) + (long) strlen(id) +
+		(long) strlen(WL_ATTR_VECTOR) + 4L * state->dims + WL_OWN_ATTRIBUTE_BYTES;
+
+	if (attributes != NULL)
+	{
+		long		attributes_size = wl_attrs_size(attributes, reason, sizeof(reason));
+
+		if (attributes_size < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("row cannot be stored in DynamoDB: %s", reason)));
+		size += attributes_size;
+	}
+	if (size > WL_DDB_MAX_ITEM_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row would be an item of about %ld bytes, more than DynamoDB's limit of %d",
+						size, WL_DDB_MAX_ITEM_BYTES),
+				 errhint("Store large values elsewhere and keep a reference to them as an attribute.")));
+}
+
 /* Reads a row's values, naming the row in any error they raise. */
 static void
 wl_read_row(WlModifyState *state, TupleTableSlot *slot, char **id, float **vector,
@@ -249,6 +284,7 @@ wl_read_row(WlModifyState *state, TupleTableSlot *slot, char **id, float **vecto
 	state->row_id = *id;
 	*vector = wl_slot_vector(state, slot);
 	*attributes = wl_slot_attributes(state, slot);
+	wl_check_item_size(state, *id, *attributes);
 	error_context_stack = callback.previous;
 }
 

@@ -16,6 +16,9 @@
 #include "ddbjson.h"
 #include "store.h"
 
+/* JSON levels parsed when checking a row's attributes: far past DynamoDB's. */
+#define WL_ATTRS_CHECK_DEPTH 4096
+
 /* A growing text buffer; text is NULL once an allocation failed. */
 typedef struct WlText
 {
@@ -232,9 +235,10 @@ wl_attrs_reserved(const char *name)
 int
 wl_attrs_add(struct json_object *item, const char *text, char *errbuf, size_t errlen)
 {
-	struct json_object *attrs = json_tokener_parse(text);
+	struct json_object *attrs = wl_json_parse(text, strlen(text), WL_DDB_JSON_DEPTH);
 	struct json_object_iterator it;
 	struct json_object_iterator end;
+	char		reason[128];
 
 	if (attrs == NULL || !json_object_is_type(attrs, json_type_object))
 	{
@@ -262,10 +266,50 @@ wl_attrs_add(struct json_object *item, const char *text, char *errbuf, size_t er
 			json_object_put(attrs);
 			return -1;
 		}
+		if (wl_av_check(value, reason, sizeof(reason)) < 0)
+		{
+			snprintf(errbuf, errlen, "attribute \"%.100s\" cannot be stored: %s", name, reason);
+			json_object_put(attrs);
+			return -1;
+		}
 		json_object_object_add(item, name, json_object_get(value));
 	}
 	json_object_put(attrs);
 	return 0;
+}
+
+/* The size of the attributes in text, checked; see the header. */
+long
+wl_attrs_size(const char *text, char *errbuf, size_t errlen)
+{
+	/* room to find how deep: a value past DynamoDB's limit is refused below */
+	struct json_object *attrs = wl_json_parse(text, strlen(text), WL_ATTRS_CHECK_DEPTH);
+	long		size = 0;
+	char		reason[128];
+
+	if (attrs == NULL || !json_object_is_type(attrs, json_type_object))
+	{
+		snprintf(errbuf, errlen, "attributes are not a JSON object");
+		json_object_put(attrs);
+		return -1;
+	}
+	{
+		json_object_object_foreach(attrs, name, value)
+		{
+			long		one = wl_av_check(value, reason, sizeof(reason));
+
+			if (one < 0)
+			{
+				snprintf(errbuf, errlen, "attribute \"%.100s\" cannot be stored: %s", name,
+						 reason);
+				json_object_put(attrs);
+				return -1;
+			}
+			size += (long) strlen(name) + one;
+		}
+	}
+	json_object_put(attrs);
+	return size;
 }
 
 /* Copies the old item's unmanaged attributes that item lacks. */

@@ -31,6 +31,14 @@ extern int	wl_attrs_add(struct json_object *item, const char *text,
 						 char *errbuf, size_t errlen);
 
 /*
+ * The size DynamoDB counts for the attributes in text (as wl_attrs_add
+ * takes them), checking each as DynamoDB would (wl_av_check): returns it,
+ * or -1 with the reason in errbuf.  Lets a write refuse a row before
+ * anything is sent.
+ */
+extern long wl_attrs_size(const char *text, char *errbuf, size_t errlen);
+
+/*
  * Completes a new vector item: adds the attributes in text (NULL: none) as
  * wl_attrs_add does and, when old_item is not NULL, carries over its
  * attributes as wl_attrs_carry_over does.  Returns item, or on failure

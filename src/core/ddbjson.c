@@ -507,3 +507,115 @@ wl_item_get(struct json_object *item, const char *name)
 		return NULL;
 	return value;
 }
+
+/* Parses JSON text with room for depth levels; see the header. */
+struct json_object *
+wl_json_parse(const char *text, size_t len, int depth)
+{
+	struct json_tokener *tokener = json_tokener_new_ex(depth);
+	struct json_object *parsed = NULL;
+
+	if (tokener == NULL || text == NULL)
+	{
+		if (tokener != NULL)
+			json_tokener_free(tokener);
+		return NULL;
+	}
+	parsed = json_tokener_parse_ex(tokener, text, (int) len);
+	if (parsed != NULL)
+	{
+		/* trailing blanks are fine; anything else is not one value */
+		size_t		rest = json_tokener_get_parse_end(tokener);
+
+		while (rest < len && (text[rest] == ' ' || text[rest] == '\n' ||
+							  text[rest] == '\r' || text[rest] == '\t'))
+			rest++;
+		if (json_tokener_get_error(tokener) != json_tokener_success || rest < len)
+		{
+			json_object_put(parsed);
+			parsed = NULL;
+		}
+	}
+	json_tokener_free(tokener);
+	return parsed;
+}
+
+/* The size of av at nesting level `level`, as wl_av_check counts it. */
+static long
+wl_av_check_level(struct json_object *av, int level, char *errbuf, size_t errlen)
+{
+	WlAvType	type = wl_av_type(av);
+	struct json_object *payload = NULL;
+	long		size = 0;
+	int			i;
+
+	if (type == WL_AV_INVALID)
+	{
+		snprintf(errbuf, errlen, "a value is not a DynamoDB attribute value");
+		return -1;
+	}
+	json_object_object_get_ex(av, wl_av_names[type], &payload);
+	switch (type)
+	{
+		case WL_AV_S:
+		case WL_AV_B:
+			return (long) json_object_get_string_len(payload);
+		case WL_AV_N:
+			return (long) (json_object_get_string_len(payload) + 1) / 2 + 1;
+		case WL_AV_BOOL:
+		case WL_AV_NULL:
+			return 1;
+		case WL_AV_SS:
+		case WL_AV_NS:
+		case WL_AV_BS:
+			if (json_object_array_length(payload) == 0)
+			{
+				snprintf(errbuf, errlen, "a set is empty, which DynamoDB does not store");
+				return -1;
+			}
+			for (i = 0; i < (int) json_object_array_length(payload); i++)
+				size += (long) json_object_get_string_len(json_object_array_get_idx(payload, i));
+			return size;
+		case WL_AV_L:
+		case WL_AV_M:
+			if (level >= WL_DDB_MAX_NESTING)
+			{
+				snprintf(errbuf, errlen, "it is nested more than %d levels deep, DynamoDB's limit",
+						 WL_DDB_MAX_NESTING);
+				return -1;
+			}
+			size = 3;
+			if (type == WL_AV_L)
+				for (i = 0; i < (int) json_object_array_length(payload); i++)
+				{
+					long		one = wl_av_check_level(json_object_array_get_idx(payload, i),
+														level + 1, errbuf, errlen);
+
+					if (one < 0)
+						return -1;
+					size += one + 1;
+				}
+			else
+			{
+				json_object_object_foreach(payload, name, value)
+				{
+					long		one = wl_av_check_level(value, level + 1, errbuf, errlen);
+
+					if (one < 0)
+						return -1;
+					size += (long) strlen(name) + one + 1;
+				}
+			}
+			return size;
+		case WL_AV_INVALID:
+			break;
+	}
+	return -1;
+}
+
+/* Checks an attribute value as DynamoDB would take it; see the header. */
+long
+wl_av_check(struct json_object *av, char *errbuf, size_t errlen)
+{
+	return wl_av_check_level(av, 0, errbuf, errlen);
+}

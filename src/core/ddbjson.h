@@ -48,6 +48,31 @@ extern int	wl_base64_decode(const char *text, size_t len,
 							 unsigned char **out, size_t *outlen);
 
 /* Builders: each returns a new attribute value, or NULL when out of memory. */
+/*
+ * DynamoDB's limits on an item: 32 levels of nested maps and lists, and
+ * 400 KB.  In DynamoDB JSON each level is two JSON levels ({"M": {...}}),
+ * and an answer wraps items in a few more, so answers are parsed with room
+ * for that.
+ */
+#define WL_DDB_MAX_NESTING 32
+#define WL_DDB_MAX_ITEM_BYTES (400 * 1024)
+#define WL_DDB_JSON_DEPTH (2 * WL_DDB_MAX_NESTING + 16)
+
+/*
+ * Parses len bytes of JSON text with room for `depth` levels (answers get
+ * WL_DDB_JSON_DEPTH); NULL unless it is one complete JSON value.
+ */
+extern struct json_object *wl_json_parse(const char *text, size_t len, int depth);
+
+/*
+ * Checks an attribute value as DynamoDB would take it: at most
+ * WL_DDB_MAX_NESTING levels deep, no empty set.  Returns its size as
+ * DynamoDB counts it (bytes of strings and binaries, about a byte per two
+ * digits of a number, a byte per BOOL or NULL, 3 per map or list and 1 per
+ * element), or -1 with the reason in errbuf.
+ */
+extern long wl_av_check(struct json_object *av, char *errbuf, size_t errlen);
+
 extern struct json_object *wl_av_string(const char *s);
 extern struct json_object *wl_av_string_len(const char *s, size_t len);
 extern struct json_object *wl_av_number_text(const char *text);

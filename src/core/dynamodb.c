@@ -21,6 +21,7 @@
 
 #include <json-c/json.h>
 
+#include "ddbjson.h"
 #include "sigv4.h"
 
 #define WL_DDB_TARGET_PREFIX "DynamoDB_20120810."
@@ -409,14 +410,8 @@ wl_attempt_sign(WlDdb *ddb, WlAttempt *attempt)
 static void
 wl_parse_error_body(const char *body, size_t len, WlDdbError *error)
 {
-	struct json_object *parsed = NULL;
+	struct json_object *parsed = wl_json_parse(body, len, WL_DDB_JSON_DEPTH);
 	struct json_object *value;
-	struct json_tokener *tokener = json_tokener_new();
-
-	if (tokener != NULL && body != NULL)
-		parsed = json_tokener_parse_ex(tokener, body, (int) len);
-	if (tokener != NULL)
-		json_tokener_free(tokener);
 
 	if (parsed != NULL && json_object_is_type(parsed, json_type_object))
 	{
@@ -477,22 +472,13 @@ wl_ddb_read_response(long status, const char *body, size_t len,
 	*response = NULL;
 	if (status == 200)
 	{
-		struct json_tokener *tokener = json_tokener_new();
-		struct json_object *parsed = NULL;
+		struct json_object *parsed = wl_json_parse(body, len, WL_DDB_JSON_DEPTH);
 
-		if (tokener != NULL && body != NULL)
+		if (parsed != NULL && !json_object_is_type(parsed, json_type_object))
 		{
-			parsed = json_tokener_parse_ex(tokener, body, (int) len);
-			if (parsed != NULL &&
-				(json_tokener_get_error(tokener) != json_tokener_success ||
-				 !json_object_is_type(parsed, json_type_object)))
-			{
-				json_object_put(parsed);
-				parsed = NULL;
-			}
+			json_object_put(parsed);
+			parsed = NULL;
 		}
-		if (tokener != NULL)
-			json_tokener_free(tokener);
 		if (parsed == NULL)
 		{
 			error->kind = WL_DDB_BAD_RESPONSE;

@@ -707,6 +707,33 @@ test_fuzz_findings(void)
 	}
 }
 
+/* What DynamoDB would refuse is found before a write: depth, empty sets. */
+static void
+test_storable_attributes(void)
+{
+	char		reason[256];
+	char	   *deep = malloc(64 * 40 + 64);
+	char	   *p = deep;
+	int			i;
+
+	CHECK(wl_attrs_size("{\"c\": {\"S\": \"red\"}, \"n\": {\"N\": \"12\"}}", reason,
+						sizeof(reason)) == 1 + 3 + 1 + 2,
+		  "sizes as DynamoDB counts them: names, string bytes, number digits");
+	CHECK(wl_attrs_size("{\"s\": {\"SS\": []}}", reason, sizeof(reason)) < 0 &&
+		  strstr(reason, "empty") != NULL, "an empty set is refused");
+	/* 33 nested maps, one past DynamoDB's 32 levels */
+	p += sprintf(p, "{\"d\": ");
+	for (i = 0; i < 33; i++)
+		p += sprintf(p, "{\"M\": {\"a\": ");
+	p += sprintf(p, "{\"N\": \"1\"}");
+	for (i = 0; i < 33; i++)
+		p += sprintf(p, "}}");
+	sprintf(p, "}");
+	CHECK(wl_attrs_size(deep, reason, sizeof(reason)) < 0 && strstr(reason, "32 levels") != NULL,
+		  "33 levels of maps are refused with the reason");
+	free(deep);
+}
+
 int
 main(void)
 {
@@ -720,5 +747,6 @@ main(void)
 	test_fine_keys();
 	test_attributes();
 	test_fuzz_findings();
+	test_storable_attributes();
 	return unit_done();
 }
