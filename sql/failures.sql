@@ -4,11 +4,13 @@
 --   throttled: every request is throttled
 --   hang:      no request is ever answered
 --   web:       a plain web server, not DynamoDB
+--   slow_writes: every BatchWriteItem is answered after 2 s
 \getenv endpoint WHIPLASH_ENDPOINT
 \getenv flaky WHIPLASH_FLAKY_ENDPOINT
 \getenv throttled WHIPLASH_THROTTLED_ENDPOINT
 \getenv hang WHIPLASH_HANG_ENDPOINT
 \getenv web WHIPLASH_WEB_ENDPOINT
+\getenv slow_writes WHIPLASH_SLOW_WRITES_ENDPOINT
 \getenv key WHIPLASH_KEY
 \getenv secret WHIPLASH_SECRET
 
@@ -74,7 +76,7 @@ SELECT clock_timestamp() AS t0 \gset
 \set VERBOSITY terse
 SELECT whiplash_setup('unreachable');
 \set VERBOSITY default
-SELECT clock_timestamp() - :'t0' < interval '1 s' AS failed_fast;
+SELECT clock_timestamp() - :'t0' < interval '5 s' AS failed_fast;
 SELECT requests, retries FROM whiplash_client_stats() WHERE server = 'unreachable';
 
 -- A web server that is not DynamoDB: its HTML page becomes one line, with
@@ -134,5 +136,31 @@ RESET statement_timeout;
 SELECT clock_timestamp() - :'t0' < interval '3 s' AS cancelled_promptly;
 SELECT whiplash_setup('ddb') AS created;
 
-DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, hang CASCADE;
+-- COMMIT is bounded too.  PostgreSQL stops the statement timer before a
+-- commit's writes, so whiplash carries statement_timeout over to them, or
+-- takes whiplash.commit_timeout; here every BatchWriteItem takes 2 s.
+CREATE SERVER slow_writes FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'slow_writes', max_retries '0');
+SELECT map_user('slow_writes');
+SELECT collection FROM whiplash_create_collection('slow_writes', 'slowly', 2, metric => 'l2');
+CREATE FOREIGN TABLE slowly (id text, vector real[]) SERVER slow_writes OPTIONS (collection 'slowly');
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '1500ms';
+INSERT INTO slowly VALUES ('a', '{1,2}');
+RESET statement_timeout;
+SET whiplash.commit_timeout = '500ms';
+INSERT INTO slowly VALUES ('b', '{1,2}');
+RESET whiplash.commit_timeout;
+-- (unbounded, the two commits would have taken 4 s)
+SELECT clock_timestamp() - :'t0' < interval '4 s' AS both_bounded;
+-- 0 is no limit: the same write waits its 2 s and commits.
+SET statement_timeout = '1500ms';
+SET whiplash.commit_timeout = 0;
+INSERT INTO slowly VALUES ('c', '{1,2}');
+RESET whiplash.commit_timeout;
+RESET statement_timeout;
+SELECT bool_or(id = 'c') AS committed FROM slowly;
+SELECT whiplash_drop_collection('slow_writes', 'slowly');
+DROP FOREIGN TABLE slowly;
+DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, hang, slow_writes CASCADE;
 DROP FUNCTION map_user(name);

@@ -70,7 +70,8 @@ wl_calls_new(int ncalls)
 bool
 wl_interrupt_requested(void *arg)
 {
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
+	return wl_commit_timed_out ||
+		(InterruptPending && (QueryCancelPending || ProcDiePending));
 }
 
 /*
@@ -82,6 +83,12 @@ static void
 wl_wait_abandoned(WlConnection *conn)
 {
 	CHECK_FOR_INTERRUPTS();
+	if (wl_commit_timed_out)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling the COMMIT's writes to server \"%s\" due to whiplash.commit_timeout",
+						conn->server_name),
+				 errhint("whiplash.commit_timeout (-1: statement_timeout) bounds the writes a COMMIT sends; whiplash_check shows what was written.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_QUERY_CANCELED),
 			 errmsg("canceling DynamoDB requests to server \"%s\"", conn->server_name)));

@@ -94,6 +94,15 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.commit_timeout",
+							"Most time the writes a COMMIT sends to DynamoDB may take; -1 takes statement_timeout.",
+							"PostgreSQL stops the statement timer before a commit's writes; 0 is no limit.",
+							&wl_commit_timeout_ms,
+							-1, -1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	wl_xact_init();
 	DefineCustomIntVariable("whiplash.write_hold_limit",
 							"Most rows a transaction holds until COMMIT; beyond it, rows are written early.",
 							NULL,

@@ -93,6 +93,11 @@ extern WlConnection *wl_connect(Oid serverid);
 
 /* calls.c */
 extern bool wl_interrupt_requested(void *arg);
+
+/* xact.c */
+extern int	wl_commit_timeout_ms;
+extern bool wl_commit_timed_out;
+extern void wl_xact_init(void);
 extern WlDdbCall *wl_calls_new(int ncalls);
 extern void wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls,
 						const char *const *tolerated);

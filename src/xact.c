@@ -18,7 +18,11 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
 
 #include "whiplash.h"
 
@@ -42,6 +46,58 @@ typedef struct WlHeldWrites
 static WlHeldWrites *wl_held = NULL;
 static bool wl_callbacks_registered = false;
 
+/* whiplash.commit_timeout: -1 takes statement_timeout, 0 is no limit. */
+int			wl_commit_timeout_ms = -1;
+
+/* Set when the commit's time is up: network waits stop, and say why. */
+bool		wl_commit_timed_out = false;
+
+static TimeoutId wl_commit_timeout_id;
+
+/* The commit's timer went off: stop waiting at once. */
+static void
+wl_commit_timeout_handler(void)
+{
+	wl_commit_timed_out = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+/* Reserves the commit's timer; called once, from _PG_init. */
+void
+wl_xact_init(void)
+{
+	wl_commit_timeout_id = RegisterTimeout(USER_TIMEOUT, wl_commit_timeout_handler);
+}
+
+/*
+ * Writes every held buffer within the commit's time limit: PostgreSQL
+ * stops the statement timer before pre-commit, so without one a COMMIT
+ * through a slow server could wait without bound.
+ */
+static void
+wl_write_all_held(void)
+{
+	WlHeldWrites *held;
+	int			limit = wl_commit_timeout_ms >= 0 ? wl_commit_timeout_ms : StatementTimeout;
+
+	wl_commit_timed_out = false;
+	if (limit > 0)
+		enable_timeout_after(wl_commit_timeout_id, limit);
+	PG_TRY();
+	{
+		for (held = wl_held; held != NULL; held = held->next)
+			wl_write_end(held->buffer);
+	}
+	PG_FINALLY();
+	{
+		if (limit > 0)
+			disable_timeout(wl_commit_timeout_id, false);
+		wl_commit_timed_out = false;
+	}
+	PG_END_TRY();
+}
+
 /*
  * At pre-commit, writes every held buffer; a subtransaction that wrote and
  * was rolled back makes the commit fail, since its writes can no longer be
@@ -64,8 +120,7 @@ wl_xact_callback(XactEvent event, void *arg)
 									held->collection),
 							 errdetail("whiplash holds a transaction's writes until COMMIT and cannot undo one subtransaction's share."),
 							 errhint("Roll back the whole transaction and run it again without the failed part.")));
-			for (held = wl_held; held != NULL; held = held->next)
-				wl_write_end(held->buffer);
+			wl_write_all_held();
 			wl_held = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
