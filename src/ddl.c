@@ -168,8 +168,7 @@ wl_create_args(FunctionCallInfo fcinfo, WlCreateArgs *args)
 				 errhint("Bits and fine_bits together may not pass %d.",
 						 WL_LSH_MAX_SEEDED_BITS)));
 	if (!args->format->trained &&
-		(int64) args->dims * args->ntables * (args->bits + args->fine_bits) >
-		WL_META_MAX_PLANE_VALUES)
+		!wl_meta_planes_fit(args->dims, args->ntables, args->bits + args->fine_bits))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%d tables of %d bits over %d dimensions need more planes than whiplash derives",
@@ -311,46 +310,31 @@ whiplash_drop_collection(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/* Rows of collection settings being gathered, to be returned by name. */
-typedef struct WlSettingsRows
+/* One collection's settings row, gathered to be returned in name order. */
+typedef struct WlSettingsRow
 {
-	Datum	  (*values)[WL_SETTINGS_COLUMNS];
-	bool		(*nulls)[WL_SETTINGS_COLUMNS];
-	char	  **names;
-	int			count;
-	int			size;
-} WlSettingsRows;
+	char	   *name;
+	Datum		values[WL_SETTINGS_COLUMNS];
+	bool		nulls[WL_SETTINGS_COLUMNS];
+} WlSettingsRow;
 
-/* Gathers one collection's settings row. */
+/* Gathers one collection's settings row into a List. */
 static void
 wl_gather_settings_row(const WlMeta *meta, void *arg)
 {
-	WlSettingsRows *rows = arg;
+	List	  **rows = arg;
+	WlSettingsRow *row = palloc(sizeof(WlSettingsRow));
 
-	if (rows->count == rows->size)
-	{
-		int			size = rows->size == 0 ? 16 : rows->size * 2;
-
-		rows->values = rows->size == 0 ? palloc(sizeof(*rows->values) * size) :
-			repalloc(rows->values, sizeof(*rows->values) * size);
-		rows->nulls = rows->size == 0 ? palloc(sizeof(*rows->nulls) * size) :
-			repalloc(rows->nulls, sizeof(*rows->nulls) * size);
-		rows->names = rows->size == 0 ? palloc(sizeof(*rows->names) * size) :
-			repalloc(rows->names, sizeof(*rows->names) * size);
-		rows->size = size;
-	}
-	wl_settings_values(meta, rows->values[rows->count], rows->nulls[rows->count]);
-	rows->names[rows->count] = pstrdup(meta->name);
-	rows->count++;
+	row->name = pstrdup(meta->name);
+	wl_settings_values(meta, row->values, row->nulls);
+	*rows = lappend(*rows, row);
 }
 
-/* Orders row numbers by their collections' names. */
+/* Orders settings rows by their collections' names. */
 static int
-wl_compare_rows_by_name(const void *a, const void *b, void *arg)
+wl_compare_rows_by_name(const ListCell *a, const ListCell *b)
 {
-	char	  **names = arg;
-
-	return strcmp(names[*(const int *) a], names[*(const int *) b]);
+	return strcmp(((WlSettingsRow *) lfirst(a))->name, ((WlSettingsRow *) lfirst(b))->name);
 }
 
 /* whiplash_collections(server): every collection of its project and stage. */
@@ -358,22 +342,20 @@ Datum
 whiplash_collections(PG_FUNCTION_ARGS)
 {
 	WlConnection *conn;
-	WlSettingsRows rows = {0};
-	ReturnSetInfo *rsinfo;
-	int		   *order;
-	int			i;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *rows = NIL;
+	ListCell   *cell;
 
 	WL_REQUIRE_ARG(0, "server name");
 	conn = wl_connect(wl_lookup_server(PG_GETARG_NAME(0))->serverid);
 	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	wl_for_each_collection(conn, wl_gather_settings_row, &rows);
-	order = palloc(sizeof(int) * Max(rows.count, 1));
-	for (i = 0; i < rows.count; i++)
-		order[i] = i;
-	qsort_arg(order, rows.count, sizeof(int), wl_compare_rows_by_name, rows.names);
-	for (i = 0; i < rows.count; i++)
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, rows.values[order[i]],
-							 rows.nulls[order[i]]);
+	list_sort(rows, wl_compare_rows_by_name);
+	foreach(cell, rows)
+	{
+		WlSettingsRow *row = lfirst(cell);
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row->values, row->nulls);
+	}
 	return (Datum) 0;
 }

@@ -55,8 +55,7 @@ wl_native_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 					 WL_LSH_MAX_SEEDED_BITS - bits : WL_LSH_MAX_SUFFIX_BITS,
 					 &meta->fine_bits, errbuf, errlen))
 		return false;
-	if ((int64_t) meta->dims * meta->ntables * (bits + meta->fine_bits) >
-		WL_META_MAX_PLANE_VALUES)
+	if (!wl_meta_planes_fit(meta->dims, meta->ntables, bits + meta->fine_bits))
 	{
 		snprintf(errbuf, errlen,
 				 "its %d tables of %d bits over %d dimensions need more planes than whiplash derives",

@@ -166,6 +166,13 @@ wl_meta_int(struct json_object *item, const char *name, int min, int max, int *o
 	return true;
 }
 
+/* Whether a seeded index's planes stay within WL_META_MAX_PLANE_VALUES. */
+bool
+wl_meta_planes_fit(int dims, int ntables, int bits)
+{
+	return (int64_t) dims * ntables * bits <= WL_META_MAX_PLANE_VALUES;
+}
+
 /*
  * Whether a metadata item's tables are its collection's own, named
  * "<project>_<stage>_<name>[_<generation>]_vectors" and "..._buckets": an

@@ -32,6 +32,9 @@ struct WlFormat;
  */
 #define WL_META_MAX_PLANE_VALUES (1 << 23)
 
+/* Whether ntables tables of bits bits over dims dimensions stay within it. */
+extern bool wl_meta_planes_fit(int dims, int ntables, int bits);
+
 typedef struct WlMeta
 {
 	char	   *id;				/* {project}_{stage}_{name} */
