@@ -231,21 +231,46 @@ wl_attrs_reserved(const char *name)
 		strcmp(name, WL_ATTR_KEYS) == 0;
 }
 
-/* Parses text and adds its members to item, checking each value. */
-int
-wl_attrs_add(struct json_object *item, const char *text, char *errbuf, size_t errlen)
+/* Parses attributes text into a JSON object, or NULL with the reason. */
+static struct json_object *
+wl_attrs_parse(const char *text, int depth, char *errbuf, size_t errlen)
 {
-	struct json_object *attrs = wl_json_parse(text, strlen(text), WL_DDB_JSON_DEPTH);
-	struct json_object_iterator it;
-	struct json_object_iterator end;
-	char		reason[128];
+	struct json_object *attrs = wl_json_parse(text, strlen(text), depth);
 
 	if (attrs == NULL || !json_object_is_type(attrs, json_type_object))
 	{
 		snprintf(errbuf, errlen, "attributes are not a JSON object");
 		json_object_put(attrs);
+		return NULL;
+	}
+	return attrs;
+}
+
+/* One attribute's size as DynamoDB counts it, or -1 with why it cannot be stored. */
+static long
+wl_attr_size(const char *name, struct json_object *value, char *errbuf, size_t errlen)
+{
+	char		reason[128];
+	long		size = wl_av_check(value, reason, sizeof(reason));
+
+	if (size < 0)
+	{
+		snprintf(errbuf, errlen, "attribute \"%.100s\" cannot be stored: %s", name, reason);
 		return -1;
 	}
+	return (long) strlen(name) + size;
+}
+
+/* Parses text and adds its members to item, checking each value. */
+int
+wl_attrs_add(struct json_object *item, const char *text, char *errbuf, size_t errlen)
+{
+	struct json_object *attrs = wl_attrs_parse(text, WL_DDB_JSON_DEPTH, errbuf, errlen);
+	struct json_object_iterator it;
+	struct json_object_iterator end;
+
+	if (attrs == NULL)
+		return -1;
 	it = json_object_iter_begin(attrs);
 	end = json_object_iter_end(attrs);
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
@@ -266,9 +291,8 @@ wl_attrs_add(struct json_object *item, const char *text, char *errbuf, size_t er
 			json_object_put(attrs);
 			return -1;
 		}
-		if (wl_av_check(value, reason, sizeof(reason)) < 0)
+		if (wl_attr_size(name, value, errbuf, errlen) < 0)
 		{
-			snprintf(errbuf, errlen, "attribute \"%.100s\" cannot be stored: %s", name, reason);
 			json_object_put(attrs);
 			return -1;
 		}
@@ -283,29 +307,22 @@ long
 wl_attrs_size(const char *text, char *errbuf, size_t errlen)
 {
 	/* room to find how deep: a value past DynamoDB's limit is refused below */
-	struct json_object *attrs = wl_json_parse(text, strlen(text), WL_ATTRS_CHECK_DEPTH);
+	struct json_object *attrs = wl_attrs_parse(text, WL_ATTRS_CHECK_DEPTH, errbuf, errlen);
 	long		size = 0;
-	char		reason[128];
 
-	if (attrs == NULL || !json_object_is_type(attrs, json_type_object))
-	{
-		snprintf(errbuf, errlen, "attributes are not a JSON object");
-		json_object_put(attrs);
+	if (attrs == NULL)
 		return -1;
-	}
 	{
 		json_object_object_foreach(attrs, name, value)
 		{
-			long		one = wl_av_check(value, reason, sizeof(reason));
+			long		one = wl_attr_size(name, value, errbuf, errlen);
 
 			if (one < 0)
 			{
-				snprintf(errbuf, errlen, "attribute \"%.100s\" cannot be stored: %s", name,
-						 reason);
 				json_object_put(attrs);
 				return -1;
 			}
-			size += (long) strlen(name) + one;
+			size += one;
 		}
 	}
 	json_object_put(attrs);
