@@ -79,6 +79,7 @@ SELECT id FROM fine ORDER BY vector <-> ARRAY[0.5, 0.5]::real[] LIMIT 1;
 -- vector still finds itself first, as its home key at any depth begins
 -- the key it was written under.
 SET whiplash.bucket_capacity = 1;
+SET whiplash.max_candidates = 10;  -- below the 21 vectors: probe, not Scan
 SELECT count(*) AS vectors,
        count(*) FILTER (WHERE (SELECT s.id FROM fine s ORDER BY s.vector <-> f.vector LIMIT 1)
                               = f.id) AS found_themselves
@@ -87,6 +88,7 @@ SELECT fine_bits, buckets FROM whiplash_last_search();
 RESET whiplash.bucket_capacity;
 SELECT id FROM fine ORDER BY vector <-> ARRAY[0.5, 0.5]::real[] LIMIT 1;
 SELECT fine_bits, buckets FROM whiplash_last_search();
+RESET whiplash.max_candidates;
 TRUNCATE check_tool_out;
 \set cmd :tool ' put-item ' :bt ' ''{"bucket": {"S": "0:0"}, "id": {"S": "old"}}'''
 COPY check_tool_out FROM PROGRAM :'cmd';

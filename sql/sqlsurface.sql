@@ -14,13 +14,16 @@ SELECT id FROM (VALUES ('a', '{0,0}'::real[]), ('b', '{5,5}'), ('c', '{1,1}')) t
  ORDER BY v <-> '{1,1.5}' LIMIT 2;
 
 -- ORDER BY vector <op> q LIMIT k, with the collection's operator, runs as
--- one LSH search: no Scan, no Sort.  (One hash table of 2 bits and 50
--- vectors: every bucket is probed and every vector read, so the answer is
--- exact and can be compared with a local sort.)
+-- one search: no Sort.  A native collection of no more vectors than a
+-- search's candidate budget (at least 100) is read whole by one Scan.
 SELECT collection FROM whiplash_create_collection('ddb', 'ordered', 3, metric => 'l2',
                                                   tables => 1, bits => 2, seed => 5);
 CREATE FOREIGN TABLE ordered (id text, vector real[]) SERVER ddb OPTIONS (collection 'ordered');
 INSERT INTO ordered SELECT 'v' || i, ARRAY[i, i % 7, i % 3]::real[] FROM generate_series(1, 50) i;
+EXPLAIN (COSTS OFF) SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
+-- A budget below its 50 vectors makes it an LSH search.  (One hash table
+-- of 2 bits: every bucket is probed, and 49 of the 50 vectors read.)
+SET whiplash.max_candidates = 49;
 EXPLAIN (COSTS OFF) SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
 SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3;
 SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered
@@ -60,8 +63,20 @@ SELECT id FROM ordered ORDER BY vector <=> '{10,3,1}', id LIMIT 3;
 EXPLAIN (COSTS OFF) SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}';
 EXPLAIN (COSTS OFF) SELECT id FROM ordered WHERE id <> 'v10' ORDER BY vector <-> '{10,3,1}' LIMIT 3;
 SELECT id FROM ordered WHERE id <> 'v10' ORDER BY vector <-> '{10,3,1}', id LIMIT 3;
+RESET whiplash.max_candidates;
 SELECT whiplash_drop_collection('ddb', 'ordered');
 DROP FOREIGN TABLE ordered;
+-- A native collection smaller than k returns every row it holds (a 3-row
+-- collection once returned 1 of them: LSH found one bucket's).
+SELECT collection FROM whiplash_create_collection('ddb', 'three', 2, metric => 'cosine',
+                                                  tables => 4, bits => 8, seed => 6);
+CREATE FOREIGN TABLE three (id text, vector real[]) SERVER ddb OPTIONS (collection 'three');
+INSERT INTO three VALUES ('east', '{1,0}'), ('north', '{0,1}'), ('west', '{-1,0.1}');
+SELECT id FROM three ORDER BY vector <=> '{1,0.2}' LIMIT 5;
+SELECT id FROM whiplash_search('three', '{1,0.2}', 5) ORDER BY distance;
+SELECT plan, results FROM whiplash_last_search();
+SELECT whiplash_drop_collection('ddb', 'three');
+DROP FOREIGN TABLE three;
 
 -- IMPORT FOREIGN SCHEMA: one foreign table per collection of the server's
 -- project and stage.

@@ -10,11 +10,12 @@
  *          whose codes take a few pages;
  *   scan   read every vector (Scan) and rank them exactly: for collections
  *          not trained yet, or so small that this is cheapest.
- * Codes and scan need a format that keeps codes (codes) or nothing (scan);
- * formats without codes (v1, native) probe, ranking candidates by how many
- * tables they collide in.  For a packed collection, the read units of each
- * plan are estimated from its size and shape, and the cheapest wins; ties
- * go to the more exact plan.
+ * Codes need a format that keeps codes.  Formats without codes (v1,
+ * native) probe, ranking candidates by how many tables they collide in; a
+ * native collection no larger than the candidate budget is scanned instead
+ * (v1 keeps no count of its vectors).  For a packed collection, the read units of
+ * each plan are estimated from its size and shape, and the cheapest wins;
+ * ties go to the more exact plan.
  *
  * One knob, whiplash.search_effort, trades reads for recall: the probes a
  * table and the candidates fetched grow with it, from cheap (0.25) to a
@@ -73,6 +74,26 @@ wl_vector_item_bytes(const WlMeta *meta)
 	return WL_ID_BYTES + 4.0 * meta->dims + 2 + 6;
 }
 
+/*
+ * A native collection of no more vectors than a search's candidate budget
+ * is searched exactly, by one Scan: probing would fetch about as many
+ * vectors, each billed at least a read unit, and could still miss some,
+ * where the Scan returns min(k, vectors) rows.  vector_count is
+ * approximate, which is enough here.
+ */
+static void
+wl_plan_small_native(const WlMeta *meta, WlSearchPlan *plan)
+{
+	double		bytes = meta->vector_count * wl_vector_item_bytes(meta);
+
+	if (meta->vector_count > plan->budget)
+		return;
+	plan->kind = WL_SEARCH_SCAN;
+	plan->read_units = wl_read_units(bytes, plan->consistent);
+	plan->requests = ceil(bytes / (1024.0 * 1024.0));
+	plan->why = "the collection holds no more vectors than a search would fetch";
+}
+
 /* The plan of a format without codes: probes, and a budget of candidates. */
 static void
 wl_plan_buckets(const WlMeta *meta, int probes_arg, int budget_arg, WlSearchPlan *plan)
@@ -94,6 +115,8 @@ wl_plan_buckets(const WlMeta *meta, int probes_arg, int budget_arg, WlSearchPlan
 			Max(WL_MIN_CANDIDATES, (int) (wl_candidate_fraction * meta->vector_count)));
 	plan->requests = (double) meta->ntables * plan->probes;
 	plan->why = "a layout without codes";
+	if (probes_arg <= 0 && budget_arg <= 0 && meta->vector_count > 0)
+		wl_plan_small_native(meta, plan);
 }
 
 /*
