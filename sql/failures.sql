@@ -5,12 +5,14 @@
 --   hang:      no request is ever answered
 --   web:       a plain web server, not DynamoDB
 --   slow_writes: every BatchWriteItem is answered after 2 s
+--   http09:    a server that answers in HTTP/0.9
 \getenv endpoint WHIPLASH_ENDPOINT
 \getenv flaky WHIPLASH_FLAKY_ENDPOINT
 \getenv throttled WHIPLASH_THROTTLED_ENDPOINT
 \getenv hang WHIPLASH_HANG_ENDPOINT
 \getenv web WHIPLASH_WEB_ENDPOINT
 \getenv slow_writes WHIPLASH_SLOW_WRITES_ENDPOINT
+\getenv http09 WHIPLASH_HTTP09_ENDPOINT
 \getenv key WHIPLASH_KEY
 \getenv secret WHIPLASH_SECRET
 
@@ -106,6 +108,11 @@ EXCEPTION WHEN OTHERS THEN
   RAISE NOTICE 'hint: %', hint;
 END $$;
 SELECT requests, retries FROM whiplash_client_stats() WHERE server = 'mismatch';
+-- Nor can an answer in HTTP/0.9 (a bare body, no status line).
+CREATE SERVER http09 FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'http09');
+SELECT map_user('http09');
+SELECT whiplash_setup('http09');
+SELECT requests, retries FROM whiplash_client_stats() WHERE server = 'http09';
 
 -- A server that never answers: request_timeout ends each attempt.
 CREATE SERVER hang FOREIGN DATA WRAPPER whiplash
@@ -162,5 +169,5 @@ RESET statement_timeout;
 SELECT bool_or(id = 'c') AS committed FROM slowly;
 SELECT whiplash_drop_collection('slow_writes', 'slowly');
 DROP FOREIGN TABLE slowly;
-DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, hang, slow_writes CASCADE;
+DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, http09, hang, slow_writes CASCADE;
 DROP FUNCTION map_user(name);

@@ -173,6 +173,12 @@ wl_start_record() {
         --port "$1" --upstream "http://127.0.0.1:$2" --log "$3"
 }
 
+# wl_start_http09 PORT: starts a server that answers a POST in HTTP/0.9
+# (a bare body, no status line), which no DynamoDB call can get past.
+wl_start_http09() {
+    _wl_launch http09 "$1" /usr/bin/python3 "$WL_TOOLS_DIR/http09_server.py" "$1"
+}
+
 # wl_start_webserver PORT: starts Python's plain web server on 127.0.0.1,
 # serving an empty folder: an HTTP server that is not DynamoDB (it answers
 # a POST with an HTML page and status 501).
