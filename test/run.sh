@@ -319,6 +319,15 @@ for backend in ${backends:-dynalite dynamodb-local}; do
     wl_stop_all
 done
 
+# The README's section "A local DynamoDB, by hand", followed literally
+# (not when --tests picks tests).
+if [[ -z $regress_tests ]]; then
+    echo "== the README's steps by hand"
+    step bash test/tools/readme_by_hand.sh README.md "$WL_LOG_DIR/by-hand" >"$WL_LOG_DIR/by-hand.log" 2>&1
+    grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/by-hand.log"
+    count_tap "$WL_LOG_DIR/by-hand.log"
+fi
+
 # Fuzzing: each libFuzzer target of test/fuzz for --fuzz-seconds (20).
 if ((run_fuzz != 0)); then
     echo "== fuzzing the parsers of external bytes"
