@@ -76,6 +76,9 @@ EXPLAIN (COSTS OFF) SELECT id FROM tiny ORDER BY vector <=> '{1,0}' LIMIT 5;
 SELECT id FROM tiny ORDER BY vector <=> '{1,0}' LIMIT 5;
 -- A zero vector has no direction to index under cosine.
 INSERT INTO tiny VALUES ('zero', '{0,0}');
+-- Nor a zero query: an error, not an empty answer.
+SELECT * FROM whiplash_search('tiny', '{0,0}', 5);
+SELECT id FROM tiny ORDER BY vector <=> '{0,0}' LIMIT 5;
 
 -- Loaded in bulk: the index trains itself on its first 1,000 vectors, and
 -- the writes after it go under the trained index.

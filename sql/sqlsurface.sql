@@ -75,6 +75,8 @@ INSERT INTO three VALUES ('east', '{1,0}'), ('north', '{0,1}'), ('west', '{-1,0.
 SELECT id FROM three ORDER BY vector <=> '{1,0.2}' LIMIT 5;
 SELECT id FROM whiplash_search('three', '{1,0.2}', 5) ORDER BY distance;
 SELECT plan, results FROM whiplash_last_search();
+-- A zero query has no cosine distance to anything: an error, not 0 rows.
+SELECT id FROM three ORDER BY vector <=> '{0,0}' LIMIT 5;
 SELECT whiplash_drop_collection('ddb', 'three');
 DROP FOREIGN TABLE three;
 

@@ -281,7 +281,31 @@ wl_scan_vectors(WlSearch *search)
 	wl_last_search.candidates = items.count;
 }
 
-/* Starts a search's state in the current memory context. */
+/* Whether every component of vector is zero. */
+static bool
+wl_is_zero_vector(const float *vector, int dims)
+{
+	for (int i = 0; i < dims; i++)
+		if (vector[i] != 0.0f)
+			return false;
+	return true;
+}
+
+/* Refuses a query with no direction under cosine. */
+static void
+wl_refuse_zero_query(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("a zero query vector has no direction, so it has no cosine distance"),
+			 errhint("Under cosine only a vector's direction counts: search with a nonzero vector.")));
+}
+
+/*
+ * Starts a search's state in the current memory context.  A zero query
+ * under cosine is refused: every distance to it is NaN, so it would
+ * silently match nothing.
+ */
 static void
 wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 			   const float *query, const WlSearchPlan *plan)
@@ -294,13 +318,14 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 	search->collection = collection;
 	search->query = query;
 	search->plan = plan;
+	if (meta->metric == WL_METRIC_COSINE && wl_is_zero_vector(query, meta->dims))
+		wl_refuse_zero_query();
 	if (meta->format->code_bytes(meta) > 0 && plan->kind != WL_SEARCH_SCAN)
 	{
 		search->lookup = palloc(sizeof(float) * Max(meta->format->lookup_size(meta), 1));
+		/* (a query too small to normalise fails here) */
 		if (!meta->format->lookup(meta, collection->index, query, search->lookup))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("a zero query vector has no direction, so it has no cosine distance")));
+			wl_refuse_zero_query();
 	}
 	ctl.keysize = WL_LSH_KEY_MAX;
 	ctl.entrysize = WL_LSH_KEY_MAX;
