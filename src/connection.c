@@ -129,6 +129,7 @@ wl_build_connection(WlConnectionEntry *entry, UserMapping *mapping)
 	config.access_key_id = creds.access_key_id;
 	config.secret_access_key = creds.secret_access_key;
 	config.session_token = creds.session_token;
+	wl_encoding_hooks(&config);
 	entry->conn.ddb = wl_ddb_create(&config, reason, sizeof(reason));
 	if (entry->conn.ddb == NULL)
 		ereport(ERROR,

@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+
 #include "whiplash.h"
 
 /*
@@ -148,6 +150,14 @@ wl_report_call_error(WlConnection *conn, const WlDdbCall *call)
 							   error.http_status, call->attempts, conn->server_name, endpoint),
 					 errhint("Check that the endpoint option of server \"%s\" points at DynamoDB or a DynamoDB-compatible server.",
 							 conn->server_name)));
+			break;
+		case WL_DDB_BAD_TEXT:
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("DynamoDB %s on table \"%s\" failed: %s",
+							operation, table, error.message),
+					 errdetail("DynamoDB stores text as UTF-8; the database's encoding is %s.",
+							   GetDatabaseEncodingName())));
 			break;
 		case WL_DDB_OUT_OF_MEMORY:
 			ereport(ERROR,

@@ -281,9 +281,11 @@ wl_read_row(WlModifyState *state, TupleTableSlot *slot, char **id, float **vecto
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
 	*id = wl_slot_id(slot, state->columns->id_attno);
+	wl_check_utf8("id", *id);
 	state->row_id = *id;
 	*vector = wl_slot_vector(state, slot);
 	*attributes = wl_slot_attributes(state, slot);
+	wl_check_utf8("a string attribute", *attributes);
 	wl_check_item_size(state, *id, *attributes);
 	error_context_stack = callback.previous;
 }

@@ -91,6 +91,10 @@ extern bool wl_table_consistent_searches(Oid relid, WlConnection *conn);
 extern ForeignServer *wl_lookup_server(Name name);
 extern WlConnection *wl_connect(Oid serverid);
 
+/* encoding.c */
+extern void wl_encoding_hooks(WlDdbConfig *config);
+extern void wl_check_utf8(const char *what, const char *text);
+
 /* calls.c */
 extern bool wl_interrupt_requested(void *arg);
 

@@ -43,6 +43,8 @@ struct WlDdb
 	long		retry_base_delay_ms;
 	long		retry_max_delay_ms;
 	uint64_t	jitter_state;
+	WlDdbRecode to_utf8;
+	WlDdbRecode from_utf8;
 	WlDdbStats	stats;
 };
 
@@ -50,7 +52,8 @@ struct WlDdb
 typedef struct WlAttempt
 {
 	WlDdbCall  *call;
-	const char *body;			/* borrowed from call->request */
+	const char *body;			/* borrowed from call->request, or recoded */
+	char	   *recoded;		/* the body recoded to UTF-8, or NULL */
 	char	   *header_lines[WL_DDB_HEADERS];
 	const char *headers[WL_DDB_HEADERS];
 	WlHttpRequest http;
@@ -181,6 +184,8 @@ wl_ddb_create(const WlDdbConfig *config, char *errbuf, size_t errlen)
 	ddb->max_retries = config->max_retries;
 	ddb->retry_base_delay_ms = config->retry_base_delay_ms;
 	ddb->retry_max_delay_ms = config->retry_max_delay_ms;
+	ddb->to_utf8 = config->to_utf8;
+	ddb->from_utf8 = config->from_utf8;
 	ddb->jitter_state = ((uint64_t) time(NULL) << 20) ^ (uint64_t) getpid() ^
 		(uint64_t) (uintptr_t) ddb;
 	if (ddb->jitter_state == 0)
@@ -515,11 +520,13 @@ wl_ddb_read_response(long status, const char *body, size_t len,
  * another attempt may cure the failure.
  */
 static bool
-wl_attempt_conclude(WlAttempt *attempt)
+wl_attempt_conclude(WlDdb *ddb, WlAttempt *attempt)
 {
 	WlDdbCall  *call = attempt->call;
 	WlHttpRequest *http = &attempt->http;
 	WlDdbError *error = &call->error;
+	char	   *recoded = NULL;
+	size_t		recoded_len = 0;
 	bool		retry;
 
 	memset(error, 0, sizeof(WlDdbError));
@@ -541,8 +548,20 @@ wl_attempt_conclude(WlAttempt *attempt)
 			return call->attempts <= WL_DDB_REFUSED_RETRIES;
 		return http->failure != WL_HTTP_MISMATCH;
 	}
-	retry = wl_ddb_read_response(http->status, http->response, http->response_len,
+	if (ddb->from_utf8 != NULL && http->response_len > 0)
+	{
+		recoded = ddb->from_utf8(http->response, http->response_len, &recoded_len,
+								 error->message, sizeof(error->message));
+		if (recoded == NULL)
+		{
+			error->kind = WL_DDB_BAD_TEXT;
+			return false;
+		}
+	}
+	retry = wl_ddb_read_response(http->status, recoded ? recoded : http->response,
+								 recoded ? recoded_len : http->response_len,
 								 &call->response, error);
+	free(recoded);
 	if (error->kind == WL_DDB_BAD_RESPONSE && http->content_type[0] != '\0' &&
 		strncmp(http->content_type, "application/x-amz-json", 22) != 0)
 	{
@@ -652,6 +671,19 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 			snprintf(call->error.message, sizeof(call->error.message), "out of memory");
 			continue;
 		}
+		if (ddb->to_utf8 != NULL)
+		{
+			size_t		len;
+
+			attempts[i].recoded = ddb->to_utf8(attempts[i].body, strlen(attempts[i].body), &len,
+											   call->error.message, sizeof(call->error.message));
+			if (attempts[i].recoded == NULL)
+			{
+				call->error.kind = WL_DDB_BAD_TEXT;
+				continue;
+			}
+			attempts[i].body = attempts[i].recoded;
+		}
 		pending[npending++] = i;
 	}
 
@@ -697,7 +729,7 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 		for (i = 0; i < nsent; i++)
 		{
 			WlAttempt  *attempt = &attempts[pending[i]];
-			bool		retry = wl_attempt_conclude(attempt);
+			bool		retry = wl_attempt_conclude(ddb, attempt);
 
 			ddb->stats.bytes_received += (long) attempt->http.response_len;
 			if (attempt->call->response != NULL)
@@ -712,7 +744,10 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 
 	if (attempts != NULL)
 		for (i = 0; i < ncalls; i++)
+		{
 			wl_attempt_release(&attempts[i]);
+			free(attempts[i].recoded);
+		}
 	free(attempts);
 	free(pending);
 	free(batch);

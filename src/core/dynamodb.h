@@ -20,6 +20,14 @@ struct json_object;
 
 typedef struct WlDdb WlDdb;
 
+/*
+ * Recodes a body between the caller's text encoding and DynamoDB's UTF-8:
+ * returns a malloc'd copy, NUL-terminated, and sets *outlen, or returns NULL with the reason
+ * in errbuf when the text cannot be recoded.
+ */
+typedef char *(*WlDdbRecode) (const char *text, size_t len, size_t *outlen,
+							  char *errbuf, size_t errlen);
+
 typedef struct WlDdbConfig
 {
 	const char *endpoint;		/* base URL; NULL: AWS's for region */
@@ -34,6 +42,8 @@ typedef struct WlDdbConfig
 	long		retry_max_delay_ms; /* cap of one backoff */
 	int			max_connections;
 	const char *ca_file;		/* NULL: the system's CA bundle */
+	WlDdbRecode to_utf8;		/* request bodies; NULL when already UTF-8 */
+	WlDdbRecode from_utf8;		/* response bodies; NULL to keep UTF-8 */
 } WlDdbConfig;
 
 typedef enum WlDdbErrorKind
@@ -42,6 +52,8 @@ typedef enum WlDdbErrorKind
 	WL_DDB_SERVICE_ERROR,		/* DynamoDB answered with an error */
 	WL_DDB_NO_RESPONSE,			/* connect failure, timeout, reset */
 	WL_DDB_BAD_RESPONSE,		/* an answer that is not DynamoDB JSON */
+	WL_DDB_BAD_TEXT,			/* text that is not UTF-8, or has no
+								 * equivalent in the caller's encoding */
 	WL_DDB_OUT_OF_MEMORY
 } WlDdbErrorKind;
 
