@@ -105,9 +105,9 @@ SELECT whiplash_drop_collection('ddb', 'fine');
 DROP FOREIGN TABLE fine;
 
 -- A metadata item that vanishes behind a backend's cache, as a drop from
--- another server removes it before the tables: the write's count update
--- finds no item to add to, and the write says so.  Its tables are then
--- removed by hand.
+-- another server removes it before the tables: the statement's check of
+-- its cached collection finds no item, and the write says so before it
+-- writes anything.  Its tables are then removed by hand.
 SELECT collection FROM whiplash_create_collection('ddb', 'vanishing', 2, tables => 1, bits => 1);
 SELECT vectors_table AS vt, buckets_table AS bt FROM whiplash_collections('ddb')
  WHERE collection = 'vanishing' \gset

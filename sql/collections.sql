@@ -259,5 +259,57 @@ RESET whiplash.collection_cache_ttl;
 SELECT whiplash_drop_collection('ddb', 'huge');
 DROP FOREIGN TABLE huge;
 
+-- Dropped means gone, even while the old tables still answer: AWS keeps a
+-- DELETING table serving for a while.  Server ddb_keep's proxy answers
+-- DeleteTable itself and leaves the tables in place.  A session that has
+-- the collection cached (through ddb) confirms it in its next statement's
+-- first round, so it neither reads nor writes the old tables.
+\getenv keep_tables WHIPLASH_KEEP_TABLES_ENDPOINT
+CREATE SERVER ddb_keep FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'keep_tables');
+SELECT map_user('ddb_keep');
+SELECT collection FROM whiplash_create_collection('ddb', 'lingering', 2, metric => 'l2');
+SELECT vectors_table AS old_vt, buckets_table AS old_bt FROM whiplash_collections('ddb')
+ WHERE collection = 'lingering' \gset
+CREATE FOREIGN TABLE lingering (id text, vector real[]) SERVER ddb OPTIONS (collection 'lingering');
+INSERT INTO lingering VALUES ('old', '{1,0}');
+SELECT id FROM lingering ORDER BY vector <-> '{1,0}' LIMIT 1;
+SELECT whiplash_drop_collection('ddb_keep', 'lingering');
+\set old_count_cmd :count_cmd :old_vt
+CREATE TEMP TABLE kept (n int);
+COPY kept FROM PROGRAM :'old_count_cmd';
+SELECT n AS old_vectors_still_answering FROM kept;
+SELECT id FROM lingering ORDER BY vector <-> '{1,0}' LIMIT 1;
+SELECT id FROM whiplash_search('lingering', '{1,0}', 1);
+INSERT INTO lingering VALUES ('lost', '{0,1}');
+SELECT id FROM lingering;
+-- Created again elsewhere while this session holds the old settings: the
+-- statement fails once, and the next reads the new collection.
+SELECT collection FROM whiplash_create_collection('ddb', 'lingering', 2, metric => 'l2');
+SELECT vectors_table AS mid_vt, buckets_table AS mid_bt FROM whiplash_collections('ddb')
+ WHERE collection = 'lingering' \gset
+SELECT id FROM lingering;
+SELECT whiplash_drop_collection('ddb_keep', 'lingering');
+SELECT collection FROM whiplash_create_collection('ddb_keep', 'lingering', 2, metric => 'l2');
+SELECT id FROM lingering ORDER BY vector <-> '{1,0}' LIMIT 1;
+INSERT INTO lingering VALUES ('new', '{0,1}');
+SELECT id FROM lingering;
+TRUNCATE kept;
+COPY kept FROM PROGRAM :'old_count_cmd';
+SELECT n AS old_vectors_untouched FROM kept;
+SELECT whiplash_drop_collection('ddb', 'lingering');
+DROP FOREIGN TABLE lingering;
+DROP SERVER ddb_keep CASCADE;
+-- The kept tables are removed by hand.
+CREATE TEMP TABLE kept_out (line text);
+\set cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' delete-table ' :old_vt
+COPY kept_out FROM PROGRAM :'cmd';
+\set cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' delete-table ' :old_bt
+COPY kept_out FROM PROGRAM :'cmd';
+\set cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' delete-table ' :mid_vt
+COPY kept_out FROM PROGRAM :'cmd';
+\set cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' delete-table ' :mid_bt
+COPY kept_out FROM PROGRAM :'cmd';
+DROP TABLE kept, kept_out;
+
 DROP TABLE plain, labels;
 DROP FOREIGN TABLE small, nocollection, missing, badtypes, wide;

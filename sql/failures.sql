@@ -16,13 +16,6 @@
 \getenv key WHIPLASH_KEY
 \getenv secret WHIPLASH_SECRET
 
-CREATE FUNCTION map_user(srv name) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (access_key_id %L, secret_access_key %L)',
-                 srv, current_setting('test.key'), current_setting('test.secret'));
-END $$;
-SELECT set_config('test.key', :'key', false), set_config('test.secret', :'secret', false) \gset
-
 -- Throttling and a 500 are retried with backoff; the call then succeeds.
 CREATE SERVER flaky FOREIGN DATA WRAPPER whiplash
   OPTIONS (endpoint :'flaky', max_retries '2', retry_base_delay '1ms');
@@ -170,4 +163,3 @@ SELECT bool_or(id = 'c') AS committed FROM slowly;
 SELECT whiplash_drop_collection('slow_writes', 'slowly');
 DROP FOREIGN TABLE slowly;
 DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, http09, hang, slow_writes CASCADE;
-DROP FUNCTION map_user(name);

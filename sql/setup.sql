@@ -13,6 +13,15 @@
 CREATE SERVER ddb FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint :'endpoint');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
   OPTIONS (access_key_id :'key', secret_access_key :'secret');
+-- map_user(server) maps the current user on another server with the keys
+-- of its mapping on ddb (for other tests).
+CREATE FUNCTION map_user(srv name) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (%s)', srv,
+                 (SELECT string_agg(format('%I %L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ')
+                    FROM pg_user_mappings m, unnest(m.umoptions) o
+                   WHERE m.srvname = 'ddb' AND m.usename = current_user));
+END $$;
 
 -- Before whiplash_setup, collections cannot be used.
 SELECT * FROM whiplash_collections('ddb');

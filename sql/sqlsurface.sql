@@ -30,7 +30,8 @@ SELECT id, vector <-> '{10,3,1}' AS distance FROM ordered
  ORDER BY (vector <-> '{10,3,1}') + 0, id LIMIT 3;
 SELECT requests > 0 AS searched, round_trips FROM whiplash_last_search();
 -- EXPLAIN VERBOSE names the collection; EXPLAIN ANALYZE counts the
--- DynamoDB work: 4 bucket Queries and 1 BatchGetItem in 2 round trips.
+-- DynamoDB work: 4 bucket Queries and 1 BatchGetItem in 2 round trips,
+-- and in the first round the GetItem that confirms the cached collection.
 SELECT explain_masked($$(VERBOSE, COSTS OFF)
   SELECT id FROM ordered ORDER BY vector <-> '{10,3,1}' LIMIT 3$$);
 -- Past bucket_capacity entries a key, searches read finer keys (50 vectors

@@ -109,18 +109,41 @@ wl_tolerated(const WlDdbCall *call, const char *const *tolerated)
  * failures), and raises the first failure, except DynamoDB errors whose
  * type is in tolerated (a NULL-terminated list, or NULL; "*" stands for
  * every failure): those calls are left for the caller to judge.  No
- * follow-up is run.  A cancel is never tolerated.
+ * follow-up is run.  A cancel is never tolerated.  The round also carries
+ * the checks of cached collections the statement opened (collection.c),
+ * judged before the calls' own answers.
  */
 void
 wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const *tolerated)
 {
+	WlDdbCall  *checks = NULL;
+	char	  **names = NULL;
+	WlDdbCall  *round = calls;
+	int			nchecks;
+	int			result;
 	int			i;
 
 	if (ncalls == 0)
 		return;
+	nchecks = wl_collection_checks_take(conn, &checks, &names);
+	if (nchecks > 0)
+	{
+		/* one round: the caller's calls, then the checks (copied back after) */
+		round = palloc(sizeof(WlDdbCall) * (ncalls + nchecks));
+		memcpy(round, calls, sizeof(WlDdbCall) * ncalls);
+		memcpy(round + ncalls, checks, sizeof(WlDdbCall) * nchecks);
+	}
 	conn->round_trips++;
-	if (wl_ddb_execute(conn->ddb, calls, ncalls, wl_interrupt_requested, NULL) == WL_DDB_ABORTED)
+	result = wl_ddb_execute(conn->ddb, round, ncalls + nchecks, wl_interrupt_requested, NULL);
+	if (nchecks > 0)
+	{
+		memcpy(calls, round, sizeof(WlDdbCall) * ncalls);
+		memcpy(checks, round + ncalls, sizeof(WlDdbCall) * nchecks);
+		pfree(round);
+	}
+	if (result == WL_DDB_ABORTED)
 		wl_wait_abandoned(conn);
+	wl_collection_checks_judge(conn, checks, names, nchecks);
 	for (i = 0; i < ncalls; i++)
 		if (calls[i].error.kind != WL_DDB_OK && !wl_tolerated(&calls[i], tolerated))
 			wl_report_call_error(conn, &calls[i]);

@@ -8,12 +8,20 @@
  * entry cannot hash into the wrong tables: its reads fail with "table not
  * found", which makes the cache re-read every collection (errors.c counts
  * those failures).  A change to a foreign server does the same.
+ *
+ * A dropped collection's tables may still answer for a while on AWS
+ * (DELETING), so a cached entry is also confirmed once a statement: its
+ * metadata item is read in the same round as the statement's first calls
+ * (calls.c), and the round's answers are refused if the collection is gone
+ * or was created again.  That costs one small strongly consistent GetItem
+ * a statement and no round trip.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_foreign_table.h"
@@ -26,12 +34,13 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "core/operations.h"
 #include "whiplash.h"
 
 /* How long a backend trusts cached settings (whiplash.collection_cache_ttl). */
 int			wl_collection_cache_ttl_ms = 60000;
 
-#define WL_NAME_MAX 64
+#define WL_NAME_MAX WL_COLLECTION_NAME_MAX
 
 typedef struct WlCollectionKey
 {
@@ -44,6 +53,8 @@ typedef struct WlCollectionEntry
 	WlCollectionKey key;
 	WlCollection collection;
 	TimestampTz loaded_at;		/* 0: to be re-read */
+	TimestampTz confirmed_in;	/* the start of the last statement that read
+								 * or confirmed the metadata */
 } WlCollectionEntry;
 
 static HTAB *wl_collections = NULL;
@@ -226,6 +237,8 @@ wl_no_such_collection(WlConnection *conn, const char *name)
 			 errhint("See SELECT * FROM whiplash_collections('%s').", conn->server_name)));
 }
 
+static void wl_collection_check_later(WlConnection *conn, WlCollectionEntry *entry);
+
 /* Is a cache entry fresh enough to use? */
 static bool
 wl_collection_fresh(const WlCollectionEntry *entry)
@@ -273,7 +286,11 @@ wl_collection_open(WlConnection *conn, const char *name)
 	wl_collection_key(&key, conn->serverid, name);
 	entry = hash_search(wl_collections, &key, HASH_FIND, NULL);
 	if (entry != NULL && wl_collection_fresh(entry))
+	{
+		if (entry->confirmed_in != GetCurrentStatementStartTimestamp())
+			wl_collection_check_later(conn, entry);
 		return &entry->collection;
+	}
 
 	meta = wl_read_metadata(conn, name, NULL);
 	if (meta == NULL)
@@ -288,7 +305,125 @@ wl_collection_open(WlConnection *conn, const char *name)
 	entry->collection.meta = meta;
 	entry->collection.index = index;
 	entry->loaded_at = GetCurrentTimestamp();
+	entry->confirmed_in = GetCurrentStatementStartTimestamp();
 	return &entry->collection;
+}
+
+/*
+ * Has the connection's next round confirm a cached entry; when the round
+ * already holds its most checks, reads the metadata now instead.
+ */
+static void
+wl_collection_check_later(WlConnection *conn, WlCollectionEntry *entry)
+{
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+	int			i;
+
+	if (conn->checks_statement != statement)
+	{
+		conn->nchecks = 0;
+		conn->checks_statement = statement;
+	}
+	for (i = 0; i < conn->nchecks; i++)
+		if (strcmp(conn->checks[i], entry->key.name) == 0)
+			return;
+	entry->confirmed_in = statement;
+	if (conn->nchecks < WL_MAX_CHECKS)
+	{
+		strlcpy(conn->checks[conn->nchecks++], entry->key.name, sizeof(conn->checks[0]));
+		return;
+	}
+	{
+		WlDdbCall  *call = wl_calls_new(1);
+		char	   *name = entry->key.name;
+
+		wl_meta_get_call(call, WL_METADATA_TABLE, wl_metadata_id(conn, name));
+		wl_run_once(conn, call, 1, NULL);
+		wl_collection_checks_judge(conn, call, &name, 1);
+	}
+}
+
+/*
+ * Takes the checks the current statement left for its next round: a
+ * GetItem of each collection's metadata into *calls, and the collections'
+ * names into *names.  Returns how many.
+ */
+int
+wl_collection_checks_take(WlConnection *conn, WlDdbCall **calls, char ***names)
+{
+	int			n = conn->checks_statement == GetCurrentStatementStartTimestamp() ?
+		conn->nchecks : 0;
+	int			i;
+
+	conn->nchecks = 0;
+	if (n == 0)
+		return 0;
+	*calls = wl_calls_new(n);
+	*names = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		(*names)[i] = pstrdup(conn->checks[i]);
+		wl_meta_get_call(&(*calls)[i], WL_METADATA_TABLE, wl_metadata_id(conn, (*names)[i]));
+	}
+	return n;
+}
+
+/*
+ * Judges the answered metadata reads of cached collections: a collection
+ * gone, or of another generation, is an error (the round read its old
+ * tables); one whose index changed is re-read by the next statement.
+ * Entries are marked for re-reading, never freed: callers still hold them.
+ */
+void
+wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names, int ncalls)
+{
+	int			i;
+
+	for (i = 0; i < ncalls; i++)
+	{
+		struct json_object *item;
+		WlCollectionEntry *entry;
+		WlCollectionKey key;
+		WlMeta	   *now;
+		char		reason[256];
+		bool		same_generation;
+
+		if (calls[i].error.kind != WL_DDB_OK)
+			wl_report_call_error(conn, &calls[i]);
+		wl_collection_key(&key, conn->serverid, names[i]);
+		entry = hash_search(wl_collections, &key, HASH_FIND, NULL);
+		if (entry == NULL)
+			continue;
+		item = wl_op_get_item_result(&calls[i]);
+		if (item == NULL)
+		{
+			entry->loaded_at = 0;
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("collection \"%s\" does not exist on server \"%s\"",
+							names[i], conn->server_name),
+					 errdetail("It was dropped after this session read its settings.")));
+		}
+		now = wl_meta_from_item(item, reason, sizeof(reason));
+		if (now == NULL || wl_meta_same_index(now, entry->collection.meta))
+		{
+			/* (malformed metadata is reported when it is next read) */
+			entry->loaded_at = now == NULL ? 0 : entry->loaded_at;
+			wl_meta_free(now);
+			continue;
+		}
+		entry->loaded_at = 0;
+		same_generation =
+			strcmp(now->generation ? now->generation : "",
+				   entry->collection.meta->generation ? entry->collection.meta->generation : "") == 0;
+		wl_meta_free(now);
+		if (!same_generation)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("collection \"%s\" was dropped and created again since this session read its settings",
+							names[i]),
+					 errhint("Run the statement again.")));
+	}
 }
 
 /*

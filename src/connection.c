@@ -121,6 +121,8 @@ wl_build_connection(WlConnectionEntry *entry, UserMapping *mapping)
 	wl_server_options(server->serverid, &entry->conn.options);
 	entry->conn.serverid = server->serverid;
 	entry->conn.umid = mapping->umid;
+	entry->conn.nchecks = 0;
+	entry->conn.checks_statement = 0;
 	entry->conn.server_name = pstrdup(server->servername);
 	MemoryContextSwitchTo(oldcontext);
 

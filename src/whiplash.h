@@ -46,6 +46,12 @@ typedef struct WlCredentials
 } WlCredentials;
 
 /* A per-backend DynamoDB client for one (server, user mapping). */
+/* The longest collection name: a DynamoDB table name leaves room for 64. */
+#define WL_COLLECTION_NAME_MAX 64
+
+/* The most cached collections one round of calls confirms. */
+#define WL_MAX_CHECKS 8
+
 typedef struct WlConnection
 {
 	Oid			serverid;
@@ -54,6 +60,14 @@ typedef struct WlConnection
 	WlServerOptions options;	/* in the connection's own memory */
 	WlDdb	   *ddb;
 	long		round_trips;	/* rounds of concurrent calls sent */
+
+	/*
+	 * Cached collections the statement opened, to confirm in its next round
+	 * of calls (collection.c): their names, and the statement's start.
+	 */
+	char		checks[WL_MAX_CHECKS][WL_COLLECTION_NAME_MAX + 1];
+	int			nchecks;
+	int64		checks_statement;
 } WlConnection;
 
 /* The most neighbours one search returns. */
@@ -123,6 +137,9 @@ extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern Oid	wl_relation_of_name(text *name);
 extern void wl_collection_forget(Oid serverid, const char *name);
+extern int	wl_collection_checks_take(WlConnection *conn, WlDdbCall **calls, char ***names);
+extern void wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names,
+									   int ncalls);
 
 /* metadata.c */
 extern void wl_metadata_run(WlConnection *conn, WlDdbCall *call);

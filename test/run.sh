@@ -222,8 +222,9 @@ CHAOS_MIX=pass=66,throttle=5,500=5,503=4,reset=5,stall:1=3,truncate=6,garbage=6
 # run_suite NAME SERVER_PORT BASE: runs pg_regress against one DynamoDB
 # server, reached through proxies listening on ports BASE+1 ... BASE+7, with
 # a plain web server (not DynamoDB) on BASE+8, a proxy that delays every
-# BatchWriteItem by 2 s on BASE+9 and a server answering in HTTP/0.9 on
-# BASE+10.
+# BatchWriteItem by 2 s on BASE+9, a server answering in HTTP/0.9 on
+# BASE+10 and a proxy that answers DeleteTable itself, leaving the table in
+# place as AWS does for a while, on BASE+11.
 # Every server gets the same ports, so that expected output can name them.
 run_suite() {
     local name=$1 server=$2 base=$3
@@ -239,7 +240,8 @@ run_suite() {
         wl_start_tls $((base + 7)) "$upstream" "$WL_TLS_DIR" &&
         wl_start_webserver $((base + 8)) &&
         wl_start_fault $((base + 9)) "$upstream" sleep:2 BatchWriteItem &&
-        wl_start_http09 $((base + 10)) ||
+        wl_start_http09 $((base + 10)) &&
+        wl_start_fault $((base + 11)) "$upstream" keep DeleteTable ||
         { failed=$((failed + 1)); return 1; }
     WHIPLASH_ENDPOINT="http://127.0.0.1:$((base + 1))" \
         WHIPLASH_SIGCHECK_STATS="http://127.0.0.1:$((base + 1))/__stats" \
@@ -253,6 +255,7 @@ run_suite() {
         WHIPLASH_WEB_ENDPOINT="http://127.0.0.1:$((base + 8))" \
         WHIPLASH_SLOW_WRITES_ENDPOINT="http://127.0.0.1:$((base + 9))" \
         WHIPLASH_HTTP09_ENDPOINT="http://127.0.0.1:$((base + 10))" \
+        WHIPLASH_KEEP_TABLES_ENDPOINT="http://127.0.0.1:$((base + 11))" \
         WHIPLASH_DIRECT_ENDPOINT="$upstream" WHIPLASH_TOOLS="$ROOT/test/tools" \
         WHIPLASH_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz \
         WHIPLASH_WORDS="$WL_WORDS_DIR" \

@@ -42,6 +42,9 @@ Steps:
                  complete HTTP, malformed JSON
   hang           never answer; hold the connection until the client goes
                  away or 120 s pass, then close it
+  keep           answer as AWS does while it deletes a table (200, status
+                 DELETING), without forwarding: the table stays and answers
+                 on (use with --only DeleteTable)
 
 `GET /__stats` answers JSON: {"requests": N, "pass": N, "throttle": N, ...},
 one count per step kind ("sleep" counts every sleep:SECONDS, "stall" every
@@ -52,6 +55,7 @@ upstream, so the client sees a failure of a request that took effect.
 import argparse
 import hashlib
 import http.client
+import json
 import select
 import ssl
 import socket
@@ -74,8 +78,16 @@ ERROR_STEPS = {
     "503": (503, "ServiceUnavailable", "Service unavailable"),
 }
 TIMED_STEPS = ("sleep", "stall")
-STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "stall", "truncate", "garbage", "hang"]
+STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "stall", "truncate", "garbage", "hang", "keep"]
 HANG_SECONDS = 120
+
+
+# The TableName of a request body, or "" when it has none.
+def deleted_table(body):
+    try:
+        return str(json.loads(body).get("TableName", ""))
+    except (ValueError, AttributeError):
+        return ""
 
 
 class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
@@ -101,6 +113,9 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
             self.reset_connection()
         elif kind == "hang":
             self.hang(HANG_SECONDS)
+        elif kind == "keep":
+            self.send_json(200, {"TableDescription": {"TableName": deleted_table(body),
+                                                      "TableStatus": "DELETING"}})
         elif kind in ("stall", "truncate", "garbage"):
             self.forward_damaged(body, kind, arg)
         else:
@@ -203,7 +218,7 @@ class FaultServer(CountingServerMixin, ThreadingHTTPServer):
 
 
 STEP_HELP = ("pass, throttle, provisioned, limit, 500, 503, reset, sleep:SECONDS, "
-             "stall:SECONDS, truncate, garbage, hang")
+             "stall:SECONDS, truncate, garbage, hang, keep")
 
 
 # Parses one step into (kind, argument); argument is the number of seconds
