@@ -29,7 +29,8 @@ nothing failed and the run was not interrupted.
                     only: dynalite or dynamodb-local (repeatable; default both)
   --tests 'A B'     run only these regression tests (sql/A.sql, ...), in the
                     suite's order; setup, which the others need, is added
-  --no-stress       skip the pgbench concurrency and memory checks
+  --no-stress       skip the pgbench concurrency and memory checks, and the
+                    crash test (DynamoDB Local killed during a COMMIT)
   --no-fuzz         skip fuzzing
   --no-memcheck     skip the sanitizer and Valgrind memcheck runs
   --quick           all three: --no-stress --no-fuzz --no-memcheck
@@ -294,6 +295,18 @@ check_secrets() {
     fi
 }
 
+# report_tap STATUS LOG: shows and counts a check script's TAP lines; a
+# script that failed without a "not ok" line counts as one failure.
+report_tap() {
+    local status=$1 log=$2
+    grep -E '^(ok|not ok|# )' "$log"
+    count_tap "$log"
+    if ((status != 0)) && ! grep -q '^not ok' "$log"; then
+        tail -n 20 "$log"
+        failed=$((failed + 1))
+    fi
+}
+
 # run_stress NAME SERVER_PORT: 16 pgbench clients writing and searching one
 # collection, then one session's memory over many searches
 # (test/stress/stress.sh); --stress-seconds and --stress-statements size it.
@@ -302,13 +315,16 @@ run_stress() {
     WHIPLASH_ENDPOINT="http://127.0.0.1:$2" WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET \
         step pg_virtualenv -v 15 bash test/stress/stress.sh "$stress_seconds" 16 \
         "$stress_statements" >"$WL_LOG_DIR/stress-$1.log" 2>&1
-    local status=$?
-    grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/stress-$1.log"
-    count_tap "$WL_LOG_DIR/stress-$1.log"
-    if ((status != 0)) && ! grep -q '^not ok' "$WL_LOG_DIR/stress-$1.log"; then
-        tail -n 20 "$WL_LOG_DIR/stress-$1.log"
-        failed=$((failed + 1))
-    fi
+    report_tap $? "$WL_LOG_DIR/stress-$1.log"
+}
+
+# run_crash: DynamoDB Local on disk killed during a large COMMIT and
+# restarted (test/crash/crash.sh), on ports 18101 and 18102.
+run_crash() {
+    echo "== a real crash: DynamoDB Local killed during a COMMIT"
+    WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WL_LOG_DIR="$WL_LOG_DIR" \
+        step pg_virtualenv -v 15 bash test/crash/crash.sh 18101 >"$WL_LOG_DIR/crash.log" 2>&1
+    report_tap $? "$WL_LOG_DIR/crash.log"
 }
 
 # --backend picks the servers (default: both).
@@ -320,6 +336,9 @@ for backend in ${backends:-dynalite dynamodb-local}; do
     esac &&
         { ((run_stress_checks == 0)) || run_stress "$backend" 18001; } || failed=$((failed + 1))
     wl_stop_all
+    if [[ $backend == dynamodb-local ]] && ((run_stress_checks != 0)); then
+        run_crash
+    fi
 done
 
 # The README's section "A local DynamoDB, by hand", followed literally

@@ -21,25 +21,8 @@ SEARCHES=${3:-10000}
 WORK=$(mktemp -d -t whiplash-stress.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 chmod 755 "$WORK"
-checks=0
-failures=0
 
-# check NAME CONDITION...: records one TAP line.
-check() {
-    local name=$1
-    shift
-    checks=$((checks + 1))
-    if "$@"; then
-        echo "ok $checks - $name"
-    else
-        echo "not ok $checks - $name"
-        failures=$((failures + 1))
-    fi
-}
-
-q() {
-    psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"
-}
+source "$HERE/../tools/tap.sh"
 
 q <<SQL || { echo "not ok 1 - set-up"; exit 1; }
 CREATE EXTENSION whiplash;
