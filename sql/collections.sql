@@ -256,6 +256,22 @@ SELECT count(*) FROM huge;
 COPY tool_out FROM PROGRAM :'unhuge_cmd';
 SELECT count(*) FROM huge;
 RESET whiplash.collection_cache_ttl;
+-- Its 3,840,000 plane coefficients live in memory PostgreSQL accounts for,
+-- and are derived once per collection and generation: "huge" waits for its
+-- centre, so each statement reads its metadata again, but keeps the planes.
+SELECT total_bytes > 3840000 * 8 AS planes_accounted
+  FROM pg_backend_memory_contexts WHERE name = 'whiplash indexes';
+\c
+SET client_min_messages = debug1;
+SELECT count(*) FROM huge;
+SELECT count(*) FROM huge;
+RESET client_min_messages;
+-- A timeout stops the derivation; the next statement derives the planes.
+\c
+SET statement_timeout = '20ms';
+SELECT count(*) FROM huge;
+RESET statement_timeout;
+SELECT count(*) FROM huge;
 SELECT whiplash_drop_collection('ddb', 'huge');
 DROP FOREIGN TABLE huge;
 

@@ -26,10 +26,12 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_foreign_table.h"
 #include "foreign/foreign.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
@@ -58,6 +60,13 @@ typedef struct WlCollectionEntry
 } WlCollectionEntry;
 
 static HTAB *wl_collections = NULL;
+
+/*
+ * Where the cached indexes' planes live: a context of its own, so that
+ * PostgreSQL accounts for them (pg_backend_memory_contexts shows "whiplash
+ * indexes").
+ */
+static MemoryContext wl_index_memory = NULL;
 
 /* wl_tables_found_missing when the cache last looked. */
 static uint64 wl_missing_seen = 0;
@@ -94,6 +103,34 @@ wl_collection_release(WlCollection *collection)
 	collection->meta = NULL;
 }
 
+/* The LSH's memory (see lsh.h): the index context, refusing rather than raising. */
+static void *
+wl_index_alloc(size_t size, void *arg)
+{
+	return MemoryContextAllocExtended(wl_index_memory, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+wl_index_release(void *pointer, void *arg)
+{
+	pfree(pointer);
+}
+
+/*
+ * Makes the LSH take its memory from the index context and stop when the
+ * backend is asked to: at load, before any LSH is made.
+ */
+void
+wl_collection_init_memory(void)
+{
+	WlLshHost	host = {wl_index_alloc, wl_index_release, wl_interrupt_requested, NULL};
+
+	wl_index_memory = AllocSetContextCreate(TopMemoryContext, "whiplash indexes",
+											ALLOCSET_DEFAULT_SIZES);
+	wl_lsh_set_host(&host);
+}
+
 /*
  * The index of a collection: its format reads what it needs beyond the
  * metadata (a trained model's items) and builds it.  Frees meta when that
@@ -123,10 +160,20 @@ wl_collection_index(WlConnection *conn, WlMeta *meta)
 		char	   *name = pstrdup(meta->name);
 
 		wl_meta_free(meta);
+		if (wl_lsh_stopped())
+		{
+			CHECK_FOR_INTERRUPTS();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("canceling the reading of collection \"%s\"", name)));
+		}
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("the index of collection \"%s\" cannot be read: %s", name, reason)));
 	}
+	ereport(DEBUG1,
+			(errmsg_internal("whiplash: derived the index of collection \"%s\"",
+							 meta->name)));
 	return index;
 }
 
@@ -298,6 +345,18 @@ wl_collection_open(WlConnection *conn, const char *name)
 		wl_collection_forget(conn->serverid, name);
 		wl_no_such_collection(conn, name);
 	}
+	if (entry != NULL && entry->collection.index != NULL &&
+		wl_meta_same_index(meta, entry->collection.meta) &&
+		wl_meta_same_shape(meta, entry->collection.meta) &&
+		meta->format->refresh(entry->collection.meta, meta, entry->collection.index))
+	{
+		/* the same index, re-read: keep what was derived from it */
+		wl_meta_free(entry->collection.meta);
+		entry->collection.meta = meta;
+		entry->loaded_at = GetCurrentTimestamp();
+		entry->confirmed_in = GetCurrentStatementStartTimestamp();
+		return &entry->collection;
+	}
 	index = wl_collection_index(conn, meta);
 	entry = hash_search(wl_collections, &key, HASH_ENTER, &found);
 	if (found)
@@ -413,9 +472,7 @@ wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names, i
 			continue;
 		}
 		entry->loaded_at = 0;
-		same_generation =
-			strcmp(now->generation ? now->generation : "",
-				   entry->collection.meta->generation ? entry->collection.meta->generation : "") == 0;
+		same_generation = wl_meta_same_generation(now, entry->collection.meta);
 		wl_meta_free(now);
 		if (!same_generation)
 			ereport(ERROR,

@@ -18,7 +18,10 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* Registers the whiplash.* settings and reserves the prefix. */
+/*
+ * Registers the whiplash.* settings, reserves the prefix and gives the
+ * LSH its memory.
+ */
 void
 _PG_init(void)
 {
@@ -120,4 +123,5 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("whiplash");
+	wl_collection_init_memory();
 }

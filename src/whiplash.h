@@ -133,6 +133,7 @@ extern int	wl_collection_cache_ttl_ms;
 extern void wl_check_collection_name(const char *name);
 extern char *wl_metadata_id(WlConnection *conn, const char *name);
 extern WlMeta *wl_read_metadata(WlConnection *conn, const char *name, bool *taken);
+extern void wl_collection_init_memory(void);
 extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern Oid	wl_relation_of_name(text *name);

@@ -100,6 +100,16 @@ typedef struct WlFormat
 	void		(*close) (void *index);
 
 	/*
+	 * Brings an index opened from an earlier read of the metadata, was, up
+	 * to a new read of the same index and shape (wl_meta_same_index,
+	 * wl_meta_same_shape), now, so that a backend derives it once per
+	 * collection and generation: a native collection may have learned its
+	 * centre since.  False when it cannot, and the index must be opened
+	 * again.
+	 */
+	bool		(*refresh) (const WlMeta *was, const WlMeta *now, void *index);
+
+	/*
 	 * How many keys a vector is stored under: one per table, of every index
 	 * being written (a collection being re-indexed writes two).
 	 */

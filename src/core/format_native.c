@@ -145,6 +145,16 @@ wl_native_open(const WlMeta *meta, struct json_object *const *items, int nitems,
 	return lsh;
 }
 
+/*
+ * The planes depend on the seed and the shape alone, which a generation
+ * never changes: only a centre learned since is new.
+ */
+static bool
+wl_native_refresh(const WlMeta *was, const WlMeta *now, void *index)
+{
+	return now->center == NULL || wl_lsh_set_center(index, now->center) == 0;
+}
+
 /* The sort key "<fine bits>/<id>" must fit DynamoDB's 1,024 bytes. */
 static int
 wl_native_max_id_len(const WlMeta *meta)
@@ -328,6 +338,7 @@ const WlFormat wl_format_native = {
 	.model_calls = wl_format_no_model,
 	.open = wl_native_open,
 	.close = wl_format_close_lsh,
+	.refresh = wl_native_refresh,
 	.key_count = wl_format_one_key_per_table,
 	.vector_entries = wl_format_lsh_entries,
 	.decorate = wl_native_decorate,

@@ -378,6 +378,43 @@ wl_packed_close(void *index)
 	free(state);
 }
 
+/* Do two descriptions name the same build, and so the same model? */
+static bool
+wl_packed_same_build(const WlPackedIndex *a, const WlPackedIndex *b)
+{
+	return a->gen == b->gen && a->tables == b->tables && a->bits == b->bits &&
+		a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
+		a->plane_dims == b->plane_dims && a->parts == b->parts && a->bytes == b->bytes &&
+		strcmp(a->token, b->token) == 0;
+}
+
+/*
+ * Keeps the models when the metadata describes the same builds (a build's
+ * token tells a re-run of one generation from the first), taking the new
+ * descriptions' vector counts.
+ */
+static bool
+wl_packed_refresh(const WlMeta *was, const WlMeta *now, void *index)
+{
+	const WlPackedSettings *settings = wl_packed_settings(now);
+	WlPackedState *state = index;
+	WlPackedIndex descs[2];
+	int			count = 0;
+
+	if (settings->has_current)
+		descs[count++] = settings->current;
+	if (settings->has_building)
+		descs[count++] = settings->building;
+	if (count != state->count || state->searchable != settings->has_current)
+		return false;
+	for (int i = 0; i < count; i++)
+		if (!wl_packed_same_build(&descs[i], &state->one[i].desc))
+			return false;
+	for (int i = 0; i < count; i++)
+		state->one[i].desc = descs[i];
+	return true;
+}
+
 /* The index: the models of the current and the building generation. */
 static void *
 wl_packed_open(const WlMeta *meta, struct json_object *const *items, int nitems,
@@ -1162,6 +1199,7 @@ const WlFormat wl_format_packed = {
 	.model_calls = wl_packed_model_calls,
 	.open = wl_packed_open,
 	.close = wl_packed_close,
+	.refresh = wl_packed_refresh,
 	.key_count = wl_packed_key_count,
 	.vector_entries = wl_packed_vector_entries,
 	.decorate = wl_packed_decorate,

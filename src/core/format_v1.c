@@ -156,6 +156,21 @@ wl_v1_open(const WlMeta *meta, struct json_object *const *items, int nitems,
 	return lsh;
 }
 
+/* The copied planes still serve while the metadata stores the same ones. */
+static bool
+wl_v1_refresh(const WlMeta *was, const WlMeta *now, void *index)
+{
+	const WlV1Meta *old = was->private;
+	const WlV1Meta *new = now->private;
+	int			t;
+
+	for (t = 0; t < now->ntables; t++)
+		if (memcmp(old->planes[t], new->planes[t],
+				   sizeof(double) * (size_t) now->dims * (size_t) now->bits[t]) != 0)
+			return false;
+	return true;
+}
+
 /* Ids are only hash keys. */
 static int
 wl_v1_max_id_len(const WlMeta *meta)
@@ -256,6 +271,7 @@ const WlFormat wl_format_v1 = {
 	.model_calls = wl_format_no_model,
 	.open = wl_v1_open,
 	.close = wl_format_close_lsh,
+	.refresh = wl_v1_refresh,
 	.key_count = wl_format_one_key_per_table,
 	.vector_entries = wl_format_lsh_entries,
 	.decorate = wl_format_no_decoration,

@@ -32,6 +32,26 @@ struct WlLsh
 	float	   *center;			/* dims, or NULL */
 };
 
+/* The default host: the C library's allocator, never stopping. */
+static void *
+wl_default_alloc(size_t size, void *arg)
+{
+	return malloc(size);
+}
+
+static void
+wl_default_release(void *pointer, void *arg)
+{
+	free(pointer);
+}
+
+static const WlLshHost wl_default_host = {wl_default_alloc, wl_default_release, NULL, NULL};
+
+static WlLshHost wl_host = {wl_default_alloc, wl_default_release, NULL, NULL};
+
+/* Whether the last derivation was abandoned by the host. */
+static bool wl_last_stopped = false;
+
 /*
  * A set of flipped bits for multi-probe.  Its members are positions in the
  * bits sorted by |projection|; last is the highest member, base the sum of
@@ -117,6 +137,39 @@ wl_random_normal(WlRandom *random)
 	return (double) sum * WL_TWO_TO_MINUS_53;
 }
 
+/* See lsh.h. */
+void
+wl_lsh_set_host(const WlLshHost *host)
+{
+	wl_host = host != NULL ? *host : wl_default_host;
+}
+
+/* See lsh.h. */
+bool
+wl_lsh_stopped(void)
+{
+	return wl_last_stopped;
+}
+
+/* Memory from the host, zeroed; NULL when refused. */
+static void *
+wl_host_zalloc(size_t size)
+{
+	void	   *pointer = wl_host.alloc(size, wl_host.arg);
+
+	if (pointer != NULL)
+		memset(pointer, 0, size);
+	return pointer;
+}
+
+/* Gives memory back to the host; NULL is a no-op. */
+static void
+wl_host_release(void *pointer)
+{
+	if (pointer != NULL)
+		wl_host.release(pointer, wl_host.arg);
+}
+
 /* Frees everything; NULL is a no-op. */
 void
 wl_lsh_destroy(WlLsh *lsh)
@@ -127,11 +180,11 @@ wl_lsh_destroy(WlLsh *lsh)
 		return;
 	if (lsh->planes != NULL)
 		for (t = 0; t < lsh->ntables; t++)
-			free(lsh->planes[t]);
-	free(lsh->planes);
-	free(lsh->bits);
-	free(lsh->center);
-	free(lsh);
+			wl_host_release(lsh->planes[t]);
+	wl_host_release(lsh->planes);
+	wl_host_release(lsh->bits);
+	wl_host_release(lsh->center);
+	wl_host_release(lsh);
 }
 
 /*
@@ -151,13 +204,13 @@ wl_lsh_alloc(int dims, int ntables, const int *bits)
 		if (bits[t] < 1 || bits[t] > WL_LSH_MAX_BITS ||
 			(size_t) dims > SIZE_MAX / sizeof(double) / (size_t) bits[t])
 			return NULL;
-	lsh = calloc(1, sizeof(WlLsh));
+	lsh = wl_host_zalloc(sizeof(WlLsh));
 	if (lsh == NULL)
 		return NULL;
 	lsh->dims = dims;
 	lsh->ntables = ntables;
-	lsh->bits = malloc(sizeof(int) * (size_t) ntables);
-	lsh->planes = calloc((size_t) ntables, sizeof(double *));
+	lsh->bits = wl_host_zalloc(sizeof(int) * (size_t) ntables);
+	lsh->planes = wl_host_zalloc(sizeof(double *) * (size_t) ntables);
 	if (lsh->bits == NULL || lsh->planes == NULL)
 	{
 		wl_lsh_destroy(lsh);
@@ -166,7 +219,8 @@ wl_lsh_alloc(int dims, int ntables, const int *bits)
 	for (t = 0; t < ntables; t++)
 	{
 		lsh->bits[t] = bits[t];
-		lsh->planes[t] = malloc(sizeof(double) * (size_t) dims * (size_t) bits[t]);
+		lsh->planes[t] = wl_host.alloc(sizeof(double) * (size_t) dims * (size_t) bits[t],
+									   wl_host.arg);
 		if (lsh->planes[t] == NULL)
 		{
 			wl_lsh_destroy(lsh);
@@ -192,6 +246,7 @@ wl_lsh_create_seeded(int dims, int ntables, int bits, uint64_t seed)
 	size_t		i;
 	int			t;
 
+	wl_last_stopped = false;
 	if (bits < 1 || bits > WL_LSH_MAX_SEEDED_BITS || ntables < 1)
 		return NULL;
 	all_bits = malloc(sizeof(int) * (size_t) ntables);
@@ -207,8 +262,16 @@ wl_lsh_create_seeded(int dims, int ntables, int bits, uint64_t seed)
 	wl_random_seed(&random, seed);
 	nvalues = (size_t) dims * (size_t) bits;
 	for (t = 0; t < ntables; t++)
+	{
+		if (wl_host.stop != NULL && wl_host.stop(wl_host.arg))
+		{
+			wl_lsh_destroy(lsh);
+			wl_last_stopped = true;
+			return NULL;
+		}
 		for (i = 0; i < nvalues; i++)
 			lsh->planes[t][i] = wl_random_normal(&random);
+	}
 	return lsh;
 }
 
@@ -231,11 +294,11 @@ wl_lsh_create_from_planes(int dims, int ntables, const int *bits,
 int
 wl_lsh_set_center(WlLsh *lsh, const float *center)
 {
-	free(lsh->center);
+	wl_host_release(lsh->center);
 	lsh->center = NULL;
 	if (center == NULL)
 		return 0;
-	lsh->center = malloc(sizeof(float) * (size_t) lsh->dims);
+	lsh->center = wl_host.alloc(sizeof(float) * (size_t) lsh->dims, wl_host.arg);
 	if (lsh->center == NULL)
 		return -1;
 	memcpy(lsh->center, center, sizeof(float) * (size_t) lsh->dims);

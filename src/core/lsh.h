@@ -11,6 +11,8 @@
 #ifndef WL_LSH_H
 #define WL_LSH_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Most bits of one table: a bucket code is a uint64_t. */
@@ -30,6 +32,31 @@
 #define WL_LSH_MAX_SUFFIX_BITS 24
 
 typedef struct WlLsh WlLsh;
+
+/*
+ * What a host program lends the LSH: the memory its planes live in, and a
+ * question asked between tables while they are derived, so that a host
+ * that accounts for memory and must stay interruptible (PostgreSQL) can
+ * have both without the core knowing it.  alloc returns NULL when it
+ * refuses; stop returns true to abandon the derivation, which then frees
+ * what it took and fails.  The default is malloc and free, never stopping.
+ */
+typedef struct WlLshHost
+{
+	void	   *(*alloc) (size_t size, void *arg);
+	void		(*release) (void *pointer, void *arg);
+	bool		(*stop) (void *arg);
+	void	   *arg;
+} WlLshHost;
+
+/*
+ * Sets the host (NULL: the default).  Set it before any LSH is made: an LSH
+ * goes back to the host in place when it is freed.
+ */
+extern void wl_lsh_set_host(const WlLshHost *host);
+
+/* Did the last failed derivation fail because the host's stop said so? */
+extern bool wl_lsh_stopped(void);
 
 /*
  * The generator native planes derive from (xoshiro256** seeded by

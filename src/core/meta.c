@@ -268,9 +268,30 @@ wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen)
 bool
 wl_meta_same_index(const WlMeta *a, const WlMeta *b)
 {
-	return a->format == b->format &&
-		strcmp(a->generation ? a->generation : "", b->generation ? b->generation : "") == 0 &&
+	return a->format == b->format && wl_meta_same_generation(a, b) &&
 		strcmp(a->index_state, b->index_state) == 0;
+}
+
+/* Same dimensions, tables, bits and seed?  See the header. */
+bool
+wl_meta_same_shape(const WlMeta *a, const WlMeta *b)
+{
+	int			t;
+
+	if (a->dims != b->dims || a->ntables != b->ntables || a->fine_bits != b->fine_bits ||
+		a->seed != b->seed)
+		return false;
+	for (t = 0; t < a->ntables; t++)
+		if (a->bits[t] != b->bits[t])
+			return false;
+	return true;
+}
+
+/* Same table generation?  v1 collections have none. */
+bool
+wl_meta_same_generation(const WlMeta *a, const WlMeta *b)
+{
+	return strcmp(a->generation ? a->generation : "", b->generation ? b->generation : "") == 0;
 }
 
 /* UpdateItem: SET center = :c, only when there is none yet. */

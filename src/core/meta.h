@@ -168,6 +168,16 @@ extern int	wl_meta_probe_keys(const WlMeta *meta, const WlLsh *lsh,
  */
 extern bool wl_meta_same_index(const WlMeta *a, const WlMeta *b);
 
+/*
+ * Do two reads of a collection's metadata give its index the same shape:
+ * dimensions, tables, bits and seed?  Only tampering changes them within a
+ * generation, and an index kept across reads must still fit.
+ */
+extern bool wl_meta_same_shape(const WlMeta *a, const WlMeta *b);
+
+/* Are two reads of a collection's metadata of the same table generation? */
+extern bool wl_meta_same_generation(const WlMeta *a, const WlMeta *b);
+
 /* Frees everything; NULL is a no-op. */
 extern void wl_meta_free(WlMeta *meta);
 

@@ -480,6 +480,68 @@ test_probes_edges(void)
 		  "64 bits: the second probe flips the bit nearest its plane");
 }
 
+/* A counting host: bytes lent and not yet returned, and a stop after some tables. */
+typedef struct CountingHost
+{
+	long		live;			/* allocations not yet released */
+	int			asked;			/* times stop was asked */
+	int			stop_at;		/* stop when asked this many times; 0 never */
+} CountingHost;
+
+static void *
+counting_alloc(size_t size, void *arg)
+{
+	((CountingHost *) arg)->live++;
+	return malloc(size);
+}
+
+static void
+counting_release(void *pointer, void *arg)
+{
+	((CountingHost *) arg)->live--;
+	free(pointer);
+}
+
+static bool
+counting_stop(void *arg)
+{
+	CountingHost *host = arg;
+
+	return ++host->asked == host->stop_at;
+}
+
+/*
+ * An LSH takes its memory from the host and gives all of it back, and a
+ * host's stop abandons a derivation between tables, freeing what it took.
+ */
+static void
+test_host(void)
+{
+	CountingHost counts = {0, 0, 0};
+	WlLshHost	host = {counting_alloc, counting_release, counting_stop, &counts};
+	WlLsh	   *lsh;
+	WlLsh	   *plain = wl_lsh_create_seeded(16, 4, 8, 5);
+
+	wl_lsh_set_host(&host);
+	lsh = wl_lsh_create_seeded(16, 4, 8, 5);
+	CHECK(lsh != NULL && counts.live > 4 && counts.asked == 4 && !wl_lsh_stopped(),
+		  "the planes come from the host, which is asked once a table");
+	CHECK(memcmp(wl_lsh_planes(lsh, 3), wl_lsh_planes(plain, 3), sizeof(double) * 16 * 8) == 0,
+		  "a host changes where planes live, not what they are");
+	wl_lsh_destroy(lsh);
+	CHECK(counts.live == 0, "destroying the LSH gives the host back everything");
+
+	counts.asked = 0;
+	counts.stop_at = 3;
+	lsh = wl_lsh_create_seeded(16, 4, 8, 5);
+	CHECK(lsh == NULL && wl_lsh_stopped() && counts.asked == 3 && counts.live == 0,
+		  "a stop abandons the derivation before table 3 and frees what it took");
+	lsh = wl_lsh_create_seeded(0, 4, 8, 5);
+	CHECK(lsh == NULL && !wl_lsh_stopped(), "a refused shape is not a stop");
+	wl_lsh_set_host(NULL);
+	wl_lsh_destroy(plain);
+}
+
 int
 main(void)
 {
@@ -492,5 +554,6 @@ main(void)
 	test_center();
 	test_probes_brute_force();
 	test_probes_edges();
+	test_host();
 	return unit_done();
 }
