@@ -327,5 +327,18 @@ COPY kept_out FROM PROGRAM :'cmd';
 COPY kept_out FROM PROGRAM :'cmd';
 DROP TABLE kept, kept_out;
 
+-- A COMMIT reads the collection's metadata itself, so the check of a cached
+-- collection rides on that read: an INSERT of one row into a collection
+-- this session has cached sends its BatchGetItem and one GetItem of the
+-- metadata in its first round, not two.
+SELECT collection FROM whiplash_create_collection('ddb', 'onecheck', 2, metric => 'l2');
+CREATE FOREIGN TABLE onecheck (id text, vector real[]) SERVER ddb OPTIONS (collection 'onecheck');
+INSERT INTO onecheck VALUES ('a', '{1,0}');
+SELECT calls AS calls_before FROM whiplash_client_stats() WHERE server = 'ddb' \gset
+INSERT INTO onecheck VALUES ('b', '{0,1}');
+SELECT calls - :calls_before AS insert_calls FROM whiplash_client_stats() WHERE server = 'ddb';
+SELECT whiplash_drop_collection('ddb', 'onecheck');
+DROP FOREIGN TABLE onecheck;
+
 DROP TABLE plain, labels;
 DROP FOREIGN TABLE small, nocollection, missing, badtypes, wide;

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <json-c/json.h>
+
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -104,6 +106,19 @@ wl_tolerated(const WlDdbCall *call, const char *const *tolerated)
 	return false;
 }
 
+/* The first of calls that sends exactly what call does, or -1. */
+static int
+wl_same_call(const WlDdbCall *calls, int ncalls, const WlDdbCall *call)
+{
+	int			i;
+
+	for (i = 0; i < ncalls; i++)
+		if (strcmp(calls[i].operation, call->operation) == 0 &&
+			json_object_equal(calls[i].request, call->request))
+			return i;
+	return -1;
+}
+
 /*
  * Sends calls at once, as one round trip (the core retries transient
  * failures), and raises the first failure, except DynamoDB errors whose
@@ -119,7 +134,9 @@ wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const 
 	WlDdbCall  *checks = NULL;
 	char	  **names = NULL;
 	WlDdbCall  *round = calls;
+	int		   *same = NULL;
 	int			nchecks;
+	int			nsent = 0;
 	int			result;
 	int			i;
 
@@ -128,17 +145,32 @@ wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const 
 	nchecks = wl_collection_checks_take(conn, &checks, &names);
 	if (nchecks > 0)
 	{
-		/* one round: the caller's calls, then the checks (copied back after) */
+		/*
+		 * One round: the caller's calls, then the checks the caller's calls
+		 * do not already make (a COMMIT reads the metadata itself), copied
+		 * back after.
+		 */
+		same = palloc(sizeof(int) * nchecks);
 		round = palloc(sizeof(WlDdbCall) * (ncalls + nchecks));
 		memcpy(round, calls, sizeof(WlDdbCall) * ncalls);
-		memcpy(round + ncalls, checks, sizeof(WlDdbCall) * nchecks);
+		for (i = 0; i < nchecks; i++)
+			if ((same[i] = wl_same_call(calls, ncalls, &checks[i])) < 0)
+				round[ncalls + nsent++] = checks[i];
 	}
 	conn->round_trips++;
-	result = wl_ddb_execute(conn->ddb, round, ncalls + nchecks, wl_interrupt_requested, NULL);
+	result = wl_ddb_execute(conn->ddb, round, ncalls + nsent, wl_interrupt_requested, NULL);
 	if (nchecks > 0)
 	{
 		memcpy(calls, round, sizeof(WlDdbCall) * ncalls);
-		memcpy(checks, round + ncalls, sizeof(WlDdbCall) * nchecks);
+		nsent = 0;
+		for (i = 0; i < nchecks; i++)
+			if (same[i] < 0)
+				checks[i] = round[ncalls + nsent++];
+			else
+			{
+				checks[i].error = calls[same[i]].error;
+				checks[i].response = json_object_get(calls[same[i]].response);
+			}
 		pfree(round);
 	}
 	if (result == WL_DDB_ABORTED)
