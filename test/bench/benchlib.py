@@ -1,5 +1,6 @@
-"""What the benchmark drivers (bench.py, formats.py) share: a timestamped
-log line and a psql session per SQL text."""
+"""What the benchmark drivers (bench.py, formats.py, writes.py) and their
+reports share: a timestamped log line, a psql session per SQL text, and a
+section of BENCHMARKS.md rewritten between its markers."""
 import subprocess
 import sys
 import time
@@ -16,3 +17,25 @@ def psql(sql):
     if done.returncode != 0:
         sys.exit(f"psql failed:\n{done.stderr}")
     return [line.split("\t") for line in done.stdout.splitlines() if line]
+
+
+def replace_section(md_path, begin, end, new):
+    """Puts new (which starts with begin and ends with end) in place of the
+    text between the markers, or at the end of the file."""
+    with open(md_path) as f:
+        text = f.read()
+    if begin in text:
+        text = text[:text.index(begin)] + new + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + new + "\n"
+    with open(md_path, "w") as f:
+        f.write(text)
+
+
+def set_names(results):
+    """The data sets of a results list, in the order they were run."""
+    names = []
+    for entry in results:
+        if entry["set"] not in names:
+            names.append(entry["set"])
+    return names

@@ -1,14 +1,21 @@
 #!/usr/bin/python3
 """Turns test/bench/build/formats.json (formats.py) into the "Native and
-packed collections" section of BENCHMARKS.md, between its markers.
+packed collections" section of BENCHMARKS.md, between its markers (or, with
+WL_FORMATS_SECTION and WL_FORMATS_TITLE, another section).
 
   formats_report.py FORMATS_JSON BENCHMARKS_MD "COMMAND THAT PRODUCED IT" ["NOTE"]
 """
 import json
+import os
 import sys
 
-BEGIN = "<!-- formats: begin -->"
-END = "<!-- formats: end -->"
+from benchlib import replace_section, set_names
+
+# The section's name (its markers) and heading: formats.sh may write others.
+SECTION = os.environ.get("WL_FORMATS_SECTION", "formats")
+TITLE = os.environ.get("WL_FORMATS_TITLE", "Native and packed collections, data set by data set")
+BEGIN = f"<!-- {SECTION}: begin -->"
+END = f"<!-- {SECTION}: end -->"
 # On-demand read price, us-east-1: dollars per million read request units.
 DOLLARS_PER_MILLION_UNITS = 0.125
 
@@ -19,7 +26,7 @@ def cost(units):
 
 
 def section(results, command, note):
-    out = [BEGIN, "", "## Native and packed collections, data set by data set", "",
+    out = [BEGIN, "", f"## {TITLE}", "",
            f"Measured by `{command}` (test/bench/formats.py), against dynalite on",
            "127.0.0.1. Read units are priced by DynamoDB's billing rules at the SigV4 proxy",
            "from the answers actually returned (test/tools/pricing.py); searches of both",
@@ -31,11 +38,7 @@ def section(results, command, note):
     if note:
         out += ["", note]
     out.append("")
-    sets = []
-    for entry in results:
-        if entry["set"] not in sets:
-            sets.append(entry["set"])
-    for name in sets:
+    for name in set_names(results):
         entries = [e for e in results if e["set"] == name]
         first = entries[0]
         out += [f"### {name}: {first['vectors']:,} vectors, {first['dims']} dimensions, "
@@ -77,15 +80,7 @@ def section(results, command, note):
 def main(json_path, md_path, command, note=""):
     with open(json_path) as f:
         results = json.load(f)
-    with open(md_path) as f:
-        text = f.read()
-    new = section(results, command, note)
-    if BEGIN in text:
-        text = text[:text.index(BEGIN)] + new + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + new + "\n"
-    with open(md_path, "w") as f:
-        f.write(text)
+    replace_section(md_path, BEGIN, END, section(results, command, note))
 
 
 if __name__ == "__main__":

@@ -272,20 +272,25 @@ servers built differently hash alike.
     return "".join(out)
 
 
+# Sections of BENCHMARKS.md other scripts write (formats.sh, million.sh, writes.sh).
+KEPT_SECTIONS = ("formats", "million", "writes")
+
+
 def main(argv):
     with open(argv[1]) as f:
         r = json.load(f)
     workdir = os.path.join(os.path.dirname(os.path.abspath(argv[1])), "plots")
     os.makedirs(workdir, exist_ok=True)
     plots(r, argv[4], workdir)
-    # the section formats_report.py writes is kept as it stands
+    # the sections formats_report.py and writes_report.py write are kept as they stand
     kept = ""
     if os.path.exists(argv[3]):
         with open(argv[3]) as f:
             old = f.read()
-        begin, end = "<!-- formats: begin -->", "<!-- formats: end -->"
-        if begin in old and end in old:
-            kept = "\n" + old[old.index(begin):old.index(end) + len(end)] + "\n"
+        for section in KEPT_SECTIONS:
+            begin, end = f"<!-- {section}: begin -->", f"<!-- {section}: end -->"
+            if begin in old and end in old:
+                kept += "\n" + old[old.index(begin):old.index(end) + len(end)] + "\n"
     with open(argv[3], "w") as f:
         f.write(markdown(r, argv[2]) + kept)
     print(f"wrote {argv[3]} and the plots in {argv[4]}")

@@ -19,6 +19,8 @@ import base64
 import decimal
 import json
 
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+
 UNIT_BYTES = 4096
 
 
@@ -86,3 +88,18 @@ def read_units(operation, request_body, status, response_body):
             total += units(item_size(item), consistent)
             count += 1
     return total, count
+
+
+# The capacity units an answer reports (its ConsumedCapacity: an object, or
+# an array for batch operations), as ("read" or "write", units); None when
+# it reports none.  The server's own figures, beside the priced ones.
+def reported_units(operation, status, response_body):
+    if status != 200:
+        return None
+    consumed = json.loads(response_body).get("ConsumedCapacity")
+    if consumed is None:
+        return None
+    if isinstance(consumed, dict):
+        consumed = [consumed]
+    total = sum(float(c.get("CapacityUnits", 0)) for c in consumed)
+    return ("write" if operation in WRITES else "read"), total

@@ -14,9 +14,11 @@ invalid ones get the error DynamoDB would answer.
         [--region us-east-1] [--service dynamodb]
 
 `GET /__stats` (unsigned) answers {"requests": N, "verified": N, "rejected": N,
-"read_units": U, "items_read": N, "reads": {operation: N}}: the read units
-are what DynamoDB would bill for the answers (pricing.py), so that tests can
-bound what a search costs by counting what was sent.
+"read_units": U, "items_read": N, "reads": {operation: N}, "operations":
+{operation: N}, "reported_read_units": U, "reported_write_units": U}: the
+read units are what DynamoDB would bill for the answers (pricing.py), so
+that tests can bound what a search costs by counting what was sent; the
+reported ones are the ConsumedCapacity the server itself answered.
 A mismatching request's canonical request and string to sign, as botocore
 computes them, are written to stderr.
 """
@@ -33,7 +35,7 @@ from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
-from pricing import read_units
+from pricing import read_units, reported_units
 from proxy_common import DYNAMODB_ERROR_PREFIX, CountingServerMixin, ForwardingMixin, parse_upstream
 
 INVALID_SIGNATURE = "com.amazon.coral.service#InvalidSignatureException"
@@ -204,21 +206,30 @@ class SigcheckServer(CountingServerMixin, ThreadingHTTPServer):
         self.credentials = credentials
         self.region = region
         self.service = service
-        self.init_counters(["requests", "verified", "rejected", "read_units", "items_read"])
+        self.init_counters(["requests", "verified", "rejected", "read_units", "items_read",
+                            "reported_read_units", "reported_write_units"])
         self.stats["reads"] = {}
+        self.stats["operations"] = {}
 
     # Adds one to a counter.
     def count(self, name):
         with self.lock:
             self.stats[name] += 1
 
-    # Adds an answered request's read units and items to the counters.
+    # Adds an answered request's read units and items to the counters, and
+    # the capacity the server reported.
     def price(self, operation, request_body, status, response_body):
+        with self.lock:
+            self.stats["operations"][operation] = self.stats["operations"].get(operation, 0) + 1
         try:
             units, items = read_units(operation, request_body, status, response_body)
+            reported = reported_units(operation, status, response_body)
         except (ValueError, KeyError, TypeError) as err:
             self.log_message_unpriced(operation, err)
             return
+        if reported is not None:
+            with self.lock:
+                self.stats[f"reported_{reported[0]}_units"] += reported[1]
         if items or units:
             with self.lock:
                 self.stats["read_units"] += units
