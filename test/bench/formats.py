@@ -6,13 +6,16 @@ the SigV4-checking proxy (which prices every read: test/tools/pricing.py)
 and, in front of that, a proxy that adds a few milliseconds to every
 request, as an in-region round trip does.
 
-  formats.py RESULTS_JSON SET:BASE:QUERIES[:METRIC] ...
+  formats.py RESULTS_JSON [LABEL=]SET:BASE:QUERIES[:METRIC] ...
 
-For each set it loads BASE vectors into a native and a packed collection
+For each set (named LABEL when given, so that one set can be loaded at two
+sizes) it loads BASE vectors into a native and a packed collection
 (one INSERT ... SELECT each; the packed one trains itself at the end of
 it), then searches QUERIES held-out queries in each at the default
 settings (and the packed one at every whiplash.search_effort of EFFORTS),
 on loopback and through the latency proxy.  Figures are means per search.
+WL_FORMATS_FORMATS (native,packed) chooses the formats, and an empty
+WL_FORMATS_EFFORTS skips the sweep.
 """
 import base64
 import json
@@ -38,7 +41,8 @@ DATASETS = (f"WL_BENCH_WORDS={os.environ.get('WL_BENCH_WORDS', '')} "
 PRICED = os.environ["WL_FORMATS_PRICED"]        # sigcheck proxy: /__stats
 FAR = os.environ["WL_FORMATS_FAR"]              # latency proxy in front of it
 DIRECT = os.environ["WL_FORMATS_DIRECT"]
-EFFORTS = [float(x) for x in os.environ.get("WL_FORMATS_EFFORTS", "0.25,0.5,1,2,4").split(",")]
+EFFORTS = [float(x) for x in os.environ.get("WL_FORMATS_EFFORTS", "0.25,0.5,1,2,4").split(",") if x]
+FORMATS = os.environ.get("WL_FORMATS_FORMATS", "native,packed").split(",")
 FAR_QUERIES = int(os.environ.get("WL_FORMATS_FAR_QUERIES", "200"))
 ITEM_OVERHEAD = 100    # bytes DynamoDB bills per item for storage
 
@@ -60,15 +64,16 @@ SELECT whiplash_setup('ddb');
 """)
 
 
-def load_set(name, nbase, nqueries):
-    """Local tables {name}_base, {name}_queries and {name}_truth."""
+def load_set(name, source, nbase, nqueries):
+    """Local tables {name}_base, {name}_queries and {name}_truth, of the
+    data set source (datasets.py)."""
     psql(f"""
 CREATE TABLE {name}_base (id text, v real[]);
 CREATE TABLE {name}_queries (n serial, id text, v real[]);
 CREATE TABLE {name}_truth (query text, id text, rank int);
-COPY {name}_base FROM PROGRAM '{DATASETS} rows {name} base 0 {nbase}';
-COPY {name}_queries (id, v) FROM PROGRAM '{DATASETS} rows {name} queries 0 {nqueries}';
-COPY {name}_truth FROM PROGRAM '{DATASETS} truth {name} {nbase} {nqueries} 10';
+COPY {name}_base FROM PROGRAM '{DATASETS} rows {source} base 0 {nbase}';
+COPY {name}_queries (id, v) FROM PROGRAM '{DATASETS} rows {source} queries 0 {nqueries}';
+COPY {name}_truth FROM PROGRAM '{DATASETS} truth {source} {nbase} {nqueries} 10';
 """)
 
 
@@ -170,13 +175,15 @@ def main(out_path, specs):
     results = []
     for spec in specs:
         name, nbase, nqueries, *rest = spec.split(":")
+        name, named, source = name.partition("=")
+        source = source if named else name
         nbase, nqueries = int(nbase), int(nqueries)
         metric = rest[0] if rest else "l2"
         log(f"{name}: loading {nbase} base vectors, {nqueries} queries and their truth")
-        load_set(name, nbase, nqueries)
+        load_set(name, source, nbase, nqueries)
         dims = int(psql(f"SELECT cardinality(v) FROM {name}_base LIMIT 1")[0][0])
         id_vector_bytes = float(psql(f"SELECT avg(octet_length(id)) + 4 * {dims} FROM {name}_base")[0][0])
-        for fmt in ("native", "packed"):
+        for fmt in FORMATS:
             coll = f"{name}_{fmt}"
             log(f"{coll}: loading")
             entry = {"set": name, "format": fmt, "vectors": nbase, "dims": dims, "metric": metric,
@@ -186,7 +193,7 @@ def main(out_path, specs):
             log(f"{coll}: searching")
             entry["default"] = search(name, coll, nqueries)
             entry["far"] = search(name, f"{coll}_far", min(nqueries, FAR_QUERIES))
-            if fmt == "packed":
+            if fmt == "packed" and EFFORTS:
                 entry["efforts"] = {}
                 for effort in EFFORTS:
                     entry["efforts"][str(effort)] = search(

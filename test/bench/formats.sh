@@ -3,7 +3,7 @@
 # recall@10, read units priced by DynamoDB's rules, requests, round trips,
 # latency on loopback and through a proxy adding 3 ms a request, storage.
 #
-#   bash test/bench/formats.sh [SET:BASE:QUERIES[:METRIC] ...]
+#   bash test/bench/formats.sh [[LABEL=]SET:BASE:QUERIES[:METRIC] ...]
 #
 # Default sets: the digits, two sets of learned word vectors that
 # test/tools/wordvecs.sh trains (large: dict-gcide, 39,997 x 100; docs:
@@ -11,7 +11,10 @@
 # and Fashion-MNIST (60,000, and 1,000 test images).  Results go
 # to test/bench/build/formats.json and the "Native and packed collections"
 # section of BENCHMARKS.md; WL_FORMATS_EFFORTS lists the efforts
-# swept on packed collections (0.25,0.5,1,2,4).
+# swept on packed collections (0.25,0.5,1,2,4), WL_FORMATS_FORMATS the
+# formats (native,packed), and WL_FORMATS_SECTION and WL_FORMATS_TITLE name
+# another section (and its results file) to write instead, with
+# WL_FORMATS_COMMAND the command it names as the one that measured it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -23,11 +26,13 @@ wl_install_deps
 [[ -d /usr/share/datasets/fashion-mnist ]] ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
 export WL_BENCH_WORDS=$ROOT/test/bench/build/words WL_BENCH_DOCS=$ROOT/test/bench/build/docs
-bash test/tools/wordvecs.sh large "$WL_BENCH_WORDS"
-bash test/tools/wordvecs.sh docs "$WL_BENCH_DOCS"
+sets=("$@")
+if ((${#sets[@]} == 0)) || [[ " ${sets[*]}" == *words:* || " ${sets[*]}" == *docs:* ]]; then
+    bash test/tools/wordvecs.sh large "$WL_BENCH_WORDS"
+    bash test/tools/wordvecs.sh docs "$WL_BENCH_DOCS"
+fi
 make -s WERROR=1 >/dev/null && make -s install >/dev/null
 mkdir -p test/bench/build
-sets=("$@")
 if ((${#sets[@]} == 0)); then
     sets=(digits:1697:100)
     for words in words docs; do
@@ -46,7 +51,8 @@ export WL_FORMATS_DIRECT=http://127.0.0.1:18461 WL_FORMATS_PRICED=http://127.0.0
 export WL_FORMATS_FAR=http://127.0.0.1:18463
 echo "formats benchmark: logs in $WL_LOG_DIR"
 # -t: a cluster of its own in a temporary folder, so that it can run beside the suite
-pg_virtualenv -t -v 15 /usr/bin/python3 test/bench/formats.py test/bench/build/formats.json "${sets[@]}"
-/usr/bin/python3 test/bench/formats_report.py test/bench/build/formats.json BENCHMARKS.md \
-    "bash test/bench/formats.sh${*:+ $*}"
-echo "wrote the formats section of BENCHMARKS.md"
+results=test/bench/build/${WL_FORMATS_SECTION:-formats}.json
+pg_virtualenv -t -v 15 /usr/bin/python3 test/bench/formats.py "$results" "${sets[@]}"
+/usr/bin/python3 test/bench/formats_report.py "$results" BENCHMARKS.md \
+    "${WL_FORMATS_COMMAND:-bash test/bench/formats.sh${*:+ $*}}"
+echo "wrote the ${WL_FORMATS_SECTION:-formats} section of BENCHMARKS.md"
