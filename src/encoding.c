@@ -85,17 +85,15 @@ wl_utf8_to_server(const char *text, size_t len, size_t *outlen, char *errbuf, si
 	return wl_convert(text, len, false, outlen, errbuf, errlen);
 }
 
-/* A request body from a SQL_ASCII database: its bytes, if they are UTF-8. */
-static char *
-wl_checked_utf8(const char *text, size_t len, size_t *outlen, char *errbuf, size_t errlen)
+/* Is a request body from a SQL_ASCII database UTF-8, to be sent as it is? */
+static bool
+wl_is_utf8(const char *text, size_t len, char *errbuf, size_t errlen)
 {
-	if (!pg_verify_mbstr(PG_UTF8, text, (int) len, true))
-	{
-		snprintf(errbuf, errlen,
-				 "the request holds text that is not valid UTF-8, which DynamoDB needs");
-		return NULL;
-	}
-	return wl_malloc_copy(text, len, outlen, errbuf, errlen);
+	if (pg_verify_mbstr(PG_UTF8, text, (int) len, true))
+		return true;
+	snprintf(errbuf, errlen,
+			 "the request holds text that is not valid UTF-8, which DynamoDB needs");
+	return false;
 }
 
 /* Sets a client's recoding for the database's encoding; see the header. */
@@ -107,14 +105,17 @@ wl_encoding_hooks(WlDdbConfig *config)
 		case PG_UTF8:
 			config->to_utf8 = NULL;
 			config->from_utf8 = NULL;
+			config->check_utf8 = NULL;
 			break;
 		case PG_SQL_ASCII:
-			config->to_utf8 = wl_checked_utf8;
+			config->to_utf8 = NULL;
 			config->from_utf8 = NULL;
+			config->check_utf8 = wl_is_utf8;
 			break;
 		default:
 			config->to_utf8 = wl_server_to_utf8;
 			config->from_utf8 = wl_utf8_to_server;
+			config->check_utf8 = NULL;
 			break;
 	}
 }

@@ -45,6 +45,7 @@ struct WlDdb
 	uint64_t	jitter_state;
 	WlDdbRecode to_utf8;
 	WlDdbRecode from_utf8;
+	WlDdbCheck	check_utf8;
 	WlDdbStats	stats;
 };
 
@@ -186,6 +187,7 @@ wl_ddb_create(const WlDdbConfig *config, char *errbuf, size_t errlen)
 	ddb->retry_max_delay_ms = config->retry_max_delay_ms;
 	ddb->to_utf8 = config->to_utf8;
 	ddb->from_utf8 = config->from_utf8;
+	ddb->check_utf8 = config->check_utf8;
 	ddb->jitter_state = ((uint64_t) time(NULL) << 20) ^ (uint64_t) getpid() ^
 		(uint64_t) (uintptr_t) ddb;
 	if (ddb->jitter_state == 0)
@@ -683,6 +685,13 @@ wl_ddb_execute(WlDdb *ddb, WlDdbCall *calls, int ncalls,
 				continue;
 			}
 			attempts[i].body = attempts[i].recoded;
+		}
+		if (ddb->check_utf8 != NULL &&
+			!ddb->check_utf8(attempts[i].body, strlen(attempts[i].body),
+							 call->error.message, sizeof(call->error.message)))
+		{
+			call->error.kind = WL_DDB_BAD_TEXT;
+			continue;
 		}
 		pending[npending++] = i;
 	}

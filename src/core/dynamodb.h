@@ -28,6 +28,13 @@ typedef struct WlDdb WlDdb;
 typedef char *(*WlDdbRecode) (const char *text, size_t len, size_t *outlen,
 							  char *errbuf, size_t errlen);
 
+/*
+ * Checks that a request body, sent as it is, is UTF-8: false with the
+ * reason in errbuf when it is not.  For callers whose text is unchecked
+ * bytes (PostgreSQL's SQL_ASCII), instead of a recoding copy.
+ */
+typedef bool (*WlDdbCheck) (const char *text, size_t len, char *errbuf, size_t errlen);
+
 typedef struct WlDdbConfig
 {
 	const char *endpoint;		/* base URL; NULL: AWS's for region */
@@ -44,6 +51,7 @@ typedef struct WlDdbConfig
 	const char *ca_file;		/* NULL: the system's CA bundle */
 	WlDdbRecode to_utf8;		/* request bodies; NULL when already UTF-8 */
 	WlDdbRecode from_utf8;		/* response bodies; NULL to keep UTF-8 */
+	WlDdbCheck	check_utf8;		/* request bodies sent as they are; or NULL */
 } WlDdbConfig;
 
 typedef enum WlDdbErrorKind
