@@ -472,6 +472,28 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 }
 
 /*
+ * EXPLAIN's words for a packed index and what a search reads of it: its
+ * k-means cells and how many are probed, or its LSH tables and keys.
+ */
+static char *
+wl_explain_index(const WlMeta *meta, const WlSearchPlan *search)
+{
+	const char *tables = meta->ntables == 1 ? "" : "s";
+
+	if (search->cells > 0)
+		return psprintf("%d table%s of %d k-means cells, %s", meta->ntables, tables,
+						search->cells,
+						search->kind == WL_SEARCH_CODES ? "every cell read" :
+						psprintf("the nearest %d cell%s read", search->probes,
+								 search->probes == 1 ? "" : "s"));
+	return psprintf("%d table%s, %s, keys of %d + %d bits", meta->ntables, tables,
+					search->kind == WL_SEARCH_CODES ? "every bucket of one table" :
+					psprintf("%d probe%s per table", search->probes,
+							 search->probes == 1 ? "" : "s"),
+					meta->bits[0], search->kind == WL_SEARCH_CODES ? 0 : search->depth);
+}
+
+/*
  * EXPLAIN of a search: what it reads and, with VERBOSE, the plan's
  * settings and why it was chosen (search_plan.c).  Formats without codes
  * always probe.
@@ -505,8 +527,9 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 	ExplainPropertyText("DynamoDB Table", meta->vectors_table, es);
 	if (search.kind == WL_SEARCH_PROBE && !codes)
 		ExplainPropertyText("Search",
-							psprintf("metric %s, %d tables, %d probes per table, up to %d candidates%s%s",
+							psprintf("metric %s, %d table%s, %d probes per table, up to %d candidates%s%s",
 									 wl_metric_name(meta->metric), meta->ntables,
+									 meta->ntables == 1 ? "" : "s",
 									 search.probes, search.budget,
 									 search.depth > 0 ?
 									 psprintf(", keys of %d + %d bits", meta->bits[0], search.depth) : "",
@@ -520,11 +543,8 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 							es);
 	else
 		ExplainPropertyText("Search",
-							psprintf("metric %s, %d tables, %s, keys of %d + %d bits, re-ranking the best %d by their codes%s; %s (about %.1f read units, %s)",
-									 wl_metric_name(meta->metric), meta->ntables,
-									 search.kind == WL_SEARCH_CODES ? "every bucket of one table" :
-									 psprintf("%d probe%s per table", search.probes, search.probes == 1 ? "" : "s"),
-									 meta->bits[0], search.kind == WL_SEARCH_CODES ? 0 : search.depth,
+							psprintf("metric %s, %s, re-ranking the best %d by their codes%s; %s (about %.1f read units, %s)",
+									 wl_metric_name(meta->metric), wl_explain_index(meta, &search),
 									 search.budget, filtered, search.why, search.read_units,
 									 search.consistent ? "strongly consistent" : "eventually consistent"),
 							es);

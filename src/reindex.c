@@ -3,7 +3,7 @@
  * its own vectors and writes it, while the collection stays searchable.
  *
  * A build makes a new index generation (core/format_packed.c):
- *   1. sample: up to WL_PACKED_SAMPLE_MAX vectors, read by Scan (DynamoDB
+ *   1. sample: wl_packed_sample_size vectors, read by Scan (DynamoDB
  *      returns items in the order of their keys' hashes: a fair sample);
  *   2. train the model on it, store the model's items, and mark the
  *      generation as building in the metadata (a conditional update: one
@@ -233,16 +233,20 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	unsigned char *bytes = NULL;
 	size_t		len;
 	char		reason[256];
+	int			most;
 
+	/* planned from the count, then fitted to the sample actually read */
+	wl_packed_plan(meta, Max(meta->vector_count, 1), &build->building);
+	most = wl_packed_sample_size(&build->building);
 	sample.dims = meta->dims;
 	sample.metric = meta->metric;
 	sample.n = 0;
-	sample.vectors = palloc_extended(sizeof(float) * meta->dims * WL_PACKED_SAMPLE_MAX,
-									 MCXT_ALLOC_HUGE);
-	sample.hashes = palloc(sizeof(uint64) * WL_PACKED_SAMPLE_MAX);
-	wl_reindex_scan(build, meta, WL_PACKED_SAMPLE_MAX, wl_sample_add, &sample);
+	sample.vectors = palloc_extended(sizeof(float) * meta->dims * most, MCXT_ALLOC_HUGE);
+	sample.hashes = palloc_extended(sizeof(uint64) * most, MCXT_ALLOC_HUGE);
+	wl_reindex_scan(build, meta, most, wl_sample_add, &sample);
 	wl_sample_order(&sample);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
+	wl_packed_fit_sample(&build->building, sample.n);
 	build->building.gen = settings != NULL && settings->has_current ?
 		settings->current.gen + 1 : 1;
 	wl_reindex_token(build->building.token);

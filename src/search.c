@@ -127,7 +127,7 @@ wl_add_candidate(const WlEntry *entry, void *arg)
 		return;
 	score = search->lookup != NULL ?
 		meta->format->code_distance(meta, search->collection->index, search->lookup,
-									entry->code) : -1.0f;
+									entry->key, entry->code) : -1.0f;
 	candidate = hash_search(search->candidates, &entry->id, HASH_ENTER, &found);
 	if (!found)
 	{

@@ -54,6 +54,14 @@ double		wl_search_effort = 1.0;
 /* Records a probe of a packed collection aims to read: about one 4 KB page. */
 #define WL_PACKED_PROBE_RECORDS 128
 
+/*
+ * At effort 1, the codes a search of a collection with cells reads (up to
+ * 100,000 vectors; beyond, in proportion to the square root of its size)
+ * and the candidates it re-ranks.
+ */
+#define WL_CELLS_CODES 5000.0
+#define WL_CELLS_RERANK 40.0
+
 /* Bytes of DynamoDB's billing units. */
 #define WL_READ_UNIT 4096.0
 
@@ -135,7 +143,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 		Max(k, (int) ceil(WL_PACKED_RERANK * effort));
 	int			probes = probes_arg > 0 ? probes_arg :
 		Max(1, (int) lround(WL_PACKED_PROBES * effort));
-	int			buckets = 1 << index->bits;
+	int			buckets = index->cells > 0 ? index->cells : 1 << index->bits;
 	double		fetch;
 	double		per_probe;
 	double		probe_units;
@@ -143,8 +151,17 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	double		scan_units;
 	int			depth = 0;
 
+	if (index->cells > 0)
+	{
+		/* cells are read whole, nearest first, until the codes' budget is read */
+		double		codes = WL_CELLS_CODES * effort * sqrt(Max(1.0, count / 100000.0));
+
+		budget = budget_arg > 0 ? budget_arg : Max(k, (int) ceil(WL_CELLS_RERANK * effort));
+		if (probes_arg <= 0)
+			probes = (int) Min((double) buckets, Max(1.0, ceil(codes / (count / buckets))));
+	}
 	/* the deepest depth whose probes still read about a page each */
-	while (depth < index->fine &&
+	while (index->cells == 0 && depth < index->fine &&
 		   count / (buckets * pow(2.0, depth + 1)) >= WL_PACKED_PROBE_RECORDS)
 		depth++;
 	per_probe = count / (buckets * pow(2.0, depth));
@@ -157,6 +174,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	scan_units = wl_read_units(count * item, plan->consistent);
 
 	plan->probes = probes;
+	plan->cells = index->cells;
 	plan->depth = depth;
 	plan->budget = budget;
 	if (probes_arg > 0)

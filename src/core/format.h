@@ -147,15 +147,18 @@ typedef struct WlFormat
 	int			(*code_bytes) (const WlMeta *meta);
 
 	/*
-	 * For formats with codes: the floats of a query's lookup table, the
-	 * table itself (false when the query cannot be ranked: a zero cosine
-	 * vector), and a code's distance under it, smaller is closer.
+	 * For formats with codes: the floats of a query's lookup state, the
+	 * state itself (false when the query cannot be ranked: a zero cosine
+	 * vector), and the distance of a code in the bucket of an entry's key
+	 * under it, smaller is closer.  The distance may rebuild the state's
+	 * tables for another bucket, so a search scores a bucket's entries
+	 * together.
 	 */
 	int			(*lookup_size) (const WlMeta *meta);
 	bool		(*lookup) (const WlMeta *meta, const void *index, const float *query,
-						   float *table);
-	float		(*code_distance) (const WlMeta *meta, const void *index, const float *table,
-								  const unsigned char *code);
+						   float *state);
+	float		(*code_distance) (const WlMeta *meta, const void *index, float *state,
+								  const char *key, const unsigned char *code);
 
 	/* The longest id DynamoDB's key limits leave room for. */
 	int			(*max_id_len) (const WlMeta *meta);

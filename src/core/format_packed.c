@@ -11,11 +11,14 @@
  * their parts), and for every vector and
  * hash table one record in a chunk item:
  *
- *   bucket (hash key)  "<gen>/<table>:<hex of the n_bits bucket bits>"
+ *   bucket (hash key)  "<gen>/<table>:<hex of the bucket>"
  *   id (range key)     the chunk: "." and the next fine bits as 0/1 digits
  *   "~<vector id>"     the vector's code (B), one attribute a record
  *
- * A key spells both, "2/3:a5/.011010".  A record is added and removed with
+ * A key spells both, "2/3:a5/.011010".  A generation's buckets are its
+ * model's k-means cells (cells.c), a search reading the cells nearest the
+ * query whole; generations built before cells (an index description
+ * without "cells") bucket by the bits of planes, and multi-probe them.  A record is added and removed with
  * UpdateItem SET / REMOVE of its attribute, so writers never race on a
  * chunk and a retry does no harm.  A search Queries a probed bucket with
  * begins_with on the chunk, so one request reads many records; it ranks
@@ -34,12 +37,14 @@
  */
 #include "format.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "cells.h"
 #include "ddbjson.h"
 #include "model.h"
 #include "operations.h"
@@ -72,6 +77,8 @@ typedef struct WlPackedState
 	bool		searchable;		/* one[0] is the current generation */
 	WlPackedOne one[2];
 } WlPackedState;
+
+static int	wl_packed_code_bytes(const WlMeta *meta);
 
 /* What the metadata holds beyond the common settings (meta->private). */
 static WlPackedSettings *
@@ -109,6 +116,15 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
 		return false;
 	}
 	index->bytes = bytes;
+	index->cells = 0;
+	if (wl_item_get(map, "cells") != NULL &&
+		(!wl_meta_int(map, "cells", 1, WL_CELLS_MAX, &index->cells, errbuf, errlen) ||
+		 index->cells > (1 << index->bits)))
+	{
+		if (index->cells > 0)
+			snprintf(errbuf, errlen, "an index description has more cells than its bits spell");
+		return false;
+	}
 	if (wl_av_get_int64(wl_item_get(map, "vectors"), &vectors) != 0 || vectors < 0)
 	{
 		snprintf(errbuf, errlen, "an index description has no vector count");
@@ -164,8 +180,7 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 							   errlen)))
 		return false;
 	if (settings->has_building && settings->has_current &&
-		(settings->building.gen <= settings->current.gen ||
-		 settings->building.subspaces != settings->current.subspaces))
+		settings->building.gen <= settings->current.gen)
 	{
 		snprintf(errbuf, errlen, "the index being built is not newer than the current one");
 		return false;
@@ -206,6 +221,8 @@ wl_packed_index_value(const WlPackedIndex *index)
 	json_object_object_add(map, "gen", wl_av_number_int64(index->gen));
 	json_object_object_add(map, "tables", wl_av_number_int64(index->tables));
 	json_object_object_add(map, "bits", wl_av_number_int64(index->bits));
+	if (index->cells > 0)
+		json_object_object_add(map, "cells", wl_av_number_int64(index->cells));
 	json_object_object_add(map, "fine", wl_av_number_int64(index->fine));
 	json_object_object_add(map, "vectors", wl_av_number_int64(index->vectors));
 	json_object_object_add(map, "rotation", wl_av_number_int64(index->rotation));
@@ -255,6 +272,7 @@ wl_packed_shape(const WlMeta *meta, const WlPackedIndex *index, WlModelShape *sh
 	shape->plane_dims = index->plane_dims;
 	shape->ntables = index->tables;
 	shape->bits = index->bits + WL_PACKED_MAX_FINE;
+	shape->cells = index->cells;
 	shape->seed = meta->seed + (uint64_t) index->gen;
 }
 
@@ -383,7 +401,7 @@ static bool
 wl_packed_same_build(const WlPackedIndex *a, const WlPackedIndex *b)
 {
 	return a->gen == b->gen && a->tables == b->tables && a->bits == b->bits &&
-		a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
+		a->cells == b->cells && a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
 		a->plane_dims == b->plane_dims && a->parts == b->parts && a->bytes == b->bytes &&
 		strcmp(a->token, b->token) == 0;
 }
@@ -516,15 +534,30 @@ wl_packed_key_count(const WlMeta *meta, const void *index)
 }
 
 /*
+ * The bucket and chunk bits of a vector in a table: its cell (cell < 0
+ * without cells), or the leading bits of the table's planes, then `depth`
+ * chunk bits from the planes.
+ */
+static uint64_t
+wl_packed_bucket_code(const WlPackedOne *one, int table, int cell,
+					  const double *projections, int depth)
+{
+	const double *planes = projections + (size_t) table * wl_model_shape(one->model)->bits;
+
+	if (cell < 0)
+		return wl_lsh_bits(planes, one->desc.bits + depth);
+	return ((uint64_t) cell << depth) | wl_lsh_bits(planes, depth);
+}
+
+/*
  * The keys and codes of a vector in one generation, at the given depth
- * (-1: the depth writers use now).
+ * (-1: the depth writers use now); codes are `stride` bytes apart.
  */
 static int
 wl_packed_one_entries(const WlMeta *meta, const WlPackedOne *one, const float *vector,
-					  int depth, char *keys, unsigned char *codes)
+					  int depth, char *keys, unsigned char *codes, int stride)
 {
 	const WlModelShape *shape = wl_model_shape(one->model);
-	int			code_bytes = wl_model_code_bytes(one->model);
 	float	   *y = malloc(sizeof(float) * shape->rotation);
 	double	   *projections = malloc(sizeof(double) * shape->ntables * shape->bits);
 	int			t;
@@ -540,11 +573,13 @@ wl_packed_one_entries(const WlMeta *meta, const WlPackedOne *one, const float *v
 	wl_model_project(one->model, y, projections);
 	for (t = 0; t < one->desc.tables; t++)
 	{
+		int			cell = one->desc.cells > 0 ? wl_model_cell(one->model, t, y) : -1;
+
 		wl_packed_spell(one->desc.gen, t,
-						wl_lsh_bits(projections + (size_t) t * shape->bits, one->desc.bits + depth),
+						wl_packed_bucket_code(one, t, cell, projections, depth),
 						one->desc.bits, depth, keys + (size_t) t * WL_LSH_KEY_MAX);
 		if (codes != NULL)
-			wl_model_encode(one->model, y, codes + (size_t) t * code_bytes);
+			wl_model_encode(one->model, t, cell, y, codes + (size_t) t * stride);
 	}
 	free(y);
 	free(projections);
@@ -557,16 +592,15 @@ wl_packed_vector_entries(const WlMeta *meta, const void *index, const float *vec
 						 char *keys, unsigned char *codes)
 {
 	const WlPackedState *state = index;
+	int			stride = wl_packed_code_bytes(meta);
 	int			done = 0;
 	int			i;
 
 	for (i = 0; i < state->count; i++)
 	{
-		int			code_bytes = wl_model_code_bytes(state->one[i].model);
-
 		if (wl_packed_one_entries(meta, &state->one[i], vector, -1,
 								  keys + (size_t) done * WL_LSH_KEY_MAX,
-								  codes ? codes + (size_t) done * code_bytes : NULL) != 0)
+								  codes ? codes + (size_t) done * stride : NULL, stride) != 0)
 			return -1;
 		done += state->one[i].desc.tables;
 	}
@@ -652,14 +686,47 @@ wl_packed_stored_keys(const WlMeta *meta, const void *index, struct json_object 
 		{
 			if (wl_packed_one_entries(meta, &state->one[i], vector,
 									  wl_packed_noted_depth(item, &state->one[i].desc),
-									  keys + (size_t) count * WL_LSH_KEY_MAX, NULL) == 0)
+									  keys + (size_t) count * WL_LSH_KEY_MAX, NULL, 0) == 0)
 				count += state->one[i].desc.tables;
 		}
 	free(vector);
 	return count;
 }
 
-/* Probes of the current generation, at a depth up to its fine bits. */
+/*
+ * Probes of a generation with cells: the nprobes cells of each table
+ * nearest the query, each read whole (every chunk).
+ */
+static int
+wl_packed_probe_cells(const WlPackedOne *one, const float *query, int nprobes, char *keys)
+{
+	float	   *y = malloc(sizeof(float) * wl_model_shape(one->model)->rotation);
+	int		   *cells = malloc(sizeof(int) * (size_t) (nprobes > 0 ? nprobes : 1));
+	int			count = 0;
+	int			t;
+
+	if (y == NULL || cells == NULL || wl_model_query(one->model, query, y) != 0)
+		count = -1;
+	for (t = 0; count >= 0 && t < one->desc.tables; t++)
+	{
+		int			n = wl_model_probe_cells(one->model, t, y, nprobes, cells);
+		int			i;
+
+		if (n < 0)
+			count = -1;
+		for (i = 0; i < n; i++)
+			wl_packed_spell(one->desc.gen, t, (uint64_t) cells[i], one->desc.bits, 0,
+							keys + (size_t) (count++) * WL_LSH_KEY_MAX);
+	}
+	free(y);
+	free(cells);
+	return count;
+}
+
+/*
+ * Probes of the current generation: its nearest cells, or multi-probes of
+ * its planes at a depth up to its fine bits.
+ */
 static int
 wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
 					 int nprobes, int depth, char *keys)
@@ -675,6 +742,8 @@ wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
 
 	if (!state->searchable)
 		return 0;
+	if (one->desc.cells > 0)
+		return wl_packed_probe_cells(one, query, nprobes, keys);
 	shape = wl_model_shape(one->model);
 	if (depth > one->desc.fine)
 		depth = one->desc.fine;
@@ -704,53 +773,91 @@ wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
 	return count;
 }
 
-/* Bytes of a code: the current generation's, or the building one's. */
+/*
+ * Bytes a code takes in a writer's buffers: the longer of the current and
+ * the building generation's codes (a re-index may change their length).
+ */
 static int
 wl_packed_code_bytes(const WlMeta *meta)
 {
 	const WlPackedSettings *settings = wl_packed_settings(meta);
-	const WlPackedIndex *index = settings->has_current ? &settings->current :
-		settings->has_building ? &settings->building : NULL;
+	int			current = settings->has_current ? (settings->current.subspaces + 1) / 2 : 0;
+	int			building = settings->has_building ? (settings->building.subspaces + 1) / 2 : 0;
 
-	return index ? (index->subspaces + 1) / 2 : 0;
+	return current > building ? current : building;
 }
 
-/* Floats of a lookup table of the current generation. */
+/*
+ * A query's lookup state under the current generation's model: the cell
+ * its tables are for (WL_LOOKUP_ANY_CELL without cells, WL_LOOKUP_NO_CELL
+ * before the first), the rotated query, then the tables.
+ */
+#define WL_LOOKUP_ANY_CELL -1.0f
+#define WL_LOOKUP_NO_CELL -2.0f
+
+/* Floats of a lookup state of the current generation. */
 static int
 wl_packed_lookup_size(const WlMeta *meta)
 {
 	const WlPackedSettings *settings = wl_packed_settings(meta);
 
-	return settings->has_current ? settings->current.subspaces * WL_MODEL_CENTROIDS : 0;
+	return settings->has_current ?
+		1 + settings->current.rotation + settings->current.subspaces * WL_MODEL_CENTROIDS : 0;
 }
 
-/* A query's lookup table under the current generation's model. */
+/* A query's lookup state: tables now without cells, per cell later. */
 static bool
-wl_packed_lookup(const WlMeta *meta, const void *index, const float *query, float *table)
+wl_packed_lookup(const WlMeta *meta, const void *index, const float *query, float *state)
 {
-	const WlPackedState *state = index;
-	const WlModel *model = state->one[0].model;
-	float	   *y;
-	bool		ok;
+	const WlPackedState *packed = index;
+	const WlModel *model = packed->one[0].model;
+	const WlModelShape *shape;
+	float	   *y = state + 1;
 
-	if (!state->searchable)
+	if (!packed->searchable)
 		return false;
-	y = malloc(sizeof(float) * wl_model_shape(model)->rotation);
-	ok = y != NULL && wl_model_query(model, query, y) == 0;
-	if (ok)
-		wl_model_lookup(model, y, table);
-	free(y);
-	return ok;
+	shape = wl_model_shape(model);
+	if (wl_model_query(model, query, y) != 0)
+		return false;
+	state[0] = WL_LOOKUP_NO_CELL;
+	if (shape->cells == 0)
+	{
+		wl_model_lookup(model, 0, -1, y, y + shape->rotation);
+		state[0] = WL_LOOKUP_ANY_CELL;
+	}
+	return true;
 }
 
-/* A code's distance under a lookup table. */
+/*
+ * A code's distance under a lookup state.  With cells, codes are of what
+ * is left after the cell's centroid, so the tables are the key's cell's:
+ * rebuilt when the key names another table or cell than the last (state[0]
+ * caches table x cells + cell).
+ */
 static float
-wl_packed_code_distance(const WlMeta *meta, const void *index, const float *table,
-						const unsigned char *code)
+wl_packed_code_distance(const WlMeta *meta, const void *index, float *state,
+						const char *key, const unsigned char *code)
 {
-	const WlPackedState *state = index;
+	const WlPackedState *packed = index;
+	const WlModel *model = packed->one[0].model;
+	const WlModelShape *shape = wl_model_shape(model);
+	float	   *lut = state + 1 + shape->rotation;
+	int			gen;
+	int			table;
+	unsigned int cell;
 
-	return wl_model_distance(state->one[0].model, table, code);
+	if (state[0] != WL_LOOKUP_ANY_CELL)
+	{
+		if (sscanf(key, "%d/%d:%x", &gen, &table, &cell) != 3 || table < 0 ||
+			table >= shape->ntables || cell >= (unsigned int) shape->cells)
+			return INFINITY;	/* not a cell of this model: ranked last */
+		if (state[0] != (float) (table * shape->cells + (int) cell))
+		{
+			wl_model_lookup(model, table, (int) cell, state + 1, lut);
+			state[0] = (float) (table * shape->cells + (int) cell);
+		}
+	}
+	return wl_model_distance(model, lut, code);
 }
 
 /* Is there a current generation to probe? */
@@ -1096,28 +1203,63 @@ wl_packed_settings_of(const WlMeta *meta)
 }
 
 /*
- * The index a collection of n vectors gets: a chunk holds about 32 vectors
- * when built (bucket bits and fine bits together), buckets are at most 4
- * bits, so that a search reads a probed bucket's chunks with one Query, and
- * four tables; the model keeps 64 principal components (all, below 64
- * dimensions), codes of 16 bytes, and planes over the 16 leading components.
+ * The index a collection of n vectors gets: one table of k-means cells,
+ * about WL_PACKED_CELL_VECTORS vectors a cell (at least 16 cells, at most
+ * WL_PACKED_MAX_CELLS), and chunks of about 32 records; the model keeps 128
+ * principal components (all, below 128 dimensions), codes of up to 64
+ * subspaces (32 bytes), and planes (which split a cell into chunks) over
+ * the 16 leading components.  Codes of 64 subspaces of two components each
+ * held recall on text embeddings that 64 components of one each lost
+ * (BENCHMARKS.md, "Simulated packed search").
  */
 void
 wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 {
-	int			total = 1;
+	double		cells = round((double) n / WL_PACKED_CELL_VECTORS);
 
-	while (total < WL_PACKED_MAX_FINE + 4 && (double) n / (double) (1 << total) > 32)
-		total++;
 	memset(index, 0, sizeof(WlPackedIndex));
 	index->tables = wl_packed_settings_of(meta) != NULL ? wl_packed_settings_of(meta)->tables :
 		WL_PACKED_TABLES;
-	index->bits = total < 4 ? total : 4;
-	index->fine = total - index->bits;
+	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
+						  cells);
+	index->bits = 1;
+	while ((1 << index->bits) < index->cells)
+		index->bits++;
+	while (index->fine < WL_PACKED_MAX_FINE &&
+		   (double) n / index->cells / (double) (1 << index->fine) > 32)
+		index->fine++;
 	index->vectors = n;
-	index->rotation = meta->dims < 64 ? meta->dims : 64;
-	index->subspaces = index->rotation < 32 ? index->rotation : 32;
+	index->rotation = meta->dims < 128 ? meta->dims : 128;
+	index->subspaces = index->rotation < 64 ? index->rotation : 64;
 	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
+}
+
+/*
+ * The sample an index is trained on: WL_PACKED_SAMPLE_MAX vectors, or
+ * WL_PACKED_SAMPLE_PER_CELL a cell where that is more.
+ */
+int
+wl_packed_sample_size(const WlPackedIndex *index)
+{
+	int			per_cells = WL_PACKED_SAMPLE_PER_CELL * index->cells;
+
+	return per_cells > WL_PACKED_SAMPLE_MAX ? per_cells : WL_PACKED_SAMPLE_MAX;
+}
+
+/*
+ * Fits an index planned before its sample was read to the sample: no more
+ * cells than a cell's share of it allows (at least 1).
+ */
+void
+wl_packed_fit_sample(WlPackedIndex *index, int nsample)
+{
+	int			most = nsample / WL_PACKED_SAMPLE_PER_CELL;
+
+	if (index->cells > 0 && index->cells > most)
+		index->cells = most > 16 ? most : nsample >= 16 ? 16 : (nsample > 0 ? nsample : 1);
+	index->bits = 1;
+	while ((1 << index->bits) < index->cells)
+		index->bits++;
 }
 
 /*

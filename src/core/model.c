@@ -10,7 +10,9 @@
  * carries about the same variance and none wastes its 16 centroids.  The
  * result is deterministic for a sample and a seed.
  *
- * The planes are not stored: they derive from the seed (lsh.c), over the
+ * A model with cells also holds, per hash table, k-means centroids of the
+ * rotated sample (cells.c): the learned partition its buckets are.  The
+ * planes are not stored: they derive from the seed (lsh.c), over the
  * leading plane_dims rotated dimensions.
  */
 #include "model.h"
@@ -20,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "lsh.h"
 #include "store.h"
 
-#define WL_MODEL_MAGIC "WLM1"
+#define WL_MODEL_MAGIC "WLM1"	/* a model without cells */
+#define WL_MODEL_MAGIC_CELLS "WLM2" /* a model with cells */
 #define WL_MODEL_ITERATIONS 12	/* of subspace iteration */
 #define WL_MODEL_KMEANS_ROUNDS 15
 
@@ -46,6 +50,7 @@ struct WlModel
 	float	   *books;			/* per subspace, 16 centroids of its width */
 	int		   *book_at;		/* subspaces: offset of a subspace's codebook */
 	WlLsh	   *planes;			/* over plane_dims, from the seed */
+	float	   *cells;			/* ntables x cells x rotation, or NULL */
 };
 
 static bool wl_model_finite(const WlModel *model);
@@ -62,6 +67,7 @@ wl_model_free(WlModel *model)
 	free(model->bounds);
 	free(model->books);
 	free(model->book_at);
+	free(model->cells);
 	wl_lsh_destroy(model->planes);
 	free(model);
 }
@@ -80,6 +86,13 @@ wl_model_code_bytes(const WlModel *model)
 	return (model->shape.subspaces + 1) / 2;
 }
 
+/* Floats of every table's centroids: none for a model without cells. */
+static size_t
+wl_model_cell_floats(const WlModelShape *shape)
+{
+	return (size_t) shape->ntables * shape->cells * shape->rotation;
+}
+
 /* Is a shape within the limits a model is made for? */
 static bool
 wl_model_shape_ok(const WlModelShape *shape)
@@ -91,6 +104,7 @@ wl_model_shape_ok(const WlModelShape *shape)
 		shape->plane_dims >= 1 && shape->plane_dims <= shape->rotation &&
 		shape->ntables >= 1 && shape->ntables <= WL_MODEL_MAX_TABLES &&
 		shape->bits >= 1 && shape->bits <= WL_MODEL_MAX_PLANE_BITS &&
+		shape->cells >= 0 && shape->cells <= WL_CELLS_MAX &&
 		wl_metric_name(shape->metric) != NULL;
 }
 
@@ -116,8 +130,11 @@ wl_model_alloc(const WlModelShape *shape)
 	model->book_at = malloc(sizeof(int) * (size_t) shape->subspaces);
 	model->planes = wl_lsh_create_seeded(shape->plane_dims, shape->ntables, shape->bits,
 										 shape->seed);
+	if (shape->cells > 0)
+		model->cells = malloc(sizeof(float) * (size_t) shape->ntables * shape->cells * p);
 	if (!model->mean || !model->rotation || !model->dims_of || !model->bounds ||
-		!model->books || !model->book_at || !model->planes)
+		!model->books || !model->book_at || !model->planes ||
+		(shape->cells > 0 && !model->cells))
 	{
 		wl_model_free(model);
 		return NULL;
@@ -217,6 +234,27 @@ wl_model_project(const WlModel *model, const float *y, double *projections)
 	wl_lsh_project(model->planes, y, projections);
 }
 
+/* The cell of a transformed vector y in a table; see the header. */
+int
+wl_model_cell(const WlModel *model, int table, const float *y)
+{
+	const WlModelShape *shape = &model->shape;
+
+	return wl_cells_nearest(model->cells + (size_t) table * shape->cells * shape->rotation,
+							shape->cells, shape->rotation, y);
+}
+
+/* The cells a query reads in a table, best first; see the header. */
+int
+wl_model_probe_cells(const WlModel *model, int table, const float *query, int n, int *out)
+{
+	const WlModelShape *shape = &model->shape;
+
+	return wl_cells_order(model->cells + (size_t) table * shape->cells * shape->rotation,
+						  shape->cells, shape->rotation, query,
+						  shape->metric == WL_METRIC_INNER_PRODUCT, n, out);
+}
+
 /* Squared distance between a subspace of y and one centroid. */
 static float
 wl_centroid_distance(const WlModel *model, const float *y, int subspace, int centroid)
@@ -257,24 +295,71 @@ wl_nearest_centroid(const WlModel *model, const float *y, int subspace)
 	return best;
 }
 
-/* The code of y: subspace i's centroid in nibble i (low nibble first). */
-void
-wl_model_encode(const WlModel *model, const float *y, unsigned char *code)
+/*
+ * y less the centroid of its cell in a table, into residual; y itself when
+ * the model has no cells (cell < 0).
+ */
+static const float *
+wl_model_residual(const WlModel *model, int table, int cell, const float *y, float *residual)
 {
+	int			p = model->shape.rotation;
+	const float *centroid;
+	int			k;
+
+	if (model->cells == NULL || cell < 0)
+		return y;
+	centroid = model->cells + ((size_t) table * model->shape.cells + cell) * p;
+	for (k = 0; k < p; k++)
+		residual[k] = y[k] - centroid[k];
+	return residual;
+}
+
+/*
+ * The code of y: subspace i's centroid in nibble i (low nibble first).  A
+ * model with cells codes what is left of y after its cell's centroid, which
+ * is much smaller than y, so the same 16 centroids resolve it finer; cell
+ * is y's cell in the table when the caller knows it, or -1.
+ */
+void
+wl_model_encode(const WlModel *model, int table, int cell, const float *y, unsigned char *code)
+{
+	float		residual[WL_MODEL_MAX_ROTATION];
+	const float *coded;
 	int			i;
+
+	if (model->cells != NULL && cell < 0)
+		cell = wl_model_cell(model, table, y);
+	coded = wl_model_residual(model, table, cell, y, residual);
 
 	memset(code, 0, (size_t) wl_model_code_bytes(model));
 	for (i = 0; i < model->shape.subspaces; i++)
-		code[i / 2] |= (unsigned char) (wl_nearest_centroid(model, y, i) << (4 * (i % 2)));
+		code[i / 2] |= (unsigned char) (wl_nearest_centroid(model, coded, i) << (4 * (i % 2)));
 }
 
-/* A query's lookup table: squared distances, or negative dot products. */
+/*
+ * A query's lookup table for the codes of one cell: squared distances from
+ * the query less the cell's centroid, or negative dot products with the
+ * query, the cell's own (its centroid's) added to subspace 0.
+ */
 void
-wl_model_lookup(const WlModel *model, const float *query, float *table)
+wl_model_lookup(const WlModel *model, int table, int cell, const float *query, float *lut)
 {
+	float		residual[WL_MODEL_MAX_ROTATION];
+	bool		dot_metric = model->shape.metric == WL_METRIC_INNER_PRODUCT;
+	const float *from = dot_metric ? query :
+		wl_model_residual(model, table, cell, query, residual);
+	float		offset = 0;
 	int			i;
 	int			c;
 
+	if (dot_metric && model->cells != NULL && cell >= 0)
+	{
+		const float *centroid = model->cells +
+			((size_t) table * model->shape.cells + cell) * model->shape.rotation;
+
+		for (i = 0; i < model->shape.rotation; i++)
+			offset -= query[i] * centroid[i];
+	}
 	for (i = 0; i < model->shape.subspaces; i++)
 	{
 		int			width = model->bounds[i + 1] - model->bounds[i];
@@ -286,14 +371,14 @@ wl_model_lookup(const WlModel *model, const float *query, float *table)
 			float		dot = 0;
 			int			k;
 
-			if (model->shape.metric != WL_METRIC_INNER_PRODUCT)
+			if (!dot_metric)
 			{
-				table[i * WL_MODEL_CENTROIDS + c] = wl_centroid_distance(model, query, i, c);
+				lut[i * WL_MODEL_CENTROIDS + c] = wl_centroid_distance(model, from, i, c);
 				continue;
 			}
 			for (k = 0; k < width; k++)
-				dot += query[dims[k]] * centroid[k];
-			table[i * WL_MODEL_CENTROIDS + c] = -dot;
+				dot += from[dims[k]] * centroid[k];
+			lut[i * WL_MODEL_CENTROIDS + c] = -dot + (i == 0 ? offset : 0);
 		}
 	}
 }
@@ -336,6 +421,13 @@ static bool
 wl_training_aborted(WlTraining *training)
 {
 	return training->abort_check != NULL && training->abort_check(training->abort_arg);
+}
+
+/* The same, as cells.c polls it. */
+static bool
+wl_training_aborted_arg(void *arg)
+{
+	return wl_training_aborted(arg);
 }
 
 /*
@@ -740,6 +832,18 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 		if (i % 256 == 0 && wl_training_aborted(&training))
 			ok = false;
 	}
+	for (i = 0; ok && i < (shape->cells > 0 ? shape->ntables : 0); i++)
+		ok = shape->cells <= training.n &&
+			wl_cells_train(y, training.n, shape->rotation, shape->cells, &training.random,
+						   wl_training_aborted_arg, &training,
+						   model->cells + (size_t) i * shape->cells * shape->rotation);
+	/* with cells, the codebooks learn what is left after table 0's cells */
+	for (i = 0; ok && shape->cells > 0 && i < training.n; i++)
+	{
+		float	   *row = y + (size_t) i * shape->rotation;
+
+		wl_model_residual(model, 0, wl_model_cell(model, 0, row), row, row);
+	}
 	for (i = 0; ok && i < shape->subspaces; i++)
 	{
 		wl_training_kmeans(&training, model, y, i, assigned);
@@ -749,6 +853,7 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 	{
 		snprintf(errbuf, errlen, "%s",
 				 !ok && wl_training_aborted(&training) ? "interrupted" :
+				 !ok && shape->cells > training.n ? "the sample has fewer vectors than the index has cells" :
 				 !ok ? "out of memory" :
 				 "the sample's values are too large to train on");
 		wl_model_free(model);
@@ -807,6 +912,9 @@ wl_model_finite(const WlModel *model)
 	for (i = 0; i < WL_MODEL_CENTROIDS * p; i++)
 		if (!isfinite(model->books[i]))
 			return false;
+	for (i = 0; i < wl_model_cell_floats(&model->shape); i++)
+		if (!isfinite(model->cells[i]))
+			return false;
 	return true;
 }
 
@@ -817,8 +925,9 @@ wl_model_bytes(const WlModelShape *shape)
 	size_t		d = (size_t) shape->dims;
 	size_t		p = (size_t) shape->rotation;
 
-	return 4 + 4 * 4 + 4 * (d + d * p) + 4 * (p + (size_t) shape->subspaces + 1) +
-		4 * WL_MODEL_CENTROIDS * p;
+	return 4 + 4 * 4 + (shape->cells > 0 ? 4 : 0) + 4 * (d + d * p) +
+		4 * (p + (size_t) shape->subspaces + 1) + 4 * WL_MODEL_CENTROIDS * p +
+		4 * wl_model_cell_floats(shape);
 }
 
 /* The serialised length of a model of a shape; 0 when the shape is out of range. */
@@ -831,7 +940,9 @@ wl_model_size(const WlModelShape *shape)
 /*
  * The model's bytes: "WLM1", dims, rotation, subspaces, plane_dims (u32),
  * the mean and the rotation (float32), the subspaces' bounds and their
- * dimensions (u32), and the codebooks (float32), all little-endian.
+ * dimensions (u32), and the codebooks (float32), all little-endian.  A
+ * model with cells starts "WLM2", has its number of cells after plane_dims
+ * and every table's centroids (float32) at the end.
  */
 size_t
 wl_model_serialize(const WlModel *model, unsigned char **out)
@@ -845,11 +956,13 @@ wl_model_serialize(const WlModel *model, unsigned char **out)
 	if (*out == NULL)
 		return 0;
 	at = *out;
-	wl_put(&at, WL_MODEL_MAGIC, 4);
+	wl_put(&at, shape->cells > 0 ? WL_MODEL_MAGIC_CELLS : WL_MODEL_MAGIC, 4);
 	wl_put_u32(&at, (uint32_t) shape->dims);
 	wl_put_u32(&at, (uint32_t) shape->rotation);
 	wl_put_u32(&at, (uint32_t) shape->subspaces);
 	wl_put_u32(&at, (uint32_t) shape->plane_dims);
+	if (shape->cells > 0)
+		wl_put_u32(&at, (uint32_t) shape->cells);
 	wl_put_floats(&at, model->mean, (size_t) shape->dims);
 	wl_put_floats(&at, model->rotation, (size_t) shape->dims * shape->rotation);
 	for (i = 0; i <= shape->subspaces; i++)
@@ -857,6 +970,8 @@ wl_model_serialize(const WlModel *model, unsigned char **out)
 	for (i = 0; i < shape->rotation; i++)
 		wl_put_u32(&at, (uint32_t) model->dims_of[i]);
 	wl_put_floats(&at, model->books, (size_t) WL_MODEL_CENTROIDS * shape->rotation);
+	if (shape->cells > 0)
+		wl_put_floats(&at, model->cells, wl_model_cell_floats(shape));
 	return len;
 }
 
@@ -897,7 +1012,7 @@ wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size
 	int			i;
 
 	if (!wl_model_shape_ok(shape) || len != wl_model_bytes(shape) ||
-		memcmp(bytes, WL_MODEL_MAGIC, 4) != 0)
+		memcmp(bytes, shape->cells > 0 ? WL_MODEL_MAGIC_CELLS : WL_MODEL_MAGIC, 4) != 0)
 	{
 		snprintf(errbuf, errlen, "the model is not %zu bytes of a model of its collection's shape",
 				 wl_model_shape_ok(shape) ? wl_model_bytes(shape) : (size_t) 0);
@@ -907,7 +1022,8 @@ wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size
 	if (wl_get_u32(&at) != (uint32_t) shape->dims ||
 		wl_get_u32(&at) != (uint32_t) shape->rotation ||
 		wl_get_u32(&at) != (uint32_t) shape->subspaces ||
-		wl_get_u32(&at) != (uint32_t) shape->plane_dims)
+		wl_get_u32(&at) != (uint32_t) shape->plane_dims ||
+		(shape->cells > 0 && wl_get_u32(&at) != (uint32_t) shape->cells))
 	{
 		snprintf(errbuf, errlen, "the model's header disagrees with its collection's settings");
 		return NULL;
@@ -942,6 +1058,8 @@ wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size
 		model->dims_of[i] = ok ? (int) dim : 0;
 	}
 	ok = ok && wl_get_floats(&at, model->books, (size_t) WL_MODEL_CENTROIDS * shape->rotation);
+	ok = ok && (shape->cells == 0 ||
+				wl_get_floats(&at, model->cells, wl_model_cell_floats(shape)));
 	free(seen);
 	if (!ok)
 	{

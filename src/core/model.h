@@ -43,6 +43,7 @@ typedef struct WlModelShape
 	int			plane_dims;		/* leading components the planes read */
 	int			ntables;
 	int			bits;			/* planes per table: bucket + fine bits */
+	int			cells;			/* k-means cells a table, or 0: plane buckets */
 	uint64_t	seed;			/* of the planes and of training */
 } WlModelShape;
 
@@ -52,10 +53,11 @@ typedef bool (*WlModelAbortCheck) (void *arg);
 /*
  * Trains a model of the given shape on n sample vectors (row-major, dims
  * floats each): their mean, their top principal components by subspace
- * iteration, and k-means codebooks per subspace.  Returns NULL with a
- * reason in errbuf when the shape is out of range, the sample too small
- * (fewer than WL_MODEL_CENTROIDS vectors), out of memory, or aborted
- * (errbuf "interrupted").
+ * iteration, k-means codebooks per subspace and, when the shape has cells,
+ * every table's k-means cells.  Returns NULL with a reason in errbuf when
+ * the shape is out of range, the sample too small (fewer than
+ * WL_MODEL_CENTROIDS vectors, or than the cells), out of memory, or
+ * aborted (errbuf "interrupted").
  */
 extern WlModel *wl_model_train(const WlModelShape *shape, const float *sample, int n,
 							   WlModelAbortCheck abort_check, void *abort_arg,
@@ -82,14 +84,36 @@ extern int	wl_model_transform(const WlModel *model, const float *vector, float *
  */
 extern void wl_model_project(const WlModel *model, const float *y, double *projections);
 
-/* The code of y into code (wl_model_code_bytes bytes). */
-extern void wl_model_encode(const WlModel *model, const float *y, unsigned char *code);
+/*
+ * The cell of y (a transformed vector) in a table of a model with cells:
+ * its nearest centroid.
+ */
+extern int	wl_model_cell(const WlModel *model, int table, const float *y);
 
 /*
- * The lookup table of a query (rotated as wl_model_query prepares it):
+ * The n cells of a table a search reads for a query (rotated as
+ * wl_model_query prepares it), best first: nearest centroids, or for inner
+ * product the centroids of largest dot product.  Returns how many, -1 when
+ * out of memory.
+ */
+extern int	wl_model_probe_cells(const WlModel *model, int table, const float *query, int n,
+								 int *out);
+
+/*
+ * The code of y into code (wl_model_code_bytes bytes), as an entry of a
+ * table has it: with cells, the code of y less its cell's centroid (cell,
+ * or -1 to find it).
+ */
+extern void wl_model_encode(const WlModel *model, int table, int cell, const float *y,
+							unsigned char *code);
+
+/*
+ * The lookup table of a query (rotated as wl_model_query prepares it) for
+ * the codes of one cell of a table (cell -1 in a model without cells):
  * subspaces * WL_MODEL_CENTROIDS floats, smaller is closer.
  */
-extern void wl_model_lookup(const WlModel *model, const float *query, float *table);
+extern void wl_model_lookup(const WlModel *model, int table, int cell, const float *query,
+							float *lut);
 
 /*
  * The rotated query a lookup table is built from: for inner product the

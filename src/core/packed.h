@@ -24,13 +24,18 @@
 #define WL_PACKED_MAX_FINE 20
 
 /* Hash tables an index gets unless its collection asked for others. */
-#define WL_PACKED_TABLES 4
+#define WL_PACKED_TABLES 1
 
 /* The fewest vectors a collection trains its first index on. */
 #define WL_PACKED_TRAIN_MIN 1000
 
-/* The most sample vectors an index is trained on. */
+/* Sample vectors an index is trained on, at least, and a cell's share. */
 #define WL_PACKED_SAMPLE_MAX 10000
+#define WL_PACKED_SAMPLE_PER_CELL 32
+
+/* Vectors a cell holds when an index is built, and the most cells. */
+#define WL_PACKED_CELL_VECTORS 256
+#define WL_PACKED_MAX_CELLS 2048
 
 /* One index generation, as the metadata describes it. */
 typedef struct WlPackedIndex
@@ -38,6 +43,8 @@ typedef struct WlPackedIndex
 	int			gen;			/* 1, 2, ...: in every key */
 	int			tables;
 	int			bits;			/* of a bucket (a partition) */
+	int			cells;			/* k-means cells a table are the buckets, or 0:
+								 * the planes' bits are */
 	int			fine;			/* chunk depth when built: the most reads use */
 	int64_t		vectors;		/* the collection's size when built */
 	int			rotation;		/* of the model (model.h) */
@@ -69,6 +76,12 @@ extern const WlPackedSettings *wl_packed_settings_of(const WlMeta *meta);
  * for dims (gen, parts and bytes left for the caller).
  */
 extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
+
+/* The sample an index is trained on (wl_packed_plan's). */
+extern int	wl_packed_sample_size(const WlPackedIndex *index);
+
+/* Fits an index's cells to the sample read for it. */
+extern void wl_packed_fit_sample(WlPackedIndex *index, int nsample);
 
 /* The model shape of one index generation of a collection. */
 extern void wl_packed_shape(const WlMeta *meta, const WlPackedIndex *index,

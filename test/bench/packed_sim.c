@@ -230,6 +230,9 @@ main(int argc, char **argv)
 	int			nq;
 	int			depth_bits = 4;
 	int			ivf = 0;
+	int			cells = 0;
+	int			codes_list[SIM_MAX_LIST] = {0};
+	int			ncodes = 0;
 	float	   *cents[WL_MODEL_MAX_TABLES] = {0};
 	int			i;
 
@@ -274,13 +277,28 @@ main(int argc, char **argv)
 			nreranks = sim_list(v, reranks);
 		else if (strcmp(argv[i], "ivf") == 0)
 			ivf = atoi(v);
+		else if (strcmp(argv[i], "cells") == 0)
+			cells = atoi(v);
+		else if (strcmp(argv[i], "codes") == 0)
+			ncodes = sim_list(v, codes_list);
 		else if (strcmp(argv[i], "seed") == 0)
 			shape.seed = strtoull(v, NULL, 10);
 	}
 	shape.bits = depth_bits;
+	shape.cells = cells;
+	if (cells > 0)
+	{
+		/* the model's own cells (cells.c); probes from a budget of codes */
+		depth_bits = 1;
+		while ((1 << depth_bits) < cells)
+			depth_bits++;
+		if (ncodes > 0)
+			nprobes = ncodes;
+	}
 
 	{
-		int			nsample = base.n < 10000 ? base.n : 10000;
+		int			want = cells * 32 > 10000 ? cells * 32 : 10000;
+		int			nsample = base.n < want ? base.n : want;
 		float	   *sample = malloc(sizeof(float) * nsample * base.dims);
 		int			code_bytes;
 		unsigned char *codes;
@@ -324,11 +342,12 @@ main(int argc, char **argv)
 		{
 			if (wl_model_transform(model, base.x + (size_t) i * base.dims, y) != 0)
 				memset(y, 0, sizeof(float) * shape.rotation);
-			wl_model_encode(model, y, codes + (size_t) i * code_bytes);
+			wl_model_encode(model, 0, -1, y, codes + (size_t) i * code_bytes);
 			wl_model_project(model, y, proj);
 			for (t = 0; t < shape.ntables; t++)
 			{
-				uint64_t	b = ivf ? (uint64_t) sim_nearest(cents[t], nbuckets, shape.rotation, y) :
+				uint64_t	b = cells ? (uint64_t) wl_model_cell(model, t, y) :
+					ivf ? (uint64_t) sim_nearest(cents[t], nbuckets, shape.rotation, y) :
 					wl_lsh_bits(proj + (size_t) t * shape.bits, shape.bits);
 
 				buckets[(size_t) i * shape.ntables + t] = b;
@@ -348,7 +367,11 @@ main(int argc, char **argv)
 			double		probe_units = 0;
 			double		candidates = 0;
 			float	   *lookup = malloc(sizeof(float) * shape.subspaces * WL_MODEL_CENTROIDS);
-			uint64_t   *pcodes = malloc(sizeof(uint64_t) * probes[pi]);
+			int			np_want = cells && ncodes ?
+				(int) fmin(cells, fmax(1, ceil(codes_list[pi] / ((double) base.n / cells)))) :
+				probes[pi];
+			uint64_t   *pcodes = malloc(sizeof(uint64_t) * (np_want > 0 ? np_want : 1));
+			int		   *pcells = malloc(sizeof(int) * (np_want > 0 ? np_want : 1));
 			char	   *seen = malloc(base.n);
 			int		   *cand = malloc(sizeof(int) * base.n);
 			SimHit	   *ranked = malloc(sizeof(SimHit) * base.n);
@@ -364,10 +387,22 @@ main(int argc, char **argv)
 				wl_model_project(model, y, proj);
 				for (t = 0; t < shape.ntables; t++)
 				{
-					int			np = ivf ? sim_ivf_probes(cents[t], nbuckets, shape.rotation, y,
-														  probes[pi], pcodes) :
-						wl_lsh_probes(proj + (size_t) t * shape.bits, shape.bits,
-									  probes[pi], pcodes);
+					int			np;
+
+					if (cells)
+					{
+						float		yq[WL_MODEL_MAX_ROTATION];
+
+						wl_model_query(model, qv, yq);
+						np = wl_model_probe_cells(model, t, yq, np_want, pcells);
+						for (int p = 0; p < np; p++)
+							pcodes[p] = (uint64_t) pcells[p];
+					}
+					else
+						np = ivf ? sim_ivf_probes(cents[t], nbuckets, shape.rotation, y,
+												  probes[pi], pcodes) :
+							wl_lsh_probes(proj + (size_t) t * shape.bits, shape.bits,
+										  probes[pi], pcodes);
 
 					for (int p = 0; p < np; p++)
 						probe_units += ceil(fmax(1.0, counts[t * nbuckets + pcodes[p]] * record) / 4096.0) * 0.5;
@@ -388,9 +423,13 @@ main(int argc, char **argv)
 				for (int c = 0; c < SIM_K; c++)
 					coverage += truth[q * SIM_K + c] >= 0 && seen[truth[q * SIM_K + c]];
 				wl_model_query(model, qv, y);
-				wl_model_lookup(model, y, lookup);
+				if (!cells)
+					wl_model_lookup(model, 0, -1, y, lookup);
 				for (int c = 0; c < nc; c++)
 				{
+					if (cells)	/* codes are residuals: a table per cell */
+						wl_model_lookup(model, 0, (int) buckets[(size_t) cand[c] * shape.ntables],
+										y, lookup);
 					ranked[c].id = cand[c];
 					ranked[c].dist = wl_model_distance(model, lookup,
 													   codes + (size_t) cand[c] * code_bytes);
@@ -412,11 +451,12 @@ main(int argc, char **argv)
 			for (int r = 0; r < nreranks; r++)
 				printf("probes=%d rerank=%d recall=%.3f coverage=%.3f candidates=%.0f "
 					   "requests=%d units=%.1f (probe %.1f)\n",
-					   probes[pi], reranks[r], hits[r] / (nq * SIM_K), coverage / (nq * SIM_K),
-					   candidates / nq, shape.ntables * probes[pi] + 1,
+					   np_want, reranks[r], hits[r] / (nq * SIM_K), coverage / (nq * SIM_K),
+					   candidates / nq, shape.ntables * np_want + 1,
 					   probe_units / nq + reranks[r] * 0.5, probe_units / nq);
 			free(lookup);
 			free(pcodes);
+			free(pcells);
 			free(seen);
 			free(cand);
 			free(ranked);

@@ -1,10 +1,12 @@
 /*
  * test_model.c - unit tests of the trained index model (core/model.c):
  * training is deterministic, a model survives its bytes, codes rank
- * neighbours close to the exact order, and bad bytes or shapes are refused.
+ * neighbours close to the exact order, cells hold neighbours together, and
+ * bad bytes or shapes are refused.
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 #include "unit.h"
@@ -128,7 +130,7 @@ test_ranking(const float *vectors)
 	for (i = 0; i < COUNT; i++)
 	{
 		wl_model_transform(model, vectors + i * DIMS, y);
-		wl_model_encode(model, y, codes + i * (shape.subspaces / 2));
+		wl_model_encode(model, 0, -1, y, codes + i * (shape.subspaces / 2));
 	}
 	for (q = 0; q < QUERIES; q++)
 	{
@@ -151,7 +153,7 @@ test_ranking(const float *vectors)
 			}
 		}
 		wl_model_query(model, query, y);
-		wl_model_lookup(model, y, table);
+		wl_model_lookup(model, 0, -1, y, table);
 		nearest_code = wl_model_distance(model, table, codes + nearest * (shape.subspaces / 2));
 		for (i = 0; i < COUNT; i++)
 			if (wl_model_distance(model, table, codes + i * (shape.subspaces / 2)) < nearest_code)
@@ -228,6 +230,154 @@ test_edges(const float *vectors)
 	wl_model_free(model);
 }
 
+/* The index of the nearest of the other vectors to vector q (L2). */
+static int
+nearest_other(const float *vectors, int q)
+{
+	int			best = -1;
+	double		best_distance = INFINITY;
+	int			i;
+
+	for (i = 0; i < COUNT; i++)
+	{
+		double		distance = 0;
+		int			d;
+
+		for (d = 0; d < DIMS && i != q; d++)
+			distance += pow(vectors[i * DIMS + d] - vectors[q * DIMS + d], 2);
+		if (i != q && distance < best_distance)
+		{
+			best = i;
+			best_distance = distance;
+		}
+	}
+	return best;
+}
+
+/*
+ * Codes of a model with cells are of what is left after a vector's cell,
+ * so they rank only under the lookup table of that cell: the nearest
+ * neighbour of most queries is among the 20 codes nearest them.
+ */
+static void
+test_cell_codes(const WlModel *model, const float *vectors)
+{
+	const WlModelShape *celled = wl_model_shape(model);
+	int			code_bytes = wl_model_code_bytes(model);
+	unsigned char *codes = malloc((size_t) COUNT * code_bytes);
+	int		   *cell_of = malloc(sizeof(int) * COUNT);
+	float	   *tables = malloc(sizeof(float) * celled->cells * celled->subspaces *
+								WL_MODEL_CENTROIDS);
+	float		y[DIMS];
+	int			found = 0;
+	int			i;
+	int			q;
+
+	for (i = 0; i < COUNT; i++)
+	{
+		wl_model_transform(model, vectors + i * DIMS, y);
+		wl_model_encode(model, 0, -1, y, codes + i * code_bytes);
+		cell_of[i] = wl_model_cell(model, 0, y);
+	}
+	for (q = 0; q < QUERIES; q++)
+	{
+		int			other = nearest_other(vectors, q);
+		int			c;
+		int			closer = 0;
+		float		nearest_code;
+
+		wl_model_query(model, vectors + q * DIMS, y);
+		for (c = 0; c < celled->cells; c++)
+			wl_model_lookup(model, 0, c, y, tables + c * celled->subspaces * WL_MODEL_CENTROIDS);
+#define CELL_TABLE(i) (tables + cell_of[i] * celled->subspaces * WL_MODEL_CENTROIDS)
+		nearest_code = wl_model_distance(model, CELL_TABLE(other), codes + other * code_bytes);
+		for (i = 0; i < COUNT; i++)
+			closer += i != q && i != other &&
+				wl_model_distance(model, CELL_TABLE(i), codes + i * code_bytes) < nearest_code;
+#undef CELL_TABLE
+		found += closer < 20;
+	}
+	printf("# with cells, nearest neighbour in the codes' top 20 for %d of %d queries\n", found,
+		   QUERIES);
+	CHECK(found >= QUERIES * 9 / 10, "codes of what is left after a cell rank under its table");
+	free(codes);
+	free(cell_of);
+	free(tables);
+}
+
+/*
+ * A model with cells: deterministic, stored as "WLM2" and read back to the
+ * same cells, every cut refused, and a vector's nearest neighbour in one of
+ * the two cells nearest it almost always.
+ */
+static void
+test_cells(const float *vectors)
+{
+	WlModelShape celled = shape;
+	WlModel    *a;
+	WlModel    *b;
+	WlModel    *back;
+	unsigned char *bytes_a = NULL;
+	unsigned char *bytes_b = NULL;
+	size_t		len_a;
+	size_t		len_b;
+	char		errbuf[256];
+	float		y[16];
+	int			same = 0;
+	int			found = 0;
+	int			i;
+
+	celled.ntables = 1;
+	celled.cells = 24;
+	a = wl_model_train(&celled, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	b = wl_model_train(&celled, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	CHECK(a != NULL && b != NULL, "a model with cells trains");
+	if (a == NULL || b == NULL)
+		return;
+	len_a = wl_model_serialize(a, &bytes_a);
+	len_b = wl_model_serialize(b, &bytes_b);
+	CHECK(len_a == wl_model_size(&celled) && len_a == len_b &&
+		  memcmp(bytes_a, bytes_b, len_a) == 0 && memcmp(bytes_a, "WLM2", 4) == 0,
+		  "a model with cells is deterministic and stored as WLM2");
+	back = wl_model_deserialize(&celled, bytes_a, len_a, errbuf, sizeof(errbuf));
+	for (i = 0; back != NULL && i < COUNT; i++)
+	{
+		wl_model_transform(a, vectors + i * DIMS, y);
+		same += wl_model_cell(a, 0, y) == wl_model_cell(back, 0, y);
+	}
+	CHECK(same == COUNT, "cells read back assign every vector alike");
+	for (i = 0; i < (int) len_a; i += 97)
+	{
+		WlModel    *cut = wl_model_deserialize(&celled, bytes_a, (size_t) i, errbuf,
+											   sizeof(errbuf));
+
+		if (cut != NULL)
+			break;
+	}
+	CHECK(i >= (int) len_a, "every cut of a model with cells is refused");
+	CHECK(wl_model_deserialize(&shape, bytes_a, len_a, errbuf, sizeof(errbuf)) == NULL,
+		  "a model with cells is not read as one without");
+	for (i = 0; i < QUERIES; i++)
+	{
+		int			other = nearest_other(vectors, i);
+		int			probed[2];
+		int			n;
+
+		wl_model_transform(a, vectors + i * DIMS, y);
+		n = wl_model_probe_cells(a, 0, y, 2, probed);
+		wl_model_transform(a, vectors + other * DIMS, y);
+		found += n == 2 && (wl_model_cell(a, 0, y) == probed[0] ||
+							wl_model_cell(a, 0, y) == probed[1]);
+	}
+	CHECK(found >= QUERIES * 9 / 10, "the two nearest cells hold the nearest neighbour");
+	test_cell_codes(a, vectors);
+	wl_model_free(a);
+	wl_model_free(b);
+	wl_model_free(back);
+	free(bytes_a);
+	free(bytes_b);
+}
+
 int
 main(void)
 {
@@ -237,6 +387,7 @@ main(void)
 	test_ranking(vectors);
 	test_bad_bytes(vectors);
 	test_edges(vectors);
+	test_cells(vectors);
 	free(vectors);
 	return unit_done();
 }
