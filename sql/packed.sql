@@ -34,7 +34,7 @@ SELECT set_config('test.stats_cmd', :'stats_cmd', false) IS NOT NULL AS noted;
 SET whiplash.collection_cache_ttl = '1h';
 -- Searches every query of the first 100 in a collection, keeping what it
 -- found and the plan it used under a label.  Given probes, searches probe
--- the index (the default plan of a collection this small is a Scan).
+-- the index (the default plan of a collection this small reads every code).
 CREATE TABLE found (label text, query text, id text);
 CREATE TABLE plans (label text, query text, plan text);
 CREATE PROCEDURE search_all(label text, ft regclass, probes int DEFAULT NULL)
@@ -142,6 +142,28 @@ SELECT step, items FROM whiplash_reindex('bulk');
 CALL search_all('retrained, 5 probes', 'bulk', 5);
 SELECT count(*) AS problems FROM whiplash_check('bulk');
 
+-- A packed collection as whiplash wrote them before k-means cells (LSH
+-- buckets and a model without cells; test/tools/packed_lsh_fixture.sh
+-- wrote it with commit 81a7757) opens and searches as it did, and
+-- whiplash_reindex rebuilds it with cells.
+\getenv direct WHIPLASH_DIRECT_ENDPOINT
+\getenv tools WHIPLASH_TOOLS
+\set restore_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' restore ' :tools '/../fixtures/packed_lsh.jsonl.gz'
+CREATE TABLE tool_out (line text);
+COPY tool_out FROM PROGRAM :'restore_cmd';
+SELECT line FROM tool_out;
+CREATE FOREIGN TABLE lsh (id text, vector real[]) SERVER ddb OPTIONS (collection 'lsh');
+SELECT count(*) AS stored FROM lsh;
+SELECT e AS plan FROM explain_packed($$SELECT id FROM lsh ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$) e
+ WHERE e LIKE '%Search:%';
+CALL search_all('lsh, 5 probes', 'lsh', 5);
+SELECT count(*) AS problems FROM whiplash_check('lsh');
+SELECT step, items FROM whiplash_reindex('lsh');
+SELECT e AS plan FROM explain_packed($$SELECT id FROM lsh ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$) e
+ WHERE e LIKE '%Search:%';
+CALL search_all('lsh upgraded', 'lsh');
+SELECT count(*) AS problems FROM whiplash_check('lsh');
+
 -- One knob: more effort, more recall, more reads.
 SET whiplash.search_effort = 0.25;
 CALL search_all('effort 0.25', 'bulk');
@@ -162,13 +184,79 @@ SELECT r('bulk') >= 0.95 AND u('bulk') <= 60 AS default_at_least_0_95_within_60_
        abs(r('bulk, 5 probes') - r('single, 5 probes')) <= 0.01 AS single_rows_as_bulk,
        r('upgraded, 5 probes') >= 0.95 AS upgraded_at_least_0_95,
        r('retrained, 5 probes') >= 0.95 AS retrained_at_least_0_95,
+       r('lsh, 5 probes') >= 0.95 AND r('lsh upgraded') >= 0.95 AS lsh_at_least_0_95,
        r('effort 0.25') <= r('bulk') AND r('bulk') <= r('effort 4') AS recall_grows_with_effort,
        u('effort 0.25') < u('effort 4') AS units_grow_with_effort;
 
+-- The k-means cells of a collection's index, from its metadata item as
+-- DynamoDB holds it.
+\set item_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' item whiplash_metadata whiplash_dev_'
+SELECT set_config('test.item_cmd', :'item_cmd', false) IS NOT NULL AS noted;
+CREATE FUNCTION cells_of(collection text) RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.item_cmd') || collection);
+  RETURN (SELECT (line::jsonb #>> '{index,M,cells,N}')::int FROM tool_out);
+END $$;
+SELECT cells_of('lsh') AS cells, tables FROM whiplash_collections('ddb') WHERE collection = 'lsh';
+
+-- Grown to twice the vectors it was trained on, a collection retrains in
+-- the write that brings it there, so that its cells are sized for what it
+-- holds: 5,000 random points in a cube, trained on the first 1,500 (16
+-- cells), then grown to 5,000 (20 cells).  Its sample is every vector,
+-- ordered by id, so the retrained index is the one whiplash_reindex trains
+-- on a collection loaded in one statement (each index generation seeds its
+-- training apart, so both are the second): probing 2 of their cells, both
+-- find the same neighbours.
+SELECT setseed(0.25);
+CREATE TABLE blobs AS
+  SELECT 'p' || i AS id, i,
+         ARRAY(SELECT random() + 0 * i FROM generate_series(1, 8) d)::real[] AS v
+    FROM generate_series(1, 5050) i;
+CREATE TABLE blobs_truth AS
+  SELECT q.id AS query, t.id
+    FROM blobs q,
+         LATERAL (SELECT b.id FROM blobs b WHERE b.i <= 5000
+                  ORDER BY whiplash_distance(q.v, b.v, 'l2'), b.id LIMIT 10) t
+   WHERE q.i > 5000;
+SELECT collection FROM whiplash_create_collection('ddb', 'growing', 8, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE growing (id text, vector real[]) SERVER ddb OPTIONS (collection 'growing');
+SELECT collection FROM whiplash_create_collection('ddb', 'grown', 8, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE grown (id text, vector real[]) SERVER ddb OPTIONS (collection 'grown');
+INSERT INTO growing SELECT id, v FROM blobs WHERE i <= 1500;
+SELECT cells_of('growing') AS cells;
+INSERT INTO growing SELECT id, v FROM blobs WHERE i > 1500 AND i <= 5000;
+SELECT cells_of('growing') AS cells;
+SELECT count(*) AS problems FROM whiplash_check('growing');
+INSERT INTO grown SELECT id, v FROM blobs WHERE i <= 5000;
+SELECT step, items FROM whiplash_reindex('grown');
+CREATE TABLE blobs_found (label text, query text, id text);
+DO $$
+DECLARE
+  q record;
+BEGIN
+  FOR q IN SELECT id, v FROM blobs WHERE i > 5000 ORDER BY i LOOP
+    INSERT INTO blobs_found SELECT 'growing', q.id, s.id FROM whiplash_search('growing', q.v, 10, probes => 2) s;
+    INSERT INTO blobs_found SELECT 'grown', q.id, s.id FROM whiplash_search('grown', q.v, 10, probes => 2) s;
+  END LOOP;
+END $$;
+SELECT label, round(count(t.id) / 500.0, 3) AS recall_at_10
+  FROM blobs_found f LEFT JOIN blobs_truth t USING (query, id)
+ GROUP BY label ORDER BY label;
+SELECT count(*) AS found_differently
+  FROM (SELECT query, id FROM blobs_found WHERE label = 'growing'
+        EXCEPT SELECT query, id FROM blobs_found WHERE label = 'grown') d;
+-- Off, a write leaves retraining to whiplash_reindex.
+SET whiplash.retrain_on_growth = off;
+INSERT INTO grown SELECT 'again' || id, v FROM blobs WHERE i <= 5000;
+RESET whiplash.retrain_on_growth;
+SELECT cells_of('grown') AS cells;
+
 SELECT whiplash_drop_collection('ddb', c)
-  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old']) c;
+  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'growing', 'grown']) c;
 DROP VIEW recall;
-DROP FUNCTION r, u, note_proxy, explain_packed;
+DROP FUNCTION r, u, note_proxy, explain_packed, cells_of;
 DROP PROCEDURE search_all;
-DROP TABLE digits_raw, digits, truth, proxy, proxy_now, found, plans;
-DROP FOREIGN TABLE tiny, bulk, single, old;
+DROP TABLE digits_raw, digits, truth, proxy, proxy_now, found, plans, tool_out, blobs,
+  blobs_truth, blobs_found;
+DROP FOREIGN TABLE tiny, bulk, single, old, lsh, growing, grown;

@@ -516,7 +516,11 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 								 search.kind == WL_SEARCH_SCAN ? "exact search" : "LSH search", k,
 								 search.kind == WL_SEARCH_SCAN ? "Scan of every vector" :
 								 search.kind == WL_SEARCH_CODES ?
-								 "Query of every bucket of one table, then BatchGetItem of the best candidates" :
+								 (search.cells > 0 ?
+								  "Query of every cell, then BatchGetItem of the best candidates" :
+								  "Query of every bucket of one table, then BatchGetItem of the best candidates") :
+								 search.cells > 0 ?
+								 "Query per nearest cell, then BatchGetItem of the best candidates" :
 								 codes ?
 								 "Query per probed bucket, then BatchGetItem of the best candidates" :
 								 "Query per probed bucket, then BatchGetItem"),

@@ -492,12 +492,17 @@ wl_reindex_cleanup(WlReindex *build, WlCollection *collection)
 	wl_reindex_step(build, "cleaned up", strays.total, "items of older indexes");
 }
 
+/* whiplash.retrain_on_growth: a write retrains an index it has outgrown. */
+bool		wl_retrain_on_growth = true;
+
 /*
  * Builds a new index generation of a collection, or finishes the one it
- * finds building; see the header.  With quiet, no NOTICE reports progress.
+ * finds building; see the header.  Only a build asked for reports its
+ * progress in NOTICEs; an automatic one gives way to a build or a newer
+ * index that another session made first.
  */
 void
-wl_reindex(WlConnection *conn, const char *name, bool quiet, ReturnSetInfo *rsinfo)
+wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSetInfo *rsinfo)
 {
 	WlReindex	build;
 	WlCollection *collection;
@@ -507,7 +512,7 @@ wl_reindex(WlConnection *conn, const char *name, bool quiet, ReturnSetInfo *rsin
 	memset(&build, 0, sizeof(build));
 	build.conn = conn;
 	build.name = pstrdup(name);
-	build.quiet = quiet;
+	build.quiet = cause != WL_REINDEX_ASKED;
 	build.rsinfo = rsinfo;
 	build.started = GetCurrentTimestamp();
 	wl_ddb_get_stats(conn->ddb, &stats);
@@ -521,8 +526,11 @@ wl_reindex(WlConnection *conn, const char *name, bool quiet, ReturnSetInfo *rsin
 						name, collection->meta->format->name),
 				 errhint("Collections of the original library keep its layout, so that it can still read them.")));
 	settings = wl_packed_settings_of(collection->meta);
-	/* an automatic first training leaves an index another session made alone */
-	if (quiet && settings != NULL && (settings->has_current || settings->has_building))
+	if (cause == WL_REINDEX_FIRST && settings != NULL &&
+		(settings->has_current || settings->has_building))
+		return;
+	if (cause == WL_REINDEX_GROWN &&
+		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
 		return;
 	if (settings != NULL && settings->has_building)
 	{
@@ -557,7 +565,7 @@ whiplash_reindex(PG_FUNCTION_ARGS)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	collection = wl_collection_for_relation(relid, &conn);
 	InitMaterializedSRF(fcinfo, 0);
-	wl_reindex(conn, pstrdup(collection->meta->name), false,
+	wl_reindex(conn, pstrdup(collection->meta->name), WL_REINDEX_ASKED,
 			   (ReturnSetInfo *) fcinfo->resultinfo);
 	return (Datum) 0;
 }

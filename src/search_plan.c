@@ -153,12 +153,21 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 
 	if (index->cells > 0)
 	{
-		/* cells are read whole, nearest first, until the codes' budget is read */
+		/*
+		 * Cells are read whole, nearest first, as many as a budget of codes
+		 * fills at the size a cell would have if the index were trained now:
+		 * the size it was built with, for a collection grown since (up to
+		 * twice, before its next training), which so reads more codes rather
+		 * than fewer cells and holds its recall; the size it has, once an
+		 * index has the most cells a training gives.
+		 */
 		double		codes = WL_CELLS_CODES * effort * sqrt(Max(1.0, count / 100000.0));
+		double		built = Max((double) index->vectors, 1.0) / buckets;
+		double		cell = Min(count / buckets, Max(built, count / WL_PACKED_MAX_CELLS));
 
 		budget = budget_arg > 0 ? budget_arg : Max(k, (int) ceil(WL_CELLS_RERANK * effort));
 		if (probes_arg <= 0)
-			probes = (int) Min((double) buckets, Max(1.0, ceil(codes / (count / buckets))));
+			probes = (int) Min((double) buckets, Max(1.0, ceil(codes / cell)));
 	}
 	/* the deepest depth whose probes still read about a page each */
 	while (index->cells == 0 && depth < index->fine &&

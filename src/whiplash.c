@@ -114,6 +114,14 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("whiplash.retrain_on_growth",
+							 "A write that brings a packed collection to twice the vectors its index was trained on retrains the index.",
+							 "Off leaves retraining to whiplash_reindex; searches then read more codes as cells grow.",
+							 &wl_retrain_on_growth,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("whiplash.write_batch_size",
 							"Rows written to DynamoDB per batch of ordered phases.",
 							NULL,

@@ -153,8 +153,17 @@ extern void wl_for_each_collection(WlConnection *conn, WlCollectionVisitor visit
 
 /* reindex.c */
 struct ReturnSetInfo;
-extern void wl_reindex(WlConnection *conn, const char *name, bool quiet,
+/* Why an index is (re)built: asked for, or automatically by a write. */
+typedef enum WlReindexCause
+{
+	WL_REINDEX_NONE,			/* (a write that needs none) */
+	WL_REINDEX_ASKED,			/* whiplash_reindex: reports its steps */
+	WL_REINDEX_FIRST,			/* a collection reached WL_PACKED_TRAIN_MIN */
+	WL_REINDEX_GROWN			/* a collection outgrew its cells */
+} WlReindexCause;
+extern void wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
 					   struct ReturnSetInfo *rsinfo);
+extern bool wl_retrain_on_growth;
 
 /* search_plan.c */
 typedef enum WlSearchKind

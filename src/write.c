@@ -644,9 +644,11 @@ wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
 /*
  * Writes one chunk of the buffered rows, in the phases the header lists;
  * sets *sending when its first write goes out.  Returns whether the
- * collection should now train its first index.
+ * collection should now train its first index, or retrain one it has
+ * outgrown (by the count in the metadata read for this chunk, which other
+ * sessions' writes update too), or neither.
  */
-static bool
+static WlReindexCause
 wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 {
 	WlCollection *collection = wl_chunk_collection(buffer, chunk, false);
@@ -659,7 +661,8 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	int		   *old_counts;
 	struct json_object **old_items = palloc0(sizeof(struct json_object *) * chunk->nwrites);
 	int64		count_change = 0;
-	bool		train;
+	int64		count;
+	WlReindexCause cause = WL_REINDEX_NONE;
 	int			i;
 
 	now = wl_read_old_items(buffer, chunk, collection, old_items);
@@ -681,6 +684,7 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 					 errhint("Run the transaction again.")));
 		}
 	}
+	count = now->vector_count;
 	wl_meta_free(now);
 	meta = collection->meta;
 
@@ -700,11 +704,14 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	wl_delete_vectors(buffer, chunk, meta);
 	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
-	train = !meta->format->searchable(meta, collection->index) &&
+	if (!meta->format->searchable(meta, collection->index) &&
 		meta->format->key_count(meta, collection->index) == 0 &&
-		meta->vector_count >= WL_PACKED_TRAIN_MIN;
+		meta->vector_count >= WL_PACKED_TRAIN_MIN)
+		cause = WL_REINDEX_FIRST;
+	else if (wl_retrain_on_growth && wl_packed_outgrown(meta, count + count_change))
+		cause = WL_REINDEX_GROWN;
 	wl_catch_up(buffer, chunk, collection, old_items);
-	return train;
+	return cause;
 }
 
 /* How far a flush got, for the context of its errors. */
@@ -740,17 +747,28 @@ wl_flush_error_context(void *arg)
 /*
  * Trains the first index of a collection that has reached
  * WL_PACKED_TRAIN_MIN vectors (reindex.c): until then it was searched
- * exactly.  It costs a Scan of the collection and a write of its records,
- * once, in the transaction that fills it past that size.
+ * exactly.  Or retrains an index the collection has outgrown: its cells
+ * hold twice the vectors they were sized for, so a search reads twice the
+ * codes for its recall.  Either costs a Scan of the collection and a write
+ * of its records, in the transaction that fills it past that size; growing
+ * by doubling, a collection's retrainings write about one record a vector
+ * in all.
  */
 static void
-wl_train_first_index(WlWriteBuffer *buffer)
+wl_train_index(WlWriteBuffer *buffer, WlReindexCause cause)
 {
-	ereport(NOTICE,
-			(errmsg("training the index of collection \"%s\" on its first vectors",
-					buffer->collection_name),
-			 errdetail("Until now it was searched by reading every vector.")));
-	wl_reindex(buffer->conn, buffer->collection_name, true, NULL);
+	if (cause == WL_REINDEX_FIRST)
+		ereport(NOTICE,
+				(errmsg("training the index of collection \"%s\" on its first vectors",
+						buffer->collection_name),
+				 errdetail("Until now it was searched by reading every vector.")));
+	else
+		ereport(NOTICE,
+				(errmsg("retraining the index of collection \"%s\", which has grown to twice the vectors it was trained on",
+						buffer->collection_name),
+				 errdetail("Searches use the old index until the new one is complete."),
+				 errhint("Set whiplash.retrain_on_growth to off to leave retraining to whiplash_reindex.")));
+	wl_reindex(buffer->conn, buffer->collection_name, cause, NULL);
 }
 
 /*
@@ -764,7 +782,7 @@ wl_write_flush(WlWriteBuffer *buffer)
 	MemoryContext chunk_context;
 	WlFlushProgress progress = {buffer, 0, false};
 	ErrorContextCallback callback;
-	bool		train = false;
+	WlReindexCause cause = WL_REINDEX_NONE;
 	int			start;
 
 	if (buffer->nwrites == 0)
@@ -779,12 +797,15 @@ wl_write_flush(WlWriteBuffer *buffer)
 	for (start = 0; start < buffer->nwrites; start += wl_write_batch_size)
 	{
 		WlChunk		chunk;
+		WlReindexCause chunk_cause;
 
 		chunk.writes = buffer->writes + start;
 		chunk.start = start;
 		chunk.nwrites = Min(wl_write_batch_size, buffer->nwrites - start);
 		MemoryContextSwitchTo(chunk_context);
-		train |= wl_flush_chunk(buffer, &chunk, &progress.sending);
+		chunk_cause = wl_flush_chunk(buffer, &chunk, &progress.sending);
+		if (cause == WL_REINDEX_NONE)
+			cause = chunk_cause;
 		MemoryContextReset(chunk_context);
 		progress.written += chunk.nwrites;
 		progress.sending = false;
@@ -793,8 +814,8 @@ wl_write_flush(WlWriteBuffer *buffer)
 	MemoryContextSwitchTo(oldcontext);
 	buffer->written += buffer->nwrites;
 	wl_write_reset(buffer);
-	if (train)
-		wl_train_first_index(buffer);
+	if (cause != WL_REINDEX_NONE)
+		wl_train_index(buffer, cause);
 }
 
 /* Flushes what is left and frees the buffer. */

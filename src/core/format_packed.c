@@ -1215,11 +1215,14 @@ wl_packed_settings_of(const WlMeta *meta)
 void
 wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 {
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
 	double		cells = round((double) n / WL_PACKED_CELL_VECTORS);
 
 	memset(index, 0, sizeof(WlPackedIndex));
-	index->tables = wl_packed_settings_of(meta) != NULL ? wl_packed_settings_of(meta)->tables :
-		WL_PACKED_TABLES;
+	/* an index of LSH buckets (made before cells) is rebuilt as one table */
+	index->tables = settings == NULL ||
+		(settings->has_current && settings->current.cells == 0) ? WL_PACKED_TABLES :
+		settings->tables;
 	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
 						  cells);
 	index->bits = 1;
@@ -1232,6 +1235,27 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 	index->rotation = meta->dims < 128 ? meta->dims : 128;
 	index->subspaces = index->rotation < 64 ? index->rotation : 64;
 	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
+}
+
+/*
+ * Has a collection of count vectors outgrown its index: is it at least
+ * WL_PACKED_REGROWTH times the size its cells were built for, with no build
+ * under way, so
+ * that an index trained now would have more cells?  Indexes without cells
+ * (LSH) split their chunks as they grow instead, and never outgrow.
+ */
+bool
+wl_packed_outgrown(const WlMeta *meta, int64_t count)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+	WlPackedIndex planned;
+
+	if (settings == NULL || !settings->has_current || settings->has_building ||
+		settings->current.cells == 0 ||
+		count < WL_PACKED_REGROWTH * (settings->current.vectors > 0 ? settings->current.vectors : 1))
+		return false;
+	wl_packed_plan(meta, count, &planned);
+	return planned.cells > settings->current.cells;
 }
 
 /*
@@ -1319,7 +1343,8 @@ wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 	json_object_object_add(names, "#bu", json_object_new_string("building"));
 	json_object_object_add(names, "#ge", json_object_new_string("gen"));
 	json_object_object_add(names, "#ix", json_object_new_string("index"));
-	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #ix = :b REMOVE #bu",
+	json_object_object_add(values, ":nt", wl_av_number_int64(building->tables));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #ix = :b, n_tables = :nt REMOVE #bu",
 					  "attribute_exists(id) AND generation = :g AND #bu.#ge = :bg",
 					  names, values);
 }

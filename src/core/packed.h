@@ -37,6 +37,9 @@
 #define WL_PACKED_CELL_VECTORS 256
 #define WL_PACKED_MAX_CELLS 2048
 
+/* Times its size at training a collection grows before it retrains. */
+#define WL_PACKED_REGROWTH 2
+
 /* One index generation, as the metadata describes it. */
 typedef struct WlPackedIndex
 {
@@ -76,6 +79,9 @@ extern const WlPackedSettings *wl_packed_settings_of(const WlMeta *meta);
  * for dims (gen, parts and bytes left for the caller).
  */
 extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
+
+/* Has a collection grown enough that a new index would have more cells? */
+extern bool wl_packed_outgrown(const WlMeta *meta, int64_t count);
 
 /* The sample an index is trained on (wl_packed_plan's). */
 extern int	wl_packed_sample_size(const WlPackedIndex *index);

@@ -24,7 +24,14 @@ not share code with.
   v1tool.py ENDPOINT delete-item TABLE KEY_JSON
   v1tool.py ENDPOINT delete-table TABLE
       write or delete one item (DynamoDB JSON) behind whiplash's back
+  v1tool.py ENDPOINT dump ID FILE_GZ
+      write a collection (its metadata item, whose id is ID, and every item
+      of the tables it names) to a gzipped file of JSON lines, binary
+      values in base64: a fixture of a collection as a release wrote it
+  v1tool.py ENDPOINT restore FILE_GZ
+      create the tables of a dump and write its items back
 """
+import base64
 import json
 import gzip
 import os
@@ -202,6 +209,66 @@ def delete_entries(ddb, table, bucket_prefix, item_id):
     print(f"deleted {deleted}")
 
 
+def encode_binary(value):
+    """A DynamoDB JSON value with bytes (B, BS, nested) in base64."""
+    if isinstance(value, dict):
+        return {k: (base64.b64encode(v).decode() if k == "B" else
+                    [base64.b64encode(b).decode() for b in v] if k == "BS" else
+                    encode_binary(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encode_binary(v) for v in value]
+    return value
+
+
+def decode_binary(value):
+    """The inverse of encode_binary."""
+    if isinstance(value, dict):
+        return {k: (base64.b64decode(v) if k == "B" else
+                    [base64.b64decode(b) for b in v] if k == "BS" else
+                    decode_binary(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_binary(v) for v in value]
+    return value
+
+
+def dump(ddb, cid, path):
+    meta = ddb.get_item(TableName="whiplash_metadata", Key={"id": {"S": cid}},
+                        ConsistentRead=True)["Item"]
+    tables = [meta["vectors_table"]["S"], meta["buckets_table"]["S"]]
+    with gzip.open(path, "wt") as out:
+        for table in tables:
+            schema = ddb.describe_table(TableName=table)["Table"]
+            out.write(json.dumps({"table": table, "keys": schema["KeySchema"],
+                                  "attributes": schema["AttributeDefinitions"]}) + "\n")
+        lines = []
+        for table in tables:
+            for page in ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+                for entry in page["Items"]:
+                    lines.append(json.dumps({"put": table, "item": encode_binary(entry)},
+                                            sort_keys=True))
+        for line in sorted(lines):
+            out.write(line + "\n")
+        out.write(json.dumps({"put": "whiplash_metadata", "item": encode_binary(meta)},
+                             sort_keys=True) + "\n")
+    print(f"dumped {len(lines)} items")
+
+
+def restore(ddb, path):
+    items = 0
+    with gzip.open(path, "rt") as dumped:
+        for line in dumped:
+            record = json.loads(line)
+            if "table" in record:
+                ddb.create_table(TableName=record["table"], KeySchema=record["keys"],
+                                 AttributeDefinitions=record["attributes"],
+                                 BillingMode="PAY_PER_REQUEST")
+                wait_active(ddb, record["table"])
+            else:
+                ddb.put_item(TableName=record["put"], Item=decode_binary(record["item"]))
+                items += 1
+    print(f"restored {items} items")
+
+
 def main(argv):
     ddb = client(argv[1])
     command = argv[2]
@@ -223,6 +290,10 @@ def main(argv):
         delete_item(ddb, argv[3], argv[4])
     elif command == "delete-table":
         delete_table(ddb, argv[3])
+    elif command == "dump":
+        dump(ddb, argv[3], argv[4])
+    elif command == "restore":
+        restore(ddb, argv[3])
     elif command == "delete-entries":
         delete_entries(ddb, argv[3], argv[4], argv[5])
     else:

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Writes test/fixtures/packed_lsh.jsonl.gz: a packed collection as whiplash
+# wrote them before k-means cells (commit 81a7757: LSH buckets and a WLM1
+# model), so that sql/packed.sql can check that such collections still
+# open, search and upgrade.  It builds and installs that commit from this
+# repository's history, writes the 1,697 digits that sql/packed.sql
+# searches (rows 100 and on, ids "d<row>") into a collection "lsh" on
+# dynalite, dumps it with test/tools/v1tool.py, and installs this tree
+# again.  Run from a clone with its history:
+#   bash test/tools/packed_lsh_fixture.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+OLD=81a7757
+source test/tools/deps.sh
+WL_LOG_DIR=$(mktemp -d -t whiplash-fixture.XXXXXX)
+export WL_LOG_DIR
+source test/tools/servers.sh
+wl_install_deps
+old_tree=$WL_LOG_DIR/old
+mkdir -p "$old_tree"
+git archive "$OLD" | tar -x -C "$old_tree"
+trap 'wl_stop_all; make -s install >/dev/null' EXIT
+make -s -C "$old_tree" >/dev/null && make -s -C "$old_tree" install >/dev/null
+wl_start_dynalite 18481
+digits=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
+cat >"$WL_LOG_DIR/write.sql" <<SQL
+\set ON_ERROR_STOP on
+CREATE EXTENSION whiplash;
+CREATE SERVER ddb FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint 'http://127.0.0.1:18481');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ddb
+  OPTIONS (access_key_id 'fixture', secret_access_key 'fixture');
+SELECT whiplash_setup('ddb');
+SELECT collection, format FROM whiplash_create_collection('ddb', 'lsh', 64, seed => 1);
+CREATE FOREIGN TABLE lsh (id text, vector real[]) SERVER ddb OPTIONS (collection 'lsh');
+CREATE TABLE digits_raw (n serial, line text);
+COPY digits_raw (line) FROM PROGRAM 'zcat $digits';
+INSERT INTO lsh
+  SELECT 'd' || (n - 1), (string_to_array(line, ','))[1:64]::real[]
+    FROM digits_raw WHERE n - 1 >= 100;
+SELECT count(*) AS stored FROM lsh;
+SQL
+pg_virtualenv -t -v 15 psql -X -q -f "$WL_LOG_DIR/write.sql"
+WHIPLASH_KEY=fixture WHIPLASH_SECRET=fixture /usr/bin/python3 test/tools/v1tool.py \
+    http://127.0.0.1:18481 dump whiplash_dev_lsh test/fixtures/packed_lsh.jsonl.gz
