@@ -513,7 +513,8 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 	wl_table_search_plan(relid, k, &search);
 	ExplainPropertyText("DynamoDB",
 						psprintf("%s for the %d nearest (%s)",
-								 search.kind == WL_SEARCH_SCAN ? "exact search" : "LSH search", k,
+								 search.kind == WL_SEARCH_SCAN ? "exact search" :
+								 search.cells > 0 ? "cell search" : "LSH search", k,
 								 search.kind == WL_SEARCH_SCAN ? "Scan of every vector" :
 								 search.kind == WL_SEARCH_CODES ?
 								 (search.cells > 0 ?
