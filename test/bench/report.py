@@ -272,8 +272,9 @@ servers built differently hash alike.
     return "".join(out)
 
 
-# Sections of BENCHMARKS.md other scripts write (formats.sh, million.sh, writes.sh).
-KEPT_SECTIONS = ("formats", "million", "writes")
+# Where the part of BENCHMARKS.md that other scripts write begins (formats.sh,
+# million.sh, writes.sh, and the notes between their sections).
+KEPT_FROM = "<!-- formats: begin -->"
 
 
 def main(argv):
@@ -282,15 +283,14 @@ def main(argv):
     workdir = os.path.join(os.path.dirname(os.path.abspath(argv[1])), "plots")
     os.makedirs(workdir, exist_ok=True)
     plots(r, argv[4], workdir)
-    # the sections formats_report.py and writes_report.py write are kept as they stand
+    # what formats_report.py and writes_report.py write, and the notes
+    # between their sections, are kept as they stand
     kept = ""
     if os.path.exists(argv[3]):
         with open(argv[3]) as f:
             old = f.read()
-        for section in KEPT_SECTIONS:
-            begin, end = f"<!-- {section}: begin -->", f"<!-- {section}: end -->"
-            if begin in old and end in old:
-                kept += "\n" + old[old.index(begin):old.index(end) + len(end)] + "\n"
+        if KEPT_FROM in old:
+            kept = "\n" + old[old.index(KEPT_FROM):]
     with open(argv[3], "w") as f:
         f.write(markdown(r, argv[2]) + kept)
     print(f"wrote {argv[3]} and the plots in {argv[4]}")
