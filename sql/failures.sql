@@ -163,3 +163,27 @@ SELECT bool_or(id = 'c') AS committed FROM slowly;
 SELECT whiplash_drop_collection('slow_writes', 'slowly');
 DROP FOREIGN TABLE slowly;
 DROP SERVER flaky, flaky_once, throttled, unreachable, web, mismatch, http09, hang, slow_writes CASCADE;
+
+-- An UpdateItem whose answer is lost after it took effect is retried, and a
+-- conditional one then fails the condition its first attempt made false.
+-- Through a proxy that cuts short the first answer to every UpdateItem, a
+-- packed collection still trains its index in the write that fills it (the
+-- metadata's conditional updates that begin and finish the build among
+-- them), and whiplash_reindex retrains it.
+\getenv lost WHIPLASH_LOST_UPDATES_ENDPOINT
+CREATE SERVER lost_updates FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'lost', retry_base_delay '1ms', retry_max_delay '5ms');
+SELECT map_user('lost_updates');
+SELECT collection FROM whiplash_create_collection('lost_updates', 'cut', 4, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE cut (id text, vector real[]) SERVER lost_updates OPTIONS (collection 'cut');
+INSERT INTO cut SELECT 'u' || i, ARRAY[sin(i), cos(i), sin(i * 3), cos(i * 5)]::real[]
+  FROM generate_series(1, 1100) i;
+SELECT count(*) AS found FROM whiplash_search('cut', '{0.1,0.2,0.3,0.4}', 5, probes => 2);
+SELECT plan FROM whiplash_last_search();
+SELECT step, items FROM whiplash_reindex('cut');
+SELECT count(*) AS found FROM whiplash_search('cut', '{0.1,0.2,0.3,0.4}', 5, probes => 2);
+SELECT plan FROM whiplash_last_search();
+SELECT count(*) AS problems FROM whiplash_check('cut');
+SELECT whiplash_drop_collection('lost_updates', 'cut');
+DROP FOREIGN TABLE cut;
+DROP SERVER lost_updates CASCADE;

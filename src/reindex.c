@@ -284,6 +284,29 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 }
 
 /*
+ * Did a conditional update of the metadata that failed its condition take
+ * effect after all: is this build's token now on the building index (or,
+ * finished, on the current one)?  A retry after a lost answer fails the
+ * condition its own first attempt made false.
+ */
+static bool
+wl_reindex_took_effect(WlReindex *build, const WlDdbCall *call, bool finished)
+{
+	const WlPackedSettings *settings;
+	const WlPackedIndex *index = NULL;
+
+	if (!wl_op_failed_with(call, "ConditionalCheckFailedException"))
+		return false;
+	settings = wl_packed_settings_of(wl_reindex_reopen(build)->meta);
+	if (settings != NULL && finished && settings->has_current)
+		index = &settings->current;
+	else if (settings != NULL && !finished && settings->has_building)
+		index = &settings->building;
+	return index != NULL && index->gen == build->building.gen &&
+		strcmp(index->token, build->building.token) == 0;
+}
+
+/*
  * Marks the new generation as building: from now on writers write it too.
  * When another build began first, an automatic training (quiet) gives way
  * to it: false; an explicit reindex fails.
@@ -295,6 +318,8 @@ wl_reindex_begin(WlReindex *build, const WlMeta *meta)
 
 	wl_packed_begin_call(call, WL_METADATA_TABLE, meta, &build->building);
 	wl_metadata_run(build->conn, call);
+	if (call->error.kind != WL_DDB_OK && wl_reindex_took_effect(build, call, false))
+		return true;
 	if (call->error.kind != WL_DDB_OK && build->quiet)
 		return false;
 	if (call->error.kind != WL_DDB_OK)
@@ -416,7 +441,7 @@ wl_reindex_finish(WlReindex *build, const WlMeta *meta)
 
 	wl_packed_finish_call(call, WL_METADATA_TABLE, meta, &build->building);
 	wl_metadata_run(build->conn, call);
-	if (call->error.kind != WL_DDB_OK)
+	if (call->error.kind != WL_DDB_OK && !wl_reindex_took_effect(build, call, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("the index being built for collection \"%s\" was replaced or dropped",
