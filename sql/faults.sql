@@ -74,6 +74,35 @@ SELECT count(*) AS differing_rows FROM generate_series(1, 10) q,
              FROM whiplash_search('chaotic_direct', vec(q + 700), 5, filter => '{"odd": true}')) b
  WHERE a.ids IS DISTINCT FROM b.ids OR coalesce(cardinality(a.ids), 0) <> 5;
 
+-- The same on a packed collection with k-means cells: the write that
+-- brings it to 1,000 vectors trains its index through the faults (a Scan,
+-- model items, the metadata's conditional updates, every record), then
+-- single rows and a batch change its chunk items.
+SELECT collection FROM whiplash_create_collection('ddb', 'chaotic_cells', 8, seed => 1);
+CREATE FOREIGN TABLE chaotic_cells (id text, vector real[], attributes jsonb)
+  SERVER chaos OPTIONS (collection 'chaotic_cells');
+CREATE FOREIGN TABLE chaotic_cells_direct (id text, vector real[], attributes jsonb)
+  SERVER ddb OPTIONS (collection 'chaotic_cells');
+CREATE TABLE truth_cells (id text PRIMARY KEY, vector real[], attributes jsonb);
+INSERT INTO chaotic_cells SELECT 'c' || i, vec(i + 10000), '{}' FROM generate_series(1, 1200) i;
+INSERT INTO truth_cells SELECT 'c' || i, vec(i + 10000), '{}' FROM generate_series(1, 1200) i;
+INSERT INTO chaotic_cells VALUES ('one', vec(20001), '{}');
+INSERT INTO truth_cells VALUES ('one', vec(20001), '{}');
+UPDATE chaotic_cells SET vector = vec(20002) WHERE id = 'c7';
+UPDATE truth_cells SET vector = vec(20002) WHERE id = 'c7';
+DELETE FROM chaotic_cells WHERE id IN (SELECT 'c' || i FROM generate_series(3, 1200, 11) i);
+DELETE FROM truth_cells WHERE id IN (SELECT 'c' || i FROM generate_series(3, 1200, 11) i);
+SELECT (SELECT count(*) FROM (SELECT * FROM chaotic_cells_direct EXCEPT SELECT * FROM truth_cells) d) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM truth_cells EXCEPT SELECT * FROM chaotic_cells_direct) d) AS missing;
+SELECT count(*) AS differing_rows FROM generate_series(1, 20) q,
+  LATERAL (SELECT array_agg(id ORDER BY distance, id) AS ids
+             FROM whiplash_search('chaotic_cells', vec(q + 30000), 10, probes => 4)) a,
+  LATERAL (SELECT array_agg(id ORDER BY distance, id) AS ids
+             FROM whiplash_search('chaotic_cells_direct', vec(q + 30000), 10, probes => 4)) b
+ WHERE a.ids IS DISTINCT FROM b.ids OR coalesce(cardinality(a.ids), 0) <> 10;
+SELECT plan FROM whiplash_last_search();
+SELECT * FROM whiplash_check('chaotic_cells_direct');
+
 -- Every kind of fault was met, and retried.
 \set stats_cmd 'curl -s ' :chaos_stats
 CREATE TEMP TABLE chaos_stats (stats jsonb);
@@ -133,8 +162,8 @@ INSERT INTO chaotic_direct VALUES ('b1', vec(7001), '{}'), ('b2', vec(7002), '{}
 SELECT * FROM whiplash_check('chaotic_direct');
 SELECT id FROM chaotic_direct WHERE id IN ('b1', 'b2') ORDER BY id;
 
-SELECT whiplash_drop_collection('ddb', 'chaotic');
-DROP FOREIGN TABLE chaotic, chaotic_direct, chaotic_broken;
-DROP TABLE truth;
+SELECT whiplash_drop_collection('ddb', c) FROM unnest(ARRAY['chaotic', 'chaotic_cells']) c;
+DROP FOREIGN TABLE chaotic, chaotic_direct, chaotic_broken, chaotic_cells, chaotic_cells_direct;
+DROP TABLE truth, truth_cells;
 DROP FUNCTION vec(int), tidy(text);
 DROP SERVER chaos, broken CASCADE;
