@@ -1,25 +1,25 @@
 # whiplash - vector search on Amazon DynamoDB from PostgreSQL (PGXS build)
 
 EXTENSION = whiplash
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = whiplash
 CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamodb.o \
 	src/core/operations.o src/core/lsh.o src/core/distance.o src/core/store.o \
 	src/core/meta.o src/core/format.o src/core/format_v1.o src/core/format_native.o src/core/format_packed.o src/core/model.o \
-	src/core/cells.o src/core/attrs.o
+	src/core/cells.o src/core/calibrate.o src/core/tune.o src/core/attrs.o
 GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/calls.o src/errors.o \
 	src/tables.o src/setup.o src/collection.o src/metadata.o src/ddl.o src/vecarray.o \
 	src/write.o src/search.o src/search_plan.o src/operators.o src/fdw.o src/fdw_scan.o \
 	src/fdw_modify.o src/fdw_import.o src/attributes.o src/xact.o src/check.o \
-	src/reindex.o src/filter.o src/encoding.o
+	src/reindex.o src/recall.o src/filter.o src/encoding.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0.sql \
-	sql/$(EXTENSION)--0.1.0--0.2.0.sql
+	sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql
 
 # pg_regress: tests in sql/, expected output in expected/.
-REGRESS = options setup failures faults collections transactions check privileges sqlsurface encodings attributes recall packed words v1 upgrade
+REGRESS = options setup failures faults collections transactions check privileges sqlsurface encodings attributes recall packed words embeddings v1 upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src

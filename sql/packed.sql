@@ -100,9 +100,9 @@ BEGIN
   END LOOP;
 END $$;
 SELECT explain_packed($$SELECT id FROM bulk ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
-SET whiplash.search_effort = 0.25;
+SET whiplash.recall_target = 0.8;
 SELECT explain_packed($$SELECT id FROM bulk ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
-RESET whiplash.search_effort;
+RESET whiplash.recall_target;
 
 -- Loaded one row a transaction: the same recall as the bulk load.
 SELECT collection FROM whiplash_create_collection('ddb', 'single', 64, format => 'packed', seed => 1);
@@ -164,12 +164,12 @@ SELECT e AS plan FROM explain_packed($$SELECT id FROM lsh ORDER BY vector <=> '{
 CALL search_all('lsh upgraded', 'lsh');
 SELECT count(*) AS problems FROM whiplash_check('lsh');
 
--- One knob: more effort, more recall, more reads.
-SET whiplash.search_effort = 0.25;
-CALL search_all('effort 0.25', 'bulk');
-SET whiplash.search_effort = 4;
-CALL search_all('effort 4', 'bulk');
-RESET whiplash.search_effort;
+-- One knob: a higher recall target, more recall, more reads.
+SET whiplash.recall_target = 0.8;
+CALL search_all('target 0.8', 'bulk');
+SET whiplash.recall_target = 0.99;
+CALL search_all('target 0.99', 'bulk');
+RESET whiplash.recall_target;
 
 -- (read units and requests a search are asserted below, not shown: a Scan's
 -- pages, and so its rounding, differ between servers)
@@ -185,8 +185,8 @@ SELECT r('bulk') >= 0.95 AND u('bulk') <= 60 AS default_at_least_0_95_within_60_
        r('upgraded, 5 probes') >= 0.95 AS upgraded_at_least_0_95,
        r('retrained, 5 probes') >= 0.95 AS retrained_at_least_0_95,
        r('lsh, 5 probes') >= 0.95 AND r('lsh upgraded') >= 0.95 AS lsh_at_least_0_95,
-       r('effort 0.25') <= r('bulk') AND r('bulk') <= r('effort 4') AS recall_grows_with_effort,
-       u('effort 0.25') < u('effort 4') AS units_grow_with_effort;
+       r('target 0.8') <= r('bulk') AND r('bulk') <= r('target 0.99') AS recall_grows_with_target,
+       u('target 0.8') < u('target 0.99') AS units_grow_with_target;
 
 -- The k-means cells of a collection's index, from its metadata item as
 -- DynamoDB holds it.

@@ -82,9 +82,9 @@ INSERT INTO words_packed SELECT id, v FROM words WHERE part = 'base';
 CALL search_all('native', 'words_native');
 CALL search_all('packed', 'words_packed');
 CALL search_all('packed, 5 probes', 'words_packed', 5);
-SET whiplash.search_effort = 0.5;
-CALL search_all('packed, effort 0.5', 'words_packed');
-RESET whiplash.search_effort;
+SET whiplash.recall_target = 0.99;
+CALL search_all('packed, target 0.99', 'words_packed');
+RESET whiplash.recall_target;
 -- (read units a search are asserted below, not shown: a Scan's pages, and
 -- so its rounding, differ between servers)
 SELECT label, recall_at_10, plans FROM recall ORDER BY label;
@@ -99,7 +99,9 @@ SELECT (SELECT recall_at_10 FROM recall WHERE label = 'packed') >= 0.95
          AS probes_under_half_the_native_units,
        (SELECT recall_at_10 FROM recall WHERE label = 'packed, 5 probes') >
        (SELECT recall_at_10 FROM recall WHERE label = 'native') + 0.1
-         AS probes_far_above_native_recall;
+         AS probes_far_above_native_recall,
+       (SELECT recall_at_10 FROM recall WHERE label = 'packed, target 0.99') >= 0.98
+         AS target_0_99_reaches_0_98;
 
 SELECT whiplash_drop_collection('ddb', 'words_native'), whiplash_drop_collection('ddb', 'words_packed');
 DROP VIEW recall;

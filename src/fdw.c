@@ -553,6 +553,15 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 									 search.budget, filtered, search.why, search.read_units,
 									 search.consistent ? "strongly consistent" : "eventually consistent"),
 							es);
+	if (search.recall >= 0 && list_length(plan->fdw_exprs) <= 1)
+		ExplainPropertyText("Estimated Recall",
+							search.below_target ?
+							psprintf("%.3f, below whiplash.recall_target %.2f: the most its calibration reaches%s",
+									 search.recall, wl_recall_target,
+									 wl_max_search_units > 0 ? " within whiplash.max_search_units" : "") :
+							search.kind == WL_SEARCH_SCAN ? "1.000 (exact)" :
+							psprintf("%.3f (calibrated; target %.2f)", search.recall, wl_recall_target),
+							es);
 }
 
 /* EXPLAIN: which DynamoDB read runs, on which table, with what key. */

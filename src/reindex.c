@@ -23,6 +23,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -34,12 +36,24 @@
 #include "compat.h"
 #include "core/operations.h"
 #include "core/packed.h"
+#include "core/tune.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_reindex);
 
 /* Vectors whose records are gathered before they are written. */
 #define WL_REINDEX_BATCH 50000
+
+/* A sample being gathered: its vectors, and a hash of each one's id. */
+typedef struct WlSample
+{
+	float	   *vectors;
+	uint64	   *hashes;
+	double		id_bytes;		/* of every id added */
+	int			n;
+	int			dims;
+	WlMetric	metric;
+} WlSample;
 
 /* A build in progress. */
 typedef struct WlReindex
@@ -51,6 +65,7 @@ typedef struct WlReindex
 	TimestampTz started;
 	ReturnSetInfo *rsinfo;		/* whiplash_reindex's result rows, or NULL */
 	long		requests_before;
+	WlSample	queries;		/* held out of training, to calibrate with */
 } WlReindex;
 
 /* Seconds since the build started. */
@@ -102,14 +117,12 @@ wl_reindex_reopen(WlReindex *build)
  * Returns how many were visited.  A vector item that does not decode is
  * an error: the index would miss it.
  */
-static int64
-wl_reindex_scan(WlReindex *build, const WlMeta *meta, int64 most,
-				void (*visit) (WlReindex *build, const char *id, const float *vector,
-							   void *arg),
+int64
+wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most, WlVectorVisitor visit,
 				void *arg)
 {
 	WlDdbCall  *call;
-	WlPages    *pages = wl_pages_begin(build->conn, &call);
+	WlPages    *pages = wl_pages_begin(conn, &call);
 	float	   *vector = palloc(sizeof(float) * meta->dims);
 	int64		count = 0;
 
@@ -132,7 +145,7 @@ wl_reindex_scan(WlReindex *build, const WlMeta *meta, int64 most,
 						 errmsg("vector \"%s\" of collection \"%s\" is not an id and %d float32 values",
 								id ? id : "?", meta->name, meta->dims),
 						 errhint("Delete or rewrite it, then reindex again.")));
-			visit(build, id, vector, arg);
+			visit(id, vector, arg);
 			count++;
 		}
 	}
@@ -140,31 +153,42 @@ wl_reindex_scan(WlReindex *build, const WlMeta *meta, int64 most,
 	return count;
 }
 
-/* A sample being gathered: its vectors, and a hash of each one's id. */
-typedef struct WlSample
+/* FNV-1a of an id: an order of the sample that no server chooses. */
+static uint64
+wl_id_hash(const char *id)
 {
-	float	   *vectors;
-	uint64	   *hashes;
-	int			n;
-	int			dims;
-	WlMetric	metric;
-} WlSample;
-
-/* Adds a vector to the sample. */
-static void
-wl_sample_add(WlReindex *build, const char *id, const float *vector, void *arg)
-{
-	WlSample   *sample = arg;
 	uint64		hash = UINT64CONST(14695981039346656037);
 	const unsigned char *c;
 
-	/* FNV-1a of the id: an order of the sample that no server chooses */
 	for (c = (const unsigned char *) id; *c; c++)
 		hash = (hash ^ *c) * UINT64CONST(1099511628211);
+	return hash;
+}
+
+/* Adds a vector to the sample. */
+static void
+wl_sample_add(const char *id, const float *vector, void *arg)
+{
+	WlSample   *sample = arg;
+
 	memcpy(sample->vectors + (size_t) sample->n * sample->dims, vector,
 		   sizeof(float) * sample->dims);
-	sample->hashes[sample->n] = hash;
+	sample->hashes[sample->n] = wl_id_hash(id);
+	sample->id_bytes += strlen(id);
 	sample->n++;
+}
+
+/* An empty sample of room for `most` vectors of a collection. */
+static void
+wl_sample_init(WlSample *sample, const WlMeta *meta, int most)
+{
+	sample->dims = meta->dims;
+	sample->metric = meta->metric;
+	sample->n = 0;
+	sample->id_bytes = 0;
+	sample->vectors = palloc_extended(sizeof(float) * meta->dims * Max(most, 1),
+									  MCXT_ALLOC_HUGE);
+	sample->hashes = palloc_extended(sizeof(uint64) * Max(most, 1), MCXT_ALLOC_HUGE);
 }
 
 /* Orders sample slots by their ids' hashes. */
@@ -189,18 +213,24 @@ wl_sample_order(WlSample *sample)
 	int		   *order = palloc(sizeof(int) * Max(sample->n, 1));
 	float	   *sorted = palloc_extended(sizeof(float) * sample->dims * Max(sample->n, 1),
 										 MCXT_ALLOC_HUGE);
+	uint64	   *hashes = palloc(sizeof(uint64) * Max(sample->n, 1));
 	int			i;
 
 	for (i = 0; i < sample->n; i++)
 		order[i] = i;
 	qsort_arg(order, sample->n, sizeof(int), wl_sample_compare, sample->hashes);
 	for (i = 0; i < sample->n; i++)
+	{
 		memcpy(sorted + (size_t) i * sample->dims,
 			   sample->vectors + (size_t) order[i] * sample->dims,
 			   sizeof(float) * sample->dims);
+		hashes[i] = sample->hashes[order[i]];
+	}
 	pfree(sample->vectors);
+	pfree(sample->hashes);
 	pfree(order);
 	sample->vectors = sorted;
+	sample->hashes = hashes;
 }
 
 /*
@@ -220,6 +250,24 @@ wl_reindex_token(char *token)
 }
 
 /*
+ * Moves the last `most` vectors of an ordered sample (a fifth of it at
+ * most) out of it into the build's calibration queries, so that the index
+ * is calibrated on vectors it was not trained on.
+ */
+static void
+wl_sample_hold_out(WlReindex *build, WlSample *sample, int most)
+{
+	int			n = Min(most, sample->n / 5);
+
+	build->queries.dims = sample->dims;
+	build->queries.metric = sample->metric;
+	build->queries.n = n;
+	build->queries.vectors = sample->vectors + (size_t) (sample->n - n) * sample->dims;
+	build->queries.hashes = sample->hashes + (sample->n - n);
+	sample->n -= n;
+}
+
+/*
  * Trains a new generation's model on a sample of the collection, stores
  * its items and returns its description (gen, parts and bytes filled).
  */
@@ -229,30 +277,45 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	const WlPackedSettings *settings = wl_packed_settings_of(meta);
 	WlSample	sample;
 	WlModelShape shape;
+	WlTuneInput tune;
+	WlCalibChoice chosen;
 	WlModel    *model;
 	unsigned char *bytes = NULL;
 	size_t		len;
 	char		reason[256];
+	int			queries;
 	int			most;
 
 	/* planned from the count, then fitted to the sample actually read */
 	wl_packed_plan(meta, Max(meta->vector_count, 1), &build->building);
-	most = wl_packed_sample_size(&build->building);
-	sample.dims = meta->dims;
-	sample.metric = meta->metric;
-	sample.n = 0;
-	sample.vectors = palloc_extended(sizeof(float) * meta->dims * most, MCXT_ALLOC_HUGE);
-	sample.hashes = palloc_extended(sizeof(uint64) * most, MCXT_ALLOC_HUGE);
-	wl_reindex_scan(build, meta, most, wl_sample_add, &sample);
+	queries = wl_calib_queries(meta->vector_count, meta->dims, build->building.rotation);
+	most = wl_packed_sample_size(&build->building) + queries;
+	wl_sample_init(&sample, meta, most);
+	wl_visit_vectors(build->conn, meta, most, wl_sample_add, &sample);
 	wl_sample_order(&sample);
+	wl_sample_hold_out(build, &sample, queries);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
 	wl_packed_fit_sample(&build->building, sample.n);
 	build->building.gen = settings != NULL && settings->has_current ?
 		settings->current.gen + 1 : 1;
 	wl_reindex_token(build->building.token);
 	wl_packed_shape(meta, &build->building, &shape);
-	model = wl_model_train(&shape, sample.vectors, sample.n, wl_interrupt_requested, NULL,
-						   reason, sizeof(reason));
+	if (meta->dims > WL_PACKED_FULL_DIMS)
+		shape.keep_variance = WL_PACKED_KEEP_VARIANCE;
+	memset(&tune, 0, sizeof(tune));
+	tune.shape = &shape;
+	tune.sample = sample.vectors;
+	tune.sample_keys = sample.hashes;
+	tune.n = sample.n;
+	tune.queries = build->queries.vectors;
+	tune.query_keys = build->queries.hashes;
+	tune.nq = build->queries.n;
+	tune.vectors = Max(meta->vector_count, sample.n);
+	tune.id_bytes = sample.id_bytes / Max(sample.n + build->queries.n, 1);
+	tune.fetch_units = ceil((tune.id_bytes + 4.0 * meta->dims + 8) / 4096.0) * 0.5;
+	tune.target = wl_recall_target;
+	model = wl_tune_train(&tune, wl_interrupt_requested, NULL, &chosen, reason,
+						  sizeof(reason));
 	if (model == NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -260,6 +323,12 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot train the index of collection \"%s\": %s", meta->name, reason)));
 	}
+	/* what training kept of the principal components, and the codes chosen */
+	build->building.rotation = wl_model_shape(model)->rotation;
+	build->building.subspaces = wl_model_shape(model)->subspaces;
+	elog(DEBUG1, "whiplash: collection \"%s\" keeps %d components in codes of %d bytes (on its sample: recall %.3f for %.1f read units)",
+		 meta->name, build->building.rotation, wl_model_code_bytes(model), chosen.recall,
+		 chosen.units);
 	len = wl_model_serialize(model, &bytes);
 	wl_model_free(model);
 	if (len == 0)
@@ -334,6 +403,7 @@ wl_reindex_begin(WlReindex *build, const WlMeta *meta)
 /* Records being gathered: the changes and the memory they live in. */
 typedef struct WlRecords
 {
+	WlReindex  *build;
 	WlCollection *collection;
 	int			first;			/* the building generation's first key */
 	int			tables;
@@ -345,6 +415,8 @@ typedef struct WlRecords
 	int64		done;
 	int64		total;
 	int			reported;		/* tenths of the total reported */
+	WlCalibrator *calibrator;	/* of the building generation, or NULL */
+	MemoryContext calibration;	/* frees the calibrator when deleted */
 } WlRecords;
 
 /* Writes the gathered records and starts gathering anew. */
@@ -375,9 +447,10 @@ wl_records_write(WlReindex *build, WlRecords *records)
 
 /* Gathers the new generation's records of one vector. */
 static void
-wl_records_add(WlReindex *build, const char *id, const float *vector, void *arg)
+wl_records_add(const char *id, const float *vector, void *arg)
 {
 	WlRecords  *records = arg;
+	WlReindex  *build = records->build;
 	const WlMeta *meta = records->collection->meta;
 	int			nkeys = meta->format->key_count(meta, records->collection->index);
 	MemoryContext oldcontext = MemoryContextSwitchTo(records->context);
@@ -404,9 +477,76 @@ wl_records_add(WlReindex *build, const char *id, const float *vector, void *arg)
 		change->add = true;
 	}
 	MemoryContextSwitchTo(oldcontext);
+	if (records->calibrator != NULL &&
+		!wl_calib_add(records->calibrator, wl_id_hash(id), vector))
+		wl_report_out_of_memory();
 	records->done++;
 	if (++records->vectors >= WL_REINDEX_BATCH)
 		wl_records_write(build, records);
+}
+
+/* Frees a calibrator when the memory context it belongs to goes. */
+static void
+wl_calibrator_release(void *arg)
+{
+	wl_calib_free(arg);
+}
+
+/*
+ * Starts calibrating the building generation while its records are
+ * written: with the queries held out of its training, or, for a build
+ * resumed, the first vectors of a Scan.
+ */
+static void
+wl_reindex_calibrate_begin(WlReindex *build, WlCollection *collection, WlRecords *records)
+{
+	const WlMeta *meta = collection->meta;
+	const WlModel *model = wl_packed_building_model(meta, collection->index);
+	MemoryContextCallback *callback;
+
+	if (model == NULL || wl_model_shape(model)->cells == 0)
+		return;
+	if (build->queries.vectors == NULL)
+	{
+		int			queries = wl_calib_queries(meta->vector_count, meta->dims,
+											   wl_model_shape(model)->rotation);
+
+		wl_sample_init(&build->queries, meta, queries);
+		wl_visit_vectors(build->conn, meta, queries, wl_sample_add, &build->queries);
+	}
+	if (build->queries.n == 0)
+		return;
+	records->calibration = AllocSetContextCreate(CurrentMemoryContext,
+												 "whiplash calibration",
+												 ALLOCSET_SMALL_SIZES);
+	callback = MemoryContextAlloc(records->calibration, sizeof(MemoryContextCallback));
+	records->calibrator = wl_calib_begin(model, build->queries.vectors, build->queries.hashes,
+										 build->queries.n, meta->vector_count);
+	if (records->calibrator == NULL)
+		wl_report_out_of_memory();
+	callback->func = wl_calibrator_release;
+	callback->arg = records->calibrator;
+	MemoryContextRegisterResetCallback(records->calibration, callback);
+}
+
+/* Measures the calibration into the building generation's description. */
+static void
+wl_reindex_calibrate_end(WlReindex *build, WlRecords *records)
+{
+	if (records->calibrator == NULL)
+		return;
+	if (!wl_calib_end(records->calibrator, &build->building.calibration))
+		memset(&build->building.calibration, 0, sizeof(WlCalibration));
+	else
+	{
+		char		text[4096];
+
+		wl_calib_format(&build->building.calibration, text, sizeof(text));
+		elog(DEBUG1, "whiplash: calibration of collection \"%s\" on %ld vectors: %s",
+			 build->name, (long) records->done, text);
+	}
+	wl_reindex_step(build, "calibrated", build->building.calibration.queries,
+					"held-out queries");
 }
 
 /* Gives every vector its records in the building generation. */
@@ -418,6 +558,7 @@ wl_reindex_records(WlReindex *build, WlCollection *collection)
 	int64		count;
 
 	memset(&records, 0, sizeof(records));
+	records.build = build;
 	records.collection = collection;
 	records.tables = build->building.tables;
 	records.first = meta->format->key_count(meta, collection->index) - records.tables;
@@ -427,10 +568,14 @@ wl_reindex_records(WlReindex *build, WlCollection *collection)
 											ALLOCSET_DEFAULT_SIZES);
 	records.changes = MemoryContextAlloc(records.context, sizeof(WlEntryChange) *
 										 WL_REINDEX_BATCH * records.tables);
-	count = wl_reindex_scan(build, meta, 0, wl_records_add, &records);
+	wl_reindex_calibrate_begin(build, collection, &records);
+	count = wl_visit_vectors(build->conn, meta, 0, wl_records_add, &records);
 	wl_records_write(build, &records);
-	MemoryContextDelete(records.context);
 	wl_reindex_step(build, "indexed", count, "vectors");
+	wl_reindex_calibrate_end(build, &records);
+	if (records.calibration != NULL)
+		MemoryContextDelete(records.calibration);
+	MemoryContextDelete(records.context);
 }
 
 /* Makes the building generation the current one. */

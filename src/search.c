@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -30,6 +31,7 @@
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 #include "core/operations.h"
@@ -404,6 +406,33 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 }
 
 /*
+ * Says, once a transaction for each collection, that a search cannot reach
+ * whiplash.recall_target within its calibration: the estimate it expects
+ * instead, and what raises it.
+ */
+static void
+wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan)
+{
+	static TimestampTz noticed_xact = 0;
+	static char noticed[NAMEDATALEN * 2];
+	TimestampTz xact = GetCurrentTransactionStartTimestamp();
+
+	if (!plan->below_target)
+		return;
+	if (noticed_xact == xact && strcmp(noticed, collection->meta->name) == 0)
+		return;
+	noticed_xact = xact;
+	strlcpy(noticed, collection->meta->name, sizeof(noticed));
+	ereport(NOTICE,
+			(errmsg("searches of collection \"%s\" expect a recall@10 of %.2f, below whiplash.recall_target %.2f",
+					collection->meta->name, plan->recall, wl_recall_target),
+			 errdetail("They read %d cell%s and re-rank %d candidates, the highest recall its calibration measured%s.",
+					   plan->probes, plan->probes == 1 ? "" : "s", plan->budget,
+					   wl_max_search_units > 0 ? " within whiplash.max_search_units" : ""),
+			 errhint("Raise whiplash.max_search_units, or pass max_candidates => to re-rank more; whiplash_recall() measures the recall reached.")));
+}
+
+/*
  * Runs a search by a plan and puts the k closest matches into *hits
  * (palloc'd, closest first, equal distances by id); returns how many.  A
  * probe search that finds fewer than k of a collection that holds more
@@ -434,6 +463,10 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 											  topk);
 	wl_last_search.fine_bits = plan->depth;
 	wl_last_search.kind = plan->kind;
+	/* the calibration measured unfiltered searches: a filter's recall is unknown */
+	wl_last_search.recall = filter == NULL ? plan->recall : -1;
+	if (filter == NULL)
+		wl_search_notice_target(collection, plan);
 	if (plan->kind == WL_SEARCH_PROBE && filter == NULL && wl_last_search.matched < k &&
 		collection->meta->format->code_bytes(collection->meta) > 0 &&
 		collection->meta->vector_count > wl_last_search.matched)
@@ -605,8 +638,8 @@ Datum
 whiplash_last_search(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[14];
-	bool		nulls[14] = {false};
+	Datum		values[15];
+	bool		nulls[15] = {false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -625,5 +658,7 @@ whiplash_last_search(PG_FUNCTION_ARGS)
 	values[12] = Float8GetDatum(wl_last_search.capacity_units);
 	if (tupdesc->natts > 13)
 		values[13] = CStringGetTextDatum(wl_search_kind_name(wl_last_search.kind));
+	values[14] = Float8GetDatum(wl_last_search.recall);
+	nulls[14] = wl_last_search.recall < 0;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

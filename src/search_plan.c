@@ -17,9 +17,13 @@
  * each plan are estimated from its size and shape, and the cheapest wins;
  * ties go to the more exact plan.
  *
- * One knob, whiplash.search_effort, trades reads for recall: the probes a
- * table and the candidates fetched grow with it, from cheap (0.25) to a
- * recall of about 0.99 (4); the default, 1, is measured in BENCHMARKS.md.
+ * A packed collection calibrated when its index was built (calibrate.h)
+ * reads the cells and re-ranks the candidates of the cheapest point of its
+ * calibration that reaches whiplash.recall_target (within
+ * whiplash.max_search_units, when set), and knows the recall it expects.  For collections built before calibration, one knob,
+ * whiplash.search_effort, trades reads for recall: the probes a table and
+ * the candidates fetched grow with it, from cheap (0.25) to a recall of
+ * about 0.99 (4).
  */
 #include "postgres.h"
 
@@ -43,6 +47,8 @@ int			wl_max_probes = 192;
 int			wl_max_scan_candidates = 20000;
 int			wl_bucket_capacity = 16;
 double		wl_search_effort = 1.0;
+double		wl_recall_target = 0.95;
+double		wl_max_search_units = 0;
 
 /* The candidate budget never goes below this, however small the collection. */
 #define WL_MIN_CANDIDATES 100
@@ -128,6 +134,32 @@ wl_plan_buckets(const WlMeta *meta, int probes_arg, int budget_arg, WlSearchPlan
 }
 
 /*
+ * The cells a search of a calibrated collection reads and the candidates
+ * it re-ranks: the cheapest point of the calibration that reaches
+ * whiplash.recall_target, else the one of highest recall (below_target),
+ * among those within whiplash.max_search_units.
+ * Arguments given (> 0) fix their axis.  A collection grown since its
+ * calibration, and a k above the calibration's, re-rank in proportion, as
+ * the candidates that compete for a place grow with them.
+ */
+static void
+wl_plan_calibrated(const WlPackedIndex *index, int k, int probes_arg, int budget_arg,
+				   double count, double cell_units, double fetch_units, WlSearchPlan *plan)
+{
+	const WlCalibration *calibration = &index->calibration;
+	double		scale = Max(1.0, count / Max((double) index->vectors, 1.0)) *
+		Max(1.0, (double) k / calibration->k);
+	WlCalibChoice choice;
+
+	wl_calib_choose(calibration, wl_recall_target, wl_max_search_units, k, index->cells,
+					cell_units, fetch_units, scale, probes_arg, budget_arg, &choice);
+	plan->probes = choice.probes;
+	plan->budget = choice.rerank;
+	plan->recall = choice.recall;
+	plan->below_target = !choice.reached && probes_arg <= 0 && budget_arg <= 0;
+}
+
+/*
  * The plans of a packed collection, each priced, and the cheapest chosen.
  * count is the collection's size, at least 1.
  */
@@ -168,6 +200,14 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 		budget = budget_arg > 0 ? budget_arg : Max(k, (int) ceil(WL_CELLS_RERANK * effort));
 		if (probes_arg <= 0)
 			probes = (int) Min((double) buckets, Max(1.0, ceil(codes / cell)));
+		if (index->calibration.queries > 0)
+		{
+			wl_plan_calibrated(index, k, probes_arg, budget_arg, count,
+							   wl_read_units(count / buckets * record, plan->consistent),
+							   wl_read_units(item, plan->consistent), plan);
+			probes = plan->probes;
+			budget = plan->budget;
+		}
 	}
 	/* the deepest depth whose probes still read about a page each */
 	while (index->cells == 0 && depth < index->fine &&
@@ -196,6 +236,8 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	else if (scan_units <= codes_units && scan_units <= probe_units)
 	{
 		plan->kind = WL_SEARCH_SCAN;
+		plan->recall = 1.0;
+		plan->below_target = false;
 		plan->read_units = scan_units;
 		plan->requests = ceil(count * item / (1024.0 * 1024.0));
 		plan->why = "reading every vector costs the fewest read units";
@@ -204,6 +246,10 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	{
 		plan->kind = WL_SEARCH_CODES;
 		plan->read_units = codes_units;
+		if (index->calibration.queries > 0)
+			plan->recall = wl_calib_recall(&index->calibration, buckets,
+										   (int) floor(budget /
+													   Max(1.0, count / Max((double) index->vectors, 1.0))));
 		plan->requests = buckets;
 		plan->why = "reading every code costs fewer read units than probing";
 	}
@@ -230,6 +276,7 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 
 	memset(plan, 0, sizeof(WlSearchPlan));
 	plan->consistent = consistent;
+	plan->recall = -1;
 	if (settings == NULL)
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
 	else if (!settings->has_current)
@@ -240,6 +287,7 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 		plan->requests = ceil(Max(meta->vector_count, 1) * wl_vector_item_bytes(meta) /
 							  (1024.0 * 1024.0));
 		plan->why = "the collection's index is not trained yet";
+		plan->recall = 1.0;
 	}
 	else
 		wl_plan_packed(meta, &settings->current, k, probes_arg, budget_arg, plan);

@@ -163,6 +163,9 @@ typedef enum WlReindexCause
 } WlReindexCause;
 extern void wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
 					   struct ReturnSetInfo *rsinfo);
+typedef void (*WlVectorVisitor) (const char *id, const float *vector, void *arg);
+extern int64 wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most,
+							 WlVectorVisitor visit, void *arg);
 extern bool wl_retrain_on_growth;
 
 /* search_plan.c */
@@ -182,6 +185,8 @@ typedef struct WlSearchPlan
 	bool		consistent;		/* strongly consistent reads */
 	double		read_units;		/* estimated, as DynamoDB bills them */
 	double		requests;		/* estimated, before the candidates' fetch */
+	double		recall;			/* estimated recall@10, or -1: unknown */
+	bool		below_target;	/* the calibration reaches no recall_target */
 	const char *why;			/* the reason for the kind, for EXPLAIN */
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
@@ -194,6 +199,8 @@ extern int	wl_max_candidates;
 extern int	wl_bucket_capacity;
 extern double wl_candidate_fraction;
 extern double wl_search_effort;
+extern double wl_recall_target;
+extern double wl_max_search_units;
 
 /* search.c */
 typedef struct WlSearchStats
@@ -212,6 +219,7 @@ typedef struct WlSearchStats
 	long		bytes_read;		/* response bodies */
 	double		capacity_units; /* read capacity DynamoDB reported */
 	WlSearchKind kind;			/* the plan that ran */
+	double		recall;			/* the plan's estimate, or -1: unknown */
 } WlSearchStats;
 typedef struct WlSearchHit
 {

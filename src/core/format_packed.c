@@ -96,6 +96,7 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
 	int64_t		vectors;
 	int			bytes;
 	const char *token;
+	const char *calibration;
 
 	if (map == NULL ||
 		!wl_meta_int(map, "gen", 1, 1000000000, &index->gen, errbuf, errlen) ||
@@ -139,6 +140,16 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
 		return false;
 	}
 	memcpy(index->token, token, WL_PACKED_TOKEN_LEN + 1);
+	memset(&index->calibration, 0, sizeof(WlCalibration));
+	calibration = wl_av_get_string(wl_item_get(map, "calibration"));
+	if (wl_item_get(map, "calibration") != NULL &&
+		(calibration == NULL ||
+		 !wl_calib_parse(calibration, &index->calibration, errbuf, errlen)))
+	{
+		if (calibration == NULL)
+			snprintf(errbuf, errlen, "its calibration is not a string");
+		return false;
+	}
 	return true;
 }
 
@@ -231,6 +242,13 @@ wl_packed_index_value(const WlPackedIndex *index)
 	json_object_object_add(map, "parts", wl_av_number_int64(index->parts));
 	json_object_object_add(map, "bytes", wl_av_number_int64((int64_t) index->bytes));
 	json_object_object_add(map, "token", wl_av_string(index->token));
+	if (index->calibration.queries > 0)
+	{
+		char		text[4096];
+
+		wl_calib_format(&index->calibration, text, sizeof(text));
+		json_object_object_add(map, "calibration", wl_av_string(text));
+	}
 	return wl_av_map(map);
 }
 
@@ -265,6 +283,7 @@ wl_packed_free_meta(WlMeta *meta)
 void
 wl_packed_shape(const WlMeta *meta, const WlPackedIndex *index, WlModelShape *shape)
 {
+	memset(shape, 0, sizeof(WlModelShape));
 	shape->dims = meta->dims;
 	shape->metric = meta->metric;
 	shape->rotation = index->rotation;
@@ -463,6 +482,19 @@ wl_packed_open(const WlMeta *meta, struct json_object *const *items, int nitems,
 		}
 	}
 	return state;
+}
+
+/* The model of the generation being built; see packed.h. */
+const WlModel *
+wl_packed_building_model(const WlMeta *meta, const void *index)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+	const WlPackedState *state = index;
+
+	if (meta->format != &wl_format_packed || state == NULL || !settings->has_building ||
+		state->count < 1 || state->one[state->count - 1].desc.gen != settings->building.gen)
+		return NULL;
+	return state->one[state->count - 1].model;
 }
 
 /* A record's key must fit sort keys of 1,024 bytes: chunk digits aside, the id's. */
@@ -1232,8 +1264,21 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 		   (double) n / index->cells / (double) (1 << index->fine) > 32)
 		index->fine++;
 	index->vectors = n;
-	index->rotation = meta->dims < 128 ? meta->dims : 128;
-	index->subspaces = index->rotation < 64 ? index->rotation : 64;
+	if (meta->dims <= WL_PACKED_FULL_DIMS)
+	{
+		index->rotation = meta->dims;
+		index->subspaces = index->rotation < 64 ? index->rotation : 64;
+	}
+	else
+	{
+		/* the most: training keeps what holds WL_PACKED_KEEP_VARIANCE */
+		index->rotation = meta->dims < WL_MODEL_MAX_ROTATION ? meta->dims :
+			WL_MODEL_MAX_ROTATION;
+		index->subspaces = (index->rotation + WL_PACKED_SUBSPACE_DIMS - 1) /
+			WL_PACKED_SUBSPACE_DIMS;
+		if (index->subspaces > WL_MODEL_MAX_SUBSPACES)
+			index->subspaces = WL_MODEL_MAX_SUBSPACES;
+	}
 	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
 }
 

@@ -337,6 +337,53 @@ wl_model_encode(const WlModel *model, int table, int cell, const float *y, unsig
 }
 
 /*
+ * What a query's entries for the codes of one cell are computed from: the
+ * query less the cell's centroid (into residual), or for inner product the
+ * query itself, with the negative dot product of the query and the
+ * centroid in *offset (0 otherwise).
+ */
+static const float *
+wl_model_entry_base(const WlModel *model, int table, int cell, const float *query,
+					float *residual, float *offset)
+{
+	int			i;
+
+	*offset = 0;
+	if (model->shape.metric != WL_METRIC_INNER_PRODUCT)
+		return wl_model_residual(model, table, cell, query, residual);
+	if (model->cells != NULL && cell >= 0)
+	{
+		const float *centroid = model->cells +
+			((size_t) table * model->shape.cells + cell) * model->shape.rotation;
+
+		for (i = 0; i < model->shape.rotation; i++)
+			*offset -= query[i] * centroid[i];
+	}
+	return query;
+}
+
+/*
+ * One entry of a lookup table: subspace i's centroid c against `from`, a
+ * squared distance or a negative dot product (with the cell's own offset
+ * in subspace 0).
+ */
+static float
+wl_model_entry(const WlModel *model, const float *from, float offset, int i, int c)
+{
+	int			width = model->bounds[i + 1] - model->bounds[i];
+	const int  *dims = model->dims_of + model->bounds[i];
+	const float *centroid = model->books + model->book_at[i] + c * width;
+	float		dot = 0;
+	int			k;
+
+	if (model->shape.metric != WL_METRIC_INNER_PRODUCT)
+		return wl_centroid_distance(model, from, i, c);
+	for (k = 0; k < width; k++)
+		dot += from[dims[k]] * centroid[k];
+	return -dot + (i == 0 ? offset : 0);
+}
+
+/*
  * A query's lookup table for the codes of one cell: squared distances from
  * the query less the cell's centroid, or negative dot products with the
  * query, the cell's own (its centroid's) added to subspace 0.
@@ -345,42 +392,34 @@ void
 wl_model_lookup(const WlModel *model, int table, int cell, const float *query, float *lut)
 {
 	float		residual[WL_MODEL_MAX_ROTATION];
-	bool		dot_metric = model->shape.metric == WL_METRIC_INNER_PRODUCT;
-	const float *from = dot_metric ? query :
-		wl_model_residual(model, table, cell, query, residual);
-	float		offset = 0;
+	float		offset;
+	const float *from = wl_model_entry_base(model, table, cell, query, residual, &offset);
 	int			i;
 	int			c;
 
-	if (dot_metric && model->cells != NULL && cell >= 0)
-	{
-		const float *centroid = model->cells +
-			((size_t) table * model->shape.cells + cell) * model->shape.rotation;
-
-		for (i = 0; i < model->shape.rotation; i++)
-			offset -= query[i] * centroid[i];
-	}
 	for (i = 0; i < model->shape.subspaces; i++)
-	{
-		int			width = model->bounds[i + 1] - model->bounds[i];
-		const int  *dims = model->dims_of + model->bounds[i];
-
 		for (c = 0; c < WL_MODEL_CENTROIDS; c++)
-		{
-			const float *centroid = model->books + model->book_at[i] + c * width;
-			float		dot = 0;
-			int			k;
+			lut[i * WL_MODEL_CENTROIDS + c] = wl_model_entry(model, from, offset, i, c);
+}
 
-			if (!dot_metric)
-			{
-				lut[i * WL_MODEL_CENTROIDS + c] = wl_centroid_distance(model, from, i, c);
-				continue;
-			}
-			for (k = 0; k < width; k++)
-				dot += from[dims[k]] * centroid[k];
-			lut[i * WL_MODEL_CENTROIDS + c] = -dot + (i == 0 ? offset : 0);
-		}
-	}
+/*
+ * A code's distance from a query without its lookup table: the same
+ * numbers wl_model_lookup and wl_model_distance give, computed in the same
+ * order, for a caller that ranks a few codes of many cells.
+ */
+float
+wl_model_code_distance(const WlModel *model, int table, int cell, const float *query,
+					   const unsigned char *code)
+{
+	float		residual[WL_MODEL_MAX_ROTATION];
+	float		offset;
+	const float *from = wl_model_entry_base(model, table, cell, query, residual, &offset);
+	float		sum = 0;
+	int			i;
+
+	for (i = 0; i < model->shape.subspaces; i++)
+		sum += wl_model_entry(model, from, offset, i, (code[i / 2] >> (4 * (i % 2))) & 0xf);
+	return sum;
 }
 
 /* Sum of a code's entries in a lookup table. */
@@ -615,11 +654,36 @@ wl_covariance(WlTraining *training, bool *failed)
 }
 
 /*
+ * The sample's total variance (the covariance's trace), over the rows the
+ * principal components are computed from.
+ */
+static double
+wl_total_variance(const WlTraining *training, const double *cov)
+{
+	int			d = training->shape->dims;
+	double		total = 0;
+	int			i;
+	int			f;
+
+	if (cov != NULL)
+	{
+		for (f = 0; f < d; f++)
+			total += cov[(size_t) f * d + f];
+		return total;
+	}
+	for (i = 0; i < training->pca_rows; i++)
+		for (f = 0; f < d; f++)
+			total += training->x[(size_t) i * d + f] * training->x[(size_t) i * d + f];
+	return total / (training->pca_rows > 0 ? training->pca_rows : 1);
+}
+
+/*
  * The top principal components of the sample into the model's rotation,
- * largest variance first, and their variances into variance.
+ * largest variance first, their variances into variance and the sample's
+ * total variance into *total.
  */
 static bool
-wl_training_pca(WlTraining *training, WlModel *model, double *variance)
+wl_training_pca(WlTraining *training, WlModel *model, double *variance, double *total)
 {
 	int			d = training->shape->dims;
 	int			p = training->shape->rotation;
@@ -636,6 +700,8 @@ wl_training_pca(WlTraining *training, WlModel *model, double *variance)
 
 	cov = ok ? wl_covariance(training, &failed) : NULL;
 	ok = ok && !failed;
+	if (ok)
+		*total = wl_total_variance(training, cov);
 	for (f = 0; ok && f < (int) size; f++)
 		v[f] = wl_random_normal(&training->random);
 	if (ok)
@@ -769,6 +835,40 @@ wl_training_kmeans(WlTraining *training, WlModel *model, const float *y, int sub
 	}
 }
 
+/*
+ * Keeps only the leading principal components that hold the shape's
+ * keep_variance share of the total variance, and subspaces in the shape's
+ * proportion to them, so that a code spends its bits where the data
+ * varies: on data whose spectrum decays slowly (sentence embeddings)
+ * nearly every dimension is kept, on pixel data a few hundred of many.
+ */
+static void
+wl_training_truncate(WlModel *model, const double *variance, double total)
+{
+	WlModelShape *shape = &model->shape;
+	double		held = 0;
+	int			keep = 0;
+	int			subspaces;
+	int			f;
+
+	if (shape->keep_variance <= 0 || total <= 0)
+		return;
+	while (keep < shape->rotation && held < shape->keep_variance * total)
+		held += variance[keep++];
+	if (keep < shape->plane_dims)
+		keep = shape->plane_dims;
+	if (keep >= shape->rotation)
+		return;
+	subspaces = (int) (((int64_t) keep * shape->subspaces + shape->rotation - 1) /
+					   shape->rotation);
+	for (f = 1; f < shape->dims; f++)
+		memmove(model->rotation + (size_t) f * keep,
+				model->rotation + (size_t) f * shape->rotation, sizeof(float) * keep);
+	shape->rotation = keep;
+	if (subspaces < shape->subspaces)
+		shape->subspaces = subspaces;
+}
+
 /* Trains a model; see the header. */
 WlModel *
 wl_model_train(const WlModelShape *shape, const float *sample, int n,
@@ -777,12 +877,13 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 	WlTraining	training;
 	WlModel    *model;
 	double	   *variance = NULL;
+	double		total = 0;
 	float	   *y = NULL;
 	int		   *assigned = NULL;
 	bool		ok;
 	int			i;
 
-	if (!wl_model_shape_ok(shape))
+	if (!wl_model_shape_ok(shape) || shape->keep_variance < 0 || shape->keep_variance > 1)
 	{
 		snprintf(errbuf, errlen, "the model's shape is out of range");
 		return NULL;
@@ -803,9 +904,13 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 		return NULL;
 	}
 	variance = ok ? malloc(sizeof(double) * shape->rotation) : NULL;
-	ok = ok && variance != NULL && wl_training_pca(&training, model, variance);
+	ok = ok && variance != NULL && wl_training_pca(&training, model, variance, &total);
 	if (ok)
 	{
+		/* from here on the shape is the model's, with what training kept */
+		wl_training_truncate(model, variance, total);
+		shape = &model->shape;
+		training.shape = shape;
 		wl_training_assign(model, variance);
 		wl_model_index_books(model);
 		y = malloc(sizeof(float) * (size_t) training.n * shape->rotation);

@@ -45,6 +45,8 @@ typedef struct WlModelShape
 	int			bits;			/* planes per table: bucket + fine bits */
 	int			cells;			/* k-means cells a table, or 0: plane buckets */
 	uint64_t	seed;			/* of the planes and of training */
+	double		keep_variance;	/* 0, or training keeps the leading components
+								 * holding this share of the variance */
 } WlModelShape;
 
 /* Polled during training; returning true abandons it. */
@@ -54,7 +56,9 @@ typedef bool (*WlModelAbortCheck) (void *arg);
  * Trains a model of the given shape on n sample vectors (row-major, dims
  * floats each): their mean, their top principal components by subspace
  * iteration, k-means codebooks per subspace and, when the shape has cells,
- * every table's k-means cells.  Returns NULL with a reason in errbuf when
+ * every table's k-means cells.  With keep_variance, the shape's rotation
+ * and subspaces are the most it keeps, and wl_model_shape tells what it
+ * kept.  Returns NULL with a reason in errbuf when
  * the shape is out of range, the sample too small (fewer than
  * WL_MODEL_CENTROIDS vectors, or than the cells), out of memory, or
  * aborted (errbuf "interrupted").
@@ -121,6 +125,13 @@ extern void wl_model_lookup(const WlModel *model, int table, int cell, const flo
  * other metrics as wl_model_transform.  Returns -1 as wl_model_transform.
  */
 extern int	wl_model_query(const WlModel *model, const float *vector, float *y);
+
+/*
+ * The asymmetric distance of a code of a cell (as wl_model_lookup's table
+ * would give it) computed directly, for ranking few codes of many cells.
+ */
+extern float wl_model_code_distance(const WlModel *model, int table, int cell,
+									const float *query, const unsigned char *code);
 
 /* The asymmetric distance of a code under a query's lookup table. */
 extern float wl_model_distance(const WlModel *model, const float *table,

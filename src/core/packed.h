@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calibrate.h"
 #include "dynamodb.h"
 #include "meta.h"
 #include "model.h"
@@ -37,6 +38,15 @@
 #define WL_PACKED_CELL_VECTORS 256
 #define WL_PACKED_MAX_CELLS 2048
 
+/*
+ * Above this many dimensions an index keeps the principal components that
+ * hold WL_PACKED_KEEP_VARIANCE of the variance, WL_PACKED_SUBSPACE_DIMS
+ * of them a subspace at the most.
+ */
+#define WL_PACKED_FULL_DIMS 128
+#define WL_PACKED_KEEP_VARIANCE 0.99
+#define WL_PACKED_SUBSPACE_DIMS 2
+
 /* Times its size at training a collection grows before it retrains. */
 #define WL_PACKED_REGROWTH 2
 
@@ -58,6 +68,7 @@ typedef struct WlPackedIndex
 	char		token[WL_PACKED_TOKEN_LEN + 1];	/* random, of the build that
 												 * trained it: its model
 												 * items' sort keys carry it */
+	WlCalibration calibration;	/* measured when built; queries 0: never */
 } WlPackedIndex;
 
 /* The index generations of a collection's metadata. */
@@ -85,6 +96,12 @@ extern bool wl_packed_outgrown(const WlMeta *meta, int64_t count);
 
 /* The sample an index is trained on (wl_packed_plan's). */
 extern int	wl_packed_sample_size(const WlPackedIndex *index);
+
+/*
+ * The model of the generation being built of a collection opened with
+ * that generation (format->open's index); NULL when none is.
+ */
+extern const WlModel *wl_packed_building_model(const WlMeta *meta, const void *index);
 
 /* Fits an index's cells to the sample read for it. */
 extern void wl_packed_fit_sample(WlPackedIndex *index, int nsample);

@@ -1,0 +1,115 @@
+-- Embeddings shaped like the ones users store: 3,000 points of 384
+-- dimensions around 40 noisy clusters (test/tools/noisy_clusters.py, fixed
+-- seed), cosine, and 100 fresh points of the same clusters as queries.  No
+-- few principal components hold their variance, and near neighbours are
+-- hardly nearer than the rest: the data on which an index that kept 128
+-- components and re-ranked a fixed 40 reached a recall of about 0.5.  At
+-- the defaults a collection must reach 0.95 against exact brute force, and
+-- say beforehand what it will reach.
+\getenv tools WHIPLASH_TOOLS
+\set rows_cmd '/usr/bin/python3 ' :tools '/noisy_clusters.py rows 3000 100'
+\set share_cmd '/usr/bin/python3 ' :tools '/noisy_clusters.py share 3000'
+CREATE TABLE emb (part text, id text, v real[]);
+COPY emb FROM PROGRAM :'rows_cmd';
+CREATE TABLE share (value numeric);
+COPY share FROM PROGRAM :'share_cmd';
+SELECT part, count(*), min(cardinality(v)) AS dims FROM emb GROUP BY part ORDER BY part;
+SELECT value <= 0.70 AS top_128_components_hold_at_most_70_percent FROM share;
+-- The exact 10 nearest base points of each query.
+CREATE TABLE truth AS
+  SELECT q.id AS query, t.id
+    FROM emb q,
+         LATERAL (SELECT b.id FROM emb b WHERE b.part = 'base'
+                  ORDER BY whiplash_distance(q.v, b.v, 'cosine'), b.id LIMIT 10) t
+   WHERE q.part = 'query';
+
+-- Loaded in one statement, at the defaults: the index trains itself at
+-- 1,000 vectors and retrains at 2,000, each time calibrating itself.
+SELECT collection, format
+  FROM whiplash_create_collection('ddb', 'emb', 384, format => 'packed', seed => 1);
+CREATE FOREIGN TABLE emb_ft (id text, vector real[]) SERVER ddb OPTIONS (collection 'emb');
+SET client_min_messages = warning;
+INSERT INTO emb_ft SELECT id, v FROM emb WHERE part = 'base' ORDER BY id;
+RESET client_min_messages;
+
+-- Every query searched at the defaults, with the recall the plan expects.
+CREATE TABLE found (query text, id text);
+CREATE TABLE expected (query text, estimate float8, plan text);
+DO $$
+DECLARE
+  q record;
+BEGIN
+  FOR q IN SELECT id, v FROM emb WHERE part = 'query' ORDER BY id LOOP
+    INSERT INTO found SELECT q.id, s.id FROM whiplash_search('emb_ft', q.v, 10) s;
+    INSERT INTO expected SELECT q.id, estimated_recall, plan FROM whiplash_last_search();
+  END LOOP;
+END $$;
+CREATE TABLE measured AS
+  SELECT (SELECT count(*) FROM truth JOIN found USING (query, id))::float8 /
+         (SELECT count(*) FROM truth) AS recall,
+         (SELECT avg(estimate) FROM expected) AS estimate,
+         (SELECT string_agg(DISTINCT plan, ',') FROM expected) AS plans;
+SELECT recall >= 0.95 AS recall_at_least_0_95,
+       abs(recall - estimate) <= 0.05 AS estimate_within_0_05,
+       plans
+  FROM measured;
+-- EXPLAIN says what it expects, before anything is read.
+-- (its numbers shown as N: they are asserted above, not shown)
+CREATE FUNCTION explain_estimate() RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXPLAIN (VERBOSE, COSTS OFF)
+      SELECT id FROM emb_ft ORDER BY vector <=> (SELECT v FROM emb WHERE id = 'v03000') LIMIT 10
+  LOOP
+    IF trim(line) LIKE 'Estimated Recall%' THEN
+      RETURN NEXT regexp_replace(trim(line), '[0-9]+\.[0-9]+', 'N', 'g');
+    END IF;
+  END LOOP;
+END $$;
+SELECT * FROM explain_estimate();
+
+-- whiplash_recall on the same queries: the recall computed here, and the
+-- plan's estimate.
+CREATE TABLE measured_by_function AS
+  SELECT * FROM whiplash_recall('emb_ft', (SELECT array_agg(v ORDER BY id) FROM emb
+                                            WHERE part = 'query'));
+SELECT f.searched, f.k_nearest,
+       abs(f.recall - m.recall) < 1e-9 AS recall_as_computed_here,
+       abs(f.estimated_recall - m.estimate) < 1e-9 AS estimate_as_the_plans,
+       f.round_trips <= 2 AS at_most_2_round_trips
+  FROM measured_by_function f, measured m;
+-- On a sample of the collection's own vectors, each searched for its 10
+-- nearest others.
+SELECT searched, k_nearest, recall >= 0.9 AS recall_at_least_0_9,
+       abs(recall - estimated_recall) <= 0.05 AS estimate_within_0_05
+  FROM whiplash_recall('emb_ft', 50);
+
+-- A target that cannot be reached within the read units allowed is said,
+-- once a transaction.
+SET whiplash.max_search_units = 5;
+BEGIN;
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03001'), 10);
+COMMIT;
+SELECT * FROM explain_estimate();
+SELECT f.recall < 0.95 AS below_the_target, f.estimated_recall < 0.95 AS as_estimated,
+       f.read_units < d.read_units AS fewer_units_than_the_default
+  FROM whiplash_recall('emb_ft', (SELECT array_agg(v ORDER BY id) FROM emb WHERE part = 'query')) f,
+       measured_by_function d;
+RESET whiplash.max_search_units;
+
+-- Bad arguments.
+SELECT * FROM whiplash_recall('emb_ft', 0);
+SELECT * FROM whiplash_recall('emb_ft', 10, k => 0);
+SELECT * FROM whiplash_recall('emb_ft', '{1,2,3}'::real[]);
+SELECT * FROM whiplash_recall('emb_ft', '{{1,2},{3,4}}'::real[]);
+SELECT * FROM whiplash_recall('emb_ft', (SELECT array_agg(v) FROM (SELECT array_fill('NaN'::real, '{384}') AS v) n));
+SELECT collection FROM whiplash_create_collection('ddb', 'empty_emb', 4);
+CREATE FOREIGN TABLE empty_emb (id text, vector real[]) SERVER ddb OPTIONS (collection 'empty_emb');
+SELECT * FROM whiplash_recall('empty_emb');
+
+SELECT whiplash_drop_collection('ddb', 'emb'), whiplash_drop_collection('ddb', 'empty_emb');
+DROP FUNCTION explain_estimate;
+DROP FOREIGN TABLE emb_ft, empty_emb;
+DROP TABLE emb, share, truth, found, expected, measured, measured_by_function;

@@ -1,0 +1,542 @@
+/*
+ * calibrate.c - measuring a trained index's recall on the collection's own
+ * vectors (see calibrate.h).
+ *
+ * For each held-out query the calibrator knows, before any vector is
+ * visited, the order in which a search would read the cells.  Each vector
+ * visited is then, for each query, an exact distance (offered to the
+ * query's top k) and, when its cell is among those the query could read, a
+ * candidate: the rank of its cell and its code's distance, the same number
+ * a search's lookup table gives (wl_model_code_distance).  At the
+ * end, the candidates of each query are sorted by code distance once, and
+ * for every number of cells read the position of each true neighbour
+ * among the candidates of those cells gives, for every number re-ranked,
+ * whether a search would have found it.
+ */
+#include "calibrate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distance.h"
+
+#define WL_CALIB_NO_RANK 0xffff
+
+/* The grid's axes, before they are cut to what a calibration can measure. */
+static const int wl_calib_probe_axis[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
+static const int wl_calib_rerank_axis[] = {10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480, 640};
+
+/* A vector in a cell a query could read: its cell's rank and code distance. */
+typedef struct WlCandidate
+{
+	float		code;
+	int32_t		ordinal;		/* of the visit */
+	uint16_t	rank;
+} WlCandidate;
+
+/* One held-out query. */
+typedef struct WlCalibQuery
+{
+	const float *vector;
+	float	   *rotated;		/* as a lookup table is built from */
+	uint64_t	key;
+	bool		usable;			/* not a zero cosine vector */
+	WlTopK	   *exact;
+	WlCandidate *candidates;
+	int			ncandidates;
+	int			capacity;
+} WlCalibQuery;
+
+struct WlCalibrator
+{
+	const WlModel *model;
+	const WlModelShape *shape;
+	int			nq;
+	int			most_probes;	/* cells a query's candidates come from */
+	WlCalibQuery *queries;
+	uint16_t   *rank;			/* nq x cells: the rank a query reads a cell at */
+	float	   *rotated;		/* nq x rotation: the queries rotated */
+	char	   *topk_memory;
+	float	   *y;				/* rotation floats */
+	unsigned char *code;
+	int32_t		visited;
+};
+
+/* Frees a calibrator; see the header. */
+void
+wl_calib_free(WlCalibrator *calibrator)
+{
+	int			q;
+
+	if (calibrator == NULL)
+		return;
+	if (calibrator->queries != NULL)
+		for (q = 0; q < calibrator->nq; q++)
+			free(calibrator->queries[q].candidates);
+	free(calibrator->queries);
+	free(calibrator->rank);
+	free(calibrator->rotated);
+	free(calibrator->topk_memory);
+	free(calibrator->y);
+	free(calibrator->code);
+	free(calibrator);
+}
+
+/*
+ * The cells a query's candidates come from: enough for
+ * WL_CALIB_MAX_CODES codes at the collection's size.
+ */
+static int
+wl_calib_most_probes(const WlModelShape *shape, int64_t vectors)
+{
+	double		per_cell = (double) (vectors > 0 ? vectors : 1) / shape->cells;
+	double		most = fmin(ceil(WL_CALIB_MAX_CODES / per_cell), shape->cells);
+
+	most = fmin(most, WL_CALIB_NO_RANK - 1);
+	return most < 1 ? 1 : (int) most;
+}
+
+/* How many queries a calibration of a collection measures; see the header. */
+int
+wl_calib_queries(int64_t vectors, int dims, int rotation)
+{
+	double		per_query = (double) (vectors > 0 ? vectors : 1) *
+		(2.0 * dims + 3.0 * rotation * fmin(1.0, WL_CALIB_MAX_CODES / fmax(1.0, vectors)));
+	double		n = WL_CALIB_WORK / per_query;
+
+	return (int) fmax(WL_CALIB_MIN_QUERIES, fmin(WL_CALIB_QUERIES, n));
+}
+
+/* Begins a calibration; see the header. */
+WlCalibrator *
+wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys, int nq,
+			   int64_t vectors)
+{
+	const WlModelShape *shape = wl_model_shape(model);
+	WlCalibrator *cal;
+	int		   *order;
+	size_t		topk_bytes = wl_topk_size(WL_CALIB_K);
+	int			q;
+
+	if (shape->cells <= 0 || nq < 1)
+		return NULL;
+	if (nq > WL_CALIB_QUERIES)
+		nq = WL_CALIB_QUERIES;
+	cal = calloc(1, sizeof(WlCalibrator));
+	if (cal == NULL)
+		return NULL;
+	cal->model = model;
+	cal->shape = shape;
+	cal->nq = nq;
+	cal->most_probes = wl_calib_most_probes(shape, vectors);
+	cal->queries = calloc(nq, sizeof(WlCalibQuery));
+	cal->rank = malloc(sizeof(uint16_t) * nq * shape->cells);
+	cal->rotated = malloc(sizeof(float) * nq * shape->rotation);
+	cal->topk_memory = malloc(topk_bytes * nq);
+	cal->y = malloc(sizeof(float) * shape->rotation);
+	cal->code = malloc((size_t) wl_model_code_bytes(model));
+	order = malloc(sizeof(int) * cal->most_probes);
+	if (cal->queries == NULL || cal->rank == NULL || cal->rotated == NULL ||
+		cal->topk_memory == NULL || cal->y == NULL || cal->code == NULL || order == NULL)
+	{
+		free(order);
+		wl_calib_free(cal);
+		return NULL;
+	}
+	memset(cal->rank, 0xff, sizeof(uint16_t) * nq * shape->cells);
+	for (q = 0; q < nq; q++)
+	{
+		WlCalibQuery *query = &cal->queries[q];
+		int			n;
+		int			p;
+
+		query->vector = queries + (size_t) q * shape->dims;
+		query->rotated = cal->rotated + (size_t) q * shape->rotation;
+		query->key = keys[q];
+		query->exact = wl_topk_init(cal->topk_memory + topk_bytes * q, WL_CALIB_K);
+		if (wl_model_query(model, query->vector, query->rotated) != 0)
+			continue;
+		n = wl_model_probe_cells(model, 0, query->rotated, cal->most_probes, order);
+		if (n < 0)
+		{
+			free(order);
+			wl_calib_free(cal);
+			return NULL;
+		}
+		query->usable = true;
+		for (p = 0; p < n; p++)
+			cal->rank[(size_t) q * shape->cells + order[p]] = (uint16_t) p;
+	}
+	free(order);
+	return cal;
+}
+
+/* Adds a candidate to a query's list. */
+static bool
+wl_calib_push(WlCalibQuery *query, float code, int32_t ordinal, uint16_t rank)
+{
+	if (query->ncandidates == query->capacity)
+	{
+		int			capacity = query->capacity > 0 ? query->capacity * 2 : 256;
+		WlCandidate *grown = realloc(query->candidates, sizeof(WlCandidate) * capacity);
+
+		if (grown == NULL)
+			return false;
+		query->candidates = grown;
+		query->capacity = capacity;
+	}
+	query->candidates[query->ncandidates].code = code;
+	query->candidates[query->ncandidates].ordinal = ordinal;
+	query->candidates[query->ncandidates].rank = rank;
+	query->ncandidates++;
+	return true;
+}
+
+/* Visits one vector of the collection; see the header. */
+bool
+wl_calib_add(WlCalibrator *cal, uint64_t key, const float *vector)
+{
+	const WlModelShape *shape = cal->shape;
+	int32_t		ordinal = cal->visited++;
+	bool		coded = false;
+	int			cell;
+	int			q;
+
+	if (wl_model_transform(cal->model, vector, cal->y) != 0)
+		return true;			/* a zero cosine vector: no search finds it */
+	cell = wl_model_cell(cal->model, 0, cal->y);
+	for (q = 0; q < cal->nq; q++)
+	{
+		WlCalibQuery *query = &cal->queries[q];
+		uint16_t	rank = cal->rank[(size_t) q * shape->cells + cell];
+
+		if (!query->usable || query->key == key)
+			continue;
+		wl_topk_push(query->exact, wl_distance(shape->metric, query->vector, vector,
+											   shape->dims), ordinal);
+		if (rank == WL_CALIB_NO_RANK)
+			continue;
+		if (!coded)
+		{
+			wl_model_encode(cal->model, 0, cell, cal->y, cal->code);
+			coded = true;
+		}
+		if (!wl_calib_push(query,
+						   wl_model_code_distance(cal->model, 0, cell, query->rotated,
+												  cal->code),
+						   ordinal, rank))
+			return false;
+	}
+	return true;
+}
+
+/* Orders candidates by code distance, then by visit (as a search's ties). */
+static int
+wl_candidate_compare(const void *a, const void *b)
+{
+	const WlCandidate *x = a;
+	const WlCandidate *y = b;
+
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
+}
+
+/* Copies the axis points of `from` that are at most `most` into `to`. */
+static int
+wl_calib_axis(const int *from, int n, int most, int *to)
+{
+	int			count = 0;
+	int			i;
+
+	for (i = 0; i < n && from[i] <= most && count < WL_CALIB_MAX_AXIS; i++)
+		to[count++] = from[i];
+	if (count < WL_CALIB_MAX_AXIS && (count == 0 || to[count - 1] < most))
+		to[count++] = most;
+	return count;
+}
+
+/*
+ * Adds one query's hits to the grid: for every number of cells read, how
+ * many of its true neighbours each number of re-ranked candidates holds.
+ */
+static void
+wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth,
+				 const WlCalibration *grid, double hits[][WL_CALIB_MAX_AXIS])
+{
+	int			p;
+
+	for (p = 0; p < grid->nprobes; p++)
+	{
+		int			position = 0;
+		int			found = 0;
+		int			c;
+
+		for (c = 0; c < query->ncandidates && found < ntruth; c++)
+		{
+			const WlCandidate *candidate = &query->candidates[c];
+			int			t;
+			int			r;
+
+			if (candidate->rank >= grid->probes[p])
+				continue;
+			for (t = 0; t < ntruth; t++)
+				if (truth[t] == candidate->ordinal)
+					break;
+			if (t < ntruth)
+			{
+				found++;
+				for (r = 0; r < grid->nreranks; r++)
+					if (position < grid->reranks[r])
+						hits[p][r] += 1;
+			}
+			position++;
+		}
+	}
+}
+
+/* Measures the grid; see the header. */
+bool
+wl_calib_end(WlCalibrator *cal, WlCalibration *out)
+{
+	double		hits[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+	double		wanted = 0;
+	int			measured = 0;
+	int			q;
+	int			p;
+	int			r;
+
+	memset(out, 0, sizeof(WlCalibration));
+	memset(hits, 0, sizeof(hits));
+	out->k = WL_CALIB_K;
+	out->nprobes = wl_calib_axis(wl_calib_probe_axis,
+								 sizeof(wl_calib_probe_axis) / sizeof(int),
+								 cal->most_probes, out->probes);
+	out->nreranks = wl_calib_axis(wl_calib_rerank_axis,
+								  sizeof(wl_calib_rerank_axis) / sizeof(int),
+								  WL_CALIB_MAX_RERANK, out->reranks);
+	for (q = 0; q < cal->nq; q++)
+	{
+		WlCalibQuery *query = &cal->queries[q];
+		double		distances[WL_CALIB_K];
+		int			truth[WL_CALIB_K];
+		int			ntruth;
+
+		if (!query->usable)
+			continue;
+		ntruth = wl_topk_sorted(query->exact, distances, truth);
+		if (ntruth == 0)
+			continue;
+		qsort(query->candidates, query->ncandidates, sizeof(WlCandidate),
+			  wl_candidate_compare);
+		wl_calib_measure(query, truth, ntruth, out, hits);
+		wanted += ntruth;
+		measured++;
+	}
+	if (measured == 0)
+		return false;
+	out->queries = measured;
+	for (p = 0; p < out->nprobes; p++)
+		for (r = 0; r < out->nreranks; r++)
+			out->recall[p][r] = (float) (hits[p][r] / wanted);
+	return true;
+}
+
+/* The recall at the largest grid point at or below both; see the header. */
+double
+wl_calib_recall(const WlCalibration *calibration, int probes, int rerank)
+{
+	int			p = -1;
+	int			r = -1;
+	int			i;
+
+	for (i = 0; i < calibration->nprobes && calibration->probes[i] <= probes; i++)
+		p = i;
+	for (i = 0; i < calibration->nreranks && calibration->reranks[i] <= rerank; i++)
+		r = i;
+	return p < 0 || r < 0 ? 0.0 : calibration->recall[p][r];
+}
+
+/*
+ * Is point a better choice than the one made so far: within the most read
+ * units (or, where nothing is, cheaper), then reaching the target more
+ * cheaply, or else coming nearer it?
+ */
+static bool
+wl_calib_better(const WlCalibChoice *point, const WlCalibChoice *choice, double max_units)
+{
+	bool		fits = max_units <= 0 || point->units <= max_units;
+	bool		choice_fits = max_units <= 0 || choice->units <= max_units;
+
+	if (choice->recall < 0)
+		return true;
+	if (fits != choice_fits)
+		return fits;
+	if (!fits)
+		return point->units < choice->units;
+	if (point->reached != choice->reached)
+		return point->reached;
+	if (point->reached)
+		return point->units < choice->units;
+	return point->recall > choice->recall ||
+		(point->recall == choice->recall && point->units < choice->units);
+}
+
+/* The cheapest point that reaches the target; see the header. */
+void
+wl_calib_choose(const WlCalibration *calibration, double target, double max_units, int k,
+				int cells, double cell_units, double fetch_units, double rerank_scale,
+				int probes, int rerank, WlCalibChoice *choice)
+{
+	int			p;
+	int			r;
+
+	memset(choice, 0, sizeof(WlCalibChoice));
+	choice->recall = -1;
+	for (p = 0; p < calibration->nprobes; p++)
+		for (r = 0; r < calibration->nreranks; r++)
+		{
+			WlCalibChoice point;
+
+			point.probes = probes > 0 ? probes : calibration->probes[p];
+			if (point.probes > cells)
+				point.probes = cells;
+			point.rerank = rerank > 0 ? rerank :
+				(int) ceil(calibration->reranks[r] * rerank_scale);
+			if (point.rerank < k)
+				point.rerank = k;
+			point.recall = wl_calib_recall(calibration, point.probes,
+										   (int) floor(point.rerank / rerank_scale));
+			point.units = point.probes * cell_units + point.rerank * fetch_units;
+			point.reached = point.recall -
+				sqrt(point.recall * (1.0 - point.recall) / calibration->queries) >= target;
+			if (wl_calib_better(&point, choice, max_units))
+				*choice = point;
+		}
+}
+
+/* Appends printf-style text to out, within len. */
+static void
+wl_calib_append(char *out, size_t len, size_t *used, const char *text)
+{
+	size_t		n = strlen(text);
+
+	if (*used + n >= len)
+		return;
+	memcpy(out + *used, text, n + 1);
+	*used += n;
+}
+
+/*
+ * The calibration as text: "q=<queries> k=<k> p=<probes> r=<reranks>
+ * recall=<per mille, probes-major>", lists comma-separated.
+ */
+void
+wl_calib_format(const WlCalibration *calibration, char *out, size_t len)
+{
+	char		number[32];
+	size_t		used = 0;
+	int			i;
+
+	out[0] = '\0';
+	snprintf(number, sizeof(number), "q=%d k=%d p=", calibration->queries, calibration->k);
+	wl_calib_append(out, len, &used, number);
+	for (i = 0; i < calibration->nprobes; i++)
+	{
+		snprintf(number, sizeof(number), "%s%d", i ? "," : "", calibration->probes[i]);
+		wl_calib_append(out, len, &used, number);
+	}
+	wl_calib_append(out, len, &used, " r=");
+	for (i = 0; i < calibration->nreranks; i++)
+	{
+		snprintf(number, sizeof(number), "%s%d", i ? "," : "", calibration->reranks[i]);
+		wl_calib_append(out, len, &used, number);
+	}
+	wl_calib_append(out, len, &used, " recall=");
+	for (i = 0; i < calibration->nprobes * calibration->nreranks; i++)
+	{
+		snprintf(number, sizeof(number), "%s%d", i ? "," : "",
+				 (int) lround(calibration->recall[i / calibration->nreranks]
+							  [i % calibration->nreranks] * 1000.0));
+		wl_calib_append(out, len, &used, number);
+	}
+}
+
+/*
+ * Reads a comma list of at most `most` integers in [low, high] after
+ * `name` at *at; returns how many, -1 when it is not that.
+ */
+static int
+wl_calib_parse_list(const char **at, const char *name, int most, int low, int high,
+					int *values)
+{
+	size_t		len = strlen(name);
+	int			n = 0;
+
+	if (strncmp(*at, name, len) != 0)
+		return -1;
+	*at += len;
+	for (;;)
+	{
+		char	   *end;
+		long		value = strtol(*at, &end, 10);
+
+		if (end == *at || value < low || value > high || n == most)
+			return -1;
+		values[n++] = (int) value;
+		*at = end;
+		if (**at != ',')
+			return n;
+		(*at)++;
+	}
+}
+
+/* Is an axis strictly ascending? */
+static bool
+wl_calib_ascending(const int *values, int n)
+{
+	int			i;
+
+	for (i = 1; i < n; i++)
+		if (values[i] <= values[i - 1])
+			return false;
+	return true;
+}
+
+/* Reads a calibration back; see the header. */
+bool
+wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, size_t errlen)
+{
+	int			recall[WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS];
+	const char *at = text;
+	int			nrecall = -1;
+	int			i;
+
+	memset(out, 0, sizeof(WlCalibration));
+	if (wl_calib_parse_list(&at, "q=", 1, 1, 1000000, &out->queries) == 1 &&
+		wl_calib_parse_list(&at, " k=", 1, 1, 1000, &out->k) == 1)
+	{
+		out->nprobes = wl_calib_parse_list(&at, " p=", WL_CALIB_MAX_AXIS, 1, 65535,
+										   out->probes);
+		if (out->nprobes > 0)
+			out->nreranks = wl_calib_parse_list(&at, " r=", WL_CALIB_MAX_AXIS, 1, 1000000,
+												out->reranks);
+		if (out->nreranks > 0)
+			nrecall = wl_calib_parse_list(&at, " recall=",
+										  WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS, 0, 1000,
+										  recall);
+	}
+	if (nrecall < 0 || *at != '\0' || nrecall != out->nprobes * out->nreranks ||
+		!wl_calib_ascending(out->probes, out->nprobes) ||
+		!wl_calib_ascending(out->reranks, out->nreranks))
+	{
+		snprintf(errbuf, errlen, "its calibration is not a grid of recalls");
+		memset(out, 0, sizeof(WlCalibration));
+		return false;
+	}
+	for (i = 0; i < nrecall; i++)
+		out->recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
+	return true;
+}

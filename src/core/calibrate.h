@@ -1,0 +1,128 @@
+/*
+ * calibrate.h - how well a trained index finds neighbours, measured on the
+ * collection's own vectors (Postgres-free).
+ *
+ * A search of a collection with cells reads the codes of the cells nearest
+ * the query, ranks them, and re-ranks the best candidates exactly.  How
+ * many cells and candidates a recall needs depends on the data: on data
+ * whose codes rank well a few candidates do, on low-contrast data (many
+ * noisy clusters) the codes cannot tell near neighbours apart and more
+ * candidates must be fetched, whatever the cells read.  So an index is
+ * calibrated when it is built: some of the collection's own vectors are
+ * held out as queries, every vector of the collection is visited once (as
+ * the build writes its records), and for a grid of cells read and
+ * candidates re-ranked the recall@k of exactly the search a server would
+ * run is measured against the exact neighbours (the query itself
+ * excluded).  A search then picks the cheapest point of the grid that
+ * reaches its recall target, and says what recall it expects.
+ */
+#ifndef WL_CALIBRATE_H
+#define WL_CALIBRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* The most points of each axis of the grid. */
+#define WL_CALIB_MAX_AXIS 16
+
+/*
+ * Held-out queries a calibration measures, at most and at least (as its
+ * work allows), and the k of recall@k.
+ */
+#define WL_CALIB_QUERIES 1000
+#define WL_CALIB_MIN_QUERIES 100
+#define WL_CALIB_K 10
+
+/* Multiply-adds a calibration aims to take, for its queries' count. */
+#define WL_CALIB_WORK 3.0e10
+
+/* Candidates re-ranked at most, and codes of the cells read at most. */
+#define WL_CALIB_MAX_RERANK 640
+#define WL_CALIB_MAX_CODES 20000
+
+/* The measured grid: recall[p][r] reading probes[p] cells, re-ranking reranks[r]. */
+typedef struct WlCalibration
+{
+	int			queries;		/* measured; 0: not calibrated */
+	int			k;
+	int			nprobes;
+	int			nreranks;
+	int			probes[WL_CALIB_MAX_AXIS];	/* ascending */
+	int			reranks[WL_CALIB_MAX_AXIS]; /* ascending */
+	float		recall[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+} WlCalibration;
+
+typedef struct WlCalibrator WlCalibrator;
+
+/*
+ * How many queries a calibration of a collection of `vectors` measures:
+ * WL_CALIB_QUERIES where its exact distances and codes take little work,
+ * fewer for large collections (WL_CALIB_WORK), at least
+ * WL_CALIB_MIN_QUERIES.
+ */
+extern int	wl_calib_queries(int64_t vectors, int dims, int rotation);
+
+/*
+ * Begins a calibration of a model with cells (table 0): nq queries (dims
+ * floats each), taken from the collection, keys identifying them (a hash of
+ * each one's id, so that a query is not its own neighbour), for a
+ * collection of about `vectors` vectors.  NULL when out of memory or when
+ * the model has no cells.
+ */
+extern WlCalibrator *wl_calib_begin(const WlModel *model, const float *queries,
+									const uint64_t *keys, int nq, int64_t vectors);
+
+/* Visits one vector of the collection; false when out of memory. */
+extern bool wl_calib_add(WlCalibrator *calibrator, uint64_t key, const float *vector);
+
+/*
+ * Measures the grid from what was visited into out; false when out of
+ * memory or nothing could be measured (no query, or too few vectors).
+ */
+extern bool wl_calib_end(WlCalibrator *calibrator, WlCalibration *out);
+
+/* Frees a calibrator; NULL is a no-op. */
+extern void wl_calib_free(WlCalibrator *calibrator);
+
+/*
+ * The recall the grid measured reading `probes` cells and re-ranking
+ * `rerank` candidates: at the largest grid point at or below both (0 when
+ * there is none).
+ */
+extern double wl_calib_recall(const WlCalibration *calibration, int probes, int rerank);
+
+/* A point of the grid a search takes, and what it costs. */
+typedef struct WlCalibChoice
+{
+	int			probes;			/* cells read */
+	int			rerank;			/* candidates re-ranked, as scaled */
+	double		recall;			/* the grid's estimate */
+	double		units;			/* read units */
+	bool		reached;		/* recall, less its standard error, >= the target */
+} WlCalibChoice;
+
+/*
+ * The cheapest point of the grid whose recall reaches target with a
+ * standard error to spare (so that the recall measured on other queries
+ * reaches it too), else the one of highest recall (the cheapest of
+ * those), among the points of at most max_units read units (> 0; the
+ * cheapest point where none is): reading a cell costs cell_units and
+ * re-ranking a candidate fetch_units; re-ranking is scaled by
+ * rerank_scale (a collection grown since, a larger k) and is at least k;
+ * the most cells read is `cells`.  probes or rerank > 0 fix that axis.
+ */
+extern void wl_calib_choose(const WlCalibration *calibration, double target,
+							double max_units, int k, int cells, double cell_units,
+							double fetch_units, double rerank_scale, int probes, int rerank,
+							WlCalibChoice *choice);
+
+/* The calibration as text, as a collection's metadata stores it. */
+extern void wl_calib_format(const WlCalibration *calibration, char *out, size_t len);
+
+/* Reads wl_calib_format's text back; false with a reason when it is not that. */
+extern bool wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, size_t errlen);
+
+#endif							/* WL_CALIBRATE_H */

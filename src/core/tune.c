@@ -1,0 +1,112 @@
+/*
+ * tune.c - choosing an index's code size by measuring each candidate on
+ * the sample it is trained on (see tune.h).
+ *
+ * A candidate is measured as a search of the whole collection would use
+ * it: a cell of the collection holds vectors / cells records of the id's
+ * length plus the code's, so reading it costs what its bytes cost, and the
+ * candidates that compete for the re-ranked places grow with the
+ * collection's size over the sample's.
+ */
+#include "tune.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes of DynamoDB's read unit, and an eventually consistent read's share of it. */
+#define WL_TUNE_READ_UNIT 4096.0
+#define WL_TUNE_EVENTUAL 0.5
+
+/* The fewest subspaces a candidate has. */
+#define WL_TUNE_MIN_SUBSPACES 8
+
+/* Measures a model on the sample into *choice; false when nothing could be. */
+static bool
+wl_tune_measure(const WlTuneInput *input, const WlModel *model, WlCalibChoice *choice)
+{
+	const WlModelShape *shape = wl_model_shape(model);
+	int			nq = input->nq < WL_TUNE_QUERIES ? input->nq : WL_TUNE_QUERIES;
+	WlCalibrator *calibrator = wl_calib_begin(model, input->queries, input->query_keys, nq,
+											  input->n);
+	WlCalibration grid;
+	double		per_cell = (double) (input->vectors > input->n ? input->vectors : input->n) /
+		shape->cells;
+	double		record = input->id_bytes + 1 + wl_model_code_bytes(model);
+	double		cell_units = ceil(fmax(per_cell * record, 1.0) / WL_TUNE_READ_UNIT) *
+		WL_TUNE_EVENTUAL;
+	double		scale = fmax(1.0, (double) input->vectors / fmax(input->n, 1));
+	bool		ok = calibrator != NULL;
+	int			i;
+
+	for (i = 0; ok && i < input->n; i++)
+		ok = wl_calib_add(calibrator, input->sample_keys[i],
+						  input->sample + (size_t) i * shape->dims);
+	ok = ok && wl_calib_end(calibrator, &grid);
+	wl_calib_free(calibrator);
+	if (!ok)
+		return false;
+	wl_calib_choose(&grid, input->target, 0, grid.k, shape->cells, cell_units,
+					input->fetch_units, scale, 0, 0, choice);
+	return true;
+}
+
+/* Is choice a better one than best: it reaches the target more cheaply, or comes nearer? */
+static bool
+wl_tune_better(const WlCalibChoice *choice, const WlCalibChoice *best)
+{
+	if (choice->reached != best->reached)
+		return choice->reached;
+	if (choice->reached)
+		return choice->units < best->units;
+	return choice->recall > best->recall;
+}
+
+/* Trains the candidates and keeps the best; see the header. */
+WlModel *
+wl_tune_train(const WlTuneInput *input, WlModelAbortCheck abort_check, void *abort_arg,
+			  WlCalibChoice *chosen, char *errbuf, size_t errlen)
+{
+	WlModelShape shape = *input->shape;
+	WlModel    *best = NULL;
+	int			candidates[2];
+	int			ncandidates = 1;
+	int			i;
+
+	memset(chosen, 0, sizeof(WlCalibChoice));
+	chosen->recall = -1;
+	candidates[0] = shape.subspaces;
+	if (shape.cells > 0 && input->nq > 0 && shape.subspaces / 2 >= WL_TUNE_MIN_SUBSPACES)
+		candidates[ncandidates++] = shape.subspaces / 2;
+	for (i = 0; i < ncandidates; i++)
+	{
+		WlCalibChoice choice;
+		WlModel    *model;
+
+		shape.subspaces = candidates[i];
+		model = wl_model_train(&shape, input->sample, input->n, abort_check, abort_arg,
+							   errbuf, errlen);
+		if (model == NULL)
+		{
+			wl_model_free(best);
+			return NULL;
+		}
+		if (ncandidates == 1)
+			return model;
+		if (!wl_tune_measure(input, model, &choice))
+		{
+			/* out of memory: keep what trained */
+			wl_model_free(best);
+			return model;
+		}
+		if (best == NULL || wl_tune_better(&choice, chosen))
+		{
+			wl_model_free(best);
+			best = model;
+			*chosen = choice;
+		}
+		else
+			wl_model_free(model);
+	}
+	return best;
+}

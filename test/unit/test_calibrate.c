@@ -1,0 +1,271 @@
+/*
+ * test_calibrate.c - unit tests of an index's calibration
+ * (core/calibrate.c): every point of its grid equals the recall of the
+ * search it stands for, computed here independently by brute force; its
+ * text survives a round trip and malformed text is refused; training that
+ * keeps a share of the variance keeps fewer components on data that needs
+ * fewer.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calibrate.h"
+#include "unit.h"
+
+#define DIMS 24
+#define COUNT 3000
+#define CELLS 12
+#define NQ 40
+
+/* Noisy clustered vectors: cluster centres and as much noise. */
+static float *
+make_vectors(int n, uint64_t seed)
+{
+	float	   *vectors = malloc(sizeof(float) * n * DIMS);
+	float		centres[8][DIMS];
+	uint64_t	state = seed;
+	int			c,
+				i,
+				d;
+
+	for (c = 0; c < 8; c++)
+		for (d = 0; d < DIMS; d++)
+			centres[c][d] = (float) test_uniform(&state) * 2.0f;
+	for (i = 0; i < n; i++)
+	{
+		c = (int) (test_next(&state) % 8);
+		for (d = 0; d < DIMS; d++)
+			vectors[i * DIMS + d] = centres[c][d] + (float) test_uniform(&state) * 1.5f;
+	}
+	return vectors;
+}
+
+static const WlModelShape shape = {
+	.dims = DIMS,
+	.metric = WL_METRIC_COSINE,
+	.rotation = DIMS,
+	.subspaces = 8,
+	.plane_dims = 8,
+	.ntables = 1,
+	.bits = 4,
+	.cells = CELLS,
+	.seed = 5,
+};
+
+typedef struct Ranked
+{
+	double		distance;
+	int			index;
+} Ranked;
+
+static int
+ranked_cmp(const void *a, const void *b)
+{
+	const Ranked *x = a;
+	const Ranked *y = b;
+
+	if (x->distance != y->distance)
+		return x->distance < y->distance ? -1 : 1;
+	return x->index - y->index;
+}
+
+/*
+ * The recall@10 of queries (the first NQ vectors, each excluding itself)
+ * reading `probes` cells and re-ranking `rerank` candidates, by brute
+ * force: every vector's cell and code distance, the exact neighbours.
+ */
+static double
+brute_recall(const WlModel *model, const float *vectors, int probes, int rerank)
+{
+	Ranked	   *exact = malloc(sizeof(Ranked) * COUNT);
+	Ranked	   *coded = malloc(sizeof(Ranked) * COUNT);
+	float		y[DIMS];
+	float		lut[8 * WL_MODEL_CENTROIDS];
+	unsigned char code[4];
+	int			order[CELLS];
+	double		hits = 0;
+	int			q;
+	int			i;
+
+	for (q = 0; q < NQ; q++)
+	{
+		const float *query = vectors + q * DIMS;
+		int			ncoded = 0;
+		int			nexact = 0;
+
+		wl_model_query(model, query, y);
+		wl_model_probe_cells(model, 0, y, CELLS, order);
+		for (i = 0; i < COUNT; i++)
+		{
+			float		x[DIMS];
+			int			cell;
+			int			rank;
+
+			if (i == q)
+				continue;
+			exact[nexact].distance = wl_distance(WL_METRIC_COSINE, query, vectors + i * DIMS,
+												 DIMS);
+			exact[nexact++].index = i;
+			wl_model_transform(model, vectors + i * DIMS, x);
+			cell = wl_model_cell(model, 0, x);
+			for (rank = 0; rank < CELLS && order[rank] != cell; rank++)
+				;
+			if (rank >= probes)
+				continue;
+			wl_model_encode(model, 0, cell, x, code);
+			wl_model_lookup(model, 0, cell, y, lut);
+			coded[ncoded].distance = wl_model_distance(model, lut, code);
+			coded[ncoded++].index = i;
+		}
+		qsort(exact, nexact, sizeof(Ranked), ranked_cmp);
+		qsort(coded, ncoded, sizeof(Ranked), ranked_cmp);
+		for (i = 0; i < 10; i++)
+			for (int c = 0; c < rerank && c < ncoded; c++)
+				if (coded[c].index == exact[i].index)
+				{
+					hits++;
+					break;
+				}
+	}
+	free(exact);
+	free(coded);
+	return hits / (NQ * 10.0);
+}
+
+/* Every grid point equals the brute-force recall of its search. */
+static void
+test_grid(const float *vectors)
+{
+	char		errbuf[256];
+	WlModel    *model = wl_model_train(&shape, vectors + NQ * DIMS, COUNT - NQ, NULL, NULL,
+									   errbuf, sizeof(errbuf));
+	uint64_t	keys[NQ];
+	WlCalibrator *calibrator;
+	WlCalibration grid;
+	int			worst_p = -1;
+	double		worst = 0;
+	int			i;
+
+	CHECK(model != NULL, "a model with cells trains");
+	if (model == NULL)
+		return;
+	for (i = 0; i < NQ; i++)
+		keys[i] = (uint64_t) i;
+	calibrator = wl_calib_begin(model, vectors, keys, NQ, COUNT);
+	CHECK(calibrator != NULL, "a calibration begins");
+	for (i = 0; i < COUNT; i++)
+		wl_calib_add(calibrator, (uint64_t) i, vectors + i * DIMS);
+	CHECK(wl_calib_end(calibrator, &grid) && grid.queries == NQ && grid.k == 10,
+		  "a calibration measures every query");
+	wl_calib_free(calibrator);
+	CHECK(grid.nprobes >= 4 && grid.probes[grid.nprobes - 1] == CELLS && grid.nreranks >= 8,
+		  "the grid spans one cell to all, 10 candidates to many");
+	for (int p = 0; p < grid.nprobes; p++)
+		for (int r = 0; r < grid.nreranks; r += 3)
+		{
+			double		brute = brute_recall(model, vectors, grid.probes[p], grid.reranks[r]);
+
+			if (fabs(brute - grid.recall[p][r]) > worst)
+			{
+				worst = fabs(brute - grid.recall[p][r]);
+				worst_p = p;
+			}
+		}
+	if (worst > 0)
+		printf("# largest difference %.4f at %d cells\n", worst, grid.probes[worst_p]);
+	CHECK(worst < 1e-6, "every grid point is the brute-force recall of its search");
+	CHECK(grid.recall[0][0] < grid.recall[grid.nprobes - 1][grid.nreranks - 1],
+		  "recall grows across the grid");
+	CHECK(wl_calib_recall(&grid, grid.probes[1], grid.reranks[2] + 1) == grid.recall[1][2] &&
+		  wl_calib_recall(&grid, 0, 100) == 0.0,
+		  "a point between the grid's reads the point below it");
+	wl_model_free(model);
+}
+
+/* The text of a calibration survives a round trip; malformed text is refused. */
+static void
+test_text(void)
+{
+	WlCalibration a;
+	WlCalibration b;
+	char		text[4096];
+	char		errbuf[128];
+	static const char *const bad[] = {
+		"", "q=1 k=10", "q=1 k=10 p=1 r=10 recall=", "q=1 k=10 p=2,1 r=10 recall=5,5",
+		"q=1 k=10 p=1 r=10 recall=5,5", "q=1 k=10 p=1 r=10 recall=1001",
+		"q=1 k=10 p=1 r=10 recall=5 ", "q=x k=10 p=1 r=10 recall=5",
+	};
+
+	memset(&a, 0, sizeof(a));
+	a.queries = 100;
+	a.k = 10;
+	a.nprobes = 3;
+	a.nreranks = 2;
+	a.probes[0] = 1;
+	a.probes[1] = 4;
+	a.probes[2] = 9;
+	a.reranks[0] = 10;
+	a.reranks[1] = 40;
+	for (int p = 0; p < 3; p++)
+		for (int r = 0; r < 2; r++)
+			a.recall[p][r] = (p * 2 + r) / 10.0f;
+	wl_calib_format(&a, text, sizeof(text));
+	CHECK_STR(text, "q=100 k=10 p=1,4,9 r=10,40 recall=0,100,200,300,400,500",
+			  "a calibration's text");
+	CHECK(wl_calib_parse(text, &b, errbuf, sizeof(errbuf)) && b.nprobes == 3 &&
+		  b.nreranks == 2 && b.probes[2] == 9 && fabsf(b.recall[2][1] - 0.5f) < 1e-6,
+		  "a calibration's text reads back");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (wl_calib_parse(bad[i], &b, errbuf, sizeof(errbuf)) || b.queries != 0)
+		{
+			printf("# accepted: \"%s\"\n", bad[i]);
+			CHECK(0, "malformed calibration text is refused");
+			return;
+		}
+	CHECK_STR(errbuf, "its calibration is not a grid of recalls", "malformed calibration text is refused");
+}
+
+/*
+ * Training that keeps 99% of the variance keeps all of a spectrum that
+ * decays slowly and few components of one concentrated in few directions,
+ * in subspaces of two components.
+ */
+static void
+test_keep_variance(const float *vectors)
+{
+	WlModelShape keep = shape;
+	float	   *flat = malloc(sizeof(float) * COUNT * DIMS);
+	uint64_t	state = 99;
+	char		errbuf[256];
+	WlModel    *model;
+	int			i;
+
+	keep.metric = WL_METRIC_L2;
+	keep.subspaces = DIMS / 2;
+	keep.keep_variance = 0.99;
+	for (i = 0; i < COUNT * DIMS; i++)
+		flat[i] = (float) test_uniform(&state) * ((i % DIMS) < 3 ? 100.0f : 0.1f);
+	model = wl_model_train(&keep, flat, COUNT, NULL, NULL, errbuf, sizeof(errbuf));
+	CHECK(model != NULL && wl_model_shape(model)->rotation < DIMS / 2 &&
+		  wl_model_shape(model)->subspaces == (wl_model_shape(model)->rotation + 1) / 2,
+		  "a spectrum in few directions keeps few components");
+	wl_model_free(model);
+	model = wl_model_train(&keep, vectors, COUNT, NULL, NULL, errbuf, sizeof(errbuf));
+	CHECK(model != NULL && wl_model_shape(model)->rotation > DIMS * 3 / 4,
+		  "a slowly decaying spectrum keeps nearly every component");
+	wl_model_free(model);
+	free(flat);
+}
+
+int
+main(void)
+{
+	float	   *vectors = make_vectors(COUNT, 777);
+
+	test_grid(vectors);
+	test_text();
+	test_keep_variance(vectors);
+	free(vectors);
+	return unit_done();
+}
