@@ -18,7 +18,14 @@ SET is one of
              computed on normalised vectors); queries = held-out words
   docs       the same from `wordvecs.sh docs` (Debian's documentation
              packages, cbow), in $WL_BENCH_DOCS
-PART is base or queries; ids are "<part initial><index>" (b17, q3).  The
+  text384    learned text embeddings of 384 dimensions whose top 128
+             principal components hold about 60% of the variance
+             (`test/tools/textsets.sh text384`), in $WL_BENCH_TEXT384; cosine
+  lowcontrast384  many noisy Gaussian clusters in 384 dimensions
+             (`test/tools/textsets.sh lowcontrast384`), in
+             $WL_BENCH_LOWCONTRAST; cosine
+PART is base or queries; ids are UUIDs, as applications' are, derived from
+the part and the index (uuid5), so that every run names a vector alike.  The
 truth of BASE base vectors is against the first BASE of them, so a growing
 collection can be checked at every size.
 """
@@ -26,6 +33,7 @@ import functools
 import gzip
 import os
 import sys
+import uuid
 
 import numpy as np
 
@@ -77,9 +85,16 @@ def word_vectors(folder_variable, part, first, count):
 
 SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered,
         "words": functools.partial(word_vectors, "WL_BENCH_WORDS"),
-        "docs": functools.partial(word_vectors, "WL_BENCH_DOCS")}
+        "docs": functools.partial(word_vectors, "WL_BENCH_DOCS"),
+        "text384": functools.partial(word_vectors, "WL_BENCH_TEXT384"),
+        "lowcontrast384": functools.partial(word_vectors, "WL_BENCH_LOWCONTRAST")}
 # Sets searched by cosine distance: their truth is Euclidean on unit vectors.
-COSINE = {"words", "docs"}
+COSINE = {"words", "docs", "text384", "lowcontrast384"}
+
+
+def vector_id(part, index):
+    """The UUID of vector `index` of a part (base or queries)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"whiplash-bench/{part}/{index}"))
 
 
 # Vectors scaled to unit length (zero vectors left as they are).
@@ -91,7 +106,6 @@ def unit(data):
 def rows(name, part, first, count):
     """Prints id and array literal per vector."""
     data = SETS[name](part, first, count)
-    prefix = part[0]
     integral = bool(np.all(data == np.round(data)))
     out = sys.stdout
     for i, vector in enumerate(data):
@@ -99,7 +113,7 @@ def rows(name, part, first, count):
             values = ",".join(str(int(x)) for x in vector)
         else:
             values = ",".join(f"{x:.4f}" for x in vector)
-        out.write(f"{prefix}{first + i}\t{{{values}}}\n")
+        out.write(f"{vector_id(part, first + i)}\t{{{values}}}\n")
 
 
 def truth(name, nbase, nqueries, k):
@@ -123,7 +137,7 @@ def truth(name, nbase, nqueries, k):
         best_i = np.take_along_axis(both_i, order, 1)
     for q in range(nqueries):
         for rank in range(k):
-            print(f"q{q}\tb{best_i[q, rank]}\t{rank + 1}")
+            print(f"{vector_id('queries', q)}\t{vector_id('base', best_i[q, rank])}\t{rank + 1}")
 
 
 def main(argv):

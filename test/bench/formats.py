@@ -12,10 +12,11 @@ For each set (named LABEL when given, so that one set can be loaded at two
 sizes) it loads BASE vectors into a native and a packed collection
 (one INSERT ... SELECT each; the packed one trains itself at the end of
 it), then searches QUERIES held-out queries in each at the default
-settings (and the packed one at every whiplash.search_effort of EFFORTS),
-on loopback and through the latency proxy.  Figures are means per search.
+settings (and the packed one at every whiplash.recall_target of TARGETS),
+on loopback and through the latency proxy.  Figures are means per search,
+beside the recall the collection's calibration estimated for its plans.
 WL_FORMATS_FORMATS (native,packed) chooses the formats, and an empty
-WL_FORMATS_EFFORTS skips the sweep.
+WL_FORMATS_TARGETS skips the sweep.
 """
 import base64
 import json
@@ -36,12 +37,13 @@ from benchlib import log, psql  # noqa: E402
 
 # COPY ... FROM PROGRAM runs it as the server, which does not share our
 # environment: the word vectors' folders go on its command line.
-DATASETS = (f"WL_BENCH_WORDS={os.environ.get('WL_BENCH_WORDS', '')} "
-            f"WL_BENCH_DOCS={os.environ.get('WL_BENCH_DOCS', '')} /usr/bin/python3 {BENCH}/datasets.py")
+DATASETS = " ".join(f"{name}={os.environ.get(name, '')}" for name in (
+    "WL_BENCH_WORDS", "WL_BENCH_DOCS", "WL_BENCH_TEXT384", "WL_BENCH_LOWCONTRAST")) + \
+    f" /usr/bin/python3 {BENCH}/datasets.py"
 PRICED = os.environ["WL_FORMATS_PRICED"]        # sigcheck proxy: /__stats
 FAR = os.environ["WL_FORMATS_FAR"]              # latency proxy in front of it
 DIRECT = os.environ["WL_FORMATS_DIRECT"]
-EFFORTS = [float(x) for x in os.environ.get("WL_FORMATS_EFFORTS", "0.25,0.5,1,2,4").split(",") if x]
+TARGETS = [float(x) for x in os.environ.get("WL_FORMATS_TARGETS", "0.8,0.9,0.95,0.99").split(",") if x]
 FORMATS = os.environ.get("WL_FORMATS_FORMATS", "native,packed").split(",")
 FAR_QUERIES = int(os.environ.get("WL_FORMATS_FAR_QUERIES", "200"))
 ITEM_OVERHEAD = 100    # bytes DynamoDB bills per item for storage
@@ -101,7 +103,7 @@ SET client_min_messages = warning;
 {settings}
 CREATE TEMP TABLE found (query text, id text);
 CREATE TEMP TABLE costs (query text, ms float8, requests bigint, round_trips bigint,
-                         bytes_read bigint, plan text);
+                         bytes_read bigint, plan text, estimate float8);
 SELECT count(*) FROM whiplash_search('{table}', (SELECT v FROM {name}_queries WHERE n = 1), 10);
 DO $$
 DECLARE
@@ -112,15 +114,17 @@ BEGIN
     t0 := clock_timestamp();
     INSERT INTO found SELECT q.id, s.id FROM whiplash_search('{table}', q.v, 10) s;
     INSERT INTO costs SELECT q.id, extract(epoch FROM clock_timestamp() - t0) * 1000,
-                             requests, round_trips, bytes_read, plan FROM whiplash_last_search();
+                             requests, round_trips, bytes_read, plan, estimated_recall
+                        FROM whiplash_last_search();
   END LOOP;
 END $$;
 SELECT c.ms, c.requests, c.round_trips, c.bytes_read, c.plan,
-       (SELECT count(*) FROM found f JOIN {name}_truth t USING (query, id) WHERE f.query = c.query)
+       (SELECT count(*) FROM found f JOIN {name}_truth t USING (query, id) WHERE f.query = c.query),
+       coalesce(c.estimate, -1)
   FROM costs c;
 """)
     after = proxy_stats()
-    rows = [r for r in rows if len(r) == 6]
+    rows = [r for r in rows if len(r) == 7]
     ms = sorted(float(r[0]) for r in rows)
     n = len(rows)
     searches = n + 1   # the warm-up search
@@ -138,6 +142,7 @@ SELECT c.ms, c.requests, c.round_trips, c.bytes_read, c.plan,
         "p50_ms": ms[n // 2],
         "p95_ms": ms[min(n - 1, int(n * 0.95))],
         "plans": plans,
+        "estimated_recall": statistics.fmean(float(r[6]) for r in rows),
     }
 
 
@@ -193,11 +198,11 @@ def main(out_path, specs):
             log(f"{coll}: searching")
             entry["default"] = search(name, coll, nqueries)
             entry["far"] = search(name, f"{coll}_far", min(nqueries, FAR_QUERIES))
-            if fmt == "packed" and EFFORTS:
-                entry["efforts"] = {}
-                for effort in EFFORTS:
-                    entry["efforts"][str(effort)] = search(
-                        name, coll, nqueries, f"SET whiplash.search_effort = {effort};")
+            if fmt == "packed" and TARGETS:
+                entry["targets"] = {}
+                for target in TARGETS:
+                    entry["targets"][str(target)] = search(
+                        name, coll, nqueries, f"SET whiplash.recall_target = {target};")
             log(f"{coll}: {json.dumps(entry['default'])}")
             results.append(entry)
             with open(out_path, "w") as f:

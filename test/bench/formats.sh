@@ -8,10 +8,14 @@
 # Default sets: the digits, two sets of learned word vectors that
 # test/tools/wordvecs.sh trains (large: dict-gcide, 39,997 x 100; docs:
 # Debian's documentation, 26,384 x 128; cosine, 1,000 held-out words each),
-# and Fashion-MNIST (60,000, and 1,000 test images).  Results go
+# Fashion-MNIST (60,000, and 1,000 test images), and the two 384-dimension
+# sets of test/tools/textsets.sh (text384: chunks of Debian's documentation
+# embedded by TF-IDF and SVD, 40,000, whose top 128 components hold 55% of
+# the variance; lowcontrast384: 50 noisy Gaussian clusters, 40,000; cosine,
+# 1,000 queries each).  Every id is a UUID.  Results go
 # to test/bench/build/formats.json and the "Native and packed collections"
-# section of BENCHMARKS.md; WL_FORMATS_EFFORTS lists the efforts
-# swept on packed collections (0.25,0.5,1,2,4), WL_FORMATS_FORMATS the
+# section of BENCHMARKS.md; WL_FORMATS_TARGETS lists the recall targets
+# swept on packed collections (0.8,0.9,0.95,0.99), WL_FORMATS_FORMATS the
 # formats (native,packed), and WL_FORMATS_SECTION and WL_FORMATS_TITLE name
 # another section (and its results file) to write instead, with
 # WL_FORMATS_COMMAND the command it names as the one that measured it.
@@ -26,10 +30,18 @@ wl_install_deps
 [[ -d /usr/share/datasets/fashion-mnist ]] ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
 export WL_BENCH_WORDS=$ROOT/test/bench/build/words WL_BENCH_DOCS=$ROOT/test/bench/build/docs
+export WL_BENCH_TEXT384=$ROOT/test/bench/build/text384
+export WL_BENCH_LOWCONTRAST=$ROOT/test/bench/build/lowcontrast384
 sets=("$@")
 if ((${#sets[@]} == 0)) || [[ " ${sets[*]}" == *words:* || " ${sets[*]}" == *docs:* ]]; then
     bash test/tools/wordvecs.sh large "$WL_BENCH_WORDS"
     bash test/tools/wordvecs.sh docs "$WL_BENCH_DOCS"
+fi
+if ((${#sets[@]} == 0)) || [[ " ${sets[*]}" == *text384:* ]]; then
+    bash test/tools/textsets.sh text384 "$WL_BENCH_TEXT384"
+fi
+if ((${#sets[@]} == 0)) || [[ " ${sets[*]}" == *lowcontrast384:* ]]; then
+    bash test/tools/textsets.sh lowcontrast384 "$WL_BENCH_LOWCONTRAST"
 fi
 make -s WERROR=1 >/dev/null && make -s install >/dev/null
 mkdir -p test/bench/build
@@ -39,7 +51,7 @@ if ((${#sets[@]} == 0)); then
         folder=$ROOT/test/bench/build/$words
         sets+=("$words:$(wc -l <"$folder/vectors.csv"):1000:cosine")
     done
-    sets+=(fmnist:60000:1000)
+    sets+=(fmnist:60000:1000 text384:40000:1000:cosine lowcontrast384:40000:1000:cosine)
 fi
 
 trap wl_stop_all EXIT

@@ -25,6 +25,12 @@ def cost(units):
     return units * DOLLARS_PER_MILLION_UNITS
 
 
+def estimate(search):
+    """The mean recall the calibration estimated, or a dash where none did."""
+    value = search.get("estimated_recall", -1)
+    return f"{value:.3f}" if value >= 0 else "–"
+
+
 def section(results, command, note):
     out = [BEGIN, "", f"## {TITLE}", "",
            f"Measured by `{command}` (test/bench/formats.py), against dynalite on",
@@ -43,27 +49,27 @@ def section(results, command, note):
         first = entries[0]
         out += [f"### {name}: {first['vectors']:,} vectors, {first['dims']} dimensions, "
                 f"{first['metric']}, {first['default']['queries']:,} queries", "",
-                "| format | recall@10 | read units | $ per million searches | requests | "
+                "| format | recall@10 | estimated | read units | $ per million searches | requests | "
                 "round trips (max) | KB read | p50 ms | p95 ms | far p50 ms | far p95 ms | "
                 "storage bytes / vector | × id + vector | plan |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for e in entries:
             d, far = e["default"], e["far"]
             per_vector = e["storage_bytes"] / e["vectors"]
             plans = ", ".join(f"{k} {v}" for k, v in sorted(d["plans"].items()))
-            out.append(f"| {e['format']} | {d['recall_at_10']:.3f} | {d['read_units']:.1f} | "
+            out.append(f"| {e['format']} | {d['recall_at_10']:.3f} | {estimate(d)} | {d['read_units']:.1f} | "
                        f"{cost(d['read_units']):.2f} | {d['proxy_requests']:.1f} | "
                        f"{d['round_trips_max']} | {d['bytes_read'] / 1024:.1f} | {d['p50_ms']:.1f} | "
                        f"{d['p95_ms']:.1f} | {far['p50_ms']:.1f} | {far['p95_ms']:.1f} | "
                        f"{per_vector:,.0f} | {per_vector / e['id_vector_bytes']:.2f} | {plans} |")
-        packed = [e for e in entries if e["format"] == "packed" and "efforts" in e]
+        packed = [e for e in entries if e["format"] == "packed" and "targets" in e]
         if packed:
-            out += ["", "Packed, by `whiplash.search_effort`:", "",
-                    "| effort | recall@10 | read units | requests | round trips (max) | p50 ms | plan |",
-                    "|---:|---:|---:|---:|---:|---:|---|"]
-            for effort, d in packed[0]["efforts"].items():
+            out += ["", "Packed, by `whiplash.recall_target`:", "",
+                    "| target | recall@10 | estimated | read units | requests | round trips (max) | p50 ms | plan |",
+                    "|---:|---:|---:|---:|---:|---:|---:|---|"]
+            for target, d in packed[0]["targets"].items():
                 plans = ", ".join(f"{k} {v}" for k, v in sorted(d["plans"].items()))
-                out.append(f"| {effort} | {d['recall_at_10']:.3f} | {d['read_units']:.1f} | "
+                out.append(f"| {target} | {d['recall_at_10']:.3f} | {estimate(d)} | {d['read_units']:.1f} | "
                            f"{d['proxy_requests']:.1f} | {d['round_trips_max']} | "
                            f"{d['p50_ms']:.1f} | {plans} |")
         for e in entries:

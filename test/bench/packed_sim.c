@@ -14,15 +14,19 @@
  *
  *   packed_sim VECTORS.csv QUERIES.csv METRIC NQUERIES [key=value ...]
  *
- * keys: tables, rotation, subspaces, plane_dims, bits (of a bucket and its
+ * keys: tables, rotation, subspaces, keep (keep_variance), plane_dims, bits (of a bucket and its
  * depth, as a search reads them), probes and rerank (comma lists swept),
- * seed.  CSV rows are "id,x1,x2,...".
+ * seed; calibrate=1 also measures the calibration (calibrate.c) on 100 of
+ * the vectors and prints its estimate beside each recall; holdout=1 takes
+ * them from the end and trains without them, as a build does.  CSV rows are
+ * "id,x1,x2,...".
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "calibrate.h"
 #include "distance.h"
 #include "lsh.h"
 #include "model.h"
@@ -233,6 +237,9 @@ main(int argc, char **argv)
 	int			cells = 0;
 	int			codes_list[SIM_MAX_LIST] = {0};
 	int			ncodes = 0;
+	int			calibrate = 0;
+	int			holdout = 0;
+	WlCalibration calibration;
 	float	   *cents[WL_MODEL_MAX_TABLES] = {0};
 	int			i;
 
@@ -281,6 +288,12 @@ main(int argc, char **argv)
 			cells = atoi(v);
 		else if (strcmp(argv[i], "codes") == 0)
 			ncodes = sim_list(v, codes_list);
+		else if (strcmp(argv[i], "keep") == 0)
+			shape.keep_variance = atof(v);
+		else if (strcmp(argv[i], "holdout") == 0)
+			holdout = atoi(v);
+		else if (strcmp(argv[i], "calibrate") == 0)
+			calibrate = atoi(v);
 		else if (strcmp(argv[i], "seed") == 0)
 			shape.seed = strtoull(v, NULL, 10);
 	}
@@ -298,7 +311,9 @@ main(int argc, char **argv)
 
 	{
 		int			want = cells * 32 > 10000 ? cells * 32 : 10000;
-		int			nsample = base.n < want ? base.n : want;
+		int			ncal = base.n < WL_CALIB_QUERIES ? base.n : WL_CALIB_QUERIES;
+		int			trainable = holdout ? base.n - ncal : base.n;
+		int			nsample = trainable < want ? trainable : want;
 		float	   *sample = malloc(sizeof(float) * nsample * base.dims);
 		int			code_bytes;
 		unsigned char *codes;
@@ -313,7 +328,7 @@ main(int argc, char **argv)
 
 		for (i = 0; i < nsample; i++)
 			memcpy(sample + (size_t) i * base.dims,
-				   base.x + (size_t) ((long) i * base.n / nsample) * base.dims,
+				   base.x + (size_t) ((long) i * trainable / nsample) * base.dims,
 				   sizeof(float) * base.dims);
 		model = wl_model_train(&shape, sample, nsample, NULL, NULL, errbuf, sizeof(errbuf));
 		if (model == NULL)
@@ -333,6 +348,7 @@ main(int argc, char **argv)
 									  shape.rotation, nbuckets, ivf);
 			free(sy);
 		}
+		shape = *wl_model_shape(model);
 		code_bytes = wl_model_code_bytes(model);
 		record = base.id_bytes + 1 + code_bytes;
 		codes = malloc((size_t) code_bytes * base.n);
@@ -353,6 +369,28 @@ main(int argc, char **argv)
 				buckets[(size_t) i * shape.ntables + t] = b;
 				counts[t * nbuckets + b]++;
 			}
+		}
+		memset(&calibration, 0, sizeof(calibration));
+		if (calibrate && cells)
+		{
+			float	   *calq = malloc(sizeof(float) * ncal * base.dims);
+			uint64_t   *keys = malloc(sizeof(uint64_t) * ncal);
+			WlCalibrator *cal;
+
+			for (i = 0; i < ncal; i++)
+			{
+				keys[i] = (uint64_t) (holdout ? base.n - ncal + i : (long) i * base.n / ncal);
+				memcpy(calq + (size_t) i * base.dims, base.x + keys[i] * base.dims,
+					   sizeof(float) * base.dims);
+			}
+			cal = wl_calib_begin(model, calq, keys, ncal, base.n);
+			for (i = 0; cal != NULL && i < base.n; i++)
+				wl_calib_add(cal, (uint64_t) i, base.x + (size_t) i * base.dims);
+			if (cal == NULL || !wl_calib_end(cal, &calibration))
+				fprintf(stderr, "calibration failed\n");
+			wl_calib_free(cal);
+			free(calq);
+			free(keys);
 		}
 		for (i = 0; i < nq; i++)
 			sim_exact(&base, metric, queries.x + (size_t) i * base.dims, NULL, 0, SIM_K,
@@ -449,9 +487,10 @@ main(int argc, char **argv)
 				}
 			}
 			for (int r = 0; r < nreranks; r++)
-				printf("probes=%d rerank=%d recall=%.3f coverage=%.3f candidates=%.0f "
+				printf("probes=%d rerank=%d recall=%.3f est=%.3f coverage=%.3f candidates=%.0f "
 					   "requests=%d units=%.1f (probe %.1f)\n",
-					   np_want, reranks[r], hits[r] / (nq * SIM_K), coverage / (nq * SIM_K),
+					   np_want, reranks[r], hits[r] / (nq * SIM_K),
+					   wl_calib_recall(&calibration, np_want, reranks[r]), coverage / (nq * SIM_K),
 					   candidates / nq, shape.ntables * np_want + 1,
 					   probe_units / nq + reranks[r] * 0.5, probe_units / nq);
 			free(lookup);

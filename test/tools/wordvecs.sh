@@ -3,15 +3,20 @@
 # tests and benchmarks, on a Debian 12 machine, as root:
 #
 #   bash test/tools/wordvecs.sh SIZE OUTDIR    # SIZE is small, large or docs
+#   bash test/tools/wordvecs.sh docs-corpus OUTFILE
 #
 # small and large are trained on one corpus (an English dictionary) with
 # skipgram; docs is a second, independent set: another corpus (technical
 # documentation), another fastText model (cbow) and another dimension (128),
 # so that benchmarks can be checked on two unrelated embedding sets.
+# docs-corpus does steps 1 and 2 of docs only (no fasttext): it writes the
+# tokenised docs corpus, one paragraph a line, to OUTFILE, always anew and
+# with no stamp; textsets.sh builds text384 from it.
 #
 # What it does
 #   1. Installs, with apt-get, whichever of these is missing: `fasttext`
-#      (0.9.2) and the corpus packages.
+#      (0.9.2, not for docs-corpus) and the corpus packages (debpkgs.sh,
+#      which waits for another apt or dpkg run rather than fail).
 #      small, large: `dict-gcide`, the GNU Collaborative International
 #      Dictionary of English (Webster 1913 plus WordNet glosses): 14.8 MB
 #      to download, 40 MB of plain English text, about 4 million tokens and
@@ -90,20 +95,33 @@
 set -euo pipefail
 export LC_ALL=C
 
-usage() { echo "usage: bash test/tools/wordvecs.sh small|large|docs OUTDIR" >&2; exit 2; }
+usage() {
+    echo "usage: bash test/tools/wordvecs.sh small|large|docs OUTDIR" >&2
+    echo "       bash test/tools/wordvecs.sh docs-corpus OUTFILE" >&2
+    exit 2
+}
 (($# == 2)) || usage
 size=$1
-outdir=$2
+outdir=$2 # OUTFILE for docs-corpus
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=test/tools/debpkgs.sh
+source "$here/debpkgs.sh"
 
 gcide_pkgs=(dict-gcide)
 docs_pkgs=(linux-doc-6.1 python3.11-doc postgresql-doc-15 perl-doc)
 case $size in
     small) method=skipgram sample=4 dim=32 min_count=30 epoch=5 subsample=0.0001 ;;
     large) method=skipgram sample=1 dim=100 min_count=5 epoch=5 subsample=0.00001 ;;
-    docs) method=cbow sample=1 dim=128 min_count=5 epoch=5 subsample=0.0001 ;;
+    docs | docs-corpus) method=cbow sample=1 dim=128 min_count=5 epoch=5 subsample=0.0001 ;;
     *) usage ;;
 esac
-if [[ $size == docs ]]; then corpus_pkgs=("${docs_pkgs[@]}"); else corpus_pkgs=("${gcide_pkgs[@]}"); fi
+if [[ $size == docs* ]]; then
+    corpus=docs corpus_pkgs=("${docs_pkgs[@]}")
+else
+    corpus=gcide corpus_pkgs=("${gcide_pkgs[@]}")
+fi
+needed=("${corpus_pkgs[@]}")
+[[ $size == docs-corpus ]] || needed=(fasttext "${needed[@]}")
 query_every=20
 seed=1
 gcide=/usr/share/dictd/gcide.dict.dz
@@ -112,8 +130,6 @@ train_args=(-thread 1 -seed "$seed" -dim "$dim" -minCount "$min_count" -epoch "$
     -minn 0 -maxn 0 -wordNgrams 1 -verbose 0)
 
 say() { echo "== wordvecs ($size): $*"; }
-pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 # pkg_files PKG REGEX [EXCLUDE-REGEX]: the package's files matching REGEX
 # (and not EXCLUDE-REGEX), sorted, one a line.
 pkg_files() {
@@ -121,22 +137,9 @@ pkg_files() {
         sort -u | while IFS= read -r f; do if [[ -f $f ]]; then printf '%s\n' "$f"; fi; done
 }
 
-missing=()
-for pkg in fasttext "${corpus_pkgs[@]}"; do
-    installed "$pkg" || missing+=("$pkg")
-done
-if ((${#missing[@]} > 0)); then
-    say "installing Debian packages: ${missing[*]}"
-    log=$(mktemp)
-    if ! { apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        exit 1
-    fi
-    rm -f "$log"
-fi
-if [[ $size == docs ]]; then
+install_missing "${needed[@]}"
+
+if [[ $corpus == docs ]]; then
     # Each docs package must have its files on disk (a dpkg path-exclude
     # for /usr/share/doc, as in slim Docker images, would drop them).
     kernel_html=$(pkg_files linux-doc-6.1 '/html/.*\.html$' '/html/(translations|_sources)/|/(genindex|search)\.html$')
@@ -149,23 +152,6 @@ if [[ $size == docs ]]; then
 else
     [[ -r $gcide ]] || { echo "wordvecs: $gcide not found" >&2; exit 1; }
 fi
-
-# The stamp of small and large is as it was before docs existed, so that
-# their existing outputs stay up to date.
-stamp="wordvecs v1 size=$size sample=$sample query_every=$query_every"
-stamp+=" fasttext=$(pkg_version fasttext)"
-for pkg in "${corpus_pkgs[@]}"; do stamp+=" $pkg=$(pkg_version "$pkg")"; done
-[[ $method == skipgram ]] || stamp+=" method=$method"
-stamp+=" args=${train_args[*]}"
-if [[ -f $outdir/vectors.csv && -f $outdir/queries.csv && -f $outdir/.wordvecs.stamp ]] &&
-    [[ $(cat "$outdir/.wordvecs.stamp") == "$stamp" ]]; then
-    say "up to date in $outdir"
-    exit 0
-fi
-
-mkdir -p "$outdir"
-work=$(mktemp -d "$outdir/.wordvecs.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 
 # gcide_text, docs_text: the corpus as text, paragraphs separated by blank
 # lines.
@@ -193,20 +179,45 @@ docs_text() {
     xargs -d '\n' cat <<<"$perl_pod"
 }
 
-say "tokenising ${corpus_pkgs[*]}"
-# ASCII ranges on purpose (C locale): output words are [a-z]+.
-# shellcheck disable=SC2018,SC2019
-if [[ $size == docs ]]; then docs_text; else gcide_text; fi |
-    tr 'A-Z' 'a-z' |
-    tr -cs 'a-z\n' ' ' |
-    awk -v k="$sample" 'BEGIN { RS = "" }
-        (NR - 1) % k == 0 {
-            o = ""; n = 0
-            for (i = 1; i <= NF; i++)
-                if (length($i) > 1) { o = o (n ? " " : "") $i; n++ }
-            if (n >= 3) print o
-        }' >"$work/corpus.txt"
-say "corpus: $(wc -w <"$work/corpus.txt") tokens"
+# tokenise OUTFILE: the corpus, one paragraph a line.
+tokenise() {
+    say "tokenising ${corpus_pkgs[*]}"
+    # ASCII ranges on purpose (C locale): output words are [a-z]+.
+    # shellcheck disable=SC2018,SC2019
+    if [[ $corpus == docs ]]; then docs_text; else gcide_text; fi |
+        tr 'A-Z' 'a-z' |
+        tr -cs 'a-z\n' ' ' |
+        awk -v k="$sample" 'BEGIN { RS = "" }
+            (NR - 1) % k == 0 {
+                o = ""; n = 0
+                for (i = 1; i <= NF; i++)
+                    if (length($i) > 1) { o = o (n ? " " : "") $i; n++ }
+                if (n >= 3) print o
+            }' >"$1"
+    say "corpus: $(wc -l <"$1") paragraphs, $(wc -w <"$1") tokens"
+}
+if [[ $size == docs-corpus ]]; then
+    tokenise "$outdir"
+    exit 0
+fi
+
+# The stamp of small and large is as it was before docs existed, so that
+# their existing outputs stay up to date.
+stamp="wordvecs v1 size=$size sample=$sample query_every=$query_every"
+stamp+=" fasttext=$(pkg_version fasttext)"
+for pkg in "${corpus_pkgs[@]}"; do stamp+=" $pkg=$(pkg_version "$pkg")"; done
+[[ $method == skipgram ]] || stamp+=" method=$method"
+stamp+=" args=${train_args[*]}"
+if [[ -f $outdir/vectors.csv && -f $outdir/queries.csv && -f $outdir/.wordvecs.stamp ]] &&
+    [[ $(cat "$outdir/.wordvecs.stamp") == "$stamp" ]]; then
+    say "up to date in $outdir"
+    exit 0
+fi
+
+mkdir -p "$outdir"
+work=$(mktemp -d "$outdir/.wordvecs.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tokenise "$work/corpus.txt"
 
 say "training fasttext $method (dim $dim, minCount $min_count, epoch $epoch, seed $seed, 1 thread)"
 fasttext "$method" -input "$work/corpus.txt" -output "$work/model" "${train_args[@]}"
