@@ -1271,9 +1271,17 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 	}
 	else
 	{
-		/* the most: training keeps what holds WL_PACKED_KEEP_VARIANCE */
+		/*
+		 * The most components whose subspace iteration takes at most
+		 * WL_PACKED_PCA_WORK a round (all of them up to about 800
+		 * dimensions); training keeps what holds WL_PACKED_KEEP_VARIANCE.
+		 */
 		index->rotation = meta->dims < WL_MODEL_MAX_ROTATION ? meta->dims :
 			WL_MODEL_MAX_ROTATION;
+		while (index->rotation > WL_PACKED_FULL_DIMS &&
+			   (double) meta->dims * index->rotation * (meta->dims + index->rotation) >
+			   WL_PACKED_PCA_WORK)
+			index->rotation--;
 		index->subspaces = (index->rotation + WL_PACKED_SUBSPACE_DIMS - 1) /
 			WL_PACKED_SUBSPACE_DIMS;
 		if (index->subspaces > WL_MODEL_MAX_SUBSPACES)

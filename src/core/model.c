@@ -571,6 +571,9 @@ wl_covariance_times(WlTraining *training, const double *cov, const double *v, do
 	if (cov != NULL)
 	{
 		for (f = 0; f < d; f++)
+		{
+			if (f % 64 == 0 && wl_training_aborted(training))
+				return false;
 			for (g = 0; g < d; g++)
 			{
 				double		c = cov[(size_t) f * d + g];
@@ -578,6 +581,7 @@ wl_covariance_times(WlTraining *training, const double *cov, const double *v, do
 				for (j = 0; j < p; j++)
 					out[(size_t) f * p + j] += c * v[(size_t) g * p + j];
 			}
+		}
 		return true;
 	}
 	for (i = 0; i < training->pca_rows; i++)

@@ -47,6 +47,13 @@
 #define WL_PACKED_KEEP_VARIANCE 0.99
 #define WL_PACKED_SUBSPACE_DIMS 2
 
+/*
+ * Multiply-adds a round of the principal components' subspace iteration
+ * (dims x components x (dims + components)) may take, which bounds the
+ * components kept of the widest vectors.
+ */
+#define WL_PACKED_PCA_WORK 1.0e9
+
 /* Times its size at training a collection grows before it retrains. */
 #define WL_PACKED_REGROWTH 2
 
