@@ -101,6 +101,9 @@ RESET whiplash.max_search_units;
 
 -- Bad arguments.
 SELECT * FROM whiplash_recall('emb_ft', 0);
+SELECT * FROM whiplash_recall(NULL::regclass);
+SELECT * FROM whiplash_recall('emb_ft', NULL::integer);
+SELECT * FROM whiplash_recall('emb_ft', NULL::real[]);
 SELECT * FROM whiplash_recall('emb_ft', 10, k => 0);
 SELECT * FROM whiplash_recall('emb_ft', '{1,2,3}'::real[]);
 SELECT * FROM whiplash_recall('emb_ft', '{{1,2},{3,4}}'::real[]);

@@ -211,11 +211,22 @@ wl_recall_measure(FunctionCallInfo fcinfo, Oid relid, WlConnection *conn,
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
-/* The collection of a foreign table its caller may search, and its k. */
+/*
+ * The collection of the foreign table of the first argument, which its
+ * caller may search, and its k; a NULL second argument (named `second`)
+ * is refused.
+ */
 static WlCollection *
-wl_recall_collection(FunctionCallInfo fcinfo, Oid relid, WlConnection **conn, int *k)
+wl_recall_collection(FunctionCallInfo fcinfo, const char *second, WlConnection **conn, int *k)
 {
 	WlCollection *collection;
+	Oid			relid;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", PG_ARGISNULL(0) ? "collection" : second)));
+	relid = PG_GETARG_OID(0);
 
 	*k = PG_ARGISNULL(2) ? 10 : PG_GETARG_INT32(2);
 	if (*k < 1 || *k > WL_MAX_K)
@@ -236,18 +247,18 @@ wl_recall_collection(FunctionCallInfo fcinfo, Oid relid, WlConnection **conn, in
 Datum
 whiplash_recall(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	int			n = PG_ARGISNULL(1) ? 100 : PG_GETARG_INT32(1);
 	WlConnection *conn;
 	WlCollection *collection;
 	WlRecallQueries queries;
+	int			n;
 	int			k;
 
+	collection = wl_recall_collection(fcinfo, "queries", &conn, &k);
+	n = PG_GETARG_INT32(1);
 	if (n < 1 || n > WL_RECALL_MAX_QUERIES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("queries must be between 1 and %d, not %d", WL_RECALL_MAX_QUERIES, n)));
-	collection = wl_recall_collection(fcinfo, relid, &conn, &k);
 	wl_recall_init(&queries, collection->meta, n, k, true);
 	wl_visit_vectors(conn, collection->meta, n, wl_recall_add_query, &queries);
 	if (queries.n == 0)
@@ -255,7 +266,7 @@ whiplash_recall(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("collection \"%s\" holds no vectors to measure its recall with",
 						collection->meta->name)));
-	return wl_recall_measure(fcinfo, relid, conn, collection, &queries);
+	return wl_recall_measure(fcinfo, PG_GETARG_OID(0), conn, collection, &queries);
 }
 
 /*
@@ -265,8 +276,7 @@ whiplash_recall(PG_FUNCTION_ARGS)
 Datum
 whiplash_recall_queries(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	ArrayType  *array = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *array;
 	WlConnection *conn;
 	WlCollection *collection;
 	WlRecallQueries queries;
@@ -276,7 +286,8 @@ whiplash_recall_queries(PG_FUNCTION_ARGS)
 	int			k;
 	int			i;
 
-	collection = wl_recall_collection(fcinfo, relid, &conn, &k);
+	collection = wl_recall_collection(fcinfo, "query_vectors", &conn, &k);
+	array = PG_GETARG_ARRAYTYPE_P(1);
 	if (ARR_NDIM(array) != 2 || ARR_DIMS(array)[1] != collection->meta->dims ||
 		ARR_DIMS(array)[0] > WL_RECALL_MAX_QUERIES)
 		ereport(ERROR,
@@ -296,5 +307,5 @@ whiplash_recall_queries(PG_FUNCTION_ARGS)
 		queries.vectors[i] = DatumGetFloat4(elems[i]);
 	}
 	queries.n = queries.most;
-	return wl_recall_measure(fcinfo, relid, conn, collection, &queries);
+	return wl_recall_measure(fcinfo, PG_GETARG_OID(0), conn, collection, &queries);
 }
