@@ -20,7 +20,8 @@
  * A packed collection calibrated when its index was built (calibrate.h)
  * reads the cells and re-ranks the candidates of the cheapest point of its
  * calibration that reaches whiplash.recall_target (within
- * whiplash.max_search_units, when set), and knows the recall it expects.  For collections built before calibration, one knob,
+ * whiplash.max_search_units, when set), and knows the recall it expects.
+ * For collections built before calibration, one knob,
  * whiplash.search_effort, trades reads for recall: the probes a table and
  * the candidates fetched grow with it, from cheap (0.25) to a recall of
  * about 0.99 (4).
@@ -134,6 +135,16 @@ wl_plan_buckets(const WlMeta *meta, int probes_arg, int budget_arg, WlSearchPlan
 }
 
 /*
+ * How much more a calibrated collection's candidates compete than when it
+ * was calibrated: its growth since (at least 1).
+ */
+static double
+wl_plan_growth(const WlPackedIndex *index, double count)
+{
+	return Max(1.0, count / Max((double) index->vectors, 1.0));
+}
+
+/*
  * The cells a search of a calibrated collection reads and the candidates
  * it re-ranks: the cheapest point of the calibration that reaches
  * whiplash.recall_target, else the one of highest recall (below_target),
@@ -147,8 +158,7 @@ wl_plan_calibrated(const WlPackedIndex *index, int k, int probes_arg, int budget
 				   double count, double cell_units, double fetch_units, WlSearchPlan *plan)
 {
 	const WlCalibration *calibration = &index->calibration;
-	double		scale = Max(1.0, count / Max((double) index->vectors, 1.0)) *
-		Max(1.0, (double) k / calibration->k);
+	double		scale = wl_plan_growth(index, count) * Max(1.0, (double) k / calibration->k);
 	WlCalibChoice choice;
 
 	wl_calib_choose(calibration, wl_recall_target, wl_max_search_units, k, index->cells,
@@ -248,8 +258,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 		plan->read_units = codes_units;
 		if (index->calibration.queries > 0)
 			plan->recall = wl_calib_recall(&index->calibration, buckets,
-										   (int) floor(budget /
-													   Max(1.0, count / Max((double) index->vectors, 1.0))));
+										   (int) floor(budget / wl_plan_growth(index, count)));
 		plan->requests = buckets;
 		plan->why = "reading every code costs fewer read units than probing";
 	}
