@@ -99,6 +99,26 @@ SELECT f.recall < 0.95 AS below_the_target, f.estimated_recall < 0.95 AS as_esti
        measured_by_function d;
 RESET whiplash.max_search_units;
 
+-- A calibration that another tool cut short is malformed metadata: every
+-- statement says so, and mending it restores the collection.
+\getenv direct WHIPLASH_DIRECT_ENDPOINT
+\set tool '/usr/bin/python3 ' :tools '/v1tool.py ' :direct
+\set item_cmd :tool ' item whiplash_metadata whiplash_dev_emb'
+CREATE TABLE tool_out (line text);
+COPY tool_out FROM PROGRAM :'item_cmd';
+SELECT (line::jsonb -> 'index')::text AS good_index,
+       jsonb_set(line::jsonb -> 'index', '{M,calibration,S}', '"q=100 k=10 p=1,2 r=10 recall=5"')::text
+         AS bad_index
+  FROM tool_out \gset
+\set tamper_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_emb index ''' :bad_index ''''
+\set mend_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_emb index ''' :good_index ''''
+COPY tool_out FROM PROGRAM :'tamper_cmd';
+SET whiplash.collection_cache_ttl = 0;
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+COPY tool_out FROM PROGRAM :'mend_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+RESET whiplash.collection_cache_ttl;
+
 -- Bad arguments.
 SELECT * FROM whiplash_recall('emb_ft', 0);
 SELECT * FROM whiplash_recall(NULL::regclass);
@@ -115,4 +135,4 @@ SELECT * FROM whiplash_recall('empty_emb');
 SELECT whiplash_drop_collection('ddb', 'emb'), whiplash_drop_collection('ddb', 'empty_emb');
 DROP FUNCTION explain_estimate;
 DROP FOREIGN TABLE emb_ft, empty_emb;
-DROP TABLE emb, share, truth, found, expected, measured, measured_by_function;
+DROP TABLE emb, share, truth, found, expected, measured, measured_by_function, tool_out;

@@ -88,6 +88,12 @@ CREATE FOREIGN TABLE bulk (id text, vector real[]) SERVER ddb OPTIONS (collectio
 INSERT INTO bulk SELECT id, v FROM digits WHERE row >= 100;
 SELECT count(*) AS stored FROM bulk;
 CALL search_all('bulk', 'bulk');
+-- whiplash_recall on a few of the collection's own vectors and of the
+-- queries (sql/embeddings.sql checks its figures against brute force).
+SELECT searched, k_nearest, recall >= 0.8 AS recall_at_least_0_8, round_trips <= 2 AS two_round_trips
+  FROM whiplash_recall('bulk', 10);
+SELECT searched, k_nearest, recall >= 0.8 AS recall_at_least_0_8
+  FROM whiplash_recall('bulk', (SELECT array_agg(v ORDER BY row) FROM digits WHERE row < 10), k => 5);
 CALL search_all('bulk, 5 probes', 'bulk', 5);
 -- EXPLAIN VERBOSE says which plan and why (table names carry a random
 -- generation, shown as <generation>).

@@ -370,7 +370,9 @@ fi
 # AddressSanitizer, LeakSanitizer and UBSan, then the regression suite
 # against dynalite with every backend under Valgrind's memcheck
 # (WL_MEMCHECK_TESTS picks the tests; default: those asked for, or all, but
-# recall and words, whose thousands of searches take too long under valgrind).
+# recall, words and embeddings, whose thousands of searches and exact
+# distances take too long under valgrind; packed.sql calls whiplash_recall
+# and calibrates, so that their code runs under memcheck too).
 if [[ $run_memcheck != 0 ]]; then
     echo "== unit tests under AddressSanitizer, LeakSanitizer and UBSan"
     step make -s unittest SANITIZE=address,undefined >"$WL_LOG_DIR/unit-sanitize.log" 2>&1
@@ -382,7 +384,7 @@ if [[ $run_memcheck != 0 ]]; then
     memcheck_dir=$(mktemp -d -t whiplash-memcheck.XXXXXX)
     chmod 1777 "$memcheck_dir"
     WL_REGRESS_WRAPPER="bash $ROOT/test/tools/valgrind_cluster.sh $memcheck_dir"
-    suite_tests=${WL_MEMCHECK_TESTS:-$(echo " ${regress_tests:-$all_tests} " | sed 's/ recall / /; s/ words / /')}
+    suite_tests=${WL_MEMCHECK_TESTS:-$(echo " ${regress_tests:-$all_tests} " | sed 's/ recall / /; s/ words / /; s/ embeddings / /')}
     wl_start_dynalite 18001 && run_suite dynalite-memcheck 18001 18010 || failed=$((failed + 1))
     grep '^valgrind_cluster:' "$WL_LOG_DIR/regress-dynalite-memcheck.log"
     unset WL_REGRESS_WRAPPER
