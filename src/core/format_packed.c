@@ -1273,7 +1273,7 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 	{
 		/*
 		 * The most components whose subspace iteration takes at most
-		 * WL_PACKED_PCA_WORK a round (all of them up to about 800
+		 * WL_PACKED_PCA_WORK a round (all of them up to about 790
 		 * dimensions); training keeps what holds WL_PACKED_KEEP_VARIANCE.
 		 */
 		index->rotation = meta->dims < WL_MODEL_MAX_ROTATION ? meta->dims :
