@@ -82,5 +82,21 @@ ROLLBACK;
 SELECT count(*) AS doubled, count(*) FILTER (WHERE id LIKE '%xx') AS read_own_writes FROM tx;
 RESET whiplash.write_hold_limit;
 
+-- RETURNING returns the rows written: the values inserted, the new values
+-- of an update, the row a delete removed (as its scan read it, vector
+-- included), so a data-modifying CTE moves rows without losing any.
+DELETE FROM tx;
+INSERT INTO tx VALUES ('p', '{1,2}', 'one'), ('q', '{3,4}', 'two'), ('r', '{5,6}', NULL)
+  RETURNING id, vector, note;
+UPDATE tx SET note = 'changed' WHERE id = 'p' RETURNING id, vector, note;
+DELETE FROM tx WHERE id = 'r' RETURNING *;
+DELETE FROM tx WHERE id = 'nothing' RETURNING *;
+CREATE TABLE tx_archive (id text, vector real[], note text);
+WITH moved AS (DELETE FROM tx WHERE id IN ('p', 'q') RETURNING *)
+INSERT INTO tx_archive SELECT * FROM moved;
+SELECT * FROM tx_archive ORDER BY id;
+SELECT count(*) AS left_behind FROM tx;
+DROP TABLE tx_archive;
+
 SELECT whiplash_drop_collection('ddb', 'tx');
 DROP FOREIGN TABLE tx;

@@ -9,10 +9,13 @@
  * A statement that also reads the collection (UPDATE, DELETE, INSERT ...
  * SELECT from it) never has its rows written before it ends, so that its
  * scan never meets its own writes.  UPDATE and DELETE identify rows by id,
- * carried as a junk column.
+ * carried as a junk column; a DELETE with RETURNING also carries the whole
+ * row its scan read, which it returns (DynamoDB's DeleteItem runs at
+ * commit, long after RETURNING is computed).
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
@@ -33,6 +36,7 @@
 #include "whiplash.h"
 
 #define WL_ROWID_NAME "whiplash_id"
+#define WL_WHOLEROW_NAME "wholerow"
 /* Room an item keeps for whiplash's own attributes (a native item's keys). */
 #define WL_OWN_ATTRIBUTE_BYTES 4096
 
@@ -43,12 +47,16 @@ typedef struct WlModifyState
 	int			dims;
 	WlColumns  *columns;
 	AttrNumber	rowid_attno;	/* junk id in the plan's output */
+	AttrNumber	wholerow_attno; /* DELETE RETURNING: the junk row read */
 	const char *table;			/* the foreign table's name, for errors */
 	int64		rows;			/* rows the statement has given so far */
 	const char *row_id;			/* the id of the row being read, once known */
 } WlModifyState;
 
-/* UPDATE and DELETE need the row's id: ask for it as a junk column. */
+/*
+ * UPDATE and DELETE need the row's id: ask for it as a junk column.  A
+ * DELETE with RETURNING also asks for the whole row, to return it.
+ */
 #if PG_VERSION_NUM >= 140000
 void
 wl_add_update_targets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte,
@@ -61,6 +69,11 @@ wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
 {
 	AttrNumber	id_attno = wl_column_attno(target_relation, "id");
 	Var		   *var;
+#if PG_VERSION_NUM >= 140000
+	Query	   *parsetree = root->parse;
+#endif
+	bool		returns_deleted = parsetree->commandType == CMD_DELETE &&
+		parsetree->returningList != NIL;
 
 	if (id_attno == InvalidAttrNumber)
 		ereport(ERROR,
@@ -71,12 +84,23 @@ wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
 #if PG_VERSION_NUM >= 140000
 	var = makeVar(rtindex, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 	add_row_identity_var(root, var, rtindex, WL_ROWID_NAME);
+	if (returns_deleted)
+		add_row_identity_var(root, makeWholeRowVar(target_rte, rtindex, 0, false), rtindex,
+							 WL_WHOLEROW_NAME);
 #else
 	var = makeVar(parsetree->resultRelation, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 	parsetree->targetList = lappend(parsetree->targetList,
 									makeTargetEntry((Expr *) var,
 													list_length(parsetree->targetList) + 1,
 													pstrdup(WL_ROWID_NAME), true));
+	if (returns_deleted)
+		parsetree->targetList =
+			lappend(parsetree->targetList,
+					makeTargetEntry((Expr *) makeWholeRowVar(target_rte,
+															 parsetree->resultRelation, 0,
+															 false),
+									list_length(parsetree->targetList) + 1,
+									pstrdup(WL_WHOLEROW_NAME), true));
 #endif
 }
 
@@ -167,6 +191,10 @@ wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_priva
 		state->rowid_attno = ExecFindJunkAttributeInTlist(subplan->targetlist, WL_ROWID_NAME);
 		if (!AttributeNumberIsValid(state->rowid_attno))
 			elog(ERROR, "could not find junk column \"%s\"", WL_ROWID_NAME);
+		/* present when the planner was asked for it: DELETE RETURNING */
+		if (mtstate->operation == CMD_DELETE)
+			state->wholerow_attno = ExecFindJunkAttributeInTlist(subplan->targetlist,
+																 WL_WHOLEROW_NAME);
 		if (state->columns->attributes_attno == InvalidAttrNumber)
 			wl_write_carry_over(state->buffer, state->columns->names, state->columns->nmapped);
 	}
@@ -321,7 +349,32 @@ wl_exec_update(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	return slot;
 }
 
-/* Buffers a delete. */
+/*
+ * Stores in slot the row a DELETE's scan read (its junk whole-row value),
+ * for RETURNING.
+ */
+static void
+wl_store_deleted_row(WlModifyState *state, TupleTableSlot *slot, TupleTableSlot *planSlot)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(planSlot, state->wholerow_attno, &isnull);
+	HeapTupleHeader header;
+	HeapTupleData tuple;
+
+	ExecClearTuple(slot);
+	if (isnull)
+		elog(ERROR, "the row a DELETE read is null");
+	header = DatumGetHeapTupleHeader(value);
+	tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = header;
+	heap_deform_tuple(&tuple, slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull);
+	ExecStoreVirtualTuple(slot);
+	ExecMaterializeSlot(slot);
+}
+
+/* Buffers a delete, and gives RETURNING the row deleted. */
 TupleTableSlot *
 wl_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 			   TupleTableSlot *planSlot)
@@ -329,6 +382,8 @@ wl_exec_delete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 	WlModifyState *state = rinfo->ri_FdwState;
 
 	wl_write_delete(state->buffer, wl_slot_id(planSlot, state->rowid_attno));
+	if (AttributeNumberIsValid(state->wholerow_attno))
+		wl_store_deleted_row(state, slot, planSlot);
 	return slot;
 }
 

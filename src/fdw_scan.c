@@ -51,9 +51,10 @@ typedef struct WlScanState
 } WlScanState;
 
 /*
- * Whether the rows this scan reads are deleted, or updated with a new
- * vector, by its statement: then the old vector is never used, and a row
- * whose stored vector does not decode can still be removed or mended.
+ * Whether the rows this scan reads are deleted (without RETURNING), or
+ * updated with a new vector, by its statement: then the old vector is
+ * never used, and a row whose stored vector does not decode can still be
+ * removed or mended.
  */
 static bool
 wl_scan_discards_vector(ForeignScanState *node, const WlColumns *columns)
@@ -66,7 +67,7 @@ wl_scan_discards_vector(ForeignScanState *node, const WlColumns *columns)
 		columns->vector_attno == InvalidAttrNumber ||
 		!list_member_int(estate->es_plannedstmt->resultRelations, (int) scanrelid))
 		return false;
-	return command == CMD_DELETE ||
+	return (command == CMD_DELETE && !estate->es_plannedstmt->hasReturning) ||
 		bms_is_member(columns->vector_attno - FirstLowInvalidHeapAttributeNumber,
 					  exec_rt_fetch(scanrelid, estate)->updatedCols);
 }
