@@ -13,6 +13,8 @@ CREATE TABLE digits AS
   SELECT 'd' || (n - 1) AS id, n - 1 AS row,
          (string_to_array(line, ','))[1:64]::real[] AS v
     FROM digits_raw;
+-- The UUIDs a collection of test/tools/packed_fixture.sh cells03 gives them.
+CREATE TABLE digit_uuids AS SELECT id, md5(id)::uuid::text AS uuid FROM digits;
 -- The exact 10 nearest of each of the first 100 digits among the others.
 CREATE TABLE truth AS
   SELECT q.id AS query, t.id
@@ -45,7 +47,9 @@ BEGIN
   PERFORM note_proxy(label || ' before');
   FOR q IN SELECT id, v FROM digits WHERE row < 100 ORDER BY row LOOP
     INSERT INTO found
-      SELECT label, q.id, s.id FROM whiplash_search(ft, q.v, 10, probes => probes) s;
+      SELECT label, q.id, coalesce(u.id, s.id)
+        FROM whiplash_search(ft, q.v, 10, probes => probes) s
+             LEFT JOIN digit_uuids u ON u.uuid = s.id;
     INSERT INTO plans SELECT label, q.id, plan FROM whiplash_last_search();
   END LOOP;
   PERFORM note_proxy(label || ' after');
@@ -95,6 +99,15 @@ SELECT searched, k_nearest, recall >= 0.8 AS recall_at_least_0_8, round_trips <=
 SELECT searched, k_nearest, recall >= 0.8 AS recall_at_least_0_8
   FROM whiplash_recall('bulk', (SELECT array_agg(v ORDER BY row) FROM digits WHERE row < 10), k => 5);
 CALL search_all('bulk, 5 probes', 'bulk', 5);
+-- A round sends max_connections requests at a time, and each wave of them
+-- waits a round trip: 5 cells read over 2 connections take 3 waves, and the
+-- BatchGetItem of the candidates one more.
+ALTER SERVER ddb OPTIONS (ADD max_connections '2');
+SELECT count(*) FROM whiplash_search('bulk', (SELECT v FROM digits WHERE row = 0), 10, probes => 5);
+SELECT requests, round_trips FROM whiplash_last_search();
+ALTER SERVER ddb OPTIONS (DROP max_connections);
+SELECT count(*) FROM whiplash_search('bulk', (SELECT v FROM digits WHERE row = 0), 10, probes => 5);
+SELECT requests, round_trips FROM whiplash_last_search();
 -- EXPLAIN VERBOSE says which plan and why (table names carry a random
 -- generation, shown as <generation>).
 CREATE FUNCTION explain_packed(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
@@ -149,7 +162,7 @@ CALL search_all('retrained, 5 probes', 'bulk', 5);
 SELECT count(*) AS problems FROM whiplash_check('bulk');
 
 -- A packed collection as whiplash wrote them before k-means cells (LSH
--- buckets and a model without cells; test/tools/packed_lsh_fixture.sh
+-- buckets and a model without cells; test/tools/packed_fixture.sh lsh
 -- wrote it with commit 81a7757) opens and searches as it did, and
 -- whiplash_reindex rebuilds it with cells.
 \getenv direct WHIPLASH_DIRECT_ENDPOINT
@@ -169,6 +182,47 @@ SELECT e AS plan FROM explain_packed($$SELECT id FROM lsh ORDER BY vector <=> '{
  WHERE e LIKE '%Search:%';
 CALL search_all('lsh upgraded', 'lsh');
 SELECT count(*) AS problems FROM whiplash_check('lsh');
+
+-- A collection as commit 44bc35a wrote it, before compact record names,
+-- with UUID ids (calibrated cells, records named "~<id>";
+-- test/tools/packed_fixture.sh cells03): it opens
+-- and searches as it did, a row written to it is named as its index names
+-- them, and whiplash_reindex rebuilds it with compact names (one "^" and
+-- 22 characters a UUID, not "~" and 36).
+\set restore_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' restore ' :tools '/../fixtures/packed_cells03.jsonl.gz'
+\set names_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' record-names whiplash_dev_cells03'
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'restore_cmd';
+SELECT line FROM tool_out;
+CREATE FOREIGN TABLE cells03 (id text, vector real[]) SERVER ddb OPTIONS (collection 'cells03');
+CALL search_all('cells03', 'cells03');
+INSERT INTO cells03 SELECT md5('new')::uuid::text, v FROM digits WHERE row = 0;
+SELECT id = md5('new')::uuid::text AS new_row_found
+  FROM whiplash_search('cells03', (SELECT v FROM digits WHERE row = 0), 1);
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'names_cmd';
+SELECT line AS records_named FROM tool_out;
+SELECT step, items FROM whiplash_reindex('cells03');
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'names_cmd';
+SELECT line AS records_named FROM tool_out;
+CALL search_all('cells03 reindexed', 'cells03');
+SELECT id = md5('new')::uuid::text AS new_row_found
+  FROM whiplash_search('cells03', (SELECT v FROM digits WHERE row = 0), 1);
+DELETE FROM cells03 WHERE id = md5('new')::uuid::text;
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'names_cmd';
+SELECT line AS records_named FROM tool_out;
+SELECT count(*) AS problems FROM whiplash_check('cells03');
+-- A record another tool named so that it spells no id: searches skip it,
+-- the check reports it, and whiplash_repair removes it.
+\set put_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' put-item whiplash_dev_cells03_2d5ff3aa_buckets ''{"bucket": {"S": "2/0:0"}, "id": {"S": ".zz"}, "^bad": {"S": "x"}}'''
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'put_cmd';
+SELECT count(*) AS found FROM whiplash_search('cells03', (SELECT v FROM digits WHERE row = 0), 10, probes => 16);
+SELECT problem, bucket, id FROM whiplash_check('cells03');
+SELECT * FROM whiplash_repair('cells03');
+SELECT count(*) AS problems FROM whiplash_check('cells03');
 
 -- One knob: a higher recall target, more recall, more reads.
 SET whiplash.recall_target = 0.8;
@@ -191,6 +245,7 @@ SELECT r('bulk') >= 0.95 AND u('bulk') <= 60 AS default_at_least_0_95_within_60_
        r('upgraded, 5 probes') >= 0.95 AS upgraded_at_least_0_95,
        r('retrained, 5 probes') >= 0.95 AS retrained_at_least_0_95,
        r('lsh, 5 probes') >= 0.95 AND r('lsh upgraded') >= 0.95 AS lsh_at_least_0_95,
+       r('cells03') >= 0.95 AND r('cells03 reindexed') >= 0.95 AS cells03_at_least_0_95,
        r('target 0.8') <= r('bulk') AND r('bulk') <= r('target 0.99') AS recall_grows_with_target,
        u('target 0.8') < u('target 0.99') AS units_grow_with_target;
 
@@ -259,10 +314,10 @@ RESET whiplash.retrain_on_growth;
 SELECT cells_of('grown') AS cells;
 
 SELECT whiplash_drop_collection('ddb', c)
-  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'growing', 'grown']) c;
+  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown']) c;
 DROP VIEW recall;
 DROP FUNCTION r, u, note_proxy, explain_packed, cells_of;
 DROP PROCEDURE search_all;
-DROP TABLE digits_raw, digits, truth, proxy, proxy_now, found, plans, tool_out, blobs,
+DROP TABLE digits_raw, digits, digit_uuids, truth, proxy, proxy_now, found, plans, tool_out, blobs,
   blobs_truth, blobs_found;
-DROP FOREIGN TABLE tiny, bulk, single, old, lsh, growing, grown;
+DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown;

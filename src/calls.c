@@ -157,7 +157,9 @@ wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const 
 			if ((same[i] = wl_same_call(calls, ncalls, &checks[i])) < 0)
 				round[ncalls + nsent++] = checks[i];
 	}
-	conn->round_trips++;
+	/* sent max_connections at a time: a wave of them waits a round trip */
+	conn->round_trips += (ncalls + nsent + conn->options.client.max_connections - 1) /
+		conn->options.client.max_connections;
 	result = wl_ddb_execute(conn->ddb, round, ncalls + nsent, wl_interrupt_requested, NULL);
 	if (nchecks > 0)
 	{

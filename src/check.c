@@ -165,6 +165,11 @@ wl_check_entry(const WlEntry *entry, void *arg)
 	}
 	if (entry->key == NULL)
 		return;
+	if (entry->bad_name)
+	{
+		wl_add_problem(check, "record with malformed name", entry->key, entry->id);
+		return;
+	}
 	vector = strlen(entry->id) <= WL_ID_MAX ?
 		hash_search(check->vectors, entry->id, HASH_FIND, NULL) : NULL;
 	if (vector == NULL)
@@ -317,6 +322,7 @@ wl_repair_entries(WlCheck *check)
 			strcmp(problem->kind, "entry with wrong code") == 0;
 		changes[nchanges].entry.stray = strcmp(problem->kind, "item of no index") == 0;
 		changes[nchanges].entry.malformed = false;
+		changes[nchanges].entry.bad_name = strcmp(problem->kind, "record with malformed name") == 0;
 		vector = changes[nchanges].add ?
 			hash_search(check->vectors, problem->id, HASH_FIND, NULL) : NULL;
 		changes[nchanges++].entry.code = vector ? wl_checked_code(check, vector, problem->bucket) :

@@ -96,7 +96,7 @@ wl_server_option_defaults(WlServerOptions *options)
 	options->client.max_retries = 8;
 	options->client.retry_base_delay_ms = 25;
 	options->client.retry_max_delay_ms = 5000;
-	options->client.max_connections = 16;
+	options->client.max_connections = 64;
 }
 
 /* Reports an option value that does not parse or is out of range. */

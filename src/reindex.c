@@ -36,6 +36,7 @@
 #include "compat.h"
 #include "core/operations.h"
 #include "core/packed.h"
+#include "core/recordname.h"
 #include "core/tune.h"
 #include "whiplash.h"
 
@@ -50,6 +51,7 @@ typedef struct WlSample
 	float	   *vectors;
 	uint64	   *hashes;
 	double		id_bytes;		/* of every id added */
+	double		name_bytes;		/* of their records' names (recordname.h) */
 	int			n;
 	int			dims;
 	WlMetric	metric;
@@ -175,6 +177,7 @@ wl_sample_add(const char *id, const float *vector, void *arg)
 		   sizeof(float) * sample->dims);
 	sample->hashes[sample->n] = wl_id_hash(id);
 	sample->id_bytes += strlen(id);
+	sample->name_bytes += wl_record_name_len(id, true);
 	sample->n++;
 }
 
@@ -186,6 +189,7 @@ wl_sample_init(WlSample *sample, const WlMeta *meta, int most)
 	sample->metric = meta->metric;
 	sample->n = 0;
 	sample->id_bytes = 0;
+	sample->name_bytes = 0;
 	sample->vectors = palloc_extended(sizeof(float) * meta->dims * Max(most, 1),
 									  MCXT_ALLOC_HUGE);
 	sample->hashes = palloc_extended(sizeof(uint64) * Max(most, 1), MCXT_ALLOC_HUGE);
@@ -295,6 +299,9 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	wl_sample_order(&sample);
 	wl_sample_hold_out(build, &sample, queries);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
+	build->building.name_bytes = Max(1, (int) lround(sample.name_bytes /
+													 Max(sample.n + build->queries.n, 1)));
+	wl_packed_size_cells(&build->building, Max(meta->vector_count, sample.n));
 	wl_packed_fit_sample(&build->building, sample.n);
 	build->building.gen = settings != NULL && settings->has_current ?
 		settings->current.gen + 1 : 1;
@@ -311,8 +318,9 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	tune.query_keys = build->queries.hashes;
 	tune.nq = build->queries.n;
 	tune.vectors = Max(meta->vector_count, sample.n);
-	tune.id_bytes = sample.id_bytes / Max(sample.n + build->queries.n, 1);
-	tune.fetch_units = ceil((tune.id_bytes + 4.0 * meta->dims + 8) / 4096.0) * 0.5;
+	tune.name_bytes = sample.name_bytes / Max(sample.n + build->queries.n, 1);
+	tune.fetch_units = ceil((sample.id_bytes / Max(sample.n + build->queries.n, 1) +
+							 4.0 * meta->dims + 8) / 4096.0) * 0.5;
 	tune.target = wl_recall_target;
 	model = wl_tune_train(&tune, wl_interrupt_requested, NULL, &chosen, reason,
 						  sizeof(reason));

@@ -45,7 +45,7 @@ PG_FUNCTION_INFO_V1(whiplash_last_search);
 /* A candidate id and how good it looks: smaller score first. */
 typedef struct WlCandidate
 {
-	const char *id;				/* hash key: the pointer, hashed by string */
+	const char *id;				/* hash key: a copy of the id, hashed by string */
 	float		score;			/* code distance, or minus the buckets holding it */
 	int			order;			/* first seen, for a stable cut */
 	bool		fetched;		/* its vector has been read */
@@ -133,6 +133,8 @@ wl_add_candidate(const WlEntry *entry, void *arg)
 	candidate = hash_search(search->candidates, &entry->id, HASH_ENTER, &found);
 	if (!found)
 	{
+		/* the entry's id may be decoded into storage of the visit's own */
+		candidate->id = pstrdup(entry->id);
 		candidate->score = score;
 		candidate->order = search->ncandidates++;
 		candidate->fetched = false;

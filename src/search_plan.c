@@ -72,7 +72,10 @@ double		wl_max_search_units = 0;
 /* Bytes of DynamoDB's billing units. */
 #define WL_READ_UNIT 4096.0
 
-/* The size of an id, as estimated when the collection's own is unknown. */
+/*
+ * The size of an id, as estimated when the collection's own is unknown: a
+ * vector's always, a record's name's for indexes built before they noted it.
+ */
 #define WL_ID_BYTES 12
 
 /* Read units of a Query, Scan or item of `bytes`: rounded up to 4 KB once. */
@@ -178,7 +181,8 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 			   int budget_arg, WlSearchPlan *plan)
 {
 	double		count = Max((double) meta->vector_count, 1.0);
-	double		record = WL_ID_BYTES + 1 + (index->subspaces + 1) / 2;
+	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_ID_BYTES + 1) +
+		(index->subspaces + 1) / 2;
 	double		item = wl_vector_item_bytes(meta);
 	double		effort = Max(wl_search_effort, 0.01);
 	int			budget = budget_arg > 0 ? budget_arg :

@@ -25,8 +25,10 @@
 #define WL_CALIB_NO_RANK 0xffff
 
 /* The grid's axes, before they are cut to what a calibration can measure. */
-static const int wl_calib_probe_axis[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256};
-static const int wl_calib_rerank_axis[] = {10, 15, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480, 640};
+static const int wl_calib_probe_axis[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 18, 20, 24, 28,
+32, 40, 48, 64, 96, 128, 192, 256};
+static const int wl_calib_rerank_axis[] = {10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 160, 240,
+320, 480, 640};
 
 /* A vector in a cell a query could read: its cell's rank and code distance. */
 typedef struct WlCandidate

@@ -26,7 +26,7 @@
 #include "model.h"
 
 /* The most points of each axis of the grid. */
-#define WL_CALIB_MAX_AXIS 16
+#define WL_CALIB_MAX_AXIS 24
 
 /*
  * Held-out queries a calibration measures, at most and at least (as its

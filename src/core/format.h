@@ -39,6 +39,9 @@ typedef struct WlEntry
 								 * index's, another format's): key and id are
 								 * its partition and sort key, and removing the
 								 * entry removes the item */
+	bool		bad_name;		/* a record whose name spells no id (another
+								 * tool wrote it): id is the name itself, and
+								 * removing the entry removes that attribute */
 } WlEntry;
 
 /* A change to the bucket entries: an entry to add or to remove. */

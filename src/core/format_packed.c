@@ -13,7 +13,9 @@
  *
  *   bucket (hash key)  "<gen>/<table>:<hex of the bucket>"
  *   id (range key)     the chunk: "." and the next fine bits as 0/1 digits
- *   "~<vector id>"     the vector's code (B), one attribute a record
+ *   "~<vector id>"     the vector's code (B), one attribute a record;
+ *                      "^<22 characters>" where the id is a UUID and the
+ *                      generation names UUIDs compactly (recordname.c)
  *
  * A key spells both, "2/3:a5/.011010".  A generation's buckets are its
  * model's k-means cells (cells.c), a search reading the cells nearest the
@@ -49,13 +51,13 @@
 #include "model.h"
 #include "operations.h"
 #include "packed.h"
+#include "recordname.h"
 #include "store.h"
 
 #define WL_FORMAT_PACKED 3
 #define WL_ATTR_BUCKET "bucket"
 #define WL_ATTR_WHERE WL_ATTR_KEYS	/* vector items: "<gen>.<depth> ..." (S) */
 #define WL_ATTR_MODEL "model"	/* model items: a part of the model (B) */
-#define WL_RECORD_PREFIX '~'	/* a record's attribute: "~<vector id>" */
 
 /* The most records an UpdateItem changes: its expression stays far below 4 KB. */
 #define WL_PACKED_CHANGES_PER_CALL 64
@@ -85,6 +87,33 @@ static WlPackedSettings *
 wl_packed_settings(const WlMeta *meta)
 {
 	return meta->private;
+}
+
+/*
+ * Reads how an index description names its records: "names" ("uuid", or
+ * absent before compact names) and "name_bytes".  A form this version does
+ * not know is refused, never read as another.
+ */
+static bool
+wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf,
+					 size_t errlen)
+{
+	const char *names = wl_av_get_string(wl_item_get(map, "names"));
+
+	index->uuid_names = false;
+	index->name_bytes = 0;
+	if (wl_item_get(map, "names") != NULL)
+	{
+		if (names == NULL || strcmp(names, "uuid") != 0)
+		{
+			snprintf(errbuf, errlen, "an index description names its records in a form "
+					 "this version of whiplash does not know");
+			return false;
+		}
+		index->uuid_names = true;
+	}
+	return wl_item_get(map, "name_bytes") == NULL ||
+		wl_meta_int(map, "name_bytes", 1, 2048, &index->name_bytes, errbuf, errlen);
 }
 
 /* Reads one index description (a map) of a metadata item. */
@@ -140,6 +169,8 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
 		return false;
 	}
 	memcpy(index->token, token, WL_PACKED_TOKEN_LEN + 1);
+	if (!wl_packed_read_names(map, index, errbuf, errlen))
+		return false;
 	memset(&index->calibration, 0, sizeof(WlCalibration));
 	calibration = wl_av_get_string(wl_item_get(map, "calibration"));
 	if (wl_item_get(map, "calibration") != NULL &&
@@ -242,6 +273,10 @@ wl_packed_index_value(const WlPackedIndex *index)
 	json_object_object_add(map, "parts", wl_av_number_int64(index->parts));
 	json_object_object_add(map, "bytes", wl_av_number_int64((int64_t) index->bytes));
 	json_object_object_add(map, "token", wl_av_string(index->token));
+	if (index->uuid_names)
+		json_object_object_add(map, "names", wl_av_string("uuid"));
+	if (index->name_bytes > 0)
+		json_object_object_add(map, "name_bytes", wl_av_number_int64(index->name_bytes));
 	if (index->calibration.queries > 0)
 	{
 		char		text[4096];
@@ -963,17 +998,26 @@ wl_packed_partition_gen(const char *partition)
 	return gen;
 }
 
-/* The code bytes of the generation gen of a collection, or 0 for none of its. */
-static int
-wl_packed_gen_code_bytes(const WlMeta *meta, int gen)
+/* The description of generation gen of a collection, or NULL for none of its. */
+static const WlPackedIndex *
+wl_packed_gen_index(const WlMeta *meta, int gen)
 {
 	const WlPackedSettings *settings = wl_packed_settings(meta);
 
 	if (settings->has_current && settings->current.gen == gen)
-		return (settings->current.subspaces + 1) / 2;
+		return &settings->current;
 	if (settings->has_building && settings->building.gen == gen)
-		return (settings->building.subspaces + 1) / 2;
-	return 0;
+		return &settings->building;
+	return NULL;
+}
+
+/* The code bytes of the generation gen of a collection, or 0 for none of its. */
+static int
+wl_packed_gen_code_bytes(const WlMeta *meta, int gen)
+{
+	const WlPackedIndex *index = wl_packed_gen_index(meta, gen);
+
+	return index != NULL ? (index->subspaces + 1) / 2 : 0;
 }
 
 /* Orders attribute names. */
@@ -1033,7 +1077,7 @@ wl_packed_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor v
 	if (code_bytes == 0 || (strstr(partition, "/model") != NULL &&
 							!wl_packed_model_of(meta, gen, chunk)))
 	{
-		WlEntry		stray = {partition, chunk, NULL, false, true};
+		WlEntry		stray = {partition, chunk, NULL, false, true, false};
 
 		visit(&stray, arg);
 		return;
@@ -1047,18 +1091,20 @@ wl_packed_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor v
 		return;
 	for (it = json_object_iter_begin(item); !json_object_iter_equal(&it, &end);
 		 json_object_iter_next(&it))
-		if (json_object_iter_peek_name(&it)[0] == WL_RECORD_PREFIX)
+		if (wl_record_is_name(json_object_iter_peek_name(&it)))
 			names[nnames++] = json_object_iter_peek_name(&it);
-	/* in id order: the order an item's attributes come back in is the server's */
+	/* in name order: the order an item's attributes come back in is the server's */
 	qsort(names, nnames, sizeof(const char *), wl_name_cmp);
 	for (i = 0; i < nnames; i++)
 	{
 		unsigned char *code = NULL;
 		size_t		len = 0;
-		WlEntry		entry = {key, names[i] + 1, NULL, false, false};
+		char		uuid[WL_UUID_TEXT_LEN + 1];
+		const char *id = wl_record_id(names[i], uuid);
+		WlEntry		entry = {key, id != NULL ? id : names[i], NULL, false, false, id == NULL};
 
 		if (wl_av_get_binary(wl_item_get(item, names[i]), &code, &len) != 0 ||
-			len != (size_t) code_bytes || names[i][1] == '\0')
+			len != (size_t) code_bytes || id == NULL)
 			entry.malformed = true;
 		entry.code = entry.malformed ? NULL : code;
 		visit(&entry, arg);
@@ -1094,10 +1140,11 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 	char	   *sets = calloc(1, room);
 	char	   *removes = calloc(1, room);
 	char	   *update = calloc(1, 2 * room + 16);
-	int			code_bytes;
+	const WlPackedIndex *index =
+		wl_packed_gen_index(meta, wl_packed_partition_gen(changes[0]->entry.key));
+	int			code_bytes = index != NULL ? (index->subspaces + 1) / 2 : 0;
 	int			i;
 
-	code_bytes = wl_packed_gen_code_bytes(meta, wl_packed_partition_gen(changes[0]->entry.key));
 	if (!wl_packed_split_key(changes[0]->entry.key, partition, chunk))
 		partition[0] = chunk[0] = '\0';
 	json_object_object_add(key, WL_ATTR_BUCKET, wl_av_string(partition));
@@ -1113,7 +1160,10 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 
 		if (attribute == NULL)
 			break;
-		snprintf(attribute, len, "%c%s", WL_RECORD_PREFIX, entry->id);
+		if (entry->bad_name)
+			memcpy(attribute, entry->id, len - 1);
+		else
+			wl_record_name(entry->id, index != NULL && index->uuid_names, attribute);
 		snprintf(name, sizeof(name), "#r%d", i);
 		json_object_object_add(names, name, json_object_new_string(attribute));
 		free(attribute);
@@ -1235,35 +1285,59 @@ wl_packed_settings_of(const WlMeta *meta)
 }
 
 /*
- * The index a collection of n vectors gets: one table of k-means cells,
- * about WL_PACKED_CELL_VECTORS vectors a cell (at least 16 cells, at most
- * WL_PACKED_MAX_CELLS), and chunks of about 32 records; the model keeps 128
- * principal components (all, below 128 dimensions), codes of up to 64
- * subspaces (32 bytes), and planes (which split a cell into chunks) over
- * the 16 leading components.  Codes of 64 subspaces of two components each
- * held recall on text embeddings that 64 components of one each lost
- * (BENCHMARKS.md, "Simulated packed search").
+ * Sizes an index's cells for a collection of n vectors: about
+ * WL_PACKED_CELL_BYTES of records a cell (at its name_bytes, or a compact
+ * UUID's where unknown, and its codes), within WL_PACKED_CELL_VECTORS_MIN
+ * and _MAX vectors, and at least 16 cells, at most WL_PACKED_MAX_CELLS.  A search reads whole
+ * cells, each Query rounded up to 4 KB: smaller cells read fewer vectors
+ * for the same recall (a third as many read units on 384-dimension text
+ * embeddings at 64 vectors a cell as at 256), until rounding eats the
+ * gain.  Chunks hold about 32 records.
+ */
+void
+wl_packed_size_cells(WlPackedIndex *index, int64_t n)
+{
+	double		record = (index->name_bytes > 0 ? index->name_bytes : 23) +
+		(index->subspaces + 1) / 2;
+	double		per_cell = fmin(WL_PACKED_CELL_VECTORS_MAX,
+								fmax(WL_PACKED_CELL_VECTORS_MIN,
+									 round(WL_PACKED_CELL_BYTES / record)));
+	double		cells = round((double) n / per_cell);
+
+	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
+						  cells);
+	index->bits = 1;
+	while ((1 << index->bits) < index->cells)
+		index->bits++;
+	index->fine = 0;
+	while (index->fine < WL_PACKED_MAX_FINE &&
+		   (double) n / index->cells / (double) (1 << index->fine) > 32)
+		index->fine++;
+}
+
+/*
+ * The index a collection of n vectors gets: one table of k-means cells
+ * (wl_packed_size_cells); the model keeps every principal component up to
+ * 128 dimensions, above them as many as WL_PACKED_PCA_WORK allows (training
+ * keeps what holds WL_PACKED_KEEP_VARIANCE of the variance), in codes of
+ * subspaces of two components (64 at most up to 128 dimensions), and
+ * planes (which split a cell into chunks) over the 16 leading components.
+ * Its records of UUIDs have compact names.
  */
 void
 wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 {
 	const WlPackedSettings *settings = wl_packed_settings_of(meta);
-	double		cells = round((double) n / WL_PACKED_CELL_VECTORS);
 
 	memset(index, 0, sizeof(WlPackedIndex));
 	/* an index of LSH buckets (made before cells) is rebuilt as one table */
 	index->tables = settings == NULL ||
 		(settings->has_current && settings->current.cells == 0) ? WL_PACKED_TABLES :
 		settings->tables;
-	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
-						  cells);
-	index->bits = 1;
-	while ((1 << index->bits) < index->cells)
-		index->bits++;
-	while (index->fine < WL_PACKED_MAX_FINE &&
-		   (double) n / index->cells / (double) (1 << index->fine) > 32)
-		index->fine++;
 	index->vectors = n;
+	index->uuid_names = true;
+	if (settings != NULL && settings->has_current)
+		index->name_bytes = settings->current.name_bytes;
 	if (meta->dims <= WL_PACKED_FULL_DIMS)
 	{
 		index->rotation = meta->dims;
@@ -1274,7 +1348,7 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 		/*
 		 * The most components whose subspace iteration takes at most
 		 * WL_PACKED_PCA_WORK a round (all of them up to about 790
-		 * dimensions); training keeps what holds WL_PACKED_KEEP_VARIANCE.
+		 * dimensions).
 		 */
 		index->rotation = meta->dims < WL_MODEL_MAX_ROTATION ? meta->dims :
 			WL_MODEL_MAX_ROTATION;
@@ -1288,6 +1362,7 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 			index->subspaces = WL_MODEL_MAX_SUBSPACES;
 	}
 	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
+	wl_packed_size_cells(index, n);
 }
 
 /*

@@ -34,8 +34,13 @@
 #define WL_PACKED_SAMPLE_MAX 10000
 #define WL_PACKED_SAMPLE_PER_CELL 32
 
-/* Vectors a cell holds when an index is built, and the most cells. */
-#define WL_PACKED_CELL_VECTORS 256
+/*
+ * Bytes of records a cell holds when an index is built (two 4 KB pages),
+ * within a number of vectors; and the most cells.
+ */
+#define WL_PACKED_CELL_BYTES 8192.0
+#define WL_PACKED_CELL_VECTORS_MIN 32.0
+#define WL_PACKED_CELL_VECTORS_MAX 256.0
 #define WL_PACKED_MAX_CELLS 2048
 
 /*
@@ -76,6 +81,10 @@ typedef struct WlPackedIndex
 												 * trained it: its model
 												 * items' sort keys carry it */
 	WlCalibration calibration;	/* measured when built; queries 0: never */
+	bool		uuid_names;		/* its records of UUIDs have compact names
+								 * (recordname.c) */
+	int			name_bytes;		/* mean bytes of its records' names when
+								 * built; 0: unknown */
 } WlPackedIndex;
 
 /* The index generations of a collection's metadata. */
@@ -97,6 +106,12 @@ extern const WlPackedSettings *wl_packed_settings_of(const WlMeta *meta);
  * for dims (gen, parts and bytes left for the caller).
  */
 extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
+
+/*
+ * Sizes an index's cells (and so its bits and chunk depth) for n vectors,
+ * from its codes and the names of its records.
+ */
+extern void wl_packed_size_cells(WlPackedIndex *index, int64_t n);
 
 /* Has a collection grown enough that a new index would have more cells? */
 extern bool wl_packed_outgrown(const WlMeta *meta, int64_t count);

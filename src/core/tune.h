@@ -34,7 +34,7 @@ typedef struct WlTuneInput
 	const uint64_t *query_keys;
 	int			nq;
 	int64_t		vectors;		/* in the collection */
-	double		id_bytes;		/* an id's mean length */
+	double		name_bytes;		/* a record name's mean length (recordname.h) */
 	double		fetch_units;	/* a vector's fetch */
 	double		target;			/* recall */
 } WlTuneInput;

@@ -30,6 +30,7 @@
 #include "distance.h"
 #include "lsh.h"
 #include "model.h"
+#include "recordname.h"
 
 #define SIM_MAX_LIST 16
 #define SIM_K 10
@@ -39,7 +40,7 @@ typedef struct SimSet
 	int			n;
 	int			dims;
 	float	   *x;
-	double		id_bytes;		/* mean id length */
+	double		name_bytes;		/* mean length of the records' names */
 } SimSet;
 
 /* Reads "id,x1,..." rows; the first row fixes dims. */
@@ -65,7 +66,9 @@ sim_read(const char *path, int limit, SimSet *set)
 
 		if (p == NULL)
 			continue;
-		idsum += p - line;
+		*p = '\0';
+		idsum += wl_record_name_len(line, true);
+		*p = ',';
 		if (set->dims == 0)
 		{
 			char	   *q;
@@ -84,7 +87,7 @@ sim_read(const char *path, int limit, SimSet *set)
 			set->x[(size_t) set->n * set->dims + d] = strtof(p + 1, &p);
 		set->n++;
 	}
-	set->id_bytes = idsum / (set->n ? set->n : 1);
+	set->name_bytes = idsum / (set->n ? set->n : 1);
 	free(line);
 	fclose(f);
 }
@@ -350,7 +353,7 @@ main(int argc, char **argv)
 		}
 		shape = *wl_model_shape(model);
 		code_bytes = wl_model_code_bytes(model);
-		record = base.id_bytes + 1 + code_bytes;
+		record = base.name_bytes + code_bytes;
 		codes = malloc((size_t) code_bytes * base.n);
 		buckets = malloc(sizeof(uint64_t) * base.n * shape.ntables);
 		counts = calloc((size_t) nbuckets * shape.ntables, sizeof(int));

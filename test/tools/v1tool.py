@@ -30,6 +30,8 @@ not share code with.
       values in base64: a fixture of a collection as a release wrote it
   v1tool.py ENDPOINT restore FILE_GZ
       create the tables of a dump and write its items back
+  v1tool.py ENDPOINT record-names ID
+      count a packed collection's records by the form of their names
 """
 import base64
 import json
@@ -253,6 +255,24 @@ def dump(ddb, cid, path):
     print(f"dumped {len(lines)} items")
 
 
+def record_names(ddb, cid):
+    """Counts a packed collection's records by the form of their names:
+    plain ("~<id>") and compact UUIDs ("^<22 characters>")."""
+    meta = ddb.get_item(TableName="whiplash_metadata", Key={"id": {"S": cid}},
+                        ConsistentRead=True)["Item"]
+    counts = {"plain": 0, "uuid": 0}
+    for page in ddb.get_paginator("scan").paginate(TableName=meta["buckets_table"]["S"],
+                                                   ConsistentRead=True):
+        for entry in page["Items"]:
+            for name in entry:
+                if name.startswith("~"):
+                    counts["plain"] += 1
+                elif name.startswith("^"):
+                    counts["uuid"] += 1
+    for form, n in counts.items():
+        print(f"{form} {n}")
+
+
 def restore(ddb, path):
     items = 0
     with gzip.open(path, "rt") as dumped:
@@ -292,6 +312,8 @@ def main(argv):
         delete_table(ddb, argv[3])
     elif command == "dump":
         dump(ddb, argv[3], argv[4])
+    elif command == "record-names":
+        record_names(ddb, argv[3])
     elif command == "restore":
         restore(ddb, argv[3])
     elif command == "delete-entries":

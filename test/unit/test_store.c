@@ -1,8 +1,8 @@
 /*
  * test_store.c - unit tests of the JSON side of the core: the attribute
  * codec and base64 (RFC 4648 vectors), request bodies as DynamoDB expects
- * them, reading responses as DynamoDB sends them, and metadata items of
- * both formats.
+ * them, reading responses as DynamoDB sends them, metadata items of
+ * both formats, and the size of a packed index's cells.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "format.h"
 #include "meta.h"
 #include "operations.h"
+#include "packed.h"
 #include "store.h"
 #include "attrs.h"
 #include "unit.h"
@@ -734,10 +735,45 @@ test_storable_attributes(void)
 	free(deep);
 }
 
+/*
+ * Cells hold about 8 KB of records: fewer vectors the longer their codes
+ * and names, within 32 to 256 vectors and 16 to 2,048 cells.
+ */
+static void
+test_cell_sizes(void)
+{
+	WlPackedIndex index;
+
+	memset(&index, 0, sizeof(index));
+	index.subspaces = 188;
+	index.name_bytes = 23;
+	wl_packed_size_cells(&index, 40000);
+	CHECK(index.cells == 571 && index.bits == 10,
+		  "384 dimensions, UUIDs: 70 vectors of 117-byte records a cell");
+	index.subspaces = 64;
+	index.name_bytes = 0;
+	wl_packed_size_cells(&index, 26384);
+	CHECK(index.cells == 177 && index.bits == 8,
+		  "128 dimensions, names unknown: priced as UUIDs, 149 a cell");
+	index.subspaces = 8;
+	index.name_bytes = 5;
+	wl_packed_size_cells(&index, 100000);
+	CHECK(index.cells == 391, "short codes and ids: 256 vectors a cell at most");
+	index.subspaces = 255;
+	index.name_bytes = 1000;
+	wl_packed_size_cells(&index, 100000);
+	CHECK(index.cells == 2048, "long ids: 32 vectors a cell at least, 2,048 cells at most");
+	index.subspaces = 64;
+	index.name_bytes = 23;
+	wl_packed_size_cells(&index, 1000);
+	CHECK(index.cells == 16 && index.bits == 4, "a small collection: 16 cells");
+}
+
 int
 main(void)
 {
 	test_base64();
+	test_cell_sizes();
 	test_attribute_values();
 	test_requests();
 	test_responses();
