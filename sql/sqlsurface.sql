@@ -51,6 +51,30 @@ PREPARE nearest(real[], int) AS SELECT id FROM ordered ORDER BY vector <-> $1 LI
 EXPLAIN (COSTS OFF) EXECUTE nearest('{40,5,1}', 2);
 EXECUTE nearest('{40,5,1}', 2);
 DEALLOCATE nearest;
+-- A cached plan checks when it runs that its operator is still the
+-- collection's metric: after the collection is created again under
+-- cosine, a generic plan of ORDER BY vector <-> $1 reads every vector and
+-- ranks them by l2, as it was asked (b and c; cosine would give b and a).
+-- A NULL query orders nothing and gives k rows under every plan mode, as a
+-- local table does.
+SELECT collection FROM whiplash_create_collection('ddb', 'remade', 2, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE remade (id text, vector real[]) SERVER ddb OPTIONS (collection 'remade');
+INSERT INTO remade VALUES ('a', '{1,0}'), ('b', '{10,1}'), ('c', '{3,3}'), ('d', '{0,5}');
+SET plan_cache_mode = force_generic_plan;
+PREPARE near(real[]) AS SELECT id FROM remade ORDER BY vector <-> $1 LIMIT 2;
+EXPLAIN (COSTS OFF) EXECUTE near('{9,1}');
+EXECUTE near('{9,1}');
+SELECT whiplash_drop_collection('ddb', 'remade');
+SELECT collection FROM whiplash_create_collection('ddb', 'remade', 2, metric => 'cosine', seed => 1);
+INSERT INTO remade VALUES ('a', '{1,0}'), ('b', '{10,1}'), ('c', '{3,3}'), ('d', '{0,5}');
+EXECUTE near('{9,1}');
+SELECT plan FROM whiplash_last_search();
+EXECUTE near(NULL);
+RESET plan_cache_mode;
+SELECT count(*) AS custom_plan_rows FROM (SELECT id FROM remade ORDER BY vector <-> NULL LIMIT 2) s;
+DEALLOCATE near;
+SELECT whiplash_drop_collection('ddb', 'remade');
+DROP FOREIGN TABLE remade;
 EXPLAIN (COSTS OFF)
 SELECT q.n, s.id FROM (VALUES (1, '{5,5,2}'::real[]), (2, '{49,0,1}'::real[])) q(n, v),
        LATERAL (SELECT id FROM ordered ORDER BY vector <-> q.v LIMIT 2) s;

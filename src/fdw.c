@@ -339,8 +339,8 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, k, startup, startup + k * cpu_tuple_cost,
 										root->query_pathkeys, NULL, NULL,
-										list_make3(makeInteger(WL_SCAN_SEARCH), query,
-												   makeInteger(k))));
+										list_make4(makeInteger(WL_SCAN_SEARCH), query,
+												   makeInteger(k), makeInteger(metric))));
 }
 
 /* Is an equivalence class member this relation's id column? */
@@ -454,10 +454,11 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	if (best_path->fdw_private != NIL)
 	{
-		/* The search path: the query vector to evaluate, and k. */
+		/* The search path: the query vector to evaluate, k, the metric. */
 		fdw_exprs = lcons(list_nth(best_path->fdw_private, WlSearchPathQuery), list_copy(quals));
-		fdw_private = list_make2(list_nth(best_path->fdw_private, WlSearchPathKind),
-								 list_nth(best_path->fdw_private, WlSearchPathK));
+		fdw_private = list_make3(list_nth(best_path->fdw_private, WlSearchPathKind),
+								 list_nth(best_path->fdw_private, WlSearchPathK),
+								 list_nth(best_path->fdw_private, WlSearchPathMetric));
 	}
 	else
 	{

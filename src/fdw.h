@@ -32,18 +32,20 @@ typedef enum WlScanKind
 enum WlScanPrivateIndex
 {
 	WlScanPrivateKind,			/* WlScanKind, an Integer */
-	WlScanPrivateK				/* SEARCH: k, an Integer */
+	WlScanPrivateK,				/* SEARCH: k, an Integer */
+	WlScanPrivateMetric			/* SEARCH: its operator's WlMetric, an Integer */
 };
 
 /*
  * What the search path's fdw_private holds: its kind, the query vector's
- * expression and k.
+ * expression, k and its operator's metric.
  */
 enum WlSearchPathPrivateIndex
 {
 	WlSearchPathKind,
 	WlSearchPathQuery,
-	WlSearchPathK
+	WlSearchPathK,
+	WlSearchPathMetric
 };
 
 /*

@@ -48,6 +48,7 @@ typedef struct WlScanState
 	long		candidates;		/* SEARCH: candidate vectors re-ranked */
 	double		capacity_units; /* read capacity DynamoDB reported */
 	long		bytes_read;
+	WlMetric	metric;			/* SEARCH: its operator's, when planned */
 } WlScanState;
 
 /*
@@ -86,7 +87,10 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 	state->columns->vector_unused = wl_scan_discards_vector(node, state->columns);
 	state->kind = intVal(list_nth(plan->fdw_private, WlScanPrivateKind));
 	if (state->kind == WL_SCAN_SEARCH)
+	{
 		state->k = intVal(list_nth(plan->fdw_private, WlScanPrivateK));
+		state->metric = (WlMetric) intVal(list_nth(plan->fdw_private, WlScanPrivateMetric));
+	}
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE),
 										  (PlanState *) node);
@@ -221,18 +225,41 @@ wl_fetch_page(ForeignScanState *node)
 		if (nids > 0)
 			state->nitems = wl_batch_get(state->conn, table, ids, nids, NULL, &state->items);
 	}
-	else if (state->kind == WL_SCAN_SEARCH && !isnull)
+	else if (state->kind == WL_SCAN_SEARCH)
 	{
 		int			dims;
-		float	   *query = wl_array_to_vector(DatumGetArrayTypeP(value), collection->meta->dims,
-											   "query vector", &dims);
+		float	   *query;
+		bool		consistent =
+			wl_table_consistent_searches(RelationGetRelid(node->ss.ss_currentRelation),
+										 state->conn);
 		WlSearchPlan plan;
 		WlSearchHit *hits;
 		int			i;
 
-		wl_search_plan(collection, state->k, -1, -1,
-					   wl_table_consistent_searches(RelationGetRelid(node->ss.ss_currentRelation),
-													state->conn), &plan);
+		/*
+		 * A NULL query orders nothing: any k rows, as a local table gives
+		 * (those nearest the origin).  A plan cached before its collection
+		 * was created again with another metric ranks exactly by its own
+		 * operator's.
+		 */
+		if (isnull)
+		{
+			query = palloc0(sizeof(float) * collection->meta->dims);
+			wl_search_plan_exact(collection, WL_METRIC_L2, consistent,
+								 "the query is NULL, so no row is nearer than another",
+								 &plan);
+		}
+		else
+		{
+			query = wl_array_to_vector(DatumGetArrayTypeP(value), collection->meta->dims,
+									   "query vector", &dims);
+			if (collection->meta->metric != state->metric)
+				wl_search_plan_exact(collection, state->metric, consistent,
+									 "the plan's operator is no longer the collection's metric",
+									 &plan);
+			else
+				wl_search_plan(collection, state->k, -1, -1, consistent, &plan);
+		}
 		state->nitems = wl_search_run(state->conn, collection, query, state->k, &plan,
 									  wl_columns_has_attributes(state->columns) ||
 									  state->filter_state ? NULL : "id,vector",

@@ -322,7 +322,7 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 	search->collection = collection;
 	search->query = query;
 	search->plan = plan;
-	if (meta->metric == WL_METRIC_COSINE && wl_is_zero_vector(query, meta->dims))
+	if (plan->metric == WL_METRIC_COSINE && wl_is_zero_vector(query, meta->dims))
 		wl_refuse_zero_query();
 	if (meta->format->code_bytes(meta) > 0 && plan->kind != WL_SEARCH_SCAN)
 	{
@@ -394,7 +394,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			if (filter != NULL && !filter(item, filter_arg))
 				continue;
 			matched++;
-			wl_topk_push(topk, wl_distance(meta->metric, search->query, vector, meta->dims), i);
+			wl_topk_push(topk, wl_distance(plan->metric, search->query, vector, meta->dims), i);
 		}
 		if (filter == NULL || matched >= k || plan->kind == WL_SEARCH_SCAN ||
 			search->nfetched >= max_budget || (probes >= max_probes && left == 0) ||

@@ -137,6 +137,19 @@ wl_plan_buckets(const WlMeta *meta, int probes_arg, int budget_arg, WlSearchPlan
 		wl_plan_small_native(meta, plan);
 }
 
+/* A Scan of every vector, priced; recall 1. */
+static void
+wl_plan_scan(const WlMeta *meta, const char *why, WlSearchPlan *plan)
+{
+	double		bytes = Max(meta->vector_count, 1) * wl_vector_item_bytes(meta);
+
+	plan->kind = WL_SEARCH_SCAN;
+	plan->read_units = wl_read_units(bytes, plan->consistent);
+	plan->requests = ceil(bytes / (1024.0 * 1024.0));
+	plan->why = why;
+	plan->recall = 1.0;
+}
+
 /*
  * How much more a calibrated collection's candidates compete than when it
  * was calibrated: its growth since (at least 1).
@@ -289,21 +302,30 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 
 	memset(plan, 0, sizeof(WlSearchPlan));
 	plan->consistent = consistent;
+	plan->metric = meta->metric;
 	plan->recall = -1;
 	if (settings == NULL)
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
 	else if (!settings->has_current)
-	{
-		plan->kind = WL_SEARCH_SCAN;
-		plan->read_units = wl_read_units(Max(meta->vector_count, 1) *
-										 wl_vector_item_bytes(meta), consistent);
-		plan->requests = ceil(Max(meta->vector_count, 1) * wl_vector_item_bytes(meta) /
-							  (1024.0 * 1024.0));
-		plan->why = "the collection's index is not trained yet";
-		plan->recall = 1.0;
-	}
+		wl_plan_scan(meta, "the collection's index is not trained yet", plan);
 	else
 		wl_plan_packed(meta, &settings->current, k, probes_arg, budget_arg, plan);
+}
+
+/*
+ * The plan of an exact search ranked by `metric`: one Scan of every
+ * vector.  A cached plan takes it when its operator is no longer the
+ * collection's (created again with another metric), and a NULL query,
+ * which orders nothing, as a local table would give any k rows.
+ */
+void
+wl_search_plan_exact(const WlCollection *collection, WlMetric metric, bool consistent,
+					 const char *why, WlSearchPlan *plan)
+{
+	memset(plan, 0, sizeof(WlSearchPlan));
+	plan->consistent = consistent;
+	plan->metric = metric;
+	wl_plan_scan(collection->meta, why, plan);
 }
 
 /* The name of a plan's kind, for EXPLAIN and whiplash_last_search. */

@@ -178,6 +178,9 @@ typedef enum WlSearchKind
 typedef struct WlSearchPlan
 {
 	WlSearchKind kind;
+	WlMetric	metric;			/* what candidates are ranked by: the
+								 * collection's, unless a caller asks for an
+								 * exact search by another */
 	int			probes;			/* buckets probed per table */
 	int			depth;			/* fine bits read beyond a bucket's */
 	int			budget;			/* candidates fetched whole and re-ranked */
@@ -191,6 +194,8 @@ typedef struct WlSearchPlan
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
+extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric,
+								 bool consistent, const char *why, WlSearchPlan *plan);
 extern const char *wl_search_kind_name(WlSearchKind kind);
 extern int	wl_probes;
 extern int	wl_max_probes;
