@@ -1292,7 +1292,8 @@ wl_packed_settings_of(const WlMeta *meta)
  * cells, each Query rounded up to 4 KB: smaller cells read fewer vectors
  * for the same recall (a third as many read units on 384-dimension text
  * embeddings at 64 vectors a cell as at 256), until rounding eats the
- * gain.  Chunks hold about 32 records.
+ * gain, or their training its bound, WL_PACKED_KMEANS_WORK (about 440
+ * cells at 784 dimensions, 640 at 384).  Chunks hold about 32 records.
  */
 void
 wl_packed_size_cells(WlPackedIndex *index, int64_t n)
@@ -1306,6 +1307,11 @@ wl_packed_size_cells(WlPackedIndex *index, int64_t n)
 
 	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
 						  cells);
+	while (index->cells > 16 &&
+		   (double) index->cells * fmax(WL_PACKED_SAMPLE_PER_CELL * index->cells,
+										WL_PACKED_SAMPLE_MAX) *
+		   index->rotation * WL_CELLS_ROUNDS > WL_PACKED_KMEANS_WORK)
+		index->cells--;
 	index->bits = 1;
 	while ((1 << index->bits) < index->cells)
 		index->bits++;

@@ -44,6 +44,14 @@
 #define WL_PACKED_MAX_CELLS 2048
 
 /*
+ * Multiply-adds the k-means of one training may take (its sample x cells
+ * x components x rounds; a build trains twice, for the two code sizes it
+ * tries), which bounds the cells of wide vectors: smaller cells cost the
+ * square of their number to train.
+ */
+#define WL_PACKED_KMEANS_WORK 5.0e10
+
+/*
  * Above this many dimensions an index keeps the principal components that
  * hold WL_PACKED_KEEP_VARIANCE of the variance, WL_PACKED_SUBSPACE_DIMS
  * of them a subspace at the most.

@@ -145,7 +145,7 @@ test_requests(void)
 	WlMeta	   *meta = native_meta(WL_META_FINE_BITS);
 	WlMeta		v1meta;
 	const char *keys[2] = {"3:a5f", "3:a5f/011"};
-	WlEntryChange change = {{"6Q", "id1", NULL, false, false}, true};
+	WlEntryChange change = {{"6Q", "id1", NULL, false, false, false}, true};
 	WlDdbCall	calls[3];
 	int			ncalls;
 	int			i;
@@ -245,7 +245,7 @@ test_fine_entries(void)
 {
 	WlMeta	   *meta = native_meta(4);
 	WlMeta	   *whole = native_meta(0);
-	WlEntryChange change = {{"3:a5f/0110", "x/1", NULL, false, false}, true};
+	WlEntryChange change = {{"3:a5f/0110", "x/1", NULL, false, false, false}, true};
 	WlDdbCall	call;
 	Collected	got;
 	struct json_object *entry;
@@ -737,7 +737,8 @@ test_storable_attributes(void)
 
 /*
  * Cells hold about 8 KB of records: fewer vectors the longer their codes
- * and names, within 32 to 256 vectors and 16 to 2,048 cells.
+ * and names, within 32 to 256 vectors and 16 to 2,048 cells, and as many
+ * as the k-means work of a training allows.
  */
 static void
 test_cell_sizes(void)
@@ -745,11 +746,13 @@ test_cell_sizes(void)
 	WlPackedIndex index;
 
 	memset(&index, 0, sizeof(index));
+	index.rotation = 384;
 	index.subspaces = 188;
 	index.name_bytes = 23;
 	wl_packed_size_cells(&index, 40000);
 	CHECK(index.cells == 571 && index.bits == 10,
 		  "384 dimensions, UUIDs: 70 vectors of 117-byte records a cell");
+	index.rotation = 128;
 	index.subspaces = 64;
 	index.name_bytes = 0;
 	wl_packed_size_cells(&index, 26384);
@@ -759,6 +762,7 @@ test_cell_sizes(void)
 	index.name_bytes = 5;
 	wl_packed_size_cells(&index, 100000);
 	CHECK(index.cells == 391, "short codes and ids: 256 vectors a cell at most");
+	index.rotation = 16;
 	index.subspaces = 255;
 	index.name_bytes = 1000;
 	wl_packed_size_cells(&index, 100000);
@@ -767,6 +771,11 @@ test_cell_sizes(void)
 	index.name_bytes = 23;
 	wl_packed_size_cells(&index, 1000);
 	CHECK(index.cells == 16 && index.bits == 4, "a small collection: 16 cells");
+	index.rotation = 784;
+	index.subspaces = 255;
+	wl_packed_size_cells(&index, 60000);
+	CHECK(index.cells == 446 && index.bits == 9,
+		  "784 dimensions: as many cells as a training's k-means work allows");
 }
 
 int
