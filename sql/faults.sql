@@ -124,9 +124,13 @@ SELECT * FROM whiplash_check('chaotic_direct');
 -- goes on.  The proxy "broken" answers the attempts of each distinct
 -- DescribeTable, BatchWriteItem, Query and Scan request in turn with:
 -- malformed JSON, a cut-short body, a stall past the timeout, a reset
--- connection.
+-- connection.  (At most 16 requests at once: a search sends its
+-- Queries and the GetItem that confirms the collection in one round, and
+-- the single-threaded server behind the proxy must answer that GetItem
+-- within the short timeout.)
 CREATE SERVER broken FOREIGN DATA WRAPPER whiplash
-  OPTIONS (endpoint :'broken', request_timeout '300ms', max_retries '0');
+  OPTIONS (endpoint :'broken', request_timeout '300ms', max_retries '0',
+           max_connections '16');
 CREATE USER MAPPING FOR CURRENT_USER SERVER broken
   OPTIONS (access_key_id :'key', secret_access_key :'secret');
 -- Errors are shown without what differs between runs and servers: the
