@@ -128,6 +128,11 @@ class CountingServerMixin:
     """A server's counters under one lock, served at /__stats, and quiet
     about clients that go away."""
 
+    # Connections waiting to be accepted: a session opens up to its
+    # server's max_connections (64 by default) at once, and socketserver's
+    # 5 made the rest time out connecting.
+    request_queue_size = 128
+
     # Starts the counters (a dict of name -> 0) and their lock.
     def init_counters(self, names):
         self.lock = threading.Lock()
