@@ -289,6 +289,7 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	char		reason[256];
 	int			queries;
 	int			most;
+	double		sampled;		/* vectors read, held-out queries included */
 
 	/* planned from the count, then fitted to the sample actually read */
 	wl_packed_plan(meta, Max(meta->vector_count, 1), &build->building);
@@ -297,10 +298,10 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	wl_sample_init(&sample, meta, most);
 	wl_visit_vectors(build->conn, meta, most, wl_sample_add, &sample);
 	wl_sample_order(&sample);
+	sampled = Max(sample.n, 1);
 	wl_sample_hold_out(build, &sample, queries);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
-	build->building.name_bytes = Max(1, (int) lround(sample.name_bytes /
-													 Max(sample.n + build->queries.n, 1)));
+	build->building.name_bytes = Max(1, (int) lround(sample.name_bytes / sampled));
 	wl_packed_size_cells(&build->building, Max(meta->vector_count, sample.n));
 	wl_packed_fit_sample(&build->building, sample.n);
 	build->building.gen = settings != NULL && settings->has_current ?
@@ -318,9 +319,8 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	tune.query_keys = build->queries.hashes;
 	tune.nq = build->queries.n;
 	tune.vectors = Max(meta->vector_count, sample.n);
-	tune.name_bytes = sample.name_bytes / Max(sample.n + build->queries.n, 1);
-	tune.fetch_units = ceil((sample.id_bytes / Max(sample.n + build->queries.n, 1) +
-							 4.0 * meta->dims + 8) / 4096.0) * 0.5;
+	tune.name_bytes = sample.name_bytes / sampled;
+	tune.fetch_units = ceil((sample.id_bytes / sampled + 4.0 * meta->dims + 8) / 4096.0) * 0.5;
 	tune.target = wl_recall_target;
 	model = wl_tune_train(&tune, wl_interrupt_requested, NULL, &chosen, reason,
 						  sizeof(reason));

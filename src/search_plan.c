@@ -195,7 +195,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 {
 	double		count = Max((double) meta->vector_count, 1.0);
 	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_ID_BYTES + 1) +
-		(index->subspaces + 1) / 2;
+		wl_packed_index_code_bytes(index);
 	double		item = wl_vector_item_bytes(meta);
 	double		effort = Max(wl_search_effort, 0.01);
 	int			budget = budget_arg > 0 ? budget_arg :

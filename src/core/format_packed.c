@@ -82,6 +82,13 @@ typedef struct WlPackedState
 
 static int	wl_packed_code_bytes(const WlMeta *meta);
 
+/* Bytes of a record's code in an index generation: 4 bits a subspace. */
+int
+wl_packed_index_code_bytes(const WlPackedIndex *index)
+{
+	return (index->subspaces + 1) / 2;
+}
+
 /* What the metadata holds beyond the common settings (meta->private). */
 static WlPackedSettings *
 wl_packed_settings(const WlMeta *meta)
@@ -848,8 +855,9 @@ static int
 wl_packed_code_bytes(const WlMeta *meta)
 {
 	const WlPackedSettings *settings = wl_packed_settings(meta);
-	int			current = settings->has_current ? (settings->current.subspaces + 1) / 2 : 0;
-	int			building = settings->has_building ? (settings->building.subspaces + 1) / 2 : 0;
+	int			current = settings->has_current ? wl_packed_index_code_bytes(&settings->current) : 0;
+	int			building = settings->has_building ?
+		wl_packed_index_code_bytes(&settings->building) : 0;
 
 	return current > building ? current : building;
 }
@@ -1017,7 +1025,7 @@ wl_packed_gen_code_bytes(const WlMeta *meta, int gen)
 {
 	const WlPackedIndex *index = wl_packed_gen_index(meta, gen);
 
-	return index != NULL ? (index->subspaces + 1) / 2 : 0;
+	return index != NULL ? wl_packed_index_code_bytes(index) : 0;
 }
 
 /* Orders attribute names. */
@@ -1142,7 +1150,7 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 	char	   *update = calloc(1, 2 * room + 16);
 	const WlPackedIndex *index =
 		wl_packed_gen_index(meta, wl_packed_partition_gen(changes[0]->entry.key));
-	int			code_bytes = index != NULL ? (index->subspaces + 1) / 2 : 0;
+	int			code_bytes = index != NULL ? wl_packed_index_code_bytes(index) : 0;
 	int			i;
 
 	if (!wl_packed_split_key(changes[0]->entry.key, partition, chunk))
@@ -1298,8 +1306,8 @@ wl_packed_settings_of(const WlMeta *meta)
 void
 wl_packed_size_cells(WlPackedIndex *index, int64_t n)
 {
-	double		record = (index->name_bytes > 0 ? index->name_bytes : 23) +
-		(index->subspaces + 1) / 2;
+	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_RECORD_UUID_NAME_LEN) +
+		wl_packed_index_code_bytes(index);
 	double		per_cell = fmin(WL_PACKED_CELL_VECTORS_MAX,
 								fmax(WL_PACKED_CELL_VECTORS_MIN,
 									 round(WL_PACKED_CELL_BYTES / record)));

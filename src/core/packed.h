@@ -115,6 +115,9 @@ extern const WlPackedSettings *wl_packed_settings_of(const WlMeta *meta);
  */
 extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
 
+/* Bytes of a record's code in an index generation. */
+extern int	wl_packed_index_code_bytes(const WlPackedIndex *index);
+
 /*
  * Sizes an index's cells (and so its bits and chunk depth) for n vectors,
  * from its codes and the names of its records.

@@ -4,9 +4,9 @@
  *
  * A chunk item holds one attribute a record, named by its vector's id, and
  * DynamoDB bills every byte of a name each time a search reads the chunk:
- * with UUID ids, the name was a third of a record.  Generations built since
- * version 0.4.0 ("names": "uuid" in their index description) name the
- * record of an id in the canonical text form of a UUID (lower-case hex,
+ * with UUID ids, the name was a third of a record.  Generations whose
+ * index description says "names": "uuid" (every build after commit
+ * 44bc35a) name the record of an id in the canonical text form of a UUID (lower-case hex,
  * 8-4-4-4-12) by its 16 bytes in unpadded base64url, "^" and 22
  * characters, 14 bytes fewer; every other id, and every record of older
  * generations, is named "~<id>".  The two prefixes keep the forms apart,
@@ -20,7 +20,7 @@
 #define WL_RECORD_PLAIN '~'
 #define WL_RECORD_UUID '^'
 #define WL_UUID_BYTES 16
-#define WL_UUID_NAME_CHARS 22
+#define WL_UUID_NAME_CHARS (WL_RECORD_UUID_NAME_LEN - 1)
 
 static const char wl_base64url[] =
 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -86,8 +86,8 @@ wl_record_name(const char *id, bool uuid_names, char *out)
 
 		out[1 + c] = wl_base64url[(word >> (10 - bit % 8)) & 63];
 	}
-	out[1 + WL_UUID_NAME_CHARS] = '\0';
-	return 1 + WL_UUID_NAME_CHARS;
+	out[WL_RECORD_UUID_NAME_LEN] = '\0';
+	return WL_RECORD_UUID_NAME_LEN;
 }
 
 /* The length of a record's name; see the header. */
@@ -96,7 +96,7 @@ wl_record_name_len(const char *id, bool uuid_names)
 {
 	unsigned char bytes[WL_UUID_BYTES];
 
-	return uuid_names && wl_uuid_parse(id, bytes) ? 1 + WL_UUID_NAME_CHARS : strlen(id) + 1;
+	return uuid_names && wl_uuid_parse(id, bytes) ? WL_RECORD_UUID_NAME_LEN : strlen(id) + 1;
 }
 
 /* Is an attribute of a chunk item a record? */

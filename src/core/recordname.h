@@ -11,6 +11,9 @@
 /* Characters of a UUID in its canonical text form, 8-4-4-4-12 hex digits. */
 #define WL_UUID_TEXT_LEN 36
 
+/* Bytes of a UUID's compact record name: "^" and 22 base64url characters. */
+#define WL_RECORD_UUID_NAME_LEN 23
+
 /*
  * The attribute name of the record of vector `id` in a generation that
  * names UUIDs compactly (uuid_names) or not, in out of at least

@@ -743,39 +743,40 @@ test_storable_attributes(void)
 static void
 test_cell_sizes(void)
 {
-	WlPackedIndex index;
+	static const struct
+	{
+		int			rotation;
+		int			subspaces;
+		int			name_bytes;
+		int64_t		n;
+		int			cells;
+		int			bits;		/* 0: not checked */
+		const char *name;
+	}			cases[] = {
+		{384, 188, 23, 40000, 571, 10,
+		"384 dimensions, UUIDs: 70 vectors of 117-byte records a cell"},
+		{128, 64, 0, 26384, 177, 8, "128 dimensions, names unknown: priced as UUIDs, 149 a cell"},
+		{128, 8, 5, 100000, 391, 0, "short codes and ids: 256 vectors a cell at most"},
+		{16, 255, 1000, 100000, 2048, 0,
+		"long ids: 32 vectors a cell at least, 2,048 cells at most"},
+		{16, 64, 23, 1000, 16, 4, "a small collection: 16 cells"},
+		{784, 255, 23, 60000, 446, 9,
+		"784 dimensions: as many cells as a training's k-means work allows"},
+	};
+	size_t		i;
 
-	memset(&index, 0, sizeof(index));
-	index.rotation = 384;
-	index.subspaces = 188;
-	index.name_bytes = 23;
-	wl_packed_size_cells(&index, 40000);
-	CHECK(index.cells == 571 && index.bits == 10,
-		  "384 dimensions, UUIDs: 70 vectors of 117-byte records a cell");
-	index.rotation = 128;
-	index.subspaces = 64;
-	index.name_bytes = 0;
-	wl_packed_size_cells(&index, 26384);
-	CHECK(index.cells == 177 && index.bits == 8,
-		  "128 dimensions, names unknown: priced as UUIDs, 149 a cell");
-	index.subspaces = 8;
-	index.name_bytes = 5;
-	wl_packed_size_cells(&index, 100000);
-	CHECK(index.cells == 391, "short codes and ids: 256 vectors a cell at most");
-	index.rotation = 16;
-	index.subspaces = 255;
-	index.name_bytes = 1000;
-	wl_packed_size_cells(&index, 100000);
-	CHECK(index.cells == 2048, "long ids: 32 vectors a cell at least, 2,048 cells at most");
-	index.subspaces = 64;
-	index.name_bytes = 23;
-	wl_packed_size_cells(&index, 1000);
-	CHECK(index.cells == 16 && index.bits == 4, "a small collection: 16 cells");
-	index.rotation = 784;
-	index.subspaces = 255;
-	wl_packed_size_cells(&index, 60000);
-	CHECK(index.cells == 446 && index.bits == 9,
-		  "784 dimensions: as many cells as a training's k-means work allows");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		WlPackedIndex index;
+
+		memset(&index, 0, sizeof(index));
+		index.rotation = cases[i].rotation;
+		index.subspaces = cases[i].subspaces;
+		index.name_bytes = cases[i].name_bytes;
+		wl_packed_size_cells(&index, cases[i].n);
+		CHECK(index.cells == cases[i].cells && (cases[i].bits == 0 || index.bits == cases[i].bits),
+			  cases[i].name);
+	}
 }
 
 int
