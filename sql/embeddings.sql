@@ -117,6 +117,15 @@ SET whiplash.collection_cache_ttl = 0;
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 COPY tool_out FROM PROGRAM :'mend_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+-- So is a form of record names this version does not know: refused, never
+-- read as another.
+SELECT jsonb_set(:'good_index'::jsonb, '{M,names}', '{"S": "base32"}')::text AS odd_names_index
+\gset
+\set names_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_emb index ''' :odd_names_index ''''
+COPY tool_out FROM PROGRAM :'names_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+COPY tool_out FROM PROGRAM :'mend_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 RESET whiplash.collection_cache_ttl;
 
 -- Bad arguments.
