@@ -53,6 +53,6 @@ echo "   Type exit to stop PostgreSQL and dynalite."
 PS1="whiplash-demo$ " bash --norc -i'
 WHIPLASH_ENDPOINT=http://127.0.0.1:18501 \
     WHIPLASH_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz \
-    pg_virtualenv -v 15 bash -c "$in_cluster" demo "$ROOT/test/demo.sql" "$shell"
+    pg_virtualenv -t -v 15 bash -c "$in_cluster" demo "$ROOT/test/demo.sql" "$shell"
 echo "== demo finished"
 [[ -n $shell ]] || echo "   (bash test/demo.sh --shell ends in a shell with the demo's servers running)"

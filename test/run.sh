@@ -265,7 +265,7 @@ run_suite() {
         WHIPLASH_WORDS="$WL_WORDS_DIR" \
         WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WHIPLASH_TOKEN_KEY=$TOKEN_KEY \
         WHIPLASH_TOKEN_SECRET=$TOKEN_SECRET WHIPLASH_TOKEN=$TOKEN \
-        step pg_virtualenv -v 15 bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
+        step pg_virtualenv -t -v 15 bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
         ${WL_REGRESS_WRAPPER:-} make installcheck ${suite_tests:+REGRESS="$suite_tests"} \
         >"$WL_LOG_DIR/regress-$name.log" 2>&1
     local status=$?
@@ -316,7 +316,7 @@ report_tap() {
 run_stress() {
     echo "== concurrency and memory against $1"
     WHIPLASH_ENDPOINT="http://127.0.0.1:$2" WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET \
-        step pg_virtualenv -v 15 bash test/stress/stress.sh "$stress_seconds" 16 \
+        step pg_virtualenv -t -v 15 bash test/stress/stress.sh "$stress_seconds" 16 \
         "$stress_statements" >"$WL_LOG_DIR/stress-$1.log" 2>&1
     report_tap $? "$WL_LOG_DIR/stress-$1.log"
 }
@@ -326,7 +326,7 @@ run_stress() {
 run_crash() {
     echo "== a real crash: DynamoDB Local killed during a COMMIT"
     WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WL_LOG_DIR="$WL_LOG_DIR" \
-        step pg_virtualenv -v 15 bash test/crash/crash.sh 18101 >"$WL_LOG_DIR/crash.log" 2>&1
+        step pg_virtualenv -t -v 15 bash test/crash/crash.sh 18101 >"$WL_LOG_DIR/crash.log" 2>&1
     report_tap $? "$WL_LOG_DIR/crash.log"
 }
 

@@ -58,6 +58,6 @@ fi
 wl_start_record "$WL_BENCH_RECORD_PORT" "$WL_BENCH_DDB_PORT" "$WL_BENCH_LOG"
 
 echo "benchmark: $WL_BENCH_SERVER on 127.0.0.1, logs in $WL_LOG_DIR"
-pg_virtualenv -v 15 /usr/bin/python3 test/bench/bench.py "$WL_LOG_DIR"
+pg_virtualenv -t -v 15 /usr/bin/python3 test/bench/bench.py "$WL_LOG_DIR"
 /usr/bin/python3 test/bench/report.py "$WL_LOG_DIR/results.json" \
     "bash test/bench/bench.sh" BENCHMARKS.md test/bench

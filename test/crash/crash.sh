@@ -3,7 +3,7 @@
 # during a large COMMIT and restarted on the same store.  Run inside a
 # throw-away cluster, as test/stress is:
 #   WHIPLASH_KEY=... WHIPLASH_SECRET=... WL_LOG_DIR=DIR \
-#       pg_virtualenv -v 15 bash test/crash/crash.sh PORT
+#       pg_virtualenv -t -v 15 bash test/crash/crash.sh PORT
 # DynamoDB Local listens on PORT+1, behind a counting proxy on PORT; its
 # store is DIR/crash-store.  1,500 rows are committed (the collection
 # trains on them), then one transaction inserts 6,000 more; once the proxy

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Concurrency and memory checks of whiplash, run inside a throw-away cluster:
 #   WHIPLASH_ENDPOINT=http://127.0.0.1:PORT WHIPLASH_KEY=... WHIPLASH_SECRET=... \
-#       pg_virtualenv -v 15 bash test/stress/stress.sh [SECONDS] [CLIENTS] [SEARCHES]
+#       pg_virtualenv -t -v 15 bash test/stress/stress.sh [SECONDS] [CLIENTS] [SEARCHES]
 # 1. pgbench runs CLIENTS (16) sessions for SECONDS (30) against one
 #    collection, inserting, replacing, updating, deleting and searching ids
 #    they share (test/stress/concurrency.sql) and mirroring every change in

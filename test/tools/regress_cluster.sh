@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command inside a pg_virtualenv cluster and keeps the server's log:
-#   pg_virtualenv -v 15 bash test/tools/regress_cluster.sh LOG_COPY COMMAND...
+#   pg_virtualenv -t -v 15 bash test/tools/regress_cluster.sh LOG_COPY COMMAND...
 # The throw-away cluster's log is deleted with it; test/run.sh reads the copy
 # (for instance to check that no credential was ever logged).
 set -uo pipefail

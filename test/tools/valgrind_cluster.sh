@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against a pg_virtualenv cluster whose server runs under
 # Valgrind's memcheck, every backend included:
-#   pg_virtualenv -v 15 bash test/tools/valgrind_cluster.sh LOG_DIR COMMAND...
+#   pg_virtualenv -t -v 15 bash test/tools/valgrind_cluster.sh LOG_DIR COMMAND...
 # The cluster pg_virtualenv started is stopped and its postmaster started
 # again under valgrind --trace-children=yes (backends are forked, so each
 # runs under memcheck).  An error report whose stack passes through
