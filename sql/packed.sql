@@ -313,11 +313,33 @@ INSERT INTO grown SELECT 'again' || id, v FROM blobs WHERE i <= 5000;
 RESET whiplash.retrain_on_growth;
 SELECT cells_of('grown') AS cells;
 
+-- Finite values of any size train: one vector of components near FLT_MAX
+-- among the first 1,000 is left out of training, is stored and found, and
+-- later writes do not fail (they did, each retrying the training).
+SELECT collection FROM whiplash_create_collection('ddb', 'huge', 8, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE huge (id text, vector real[]) SERVER ddb OPTIONS (collection 'huge');
+CREATE TABLE huge_local AS
+  SELECT 'h' || i AS id,
+         CASE WHEN i = 7 THEN array_fill(3.4e38::real, ARRAY[8])
+              ELSE ARRAY(SELECT sin(i * 0.37 + j * 1.3 + (i % 9) * j)::real FROM generate_series(1, 8) j)
+         END AS v
+    FROM generate_series(1, 1100) i;
+INSERT INTO huge SELECT id, v FROM huge_local WHERE id <> 'h1100';
+INSERT INTO huge SELECT id, v FROM huge_local WHERE id = 'h1100';
+SELECT count(*) AS stored, cells_of('huge') > 0 AS trained FROM huge;
+SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
+SELECT round(count(*) / 100.0, 2) AS recall_at_10_probing_2
+  FROM huge_local q,
+       LATERAL (SELECT id FROM whiplash_search('huge', q.v, 10, probes => 2)) s
+ WHERE q.id IN (SELECT 'h' || i FROM generate_series(101, 110) i)
+   AND s.id IN (SELECT b.id FROM huge_local b
+                 ORDER BY whiplash_distance(q.v, b.v, 'l2') LIMIT 10);
+
 SELECT whiplash_drop_collection('ddb', c)
-  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown']) c;
+  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge']) c;
 DROP VIEW recall;
 DROP FUNCTION r, u, note_proxy, explain_packed, cells_of;
 DROP PROCEDURE search_all;
 DROP TABLE digits_raw, digits, digit_uuids, truth, proxy, proxy_now, found, plans, tool_out, blobs,
-  blobs_truth, blobs_found;
-DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown;
+  blobs_truth, blobs_found, huge_local;
+DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown, huge;

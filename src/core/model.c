@@ -40,6 +40,16 @@
 #define WL_MODEL_ITERATION_WORK 1.0e10
 #define WL_MODEL_MIN_PCA_ROWS 256
 
+/*
+ * Data of any finite size: training scales the sample by a power of two of
+ * at most this exponent, leaves out vectors this far from the rest (in the
+ * scaled unit), and rotated coordinates are held within WL_MODEL_MAX_COORD
+ * so that float distances over WL_MODEL_MAX_ROTATION of them stay finite.
+ */
+#define WL_MODEL_MAX_EXPONENT 100
+#define WL_MODEL_OUTLIER 0x1p40
+#define WL_MODEL_MAX_COORD 0x1p50
+
 struct WlModel
 {
 	WlModelShape shape;
@@ -190,7 +200,7 @@ wl_model_rotate(const WlModel *model, const float *x, double scale, const float 
 			acc[j] += v * row[j];
 	}
 	for (j = 0; j < p; j++)
-		y[j] = (float) acc[j];
+		y[j] = (float) fmax(-WL_MODEL_MAX_COORD, fmin(WL_MODEL_MAX_COORD, acc[j]));
 }
 
 /* The scale that normalises x for cosine (1 otherwise); 0 for a zero cosine vector. */
@@ -441,6 +451,7 @@ typedef struct WlTraining
 	double	   *x;				/* n x dims, centred (normalised for cosine) */
 	int			n;
 	int			pca_rows;		/* of x, for principal components */
+	double		scale;			/* x is the centred sample times this */
 	WlRandom	random;
 	WlModelAbortCheck abort_check;
 	void	   *abort_arg;
@@ -469,24 +480,76 @@ wl_training_aborted_arg(void *arg)
 	return wl_training_aborted(arg);
 }
 
+/* Orders doubles ascending, for qsort. */
+static int
+wl_double_compare(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The power of two that brings the sample's median norm (norms, of n
+ * vectors; reordered) near 1 when it is far from it, so that the model's
+ * float arithmetic neither overflows nor underflows on data of any finite
+ * size; 1 for data of ordinary size, whose models stay as they were.
+ */
+static double
+wl_training_scale(double *norms, int n)
+{
+	double		median;
+	int			exponent;
+
+	if (n == 0)
+		return 1.0;
+	qsort(norms, (size_t) n, sizeof(double), wl_double_compare);
+	median = norms[n / 2];
+	if (median == 0 || (median >= 0x1p-20 && median <= 0x1p20))
+		return 1.0;
+	exponent = ilogb(median);
+	exponent = exponent > WL_MODEL_MAX_EXPONENT ? WL_MODEL_MAX_EXPONENT :
+		exponent < -WL_MODEL_MAX_EXPONENT ? -WL_MODEL_MAX_EXPONENT : exponent;
+	return ldexp(1.0, -exponent);
+}
+
 /*
  * Copies the sample into the training, normalised for cosine (zero cosine
- * vectors left out), and centres it on its mean, which goes to mean.
+ * vectors left out), centres it on its mean, which goes to mean, and
+ * multiplies it by the training's scale (wl_training_scale).  Vectors more
+ * than WL_MODEL_OUTLIER times that scale's unit from the origin are left
+ * out too: one would own the mean and the principal components, and float
+ * arithmetic cannot hold its distances.  They are still coded (their
+ * coordinates held at WL_MODEL_MAX_COORD), and searches re-rank them exactly.
  */
 static bool
 wl_training_load(WlTraining *training, const float *sample, int n, float *mean)
 {
 	int			d = training->shape->dims;
 	double	   *sum = calloc((size_t) d, sizeof(double));
+	double	   *norms = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
+	double	   *sorted = malloc(sizeof(double) * (size_t) (n > 0 ? n : 1));
 	int			kept = 0;
 	int			i;
 	int			f;
 
 	training->x = malloc(sizeof(double) * (size_t) n * d);
-	if (sum == NULL || training->x == NULL)
+	if (sum == NULL || norms == NULL || sorted == NULL || training->x == NULL)
 	{
 		free(sum);
+		free(norms);
+		free(sorted);
 		return false;
+	}
+	for (i = 0; i < n; i++)
+		norms[i] = wl_norm(sample + (size_t) i * d, d);
+	if (training->shape->metric == WL_METRIC_COSINE)
+		training->scale = 1.0;
+	else
+	{
+		memcpy(sorted, norms, sizeof(double) * (size_t) n);
+		training->scale = wl_training_scale(sorted, n);
 	}
 	for (i = 0; i < n; i++)
 	{
@@ -495,12 +558,12 @@ wl_training_load(WlTraining *training, const float *sample, int n, float *mean)
 
 		if (training->shape->metric == WL_METRIC_COSINE)
 		{
-			double		norm = wl_norm(row, d);
-
-			if (norm == 0)
+			if (norms[i] == 0)
 				continue;
-			scale = 1.0 / norm;
+			scale = 1.0 / norms[i];
 		}
+		else if (norms[i] * training->scale > WL_MODEL_OUTLIER)
+			continue;
 		for (f = 0; f < d; f++)
 			sum[f] += (training->x[(size_t) kept * d + f] = row[f] * scale);
 		kept++;
@@ -510,8 +573,11 @@ wl_training_load(WlTraining *training, const float *sample, int n, float *mean)
 		mean[f] = kept > 0 ? (float) (sum[f] / kept) : 0.0f;
 	for (i = 0; i < kept; i++)
 		for (f = 0; f < d; f++)
-			training->x[(size_t) i * d + f] -= mean[f];
+			training->x[(size_t) i * d + f] =
+				(training->x[(size_t) i * d + f] - mean[f]) * training->scale;
 	free(sum);
+	free(norms);
+	free(sorted);
 	return true;
 }
 
@@ -958,6 +1024,9 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 		wl_training_kmeans(&training, model, y, i, assigned);
 		ok = !wl_training_aborted(&training);
 	}
+	/* the rotation takes the scale on, so that models apply to vectors as they are */
+	for (i = 0; ok && i < shape->dims * shape->rotation; i++)
+		model->rotation[i] = (float) (model->rotation[i] * training.scale);
 	if (!ok || !wl_model_finite(model))
 	{
 		snprintf(errbuf, errlen, "%s",

@@ -378,6 +378,88 @@ test_cells(const float *vectors)
 	free(bytes_b);
 }
 
+/*
+ * A sample of every vector times 2^exponent trains to a model that puts
+ * each vector, so scaled, in the cell the model of the sample as it is
+ * gives it (up to a few at cell borders): training scales data of any
+ * finite size to where float arithmetic holds it.
+ */
+static void
+test_scaled(const float *vectors, int exponent)
+{
+	WlModelShape celled = shape;
+	float	   *scaled = malloc(sizeof(float) * COUNT * DIMS);
+	char		errbuf[256];
+	char		label[64];
+	WlModel    *plain;
+	WlModel    *model;
+	int			same = 0;
+	int			i;
+
+	for (i = 0; i < COUNT * DIMS; i++)
+		scaled[i] = ldexpf(vectors[i], exponent);
+	celled.ntables = 1;
+	celled.cells = 24;
+	plain = wl_model_train(&celled, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	model = wl_model_train(&celled, scaled, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	for (i = 0; plain != NULL && model != NULL && i < COUNT; i++)
+	{
+		float		y[16];
+		float		z[16];
+
+		wl_model_transform(plain, vectors + i * DIMS, y);
+		wl_model_transform(model, scaled + i * DIMS, z);
+		same += wl_model_cell(plain, 0, y) == wl_model_cell(model, 0, z);
+	}
+	printf("# vectors times 2^%d: %d of %d in the same cell\n", exponent, same, COUNT);
+	snprintf(label, sizeof(label), "vectors times 2^%d train to the same cells", exponent);
+	CHECK(same >= COUNT * 95 / 100, label);
+	wl_model_free(plain);
+	wl_model_free(model);
+	free(scaled);
+}
+
+/*
+ * Finite values of any size train: a sample with one vector whose
+ * components are near FLT_MAX trains with cells, the other vectors keep
+ * their cells, and the large vector gets a cell and a code of its own.
+ */
+static void
+test_huge_values(const float *vectors)
+{
+	WlModelShape celled = shape;
+	float	   *sample = malloc(sizeof(float) * COUNT * DIMS);
+	char		errbuf[256];
+	WlModel    *model;
+	float		y[16];
+	unsigned char code[64];
+	int			d;
+
+	memcpy(sample, vectors, sizeof(float) * COUNT * DIMS);
+	for (d = 0; d < DIMS; d++)
+		sample[5 * DIMS + d] = (d % 2 == 0 ? 3.4e38f : -3.4e38f);
+	celled.ntables = 1;
+	celled.cells = 24;
+	model = wl_model_train(&celled, sample, COUNT, never, NULL, errbuf, sizeof(errbuf));
+	CHECK_STR(model != NULL ? "trained" : errbuf, "trained",
+			  "a sample with components near FLT_MAX trains");
+	if (model != NULL)
+	{
+		int			cell;
+
+		wl_model_transform(model, sample + 5 * DIMS, y);
+		cell = wl_model_cell(model, 0, y);
+		CHECK(cell >= 0 && cell < celled.cells, "the large vector has a cell");
+		wl_model_encode(model, 0, cell, y, code);
+		wl_model_transform(model, sample, y);
+		CHECK(isfinite(y[0]) && wl_model_cell(model, 0, y) >= 0, "the others keep theirs");
+	}
+	wl_model_free(model);
+	free(sample);
+	test_scaled(vectors, 100);
+	test_scaled(vectors, -100);
+}
+
 int
 main(void)
 {
@@ -388,6 +470,7 @@ main(void)
 	test_bad_bytes(vectors);
 	test_edges(vectors);
 	test_cells(vectors);
+	test_huge_values(vectors);
 	free(vectors);
 	return unit_done();
 }
