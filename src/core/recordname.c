@@ -14,6 +14,7 @@
  * refused, so each id has exactly one name in a generation.
  */
 #include "recordname.h"
+#include "store.h"
 
 #include <string.h>
 
@@ -117,8 +118,9 @@ wl_record_id(const char *name, char *uuid)
 	int			c;
 	int			i;
 
+	/* an id whiplash could not have written: none, or past the sort key's limit */
 	if (name[0] == WL_RECORD_PLAIN)
-		return name[1] != '\0' ? name + 1 : NULL;
+		return name[1] != '\0' && strlen(name + 1) <= WL_SORT_KEY_MAX ? name + 1 : NULL;
 	if (name[0] != WL_RECORD_UUID || strlen(name + 1) != WL_UUID_NAME_CHARS)
 		return NULL;
 	for (c = 0, bit = 0; c < WL_UUID_NAME_CHARS; c++, bit += 6)

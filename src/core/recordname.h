@@ -29,7 +29,9 @@ extern bool wl_record_is_name(const char *name);
 
 /*
  * The vector id a record's name spells, decoded into uuid (room for
- * WL_UUID_TEXT_LEN + 1) when it must be; NULL when the name spells none.
+ * WL_UUID_TEXT_LEN + 1) when it must be; NULL when the name spells none
+ * (or an id longer than WL_SORT_KEY_MAX bytes, which no write makes and
+ * DynamoDB may refuse as a key).
  */
 extern const char *wl_record_id(const char *name, char *uuid);
 

@@ -5,8 +5,10 @@
  * and names that spell no id, or spell one twice, are refused.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "recordname.h"
+#include "store.h"
 #include "unit.h"
 
 /* A random canonical UUID's text, from a fixed-seed generator. */
@@ -24,7 +26,7 @@ random_uuid(uint64_t *state, char *out)
 int
 main(void)
 {
-	char		name[64];
+	char		name[WL_SORT_KEY_MAX + 3];
 	char		uuid[WL_UUID_TEXT_LEN + 1];
 	char		id[WL_UUID_TEXT_LEN + 1];
 	uint64_t	state = 42;
@@ -82,6 +84,12 @@ main(void)
 		  "a compact name with a character outside base64url spells none");
 	CHECK(wl_record_id("^a6e4EJ2tEdGAtADAT9QwyB", uuid) == NULL,
 		  "a compact name with bits beyond the UUID's spells none, so no UUID has two");
+	memset(name, 0, sizeof(name));
+	name[0] = '~';
+	memset(name + 1, 'x', WL_SORT_KEY_MAX);
+	CHECK(wl_record_id(name, uuid) == name + 1, "an id of 1,024 bytes, the most a write takes");
+	name[1 + WL_SORT_KEY_MAX] = 'x';
+	CHECK(wl_record_id(name, uuid) == NULL, "an id of 1,025 bytes spells none");
 	CHECK(!wl_record_is_name("bucket") && !wl_record_is_name("id") &&
 		  wl_record_is_name("~x") && wl_record_is_name("^x"),
 		  "only ~ and ^ names are records");
