@@ -365,6 +365,73 @@ SELECT round(count(*) / 100.0, 2) AS recall_at_10_probing_2
    AND s.id IN (SELECT b.id FROM huge_local b
                  ORDER BY whiplash_distance(q.v, b.v, 'l2') LIMIT 10);
 
+-- Two whiplash_reindex at once: the other session (through a proxy that
+-- holds its UpdateItems) plans its build from the index as it finds it, and
+-- this one reindexes while the other's mark of its build is held.  A build
+-- is marked only if the index it was planned from is still the current
+-- one, so the other fails, naming the race, and the collection is whole.
+-- (Its mark used to succeed, and every statement then failed: "the index
+-- being built is not newer than the current one".)
+\getenv held_endpoint WHIPLASH_HELD_UPDATES_ENDPOINT
+\getenv pghost PGHOST
+\getenv pgpassword PGPASSWORD
+\set held_stats_cmd 'curl -s ' :held_endpoint '/__stats'
+\set held_release_cmd 'curl -s ' :held_endpoint '/__release'
+CREATE EXTENSION dblink;
+CREATE SERVER ddb_held FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'held_endpoint', request_timeout '600s');
+SELECT map_user('ddb_held');
+CREATE FOREIGN TABLE huge_held (id text, vector real[]) SERVER ddb_held OPTIONS (collection 'huge');
+SELECT dblink_connect('other', format('host=%s port=%s dbname=%s user=%s password=%s', :'pghost',
+                                      current_setting('port'), current_database(), current_user,
+                                      :'pgpassword')) AS connected;
+SELECT dblink_send_query('other', 'SELECT count(*) FROM whiplash_reindex(''huge_held'')') AS sent;
+SELECT set_config('test.held_stats_cmd', :'held_stats_cmd', false) IS NOT NULL AS noted;
+DO $$
+BEGIN
+  FOR i IN 1..6000 LOOP
+    TRUNCATE tool_out;
+    EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.held_stats_cmd'));
+    EXIT WHEN (SELECT (line::jsonb ->> 'hold')::int FROM tool_out) >= 1;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS reindexed FROM whiplash_reindex('huge');
+RESET client_min_messages;
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'held_release_cmd';
+SELECT * FROM dblink_get_result('other', false) AS t(steps bigint);
+SELECT dblink_disconnect('other') AS disconnected;
+SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
+SELECT count(*) AS problems FROM whiplash_check('huge');
+-- A build left no newer than the current index (so a collection that race
+-- wedged reads again) is ignored, and the next build replaces it.
+\set put_attr_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' put-attribute whiplash_metadata whiplash_dev_huge building '
+SELECT set_config('test.put_attr_cmd', :'put_attr_cmd', false) IS NOT NULL AS noted;
+DO $$
+DECLARE
+  current_index text;
+BEGIN
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.item_cmd') || 'huge');
+  SELECT line::jsonb ->> 'index' INTO current_index FROM tool_out;
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L',
+                 current_setting('test.put_attr_cmd') || quote_literal(current_index));
+END $$;
+SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS reindexed FROM whiplash_reindex('huge');
+RESET client_min_messages;
+SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
+SELECT count(*) AS problems FROM whiplash_check('huge');
+DROP FOREIGN TABLE huge_held;
+SET client_min_messages = warning;
+DROP SERVER ddb_held CASCADE;
+RESET client_min_messages;
+DROP EXTENSION dblink;
+
 SELECT whiplash_drop_collection('ddb', c)
   FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge']) c;
 DROP VIEW recall;

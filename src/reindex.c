@@ -384,6 +384,19 @@ wl_reindex_took_effect(WlReindex *build, const WlDdbCall *call, bool finished)
 }
 
 /*
+ * Has another session's build finished since this one read the settings it
+ * planned from: is the current index now as new as the one being built?
+ */
+static bool
+wl_reindex_overtaken(WlReindex *build)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(wl_reindex_reopen(build)->meta);
+
+	return settings != NULL && settings->has_current &&
+		settings->current.gen >= build->building.gen;
+}
+
+/*
  * Marks the new generation as building: from now on writers write it too.
  * When another build began first, an automatic training (quiet) gives way
  * to it: false; an explicit reindex fails.
@@ -399,6 +412,12 @@ wl_reindex_begin(WlReindex *build, const WlMeta *meta)
 		return true;
 	if (call->error.kind != WL_DDB_OK && build->quiet)
 		return false;
+	if (call->error.kind != WL_DDB_OK && wl_reindex_overtaken(build))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("collection \"%s\" was reindexed by another session while this one trained",
+						build->name),
+				 errhint("Run it again to train on the collection as it is now.")));
 	if (call->error.kind != WL_DDB_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),

@@ -228,12 +228,10 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building, errbuf,
 							   errlen)))
 		return false;
+	/* a build no newer than the current index was abandoned: the next replaces it */
 	if (settings->has_building && settings->has_current &&
 		settings->building.gen <= settings->current.gen)
-	{
-		snprintf(errbuf, errlen, "the index being built is not newer than the current one");
-		return false;
-	}
+		settings->has_building = false;
 	/* what shows as the collection's tables and bits: its current index's */
 	meta->ntables = settings->tables;
 	if (settings->has_current)
@@ -1455,11 +1453,24 @@ wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 	json_object_object_add(names, "#f", json_object_new_string("format"));
 	if (meta->format == &wl_format_packed)
 	{
+		json_object_object_add(names, "#ix", json_object_new_string("index"));
 		json_object_object_add(values, ":three", wl_av_number_int64(WL_FORMAT_PACKED));
 		json_object_object_del(values, ":bg");
+		if (building->gen == 1)
+		{
+			wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
+							  "attribute_exists(id) AND generation = :g AND #f = :three AND "
+							  "attribute_not_exists(#bu) AND attribute_not_exists(#ix)",
+							  names, values);
+			return;
+		}
+		/* built from the current index, past any build abandoned behind it */
+		json_object_object_add(names, "#ge", json_object_new_string("gen"));
+		json_object_object_add(values, ":from", wl_av_number_int64(building->gen - 1));
 		wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
 						  "attribute_exists(id) AND generation = :g AND #f = :three AND "
-						  "attribute_not_exists(#bu)", names, values);
+						  "#ix.#ge = :from AND (attribute_not_exists(#bu) OR #bu.#ge <= :from)",
+						  names, values);
 		return;
 	}
 	/* a native collection becomes packed, untrained until the build ends */

@@ -162,8 +162,11 @@ extern int	wl_packed_model_write_calls(const WlMeta *meta, const WlPackedIndex *
 /*
  * The UpdateItem of the metadata that starts building generation
  * `building` (of an index description) on the collection as it is: only if
- * its table generation is still `meta`'s and no other build is under way
- * (one of the same generation may be resumed).  A native collection is
+ * its table generation is still `meta`'s, the current index is the one
+ * `building` was planned from (generation building->gen - 1, or none for
+ * the first), and no other build is under way (one of the same generation
+ * may be resumed; one no newer than the current index was abandoned, and
+ * is replaced).  A native collection is
  * converted to the packed format by it, untrained until the build ends.
  */
 extern void wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,

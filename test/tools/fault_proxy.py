@@ -34,6 +34,9 @@ Steps:
   503            503 ServiceUnavailable
   reset          close the connection (TCP reset) without answering
   sleep:SECONDS  wait, then forward
+  hold:SECONDS   wait until a client asks for /__release (or SECONDS pass),
+                 then forward: a test orders another session's requests
+                 between a request and its answer
   stall:SECONDS  forward, then hold the answer for SECONDS (past the
                  client's timeout), answering only if the client still waits
   truncate       forward, then send the upstream's status and headers but
@@ -48,7 +51,8 @@ Steps:
 
 `GET /__stats` answers JSON: {"requests": N, "pass": N, "throttle": N, ...},
 one count per step kind ("sleep" counts every sleep:SECONDS, "stall" every
-stall:SECONDS). The forwarding steps truncate, garbage and stall reach the
+stall:SECONDS, "hold" every request held so far).  `GET /__release` lets
+every held request go on, and every later hold step pass at once. The forwarding steps truncate, garbage and stall reach the
 upstream, so the client sees a failure of a request that took effect.
 """
 
@@ -60,6 +64,7 @@ import select
 import ssl
 import socket
 import struct
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -77,8 +82,9 @@ ERROR_STEPS = {
     "500": (500, "InternalServerError", "Internal server error"),
     "503": (503, "ServiceUnavailable", "Service unavailable"),
 }
-TIMED_STEPS = ("sleep", "stall")
-STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "stall", "truncate", "garbage", "hang", "keep"]
+TIMED_STEPS = ("sleep", "stall", "hold")
+STEP_KINDS = ["pass", *ERROR_STEPS, "reset", "sleep", "stall", "hold", "truncate", "garbage", "hang",
+              "keep"]
 HANG_SECONDS = 120
 
 
@@ -99,6 +105,10 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
     def handle_request(self):
         if self.command == "GET" and self.path == "/__stats":
             self.send_json(200, self.server.stats_snapshot())
+            return
+        if self.command == "GET" and self.path == "/__release":
+            self.server.released.set()
+            self.send_json(200, {"released": True})
             return
         body = self.read_body()
         if body is None:
@@ -121,6 +131,8 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
         else:
             if kind == "sleep":
                 time.sleep(arg)
+            elif kind == "hold":
+                self.server.released.wait(arg)
             self.forward(body)
 
     do_GET = do_POST = do_PUT = do_DELETE = handle_request
@@ -186,6 +198,7 @@ class FaultServer(CountingServerMixin, ThreadingHTTPServer):
         self.mix = mix
         self.seed = seed
         self.positions = {}
+        self.released = threading.Event()
         self.init_counters(["requests", *STEP_KINDS])
 
     # Returns the step (kind, argument) for the next attempt of the request
@@ -218,11 +231,11 @@ class FaultServer(CountingServerMixin, ThreadingHTTPServer):
 
 
 STEP_HELP = ("pass, throttle, provisioned, limit, 500, 503, reset, sleep:SECONDS, "
-             "stall:SECONDS, truncate, garbage, hang, keep")
+             "stall:SECONDS, hold:SECONDS, truncate, garbage, hang, keep")
 
 
 # Parses one step into (kind, argument); argument is the number of seconds
-# for sleep and stall, None otherwise.
+# for sleep, stall and hold, None otherwise.
 def parse_step(item):
     kind, sep, arg = item.strip().partition(":")
     if kind in TIMED_STEPS and sep:
