@@ -426,6 +426,43 @@ SELECT count(*) > 0 AS reindexed FROM whiplash_reindex('huge');
 RESET client_min_messages;
 SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
 SELECT count(*) AS problems FROM whiplash_check('huge');
+-- A model another tool cut short hides no vector: reads by id and Scans
+-- work, searches read every vector with a WARNING naming the damage, the
+-- check reports it, repair refuses and whiplash_reindex rebuilds the index.
+-- (Every statement failed: "the index of collection ... cannot be read".)
+\set put_item_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' put-item '
+SELECT set_config('test.put_item_cmd', :'put_item_cmd', false) IS NOT NULL AS noted;
+CREATE FUNCTION cut_model(collection text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  item jsonb;
+  chunks text;
+BEGIN
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.item_cmd') || collection);
+  SELECT line::jsonb INTO item FROM tool_out;
+  chunks := (item #>> '{buckets_table,S}');
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L',
+                 current_setting('test.put_item_cmd') || chunks || ' '
+                 || quote_literal(jsonb_build_object(
+                      'bucket', jsonb_build_object('S', (item #>> '{index,M,gen,N}') || '/model'),
+                      'id', jsonb_build_object('S', (item #>> '{index,M,token,S}') || '.0'),
+                      'model', jsonb_build_object('B', 'V0xNMg=='))::text));
+END $$;
+SELECT cut_model('huge');
+-- (a new session: this one keeps the model it read)
+\c
+SELECT id, vector[1] FROM huge WHERE id = 'h7';
+SELECT count(*) AS scanned FROM huge;
+SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
+SELECT id FROM huge ORDER BY vector <-> (SELECT v FROM huge_local WHERE id = 'h200') LIMIT 1;
+SELECT regexp_replace(problem, '[0-9]+', 'N', 'g') AS problem FROM whiplash_check('huge');
+SELECT * FROM whiplash_repair('huge');
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS reindexed FROM whiplash_reindex('huge');
+RESET client_min_messages;
+SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
+SELECT count(*) AS problems FROM whiplash_check('huge');
 DROP FOREIGN TABLE huge_held;
 SET client_min_messages = warning;
 DROP SERVER ddb_held CASCADE;
@@ -435,7 +472,7 @@ DROP EXTENSION dblink;
 SELECT whiplash_drop_collection('ddb', c)
   FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge']) c;
 DROP VIEW recall;
-DROP FUNCTION r, u, note_proxy, explain_packed, cells_of, put_long_record;
+DROP FUNCTION r, u, note_proxy, explain_packed, cells_of, put_long_record, cut_model;
 DROP PROCEDURE search_all;
 DROP TABLE digits_raw, digits, digit_uuids, truth, proxy, proxy_now, found, plans, tool_out, blobs,
   blobs_truth, blobs_found, huge_local;

@@ -16,6 +16,9 @@
  *                             list keys)
  *   vector count              the metadata's count is off (formats that
  *                             count vectors)
+ *   index that cannot be read a model another tool damaged (its entries
+ *                             are then not checked; whiplash_reindex
+ *                             rebuilds the index, repair refuses)
  * A repair deletes the first two, writes the third and fourth again,
  * rewrites the fifth and corrects the count.  Writes running meanwhile can show up as problems
  * that are not; run a check when the collection is quiet.
@@ -227,7 +230,13 @@ wl_run_check(WlCheck *check, Oid relid, AclMode mode)
 	check->nkeys = meta->format->key_count(meta, check->collection->index);
 
 	wl_scan_table(check, meta->vectors_table, wl_visit_vector);
-	wl_scan_table(check, meta->buckets_table, wl_visit_bucket);
+	/* an index that cannot be read is one problem, not one an entry */
+	if (wl_collection_damage(check->collection) != NULL)
+		wl_add_problem(check, psprintf("index that cannot be read: %s",
+									   wl_collection_damage(check->collection)),
+					   NULL, NULL);
+	else
+		wl_scan_table(check, meta->buckets_table, wl_visit_bucket);
 	hash_seq_init(&scan, check->vectors);
 	while ((vector = hash_seq_search(&scan)) != NULL)
 	{
@@ -386,6 +395,12 @@ whiplash_repair(PG_FUNCTION_ARGS)
 
 	memset(&check, 0, sizeof(check));
 	wl_run_check(&check, PG_GETARG_OID(0), ACL_UPDATE);
+	if (wl_collection_damage(check.collection) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the index of collection \"%s\" cannot be read: %s",
+						check.collection->meta->name, wl_collection_damage(check.collection)),
+				 errhint("Run whiplash_reindex on the collection: it builds a new index from the vectors.")));
 	wl_repair_entries(&check);
 	if (check.collection->meta->format->lists_keys)
 		wl_repair_key_lists(&check);

@@ -177,6 +177,20 @@ wl_collection_index(WlConnection *conn, WlMeta *meta)
 	return index;
 }
 
+/* What of a collection's index could not be read, or NULL. */
+static const char *
+wl_index_damage(const WlMeta *meta, const void *index)
+{
+	return meta->format->damage != NULL ? meta->format->damage(index) : NULL;
+}
+
+/* What of the collection's index could not be read, or NULL; see whiplash.h. */
+const char *
+wl_collection_damage(const WlCollection *collection)
+{
+	return wl_index_damage(collection->meta, collection->index);
+}
+
 /*
  * Marks every cached collection for re-reading: a server's project, stage
  * or endpoint may have changed, or a collection's table was not found
@@ -358,6 +372,22 @@ wl_collection_open(WlConnection *conn, const char *name)
 		return &entry->collection;
 	}
 	index = wl_collection_index(conn, meta);
+	if (wl_index_damage(meta, index) != NULL)
+	{
+		/* a reindex may have switched between the two reads: read both again */
+		WlMeta	   *again;
+
+		meta->format->close(index);
+		wl_meta_free(meta);
+		again = wl_read_metadata(conn, name, NULL);
+		if (again == NULL)
+		{
+			wl_collection_forget(conn->serverid, name);
+			wl_no_such_collection(conn, name);
+		}
+		meta = again;
+		index = wl_collection_index(conn, meta);
+	}
 	entry = hash_search(wl_collections, &key, HASH_ENTER, &found);
 	if (found)
 		wl_collection_release(&entry->collection);

@@ -449,6 +449,7 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 {
 	WlSearch	search;
 	WlSearchPlan wider;
+	WlSearchPlan damaged;
 	WlTopK	   *topk = wl_topk_init(palloc(wl_topk_size(k)), k);
 	double	   *distances;
 	int		   *indexes;
@@ -460,6 +461,21 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 
 	memset(&wl_last_search, 0, sizeof(wl_last_search));
 	wl_ddb_get_stats(conn->ddb, &before);
+	if (wl_collection_damage(collection) != NULL)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the index of collection \"%s\" cannot be read: %s",
+						collection->meta->name, wl_collection_damage(collection)),
+				 errdetail("The search reads every vector instead."),
+				 errhint("Run whiplash_reindex on the collection to rebuild its index.")));
+		if (plan->kind != WL_SEARCH_SCAN)
+		{
+			wl_search_plan_exact(collection, plan->metric, plan->consistent,
+								 "the collection's index cannot be read", &damaged);
+			plan = &damaged;
+		}
+	}
 	wl_search_init(&search, conn, collection, query, plan);
 	wl_last_search.matched = wl_search_rounds(&search, k, projection, filter, filter_arg,
 											  topk);

@@ -138,6 +138,13 @@ extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern Oid	wl_relation_of_name(text *name);
 extern void wl_collection_forget(Oid serverid, const char *name);
+
+/*
+ * What of a collection's index could not be read (its format left it out:
+ * searches read every vector instead, whiplash_reindex rebuilds it), or
+ * NULL when nothing.
+ */
+extern const char *wl_collection_damage(const WlCollection *collection);
 extern int	wl_collection_checks_take(WlConnection *conn, WlDdbCall **calls, char ***names);
 extern void wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names,
 									   int ncalls);

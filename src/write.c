@@ -705,6 +705,7 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
 	if (!meta->format->searchable(meta, collection->index) &&
+		wl_collection_damage(collection) == NULL &&
 		meta->format->key_count(meta, collection->index) == 0 &&
 		meta->vector_count >= WL_PACKED_TRAIN_MIN)
 		cause = WL_REINDEX_FIRST;

@@ -134,8 +134,15 @@ typedef struct WlFormat
 	void		(*decorate) (const WlMeta *meta, const void *index, const char *keys,
 							 int nkeys, struct json_object *item);
 
-	/* Can a search probe the index (false: not trained yet)? */
+	/* Can a search probe the index (false: not trained yet, or damaged)? */
 	bool		(*searchable) (const WlMeta *meta, const void *index);
+
+	/*
+	 * What of an opened index could not be read (a model another tool cut
+	 * short, say), which open left out so that the rest still works: NULL
+	 * when nothing was.  NULL for formats without models.
+	 */
+	const char *(*damage) (const void *index);
 
 	/*
 	 * The keys to probe for a query: per table up to nprobes keys in

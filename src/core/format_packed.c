@@ -78,6 +78,7 @@ typedef struct WlPackedState
 	int			count;
 	bool		searchable;		/* one[0] is the current generation */
 	WlPackedOne one[2];
+	char		damage[256];	/* why a model was left out, or "" */
 } WlPackedState;
 
 static int	wl_packed_code_bytes(const WlMeta *meta);
@@ -512,16 +513,39 @@ wl_packed_open(const WlMeta *meta, struct json_object *const *items, int nitems,
 		state->one[state->count++].desc = settings->building;
 	for (int i = 0; i < state->count; i++)
 	{
+		char		reason[200];
+		bool		current = state->searchable && i == 0;
+
 		state->one[i].model = wl_packed_load_model(meta, &state->one[i].desc, items, nitems,
-												   errbuf, errlen);
-		if (state->one[i].model == NULL)
+												   reason, sizeof(reason));
+		if (state->one[i].model != NULL)
+			continue;
+		if (strcmp(reason, "out of memory") == 0)
 		{
+			snprintf(errbuf, errlen, "%s", reason);
 			state->count = i;
 			wl_packed_close(state);
 			return NULL;
 		}
+		/* damaged: leave the generation out, so that the rest still works */
+		if (state->damage[0] == '\0')
+			snprintf(state->damage, sizeof(state->damage), "%s", reason);
+		if (current)
+			state->searchable = false;
+		memmove(&state->one[i], &state->one[i + 1], sizeof(WlPackedOne) * (state->count - i - 1));
+		state->count--;
+		i--;
 	}
 	return state;
+}
+
+/* What of the index could not be read; see format.h. */
+static const char *
+wl_packed_damage(const void *index)
+{
+	const WlPackedState *state = index;
+
+	return state != NULL && state->damage[0] ? state->damage : NULL;
 }
 
 /* The model of the generation being built; see packed.h. */
@@ -1524,6 +1548,7 @@ const WlFormat wl_format_packed = {
 	.vector_entries = wl_packed_vector_entries,
 	.decorate = wl_packed_decorate,
 	.searchable = wl_packed_searchable,
+	.damage = wl_packed_damage,
 	.probe_keys = wl_packed_probe_keys,
 	.code_bytes = wl_packed_code_bytes,
 	.lookup_size = wl_packed_lookup_size,
