@@ -463,6 +463,23 @@ SELECT count(*) > 0 AS reindexed FROM whiplash_reindex('huge');
 RESET client_min_messages;
 SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);
 SELECT count(*) AS problems FROM whiplash_check('huge');
+-- A session that read the index before another session reindexed the
+-- collection (switched to a new generation and deleted the old one's
+-- items) searches the new generation: its first search found nothing.
+SET whiplash.collection_cache_ttl = '1h';
+SELECT id FROM whiplash_search('huge', (SELECT v FROM huge_local WHERE id = 'h300'), 1, probes => 2);
+SELECT dblink_connect('other', format('host=%s port=%s dbname=%s user=%s password=%s', :'pghost',
+                                      current_setting('port'), current_database(), current_user,
+                                      :'pgpassword')) AS connected;
+SET client_min_messages = warning;
+SELECT n > 0 AS reindexed_elsewhere
+  FROM dblink('other', 'SELECT count(*) FROM whiplash_reindex(''huge'')') AS t(n bigint);
+RESET client_min_messages;
+SELECT dblink_disconnect('other') AS disconnected;
+SELECT id FROM whiplash_search('huge', (SELECT v FROM huge_local WHERE id = 'h300'), 1, probes => 2);
+SELECT plan FROM whiplash_last_search();
+SELECT id FROM huge ORDER BY vector <-> (SELECT v FROM huge_local WHERE id = 'h301') LIMIT 1;
+RESET whiplash.collection_cache_ttl;
 DROP FOREIGN TABLE huge_held;
 SET client_min_messages = warning;
 DROP SERVER ddb_held CASCADE;

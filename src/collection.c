@@ -504,6 +504,7 @@ wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names, i
 		entry->loaded_at = 0;
 		same_generation = wl_meta_same_generation(now, entry->collection.meta);
 		wl_meta_free(now);
+		conn->index_changes++;
 		if (!same_generation)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),

@@ -435,6 +435,30 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
 }
 
 /*
+ * The plan a search can carry out on the collection as it is now: when its
+ * index cannot be read (see wl_collection_damage), an exact one, with a
+ * WARNING naming the damage; otherwise plan itself.
+ */
+static const WlSearchPlan *
+wl_search_usable_plan(WlCollection *collection, const WlSearchPlan *plan,
+					  WlSearchPlan *exact)
+{
+	if (wl_collection_damage(collection) == NULL)
+		return plan;
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the index of collection \"%s\" cannot be read: %s",
+					collection->meta->name, wl_collection_damage(collection)),
+			 errdetail("The search reads every vector instead."),
+			 errhint("Run whiplash_reindex on the collection to rebuild its index.")));
+	if (plan->kind == WL_SEARCH_SCAN)
+		return plan;
+	wl_search_plan_exact(collection, plan->metric, plan->consistent,
+						 "the collection's index cannot be read", exact);
+	return exact;
+}
+
+/*
  * Runs a search by a plan and puts the k closest matches into *hits
  * (palloc'd, closest first, equal distances by id); returns how many.  A
  * probe search that finds fewer than k of a collection that holds more
@@ -450,7 +474,9 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	WlSearch	search;
 	WlSearchPlan wider;
 	WlSearchPlan damaged;
-	WlTopK	   *topk = wl_topk_init(palloc(wl_topk_size(k)), k);
+	WlSearchPlan switched;
+	WlTopK	   *topk;
+	int			attempt;
 	double	   *distances;
 	int		   *indexes;
 	int			nresults;
@@ -461,24 +487,28 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 
 	memset(&wl_last_search, 0, sizeof(wl_last_search));
 	wl_ddb_get_stats(conn->ddb, &before);
-	if (wl_collection_damage(collection) != NULL)
+	for (attempt = 0;; attempt++)
 	{
-		ereport(WARNING,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the index of collection \"%s\" cannot be read: %s",
-						collection->meta->name, wl_collection_damage(collection)),
-				 errdetail("The search reads every vector instead."),
-				 errhint("Run whiplash_reindex on the collection to rebuild its index.")));
-		if (plan->kind != WL_SEARCH_SCAN)
-		{
-			wl_search_plan_exact(collection, plan->metric, plan->consistent,
-								 "the collection's index cannot be read", &damaged);
-			plan = &damaged;
-		}
+		long		changes_before = conn->index_changes;
+
+		plan = wl_search_usable_plan(collection, plan, &damaged);
+		topk = wl_topk_init(palloc(wl_topk_size(k)), k);
+		wl_search_init(&search, conn, collection, query, plan);
+		wl_last_search.matched = wl_search_rounds(&search, k, projection, filter, filter_arg,
+												  topk);
+		if (attempt > 0 || plan->kind == WL_SEARCH_SCAN ||
+			conn->index_changes == changes_before)
+			break;
+
+		/*
+		 * The collection's index switched to a new generation since this
+		 * session read it, and the old one may be gone: search the new one,
+		 * once, as the default plan for it says.
+		 */
+		collection = wl_collection_open(conn, pstrdup(collection->meta->name));
+		wl_search_plan(collection, k, -1, -1, plan->consistent, &switched);
+		plan = &switched;
 	}
-	wl_search_init(&search, conn, collection, query, plan);
-	wl_last_search.matched = wl_search_rounds(&search, k, projection, filter, filter_arg,
-											  topk);
 	wl_last_search.fine_bits = plan->depth;
 	wl_last_search.kind = plan->kind;
 	/* the calibration measured unfiltered searches: a filter's recall is unknown */

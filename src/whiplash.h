@@ -68,6 +68,7 @@ typedef struct WlConnection
 	char		checks[WL_MAX_CHECKS][WL_COLLECTION_NAME_MAX + 1];
 	int			nchecks;
 	int64		checks_statement;
+	long		index_changes;	/* confirmations that found a new index */
 } WlConnection;
 
 /* The most neighbours one search returns. */
