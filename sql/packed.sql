@@ -486,11 +486,43 @@ DROP SERVER ddb_held CASCADE;
 RESET client_min_messages;
 DROP EXTENSION dblink;
 
+-- A training that fails does not fail the write that started it: written
+-- through a proxy that answers every Scan with a 500, the first 1,000 rows
+-- are stored, training cannot read its sample, and the COMMIT warns.  The
+-- collection is searched exactly, and the next write in this session does
+-- not try again (each failed, storing its row).
+\getenv failed_scans_endpoint WHIPLASH_FAILED_SCANS_ENDPOINT
+CREATE SERVER ddb_noscan FOREIGN DATA WRAPPER whiplash
+  OPTIONS (endpoint :'failed_scans_endpoint', max_retries '0');
+SELECT map_user('ddb_noscan');
+SELECT collection FROM whiplash_create_collection('ddb', 'wedge', 4, seed => 1);
+CREATE FOREIGN TABLE wedge (id text, vector real[]) SERVER ddb OPTIONS (collection 'wedge');
+CREATE FOREIGN TABLE wedge_noscan (id text, vector real[]) SERVER ddb_noscan
+  OPTIONS (collection 'wedge');
+-- (the WARNING names the table, whose name is random: its SQLSTATE shows)
+\set VERBOSITY sqlstate
+INSERT INTO wedge_noscan
+  SELECT 'w' || i, ARRAY[i % 7, i % 11, i % 13, 1]::real[] FROM generate_series(1, 1000) i;
+INSERT INTO wedge_noscan VALUES ('w1001', '{1,2,3,4}');
+\set VERBOSITY default
+SELECT count(*) AS stored FROM wedge;
+SELECT id FROM whiplash_search('wedge', '{1,2,3,4}', 1);
+SELECT plan FROM whiplash_last_search();
+SET client_min_messages = warning;
+SELECT count(*) > 0 AS reindexed FROM whiplash_reindex('wedge');
+RESET client_min_messages;
+SELECT id FROM whiplash_search('wedge', '{1,2,3,4}', 1);
+SELECT count(*) AS problems FROM whiplash_check('wedge');
+DROP FOREIGN TABLE wedge_noscan;
+SET client_min_messages = warning;
+DROP SERVER ddb_noscan CASCADE;
+RESET client_min_messages;
+
 SELECT whiplash_drop_collection('ddb', c)
-  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge']) c;
+  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge', 'wedge']) c;
 DROP VIEW recall;
 DROP FUNCTION r, u, note_proxy, explain_packed, cells_of, put_long_record, cut_model;
 DROP PROCEDURE search_all;
 DROP TABLE digits_raw, digits, digit_uuids, truth, proxy, proxy_now, found, plans, tool_out, blobs,
   blobs_truth, blobs_found, huge_local;
-DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown, huge;
+DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown, huge, wedge;

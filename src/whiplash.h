@@ -176,6 +176,12 @@ extern int64 wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most
 							 WlVectorVisitor visit, void *arg);
 extern bool wl_retrain_on_growth;
 
+/* autotrain.c */
+extern WlReindexCause wl_autotrain_due(WlConnection *conn, const WlCollection *collection,
+									   int64 count);
+extern void wl_autotrain(WlConnection *conn, const char *name, WlReindexCause cause,
+						 int64 count);
+
 /* search_plan.c */
 typedef enum WlSearchKind
 {

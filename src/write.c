@@ -86,6 +86,8 @@ struct WlWriteBuffer
 	int			capacity;		/* slots allocated in writes */
 	HTAB	   *index;			/* id -> slot in writes */
 	long		written;		/* rows flushed so far */
+	int64		stored_count;	/* the collection's stored count, as of the
+								 * last chunk written */
 };
 
 static void wl_write_early(WlWriteBuffer *buffer);
@@ -704,13 +706,8 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	wl_delete_vectors(buffer, chunk, meta);
 	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
-	if (!meta->format->searchable(meta, collection->index) &&
-		wl_collection_damage(collection) == NULL &&
-		meta->format->key_count(meta, collection->index) == 0 &&
-		meta->vector_count >= WL_PACKED_TRAIN_MIN)
-		cause = WL_REINDEX_FIRST;
-	else if (wl_retrain_on_growth && wl_packed_outgrown(meta, count + count_change))
-		cause = WL_REINDEX_GROWN;
+	buffer->stored_count = count + count_change;
+	cause = wl_autotrain_due(buffer->conn, collection, buffer->stored_count);
 	wl_catch_up(buffer, chunk, collection, old_items);
 	return cause;
 }
@@ -743,33 +740,6 @@ wl_flush_error_context(void *arg)
 	else if (progress->sending)
 		errcontext("writing %d rows to collection \"%s\"; they may be partly written",
 				   progress->buffer->nwrites, name);
-}
-
-/*
- * Trains the first index of a collection that has reached
- * WL_PACKED_TRAIN_MIN vectors (reindex.c): until then it was searched
- * exactly.  Or retrains an index the collection has outgrown: its cells
- * hold twice the vectors they were sized for, so a search reads twice the
- * codes for its recall.  Either costs a Scan of the collection and a write
- * of its records, in the transaction that fills it past that size; growing
- * by doubling, a collection's retrainings write about one record a vector
- * in all.
- */
-static void
-wl_train_index(WlWriteBuffer *buffer, WlReindexCause cause)
-{
-	if (cause == WL_REINDEX_FIRST)
-		ereport(NOTICE,
-				(errmsg("training the index of collection \"%s\" on its first vectors",
-						buffer->collection_name),
-				 errdetail("Until now it was searched by reading every vector.")));
-	else
-		ereport(NOTICE,
-				(errmsg("retraining the index of collection \"%s\", which has grown to twice the vectors it was trained on",
-						buffer->collection_name),
-				 errdetail("Searches use the old index until the new one is complete."),
-				 errhint("Set whiplash.retrain_on_growth to off to leave retraining to whiplash_reindex.")));
-	wl_reindex(buffer->conn, buffer->collection_name, cause, NULL);
 }
 
 /*
@@ -816,7 +786,7 @@ wl_write_flush(WlWriteBuffer *buffer)
 	buffer->written += buffer->nwrites;
 	wl_write_reset(buffer);
 	if (cause != WL_REINDEX_NONE)
-		wl_train_index(buffer, cause);
+		wl_autotrain(buffer->conn, buffer->collection_name, cause, buffer->stored_count);
 }
 
 /* Flushes what is left and frees the buffer. */

@@ -226,8 +226,9 @@ CHAOS_MIX=pass=66,throttle=5,500=5,503=4,reset=5,stall:1=3,truncate=6,garbage=6
 # BatchWriteItem by 2 s on BASE+9, a server answering in HTTP/0.9 on
 # BASE+10 and a proxy that answers DeleteTable itself, leaving the table in
 # place as AWS does for a while, on BASE+11, a proxy that cuts short the
-# first answer to every UpdateItem after it took effect on BASE+12, and one
-# that holds every UpdateItem until a test releases it on BASE+13.
+# first answer to every UpdateItem after it took effect on BASE+12, one
+# that holds every UpdateItem until a test releases it on BASE+13, and one
+# that answers every Scan with a 500 on BASE+14.
 # Every server gets the same ports, so that expected output can name them.
 run_suite() {
     local name=$1 server=$2 base=$3
@@ -246,7 +247,8 @@ run_suite() {
         wl_start_http09 $((base + 10)) &&
         wl_start_fault $((base + 11)) "$upstream" keep DeleteTable &&
         wl_start_fault $((base + 12)) "$upstream" truncate,pass UpdateItem &&
-        wl_start_fault $((base + 13)) "$upstream" hold:600 UpdateItem ||
+        wl_start_fault $((base + 13)) "$upstream" hold:600 UpdateItem &&
+        wl_start_fault $((base + 14)) "$upstream" 500 Scan ||
         { failed=$((failed + 1)); return 1; }
     WHIPLASH_ENDPOINT="http://127.0.0.1:$((base + 1))" \
         WHIPLASH_SIGCHECK_STATS="http://127.0.0.1:$((base + 1))/__stats" \
@@ -263,6 +265,7 @@ run_suite() {
         WHIPLASH_KEEP_TABLES_ENDPOINT="http://127.0.0.1:$((base + 11))" \
         WHIPLASH_LOST_UPDATES_ENDPOINT="http://127.0.0.1:$((base + 12))" \
         WHIPLASH_HELD_UPDATES_ENDPOINT="http://127.0.0.1:$((base + 13))" \
+        WHIPLASH_FAILED_SCANS_ENDPOINT="http://127.0.0.1:$((base + 14))" \
         WHIPLASH_DIRECT_ENDPOINT="$upstream" WHIPLASH_TOOLS="$ROOT/test/tools" \
         WHIPLASH_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz \
         WHIPLASH_WORDS="$WL_WORDS_DIR" \

@@ -1,0 +1,137 @@
+/*
+ * autotrain.c - the trainings a write starts: a packed collection's first
+ * index when it reaches WL_PACKED_TRAIN_MIN vectors, and a new one when it
+ * has outgrown its cells (whiplash.retrain_on_growth).
+ *
+ * The write's rows are stored by then, so a training that fails (a
+ * statement_timeout or commit_timeout shorter than it, a cancel, a sample
+ * it cannot train on) must not fail the write: it runs in a
+ * subtransaction, and its error becomes a WARNING.  The collection stays
+ * searchable (exactly, or by its old index) and writable, and
+ * whiplash_reindex trains it.  This backend then leaves the collection's
+ * automatic training until its stored count has doubled, so that each
+ * later one-row write does not train, fail and warn again.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include "core/packed.h"
+#include "whiplash.h"
+
+/* A collection whose automatic training failed in this backend. */
+typedef struct WlTrainFailure
+{
+	Oid			serverid;		/* hash key: server and collection name */
+	char		name[WL_COLLECTION_NAME_MAX + 1];
+	int64		count;			/* its stored count when training failed */
+} WlTrainFailure;
+
+static HTAB *wl_train_failures = NULL;
+
+/* The failure noted for a collection, made when make is set; or NULL. */
+static WlTrainFailure *
+wl_train_failure(Oid serverid, const char *name, bool make)
+{
+	WlTrainFailure key;
+	bool		found;
+
+	if (wl_train_failures == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (!make)
+			return NULL;
+		ctl.keysize = offsetof(WlTrainFailure, count);
+		ctl.entrysize = sizeof(WlTrainFailure);
+		ctl.hcxt = TopMemoryContext;
+		wl_train_failures = hash_create("whiplash failed trainings", 16, &ctl,
+										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.serverid = serverid;
+	strlcpy(key.name, name, sizeof(key.name));
+	return hash_search(wl_train_failures, &key, make ? HASH_ENTER : HASH_FIND, &found);
+}
+
+/*
+ * The training a write leaves due, given the collection's stored count
+ * after it: the first index of an untrained collection (its index readable,
+ * no build marked), or a new one for cells it has outgrown.  None while a
+ * failure this backend noted stands, until the count doubles.
+ */
+WlReindexCause
+wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count)
+{
+	const WlMeta *meta = collection->meta;
+	WlTrainFailure *failure = wl_train_failure(conn->serverid, meta->name, false);
+
+	if (failure != NULL && count < 2 * failure->count)
+		return WL_REINDEX_NONE;
+	if (!meta->format->searchable(meta, collection->index) &&
+		wl_collection_damage(collection) == NULL &&
+		meta->format->key_count(meta, collection->index) == 0 &&
+		count >= WL_PACKED_TRAIN_MIN)
+		return WL_REINDEX_FIRST;
+	if (wl_retrain_on_growth && wl_packed_outgrown(meta, count))
+		return WL_REINDEX_GROWN;
+	return WL_REINDEX_NONE;
+}
+
+/*
+ * Trains as cause says, with a NOTICE, in a subtransaction: a failure is a
+ * WARNING, noted so that this backend does not try again at once.  count
+ * is the collection's stored count.
+ */
+void
+wl_autotrain(WlConnection *conn, const char *name, WlReindexCause cause, int64 count)
+{
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	if (cause == WL_REINDEX_FIRST)
+		ereport(NOTICE,
+				(errmsg("training the index of collection \"%s\" on its first vectors", name),
+				 errdetail("Until now it was searched by reading every vector.")));
+	else
+		ereport(NOTICE,
+				(errmsg("retraining the index of collection \"%s\", which has grown to twice the vectors it was trained on",
+						name),
+				 errdetail("Searches use the old index until the new one is complete."),
+				 errhint("Set whiplash.retrain_on_growth to off to leave retraining to whiplash_reindex.")));
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(context);
+	PG_TRY();
+	{
+		wl_reindex(conn, name, cause, NULL);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		wl_train_failure(conn->serverid, name, true)->count = Max(count, 1);
+		ereport(WARNING,
+				(errcode(error->sqlerrcode),
+				 errmsg("the index of collection \"%s\" was not %s: %s", name,
+						cause == WL_REINDEX_FIRST ? "trained" : "retrained", error->message),
+				 errdetail("The rows were written. %s",
+						   cause == WL_REINDEX_FIRST ?
+						   "Searches read every vector until an index is trained." :
+						   "Searches use the old index."),
+				 errhint("Run whiplash_reindex on the collection. This session tries again when the collection has twice its vectors.")));
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+}
