@@ -480,6 +480,26 @@ SELECT id FROM whiplash_search('huge', (SELECT v FROM huge_local WHERE id = 'h30
 SELECT plan FROM whiplash_last_search();
 SELECT id FROM huge ORDER BY vector <-> (SELECT v FROM huge_local WHERE id = 'h301') LIMIT 1;
 RESET whiplash.collection_cache_ttl;
+-- The decision to train uses the stored count: two sessions that read the
+-- collection while it was empty write 600 rows each, and the second write
+-- trains it.  (Neither did: each counted only its own rows.)
+SELECT collection FROM whiplash_create_collection('ddb', 'counted', 4, seed => 1);
+CREATE FOREIGN TABLE counted (id text, vector real[]) SERVER ddb OPTIONS (collection 'counted');
+SET whiplash.collection_cache_ttl = '1h';
+SELECT count(*) AS empty FROM counted;
+SELECT dblink_connect('other', format('host=%s port=%s dbname=%s user=%s password=%s', :'pghost',
+                                      current_setting('port'), current_database(), current_user,
+                                      :'pgpassword')) AS connected;
+SELECT dblink_exec('other', $$SET whiplash.collection_cache_ttl = '1h'$$);
+SELECT n AS empty_elsewhere FROM dblink('other', 'SELECT count(*) FROM counted') AS t(n bigint);
+INSERT INTO counted SELECT 'c' || i, ARRAY[i % 7, i % 11, i % 13, 1]::real[]
+  FROM generate_series(1, 600) i;
+SELECT dblink_exec('other', $$INSERT INTO counted SELECT 'c' || i, ARRAY[i % 7, i % 11, i % 13, 1]::real[]
+                               FROM generate_series(601, 1200) i$$);
+SELECT dblink_disconnect('other') AS disconnected;
+RESET whiplash.collection_cache_ttl;
+SELECT set_config('test.item_cmd', :'item_cmd', false) IS NOT NULL AS noted;
+SELECT count(*) AS stored, cells_of('counted') > 0 AS trained FROM counted;
 DROP FOREIGN TABLE huge_held;
 SET client_min_messages = warning;
 DROP SERVER ddb_held CASCADE;
@@ -519,10 +539,10 @@ DROP SERVER ddb_noscan CASCADE;
 RESET client_min_messages;
 
 SELECT whiplash_drop_collection('ddb', c)
-  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge', 'wedge']) c;
+  FROM unnest(ARRAY['tiny', 'bulk', 'single', 'old', 'lsh', 'cells03', 'growing', 'grown', 'huge', 'wedge', 'counted']) c;
 DROP VIEW recall;
 DROP FUNCTION r, u, note_proxy, explain_packed, cells_of, put_long_record, cut_model;
 DROP PROCEDURE search_all;
 DROP TABLE digits_raw, digits, digit_uuids, truth, proxy, proxy_now, found, plans, tool_out, blobs,
   blobs_truth, blobs_found, huge_local;
-DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown, huge, wedge;
+DROP FOREIGN TABLE tiny, bulk, single, old, lsh, cells03, growing, grown, huge, wedge, counted;

@@ -4,9 +4,10 @@
  * has outgrown its cells (whiplash.retrain_on_growth).
  *
  * The write's rows are stored by then, so a training that fails (a
- * statement_timeout or commit_timeout shorter than it, a cancel, a sample
- * it cannot train on) must not fail the write: it runs in a
- * subtransaction, and its error becomes a WARNING.  The collection stays
+ * commit_timeout shorter than it, a cancel during COMMIT, a sample it
+ * cannot read or train on) must not fail the write: it runs in a
+ * subtransaction, and its error becomes a WARNING.  At COMMIT it runs after
+ * every collection's rows are written (xact.c).  The collection stays
  * searchable (exactly, or by its old index) and writable, and
  * whiplash_reindex trains it.  This backend then leaves the collection's
  * automatic training until its stored count has doubled, so that each
@@ -22,11 +23,14 @@
 #include "core/packed.h"
 #include "whiplash.h"
 
-/* A collection whose automatic training failed in this backend. */
+/*
+ * A collection whose automatic training failed in this backend, known by
+ * its vectors table, whose name changes when it is created again.
+ */
 typedef struct WlTrainFailure
 {
-	Oid			serverid;		/* hash key: server and collection name */
-	char		name[WL_COLLECTION_NAME_MAX + 1];
+	Oid			serverid;		/* hash key: server and vectors table */
+	char		table[256];		/* DynamoDB table names have at most 255 */
 	int64		count;			/* its stored count when training failed */
 } WlTrainFailure;
 
@@ -34,7 +38,7 @@ static HTAB *wl_train_failures = NULL;
 
 /* The failure noted for a collection, made when make is set; or NULL. */
 static WlTrainFailure *
-wl_train_failure(Oid serverid, const char *name, bool make)
+wl_train_failure(Oid serverid, const char *table, bool make)
 {
 	WlTrainFailure key;
 	bool		found;
@@ -53,7 +57,7 @@ wl_train_failure(Oid serverid, const char *name, bool make)
 	}
 	memset(&key, 0, sizeof(key));
 	key.serverid = serverid;
-	strlcpy(key.name, name, sizeof(key.name));
+	strlcpy(key.table, table, sizeof(key.table));
 	return hash_search(wl_train_failures, &key, make ? HASH_ENTER : HASH_FIND, &found);
 }
 
@@ -67,7 +71,7 @@ WlReindexCause
 wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count)
 {
 	const WlMeta *meta = collection->meta;
-	WlTrainFailure *failure = wl_train_failure(conn->serverid, meta->name, false);
+	WlTrainFailure *failure = wl_train_failure(conn->serverid, meta->vectors_table, false);
 
 	if (failure != NULL && count < 2 * failure->count)
 		return WL_REINDEX_NONE;
@@ -84,10 +88,14 @@ wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count
 /*
  * Trains as cause says, with a NOTICE, in a subtransaction: a failure is a
  * WARNING, noted so that this backend does not try again at once.  count
- * is the collection's stored count.
+ * is the collection's stored count.  Before COMMIT (an early flush of a
+ * statement's rows) a cancel or statement_timeout still ends the
+ * statement; at COMMIT, where no statement is left to end, it is a
+ * WARNING too.
  */
 void
-wl_autotrain(WlConnection *conn, const char *name, WlReindexCause cause, int64 count)
+wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
+			 WlReindexCause cause, int64 count, bool at_commit)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -121,7 +129,9 @@ wl_autotrain(WlConnection *conn, const char *name, WlReindexCause cause, int64 c
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;
-		wl_train_failure(conn->serverid, name, true)->count = Max(count, 1);
+		if (!at_commit && error->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(error);
+		wl_train_failure(conn->serverid, vectors_table, true)->count = Max(count, 1);
 		ereport(WARNING,
 				(errcode(error->sqlerrcode),
 				 errmsg("the index of collection \"%s\" was not %s: %s", name,

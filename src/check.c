@@ -214,6 +214,7 @@ wl_run_check(WlCheck *check, Oid relid, AclMode mode)
 	HASHCTL		ctl;
 	HASH_SEQ_STATUS scan;
 	WlCheckedVector *vector;
+	bool		entries_checked;
 
 	if (pg_class_aclcheck(relid, GetUserId(), mode) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
@@ -235,10 +236,14 @@ wl_run_check(WlCheck *check, Oid relid, AclMode mode)
 		wl_add_problem(check, psprintf("index that cannot be read: %s",
 									   wl_collection_damage(check->collection)),
 					   NULL, NULL);
-	else
+	entries_checked = wl_collection_damage(check->collection) == NULL ||
+		meta->format->searchable(meta, check->collection->index);
+	if (entries_checked)
+	{
 		wl_scan_table(check, meta->buckets_table, wl_visit_bucket);
-	hash_seq_init(&scan, check->vectors);
-	while ((vector = hash_seq_search(&scan)) != NULL)
+		hash_seq_init(&scan, check->vectors);
+	}
+	while (entries_checked && (vector = hash_seq_search(&scan)) != NULL)
 	{
 		int			k;
 

@@ -68,6 +68,8 @@ typedef struct WlReindex
 	ReturnSetInfo *rsinfo;		/* whiplash_reindex's result rows, or NULL */
 	long		requests_before;
 	WlSample	queries;		/* held out of training, to calibrate with */
+	char	   *replacing;		/* token of a build whose model cannot be
+								 * read, which this one replaces; or NULL */
 } WlReindex;
 
 /* Seconds since the build started. */
@@ -406,7 +408,7 @@ wl_reindex_begin(WlReindex *build, const WlMeta *meta)
 {
 	WlDdbCall  *call = wl_calls_new(1);
 
-	wl_packed_begin_call(call, WL_METADATA_TABLE, meta, &build->building);
+	wl_packed_begin_call(call, WL_METADATA_TABLE, meta, &build->building, build->replacing);
 	wl_metadata_run(build->conn, call);
 	if (call->error.kind != WL_DDB_OK && wl_reindex_took_effect(build, call, false))
 		return true;
@@ -729,13 +731,17 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	if (cause == WL_REINDEX_GROWN &&
 		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
 		return;
-	if (settings != NULL && settings->has_building)
+	if (settings != NULL && settings->has_building &&
+		wl_packed_building_model(collection->meta, collection->index) != NULL)
 	{
 		build.building = settings->building;
 		wl_reindex_step(&build, "resumed", build.building.gen, "is the index generation");
 	}
 	else
 	{
+		/* a build whose model cannot be read is not resumed but replaced */
+		if (settings != NULL && settings->has_building)
+			build.replacing = pstrdup(settings->building.token);
 		wl_reindex_train(&build, collection->meta);
 		if (!wl_reindex_begin(&build, collection->meta))
 			return;

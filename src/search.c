@@ -436,14 +436,15 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
 
 /*
  * The plan a search can carry out on the collection as it is now: when its
- * index cannot be read (see wl_collection_damage), an exact one, with a
- * WARNING naming the damage; otherwise plan itself.
+ * current index cannot be read (see wl_collection_damage), an exact one,
+ * with a WARNING naming the damage; otherwise plan itself.
  */
 static const WlSearchPlan *
 wl_search_usable_plan(WlCollection *collection, const WlSearchPlan *plan,
 					  WlSearchPlan *exact)
 {
-	if (wl_collection_damage(collection) == NULL)
+	if (wl_collection_damage(collection) == NULL ||
+		collection->meta->format->searchable(collection->meta, collection->index))
 		return plan;
 	ereport(WARNING,
 			(errcode(ERRCODE_DATA_CORRUPTED),

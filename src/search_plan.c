@@ -308,7 +308,7 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
 	else if (!settings->has_current)
 		wl_plan_scan(meta, "the collection's index is not trained yet", plan);
-	else if (wl_collection_damage(collection) != NULL)
+	else if (!meta->format->searchable(meta, collection->index))
 		wl_plan_scan(meta, "the collection's index cannot be read", plan);
 	else
 		wl_plan_packed(meta, &settings->current, k, probes_arg, budget_arg, plan);

@@ -179,8 +179,8 @@ extern bool wl_retrain_on_growth;
 /* autotrain.c */
 extern WlReindexCause wl_autotrain_due(WlConnection *conn, const WlCollection *collection,
 									   int64 count);
-extern void wl_autotrain(WlConnection *conn, const char *name, WlReindexCause cause,
-						 int64 count);
+extern void wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
+						 WlReindexCause cause, int64 count, bool at_commit);
 
 /* search_plan.c */
 typedef enum WlSearchKind
@@ -268,6 +268,7 @@ extern void wl_write_put(WlWriteBuffer *buffer, const char *id, const float *vec
 						 const char *attributes);
 extern void wl_write_delete(WlWriteBuffer *buffer, const char *id);
 extern void wl_write_flush(WlWriteBuffer *buffer);
+extern void wl_write_train(WlWriteBuffer *buffer, bool at_commit);
 extern void wl_write_end(WlWriteBuffer *buffer);
 
 /* xact.c */

@@ -88,6 +88,7 @@ struct WlWriteBuffer
 	long		written;		/* rows flushed so far */
 	int64		stored_count;	/* the collection's stored count, as of the
 								 * last chunk written */
+	WlReindexCause train;		/* the training those writes left due */
 };
 
 static void wl_write_early(WlWriteBuffer *buffer);
@@ -218,6 +219,7 @@ wl_write_early(WlWriteBuffer *buffer)
 						   buffer->hold_limit)));
 	buffer->early_notice = true;
 	wl_write_flush(buffer);
+	wl_write_train(buffer, false);
 }
 
 /* Buffers one write, replacing an earlier one of the same id. */
@@ -786,13 +788,28 @@ wl_write_flush(WlWriteBuffer *buffer)
 	buffer->written += buffer->nwrites;
 	wl_write_reset(buffer);
 	if (cause != WL_REINDEX_NONE)
-		wl_autotrain(buffer->conn, buffer->collection_name, cause, buffer->stored_count);
+		buffer->train = cause;
 }
 
-/* Flushes what is left and frees the buffer. */
+/*
+ * Runs the training the rows written so far left due (autotrain.c); at
+ * COMMIT, after every collection's rows are written, so that a training
+ * that runs out of time fails no other collection's writes.
+ */
+void
+wl_write_train(WlWriteBuffer *buffer, bool at_commit)
+{
+	WlReindexCause cause = buffer->train;
+
+	buffer->train = WL_REINDEX_NONE;
+	if (cause != WL_REINDEX_NONE)
+		wl_autotrain(buffer->conn, buffer->collection_name, buffer->vectors_table, cause,
+					 buffer->stored_count, at_commit);
+}
+
+/* Frees a buffer whose rows are all written. */
 void
 wl_write_end(WlWriteBuffer *buffer)
 {
-	wl_write_flush(buffer);
 	MemoryContextDelete(buffer->context);
 }

@@ -87,6 +87,10 @@ wl_write_all_held(void)
 	PG_TRY();
 	{
 		for (held = wl_held; held != NULL; held = held->next)
+			wl_write_flush(held->buffer);
+		for (held = wl_held; held != NULL; held = held->next)
+			wl_write_train(held->buffer, true);
+		for (held = wl_held; held != NULL; held = held->next)
 			wl_write_end(held->buffer);
 	}
 	PG_FINALLY();

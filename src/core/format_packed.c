@@ -1468,10 +1468,13 @@ wl_packed_update_values(const WlMeta *meta, const WlPackedIndex *index)
 /* Starts building a generation; see packed.h. */
 void
 wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
-					 const WlPackedIndex *building)
+					 const WlPackedIndex *building, const char *replacing)
 {
 	struct json_object *names = json_object_new_object();
 	struct json_object *values = wl_packed_update_values(meta, building);
+	const char *free_building = replacing != NULL ?
+		"(attribute_not_exists(#bu) OR #bu.#tk = :stale)" : "attribute_not_exists(#bu)";
+	char		condition[512];
 
 	json_object_object_add(names, "#bu", json_object_new_string("building"));
 	json_object_object_add(names, "#f", json_object_new_string("format"));
@@ -1480,21 +1483,29 @@ wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 		json_object_object_add(names, "#ix", json_object_new_string("index"));
 		json_object_object_add(values, ":three", wl_av_number_int64(WL_FORMAT_PACKED));
 		json_object_object_del(values, ":bg");
+		if (replacing != NULL)
+		{
+			/* a build whose model cannot be read, replaced by this one */
+			json_object_object_add(names, "#tk", json_object_new_string("token"));
+			json_object_object_add(values, ":stale", wl_av_string(replacing));
+		}
 		if (building->gen == 1)
 		{
+			snprintf(condition, sizeof(condition),
+					 "attribute_exists(id) AND generation = :g AND #f = :three AND "
+					 "%s AND attribute_not_exists(#ix)", free_building);
 			wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
-							  "attribute_exists(id) AND generation = :g AND #f = :three AND "
-							  "attribute_not_exists(#bu) AND attribute_not_exists(#ix)",
-							  names, values);
+							  condition, names, values);
 			return;
 		}
 		/* built from the current index, past any build abandoned behind it */
 		json_object_object_add(names, "#ge", json_object_new_string("gen"));
 		json_object_object_add(values, ":from", wl_av_number_int64(building->gen - 1));
+		snprintf(condition, sizeof(condition),
+				 "attribute_exists(id) AND generation = :g AND #f = :three AND "
+				 "#ix.#ge = :from AND (%s OR #bu.#ge <= :from)", free_building);
 		wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
-						  "attribute_exists(id) AND generation = :g AND #f = :three AND "
-						  "#ix.#ge = :from AND (attribute_not_exists(#bu) OR #bu.#ge <= :from)",
-						  names, values);
+						  condition, names, values);
 		return;
 	}
 	/* a native collection becomes packed, untrained until the build ends */

@@ -166,11 +166,12 @@ extern int	wl_packed_model_write_calls(const WlMeta *meta, const WlPackedIndex *
  * `building` was planned from (generation building->gen - 1, or none for
  * the first), and no other build is under way (one of the same generation
  * may be resumed; one no newer than the current index was abandoned, and
- * is replaced).  A native collection is
+ * is replaced; so is one whose token is `replacing`, when not NULL: a build
+ * whose model cannot be read).  A native collection is
  * converted to the packed format by it, untrained until the build ends.
  */
 extern void wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
-								 const WlPackedIndex *building);
+								 const WlPackedIndex *building, const char *replacing);
 
 /*
  * The UpdateItem that makes the building generation the current one: only
