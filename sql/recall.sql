@@ -116,9 +116,13 @@ CREATE TABLE found_sql AS
    WHERE q.row < 50;
 SELECT (SELECT count(*) FROM found_sql) AS rows,
        (SELECT count(*) FROM (SELECT * FROM found_sql EXCEPT SELECT * FROM found_f) d) AS differ;
+-- (the collection's settings stay cached, so the statement confirms them
+-- with one GetItem whatever the time the searches above took)
+SET whiplash.collection_cache_ttl = '1h';
 SELECT explain_masked($$(ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT id FROM digits_ft WHERE attributes->>'shade' = 'rare'
    ORDER BY vector <=> (SELECT v FROM digits WHERE id = 'd0') LIMIT 10$$);
+RESET whiplash.collection_cache_ttl;
 
 -- The same filtered searches of a packed collection, made to probe its
 -- index (at this size its cheapest plan is an exact Scan): a round that
