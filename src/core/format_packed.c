@@ -1490,20 +1490,18 @@ wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 			json_object_object_add(values, ":stale", wl_av_string(replacing));
 		}
 		if (building->gen == 1)
-		{
 			snprintf(condition, sizeof(condition),
 					 "attribute_exists(id) AND generation = :g AND #f = :three AND "
 					 "%s AND attribute_not_exists(#ix)", free_building);
-			wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
-							  condition, names, values);
-			return;
+		else
+		{
+			/* built from the current index, past any build abandoned behind it */
+			json_object_object_add(names, "#ge", json_object_new_string("gen"));
+			json_object_object_add(values, ":from", wl_av_number_int64(building->gen - 1));
+			snprintf(condition, sizeof(condition),
+					 "attribute_exists(id) AND generation = :g AND #f = :three AND "
+					 "#ix.#ge = :from AND (%s OR #bu.#ge <= :from)", free_building);
 		}
-		/* built from the current index, past any build abandoned behind it */
-		json_object_object_add(names, "#ge", json_object_new_string("gen"));
-		json_object_object_add(values, ":from", wl_av_number_int64(building->gen - 1));
-		snprintf(condition, sizeof(condition),
-				 "attribute_exists(id) AND generation = :g AND #f = :three AND "
-				 "#ix.#ge = :from AND (%s OR #bu.#ge <= :from)", free_building);
 		wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
 						  condition, names, values);
 		return;
