@@ -475,10 +475,17 @@ SET client_min_messages = warning;
 SELECT n > 0 AS reindexed_elsewhere
   FROM dblink('other', 'SELECT count(*) FROM whiplash_reindex(''huge'')') AS t(n bigint);
 RESET client_min_messages;
-SELECT dblink_disconnect('other') AS disconnected;
 SELECT id FROM whiplash_search('huge', (SELECT v FROM huge_local WHERE id = 'h300'), 1, probes => 2);
-SELECT plan FROM whiplash_last_search();
+SELECT plan, probes FROM whiplash_last_search();
 SELECT id FROM huge ORDER BY vector <-> (SELECT v FROM huge_local WHERE id = 'h301') LIMIT 1;
+-- Likewise when the read that finds the switch is another scan of the same
+-- statement, which ran after the search's scan began (it found nothing).
+SET client_min_messages = warning;
+SELECT n > 0 AS reindexed_elsewhere
+  FROM dblink('other', 'SELECT count(*) FROM whiplash_reindex(''huge'')') AS t(n bigint);
+RESET client_min_messages;
+SELECT id FROM huge ORDER BY vector <-> (SELECT vector FROM huge WHERE id = 'h302') LIMIT 1;
+SELECT dblink_disconnect('other') AS disconnected;
 RESET whiplash.collection_cache_ttl;
 -- The decision to train uses the stored count: two sessions that read the
 -- collection while it was empty write 600 rows each, and the second write

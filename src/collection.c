@@ -504,7 +504,6 @@ wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names, i
 		entry->loaded_at = 0;
 		same_generation = wl_meta_same_generation(now, entry->collection.meta);
 		wl_meta_free(now);
-		conn->index_changes++;
 		if (!same_generation)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
@@ -512,6 +511,25 @@ wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names, i
 							names[i]),
 					 errhint("Run the statement again.")));
 	}
+}
+
+/*
+ * Is collection a cache entry that a confirming read marked for re-reading?
+ * Its index may then have switched to a new generation, and the old one's
+ * items be gone, since a search of it was planned: even one that began
+ * before another read of the same statement found the change.
+ */
+bool
+wl_collection_stale(WlConnection *conn, const WlCollection *collection)
+{
+	WlCollectionKey key;
+	WlCollectionEntry *entry;
+
+	if (wl_collections == NULL)
+		return false;
+	wl_collection_key(&key, conn->serverid, collection->meta->name);
+	entry = hash_search(wl_collections, &key, HASH_FIND, NULL);
+	return entry != NULL && &entry->collection == collection && entry->loaded_at == 0;
 }
 
 /*

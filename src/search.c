@@ -463,9 +463,10 @@ wl_search_usable_plan(WlCollection *collection, const WlSearchPlan *plan,
  * Runs a search by a plan and puts the k closest matches into *hits
  * (palloc'd, closest first, equal distances by id); returns how many.  A
  * probe search that finds fewer than k of a collection that holds more
- * reads every code instead.  projection names the attributes to read
- * (NULL: all; the filter and the caller may need them).  Records what it
- * read for whiplash_last_search().
+ * reads every code instead.  A search of an index that switched to a new
+ * generation meanwhile runs on the new one (see wl_collection_stale).
+ * projection names the attributes to read (NULL: all; the filter and the
+ * caller may need them).  Records what it read for whiplash_last_search().
  */
 int
 wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, int k,
@@ -475,6 +476,7 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	WlSearch	search;
 	WlSearchPlan wider;
 	WlSearchPlan damaged;
+	WlSearchPlan asked;
 	WlSearchPlan switched;
 	WlTopK	   *topk;
 	int			attempt;
@@ -490,25 +492,30 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	wl_ddb_get_stats(conn->ddb, &before);
 	for (attempt = 0;; attempt++)
 	{
-		long		changes_before = conn->index_changes;
-
+		if (plan->kind != WL_SEARCH_SCAN && wl_collection_stale(conn, collection))
+		{
+			/*
+			 * The collection's index switched to a new generation since
+			 * this session read it (found by an earlier read of this
+			 * statement, or by this search's own rounds), and the old one
+			 * may be gone: search the new one, with the probes and
+			 * candidates the caller asked for.
+			 */
+			asked = *plan;
+			collection = wl_collection_open(conn, pstrdup(collection->meta->name));
+			wl_search_plan(collection, k, asked.probes_arg, asked.budget_arg,
+						   asked.consistent, &switched);
+			plan = &switched;
+		}
 		plan = wl_search_usable_plan(collection, plan, &damaged);
 		topk = wl_topk_init(palloc(wl_topk_size(k)), k);
 		wl_search_init(&search, conn, collection, query, plan);
 		wl_last_search.matched = wl_search_rounds(&search, k, projection, filter, filter_arg,
 												  topk);
+		/* once more, when its rounds found the index switched */
 		if (attempt > 0 || plan->kind == WL_SEARCH_SCAN ||
-			conn->index_changes == changes_before)
+			!wl_collection_stale(conn, collection))
 			break;
-
-		/*
-		 * The collection's index switched to a new generation since this
-		 * session read it, and the old one may be gone: search the new one,
-		 * once, as the default plan for it says.
-		 */
-		collection = wl_collection_open(conn, pstrdup(collection->meta->name));
-		wl_search_plan(collection, k, -1, -1, plan->consistent, &switched);
-		plan = &switched;
 	}
 	wl_last_search.fine_bits = plan->depth;
 	wl_last_search.kind = plan->kind;

@@ -304,6 +304,8 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 	plan->consistent = consistent;
 	plan->metric = meta->metric;
 	plan->recall = -1;
+	plan->probes_arg = probes_arg;
+	plan->budget_arg = budget_arg;
 	if (settings == NULL)
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
 	else if (!settings->has_current)

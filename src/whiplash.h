@@ -68,7 +68,6 @@ typedef struct WlConnection
 	char		checks[WL_MAX_CHECKS][WL_COLLECTION_NAME_MAX + 1];
 	int			nchecks;
 	int64		checks_statement;
-	long		index_changes;	/* confirmations that found a new index */
 } WlConnection;
 
 /* The most neighbours one search returns. */
@@ -146,6 +145,7 @@ extern void wl_collection_forget(Oid serverid, const char *name);
  * NULL when nothing.
  */
 extern const char *wl_collection_damage(const WlCollection *collection);
+extern bool wl_collection_stale(WlConnection *conn, const WlCollection *collection);
 extern int	wl_collection_checks_take(WlConnection *conn, WlDdbCall **calls, char ***names);
 extern void wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names,
 									   int ncalls);
@@ -205,6 +205,8 @@ typedef struct WlSearchPlan
 	double		recall;			/* estimated recall@10, or -1: unknown */
 	bool		below_target;	/* the calibration reaches no recall_target */
 	const char *why;			/* the reason for the kind, for EXPLAIN */
+	int			probes_arg;		/* the probes and candidates the caller */
+	int			budget_arg;		/* asked for, or -1: the defaults */
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);

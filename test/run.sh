@@ -6,7 +6,7 @@
 #   4. starts dynalite and AWS DynamoDB Local on 127.0.0.1, each behind the
 #      SigV4-checking proxy and fault-injecting proxies, and runs the
 #      pg_regress suite against each in turn in a throw-away cluster, then
-#      the pgbench concurrency and memory checks (test/stress);
+#      the pgbench concurrency, index-switch and memory checks (test/stress);
 #   5. runs the fuzz targets of test/fuzz for a short while;
 #   6. runs the unit tests under AddressSanitizer, LeakSanitizer and UBSan,
 #      and the regression suite (against dynalite) under Valgrind memcheck;
@@ -317,7 +317,8 @@ report_tap() {
 }
 
 # run_stress NAME SERVER_PORT: 16 pgbench clients writing and searching one
-# collection, then one session's memory over many searches
+# collection, searches against brute force while another session retrains
+# and reindexes, then one session's memory over many searches
 # (test/stress/stress.sh); --stress-seconds and --stress-statements size it.
 run_stress() {
     echo "== concurrency and memory against $1"

@@ -7,7 +7,11 @@
 #    they share (test/stress/concurrency.sql) and mirroring every change in
 #    a local table in the same transaction.  Afterwards the collection must
 #    equal that table exactly, and whiplash_check must find nothing.
-# 2. One session runs SEARCHES (10000) statements: searches plain, filtered
+# 2. Switches: 4 pgbench sessions search a packed collection for SECONDS
+#    (test/stress/switches.sql) while another inserts, deletes, updates,
+#    retrains and reindexes it in rounds; every answer must equal brute
+#    force, and no statement may fail.
+# 3. One session runs SEARCHES (10000) statements: searches plain, filtered
 #    and through ORDER BY ... LIMIT, and id lookups, one statement each; its
 #    private resident size (RssAnon: shared buffers are not its own) after
 #    the first 1,000 and at the end must not differ by more than 4 MB.
@@ -61,7 +65,99 @@ problems=$(q -c "SELECT count(*) FROM whiplash_check('busy')")
 q -c "SELECT problem, bucket, id FROM whiplash_check('busy') LIMIT 5" | sed 's/^/# /'
 check "whiplash_check finds no problem after the run" test "${problems:-x}" = 0
 
-# 2. Memory: one session, SEARCHES statements, resident size sampled after
+# 2. Switches.  The 1,200 fixed vectors ("anchors", UUID ids) are uniform
+# in [-1, 1]^128; the writer's lie 50 away along the first axis, so a
+# fixed vector's 10 nearest are always fixed ones: its exact answer is known.
+q <<SQL || { echo "not ok $((checks + 1)) - switches: set-up"; exit 1; }
+CREATE FUNCTION stress_point(tag text, n int, shift real) RETURNS real[] LANGUAGE sql IMMUTABLE AS
+  \$\$SELECT array_agg((('x' || substr(md5(tag || n || ':' || d), 1, 8))::bit(32)::int / 2147483648.0
+                       + CASE WHEN d = 1 THEN shift ELSE 0 END)::real ORDER BY d)
+      FROM generate_series(1, 128) d\$\$;
+CREATE FUNCTION stress_id(tag text, n int) RETURNS text LANGUAGE sql IMMUTABLE AS
+  \$\$SELECT md5(tag || n)::uuid::text\$\$;
+CREATE TABLE anchors AS
+  SELECT n, stress_id('anchor', n) AS id, stress_point('anchor', n, 0) AS vector
+    FROM generate_series(1, 1200) n;
+ALTER TABLE anchors ADD PRIMARY KEY (n);
+CREATE TABLE wrong (how int, n int, got text[], want text[]);
+SELECT 1 FROM whiplash_create_collection('ddb', 'churn', 128, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE churn (id text, vector real[]) SERVER ddb OPTIONS (collection 'churn');
+INSERT INTO churn SELECT id, vector FROM anchors;
+-- how 1: every cell, which is exact; 2: the default plan, which must find
+-- the query's own vector first and only fixed ones; 3: ORDER BY ... LIMIT
+-- through the foreign table, likewise, with the query read from the
+-- collection in the same statement (the read that can notice a switch).
+-- A difference is noted in "wrong".
+CREATE FUNCTION stress_switch_search(n int, how int) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE
+  q real[] := (SELECT a.vector FROM anchors a WHERE a.n = stress_switch_search.n);
+  got text[];
+  want text[] := ARRAY(SELECT a.id FROM anchors a
+                        ORDER BY whiplash_distance(a.vector, q, 'l2'), a.id LIMIT 10);
+BEGIN
+  IF how = 1 THEN
+    got := ARRAY(SELECT s.id FROM whiplash_search('churn', q, 10, probes => 1024,
+                                                  max_candidates => 100000) s);
+  ELSIF how = 2 THEN
+    got := ARRAY(SELECT s.id FROM whiplash_search('churn', q, 10) s);
+  ELSE
+    got := ARRAY(SELECT c.id FROM churn c
+                  ORDER BY c.vector <-> (SELECT v.vector FROM churn v WHERE v.id = want[1])
+                  LIMIT 10);
+  END IF;
+  IF (how = 1 AND got IS DISTINCT FROM want) OR
+     (how > 1 AND (cardinality(got) IS DISTINCT FROM 10 OR got[1] IS DISTINCT FROM want[1] OR
+                   EXISTS (SELECT FROM unnest(got) g WHERE g NOT IN (SELECT id FROM anchors)))) THEN
+    INSERT INTO wrong VALUES (how, n, got, want);
+  END IF;
+END \$\$;
+SQL
+trained=$(q -c "SELECT count(*) FROM churn")
+# The writer's rounds: 2,400 more vectors (at 3,600 the index needs more
+# cells than its 1,200 vectors had, so the COMMIT retrains), half of them
+# deleted, one moved, the rest deleted, and a reindex on the fixed vectors
+# alone; each round's vectors have ids of their own.
+writer() {
+    local round=0
+    while [[ ! -e $WORK/searched ]]; do
+        round=$((round + 1))
+        q >>"$WORK/writer.log" 2>&1 <<SQL || echo "failed round $round" >>"$WORK/writer.failed"
+\echo round $round
+INSERT INTO churn SELECT stress_id('r$round', i), stress_point('r$round', i, 50) FROM generate_series(1, 2400) i;
+DELETE FROM churn WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1, 1200) i);
+UPDATE churn SET vector = stress_point('m$round', 1, 60) WHERE id = stress_id('r$round', 2000);
+DELETE FROM churn WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1201, 2400) i);
+SELECT 'reindex', step, items FROM whiplash_reindex('churn');
+SQL
+    done
+    echo "$round" >"$WORK/rounds"
+}
+writer &
+writer_pid=$!
+pgbench -n -c 4 -j 2 -T "$SECONDS_TO_RUN" -f "$HERE/switches.sql" >"$WORK/switches.log" 2>&1
+switches_status=$?
+touch "$WORK/searched"
+wait "$writer_pid"
+rounds=$(cat "$WORK/rounds")
+searches=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/switches.log")
+echo "# switches: $searches searches while the writer ran $rounds rounds"
+grep -E 'ERROR|aborted' "$WORK/switches.log" | head -5 | sed 's/^/# /'
+check "switches: ${searches:-0} searches, none failed" \
+    test "$switches_status" -eq 0 -a "${searches:-0}" -gt 0
+grep -E 'ERROR|WARNING' "$WORK/writer.log" | head -5 | sed 's/^/# /'
+retrained=$(grep -c 'NOTICE:  retraining the index of collection "churn"' "$WORK/writer.log")
+reindexed=$(grep -c '^reindex|cleaned up' "$WORK/writer.log")
+check "switches: the writer's $rounds rounds succeeded ($retrained retrainings, $reindexed reindexes)" \
+    test ! -e "$WORK/writer.failed" -a "$rounds" -ge 1 \
+    -a "$retrained" -eq "$rounds" -a "$reindexed" -eq "$rounds"
+wrong=$(q -c "SELECT count(*) FROM wrong")
+q -c "SELECT how, n, got, want FROM wrong LIMIT 3" | sed 's/^/# /'
+check "switches: every answer equals brute force ($wrong differ)" test "${wrong:-x}" = 0
+final=$(q -c "SELECT (SELECT count(*) FROM churn) || ' stored, ' || (SELECT count(*) FROM whiplash_check('churn')) || ' problems'")
+check "switches: afterwards the collection holds its $trained fixed vectors and nothing else ($final)" \
+    test "$final" = "$trained stored, 0 problems"
+
+# 3. Memory: one session, SEARCHES statements, resident size sampled after
 # the first 1,000 (the warm-up) and every tenth of the run.
 warm=$(( SEARCHES / 2 < 1000 ? SEARCHES / 2 : 1000 ))
 sample_every=$(( SEARCHES / 10 > warm ? SEARCHES / 10 : warm ))
