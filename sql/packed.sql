@@ -487,6 +487,72 @@ RESET client_min_messages;
 SELECT id FROM huge ORDER BY vector <-> (SELECT vector FROM huge WHERE id = 'h302') LIMIT 1;
 SELECT dblink_disconnect('other') AS disconnected;
 RESET whiplash.collection_cache_ttl;
+-- A build whose session left it (here: cancelled while its mark was held;
+-- the mark took effect after) is resumed by the next write once it has
+-- shown no work for whiplash.abandoned_build_timeout.  (Before, writes left
+-- a marked build alone, and the collection was never trained.)
+\set held_hold_cmd 'curl -s ' :held_endpoint '/__hold'
+SELECT set_config('test.held_stats_cmd', :'held_stats_cmd', false) IS NOT NULL AS noted,
+       set_config('test.item_cmd', :'item_cmd', false) IS NOT NULL AS noted_too;
+CREATE FUNCTION held_count() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.held_stats_cmd'));
+  RETURN (SELECT (line::jsonb ->> 'hold')::int FROM tool_out);
+END $$;
+SELECT collection FROM whiplash_create_collection('ddb', 'left', 8, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE left_behind (id text, vector real[]) SERVER ddb OPTIONS (collection 'left');
+CREATE FOREIGN TABLE left_held (id text, vector real[]) SERVER ddb_held OPTIONS (collection 'left');
+INSERT INTO left_behind
+  SELECT 'l' || i, ARRAY[sin(i), cos(i), sin(2 * i), cos(3 * i), i % 7, i % 5, i % 3, 1]::real[]
+    FROM generate_series(1, 999) i;
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'held_hold_cmd';
+SELECT set_config('test.held_before', held_count()::text, false) IS NOT NULL AS noted;
+SELECT dblink_connect('other', format('host=%s port=%s dbname=%s user=%s password=%s', :'pghost',
+                                      current_setting('port'), current_database(), current_user,
+                                      :'pgpassword')) AS connected;
+SELECT dblink_send_query('other', 'SELECT count(*) FROM whiplash_reindex(''left_held'')') AS sent;
+DO $$
+BEGIN
+  FOR i IN 1..6000 LOOP
+    EXIT WHEN held_count() > current_setting('test.held_before')::int;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT dblink_cancel_query('other') AS cancelled;
+SELECT dblink_error_message('other') IS NOT NULL AS failed, count(*) AS steps
+  FROM dblink_get_result('other', false) AS t(steps bigint);
+SELECT dblink_disconnect('other') AS disconnected;
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'held_release_cmd';
+DO $$
+BEGIN
+  FOR i IN 1..600 LOOP
+    TRUNCATE tool_out;
+    EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.item_cmd') || 'left');
+    EXIT WHEN (SELECT line::jsonb ? 'building' FROM tool_out);
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END $$;
+SELECT line::jsonb ? 'building' AS marked, line::jsonb ? 'index' AS indexed FROM tool_out;
+SELECT count(*) FROM whiplash_search('left_behind', ARRAY[0, 1, 0, 1, 0, 0, 0, 1]::real[], 3,
+                                     probes => 2);
+SELECT plan FROM whiplash_last_search();
+-- Within the timeout a write leaves the build to its session.
+INSERT INTO left_behind VALUES ('l1000', ARRAY[0, 1, 0, 1, 0, 0, 0, 1]::real[]);
+SET whiplash.abandoned_build_timeout = '1s';
+SELECT pg_sleep(2);
+INSERT INTO left_behind VALUES ('l1001', ARRAY[0, 1, 0, 1, 0, 0, 0, 1]::real[]);
+RESET whiplash.abandoned_build_timeout;
+SELECT id FROM whiplash_search('left_behind', ARRAY[0, 1, 0, 1, 0, 0, 0, 1]::real[], 2,
+                                probes => 2) ORDER BY id;
+SELECT plan FROM whiplash_last_search();
+\set left_item_cmd :item_cmd 'left'
+TRUNCATE tool_out;
+COPY tool_out FROM PROGRAM :'left_item_cmd';
+SELECT line::jsonb ? 'building' AS marked, line::jsonb ? 'index' AS indexed FROM tool_out;
+SELECT count(*) AS problems FROM whiplash_check('left_behind');
 -- The decision to train uses the stored count: two sessions that read the
 -- collection while it was empty write 600 rows each, and the second write
 -- trains it.  (Neither did: each counted only its own rows.)

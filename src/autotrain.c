@@ -1,7 +1,9 @@
 /*
  * autotrain.c - the trainings a write starts: a packed collection's first
- * index when it reaches WL_PACKED_TRAIN_MIN vectors, and a new one when it
- * has outgrown its cells (whiplash.retrain_on_growth).
+ * index when it reaches WL_PACKED_TRAIN_MIN vectors, a new one when it has
+ * outgrown its cells (whiplash.retrain_on_growth), and the rest of a build
+ * whose session left it (cancelled, or its backend gone) more than
+ * whiplash.abandoned_build_timeout ago.
  *
  * The write's rows are stored by then, so a training that fails (a
  * commit_timeout shorter than it, a cancel during COMMIT, a sample it
@@ -14,6 +16,8 @@
  * later one-row write does not train, fail and warn again.
  */
 #include "postgres.h"
+
+#include <time.h>
 
 #include "access/xact.h"
 #include "utils/hsearch.h"
@@ -75,6 +79,8 @@ wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count
 
 	if (failure != NULL && count < 2 * failure->count)
 		return WL_REINDEX_NONE;
+	if (wl_packed_build_abandoned(meta, (int64) time(NULL), wl_abandoned_build_timeout))
+		return WL_REINDEX_ABANDONED;
 	if (!meta->format->searchable(meta, collection->index) &&
 		wl_collection_damage(collection) == NULL &&
 		meta->format->key_count(meta, collection->index) == 0 &&
@@ -104,6 +110,12 @@ wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
 		ereport(NOTICE,
 				(errmsg("training the index of collection \"%s\" on its first vectors", name),
 				 errdetail("Until now it was searched by reading every vector.")));
+	else if (cause == WL_REINDEX_ABANDONED)
+		ereport(NOTICE,
+				(errmsg("resuming the index build of collection \"%s\", which its session left unfinished",
+						name),
+				 errdetail("No session had shown work on it for more than whiplash.abandoned_build_timeout (%d s).",
+						   wl_abandoned_build_timeout)));
 	else
 		ereport(NOTICE,
 				(errmsg("retraining the index of collection \"%s\", which has grown to twice the vectors it was trained on",
@@ -135,11 +147,12 @@ wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
 		ereport(WARNING,
 				(errcode(error->sqlerrcode),
 				 errmsg("the index of collection \"%s\" was not %s: %s", name,
-						cause == WL_REINDEX_FIRST ? "trained" : "retrained", error->message),
+						cause == WL_REINDEX_FIRST ? "trained" :
+						cause == WL_REINDEX_GROWN ? "retrained" : "built", error->message),
 				 errdetail("The rows were written. %s",
 						   cause == WL_REINDEX_FIRST ?
 						   "Searches read every vector until an index is trained." :
-						   "Searches use the old index."),
+						   "Searches use the current index, or read every vector when there is none."),
 				 errhint("Run whiplash_reindex on the collection. This session tries again when the collection has twice its vectors.")));
 		FreeErrorData(error);
 	}

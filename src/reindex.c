@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <time.h>
 
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -44,6 +45,9 @@ PG_FUNCTION_INFO_V1(whiplash_reindex);
 
 /* Vectors whose records are gathered before they are written. */
 #define WL_REINDEX_BATCH 50000
+
+/* Seconds between a build's signs that its session is at work on it. */
+#define WL_REINDEX_ACTIVE_EVERY 60
 
 /* A sample being gathered: its vectors, and a hash of each one's id. */
 typedef struct WlSample
@@ -70,6 +74,7 @@ typedef struct WlReindex
 	WlSample	queries;		/* held out of training, to calibrate with */
 	char	   *replacing;		/* token of a build whose model cannot be
 								 * read, which this one replaces; or NULL */
+	int64		active_at;		/* the build's "active_at" as last set */
 } WlReindex;
 
 /* Seconds since the build started. */
@@ -408,7 +413,9 @@ wl_reindex_begin(WlReindex *build, const WlMeta *meta)
 {
 	WlDdbCall  *call = wl_calls_new(1);
 
-	wl_packed_begin_call(call, WL_METADATA_TABLE, meta, &build->building, build->replacing);
+	build->active_at = (int64) time(NULL);
+	wl_packed_begin_call(call, WL_METADATA_TABLE, meta, &build->building, build->replacing,
+						 build->active_at);
 	wl_metadata_run(build->conn, call);
 	if (call->error.kind != WL_DDB_OK && wl_reindex_took_effect(build, call, false))
 		return true;
@@ -426,6 +433,36 @@ wl_reindex_begin(WlReindex *build, const WlMeta *meta)
 				 errmsg("collection \"%s\" is being reindexed by another session, or was dropped",
 						build->name),
 				 errhint("Wait for the other reindex to end, then run it again if needed.")));
+	return true;
+}
+
+/*
+ * Shows that this session is still at work on its build, at most every
+ * WL_REINDEX_ACTIVE_EVERY seconds, so that no write takes it for abandoned
+ * (whiplash.abandoned_build_timeout).  With claim, at once and only if no
+ * other session has shown it since this one read the settings: a session
+ * taking over an abandoned build claims it; false when another did first.
+ */
+static bool
+wl_reindex_active(WlReindex *build, const WlMeta *meta, bool claim)
+{
+	int64		now = (int64) time(NULL);
+	WlDdbCall  *call;
+
+	if (!claim && now - build->active_at < WL_REINDEX_ACTIVE_EVERY)
+		return true;
+	call = wl_calls_new(1);
+	wl_packed_active_call(call, WL_METADATA_TABLE, meta, &build->building,
+						  claim ? build->active_at : 0, now);
+	wl_metadata_run(build->conn, call);
+	if (call->error.kind != WL_DDB_OK && !claim)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("the index being built for collection \"%s\" was replaced or dropped",
+						build->name)));
+	if (call->error.kind != WL_DDB_OK)
+		return false;
+	build->active_at = now;
 	return true;
 }
 
@@ -512,6 +549,8 @@ wl_records_add(const char *id, const float *vector, void *arg)
 	records->done++;
 	if (++records->vectors >= WL_REINDEX_BATCH)
 		wl_records_write(build, records);
+	if (records->done % 1024 == 0)
+		wl_reindex_active(build, meta, false);
 }
 
 /* Frees a calibrator when the memory context it belongs to goes. */
@@ -695,6 +734,12 @@ wl_reindex_cleanup(WlReindex *build, WlCollection *collection)
 bool		wl_retrain_on_growth = true;
 
 /*
+ * whiplash.abandoned_build_timeout: seconds after which a build that showed
+ * no work is taken as abandoned, and the next write resumes it.
+ */
+int			wl_abandoned_build_timeout = 600;
+
+/*
  * Builds a new index generation of a collection, or finishes the one it
  * finds building; see the header.  Only a build asked for reports its
  * progress in NOTICEs; an automatic one gives way to a build or a newer
@@ -731,10 +776,19 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	if (cause == WL_REINDEX_GROWN &&
 		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
 		return;
+	if (cause == WL_REINDEX_ABANDONED &&
+		(!wl_packed_build_abandoned(collection->meta, (int64) time(NULL),
+									wl_abandoned_build_timeout) ||
+		 wl_packed_building_model(collection->meta, collection->index) == NULL))
+		return;
 	if (settings != NULL && settings->has_building &&
 		wl_packed_building_model(collection->meta, collection->index) != NULL)
 	{
 		build.building = settings->building;
+		build.active_at = settings->building_active;
+		/* of sessions taking over an abandoned build, the first goes on */
+		if (!wl_reindex_active(&build, collection->meta, cause == WL_REINDEX_ABANDONED))
+			return;
 		wl_reindex_step(&build, "resumed", build.building.gen, "is the index generation");
 	}
 	else

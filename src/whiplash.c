@@ -138,6 +138,14 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.abandoned_build_timeout",
+							"A packed collection's index build that showed no work for this long is resumed by the next write.",
+							"A build shows it is at work every minute; a cancelled or crashed one stops.",
+							&wl_abandoned_build_timeout,
+							600, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("whiplash.write_batch_size",
 							"Rows written to DynamoDB per batch of ordered phases.",
 							NULL,

@@ -167,7 +167,8 @@ typedef enum WlReindexCause
 	WL_REINDEX_NONE,			/* (a write that needs none) */
 	WL_REINDEX_ASKED,			/* whiplash_reindex: reports its steps */
 	WL_REINDEX_FIRST,			/* a collection reached WL_PACKED_TRAIN_MIN */
-	WL_REINDEX_GROWN			/* a collection outgrew its cells */
+	WL_REINDEX_GROWN,			/* a collection outgrew its cells */
+	WL_REINDEX_ABANDONED		/* a build's session left it unfinished */
 } WlReindexCause;
 extern void wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
 					   struct ReturnSetInfo *rsinfo);
@@ -175,6 +176,7 @@ typedef void (*WlVectorVisitor) (const char *id, const float *vector, void *arg)
 extern int64 wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most,
 							 WlVectorVisitor visit, void *arg);
 extern bool wl_retrain_on_growth;
+extern int	wl_abandoned_build_timeout;
 
 /* autotrain.c */
 extern WlReindexCause wl_autotrain_due(WlConnection *conn, const WlCollection *collection,

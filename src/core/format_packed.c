@@ -199,6 +199,7 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 	const char *metric = wl_av_get_string(wl_item_get(item, "metric"));
 	const char *seed = wl_av_get_string(wl_item_get(item, "seed"));
 	WlPackedSettings *settings = calloc(1, sizeof(WlPackedSettings));
+	struct json_object *active_at;
 	int			bits;
 	int			i;
 
@@ -229,6 +230,16 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building, errbuf,
 							   errlen)))
 		return false;
+	active_at = settings->has_building ?
+		wl_item_get(wl_av_get_map(wl_item_get(item, "building")), "active_at") : NULL;
+	settings->building_active = 0;
+	if (active_at != NULL &&
+		(wl_av_get_int64(active_at, &settings->building_active) != 0 ||
+		 settings->building_active < 0))
+	{
+		snprintf(errbuf, errlen, "the index being built has a malformed \"active_at\"");
+		return false;
+	}
 	/* a build no newer than the current index was abandoned: the next replaces it */
 	if (settings->has_building && settings->has_current &&
 		settings->building.gen <= settings->current.gen)
@@ -1468,7 +1479,7 @@ wl_packed_update_values(const WlMeta *meta, const WlPackedIndex *index)
 /* Starts building a generation; see packed.h. */
 void
 wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
-					 const WlPackedIndex *building, const char *replacing)
+					 const WlPackedIndex *building, const char *replacing, int64_t now)
 {
 	struct json_object *names = json_object_new_object();
 	struct json_object *values = wl_packed_update_values(meta, building);
@@ -1476,6 +1487,8 @@ wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 		"(attribute_not_exists(#bu) OR #bu.#tk = :stale)" : "attribute_not_exists(#bu)";
 	char		condition[512];
 
+	json_object_object_add(wl_av_get_map(json_object_object_get(values, ":b")), "active_at",
+						   wl_av_number_int64(now));
 	json_object_object_add(names, "#bu", json_object_new_string("building"));
 	json_object_object_add(names, "#f", json_object_new_string("format"));
 	if (meta->format == &wl_format_packed)
@@ -1516,6 +1529,39 @@ wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 					  "SET #f = :three, #bu = :b, n_tables = :nt, n_bits = :nb "
 					  "REMOVE fine_bits, center, auto_center",
 					  "attribute_exists(id) AND generation = :g AND #f = :two", names, values);
+}
+
+/* Notes that a build's session is at work on it; see packed.h. */
+void
+wl_packed_active_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					  const WlPackedIndex *building, int64_t seen, int64_t now)
+{
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = json_object_new_object();
+
+	json_object_object_add(names, "#bu", json_object_new_string("building"));
+	json_object_object_add(names, "#tk", json_object_new_string("token"));
+	json_object_object_add(names, "#at", json_object_new_string("active_at"));
+	json_object_object_add(values, ":g", wl_av_string(meta->generation));
+	json_object_object_add(values, ":tk", wl_av_string(building->token));
+	json_object_object_add(values, ":now", wl_av_number_int64(now));
+	if (seen > 0)
+		json_object_object_add(values, ":seen", wl_av_number_int64(seen));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu.#at = :now",
+					  seen > 0 ?
+					  "attribute_exists(id) AND generation = :g AND #bu.#tk = :tk AND #bu.#at = :seen" :
+					  "attribute_exists(id) AND generation = :g AND #bu.#tk = :tk",
+					  names, values);
+}
+
+/* Has the session building an index left it; see packed.h. */
+bool
+wl_packed_build_abandoned(const WlMeta *meta, int64_t now, int64_t timeout)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+
+	return settings != NULL && settings->has_building && settings->building_active > 0 &&
+		now - settings->building_active > timeout;
 }
 
 /* Makes the building generation the current one; see packed.h. */

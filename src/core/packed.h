@@ -103,6 +103,9 @@ typedef struct WlPackedSettings
 	bool		has_building;	/* being built by a re-index */
 	WlPackedIndex current;
 	WlPackedIndex building;
+	int64_t		building_active;	/* when the build's session last showed
+									 * it was at work (Unix seconds); 0:
+									 * unknown (begun by an older release) */
 } WlPackedSettings;
 
 /* The packed settings of a collection's metadata; NULL for other formats. */
@@ -169,9 +172,28 @@ extern int	wl_packed_model_write_calls(const WlMeta *meta, const WlPackedIndex *
  * is replaced; so is one whose token is `replacing`, when not NULL: a build
  * whose model cannot be read).  A native collection is
  * converted to the packed format by it, untrained until the build ends.
+ * The build's "active_at" is now (Unix seconds).
  */
 extern void wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
-								 const WlPackedIndex *building, const char *replacing);
+								 const WlPackedIndex *building, const char *replacing,
+								 int64_t now);
+
+/*
+ * The UpdateItem by which a build's session shows it is still at work
+ * (every minute or so): sets the build's "active_at" to now, only if it is
+ * still the build of token building->token, and when seen > 0, only if
+ * "active_at" is still seen (a session taking over an abandoned build
+ * claims it, so that only one does).
+ */
+extern void wl_packed_active_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+								  const WlPackedIndex *building, int64_t seen, int64_t now);
+
+/*
+ * Has the session building the collection's next index left it: no sign
+ * of work for more than timeout seconds?  A build whose "active_at" is
+ * unknown is never taken as abandoned.
+ */
+extern bool wl_packed_build_abandoned(const WlMeta *meta, int64_t now, int64_t timeout);
 
 /*
  * The UpdateItem that makes the building generation the current one: only

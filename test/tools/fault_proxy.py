@@ -52,7 +52,8 @@ Steps:
 `GET /__stats` answers JSON: {"requests": N, "pass": N, "throttle": N, ...},
 one count per step kind ("sleep" counts every sleep:SECONDS, "stall" every
 stall:SECONDS, "hold" every request held so far).  `GET /__release` lets
-every held request go on, and every later hold step pass at once. The forwarding steps truncate, garbage and stall reach the
+every held request go on, and every later hold step pass at once; `GET
+/__hold` makes hold steps hold again. The forwarding steps truncate, garbage and stall reach the
 upstream, so the client sees a failure of a request that took effect.
 """
 
@@ -109,6 +110,10 @@ class FaultHandler(ForwardingMixin, BaseHTTPRequestHandler):
         if self.command == "GET" and self.path == "/__release":
             self.server.released.set()
             self.send_json(200, {"released": True})
+            return
+        if self.command == "GET" and self.path == "/__hold":
+            self.server.released.clear()
+            self.send_json(200, {"holding": True})
             return
         body = self.read_body()
         if body is None:

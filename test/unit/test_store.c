@@ -532,6 +532,61 @@ test_meta(void)
 	json_object_put(item);
 }
 
+/*
+ * A build's "active_at": set when it begins, read back with the metadata,
+ * and judged against whiplash.abandoned_build_timeout; a build of an older
+ * release, which has none, is never taken as abandoned.  A claim is
+ * conditional on the value seen.
+ */
+static void
+test_build_activity(void)
+{
+	WlMeta	   *meta = wl_meta_new(&wl_format_packed, "p", "s", "docs", 8, WL_METRIC_L2, 1, 4, 0,
+								   42, "abcd1234", NULL, false);
+	struct json_object *item = wl_meta_to_item(meta);
+	struct json_object *values;
+	WlPackedIndex building = {.gen = 1, .tables = 1, .bits = 4, .cells = 16, .rotation = 8,
+		.subspaces = 4, .plane_dims = 8, .parts = 1, .bytes = 100, .token = "0123abcd"};
+	WlDdbCall	call;
+	WlMeta	   *back;
+	char		err[256];
+
+	memset(&call, 0, sizeof(call));
+	wl_packed_begin_call(&call, "m", meta, &building, NULL, 1000);
+	values = json_object_object_get(call.request, "ExpressionAttributeValues");
+	json_object_object_add(item, "building", json_object_get(json_object_object_get(values, ":b")));
+	wl_ddb_call_reset(&call);
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back != NULL && wl_packed_settings_of(back)->has_building &&
+		  wl_packed_settings_of(back)->building_active == 1000,
+		  "a build begins active, and reads back so");
+	CHECK(!wl_packed_build_abandoned(back, 1600, 600) && wl_packed_build_abandoned(back, 1601, 600),
+		  "a build is abandoned past the timeout, not at it");
+	wl_meta_free(back);
+	json_object_object_del(wl_av_get_map(wl_item_get(item, "building")), "active_at");
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back != NULL && wl_packed_settings_of(back)->has_building &&
+		  !wl_packed_build_abandoned(back, 1000000, 600),
+		  "a build of an older release is never taken as abandoned");
+	wl_meta_free(back);
+	json_object_object_add(wl_av_get_map(wl_item_get(item, "building")), "active_at",
+						   wl_av_string("soon"));
+	CHECK(wl_meta_from_item(item, err, sizeof(err)) == NULL && strstr(err, "active_at") != NULL,
+		  "a malformed active_at is refused");
+	wl_packed_active_call(&call, "m", meta, &building, 1000, 1700);
+	CHECK(strstr(plain(call.request), "#bu.#at = :seen") != NULL &&
+		  strstr(plain(call.request), "\":seen\":{\"N\":\"1000\"}") != NULL,
+		  "a claim holds only if no other session showed work since");
+	wl_ddb_call_reset(&call);
+	wl_packed_active_call(&call, "m", meta, &building, 0, 1700);
+	CHECK(strstr(plain(call.request), ":seen") == NULL &&
+		  strstr(plain(call.request), "#bu.#tk = :tk") != NULL,
+		  "a build's own sign of work needs only its token");
+	wl_ddb_call_reset(&call);
+	json_object_put(item);
+	wl_meta_free(meta);
+}
+
 /* Attributes: DynamoDB JSON in, plain JSON out, numbers exact. */
 static void
 test_attributes(void)
@@ -789,6 +844,7 @@ main(void)
 	test_responses();
 	test_count_update();
 	test_meta();
+	test_build_activity();
 	test_fine_entries();
 	test_fine_keys();
 	test_attributes();
