@@ -68,6 +68,28 @@ wl_calls_new(int ncalls)
 	return owner->calls;
 }
 
+/*
+ * Set by the COMMIT's timer (xact.c) when its time is up: network waits
+ * stop, and say why.
+ */
+bool		wl_commit_timed_out = false;
+
+/*
+ * The checks of cached collections that a round carries, and their judge:
+ * collection.c's, handed over by wl_calls_set_checks at load, so that this
+ * file, which every other calls, calls none of them.
+ */
+static WlChecksTake wl_checks_take = NULL;
+static WlChecksJudge wl_checks_judge = NULL;
+
+/* Sets the checks every round carries (see wl_run_once). */
+void
+wl_calls_set_checks(WlChecksTake take, WlChecksJudge judge)
+{
+	wl_checks_take = take;
+	wl_checks_judge = judge;
+}
+
 /* Tells the core to stop waiting when a cancel or termination is pending. */
 bool
 wl_interrupt_requested(void *arg)
@@ -125,8 +147,8 @@ wl_same_call(const WlDdbCall *calls, int ncalls, const WlDdbCall *call)
  * type is in tolerated (a NULL-terminated list, or NULL; "*" stands for
  * every failure): those calls are left for the caller to judge.  No
  * follow-up is run.  A cancel is never tolerated.  The round also carries
- * the checks of cached collections the statement opened (collection.c),
- * judged before the calls' own answers.
+ * the checks of cached collections the statement opened (collection.c,
+ * through wl_calls_set_checks), judged before the calls' own answers.
  */
 void
 wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const *tolerated)
@@ -142,7 +164,7 @@ wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const 
 
 	if (ncalls == 0)
 		return;
-	nchecks = wl_collection_checks_take(conn, &checks, &names);
+	nchecks = wl_checks_take != NULL ? wl_checks_take(conn, &checks, &names) : 0;
 	if (nchecks > 0)
 	{
 		/*
@@ -177,7 +199,8 @@ wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls, const char *const 
 	}
 	if (result == WL_DDB_ABORTED)
 		wl_wait_abandoned(conn);
-	wl_collection_checks_judge(conn, checks, names, nchecks);
+	if (nchecks > 0)
+		wl_checks_judge(conn, checks, names, nchecks);
 	for (i = 0; i < ncalls; i++)
 		if (calls[i].error.kind != WL_DDB_OK && !wl_tolerated(&calls[i], tolerated))
 			wl_report_call_error(conn, &calls[i]);

@@ -19,8 +19,9 @@ PG_MODULE_MAGIC;
 void		_PG_init(void);
 
 /*
- * Registers the whiplash.* settings, reserves the prefix and gives the
- * LSH its memory.
+ * Registers the whiplash.* settings, reserves the prefix, gives the LSH its
+ * memory, and hands calls.c the checks of cached collections that every
+ * round carries.
  */
 void
 _PG_init(void)
@@ -156,4 +157,5 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("whiplash");
 	wl_collection_init_memory();
+	wl_calls_set_checks(wl_collection_checks_take, wl_collection_checks_judge);
 }

@@ -110,13 +110,17 @@ extern void wl_encoding_hooks(WlDdbConfig *config);
 extern void wl_check_utf8(const char *what, const char *text);
 
 /* calls.c */
+extern bool wl_commit_timed_out;
 extern bool wl_interrupt_requested(void *arg);
 
 /* xact.c */
 extern int	wl_commit_timeout_ms;
-extern bool wl_commit_timed_out;
 extern void wl_xact_init(void);
 extern WlDdbCall *wl_calls_new(int ncalls);
+typedef int (*WlChecksTake) (WlConnection *conn, WlDdbCall **calls, char ***names);
+typedef void (*WlChecksJudge) (WlConnection *conn, WlDdbCall *calls, char **names,
+							   int ncalls);
+extern void wl_calls_set_checks(WlChecksTake take, WlChecksJudge judge);
 extern void wl_run_once(WlConnection *conn, WlDdbCall *calls, int ncalls,
 						const char *const *tolerated);
 extern void wl_run(WlConnection *conn, WlDdbCall *calls, int ncalls, WlItems *items);

@@ -49,9 +49,6 @@ static bool wl_callbacks_registered = false;
 /* whiplash.commit_timeout: -1 takes statement_timeout, 0 is no limit. */
 int			wl_commit_timeout_ms = -1;
 
-/* Set when the commit's time is up: network waits stop, and say why. */
-bool		wl_commit_timed_out = false;
-
 static TimeoutId wl_commit_timeout_id;
 
 /* The commit's timer went off: stop waiting at once. */

@@ -7,6 +7,7 @@
 #include "format.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static const WlFormat *const wl_formats[] = {
@@ -25,6 +26,29 @@ wl_format_by_number(int number)
 		if (wl_formats[i]->number == number)
 			return wl_formats[i];
 	return NULL;
+}
+
+/* Reads a metadata item of any format; see format.h. */
+WlMeta *
+wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen)
+{
+	int			number;
+	WlMeta	   *meta = wl_meta_read_common(item, &number, errbuf, errlen);
+
+	if (meta == NULL)
+		return NULL;
+	meta->format = wl_format_by_number(number);
+	if (meta->format == NULL)
+		snprintf(errbuf, errlen, "format %d is not one this version of whiplash reads", number);
+	if (meta->format == NULL || !meta->format->read_meta(item, meta, errbuf, errlen) ||
+		!wl_meta_tables_own(meta, errbuf, errlen))
+	{
+		if (errbuf[0] == '\0')
+			snprintf(errbuf, errlen, "out of memory");
+		wl_meta_free(meta);
+		return NULL;
+	}
+	return meta;
 }
 
 /* The format of a name, as whiplash_collections shows it. */
@@ -48,67 +72,4 @@ const WlFormat *
 wl_format_current(void)
 {
 	return &wl_format_packed;
-}
-
-/*
- * The parts that formats hashing with plain LSH (v1, native) share: their
- * index is a WlLsh, made from the metadata alone, and they keep no codes.
- */
-
-/* No model beyond the metadata. */
-int
-wl_format_no_model(const WlMeta *meta, WlDdbCall *calls)
-{
-	return 0;
-}
-
-/* Frees an index that is a WlLsh. */
-void
-wl_format_close_lsh(void *index)
-{
-	wl_lsh_destroy(index);
-}
-
-/* A vector's keys by its LSH projections; no code. */
-int
-wl_format_lsh_entries(const WlMeta *meta, const void *index, const float *vector,
-					  char *keys, unsigned char *code)
-{
-	return wl_meta_vector_keys(meta, index, vector, keys);
-}
-
-/* A query's multi-probe keys by its LSH projections. */
-int
-wl_format_lsh_probes(const WlMeta *meta, const void *index, const float *query,
-					 int nprobes, int depth, char *keys)
-{
-	return wl_meta_probe_keys(meta, index, query, nprobes, depth, keys);
-}
-
-/* No code in the entries. */
-int
-wl_format_no_code(const WlMeta *meta)
-{
-	return 0;
-}
-
-/* One key per table. */
-int
-wl_format_one_key_per_table(const WlMeta *meta, const void *index)
-{
-	return meta->ntables;
-}
-
-/* Every LSH index can be probed. */
-bool
-wl_format_always_searchable(const WlMeta *meta, const void *index)
-{
-	return true;
-}
-
-/* Nothing kept in vector items about their entries (v1). */
-void
-wl_format_no_decoration(const WlMeta *meta, const void *index, const char *keys, int nkeys,
-						struct json_object *item)
-{
 }

@@ -215,13 +215,20 @@ typedef struct WlFormat
 /* The format of a metadata item's "format" number (0: none, v1); NULL if unknown. */
 extern const WlFormat *wl_format_by_number(int number);
 
+/*
+ * Reads a metadata item of any format: its common settings (meta.c), the
+ * format of its number, then that format's own settings.  Returns NULL
+ * with a lower-case reason in errbuf when the item is malformed.
+ */
+extern WlMeta *wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen);
+
 /* The format new collections are created in when none is named. */
 extern const WlFormat *wl_format_current(void);
 
 /* The format of a name ("native", "packed"); NULL when unknown. */
 extern const WlFormat *wl_format_by_name(const char *name);
 
-/* What formats that hash with plain LSH share (format.c). */
+/* What formats that hash with plain LSH share (format_lsh.c). */
 extern int	wl_format_no_model(const WlMeta *meta, WlDdbCall *calls);
 extern void wl_format_close_lsh(void *index);
 extern int	wl_format_lsh_entries(const WlMeta *meta, const void *index, const float *vector,

@@ -173,13 +173,8 @@ wl_meta_planes_fit(int dims, int ntables, int bits)
 	return (int64_t) dims * ntables * bits <= WL_META_MAX_PLANE_VALUES;
 }
 
-/*
- * Whether a metadata item's tables are its collection's own, named
- * "<project>_<stage>_<name>[_<generation>]_vectors" and "..._buckets": an
- * item copied under another project or stage, keeping its table names,
- * must never lead a server to that project's tables.
- */
-static bool
+/* Are a metadata item's tables its collection's own?  See the header. */
+bool
 wl_meta_tables_own(const WlMeta *meta, char *errbuf, size_t errlen)
 {
 	const char *tables[2] = {meta->vectors_table, meta->buckets_table};
@@ -217,51 +212,31 @@ wl_meta_tables_own(const WlMeta *meta, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/*
- * Reads a metadata item: the common settings, the format from its number,
- * then the format's own settings.
- */
+/* Reads a metadata item's common settings; see the header. */
 WlMeta *
-wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen)
+wl_meta_read_common(struct json_object *item, int *number, char *errbuf, size_t errlen)
 {
 	WlMeta	   *meta = calloc(1, sizeof(WlMeta));
-	int			number = 0;
-	bool		ok;
 
 	errbuf[0] = '\0';
+	*number = 0;
 	if (meta == NULL)
 	{
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
-	ok = (meta->id = wl_meta_string(item, "id", errbuf, errlen)) != NULL &&
+	if ((meta->id = wl_meta_string(item, "id", errbuf, errlen)) != NULL &&
 		(meta->name = wl_meta_string(item, "name", errbuf, errlen)) != NULL &&
 		(meta->project = wl_meta_string(item, "project_name", errbuf, errlen)) != NULL &&
 		(meta->stage = wl_meta_string(item, "stage", errbuf, errlen)) != NULL &&
 		wl_meta_int(item, "n_features", 1, WL_META_MAX_DIMS, &meta->dims, errbuf, errlen) &&
 		(wl_item_get(item, "format") == NULL ||
-		 wl_meta_int(item, "format", 1, 1000, &number, errbuf, errlen));
-	if (ok)
-	{
-		meta->format = wl_format_by_number(number);
-		if (meta->format == NULL)
-		{
-			snprintf(errbuf, errlen, "format %d is not one this version of whiplash reads",
-					 number);
-			ok = false;
-		}
-	}
-	if (ok)
-		ok = meta->format->read_meta(item, meta, errbuf, errlen) &&
-			wl_meta_tables_own(meta, errbuf, errlen);
-	if (!ok)
-	{
-		if (errbuf[0] == '\0')
-			snprintf(errbuf, errlen, "out of memory");
-		wl_meta_free(meta);
-		return NULL;
-	}
-	return meta;
+		 wl_meta_int(item, "format", 1, 1000, number, errbuf, errlen)))
+		return meta;
+	if (errbuf[0] == '\0')
+		snprintf(errbuf, errlen, "out of memory");
+	wl_meta_free(meta);
+	return NULL;
 }
 
 /* Do two metadata reads index alike?  See the header. */

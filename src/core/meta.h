@@ -77,10 +77,22 @@ extern WlMeta *wl_meta_new(const struct WlFormat *format, const char *project, c
 extern struct json_object *wl_meta_to_item(const WlMeta *meta);
 
 /*
- * Reads a metadata item of either format.  Returns NULL with a lower-case
- * reason in errbuf when the item is malformed.
+ * Reads a metadata item's common settings into a new WlMeta (its format
+ * left NULL), and its format number (0 when absent: the original
+ * library's) into *number; NULL with a lower-case reason in errbuf when
+ * they are malformed.  wl_meta_from_item (format.h) reads the rest.
  */
-extern WlMeta *wl_meta_from_item(struct json_object *item, char *errbuf, size_t errlen);
+extern WlMeta *wl_meta_read_common(struct json_object *item, int *number, char *errbuf,
+								   size_t errlen);
+
+/*
+ * Whether a metadata item's tables are its collection's own, named
+ * "<project>_<stage>_<name>[_<generation>]_vectors" and "..._buckets": an
+ * item copied under another project or stage, keeping its table names,
+ * must never lead a server to that project's tables.  False with the
+ * reason in errbuf.
+ */
+extern bool wl_meta_tables_own(const WlMeta *meta, char *errbuf, size_t errlen);
 
 
 /*

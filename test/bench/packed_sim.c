@@ -2,7 +2,7 @@
  * packed_sim.c - the packed format's search simulated in memory, to choose
  * an index's shape by measurement without a server (Postgres-free).
  *
- * Trains the core's model (src/core/model.c) on a sample of a data set,
+ * Trains the core's model (src/core/model_train.c) on a sample of a data set,
  * hashes and encodes every vector as format_packed.c does, then searches
  * each query as search_plan.c's probe plan does: multi-probe every table,
  * rank what the probed buckets hold by their codes, re-rank the best

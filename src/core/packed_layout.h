@@ -1,0 +1,48 @@
+/*
+ * packed_layout.h - what the files of the packed format (format 3) share:
+ * its number, its buckets table's hash key, its settings, and the parts
+ * that format_packed.c calls from packed_meta.c and packed_models.c.  The
+ * layout itself is described in format_packed.c.
+ */
+#ifndef WL_PACKED_LAYOUT_H
+#define WL_PACKED_LAYOUT_H
+
+#include "format.h"
+#include "model.h"
+#include "packed.h"
+
+#define WL_FORMAT_PACKED 3
+#define WL_ATTR_BUCKET "bucket"
+
+/* What the metadata holds beyond the common settings (meta->private). */
+static inline WlPackedSettings *
+wl_packed_settings(const WlMeta *meta)
+{
+	return meta->private;
+}
+
+/* Reads the packed settings of a metadata item into meta (packed_meta.c). */
+extern bool wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf,
+								size_t errlen);
+
+/* Writes them into a metadata item (packed_meta.c). */
+extern void wl_packed_write_meta(const WlMeta *meta, struct json_object *item);
+
+/* Frees them (packed_meta.c). */
+extern void wl_packed_free_meta(WlMeta *meta);
+
+/*
+ * The Queries of the current and the building generation's model items;
+ * returns how many (packed_models.c).
+ */
+extern int	wl_packed_model_calls(const WlMeta *meta, WlDdbCall *calls);
+
+/*
+ * One generation's model from the model items read, or NULL with the
+ * reason in errbuf (packed_models.c).
+ */
+extern WlModel *wl_packed_load_model(const WlMeta *meta, const WlPackedIndex *index,
+									 struct json_object *const *items, int nitems,
+									 char *errbuf, size_t errlen);
+
+#endif							/* WL_PACKED_LAYOUT_H */

@@ -1,0 +1,380 @@
+/*
+ * packed_meta.c - the packed format's part of a collection's metadata
+ * item: the descriptions of its current index and of the one being built
+ * (read, checked and written), and the conditional UpdateItems by which a
+ * build begins, shows it is at work, and becomes the current index.
+ */
+#include "packed_layout.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "calibrate.h"
+#include "cells.h"
+#include "ddbjson.h"
+#include "operations.h"
+#include "store.h"
+
+/*
+ * Reads how an index description names its records: "names" ("uuid", or
+ * absent before compact names) and "name_bytes".  A form this version does
+ * not know is refused, never read as another.
+ */
+static bool
+wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf,
+					 size_t errlen)
+{
+	const char *names = wl_av_get_string(wl_item_get(map, "names"));
+
+	index->uuid_names = false;
+	index->name_bytes = 0;
+	if (wl_item_get(map, "names") != NULL)
+	{
+		if (names == NULL || strcmp(names, "uuid") != 0)
+		{
+			snprintf(errbuf, errlen, "an index description names its records in a form "
+					 "this version of whiplash does not know");
+			return false;
+		}
+		index->uuid_names = true;
+	}
+	return wl_item_get(map, "name_bytes") == NULL ||
+		wl_meta_int(map, "name_bytes", 1, 2048, &index->name_bytes, errbuf, errlen);
+}
+
+/* Reads one index description (a map) of a metadata item. */
+static bool
+wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
+					 size_t errlen)
+{
+	struct json_object *map = wl_av_get_map(av);
+	int64_t		vectors;
+	int			bytes;
+	const char *token;
+	const char *calibration;
+
+	if (map == NULL ||
+		!wl_meta_int(map, "gen", 1, 1000000000, &index->gen, errbuf, errlen) ||
+		!wl_meta_int(map, "tables", 1, WL_MODEL_MAX_TABLES, &index->tables, errbuf, errlen) ||
+		!wl_meta_int(map, "bits", 1, WL_PACKED_MAX_BITS, &index->bits, errbuf, errlen) ||
+		!wl_meta_int(map, "fine", 0, WL_PACKED_MAX_FINE, &index->fine, errbuf, errlen) ||
+		!wl_meta_int(map, "rotation", 1, WL_MODEL_MAX_ROTATION, &index->rotation, errbuf,
+					 errlen) ||
+		!wl_meta_int(map, "subspaces", 1, WL_MODEL_MAX_SUBSPACES, &index->subspaces, errbuf,
+					 errlen) ||
+		!wl_meta_int(map, "plane_dims", 1, WL_MODEL_MAX_ROTATION, &index->plane_dims, errbuf,
+					 errlen) ||
+		!wl_meta_int(map, "parts", 1, 1000, &index->parts, errbuf, errlen) ||
+		!wl_meta_int(map, "bytes", 1, 2000000000, &bytes, errbuf, errlen))
+	{
+		if (map == NULL)
+			snprintf(errbuf, errlen, "an index description is not a map");
+		return false;
+	}
+	index->bytes = bytes;
+	index->cells = 0;
+	if (wl_item_get(map, "cells") != NULL &&
+		(!wl_meta_int(map, "cells", 1, WL_CELLS_MAX, &index->cells, errbuf, errlen) ||
+		 index->cells > (1 << index->bits)))
+	{
+		if (index->cells > 0)
+			snprintf(errbuf, errlen, "an index description has more cells than its bits spell");
+		return false;
+	}
+	if (wl_av_get_int64(wl_item_get(map, "vectors"), &vectors) != 0 || vectors < 0)
+	{
+		snprintf(errbuf, errlen, "an index description has no vector count");
+		return false;
+	}
+	index->vectors = vectors;
+	token = wl_av_get_string(wl_item_get(map, "token"));
+	if (token == NULL || strlen(token) != WL_PACKED_TOKEN_LEN ||
+		strspn(token, "0123456789abcdef") != WL_PACKED_TOKEN_LEN)
+	{
+		snprintf(errbuf, errlen, "an index description has no build token");
+		return false;
+	}
+	memcpy(index->token, token, WL_PACKED_TOKEN_LEN + 1);
+	if (!wl_packed_read_names(map, index, errbuf, errlen))
+		return false;
+	memset(&index->calibration, 0, sizeof(WlCalibration));
+	calibration = wl_av_get_string(wl_item_get(map, "calibration"));
+	if (wl_item_get(map, "calibration") != NULL &&
+		(calibration == NULL ||
+		 !wl_calib_parse(calibration, &index->calibration, errbuf, errlen)))
+	{
+		if (calibration == NULL)
+			snprintf(errbuf, errlen, "its calibration is not a string");
+		return false;
+	}
+	return true;
+}
+
+/* Reads the packed settings: metric, tables, bits, seed, indexes, tables. */
+bool
+wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t errlen)
+{
+	const char *metric = wl_av_get_string(wl_item_get(item, "metric"));
+	const char *seed = wl_av_get_string(wl_item_get(item, "seed"));
+	WlPackedSettings *settings = calloc(1, sizeof(WlPackedSettings));
+	struct json_object *active_at;
+	int			bits;
+	int			i;
+
+	meta->private = settings;
+	if (settings == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return false;
+	}
+	if (metric == NULL || !wl_metric_parse(metric, &meta->metric))
+	{
+		snprintf(errbuf, errlen, "attribute \"metric\" is missing or unknown");
+		return false;
+	}
+	if (!wl_meta_int(item, "n_tables", 1, WL_MODEL_MAX_TABLES, &settings->tables, errbuf, errlen) ||
+		!wl_meta_int(item, "n_bits", 1, WL_PACKED_MAX_BITS, &bits, errbuf, errlen))
+		return false;
+	if (seed == NULL || sscanf(seed, "%llu", (unsigned long long *) &meta->seed) != 1)
+	{
+		snprintf(errbuf, errlen, "attribute \"seed\" is missing or not a number");
+		return false;
+	}
+	settings->has_current = wl_item_get(item, "index") != NULL;
+	settings->has_building = wl_item_get(item, "building") != NULL;
+	if ((settings->has_current &&
+		 !wl_packed_read_index(wl_item_get(item, "index"), &settings->current, errbuf, errlen)) ||
+		(settings->has_building &&
+		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building, errbuf,
+							   errlen)))
+		return false;
+	active_at = settings->has_building ?
+		wl_item_get(wl_av_get_map(wl_item_get(item, "building")), "active_at") : NULL;
+	settings->building_active = 0;
+	if (active_at != NULL &&
+		(wl_av_get_int64(active_at, &settings->building_active) != 0 ||
+		 settings->building_active < 0))
+	{
+		snprintf(errbuf, errlen, "the index being built has a malformed \"active_at\"");
+		return false;
+	}
+	/* a build no newer than the current index was abandoned: the next replaces it */
+	if (settings->has_building && settings->has_current &&
+		settings->building.gen <= settings->current.gen)
+		settings->has_building = false;
+	/* what shows as the collection's tables and bits: its current index's */
+	meta->ntables = settings->tables;
+	if (settings->has_current)
+	{
+		meta->ntables = settings->current.tables;
+		bits = settings->current.bits;
+	}
+	meta->bits = calloc(meta->ntables, sizeof(int));
+	if (meta->bits == NULL)
+	{
+		snprintf(errbuf, errlen, "out of memory");
+		return false;
+	}
+	for (i = 0; i < meta->ntables; i++)
+		meta->bits[i] = bits;
+	meta->fine_bits = settings->has_current ? settings->current.fine : 0;
+	snprintf(meta->index_state, sizeof(meta->index_state), "%d.%d",
+			 settings->has_current ? settings->current.gen : 0,
+			 settings->has_building ? settings->building.gen : 0);
+	if (wl_av_get_int64(wl_item_get(item, "vector_count"), &meta->vector_count) != 0)
+		meta->vector_count = 0;
+	meta->generation = wl_meta_string(item, "generation", errbuf, errlen);
+	meta->vectors_table = wl_meta_string(item, "vectors_table", errbuf, errlen);
+	meta->buckets_table = wl_meta_string(item, "buckets_table", errbuf, errlen);
+	return meta->generation && meta->vectors_table && meta->buckets_table;
+}
+
+/* An index description as a metadata map. */
+struct json_object *
+wl_packed_index_value(const WlPackedIndex *index)
+{
+	struct json_object *map = json_object_new_object();
+
+	json_object_object_add(map, "gen", wl_av_number_int64(index->gen));
+	json_object_object_add(map, "tables", wl_av_number_int64(index->tables));
+	json_object_object_add(map, "bits", wl_av_number_int64(index->bits));
+	if (index->cells > 0)
+		json_object_object_add(map, "cells", wl_av_number_int64(index->cells));
+	json_object_object_add(map, "fine", wl_av_number_int64(index->fine));
+	json_object_object_add(map, "vectors", wl_av_number_int64(index->vectors));
+	json_object_object_add(map, "rotation", wl_av_number_int64(index->rotation));
+	json_object_object_add(map, "subspaces", wl_av_number_int64(index->subspaces));
+	json_object_object_add(map, "plane_dims", wl_av_number_int64(index->plane_dims));
+	json_object_object_add(map, "parts", wl_av_number_int64(index->parts));
+	json_object_object_add(map, "bytes", wl_av_number_int64((int64_t) index->bytes));
+	json_object_object_add(map, "token", wl_av_string(index->token));
+	if (index->uuid_names)
+		json_object_object_add(map, "names", wl_av_string("uuid"));
+	if (index->name_bytes > 0)
+		json_object_object_add(map, "name_bytes", wl_av_number_int64(index->name_bytes));
+	if (index->calibration.queries > 0)
+	{
+		char		text[4096];
+
+		wl_calib_format(&index->calibration, text, sizeof(text));
+		json_object_object_add(map, "calibration", wl_av_string(text));
+	}
+	return wl_av_map(map);
+}
+
+/*
+ * Adds the packed settings to the metadata item of a new collection: it is
+ * untrained, so there is no index yet.
+ */
+void
+wl_packed_write_meta(const WlMeta *meta, struct json_object *item)
+{
+	char		seed[32];
+
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long) meta->seed);
+	json_object_object_add(item, "metric", wl_av_string(wl_metric_name(meta->metric)));
+	json_object_object_add(item, "n_tables", wl_av_number_int64(meta->ntables));
+	json_object_object_add(item, "n_bits", wl_av_number_int64(meta->bits[0]));
+	json_object_object_add(item, "seed", wl_av_number_text(seed));
+	json_object_object_add(item, "generation", wl_av_string(meta->generation));
+	json_object_object_add(item, "vectors_table", wl_av_string(meta->vectors_table));
+	json_object_object_add(item, "buckets_table", wl_av_string(meta->buckets_table));
+}
+
+/* Frees the packed settings. */
+void
+wl_packed_free_meta(WlMeta *meta)
+{
+	free(meta->private);
+	meta->private = NULL;
+}
+
+/* The packed settings of a collection's metadata. */
+const WlPackedSettings *
+wl_packed_settings_of(const WlMeta *meta)
+{
+	return meta->format->number == WL_FORMAT_PACKED ? wl_packed_settings(meta) : NULL;
+}
+
+/*
+ * Values of an update of the metadata: :g, the collection's table
+ * generation, and :b, an index description.
+ */
+static struct json_object *
+wl_packed_update_values(const WlMeta *meta, const WlPackedIndex *index)
+{
+	struct json_object *values = json_object_new_object();
+
+	json_object_object_add(values, ":g", wl_av_string(meta->generation));
+	json_object_object_add(values, ":b", wl_packed_index_value(index));
+	json_object_object_add(values, ":bg", wl_av_number_int64(index->gen));
+	return values;
+}
+
+/* Starts building a generation; see packed.h. */
+void
+wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					 const WlPackedIndex *building, const char *replacing, int64_t now)
+{
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = wl_packed_update_values(meta, building);
+	const char *free_building = replacing != NULL ?
+		"(attribute_not_exists(#bu) OR #bu.#tk = :stale)" : "attribute_not_exists(#bu)";
+	char		condition[512];
+
+	json_object_object_add(wl_av_get_map(json_object_object_get(values, ":b")), "active_at",
+						   wl_av_number_int64(now));
+	json_object_object_add(names, "#bu", json_object_new_string("building"));
+	json_object_object_add(names, "#f", json_object_new_string("format"));
+	if (meta->format->number == WL_FORMAT_PACKED)
+	{
+		json_object_object_add(names, "#ix", json_object_new_string("index"));
+		json_object_object_add(values, ":three", wl_av_number_int64(WL_FORMAT_PACKED));
+		json_object_object_del(values, ":bg");
+		if (replacing != NULL)
+		{
+			/* a build whose model cannot be read, replaced by this one */
+			json_object_object_add(names, "#tk", json_object_new_string("token"));
+			json_object_object_add(values, ":stale", wl_av_string(replacing));
+		}
+		if (building->gen == 1)
+			snprintf(condition, sizeof(condition),
+					 "attribute_exists(id) AND generation = :g AND #f = :three AND "
+					 "%s AND attribute_not_exists(#ix)", free_building);
+		else
+		{
+			/* built from the current index, past any build abandoned behind it */
+			json_object_object_add(names, "#ge", json_object_new_string("gen"));
+			json_object_object_add(values, ":from", wl_av_number_int64(building->gen - 1));
+			snprintf(condition, sizeof(condition),
+					 "attribute_exists(id) AND generation = :g AND #f = :three AND "
+					 "#ix.#ge = :from AND (%s OR #bu.#ge <= :from)", free_building);
+		}
+		wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu = :b",
+						  condition, names, values);
+		return;
+	}
+	/* a native collection becomes packed, untrained until the build ends */
+	json_object_object_del(values, ":bg");
+	json_object_object_add(values, ":three", wl_av_number_int64(WL_FORMAT_PACKED));
+	json_object_object_add(values, ":two", wl_av_number_int64(2));
+	json_object_object_add(values, ":nt", wl_av_number_int64(building->tables));
+	json_object_object_add(values, ":nb", wl_av_number_int64(building->bits));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id),
+					  "SET #f = :three, #bu = :b, n_tables = :nt, n_bits = :nb "
+					  "REMOVE fine_bits, center, auto_center",
+					  "attribute_exists(id) AND generation = :g AND #f = :two", names, values);
+}
+
+/* Notes that a build's session is at work on it; see packed.h. */
+void
+wl_packed_active_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					  const WlPackedIndex *building, int64_t seen, int64_t now)
+{
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = json_object_new_object();
+
+	json_object_object_add(names, "#bu", json_object_new_string("building"));
+	json_object_object_add(names, "#tk", json_object_new_string("token"));
+	json_object_object_add(names, "#at", json_object_new_string("active_at"));
+	json_object_object_add(values, ":g", wl_av_string(meta->generation));
+	json_object_object_add(values, ":tk", wl_av_string(building->token));
+	json_object_object_add(values, ":now", wl_av_number_int64(now));
+	if (seen > 0)
+		json_object_object_add(values, ":seen", wl_av_number_int64(seen));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #bu.#at = :now",
+					  seen > 0 ?
+					  "attribute_exists(id) AND generation = :g AND #bu.#tk = :tk AND #bu.#at = :seen" :
+					  "attribute_exists(id) AND generation = :g AND #bu.#tk = :tk",
+					  names, values);
+}
+
+/* Has the session building an index left it; see packed.h. */
+bool
+wl_packed_build_abandoned(const WlMeta *meta, int64_t now, int64_t timeout)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+
+	return settings != NULL && settings->has_building && settings->building_active > 0 &&
+		now - settings->building_active > timeout;
+}
+
+/* Makes the building generation the current one; see packed.h. */
+void
+wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					  const WlPackedIndex *building)
+{
+	struct json_object *names = json_object_new_object();
+	struct json_object *values = wl_packed_update_values(meta, building);
+
+	json_object_object_add(names, "#bu", json_object_new_string("building"));
+	json_object_object_add(names, "#ge", json_object_new_string("gen"));
+	json_object_object_add(names, "#ix", json_object_new_string("index"));
+	json_object_object_add(values, ":nt", wl_av_number_int64(building->tables));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #ix = :b, n_tables = :nt REMOVE #bu",
+					  "attribute_exists(id) AND generation = :g AND #bu.#ge = :bg",
+					  names, values);
+}

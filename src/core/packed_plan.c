@@ -1,0 +1,156 @@
+/*
+ * packed_plan.c - the index a packed collection's next build gets: how many
+ * k-means cells for its size, its model's shape for its dimensions, its
+ * sample, and whether a collection has outgrown its current index.
+ */
+#include "packed_layout.h"
+
+#include <math.h>
+#include <string.h>
+
+
+#include "cells.h"
+#include "recordname.h"
+
+/* Bytes of a record's code in an index generation: 4 bits a subspace. */
+int
+wl_packed_index_code_bytes(const WlPackedIndex *index)
+{
+	return (index->subspaces + 1) / 2;
+}
+
+/*
+ * Sizes an index's cells for a collection of n vectors: about
+ * WL_PACKED_CELL_BYTES of records a cell (at its name_bytes, or a compact
+ * UUID's where unknown, and its codes), within WL_PACKED_CELL_VECTORS_MIN
+ * and _MAX vectors, and at least 16 cells, at most WL_PACKED_MAX_CELLS.  A search reads whole
+ * cells, each Query rounded up to 4 KB: smaller cells read fewer vectors
+ * for the same recall (a third as many read units on 384-dimension text
+ * embeddings at 64 vectors a cell as at 256), until rounding eats the
+ * gain, or their training its bound, WL_PACKED_KMEANS_WORK (about 440
+ * cells at 784 dimensions, 640 at 384).  Chunks hold about 32 records.
+ */
+void
+wl_packed_size_cells(WlPackedIndex *index, int64_t n)
+{
+	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_RECORD_UUID_NAME_LEN) +
+		wl_packed_index_code_bytes(index);
+	double		per_cell = fmin(WL_PACKED_CELL_VECTORS_MAX,
+								fmax(WL_PACKED_CELL_VECTORS_MIN,
+									 round(WL_PACKED_CELL_BYTES / record)));
+	double		cells = round((double) n / per_cell);
+
+	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
+						  cells);
+	while (index->cells > 16 &&
+		   (double) index->cells * fmax(WL_PACKED_SAMPLE_PER_CELL * index->cells,
+										WL_PACKED_SAMPLE_MAX) *
+		   index->rotation * WL_CELLS_ROUNDS > WL_PACKED_KMEANS_WORK)
+		index->cells--;
+	index->bits = 1;
+	while ((1 << index->bits) < index->cells)
+		index->bits++;
+	index->fine = 0;
+	while (index->fine < WL_PACKED_MAX_FINE &&
+		   (double) n / index->cells / (double) (1 << index->fine) > 32)
+		index->fine++;
+}
+
+/*
+ * The index a collection of n vectors gets: one table of k-means cells
+ * (wl_packed_size_cells); the model keeps every principal component up to
+ * 128 dimensions, above them as many as WL_PACKED_PCA_WORK allows (training
+ * keeps what holds WL_PACKED_KEEP_VARIANCE of the variance), in codes of
+ * subspaces of two components (64 at most up to 128 dimensions), and
+ * planes (which split a cell into chunks) over the 16 leading components.
+ * Its records of UUIDs have compact names.
+ */
+void
+wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+
+	memset(index, 0, sizeof(WlPackedIndex));
+	/* an index of LSH buckets (made before cells) is rebuilt as one table */
+	index->tables = settings == NULL ||
+		(settings->has_current && settings->current.cells == 0) ? WL_PACKED_TABLES :
+		settings->tables;
+	index->vectors = n;
+	index->uuid_names = true;
+	if (settings != NULL && settings->has_current)
+		index->name_bytes = settings->current.name_bytes;
+	if (meta->dims <= WL_PACKED_FULL_DIMS)
+	{
+		index->rotation = meta->dims;
+		index->subspaces = index->rotation < 64 ? index->rotation : 64;
+	}
+	else
+	{
+		/*
+		 * The most components whose subspace iteration takes at most
+		 * WL_PACKED_PCA_WORK a round (all of them up to about 790
+		 * dimensions).
+		 */
+		index->rotation = meta->dims < WL_MODEL_MAX_ROTATION ? meta->dims :
+			WL_MODEL_MAX_ROTATION;
+		while (index->rotation > WL_PACKED_FULL_DIMS &&
+			   (double) meta->dims * index->rotation * (meta->dims + index->rotation) >
+			   WL_PACKED_PCA_WORK)
+			index->rotation--;
+		index->subspaces = (index->rotation + WL_PACKED_SUBSPACE_DIMS - 1) /
+			WL_PACKED_SUBSPACE_DIMS;
+		if (index->subspaces > WL_MODEL_MAX_SUBSPACES)
+			index->subspaces = WL_MODEL_MAX_SUBSPACES;
+	}
+	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
+	wl_packed_size_cells(index, n);
+}
+
+/*
+ * Has a collection of count vectors outgrown its index: is it at least
+ * WL_PACKED_REGROWTH times the size its cells were built for, with no build
+ * under way, so
+ * that an index trained now would have more cells?  Indexes without cells
+ * (LSH) split their chunks as they grow instead, and never outgrow.
+ */
+bool
+wl_packed_outgrown(const WlMeta *meta, int64_t count)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+	WlPackedIndex planned;
+
+	if (settings == NULL || !settings->has_current || settings->has_building ||
+		settings->current.cells == 0 ||
+		count < WL_PACKED_REGROWTH * (settings->current.vectors > 0 ? settings->current.vectors : 1))
+		return false;
+	wl_packed_plan(meta, count, &planned);
+	return planned.cells > settings->current.cells;
+}
+
+/*
+ * The sample an index is trained on: WL_PACKED_SAMPLE_MAX vectors, or
+ * WL_PACKED_SAMPLE_PER_CELL a cell where that is more.
+ */
+int
+wl_packed_sample_size(const WlPackedIndex *index)
+{
+	int			per_cells = WL_PACKED_SAMPLE_PER_CELL * index->cells;
+
+	return per_cells > WL_PACKED_SAMPLE_MAX ? per_cells : WL_PACKED_SAMPLE_MAX;
+}
+
+/*
+ * Fits an index planned before its sample was read to the sample: no more
+ * cells than a cell's share of it allows (at least 1).
+ */
+void
+wl_packed_fit_sample(WlPackedIndex *index, int nsample)
+{
+	int			most = nsample / WL_PACKED_SAMPLE_PER_CELL;
+
+	if (index->cells > 0 && index->cells > most)
+		index->cells = most > 16 ? most : nsample >= 16 ? 16 : (nsample > 0 ? nsample : 1);
+	index->bits = 1;
+	while ((1 << index->bits) < index->cells)
+		index->bits++;
+}
