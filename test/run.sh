@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every whiplash test on a Debian 12 machine, as root:
 #   1. installs the Debian and pinned npm packages it needs;
-#   2. builds the extension with -Wall -Wextra -Werror and installs it;
+#   2. builds the extension with -Wall -Wextra -Werror and installs it, and
+#      checks the source tree: no file over 1,000 lines, no circle of calls;
 #   3. runs the C unit tests of the Postgres-free core;
 #   4. starts dynalite and AWS DynamoDB Local on 127.0.0.1, each behind the
 #      SigV4-checking proxy and fault-injecting proxies, and runs the
@@ -22,8 +23,9 @@ usage() {
     cat <<'USAGE'
 Usage: bash test/run.sh [OPTION]...
 Builds whiplash and runs its tests; with no option, all of them (what CI runs).
-The last line is always "N passed, N failed"; the exit status is 0 only when
-nothing failed and the run was not interrupted.
+The line before the last counts regression tests, unit checks and other
+checks apart; the last is always "N passed, N failed", their sum.  The exit
+status is 0 only when nothing failed and the run was not interrupted.
 
   --backend NAME    run the regression suite and stress checks against NAME
                     only: dynalite or dynamodb-local (repeatable; default both)
@@ -119,6 +121,10 @@ chmod 755 "$WL_TLS_DIR"
 memcheck_dir=""
 passed=0
 failed=0
+regress_passed=0
+regress_failed=0
+unit_passed=0
+unit_failed=0
 interrupted=""
 
 # Test credentials: DynamoDB Local wants alphanumeric key ids.
@@ -151,6 +157,10 @@ finish() {
     wl_stop_all
     rm -rf "$WL_TLS_DIR" ${memcheck_dir:+"$memcheck_dir"}
     echo "logs: $WL_LOG_DIR"
+    echo "regression tests: $regress_passed passed, $regress_failed failed;" \
+        "unit checks: $unit_passed passed, $unit_failed failed;" \
+        "other checks: $((passed - regress_passed - unit_passed)) passed," \
+        "$((failed - regress_failed - unit_failed)) failed"
     echo "$passed passed, $failed failed"
 }
 exec 3>&1 4>&2
@@ -165,13 +175,18 @@ step() {
     wait $!
 }
 
-# Counts TAP lines ("ok N", "not ok N") of the unit tests.
+# count_tap LOG [unit]: counts TAP lines ("ok N", "not ok N"), as unit
+# checks when told so, otherwise as other checks.
 count_tap() {
     local log=$1 ok bad
     ok=$(grep -c '^ok ' "$log")
     bad=$(grep -c '^not ok ' "$log")
     passed=$((passed + ok))
     failed=$((failed + bad))
+    if [[ ${2:-} == unit ]]; then
+        unit_passed=$((unit_passed + ok))
+        unit_failed=$((unit_failed + bad))
+    fi
 }
 
 # Counts pg_regress results ("... ok", "... FAILED") and keeps the diffs.
@@ -181,6 +196,8 @@ count_regress() {
     bad=$(grep -cE '\.\.\. +FAILED|\.\.\. +failed' "$log")
     passed=$((passed + ok))
     failed=$((failed + bad))
+    regress_passed=$((regress_passed + ok))
+    regress_failed=$((regress_failed + bad))
     if ((bad > 0 || ok == 0)); then
         [[ -f regression.diffs ]] && cp regression.diffs "$WL_LOG_DIR/regression-$name.diffs" &&
             cat regression.diffs
@@ -202,19 +219,32 @@ if ! { step make clean >/dev/null && step make -j"$(nproc)" WERROR=1 >"$WL_LOG_D
     exit 1
 fi
 
-# The word vectors of sql/words.sql: trained once, kept in test/build/words.
-echo "== word vectors for sql/words.sql (test/tools/wordvecs.sh small)"
+# No source file over 1,000 lines, no circle between files (from the objects).
+echo "== the source tree: file sizes, calls between files"
+/usr/bin/python3 test/tools/source_tree.py >"$WL_LOG_DIR/tree.log" 2>&1
+grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/tree.log"
+count_tap "$WL_LOG_DIR/tree.log"
+grep -qE '^(ok|not ok) ' "$WL_LOG_DIR/tree.log" || { tail -n 5 "$WL_LOG_DIR/tree.log"; failed=$((failed + 1)); }
+
+# The word vectors of sql/words.sql: trained once, kept in test/build/words,
+# when that test runs.
 WL_WORDS_DIR="$ROOT/test/build/words"
-if ! step bash test/tools/wordvecs.sh small "$WL_WORDS_DIR" >"$WL_LOG_DIR/wordvecs.log" 2>&1; then
-    tail -n 20 "$WL_LOG_DIR/wordvecs.log"
-    failed=$((failed + 1))
+if [[ -z $regress_tests || " $regress_tests " == *" words "* ]]; then
+    echo "== word vectors for sql/words.sql (test/tools/wordvecs.sh small)"
+    if ! step bash test/tools/wordvecs.sh small "$WL_WORDS_DIR" >"$WL_LOG_DIR/wordvecs.log" 2>&1; then
+        tail -n 20 "$WL_LOG_DIR/wordvecs.log"
+        failed=$((failed + 1))
+    fi
 fi
 
+# The unit tests' figures ("# " lines) are shown only when one fails.
 echo "== unit tests of the core"
 step make -s unittest >"$WL_LOG_DIR/unit.log" 2>&1
 unit_status=$?
-cat "$WL_LOG_DIR/unit.log" | grep -E '^(not ok|# )' || true
-count_tap "$WL_LOG_DIR/unit.log"
+if ((unit_status != 0)) || grep -q '^not ok' "$WL_LOG_DIR/unit.log"; then
+    grep -E '^(not ok|# )' "$WL_LOG_DIR/unit.log" || tail -n 20 "$WL_LOG_DIR/unit.log"
+fi
+count_tap "$WL_LOG_DIR/unit.log" unit
 ((unit_status == 0)) || { grep -q '^not ok' "$WL_LOG_DIR/unit.log" || failed=$((failed + 1)); }
 
 # The random faults of sql/faults.sql: about one attempt in three fails.
@@ -276,8 +306,10 @@ run_suite() {
         >"$WL_LOG_DIR/regress-$name.log" 2>&1
     local status=$?
     grep -E '\.\.\. ' "$WL_LOG_DIR/regress-$name.log"
-    echo "# faults injected by the random-fault proxy of sql/faults.sql:" \
-        "$(curl -s "http://127.0.0.1:$((base + 5))/__stats")"
+    if [[ -z $suite_tests || " $suite_tests " == *" faults "* ]]; then
+        echo "# faults injected by the random-fault proxy of sql/faults.sql:" \
+            "$(curl -s "http://127.0.0.1:$((base + 5))/__stats")"
+    fi
     local failed_before=$failed
     count_regress "$WL_LOG_DIR/regress-$name.log" "$name"
     check_secrets "$name"
@@ -378,20 +410,22 @@ fi
 # against dynalite with every backend under Valgrind's memcheck
 # (WL_MEMCHECK_TESTS picks the tests; default: those asked for, or all, but
 # recall, words and embeddings, whose thousands of searches and exact
-# distances take too long under valgrind; packed.sql calls whiplash_recall
-# and calibrates, so that their code runs under memcheck too).
+# distances take too long under valgrind, and check and collections, which
+# take 5.5 and 4 minutes there; packed.sql calls whiplash_recall, calibrates,
+# creates and drops collections, checks and repairs them, so that all that
+# code runs under memcheck too, and the whole run stays within CI's hour).
 if [[ $run_memcheck != 0 ]]; then
     echo "== unit tests under AddressSanitizer, LeakSanitizer and UBSan"
     step make -s unittest SANITIZE=address,undefined >"$WL_LOG_DIR/unit-sanitize.log" 2>&1
     unit_status=$?
     grep -E '^not ok|ERROR: |runtime error' "$WL_LOG_DIR/unit-sanitize.log"
-    count_tap "$WL_LOG_DIR/unit-sanitize.log"
+    count_tap "$WL_LOG_DIR/unit-sanitize.log" unit
     ((unit_status == 0)) || { grep -q '^not ok' "$WL_LOG_DIR/unit-sanitize.log" || failed=$((failed + 1)); }
     # The reports' folder must be writable by the cluster's postgres user.
     memcheck_dir=$(mktemp -d -t whiplash-memcheck.XXXXXX)
     chmod 1777 "$memcheck_dir"
     WL_REGRESS_WRAPPER="bash $ROOT/test/tools/valgrind_cluster.sh $memcheck_dir"
-    suite_tests=${WL_MEMCHECK_TESTS:-$(echo " ${regress_tests:-$all_tests} " | sed 's/ recall / /; s/ words / /; s/ embeddings / /')}
+    suite_tests=${WL_MEMCHECK_TESTS:-$(echo " ${regress_tests:-$all_tests} " | sed 's/ recall / /; s/ words / /; s/ embeddings / /; s/ check / /; s/ collections / /')}
     wl_start_dynalite 18001 && run_suite dynalite-memcheck 18001 18010 || failed=$((failed + 1))
     grep '^valgrind_cluster:' "$WL_LOG_DIR/regress-dynalite-memcheck.log"
     unset WL_REGRESS_WRAPPER
