@@ -55,7 +55,9 @@ wl_settings_values(const WlMeta *meta, Datum *values, bool *nulls)
 	values[1] = Int32GetDatum(meta->dims);
 	values[2] = CStringGetTextDatum(wl_metric_name(meta->metric));
 	values[3] = Int32GetDatum(meta->ntables);
+	/* a trained index sizes its own cells: no bits of the user's to show */
 	values[4] = Int32GetDatum(meta->bits[0]);
+	nulls[4] = meta->format->trained;
 	values[5] = CStringGetTextDatum(meta->format->name);
 	values[6] = CStringGetTextDatum(meta->vectors_table);
 	values[7] = CStringGetTextDatum(meta->buckets_table);

@@ -213,8 +213,9 @@ wl_write_early(WlWriteBuffer *buffer)
 {
 	if (!buffer->early_notice)
 		ereport(NOTICE,
-				(errmsg("writing %d rows to collection \"%s\" before COMMIT",
-						buffer->nwrites, buffer->collection_name),
+				(errmsg_plural("writing %d row to collection \"%s\" before COMMIT",
+							   "writing %d rows to collection \"%s\" before COMMIT",
+							   buffer->nwrites, buffer->nwrites, buffer->collection_name),
 				 errdetail("The transaction holds more than whiplash.write_hold_limit (%d) rows; a ROLLBACK will not undo the rows written early.",
 						   buffer->hold_limit)));
 	buffer->early_notice = true;
@@ -739,6 +740,8 @@ wl_flush_error_context(void *arg)
 	else if (progress->written > 0)
 		errcontext("%d of the %d rows being written to collection \"%s\" had been written",
 				   progress->written, progress->buffer->nwrites, name);
+	else if (progress->sending && progress->buffer->nwrites == 1)
+		errcontext("writing 1 row to collection \"%s\"; it may be partly written", name);
 	else if (progress->sending)
 		errcontext("writing %d rows to collection \"%s\"; they may be partly written",
 				   progress->buffer->nwrites, name);

@@ -215,6 +215,8 @@ wl_xact_before_read(WlConnection *conn, const char *collection)
 		return;
 	held->read_notice = true;
 	ereport(NOTICE,
-			(errmsg("reads of collection \"%s\" do not see the %ld rows this transaction holds until COMMIT",
-					collection, wl_write_pending(held->buffer))));
+			(errmsg_plural("reads of collection \"%s\" do not see the %ld row this transaction holds until COMMIT",
+						   "reads of collection \"%s\" do not see the %ld rows this transaction holds until COMMIT",
+						   wl_write_pending(held->buffer),
+						   collection, wl_write_pending(held->buffer))));
 }
