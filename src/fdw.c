@@ -281,14 +281,19 @@ wl_search_can_filter(List *restrictions)
 	return true;
 }
 
-/* The search plan for the k nearest through a foreign table. */
-static void
+/*
+ * The search plan for the k nearest through a foreign table; returns the
+ * collection it planned for (opening it again could re-read it and free
+ * this one, when its cache entry has expired).
+ */
+static WlCollection *
 wl_table_search_plan(Oid relid, int k, WlSearchPlan *search)
 {
 	WlConnection *conn;
 	WlCollection *collection = wl_collection_for_relation(relid, &conn);
 
 	wl_search_plan(collection, k, -1, -1, wl_table_consistent_searches(relid, conn), search);
+	return collection;
 }
 
 /*
@@ -503,15 +508,13 @@ static void
 wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	Oid			relid = RelationGetRelid(node->ss.ss_currentRelation);
-	WlConnection *conn;
-	WlCollection *collection = wl_collection_for_relation(relid, &conn);
+	WlSearchPlan search;
+	WlCollection *collection =
+		wl_table_search_plan(RelationGetRelid(node->ss.ss_currentRelation), k, &search);
 	WlMeta	   *meta = collection->meta;
 	bool		codes = meta->format->code_bytes(meta) > 0;
 	const char *filtered = list_length(plan->fdw_exprs) > 1 ? ", filtered while searching" : "";
-	WlSearchPlan search;
 
-	wl_table_search_plan(relid, k, &search);
 	ExplainPropertyText("DynamoDB",
 						psprintf("%s for the %d nearest (%s)",
 								 search.kind == WL_SEARCH_SCAN ? "exact search" :
