@@ -55,19 +55,19 @@ SELECT recall >= 0.95 AS recall_at_least_0_95,
   FROM measured;
 -- EXPLAIN says what it expects, before anything is read.
 -- (its numbers shown as N: they are asserted above, not shown)
-CREATE FUNCTION explain_estimate() RETURNS SETOF text LANGUAGE plpgsql AS $$
+CREATE FUNCTION explain_line(prefix text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
   line text;
 BEGIN
   FOR line IN EXPLAIN (VERBOSE, COSTS OFF)
       SELECT id FROM emb_ft ORDER BY vector <=> (SELECT v FROM emb WHERE id = 'v03000') LIMIT 10
   LOOP
-    IF trim(line) LIKE 'Estimated Recall%' THEN
-      RETURN NEXT regexp_replace(trim(line), '[0-9]+\.[0-9]+', 'N', 'g');
+    IF trim(line) LIKE prefix || '%' THEN
+      RETURN NEXT regexp_replace(trim(line), '[0-9]+(\.[0-9]+)?', 'N', 'g');
     END IF;
   END LOOP;
 END $$;
-SELECT * FROM explain_estimate();
+SELECT * FROM explain_line('Estimated Recall');
 
 -- whiplash_recall on the same queries: the recall computed here, and the
 -- plan's estimate.
@@ -92,7 +92,7 @@ BEGIN;
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03001'), 10);
 COMMIT;
-SELECT * FROM explain_estimate();
+SELECT * FROM explain_line('Estimated Recall');
 SELECT f.recall < 0.95 AS below_the_target, f.estimated_recall < 0.95 AS as_estimated,
        f.read_units < d.read_units AS fewer_units_than_the_default
   FROM whiplash_recall('emb_ft', (SELECT array_agg(v ORDER BY id) FROM emb WHERE part = 'query')) f,
@@ -126,6 +126,44 @@ COPY tool_out FROM PROGRAM :'names_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 COPY tool_out FROM PROGRAM :'mend_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+
+-- Spreads.  The index has a grid of them (a cosine index ranks cells by
+-- distance), and a cut-short one is malformed like the rest.
+SELECT :'good_index'::jsonb -> 'M' ? 'spreads' AS has_spreads,
+       (:'good_index'::jsonb -> 'M' -> 'cells' ->> 'N')::int AS cells,
+       jsonb_set(:'good_index'::jsonb, '{M,spreads,S}', '"s=10 c=100 m=9 recall=5"')::text
+         AS bad_spreads_index,
+       (:'good_index'::jsonb #- '{M,spreads}')::text AS unspread_index \gset
+SELECT :'has_spreads' AS has_spreads;
+\set put_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_emb index '
+\set bad_spreads_cmd :put_cmd '''' :bad_spreads_index ''''
+\set unspread_cmd :put_cmd '''' :unspread_index ''''
+COPY tool_out FROM PROGRAM :'bad_spreads_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+-- An index built before spreads reads a fixed number of cells.
+COPY tool_out FROM PROGRAM :'unspread_cmd';
+SELECT * FROM explain_line('Search:');
+-- A spread reads the cells within it of the nearest: with every spread's
+-- recall made perfect, a search takes the one spread there is, and reads
+-- one cell at a spread of 0.01% and every cell (at most 48) at 100 times.
+SELECT jsonb_set(:'good_index'::jsonb, '{M,spreads,S}',
+                 to_jsonb('s=1 c=100 m=48 recall=' || perfect))::text AS one_index,
+       jsonb_set(:'good_index'::jsonb, '{M,spreads,S}',
+                 to_jsonb('s=1000000 c=100 m=48 recall=' || perfect))::text AS all_index
+  FROM (SELECT rtrim(repeat('1000,', cardinality(string_to_array(
+                 substring(:'good_index'::jsonb -> 'M' -> 'calibration' ->> 'S'
+                           FROM ' r=([0-9,]+)'), ','))), ',') AS perfect) p \gset
+\set one_cmd :put_cmd '''' :one_index ''''
+\set all_cmd :put_cmd '''' :all_index ''''
+COPY tool_out FROM PROGRAM :'one_cmd';
+SELECT * FROM explain_line('Search:');
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+SELECT buckets AS cells_read, plan FROM whiplash_last_search();
+COPY tool_out FROM PROGRAM :'all_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+SELECT buckets = least(48, :cells) AS every_cell_read FROM whiplash_last_search();
+COPY tool_out FROM PROGRAM :'mend_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 RESET whiplash.collection_cache_ttl;
 
 -- Bad arguments.
@@ -142,6 +180,6 @@ CREATE FOREIGN TABLE empty_emb (id text, vector real[]) SERVER ddb OPTIONS (coll
 SELECT * FROM whiplash_recall('empty_emb');
 
 SELECT whiplash_drop_collection('ddb', 'emb'), whiplash_drop_collection('ddb', 'empty_emb');
-DROP FUNCTION explain_estimate;
+DROP FUNCTION explain_line;
 DROP FOREIGN TABLE emb_ft, empty_emb;
 DROP TABLE emb, share, truth, found, expected, measured, measured_by_function, tool_out;

@@ -490,6 +490,10 @@ wl_explain_index(const WlMeta *meta, const WlSearchPlan *search)
 		return psprintf("%d table%s of %d k-means cells, %s", meta->ntables, tables,
 						search->cells,
 						search->kind == WL_SEARCH_CODES ? "every cell read" :
+						search->spread > 0 ?
+						psprintf("the cells within %.4g%% of the nearest's squared distance read (%.1f on average, at most %d)",
+								 search->spread * 100.0, search->cells_read,
+								 search->spread_most) :
 						psprintf("the nearest %d cell%s read", search->probes,
 								 search->probes == 1 ? "" : "s"));
 	return psprintf("%d table%s, %s, keys of %d + %d bits", meta->ntables, tables,

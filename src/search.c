@@ -147,10 +147,11 @@ wl_add_candidate(const WlEntry *entry, void *arg)
 
 /*
  * The keys a round reads: the first `probes` of every table (a codes
- * search: every bucket of the first table).
+ * search: every bucket of the first table; at a spread > 0, the cells
+ * within it of the nearest, of the first `probes`).
  */
 static int
-wl_round_keys(WlSearch *search, int probes, char **keybuf)
+wl_round_keys(WlSearch *search, int probes, double spread, char **keybuf)
 {
 	const WlMeta *meta = search->collection->meta;
 	int			codes = search->plan->kind == WL_SEARCH_CODES;
@@ -160,7 +161,8 @@ wl_round_keys(WlSearch *search, int probes, char **keybuf)
 
 	*keybuf = palloc((size_t) meta->ntables * nprobes * WL_LSH_KEY_MAX);
 	nkeys = meta->format->probe_keys(meta, search->collection->index, search->query, nprobes,
-									 codes ? 0 : search->plan->depth, *keybuf);
+									 codes ? 0 : search->plan->depth, codes ? 0 : spread,
+									 *keybuf);
 	if (nkeys < 0)
 		wl_report_out_of_memory();
 	return codes ? Min(nkeys, 1 << bits) : nkeys;
@@ -171,11 +173,11 @@ wl_round_keys(WlSearch *search, int probes, char **keybuf)
  * of concurrent calls), scoring their ids.
  */
 static void
-wl_read_buckets(WlSearch *search, int probes)
+wl_read_buckets(WlSearch *search, int probes, double spread)
 {
 	const WlMeta *meta = search->collection->meta;
 	char	   *keybuf;
-	int			nkeys = wl_round_keys(search, probes, &keybuf);
+	int			nkeys = wl_round_keys(search, probes, spread, &keybuf);
 	const char **keys = palloc(sizeof(char *) * Max(nkeys, 1));
 	int			nnew = 0;
 	WlDdbCall  *calls;
@@ -364,6 +366,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 	const WlSearchPlan *plan = search->plan;
 	float	   *vector = palloc(sizeof(float) * meta->dims);
 	int			probes = plan->probes;
+	double		spread = plan->spread;
 	int			budget = plan->budget;
 	int			max_probes = Max(probes, wl_max_probes);
 	int			max_budget = Max(budget, wl_max_scan_candidates);
@@ -381,7 +384,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			wl_scan_vectors(search);
 		else
 		{
-			wl_read_buckets(search, probes);
+			wl_read_buckets(search, spread > 0 ? plan->spread_most : probes, spread);
 			left = wl_fetch_candidates(search, budget - search->nfetched, projection);
 		}
 		for (i = first; i < search->items.count; i++)
@@ -400,10 +403,14 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			search->nfetched >= max_budget || (probes >= max_probes && left == 0) ||
 			(plan->kind == WL_SEARCH_CODES && left == 0))
 			break;
+		/* wider rounds read a number of cells: four times the first's */
+		if (spread > 0)
+			probes = Max(probes, wl_last_search.buckets);
+		spread = 0;
 		probes = Min(probes * 4, max_probes);
 		budget = (int) Min((int64) budget * 4, (int64) max_budget);
 	}
-	wl_last_search.probes = probes;
+	wl_last_search.probes = spread > 0 ? wl_last_search.buckets : probes;
 	return matched;
 }
 
@@ -428,8 +435,9 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
 	ereport(NOTICE,
 			(errmsg("searches of collection \"%s\" expect a recall@10 of %.2f, below whiplash.recall_target %.2f",
 					collection->meta->name, plan->recall, wl_recall_target),
-			 errdetail("They read %d cell%s and re-rank %d candidates, the highest recall its calibration measured%s.",
-					   plan->probes, plan->probes == 1 ? "" : "s", plan->budget,
+			 errdetail("They read %s%d cell%s and re-rank %d candidates, the highest recall its calibration measured%s.",
+					   plan->spread > 0 ? "about " : "", plan->probes,
+					   plan->probes == 1 ? "" : "s", plan->budget,
 					   wl_max_search_units > 0 ? " within whiplash.max_search_units" : ""),
 			 errhint("Raise whiplash.max_search_units, or pass max_candidates => to re-rank more; whiplash_recall() measures the recall reached.")));
 }

@@ -179,7 +179,10 @@ wl_plan_calibrated(const WlPackedIndex *index, int k, int probes_arg, int budget
 
 	wl_calib_choose(calibration, wl_recall_target, wl_max_search_units, k, index->cells,
 					cell_units, fetch_units, scale, probes_arg, budget_arg, &choice);
-	plan->probes = choice.probes;
+	plan->probes = choice.spread > 0 ? Max(1, (int) ceil(choice.cells)) : choice.probes;
+	plan->spread = choice.spread;
+	plan->spread_most = choice.probes;
+	plan->cells_read = choice.cells;
 	plan->budget = choice.rerank;
 	plan->recall = choice.recall;
 	plan->below_target = !choice.reached && probes_arg <= 0 && budget_arg <= 0;
@@ -242,7 +245,8 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 		depth++;
 	per_probe = count / (buckets * pow(2.0, depth));
 	fetch = Min((double) budget, count);
-	probe_units = index->tables * Min(probes, buckets << depth) *
+	probe_units = index->tables *
+		(plan->spread > 0 ? plan->cells_read : Min(probes, buckets << depth)) *
 		wl_read_units(per_probe * record, plan->consistent) +
 		fetch * wl_read_units(item, plan->consistent);
 	codes_units = buckets * wl_read_units(count / buckets * record, plan->consistent) +
@@ -283,9 +287,12 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	{
 		plan->kind = WL_SEARCH_PROBE;
 		plan->read_units = probe_units;
-		plan->requests = index->tables * Min(probes, buckets << depth);
+		plan->requests = index->tables *
+			(plan->spread > 0 ? plan->cells_read : Min(probes, buckets << depth));
 		plan->why = "probing costs the fewest read units";
 	}
+	if (plan->kind != WL_SEARCH_PROBE || probes_arg > 0)
+		plan->spread = 0;
 }
 
 /*

@@ -201,7 +201,13 @@ typedef struct WlSearchPlan
 	WlMetric	metric;			/* what candidates are ranked by: the
 								 * collection's, unless a caller asks for an
 								 * exact search by another */
-	int			probes;			/* buckets probed per table */
+	int			probes;			/* buckets probed per table (at a spread:
+								 * about as many on average) */
+	double		spread;			/* > 0: the first round reads the cells
+								 * within it of the nearest (up to
+								 * spread_most), not `probes` cells */
+	int			spread_most;
+	double		cells_read;		/* cells read on average, at a spread */
 	int			depth;			/* fine bits read beyond a bucket's */
 	int			budget;			/* candidates fetched whole and re-ranked */
 	int			cells;			/* k-means cells a table has, or 0 (LSH buckets) */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "distance.h"
 
 #define WL_CALIB_NO_RANK 0xffff
@@ -29,6 +30,17 @@ static const int wl_calib_probe_axis[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16
 32, 40, 48, 64, 96, 128, 192, 256};
 static const int wl_calib_rerank_axis[] = {10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 160, 240,
 320, 480, 640};
+
+/*
+ * Spreads, in WL_CALIB_SPREAD_UNIT: from 0.1% (high dimensions, where
+ * every centroid is nearly as far as the nearest) to 5 times.
+ */
+static const int wl_calib_spread_axis[] = {10, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000,
+1500, 2000, 3000, 5000, 7000, 10000, 15000, 20000, 30000, 50000};
+
+#define WL_CALIB_NSPREADS ((int) (sizeof(wl_calib_spread_axis) / sizeof(int)))
+
+#define Min(a, b) ((a) < (b) ? (a) : (b))
 
 /* A vector in a cell a query could read: its cell's rank and code distance. */
 typedef struct WlCandidate
@@ -45,6 +57,7 @@ typedef struct WlCalibQuery
 	float	   *rotated;		/* as a lookup table is built from */
 	uint64_t	key;
 	bool		usable;			/* not a zero cosine vector */
+	uint16_t	spread_cells[WL_CALIB_MAX_AXIS];	/* cells read at each spread */
 	WlTopK	   *exact;
 	WlCandidate *candidates;
 	int			ncandidates;
@@ -57,6 +70,7 @@ struct WlCalibrator
 	const WlModelShape *shape;
 	int			nq;
 	int			most_probes;	/* cells a query's candidates come from */
+	bool		spreads;		/* measure the spread grid */
 	WlCalibQuery *queries;
 	uint16_t   *rank;			/* nq x cells: the rank a query reads a cell at */
 	float	   *rotated;		/* nq x rotation: the queries rotated */
@@ -119,6 +133,7 @@ wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys,
 	const WlModelShape *shape = wl_model_shape(model);
 	WlCalibrator *cal;
 	int		   *order;
+	float	   *distances;
 	size_t		topk_bytes = wl_topk_size(WL_CALIB_K);
 	int			q;
 
@@ -133,6 +148,7 @@ wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys,
 	cal->shape = shape;
 	cal->nq = nq;
 	cal->most_probes = wl_calib_most_probes(shape, vectors);
+	cal->spreads = wl_model_spreads(model);
 	cal->queries = calloc(nq, sizeof(WlCalibQuery));
 	cal->rank = malloc(sizeof(uint16_t) * nq * shape->cells);
 	cal->rotated = malloc(sizeof(float) * nq * shape->rotation);
@@ -140,10 +156,13 @@ wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys,
 	cal->y = malloc(sizeof(float) * shape->rotation);
 	cal->code = malloc((size_t) wl_model_code_bytes(model));
 	order = malloc(sizeof(int) * cal->most_probes);
+	distances = malloc(sizeof(float) * cal->most_probes);
 	if (cal->queries == NULL || cal->rank == NULL || cal->rotated == NULL ||
-		cal->topk_memory == NULL || cal->y == NULL || cal->code == NULL || order == NULL)
+		cal->topk_memory == NULL || cal->y == NULL || cal->code == NULL || order == NULL ||
+		distances == NULL)
 	{
 		free(order);
+		free(distances);
 		wl_calib_free(cal);
 		return NULL;
 	}
@@ -160,18 +179,25 @@ wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys,
 		query->exact = wl_topk_init(cal->topk_memory + topk_bytes * q, WL_CALIB_K);
 		if (wl_model_query(model, query->vector, query->rotated) != 0)
 			continue;
-		n = wl_model_probe_cells(model, 0, query->rotated, cal->most_probes, order);
+		n = wl_model_probe_cells(model, 0, query->rotated, cal->most_probes, order,
+									 distances);
 		if (n < 0)
 		{
 			free(order);
+			free(distances);
 			wl_calib_free(cal);
 			return NULL;
 		}
 		query->usable = true;
 		for (p = 0; p < n; p++)
 			cal->rank[(size_t) q * shape->cells + order[p]] = (uint16_t) p;
+		for (p = 0; cal->spreads && p < WL_CALIB_NSPREADS; p++)
+			query->spread_cells[p] = (uint16_t)
+				wl_cells_within(distances, Min(n, WL_CALIB_SPREAD_MOST),
+								wl_calib_spread_axis[p] / WL_CALIB_SPREAD_UNIT);
 	}
 	free(order);
+	free(distances);
 	return cal;
 }
 
@@ -261,16 +287,17 @@ wl_calib_axis(const int *from, int n, int most, int *to)
 }
 
 /*
- * Adds one query's hits to the grid: for every number of cells read, how
- * many of its true neighbours each number of re-ranked candidates holds.
+ * Adds one query's hits to a grid: for every number of cells read
+ * (cells[p], p < ncells), how many of its true neighbours each number of
+ * re-ranked candidates holds.
  */
 static void
-wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth,
-				 const WlCalibration *grid, double hits[][WL_CALIB_MAX_AXIS])
+wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth, const int *cells,
+				 int ncells, const WlCalibration *grid, double hits[][WL_CALIB_MAX_AXIS])
 {
 	int			p;
 
-	for (p = 0; p < grid->nprobes; p++)
+	for (p = 0; p < ncells; p++)
 	{
 		int			position = 0;
 		int			found = 0;
@@ -282,7 +309,7 @@ wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth,
 			int			t;
 			int			r;
 
-			if (candidate->rank >= grid->probes[p])
+			if (candidate->rank >= cells[p])
 				continue;
 			for (t = 0; t < ntruth; t++)
 				if (truth[t] == candidate->ordinal)
@@ -304,6 +331,8 @@ bool
 wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 {
 	double		hits[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+	double		spread_hits[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+	double		spread_cells[WL_CALIB_MAX_AXIS];
 	double		wanted = 0;
 	int			measured = 0;
 	int			q;
@@ -312,6 +341,8 @@ wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 
 	memset(out, 0, sizeof(WlCalibration));
 	memset(hits, 0, sizeof(hits));
+	memset(spread_hits, 0, sizeof(spread_hits));
+	memset(spread_cells, 0, sizeof(spread_cells));
 	out->k = WL_CALIB_K;
 	out->nprobes = wl_calib_axis(wl_calib_probe_axis,
 								 sizeof(wl_calib_probe_axis) / sizeof(int),
@@ -319,6 +350,12 @@ wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 	out->nreranks = wl_calib_axis(wl_calib_rerank_axis,
 								  sizeof(wl_calib_rerank_axis) / sizeof(int),
 								  WL_CALIB_MAX_RERANK, out->reranks);
+	if (cal->spreads)
+	{
+		out->nspreads = WL_CALIB_NSPREADS;
+		out->spread_most = Min(cal->most_probes, WL_CALIB_SPREAD_MOST);
+		memcpy(out->spreads, wl_calib_spread_axis, sizeof(wl_calib_spread_axis));
+	}
 	for (q = 0; q < cal->nq; q++)
 	{
 		WlCalibQuery *query = &cal->queries[q];
@@ -333,7 +370,18 @@ wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 			continue;
 		qsort(query->candidates, query->ncandidates, sizeof(WlCandidate),
 			  wl_candidate_compare);
-		wl_calib_measure(query, truth, ntruth, out, hits);
+		wl_calib_measure(query, truth, ntruth, out->probes, out->nprobes, out, hits);
+		if (cal->spreads)
+		{
+			int			cells[WL_CALIB_MAX_AXIS];
+
+			for (p = 0; p < out->nspreads; p++)
+			{
+				cells[p] = query->spread_cells[p];
+				spread_cells[p] += cells[p];
+			}
+			wl_calib_measure(query, truth, ntruth, cells, out->nspreads, out, spread_hits);
+		}
 		wanted += ntruth;
 		measured++;
 	}
@@ -343,6 +391,12 @@ wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 	for (p = 0; p < out->nprobes; p++)
 		for (r = 0; r < out->nreranks; r++)
 			out->recall[p][r] = (float) (hits[p][r] / wanted);
+	for (p = 0; p < out->nspreads; p++)
+	{
+		out->spread_cells[p] = (float) (spread_cells[p] / measured);
+		for (r = 0; r < out->nreranks; r++)
+			out->spread_recall[p][r] = (float) (spread_hits[p][r] / wanted);
+	}
 	return true;
 }
 
@@ -386,32 +440,61 @@ wl_calib_better(const WlCalibChoice *point, const WlCalibChoice *choice, double 
 		(point->recall == choice->recall && point->units < choice->units);
 }
 
+/*
+ * The recall of the spread grid at spread point s and the largest rerank
+ * point at or below rerank (0 when there is none).
+ */
+static double
+wl_calib_spread_recall(const WlCalibration *calibration, int s, int rerank)
+{
+	int			r = -1;
+	int			i;
+
+	for (i = 0; i < calibration->nreranks && calibration->reranks[i] <= rerank; i++)
+		r = i;
+	return r < 0 ? 0.0 : calibration->spread_recall[s][r];
+}
+
 /* The cheapest point that reaches the target; see the header. */
 void
 wl_calib_choose(const WlCalibration *calibration, double target, double max_units, int k,
 				int cells, double cell_units, double fetch_units, double rerank_scale,
 				int probes, int rerank, WlCalibChoice *choice)
 {
+	int			nspreads = probes <= 0 ? calibration->nspreads : 0;
 	int			p;
 	int			r;
 
 	memset(choice, 0, sizeof(WlCalibChoice));
 	choice->recall = -1;
-	for (p = 0; p < calibration->nprobes; p++)
+	/* spreads first: of two points as cheap, the spread's holds its recall */
+	for (p = 0; p < nspreads + calibration->nprobes; p++)
 		for (r = 0; r < calibration->nreranks; r++)
 		{
 			WlCalibChoice point;
+			int			measured_rerank;
 
-			point.probes = probes > 0 ? probes : calibration->probes[p];
-			if (point.probes > cells)
-				point.probes = cells;
 			point.rerank = rerank > 0 ? rerank :
 				(int) ceil(calibration->reranks[r] * rerank_scale);
 			if (point.rerank < k)
 				point.rerank = k;
-			point.recall = wl_calib_recall(calibration, point.probes,
-										   (int) floor(point.rerank / rerank_scale));
-			point.units = point.probes * cell_units + point.rerank * fetch_units;
+			measured_rerank = (int) floor(point.rerank / rerank_scale);
+			if (p < nspreads)
+			{
+				point.probes = Min(calibration->spread_most, cells);
+				point.spread = calibration->spreads[p] / WL_CALIB_SPREAD_UNIT;
+				point.cells = fmin(calibration->spread_cells[p], point.probes);
+				point.recall = wl_calib_spread_recall(calibration, p, measured_rerank);
+			}
+			else
+			{
+				point.probes = Min(probes > 0 ? probes : calibration->probes[p - nspreads],
+								   cells);
+				point.spread = 0;
+				point.cells = point.probes;
+				point.recall = wl_calib_recall(calibration, point.probes, measured_rerank);
+			}
+			point.units = point.cells * cell_units + point.rerank * fetch_units;
 			point.reached = point.recall -
 				sqrt(point.recall * (1.0 - point.recall) / calibration->queries) >= target;
 			if (wl_calib_better(&point, choice, max_units))
@@ -431,6 +514,39 @@ wl_calib_append(char *out, size_t len, size_t *used, const char *text)
 	*used += n;
 }
 
+/* Appends `name` and a comma list of n integers (each value times scale). */
+static void
+wl_calib_append_list(char *out, size_t len, size_t *used, const char *name,
+					 const int *ints, const float *floats, int n, double scale)
+{
+	char		number[32];
+	int			i;
+
+	wl_calib_append(out, len, used, name);
+	for (i = 0; i < n; i++)
+	{
+		snprintf(number, sizeof(number), "%s%ld", i ? "," : "",
+				 ints != NULL ? (long) ints[i] : lround(floats[i] * scale));
+		wl_calib_append(out, len, used, number);
+	}
+}
+
+/* Appends " recall=" and a grid's recalls, per mille, row-major. */
+static void
+wl_calib_append_grid(char *out, size_t len, size_t *used,
+					 const float grid[][WL_CALIB_MAX_AXIS], int rows, int columns)
+{
+	int			row;
+
+	wl_calib_append(out, len, used, " recall=");
+	for (row = 0; row < rows; row++)
+	{
+		if (row > 0)
+			wl_calib_append(out, len, used, ",");
+		wl_calib_append_list(out, len, used, "", NULL, grid[row], columns, 1000.0);
+	}
+}
+
 /*
  * The calibration as text: "q=<queries> k=<k> p=<probes> r=<reranks>
  * recall=<per mille, probes-major>", lists comma-separated.
@@ -440,30 +556,16 @@ wl_calib_format(const WlCalibration *calibration, char *out, size_t len)
 {
 	char		number[32];
 	size_t		used = 0;
-	int			i;
 
 	out[0] = '\0';
-	snprintf(number, sizeof(number), "q=%d k=%d p=", calibration->queries, calibration->k);
+	snprintf(number, sizeof(number), "q=%d k=%d", calibration->queries, calibration->k);
 	wl_calib_append(out, len, &used, number);
-	for (i = 0; i < calibration->nprobes; i++)
-	{
-		snprintf(number, sizeof(number), "%s%d", i ? "," : "", calibration->probes[i]);
-		wl_calib_append(out, len, &used, number);
-	}
-	wl_calib_append(out, len, &used, " r=");
-	for (i = 0; i < calibration->nreranks; i++)
-	{
-		snprintf(number, sizeof(number), "%s%d", i ? "," : "", calibration->reranks[i]);
-		wl_calib_append(out, len, &used, number);
-	}
-	wl_calib_append(out, len, &used, " recall=");
-	for (i = 0; i < calibration->nprobes * calibration->nreranks; i++)
-	{
-		snprintf(number, sizeof(number), "%s%d", i ? "," : "",
-				 (int) lround(calibration->recall[i / calibration->nreranks]
-							  [i % calibration->nreranks] * 1000.0));
-		wl_calib_append(out, len, &used, number);
-	}
+	wl_calib_append_list(out, len, &used, " p=", calibration->probes, NULL,
+						 calibration->nprobes, 1);
+	wl_calib_append_list(out, len, &used, " r=", calibration->reranks, NULL,
+						 calibration->nreranks, 1);
+	wl_calib_append_grid(out, len, &used, calibration->recall, calibration->nprobes,
+						 calibration->nreranks);
 }
 
 /*
@@ -540,5 +642,64 @@ wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, size_t errlen
 	}
 	for (i = 0; i < nrecall; i++)
 		out->recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
+	return true;
+}
+
+/*
+ * The spread grid as text: "s=<spreads> c=<mean cells, hundredths>
+ * m=<most cells> recall=<per mille, spreads-major>".
+ */
+void
+wl_calib_format_spreads(const WlCalibration *calibration, char *out, size_t len)
+{
+	char		number[32];
+	size_t		used = 0;
+
+	out[0] = '\0';
+	wl_calib_append_list(out, len, &used, "s=", calibration->spreads, NULL,
+						 calibration->nspreads, 1);
+	wl_calib_append_list(out, len, &used, " c=", NULL, calibration->spread_cells,
+						 calibration->nspreads, 100.0);
+	snprintf(number, sizeof(number), " m=%d", calibration->spread_most);
+	wl_calib_append(out, len, &used, number);
+	wl_calib_append_grid(out, len, &used, calibration->spread_recall, calibration->nspreads,
+						 calibration->nreranks);
+}
+
+/* Reads a spread grid back; see the header. */
+bool
+wl_calib_parse_spreads(const char *text, WlCalibration *out, char *errbuf, size_t errlen)
+{
+	int			recall[WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS];
+	int			cells[WL_CALIB_MAX_AXIS];
+	const char *at = text;
+	int			ncells = -1;
+	int			most = -1;
+	int			nrecall = -1;
+	int			i;
+
+	out->nspreads = wl_calib_parse_list(&at, "s=", WL_CALIB_MAX_AXIS, 1, 1000000,
+										out->spreads);
+	if (out->nspreads > 0)
+		ncells = wl_calib_parse_list(&at, " c=", WL_CALIB_MAX_AXIS, 100, 6553500, cells);
+	if (ncells > 0 && wl_calib_parse_list(&at, " m=", 1, 1, 65535, &most) == 1)
+		nrecall = wl_calib_parse_list(&at, " recall=",
+									  WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS, 0, 1000, recall);
+	for (i = 0; i < ncells; i++)
+		if (cells[i] > most * 100 || (i > 0 && cells[i] < cells[i - 1]))
+			ncells = -1;
+	if (out->queries == 0 || nrecall < 0 || *at != '\0' || ncells != out->nspreads ||
+		nrecall != out->nspreads * out->nreranks ||
+		!wl_calib_ascending(out->spreads, out->nspreads))
+	{
+		snprintf(errbuf, errlen, "its calibration's spreads are not a grid of recalls");
+		out->nspreads = 0;
+		return false;
+	}
+	out->spread_most = most;
+	for (i = 0; i < out->nspreads; i++)
+		out->spread_cells[i] = cells[i] / 100.0f;
+	for (i = 0; i < nrecall; i++)
+		out->spread_recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
 	return true;
 }

@@ -43,7 +43,26 @@
 #define WL_CALIB_MAX_RERANK 640
 #define WL_CALIB_MAX_CODES 20000
 
-/* The measured grid: recall[p][r] reading probes[p] cells, re-ranking reranks[r]. */
+/* A spread's unit: ten-thousandths of the nearest cell's squared distance. */
+#define WL_CALIB_SPREAD_UNIT 10000.0
+
+/*
+ * The most cells a spread reads: its Queries go out in one wave at the
+ * default max_connections (64), beside the collection's checks, so that a
+ * search stays within two round trips.
+ */
+#define WL_CALIB_SPREAD_MOST 48
+
+/*
+ * The measured grids: recall[p][r] reading probes[p] cells, re-ranking
+ * reranks[r]; and spread_recall[s][r] reading, for each query, the cells
+ * within spreads[s] of its nearest (wl_cells_within), at most spread_most,
+ * spread_cells[s] on average.  A spread reads more cells for a query that
+ * lies between cells than for one deep inside a cell, so its recall holds
+ * on queries unlike the collection's own vectors, where a fixed number of
+ * cells loses it.  Collections calibrated before spreads, and those ranked
+ * by inner product, have no spread grid (nspreads 0).
+ */
 typedef struct WlCalibration
 {
 	int			queries;		/* measured; 0: not calibrated */
@@ -53,6 +72,11 @@ typedef struct WlCalibration
 	int			probes[WL_CALIB_MAX_AXIS];	/* ascending */
 	int			reranks[WL_CALIB_MAX_AXIS]; /* ascending */
 	float		recall[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+	int			nspreads;
+	int			spread_most;
+	int			spreads[WL_CALIB_MAX_AXIS]; /* ascending, in WL_CALIB_SPREAD_UNIT */
+	float		spread_cells[WL_CALIB_MAX_AXIS];
+	float		spread_recall[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
 } WlCalibration;
 
 typedef struct WlCalibrator WlCalibrator;
@@ -97,7 +121,10 @@ extern double wl_calib_recall(const WlCalibration *calibration, int probes, int 
 /* A point of the grid a search takes, and what it costs. */
 typedef struct WlCalibChoice
 {
-	int			probes;			/* cells read */
+	int			probes;			/* cells read (at a spread: at most) */
+	double		spread;			/* of the cells read (wl_cells_within), or 0:
+								 * probes cells */
+	double		cells;			/* cells read on average */
 	int			rerank;			/* candidates re-ranked, as scaled */
 	double		recall;			/* the grid's estimate */
 	double		units;			/* read units */
@@ -113,6 +140,8 @@ typedef struct WlCalibChoice
  * re-ranking a candidate fetch_units; re-ranking is scaled by
  * rerank_scale (a collection grown since, a larger k) and is at least k;
  * the most cells read is `cells`.  probes or rerank > 0 fix that axis.
+ * The points are the fixed cells' grid's and, unless probes are given,
+ * the spread grid's; of two as cheap, the spread's.
  */
 extern void wl_calib_choose(const WlCalibration *calibration, double target,
 							double max_units, int k, int cells, double cell_units,
@@ -124,5 +153,14 @@ extern void wl_calib_format(const WlCalibration *calibration, char *out, size_t 
 
 /* Reads wl_calib_format's text back; false with a reason when it is not that. */
 extern bool wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, size_t errlen);
+
+/*
+ * The spread grid as text (stored apart from the rest, which releases
+ * before spreads read and ignore), and read back into a calibration whose
+ * rest was parsed; false with a reason when it is not that.
+ */
+extern void wl_calib_format_spreads(const WlCalibration *calibration, char *out, size_t len);
+extern bool wl_calib_parse_spreads(const char *text, WlCalibration *out, char *errbuf,
+								   size_t errlen);
 
 #endif							/* WL_CALIBRATE_H */

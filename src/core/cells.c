@@ -165,7 +165,7 @@ wl_cell_rank_cmp(const void *a, const void *b)
 /* The cells a search reads; see the header. */
 int
 wl_cells_order(const float *centroids, int k, int p, const float *y, bool by_dot, int n,
-			   int *out)
+			   int *out, float *keys)
 {
 	WlCellRank *ranks = malloc(sizeof(WlCellRank) * (size_t) k);
 	int			c;
@@ -193,7 +193,23 @@ wl_cells_order(const float *centroids, int k, int p, const float *y, bool by_dot
 	if (n > k)
 		n = k;
 	for (c = 0; c < n; c++)
+	{
 		out[c] = ranks[c].cell;
+		if (keys != NULL)
+			keys[c] = (float) ranks[c].key;
+	}
 	free(ranks);
 	return n;
+}
+
+/* The cells read at a spread; see the header. */
+int
+wl_cells_within(const float *keys, int n, double spread)
+{
+	double		limit = (double) keys[0] * (1.0 + spread);
+	int			c = 1;
+
+	while (c < n && keys[c] <= limit)
+		c++;
+	return c;
 }

@@ -40,10 +40,21 @@ extern int	wl_cells_nearest(const float *centroids, int k, int p, const float *y
 /*
  * The n cells a search of y reads, best first, into out; returns how many
  * (at most k), -1 when out of memory.  Cells are ordered by their
- * centroid's distance from y, or, when by_dot, by their centroid's dot
- * product with y, largest first (inner-product search).
+ * centroid's squared distance from y, or, when by_dot, by their centroid's
+ * dot product with y, largest first (inner-product search).  keys, when
+ * not NULL, receives each cell's squared distance (or its negated dot
+ * product), for wl_cells_within.
  */
 extern int	wl_cells_order(const float *centroids, int k, int p, const float *y, bool by_dot,
-						   int n, int *out);
+						   int n, int *out, float *keys);
+
+/*
+ * How many of n ordered cells (keys from wl_cells_order, by distance) a
+ * search reads at a spread: those whose squared distance is within
+ * 1 + spread times the nearest's, at least one.  A query near one
+ * centroid and far from the rest reads one cell; a query between cells,
+ * whose neighbours lie in several, reads them all.
+ */
+extern int	wl_cells_within(const float *keys, int n, double spread);
 
 #endif							/* WL_CELLS_H */

@@ -147,11 +147,13 @@ typedef struct WlFormat
 	/*
 	 * The keys to probe for a query: per table up to nprobes keys in
 	 * multi-probe order, home first, over the bucket bits and `depth` fine
-	 * bits, into keys (ntables * nprobes slots).  Returns how many, -1 when
-	 * out of memory.
+	 * bits, into keys (ntables * nprobes slots).  An index of cells reads,
+	 * when spread > 0, only those of the nprobes cells within that spread
+	 * of the nearest (wl_cells_within).  Returns how many, -1 when out of
+	 * memory.
 	 */
 	int			(*probe_keys) (const WlMeta *meta, const void *index, const float *query,
-							   int nprobes, int depth, char *keys);
+							   int nprobes, int depth, double spread, char *keys);
 
 	/* Bytes of a vector's code in its entries; 0 when the format keeps none. */
 	int			(*code_bytes) (const WlMeta *meta);
@@ -234,7 +236,8 @@ extern void wl_format_close_lsh(void *index);
 extern int	wl_format_lsh_entries(const WlMeta *meta, const void *index, const float *vector,
 								  char *keys, unsigned char *code);
 extern int	wl_format_lsh_probes(const WlMeta *meta, const void *index, const float *query,
-								 int nprobes, int depth, char *keys);
+								 int nprobes, int depth, double spread,
+								 char *keys);
 extern int	wl_format_no_code(const WlMeta *meta);
 extern int	wl_format_one_key_per_table(const WlMeta *meta, const void *index);
 extern bool wl_format_always_searchable(const WlMeta *meta, const void *index);

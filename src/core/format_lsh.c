@@ -30,7 +30,7 @@ wl_format_lsh_entries(const WlMeta *meta, const void *index, const float *vector
 /* A query's multi-probe keys by its LSH projections. */
 int
 wl_format_lsh_probes(const WlMeta *meta, const void *index, const float *query,
-					 int nprobes, int depth, char *keys)
+					 int nprobes, int depth, double spread, char *keys)
 {
 	return wl_meta_probe_keys(meta, index, query, nprobes, depth, keys);
 }

@@ -431,31 +431,39 @@ wl_packed_stored_keys(const WlMeta *meta, const void *index, struct json_object 
 
 /*
  * Probes of a generation with cells: the nprobes cells of each table
- * nearest the query, each read whole (every chunk).
+ * nearest the query (those of them within spread of the nearest, when
+ * spread > 0), each read whole (every chunk).
  */
 static int
-wl_packed_probe_cells(const WlPackedOne *one, const float *query, int nprobes, char *keys)
+wl_packed_probe_cells(const WlPackedOne *one, const float *query, int nprobes, double spread,
+					  char *keys)
 {
 	float	   *y = malloc(sizeof(float) * wl_model_shape(one->model)->rotation);
 	int		   *cells = malloc(sizeof(int) * (size_t) (nprobes > 0 ? nprobes : 1));
+	float	   *distances = malloc(sizeof(float) * (size_t) (nprobes > 0 ? nprobes : 1));
+	bool		spreads = spread > 0 && wl_model_spreads(one->model);
 	int			count = 0;
 	int			t;
 
-	if (y == NULL || cells == NULL || wl_model_query(one->model, query, y) != 0)
+	if (y == NULL || cells == NULL || distances == NULL ||
+		wl_model_query(one->model, query, y) != 0)
 		count = -1;
 	for (t = 0; count >= 0 && t < one->desc.tables; t++)
 	{
-		int			n = wl_model_probe_cells(one->model, t, y, nprobes, cells);
+		int			n = wl_model_probe_cells(one->model, t, y, nprobes, cells, distances);
 		int			i;
 
 		if (n < 0)
 			count = -1;
+		else if (n > 0 && spreads)
+			n = wl_cells_within(distances, n, spread);
 		for (i = 0; i < n; i++)
 			wl_packed_spell(one->desc.gen, t, (uint64_t) cells[i], one->desc.bits, 0,
 							keys + (size_t) (count++) * WL_LSH_KEY_MAX);
 	}
 	free(y);
 	free(cells);
+	free(distances);
 	return count;
 }
 
@@ -465,7 +473,7 @@ wl_packed_probe_cells(const WlPackedOne *one, const float *query, int nprobes, c
  */
 static int
 wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
-					 int nprobes, int depth, char *keys)
+					 int nprobes, int depth, double spread, char *keys)
 {
 	const WlPackedState *state = index;
 	const WlPackedOne *one = &state->one[0];
@@ -479,7 +487,7 @@ wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
 	if (!state->searchable)
 		return 0;
 	if (one->desc.cells > 0)
-		return wl_packed_probe_cells(one, query, nprobes, keys);
+		return wl_packed_probe_cells(one, query, nprobes, spread, keys);
 	shape = wl_model_shape(one->model);
 	if (depth > one->desc.fine)
 		depth = one->desc.fine;

@@ -211,13 +211,21 @@ wl_model_cell(const WlModel *model, int table, const float *y)
 
 /* The cells a query reads in a table, best first; see the header. */
 int
-wl_model_probe_cells(const WlModel *model, int table, const float *query, int n, int *out)
+wl_model_probe_cells(const WlModel *model, int table, const float *query, int n, int *out,
+					 float *keys)
 {
 	const WlModelShape *shape = &model->shape;
 
 	return wl_cells_order(model->cells + (size_t) table * shape->cells * shape->rotation,
-						  shape->cells, shape->rotation, query,
-						  shape->metric == WL_METRIC_INNER_PRODUCT, n, out);
+						  shape->cells, shape->rotation, query, !wl_model_spreads(model), n,
+						  out, keys);
+}
+
+/* Are cells ranked by distance (every metric but inner product)? */
+bool
+wl_model_spreads(const WlModel *model)
+{
+	return model->shape.metric != WL_METRIC_INNER_PRODUCT;
 }
 
 /* Squared distance between a subspace of y and one centroid. */

@@ -98,10 +98,15 @@ extern int	wl_model_cell(const WlModel *model, int table, const float *y);
  * The n cells of a table a search reads for a query (rotated as
  * wl_model_query prepares it), best first: nearest centroids, or for inner
  * product the centroids of largest dot product.  Returns how many, -1 when
- * out of memory.
+ * out of memory.  keys (or NULL) receives their squared distances from the
+ * query, for wl_cells_within (only meaningful when the model ranks cells by
+ * distance: wl_model_spreads).
  */
 extern int	wl_model_probe_cells(const WlModel *model, int table, const float *query, int n,
-								 int *out);
+								 int *out, float *keys);
+
+/* Does the model rank cells by distance, so that a spread can choose them? */
+extern bool wl_model_spreads(const WlModel *model);
 
 /*
  * The code of y into code (wl_model_code_bytes bytes), as an entry of a

@@ -45,6 +45,26 @@ wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf
 		wl_meta_int(map, "name_bytes", 1, 2048, &index->name_bytes, errbuf, errlen);
 }
 
+/*
+ * Reads an index description's spread grid ("spreads", optional: absent
+ * before 0.4 and for inner-product collections) into its calibration.
+ */
+static bool
+wl_packed_read_spreads(struct json_object *map, WlCalibration *calibration, char *errbuf,
+					   size_t errlen)
+{
+	const char *spreads = wl_av_get_string(wl_item_get(map, "spreads"));
+
+	if (wl_item_get(map, "spreads") == NULL)
+		return true;
+	if (spreads == NULL)
+	{
+		snprintf(errbuf, errlen, "its calibration's spreads are not a string");
+		return false;
+	}
+	return wl_calib_parse_spreads(spreads, calibration, errbuf, errlen);
+}
+
 /* Reads one index description (a map) of a metadata item. */
 static bool
 wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
@@ -110,7 +130,7 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
 			snprintf(errbuf, errlen, "its calibration is not a string");
 		return false;
 	}
-	return true;
+	return wl_packed_read_spreads(map, &index->calibration, errbuf, errlen);
 }
 
 /* Reads the packed settings: metric, tables, bits, seed, indexes, tables. */
@@ -221,6 +241,11 @@ wl_packed_index_value(const WlPackedIndex *index)
 
 		wl_calib_format(&index->calibration, text, sizeof(text));
 		json_object_object_add(map, "calibration", wl_av_string(text));
+		if (index->calibration.nspreads > 0)
+		{
+			wl_calib_format_spreads(&index->calibration, text, sizeof(text));
+			json_object_object_add(map, "spreads", wl_av_string(text));
+		}
 	}
 	return wl_av_map(map);
 }

@@ -435,7 +435,7 @@ main(int argc, char **argv)
 						float		yq[WL_MODEL_MAX_ROTATION];
 
 						wl_model_query(model, qv, yq);
-						np = wl_model_probe_cells(model, t, yq, np_want, pcells);
+						np = wl_model_probe_cells(model, t, yq, np_want, pcells, NULL);
 						for (int p = 0; p < np; p++)
 							pcodes[p] = (uint64_t) pcells[p];
 					}

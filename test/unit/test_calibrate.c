@@ -72,11 +72,15 @@ ranked_cmp(const void *a, const void *b)
 
 /*
  * The recall@10 of queries (the first NQ vectors, each excluding itself)
- * reading `probes` cells and re-ranking `rerank` candidates, by brute
- * force: every vector's cell and code distance, the exact neighbours.
+ * reading `probes` cells (or, at a spread > 0, the cells whose squared
+ * distance is within 1 + spread times the nearest's, of the first
+ * `probes`) and re-ranking `rerank` candidates, by brute force: every
+ * vector's cell and code distance, the exact neighbours.  *cells_read
+ * gets the cells read on average.
  */
 static double
-brute_recall(const WlModel *model, const float *vectors, int probes, int rerank)
+brute_recall(const WlModel *model, const float *vectors, int probes, double spread, int rerank,
+			 double *cells_read)
 {
 	Ranked	   *exact = malloc(sizeof(Ranked) * COUNT);
 	Ranked	   *coded = malloc(sizeof(Ranked) * COUNT);
@@ -84,7 +88,9 @@ brute_recall(const WlModel *model, const float *vectors, int probes, int rerank)
 	float		lut[8 * WL_MODEL_CENTROIDS];
 	unsigned char code[4];
 	int			order[CELLS];
+	float		distances[CELLS];
 	double		hits = 0;
+	double		cells = 0;
 	int			q;
 	int			i;
 
@@ -94,8 +100,15 @@ brute_recall(const WlModel *model, const float *vectors, int probes, int rerank)
 		int			ncoded = 0;
 		int			nexact = 0;
 
+		int			read = probes;
+
 		wl_model_query(model, query, y);
-		wl_model_probe_cells(model, 0, y, CELLS, order);
+		wl_model_probe_cells(model, 0, y, CELLS, order, distances);
+		if (spread > 0)
+			for (read = 1; read < probes; read++)
+				if (distances[read] > distances[0] * (1.0 + spread))
+					break;
+		cells += read;
 		for (i = 0; i < COUNT; i++)
 		{
 			float		x[DIMS];
@@ -111,7 +124,7 @@ brute_recall(const WlModel *model, const float *vectors, int probes, int rerank)
 			cell = wl_model_cell(model, 0, x);
 			for (rank = 0; rank < CELLS && order[rank] != cell; rank++)
 				;
-			if (rank >= probes)
+			if (rank >= read)
 				continue;
 			wl_model_encode(model, 0, cell, x, code);
 			wl_model_lookup(model, 0, cell, y, lut);
@@ -130,6 +143,7 @@ brute_recall(const WlModel *model, const float *vectors, int probes, int rerank)
 	}
 	free(exact);
 	free(coded);
+	*cells_read = cells / NQ;
 	return hits / (NQ * 10.0);
 }
 
@@ -145,6 +159,8 @@ test_grid(const float *vectors)
 	WlCalibration grid;
 	int			worst_p = -1;
 	double		worst = 0;
+	double		worst_cells = 0;
+	double		cells;
 	int			i;
 
 	CHECK(model != NULL, "a model with cells trains");
@@ -164,7 +180,8 @@ test_grid(const float *vectors)
 	for (int p = 0; p < grid.nprobes; p++)
 		for (int r = 0; r < grid.nreranks; r += 3)
 		{
-			double		brute = brute_recall(model, vectors, grid.probes[p], grid.reranks[r]);
+			double		brute = brute_recall(model, vectors, grid.probes[p], 0,
+											 grid.reranks[r], &cells);
 
 			if (fabs(brute - grid.recall[p][r]) > worst)
 			{
@@ -175,6 +192,22 @@ test_grid(const float *vectors)
 	if (worst > 0)
 		printf("# largest difference %.4f at %d cells\n", worst, grid.probes[worst_p]);
 	CHECK(worst < 1e-6, "every grid point is the brute-force recall of its search");
+	CHECK(grid.nspreads >= 10 && grid.spread_most == CELLS && CELLS <= WL_CALIB_SPREAD_MOST &&
+		  grid.spread_cells[0] >= 1 && grid.spread_cells[grid.nspreads - 1] > 2,
+		  "the spread grid spans one cell to several");
+	worst = 0;
+	for (int s = 0; s < grid.nspreads; s++)
+		for (int r = 0; r < grid.nreranks; r += 3)
+		{
+			double		brute = brute_recall(model, vectors, grid.spread_most,
+											 grid.spreads[s] / WL_CALIB_SPREAD_UNIT,
+											 grid.reranks[r], &cells);
+
+			worst = fmax(worst, fabs(brute - grid.spread_recall[s][r]));
+			worst_cells = fmax(worst_cells, fabs(cells - grid.spread_cells[s]));
+		}
+	CHECK(worst < 1e-6 && worst_cells < 1e-4,
+		  "every spread grid point is the brute-force recall and mean cells of its search");
 	CHECK(grid.recall[0][0] < grid.recall[grid.nprobes - 1][grid.nreranks - 1],
 		  "recall grows across the grid");
 	CHECK(wl_calib_recall(&grid, grid.probes[1], grid.reranks[2] + 1) == grid.recall[1][2] &&
@@ -226,6 +259,112 @@ test_text(void)
 	CHECK_STR(errbuf, "its calibration is not a grid of recalls", "malformed calibration text is refused");
 }
 
+/* A small calibration with both grids, for the text and choice tests. */
+static void
+make_calibration(WlCalibration *a)
+{
+	memset(a, 0, sizeof(WlCalibration));
+	a->queries = 100;
+	a->k = 10;
+	a->nprobes = 3;
+	a->nreranks = 2;
+	a->probes[0] = 1;
+	a->probes[1] = 4;
+	a->probes[2] = 9;
+	a->reranks[0] = 10;
+	a->reranks[1] = 40;
+	for (int p = 0; p < 3; p++)
+		for (int r = 0; r < 2; r++)
+			a->recall[p][r] = (p * 2 + r) / 10.0f;
+	a->nspreads = 2;
+	a->spread_most = 9;
+	a->spreads[0] = 100;
+	a->spreads[1] = 2000;
+	a->spread_cells[0] = 1.25f;
+	a->spread_cells[1] = 3.5f;
+	a->spread_recall[0][0] = 0.5f;
+	a->spread_recall[0][1] = 0.9f;
+	a->spread_recall[1][0] = 0.7f;
+	a->spread_recall[1][1] = 0.99f;
+}
+
+/* The spread grid's text survives a round trip; malformed text is refused. */
+static void
+test_spread_text(void)
+{
+	WlCalibration a;
+	WlCalibration b;
+	char		text[4096];
+	char		errbuf[128];
+	static const char *const bad[] = {
+		"", "s=100 c=125 m=9 recall=1,2,3", "s=100,50 c=125,350 m=9 recall=1,2,3,4",
+		"s=100,2000 c=125,1000 m=9 recall=1,2,3,4", "s=100,2000 c=350,125 m=9 recall=1,2,3,4",
+		"s=100,2000 c=125,350 m=9 recall=1,2,3,4 ", "s=100,2000 c=125,350 recall=1,2,3,4",
+		"s=100,2000 c=125,350 m=9 recall=1,2,3,1001",
+	};
+
+	make_calibration(&a);
+	wl_calib_format_spreads(&a, text, sizeof(text));
+	CHECK_STR(text, "s=100,2000 c=125,350 m=9 recall=500,900,700,990",
+			  "a spread grid's text");
+	make_calibration(&b);
+	b.nspreads = 0;
+	CHECK(wl_calib_parse_spreads(text, &b, errbuf, sizeof(errbuf)) && b.nspreads == 2 &&
+		  b.spread_most == 9 && fabsf(b.spread_cells[1] - 3.5f) < 1e-6 &&
+		  fabsf(b.spread_recall[1][1] - 0.99f) < 1e-6,
+		  "a spread grid's text reads back");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		make_calibration(&b);
+		if (wl_calib_parse_spreads(bad[i], &b, errbuf, sizeof(errbuf)) || b.nspreads != 0)
+		{
+			printf("# accepted: \"%s\"\n", bad[i]);
+			CHECK(0, "malformed spread text is refused");
+			return;
+		}
+	}
+	CHECK_STR(errbuf, "its calibration's spreads are not a grid of recalls",
+			  "malformed spread text is refused");
+}
+
+/*
+ * A search chooses by the spread grid, priced by the cells it reads on
+ * average, unless probes are given; then by the fixed cells'.
+ */
+static void
+test_choose(void)
+{
+	WlCalibration a;
+	WlCalibChoice choice;
+
+	make_calibration(&a);
+	/* 1 unit a cell, 0.5 a candidate: the spread point 0 at 40 costs 21.25 */
+	wl_calib_choose(&a, 0.85, 0, 10, 16, 1.0, 0.5, 1.0, 0, 0, &choice);
+	CHECK(choice.spread > 0.0099 && choice.spread < 0.0101 && choice.probes == 9 &&
+		  fabs(choice.cells - 1.25) < 1e-6 && choice.rerank == 40 &&
+		  fabs(choice.units - 21.25) < 1e-6 && fabsf((float) choice.recall - 0.9f) < 1e-6 &&
+		  choice.reached,
+		  "the cheapest spread that reaches the target, priced by its mean cells");
+	wl_calib_choose(&a, 0.97, 0, 10, 16, 1.0, 0.5, 1.0, 0, 0, &choice);
+	CHECK(choice.spread > 0.19 && fabs(choice.cells - 3.5) < 1e-6 && choice.rerank == 40 &&
+		  choice.reached, "a higher target, a wider spread");
+	wl_calib_choose(&a, 0.85, 0, 10, 6, 1.0, 0.5, 1.0, 0, 0, &choice);
+	CHECK(choice.probes == 6, "a spread reads at most the cells there are");
+	wl_calib_choose(&a, 0.3, 0, 10, 16, 1.0, 0.5, 1.0, 4, 0, &choice);
+	CHECK(choice.spread == 0 && choice.probes == 4 && fabs(choice.cells - 4) < 1e-6 &&
+		  fabsf((float) choice.recall - 0.3f) < 1e-6,
+		  "probes given choose by the fixed cells' grid");
+	a.spread_recall[0][0] = 0.05f;
+	a.spread_recall[1][0] = 0.05f;
+	wl_calib_choose(&a, 0.15, 0, 10, 16, 1.0, 0.5, 1.0, 0, 0, &choice);
+	CHECK(choice.spread == 0 && choice.probes == 4 && choice.rerank == 10 &&
+		  fabs(choice.units - 9) < 1e-6, "a fixed number of cells wins when it is cheaper");
+	a.nspreads = 0;
+	wl_calib_choose(&a, 0.35, 0, 10, 16, 1.0, 0.5, 1.0, 0, 0, &choice);
+	CHECK(choice.spread == 0 && choice.probes == 9 && choice.rerank == 10,
+		  "a calibration without spreads chooses by the fixed cells' grid");
+}
+
 /*
  * Training that keeps 99% of the variance keeps all of a spectrum that
  * decays slowly and few components of one concentrated in few directions,
@@ -265,6 +404,8 @@ main(void)
 
 	test_grid(vectors);
 	test_text();
+	test_spread_text();
+	test_choose();
 	test_keep_variance(vectors);
 	free(vectors);
 	return unit_done();

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "model.h"
 #include "unit.h"
 
@@ -306,6 +307,37 @@ test_cell_codes(const WlModel *model, const float *vectors)
 }
 
 /*
+ * The cells within a spread of the nearest: the leading cells whose
+ * squared distance from the query is within 1 + spread times the
+ * nearest's, as the distances wl_model_probe_cells gives say.
+ */
+static void
+test_spread(const WlModel *model, const float *vectors)
+{
+	static const float keys[] = {4.0f, 4.2f, 4.4f, 9.0f};
+	int			cells = wl_model_shape(model)->cells;
+	int		   *order = malloc(sizeof(int) * cells);
+	float	   *distances = malloc(sizeof(float) * cells);
+	float		y[DIMS];
+	int			ordered = 1;
+	int			i;
+
+	CHECK(wl_cells_within(keys, 4, 0) == 1 && wl_cells_within(keys, 4, 0.06) == 2 &&
+		  wl_cells_within(keys, 4, 0.11) == 3 && wl_cells_within(keys, 4, 5) == 4 &&
+		  wl_cells_within(keys, 1, 5) == 1,
+		  "a spread reads the leading cells within it of the nearest, at least one");
+	wl_model_transform(model, vectors, y);
+	wl_model_probe_cells(model, 0, y, cells, order, distances);
+	for (i = 1; i < cells; i++)
+		ordered &= distances[i] >= distances[i - 1];
+	CHECK(ordered && order[0] == wl_model_cell(model, 0, y) && distances[0] >= 0 &&
+		  wl_model_spreads(model),
+		  "probed cells come with their squared distances, nearest first");
+	free(order);
+	free(distances);
+}
+
+/*
  * A model with cells: deterministic, stored as "WLM2" and read back to the
  * same cells, every cut refused, and a vector's nearest neighbour in one of
  * the two cells nearest it almost always.
@@ -364,12 +396,13 @@ test_cells(const float *vectors)
 		int			n;
 
 		wl_model_transform(a, vectors + i * DIMS, y);
-		n = wl_model_probe_cells(a, 0, y, 2, probed);
+		n = wl_model_probe_cells(a, 0, y, 2, probed, NULL);
 		wl_model_transform(a, vectors + other * DIMS, y);
 		found += n == 2 && (wl_model_cell(a, 0, y) == probed[0] ||
 							wl_model_cell(a, 0, y) == probed[1]);
 	}
 	CHECK(found >= QUERIES * 9 / 10, "the two nearest cells hold the nearest neighbour");
+	test_spread(a, vectors);
 	test_cell_codes(a, vectors);
 	wl_model_free(a);
 	wl_model_free(b);
