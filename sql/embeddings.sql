@@ -146,15 +146,24 @@ SELECT * FROM explain_line('Search:');
 -- A spread reads the cells within it of the nearest: with every spread's
 -- recall made perfect, a search takes the one spread there is, and reads
 -- one cell at a spread of 0.01% and every cell (at most 48) at 100 times.
+-- A grid that reads more cells than the fixed one measured is refused.
 SELECT jsonb_set(:'good_index'::jsonb, '{M,spreads,S}',
-                 to_jsonb('s=1 c=100 m=48 recall=' || perfect))::text AS one_index,
+                 to_jsonb('s=1 c=100 m=' || least(48, :cells) || ' recall=' || perfect))::text
+         AS one_index,
        jsonb_set(:'good_index'::jsonb, '{M,spreads,S}',
-                 to_jsonb('s=1000000 c=100 m=48 recall=' || perfect))::text AS all_index
+                 to_jsonb('s=1000000 c=100 m=' || least(48, :cells) || ' recall=' || perfect))::text
+         AS all_index,
+       jsonb_set(:'good_index'::jsonb, '{M,spreads,S}',
+                 to_jsonb('s=1 c=100 m=' || (least(48, :cells) + 1) || ' recall=' || perfect))::text
+         AS wide_index
   FROM (SELECT rtrim(repeat('1000,', cardinality(string_to_array(
                  substring(:'good_index'::jsonb -> 'M' -> 'calibration' ->> 'S'
                            FROM ' r=([0-9,]+)'), ','))), ',') AS perfect) p \gset
 \set one_cmd :put_cmd '''' :one_index ''''
 \set all_cmd :put_cmd '''' :all_index ''''
+\set wide_cmd :put_cmd '''' :wide_index ''''
+COPY tool_out FROM PROGRAM :'wide_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 COPY tool_out FROM PROGRAM :'one_cmd';
 SELECT * FROM explain_line('Search:');
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
@@ -163,6 +172,14 @@ COPY tool_out FROM PROGRAM :'all_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 SELECT buckets = least(48, :cells) AS every_cell_read FROM whiplash_last_search();
 COPY tool_out FROM PROGRAM :'mend_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+-- Spreads on an index ranked by inner product, which no spread can choose
+-- cells of, are refused too.
+\set ip_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_emb metric ''{"S": "inner_product"}'''
+\set cosine_cmd :tool ' put-attribute whiplash_metadata whiplash_dev_emb metric ''{"S": "cosine"}'''
+COPY tool_out FROM PROGRAM :'ip_cmd';
+SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+COPY tool_out FROM PROGRAM :'cosine_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 RESET whiplash.collection_cache_ttl;
 

@@ -350,6 +350,17 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 }
 
 /*
+ * The cells a table that a search's round at a spread read: the buckets
+ * read since buckets_before, over its tables.
+ */
+static int
+wl_spread_cells_read(const WlMeta *meta, long buckets_before)
+{
+	return (int) ((wl_last_search.buckets - buckets_before + meta->ntables - 1) /
+				  meta->ntables);
+}
+
+/*
  * Runs the rounds of a search: each reads what the plan says and ranks the
  * new items exactly (after the filter, when there is one).  Without a
  * filter one round is all.  With one, a round that leaves fewer than k
@@ -370,6 +381,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 	int			budget = plan->budget;
 	int			max_probes = Max(probes, wl_max_probes);
 	int			max_budget = Max(budget, wl_max_scan_candidates);
+	long		buckets_before = wl_last_search.buckets;
 	long		matched = 0;
 	int			i;
 
@@ -405,12 +417,12 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			break;
 		/* wider rounds read a number of cells: four times the first's */
 		if (spread > 0)
-			probes = Max(probes, wl_last_search.buckets);
+			probes = Max(probes, wl_spread_cells_read(meta, buckets_before));
 		spread = 0;
 		probes = Min(probes * 4, max_probes);
 		budget = (int) Min((int64) budget * 4, (int64) max_budget);
 	}
-	wl_last_search.probes = spread > 0 ? wl_last_search.buckets : probes;
+	wl_last_search.probes = spread > 0 ? wl_spread_cells_read(meta, buckets_before) : probes;
 	return matched;
 }
 
@@ -538,6 +550,7 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 		/* too few found: every code is read, and the best re-ranked too */
 		wider = *plan;
 		wider.kind = WL_SEARCH_CODES;
+		wider.spread = 0;
 		search.plan = &wider;
 		wl_last_search.matched += wl_search_rounds(&search, k, projection, NULL, NULL, topk);
 		wl_last_search.kind = WL_SEARCH_CODES;

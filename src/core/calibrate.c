@@ -685,6 +685,9 @@ wl_calib_parse_spreads(const char *text, WlCalibration *out, char *errbuf, size_
 	if (ncells > 0 && wl_calib_parse_list(&at, " m=", 1, 1, 65535, &most) == 1)
 		nrecall = wl_calib_parse_list(&at, " recall=",
 									  WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS, 0, 1000, recall);
+	/* at most the cells the fixed grid reads (all a calibration measured) */
+	if (most > WL_CALIB_SPREAD_MOST || out->nprobes == 0 || most > out->probes[out->nprobes - 1])
+		nrecall = -1;
 	for (i = 0; i < ncells; i++)
 		if (cells[i] > most * 100 || (i > 0 && cells[i] < cells[i - 1]))
 			ncells = -1;

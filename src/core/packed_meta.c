@@ -47,11 +47,12 @@ wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf
 
 /*
  * Reads an index description's spread grid ("spreads", optional: absent
- * before 0.4 and for inner-product collections) into its calibration.
+ * before spreads, and in indexes without cells or ranked by inner product,
+ * which a spread cannot choose cells of) into its calibration.
  */
 static bool
-wl_packed_read_spreads(struct json_object *map, WlCalibration *calibration, char *errbuf,
-					   size_t errlen)
+wl_packed_read_spreads(struct json_object *map, WlPackedIndex *index, WlMetric metric,
+					   char *errbuf, size_t errlen)
 {
 	const char *spreads = wl_av_get_string(wl_item_get(map, "spreads"));
 
@@ -62,13 +63,18 @@ wl_packed_read_spreads(struct json_object *map, WlCalibration *calibration, char
 		snprintf(errbuf, errlen, "its calibration's spreads are not a string");
 		return false;
 	}
-	return wl_calib_parse_spreads(spreads, calibration, errbuf, errlen);
+	if (index->cells == 0 || metric == WL_METRIC_INNER_PRODUCT)
+	{
+		snprintf(errbuf, errlen, "its calibration has spreads, which its index cannot be searched by");
+		return false;
+	}
+	return wl_calib_parse_spreads(spreads, &index->calibration, errbuf, errlen);
 }
 
 /* Reads one index description (a map) of a metadata item. */
 static bool
-wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
-					 size_t errlen)
+wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metric,
+					 char *errbuf, size_t errlen)
 {
 	struct json_object *map = wl_av_get_map(av);
 	int64_t		vectors;
@@ -130,7 +136,7 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, char *errbuf,
 			snprintf(errbuf, errlen, "its calibration is not a string");
 		return false;
 	}
-	return wl_packed_read_spreads(map, &index->calibration, errbuf, errlen);
+	return wl_packed_read_spreads(map, index, metric, errbuf, errlen);
 }
 
 /* Reads the packed settings: metric, tables, bits, seed, indexes, tables. */
@@ -166,10 +172,11 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 	settings->has_current = wl_item_get(item, "index") != NULL;
 	settings->has_building = wl_item_get(item, "building") != NULL;
 	if ((settings->has_current &&
-		 !wl_packed_read_index(wl_item_get(item, "index"), &settings->current, errbuf, errlen)) ||
+		 !wl_packed_read_index(wl_item_get(item, "index"), &settings->current, meta->metric,
+							   errbuf, errlen)) ||
 		(settings->has_building &&
-		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building, errbuf,
-							   errlen)))
+		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building,
+							   meta->metric, errbuf, errlen)))
 		return false;
 	active_at = settings->has_building ?
 		wl_item_get(wl_av_get_map(wl_item_get(item, "building")), "active_at") : NULL;
