@@ -32,7 +32,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	$(if $(WERROR),-Werror) $(OPTFLAGS)
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
-EXTRA_CLEAN = test/unit/build test/unit/build-sanitize test/bench/build
+EXTRA_CLEAN = src/.cflags test/unit/build test/unit/build-sanitize test/bench/build
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -52,3 +52,10 @@ unittest:
 
 # Every object depends on every header: PGXS tracks no header dependencies.
 $(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/core/*.h)
+
+# ... and on the flags it was built with, so that a build with WERROR=1
+# after one without rebuilds every object rather than trusting old ones.
+.PHONY: cflags-changed
+src/.cflags: cflags-changed
+	@echo '$(CFLAGS) $(PG_CFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(PG_CFLAGS)' >$@
+$(OBJS): src/.cflags

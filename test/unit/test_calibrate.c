@@ -71,45 +71,41 @@ ranked_cmp(const void *a, const void *b)
 }
 
 /*
- * The recall@10 of queries (the first NQ vectors, each excluding itself)
- * reading `probes` cells (or, at a spread > 0, the cells whose squared
- * distance is within 1 + spread times the nearest's, of the first
- * `probes`) and re-ranking `rerank` candidates, by brute force: every
- * vector's cell and code distance, the exact neighbours.  *cells_read
- * gets the cells read on average.
+ * What brute force knows of one query: its exact ten nearest, every other
+ * vector ranked by code distance (as the query's own cell would score
+ * it), the rank of each vector's cell among the query's cells, and the
+ * cells' distances.  Computed once, so that each grid point is only a walk.
  */
-static double
-brute_recall(const WlModel *model, const float *vectors, int probes, double spread, int rerank,
-			 double *cells_read)
+typedef struct BruteQuery
 {
+	int			nearest[10];
+	Ranked		coded[COUNT];
+	int			ncoded;
+	int			cell_rank[COUNT];
+	float		distances[CELLS];
+} BruteQuery;
+
+/* Fills queries[] (the first NQ vectors, each excluding itself). */
+static BruteQuery *
+brute_queries(const WlModel *model, const float *vectors)
+{
+	BruteQuery *queries = malloc(sizeof(BruteQuery) * NQ);
 	Ranked	   *exact = malloc(sizeof(Ranked) * COUNT);
-	Ranked	   *coded = malloc(sizeof(Ranked) * COUNT);
 	float		y[DIMS];
 	float		lut[8 * WL_MODEL_CENTROIDS];
 	unsigned char code[4];
 	int			order[CELLS];
-	float		distances[CELLS];
-	double		hits = 0;
-	double		cells = 0;
-	int			q;
-	int			i;
 
-	for (q = 0; q < NQ; q++)
+	for (int q = 0; q < NQ; q++)
 	{
+		BruteQuery *bq = &queries[q];
 		const float *query = vectors + q * DIMS;
-		int			ncoded = 0;
 		int			nexact = 0;
 
-		int			read = probes;
-
+		bq->ncoded = 0;
 		wl_model_query(model, query, y);
-		wl_model_probe_cells(model, 0, y, CELLS, order, distances);
-		if (spread > 0)
-			for (read = 1; read < probes; read++)
-				if (distances[read] > distances[0] * (1.0 + spread))
-					break;
-		cells += read;
-		for (i = 0; i < COUNT; i++)
+		wl_model_probe_cells(model, 0, y, CELLS, order, bq->distances);
+		for (int i = 0; i < COUNT; i++)
 		{
 			float		x[DIMS];
 			int			cell;
@@ -124,25 +120,61 @@ brute_recall(const WlModel *model, const float *vectors, int probes, double spre
 			cell = wl_model_cell(model, 0, x);
 			for (rank = 0; rank < CELLS && order[rank] != cell; rank++)
 				;
-			if (rank >= read)
-				continue;
+			bq->cell_rank[i] = rank;
 			wl_model_encode(model, 0, cell, x, code);
 			wl_model_lookup(model, 0, cell, y, lut);
-			coded[ncoded].distance = wl_model_distance(model, lut, code);
-			coded[ncoded++].index = i;
+			bq->coded[bq->ncoded].distance = wl_model_distance(model, lut, code);
+			bq->coded[bq->ncoded++].index = i;
 		}
 		qsort(exact, nexact, sizeof(Ranked), ranked_cmp);
-		qsort(coded, ncoded, sizeof(Ranked), ranked_cmp);
-		for (i = 0; i < 10; i++)
-			for (int c = 0; c < rerank && c < ncoded; c++)
-				if (coded[c].index == exact[i].index)
-				{
-					hits++;
-					break;
-				}
+		qsort(bq->coded, bq->ncoded, sizeof(Ranked), ranked_cmp);
+		for (int i = 0; i < 10; i++)
+			bq->nearest[i] = exact[i].index;
 	}
 	free(exact);
-	free(coded);
+	return queries;
+}
+
+/*
+ * The recall@10 of the queries when reading `probes` cells (or, at a
+ * spread > 0, the cells whose squared distance is within 1 + spread times
+ * the nearest's, of the first `probes`) and re-ranking `rerank`
+ * candidates.  *cells_read gets the cells read on average.
+ */
+static double
+brute_recall(const BruteQuery *queries, int probes, double spread, int rerank,
+			 double *cells_read)
+{
+	double		hits = 0;
+	double		cells = 0;
+
+	for (int q = 0; q < NQ; q++)
+	{
+		const BruteQuery *bq = &queries[q];
+		int			read = probes;
+		int			taken = 0;
+		bool		found[10] = {false};
+
+		if (spread > 0)
+			for (read = 1; read < probes; read++)
+				if (bq->distances[read] > bq->distances[0] * (1.0 + spread))
+					break;
+		cells += read;
+		for (int c = 0; c < bq->ncoded && taken < rerank; c++)
+		{
+			int			index = bq->coded[c].index;
+
+			if (bq->cell_rank[index] >= read)
+				continue;
+			taken++;
+			for (int i = 0; i < 10; i++)
+				if (bq->nearest[i] == index && !found[i])
+				{
+					found[i] = true;
+					hits++;
+				}
+		}
+	}
 	*cells_read = cells / NQ;
 	return hits / (NQ * 10.0);
 }
@@ -161,11 +193,13 @@ test_grid(const float *vectors)
 	double		worst = 0;
 	double		worst_cells = 0;
 	double		cells;
+	BruteQuery *queries;
 	int			i;
 
 	CHECK(model != NULL, "a model with cells trains");
 	if (model == NULL)
 		return;
+	queries = brute_queries(model, vectors);
 	for (i = 0; i < NQ; i++)
 		keys[i] = (uint64_t) i;
 	calibrator = wl_calib_begin(model, vectors, keys, NQ, COUNT);
@@ -180,7 +214,7 @@ test_grid(const float *vectors)
 	for (int p = 0; p < grid.nprobes; p++)
 		for (int r = 0; r < grid.nreranks; r += 3)
 		{
-			double		brute = brute_recall(model, vectors, grid.probes[p], 0,
+			double		brute = brute_recall(queries, grid.probes[p], 0,
 											 grid.reranks[r], &cells);
 
 			if (fabs(brute - grid.recall[p][r]) > worst)
@@ -199,7 +233,7 @@ test_grid(const float *vectors)
 	for (int s = 0; s < grid.nspreads; s++)
 		for (int r = 0; r < grid.nreranks; r += 3)
 		{
-			double		brute = brute_recall(model, vectors, grid.spread_most,
+			double		brute = brute_recall(queries, grid.spread_most,
 											 grid.spreads[s] / WL_CALIB_SPREAD_UNIT,
 											 grid.reranks[r], &cells);
 
@@ -213,6 +247,7 @@ test_grid(const float *vectors)
 	CHECK(wl_calib_recall(&grid, grid.probes[1], grid.reranks[2] + 1) == grid.recall[1][2] &&
 		  wl_calib_recall(&grid, 0, 100) == 0.0,
 		  "a point between the grid's reads the point below it");
+	free(queries);
 	wl_model_free(model);
 }
 
