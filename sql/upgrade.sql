@@ -1,6 +1,6 @@
 -- ALTER EXTENSION whiplash UPDATE: an installation of 0.1.0 brought to
--- 0.2.0 has exactly the functions, arguments, defaults and results of a
--- fresh 0.2.0 (the one this suite runs on).
+-- the current version has exactly the functions, arguments, defaults,
+-- results and event trigger of a fresh install (the one this suite runs on).
 \set suite_db :DBNAME
 CREATE VIEW surface AS
   SELECT md5(string_agg(p.proname || '(' || pg_get_function_arguments(p.oid) || ') -> ' ||
@@ -10,6 +10,7 @@ CREATE VIEW surface AS
     FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
     JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'whiplash';
 SELECT extversion, n, functions FROM surface, pg_extension WHERE extname = 'whiplash';
+SELECT evtname, evtevent, evtfoid::regprocedure, evttags, evtenabled FROM pg_event_trigger;
 CREATE DATABASE wl_upgrade;
 \c wl_upgrade
 SET client_min_messages = warning;
@@ -25,6 +26,10 @@ CREATE VIEW surface AS
     FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
     JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'whiplash';
 SELECT extversion, n, functions FROM surface, pg_extension WHERE extname = 'whiplash';
+-- The same event trigger checks foreign tables where they are defined.
+SELECT evtname, evtevent, evtfoid::regprocedure, evttags, evtenabled FROM pg_event_trigger;
+CREATE SERVER upgraded FOREIGN DATA WRAPPER whiplash OPTIONS (endpoint 'http://127.0.0.1:1');
+CREATE FOREIGN TABLE upgraded_table (id text) SERVER upgraded OPTIONS (collection 'c');
 -- Its privileges match too: the functions that change shared tables are not PUBLIC.
 SELECT string_agg(p.proname, ', ' ORDER BY p.proname) AS not_public
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'

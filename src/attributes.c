@@ -1,8 +1,8 @@
 /*
  * attributes.c - how a foreign table's columns map to a vector item.
  *
- * `id text` and `vector real[]` are the item's key and vector.  Any other
- * column is an attribute of the item under its own name (or its
+ * The id and the vector are the item's key and vector (columns.c says
+ * which columns hold them).  Any other column is an attribute of the item under its own name (or its
  * column_name option), stored in DynamoDB's native types: text as S,
  * numbers as N, boolean as BOOL, json and jsonb as S / N / BOOL / NULL /
  * L / M by their shape, arrays as L, dates and timestamps as S in ISO 8601,
@@ -40,80 +40,39 @@ typedef struct WlReadContext
 	const char *id;
 } WlReadContext;
 
-/* The attribute number of a column by name, or InvalidAttrNumber. */
-AttrNumber
-wl_column_attno(Relation rel, const char *name)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
-
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute attr = TupleDescAttr(desc, i);
-
-		if (!attr->attisdropped && strcmp(NameStr(attr->attname), name) == 0)
-			return attr->attnum;
-	}
-	return InvalidAttrNumber;
-}
-
-/* The column_name option of a column, or its own name. */
-static char *
-wl_attribute_name(Relation rel, Form_pg_attribute attr)
-{
-	ListCell   *cell;
-
-	foreach(cell, GetForeignColumnOptions(RelationGetRelid(rel), attr->attnum))
-	{
-		DefElem    *def = lfirst(cell);
-
-		if (strcmp(def->defname, "column_name") == 0)
-			return defGetString(def);
-	}
-	return pstrdup(NameStr(attr->attname));
-}
-
 /*
- * The column map of a relation, with the types of id, vector and
- * attributes checked and the input functions of mapped columns looked up.
+ * The column map of a relation: its id, vector and attributes columns
+ * (columns.c) and the input functions of the columns that map attributes.
+ * `defining`: the table's DDL check, where an ambiguous vector column
+ * only warns (wl_column_roles).
  */
 WlColumns *
-wl_columns(Relation rel)
+wl_columns(Relation rel, bool defining)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	WlColumns  *columns = palloc0(sizeof(WlColumns));
+	WlColumnRoles roles;
 	int			i;
 
+	wl_column_roles(rel, &roles, defining);
+	columns->id_attno = roles.id_attno;
+	columns->vector_attno = roles.vector_attno;
+	columns->attributes_attno = roles.attributes_attno;
+	if (roles.vector_attno != InvalidAttrNumber)
+		columns->casts = wl_vector_casts(rel, roles.vector_attno);
 	columns->mapped = palloc0(sizeof(WlMappedColumn) * Max(desc->natts, 1));
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute attr = TupleDescAttr(desc, i);
-		const char *name = NameStr(attr->attname);
-		Oid			want = InvalidOid;
 		WlMappedColumn *mapped;
 		int			j;
 
-		if (attr->attisdropped)
+		if (attr->attisdropped || attr->attnum == roles.id_attno ||
+			attr->attnum == roles.vector_attno || attr->attnum == roles.attributes_attno)
 			continue;
-		if (strcmp(name, "id") == 0)
-			columns->id_attno = attr->attnum, want = TEXTOID;
-		else if (strcmp(name, "vector") == 0)
-			columns->vector_attno = attr->attnum, want = FLOAT4ARRAYOID;
-		else if (strcmp(name, "attributes") == 0)
-			columns->attributes_attno = attr->attnum, want = JSONBOID;
-		if (OidIsValid(want))
-		{
-			if (attr->atttypid != want)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" of foreign table \"%s\" must be of type %s",
-								name, RelationGetRelationName(rel), format_type_be(want))));
-			continue;
-		}
-
 		mapped = &columns->mapped[columns->nmapped];
 		mapped->attno = attr->attnum;
-		mapped->name = wl_attribute_name(rel, attr);
+		mapped->name = wl_column_item_name(rel, attr);
 		mapped->type = attr->atttypid;
 		mapped->typmod = attr->atttypmod;
 		for (j = 0; j < columns->nmapped; j++)
@@ -305,8 +264,10 @@ wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
 
 		if (wl_store_item_vector(item, dims, vector) == 0)
 		{
-			slot->tts_values[columns->vector_attno - 1] =
-				PointerGetDatum(wl_vector_to_array(vector, dims));
+			Datum		array = PointerGetDatum(wl_vector_to_array(vector, dims));
+
+			slot->tts_values[columns->vector_attno - 1] = columns->casts == NULL ? array :
+				wl_vector_cast(columns->casts, columns->casts->from_real, array);
 			slot->tts_isnull[columns->vector_attno - 1] = false;
 		}
 		else if (!columns->vector_unused)

@@ -40,6 +40,7 @@
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -185,9 +186,12 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	WlPlanState *plan = palloc0(sizeof(WlPlanState));
 	WlConnection *conn;
 	WlCollection *collection;
+	WlColumnRoles roles;
 
-	plan->id_attno = wl_column_attno(rel, "id");
-	plan->vector_attno = wl_column_attno(rel, "vector");
+	wl_column_roles(rel, &roles, false);
+	plan->id_attno = roles.id_attno;
+	plan->vector_attno = roles.vector_attno;
+	plan->vector_type = TupleDescAttr(RelationGetDescr(rel), roles.vector_attno - 1)->atttypid;
 	plan->relid = foreigntableid;
 	table_close(rel, NoLock);
 	if (pg_class_aclcheck(foreigntableid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
@@ -225,11 +229,29 @@ wl_get_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 }
 
 /*
+ * The vector column's Var under the expression, which may cast it to
+ * real[] (a vector column of another type, ORDER BY v::real[] <-> q).
+ */
+static bool
+wl_is_vector_var(Node *expr, Index relid, AttrNumber vector_attno)
+{
+	if (expr != NULL && IsA(expr, FuncExpr) &&
+		((FuncExpr *) expr)->funcformat != COERCE_EXPLICIT_CALL &&
+		((FuncExpr *) expr)->args != NIL)
+		expr = linitial(((FuncExpr *) expr)->args);
+	else if (expr != NULL && IsA(expr, ArrayCoerceExpr))
+		expr = (Node *) ((ArrayCoerceExpr *) expr)->arg;
+	return wl_is_id_var(expr, relid, vector_attno);
+}
+
+/*
  * Finds in the query's one sort key an expression vector <op> q, with q a
- * constant or parameter.  Returns q, setting *metric, or NULL.
+ * constant or parameter: <op> is one of whiplash's on real[], or one of
+ * the vector column's own type, spelt as pgvector's (then q is cast to
+ * real[]).  Returns q, setting *metric, or NULL.
  */
 static Expr *
-wl_find_search_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber vector_attno,
+wl_find_search_key(PlannerInfo *root, RelOptInfo *baserel, const WlPlanState *plan,
 				   WlMetric *metric)
 {
 	PathKey    *pathkey;
@@ -246,18 +268,32 @@ wl_find_search_key(PlannerInfo *root, RelOptInfo *baserel, AttrNumber vector_att
 		OpExpr	   *op = (OpExpr *) member->em_expr;
 		Node	   *left;
 		Node	   *right;
+		Node	   *query = NULL;
 
-		if (!IsA(op, OpExpr) || list_length(op->args) != 2 ||
-			!wl_operator_metric(op->opno, metric))
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
 			continue;
 		left = linitial(op->args);
 		right = lsecond(op->args);
-		if (wl_is_id_var(left, baserel->relid, vector_attno) &&
-			wl_is_runtime_value(right, baserel->relid))
-			return (Expr *) right;
-		if (wl_is_id_var(right, baserel->relid, vector_attno) &&
-			wl_is_runtime_value(left, baserel->relid))
-			return (Expr *) left;
+		if (wl_operator_metric(op->opno, InvalidOid, metric))
+		{
+			if (wl_is_vector_var(left, baserel->relid, plan->vector_attno))
+				query = right;
+			else if (wl_is_vector_var(right, baserel->relid, plan->vector_attno))
+				query = left;
+		}
+		else if (wl_operator_metric(op->opno, plan->vector_type, metric))
+		{
+			if (wl_is_id_var(left, baserel->relid, plan->vector_attno))
+				query = right;
+			else if (wl_is_id_var(right, baserel->relid, plan->vector_attno))
+				query = left;
+			if (query != NULL)
+				query = coerce_to_target_type(NULL, query, exprType(query), FLOAT4ARRAYOID,
+											  -1, COERCION_EXPLICIT, COERCE_EXPLICIT_CAST,
+											  -1);
+		}
+		if (query != NULL && wl_is_runtime_value(query, baserel->relid))
+			return (Expr *) query;
 	}
 	return NULL;
 }
@@ -320,7 +356,7 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 		bms_membership(root->all_baserels) != BMS_SINGLETON ||
 		!wl_search_can_filter(baserel->baserestrictinfo))
 		return;
-	query = wl_find_search_key(root, baserel, plan->vector_attno, &metric);
+	query = wl_find_search_key(root, baserel, plan, &metric);
 	if (query == NULL || metric != plan->metric)
 		return;
 

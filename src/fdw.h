@@ -61,6 +61,7 @@ typedef struct WlPlanState
 	Expr	   *value;			/* the id value or array, for GET / MULTI */
 	AttrNumber	id_attno;
 	AttrNumber	vector_attno;
+	Oid			vector_type;	/* real[], or a type with casts to and from it */
 	double		vectors;		/* in the collection, about */
 	double		item_bytes;		/* of one vector item, about */
 	WlMetric	metric;
@@ -88,12 +89,29 @@ typedef struct WlMappedColumn
 	Oid			input_param;
 } WlMappedColumn;
 
+/* The columns that hold an item's id, vector and attributes (columns.c). */
+typedef struct WlColumnRoles
+{
+	AttrNumber	id_attno;		/* InvalidAttrNumber when absent */
+	AttrNumber	vector_attno;
+	AttrNumber	attributes_attno;	/* jsonb: the unmapped attributes */
+} WlColumnRoles;
+
+/* A vector column of a type other than real[]: its casts (columns.c). */
+typedef struct WlVectorCasts
+{
+	ExprState  *to_real;		/* the column's type to real[] */
+	ExprState  *from_real;		/* real[] to the column's type */
+	ExprContext *context;		/* gives the casts their input */
+} WlVectorCasts;
+
 /* How a foreign table's columns map to a vector item (attributes.c). */
 typedef struct WlColumns
 {
 	AttrNumber	id_attno;		/* InvalidAttrNumber when absent */
 	AttrNumber	vector_attno;
 	AttrNumber	attributes_attno;	/* jsonb: the unmapped attributes */
+	WlVectorCasts *casts;		/* NULL for a real[] vector column */
 	WlMappedColumn *mapped;
 	int			nmapped;
 	const char **names;			/* the mapped attributes' names */
@@ -101,9 +119,15 @@ typedef struct WlColumns
 								 * reads as NULL: the statement discards it */
 } WlColumns;
 
-/* attributes.c */
+/* columns.c */
+extern char *wl_column_item_name(Relation rel, Form_pg_attribute attr);
 extern AttrNumber wl_column_attno(Relation rel, const char *name);
-extern WlColumns *wl_columns(Relation rel);
+extern void wl_column_roles(Relation rel, WlColumnRoles *roles, bool ambiguous_ok);
+extern WlVectorCasts *wl_vector_casts(Relation rel, AttrNumber vector_attno);
+extern Datum wl_vector_cast(WlVectorCasts *casts, ExprState *cast, Datum value);
+
+/* attributes.c */
+extern WlColumns *wl_columns(Relation rel, bool defining);
 extern bool wl_columns_has_attributes(const WlColumns *columns);
 extern void wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
 								 const char *collection, TupleTableSlot *slot);

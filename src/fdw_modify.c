@@ -67,7 +67,8 @@ wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
 					  Relation target_relation)
 #endif
 {
-	AttrNumber	id_attno = wl_column_attno(target_relation, "id");
+	WlColumnRoles roles;
+	AttrNumber	id_attno;
 	Var		   *var;
 #if PG_VERSION_NUM >= 140000
 	Query	   *parsetree = root->parse;
@@ -75,6 +76,8 @@ wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
 	bool		returns_deleted = parsetree->commandType == CMD_DELETE &&
 		parsetree->returningList != NIL;
 
+	wl_column_roles(target_relation, &roles, false);
+	id_attno = roles.id_attno;
 	if (id_attno == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
@@ -155,13 +158,13 @@ wl_modify_state(Relation rel, bool defer)
 	WlCollection *collection;
 
 	state->table = pstrdup(RelationGetRelationName(rel));
-	state->columns = wl_columns(rel);
-	if (state->columns->id_attno == InvalidAttrNumber ||
-		state->columns->vector_attno == InvalidAttrNumber)
+	state->columns = wl_columns(rel, false);
+	if (state->columns->id_attno == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
-				 errmsg("foreign table \"%s\" needs columns \"id\" and \"vector\" to be written",
-						RelationGetRelationName(rel))));
+				 errmsg("foreign table \"%s\" needs a column \"id\" to be written",
+						RelationGetRelationName(rel)),
+				 errhint("The id column is the one named id, or the one with OPTIONS (column_name 'id').")));
 	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
 	state->dims = collection->meta->dims;
 	state->buffer = wl_xact_buffer(state->conn, collection, defer);
@@ -235,6 +238,8 @@ wl_slot_vector(WlModifyState *state, TupleTableSlot *slot)
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("vector must not be null")));
+	if (state->columns->casts != NULL)
+		value = wl_vector_cast(state->columns->casts, state->columns->casts->to_real, value);
 	return wl_array_to_vector(DatumGetArrayTypeP(value), state->dims, "vector", &dims);
 }
 

@@ -83,7 +83,7 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 	WlCollection *collection;
 
 	node->fdw_state = state;
-	state->columns = wl_columns(rel);
+	state->columns = wl_columns(rel, false);
 	state->columns->vector_unused = wl_scan_discards_vector(node, state->columns);
 	state->kind = intVal(list_nth(plan->fdw_private, WlScanPrivateKind));
 	if (state->kind == WL_SCAN_SEARCH)

@@ -68,7 +68,7 @@ Jsonb *
 wl_filter_for_table(Oid relid, Jsonb *filter)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
-	WlColumns  *columns = wl_columns(rel);
+	WlColumns  *columns = wl_columns(rel, false);
 	JsonbParseState *state = NULL;
 	JsonbIterator *it = JsonbIteratorInit(&filter->root);
 	JsonbValue	value;

@@ -121,10 +121,12 @@ wl_extension_schema(void)
 
 /*
  * The metric of a distance operator: one of whiplash's own (in the
- * extension's schema, on real[]), whatever the search path.
+ * extension's schema, on real[]), whatever the search path, or, for a
+ * vector column of another type (vector_type, InvalidOid for real[]),
+ * an operator of that type spelt as pgvector spells them.
  */
 bool
-wl_operator_metric(Oid opno, WlMetric *metric)
+wl_operator_metric(Oid opno, Oid vector_type, WlMetric *metric)
 {
 	HeapTuple	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opno));
 	Form_pg_operator op;
@@ -133,9 +135,13 @@ wl_operator_metric(Oid opno, WlMetric *metric)
 	if (!HeapTupleIsValid(tuple))
 		return false;
 	op = (Form_pg_operator) GETSTRUCT(tuple);
-	found = op->oprleft == FLOAT4ARRAYOID && op->oprright == FLOAT4ARRAYOID &&
-		wl_metric_by_operator(NameStr(op->oprname), metric) &&
-		op->oprnamespace == wl_extension_schema();
+	if (OidIsValid(vector_type) && vector_type != FLOAT4ARRAYOID)
+		found = op->oprleft == vector_type && op->oprright == vector_type &&
+			wl_metric_by_operator(NameStr(op->oprname), metric);
+	else
+		found = op->oprleft == FLOAT4ARRAYOID && op->oprright == FLOAT4ARRAYOID &&
+			wl_metric_by_operator(NameStr(op->oprname), metric) &&
+			op->oprnamespace == wl_extension_schema();
 	ReleaseSysCache(tuple);
 	return found;
 }

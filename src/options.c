@@ -258,12 +258,12 @@ wl_apply_option(const WlOption *option, DefElem *def, WlServerOptions *server)
 				(void) defGetBoolean(def);
 			return;
 		case WL_OPTION_ATTRIBUTE:
-			if (defGetString(def)[0] == '\0' || wl_attrs_reserved(defGetString(def)))
+			if (defGetString(def)[0] == '\0' || strcmp(defGetString(def), WL_ATTR_KEYS) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 						 errmsg("column_name \"%s\" is not a valid attribute name",
 								defGetString(def)),
-						 errhint("The names id, vector and keys are whiplash's own.")));
+						 errhint("The name keys is whiplash's own; column_name 'id' and column_name 'vector' make a column the item's id or vector.")));
 			return;
 	}
 	if (option->context == ForeignServerRelationId)

@@ -296,7 +296,7 @@ extern ArrayType *wl_vector_to_array(const float *vector, int dims);
 
 /* operators.c */
 extern WlMetric wl_metric_of_name(const char *name);
-extern bool wl_operator_metric(Oid opno, WlMetric *metric);
+extern bool wl_operator_metric(Oid opno, Oid vector_type, WlMetric *metric);
 
 /* attributes.c */
 extern Datum wl_item_attributes_jsonb(struct json_object *item, const char *const *skip,

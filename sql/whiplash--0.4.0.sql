@@ -1,4 +1,4 @@
--- whiplash 0.3.0: vector search on Amazon DynamoDB from SQL.
+-- whiplash 0.4.0: vector search on Amazon DynamoDB from SQL.
 
 \echo Use "CREATE EXTENSION whiplash" to load this file. \quit
 
@@ -183,3 +183,16 @@ REVOKE EXECUTE ON FUNCTION whiplash_create_collection(name, text, integer, text,
                                                       integer, bigint, real[], integer, text)
     FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION whiplash_drop_collection(name, text) FROM PUBLIC;
+
+-- Refuses, where it is defined, a whiplash foreign table with no
+-- collection option or no column that can hold its vector (an FDW's
+-- validator sees options, not columns).
+CREATE FUNCTION whiplash_ddl_check()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER whiplash_ddl_check ON ddl_command_end
+  WHEN TAG IN ('CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER TABLE',
+               'IMPORT FOREIGN SCHEMA')
+  EXECUTE FUNCTION whiplash_ddl_check();
