@@ -61,6 +61,25 @@ SELECT id, vector FROM cols_float8 WHERE id = 'd';
 INSERT INTO cols_float8 VALUES ('f', '{0.25,0.5,0.75}');
 SELECT id, embedding FROM cols WHERE id = 'f';
 
+-- EXPLAIN ANALYZE of a statement that calls whiplash_search shows what
+-- its calls read from DynamoDB, summed, beside the plans' estimate: here
+-- the same requests and round trips as whiplash_last_search() counts.
+SELECT explain_masked($$(ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT id FROM whiplash_search('cols', '{1,0,0}', 2)$$);
+SELECT requests, round_trips FROM whiplash_last_search();
+CREATE FUNCTION explain_json(query text) RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+  plan json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF) ' || query INTO plan;
+  RETURN plan;
+END $$;
+SELECT plan->1->>'Calls' AS calls, (plan->1->>'DynamoDB Requests')::int AS requests,
+       (plan->1->>'DynamoDB Read Capacity')::float > 0 AS read_units
+  FROM explain_json($$SELECT q.n, s.id FROM (VALUES (1, '{1,0,0}'::real[]), (2, '{0,1,0}')) q(n, v),
+                      LATERAL whiplash_search('cols', q.v, 1) s$$) plan;
+DROP FUNCTION explain_json(text);
+
 -- A table defined before these checks (here: with the event trigger off)
 -- is refused when used, never read with NULL vectors.
 ALTER EVENT TRIGGER whiplash_ddl_check DISABLE;

@@ -8,7 +8,10 @@
 #include "postgres.h"
 
 #include "catalog/pg_foreign_server.h"
+#include "commands/explain.h"
+#include "executor/instrument.h"
 #include "funcapi.h"
+#include "tcop/tcopprot.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
@@ -50,6 +53,36 @@ InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
 	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
 	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
 	MemoryContextSwitchTo(oldcontext);
+}
+#endif
+
+/*
+ * What EXPLAIN does with a query when no hook takes it: PG 17 exports it
+ * as standard_ExplainOneQuery; before, this is its body (plan, then run
+ * and print), timing the planning and counting its buffers.
+ */
+#if PG_VERSION_NUM >= 170000
+#define wl_standard_explain_one_query standard_ExplainOneQuery
+#else
+static inline void
+wl_standard_explain_one_query(Query *query, int cursorOptions, IntoClause *into,
+							  ExplainState *es, const char *queryString,
+							  ParamListInfo params, QueryEnvironment *queryEnv)
+{
+	PlannedStmt *plan;
+	instr_time	planstart;
+	instr_time	planduration;
+	BufferUsage bufusage_start = pgBufferUsage;
+	BufferUsage bufusage;
+
+	INSTR_TIME_SET_CURRENT(planstart);
+	plan = pg_plan_query(query, queryString, cursorOptions, params);
+	INSTR_TIME_SET_CURRENT(planduration);
+	INSTR_TIME_SUBTRACT(planduration, planstart);
+	memset(&bufusage, 0, sizeof(BufferUsage));
+	BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
+	ExplainOnePlan(plan, into, es, queryString, params, queryEnv, &planduration,
+				   es->buffers ? &bufusage : NULL);
 }
 #endif
 

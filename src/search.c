@@ -660,6 +660,7 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_jsonb_filter : NULL,
 						  filter, &hits);
+	wl_explain_count_search(wl_search_last_stats(), plan.read_units);
 	for (i = 0; i < nhits; i++)
 	{
 		Datum		values[2];

@@ -158,4 +158,5 @@ _PG_init(void)
 	MarkGUCPrefixReserved("whiplash");
 	wl_collection_init_memory();
 	wl_calls_set_checks(wl_collection_checks_take, wl_collection_checks_judge);
+	wl_explain_init();
 }

@@ -265,6 +265,10 @@ extern int	wl_search_run(WlConnection *conn, WlCollection *collection, const flo
 						  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits);
 extern const WlSearchStats *wl_search_last_stats(void);
 
+/* explain.c */
+extern void wl_explain_count_search(const WlSearchStats *stats, double estimated_units);
+extern void wl_explain_init(void);
+
 /* write.c */
 typedef struct WlWriteBuffer WlWriteBuffer;
 extern int	wl_write_batch_size;

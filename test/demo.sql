@@ -80,6 +80,12 @@ SELECT q.digit, array_agg(i.digit ORDER BY s.distance) AS neighbour_digits
        LATERAL whiplash_search('digit_vectors', q.pixels, 10) s
   JOIN images i ON i.id = s.id
  GROUP BY q.digit ORDER BY q.digit;
+-- EXPLAIN ANALYZE of that statement adds, after the plan, what its 10
+-- whiplash_search calls read from DynamoDB and what their plans expected.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT q.digit, s.id
+  FROM (SELECT DISTINCT ON (digit) id, digit, pixels FROM images ORDER BY digit, id) q,
+       LATERAL whiplash_search('digit_vectors', q.pixels, 10) s;
 
 -- Reads and writes through the foreign table.
 SELECT id, array_length(vector, 1) AS dimensions FROM digit_vectors WHERE id = 'img1';
