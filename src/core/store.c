@@ -1,7 +1,7 @@
 /*
  * store.c - the vector items of a collection.
  *
- * The layouts are documented in README.md ("Storage format").  Vectors are
+ * The layouts are documented in doc/storage-format.md.  Vectors are
  * float32 little-endian in a B attribute in every format, so that v1
  * collections written by the original library read back unchanged.
  */

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs dynalite (an in-memory DynamoDB implementation) on 127.0.0.1 for tests.
 //
-//   node test/tools/dynalite_server.js PORT
+//   node test/tools/dynalite_server.js PORT [DIR]
 //
+// With DIR, dynalite keeps its tables in that folder (LevelDB), so that
+// they outlive the process; without, in memory only.
 // Tables become ACTIVE (and are deleted or updated) at once. dynalite is loaded
 // from test/node_modules (run `npm ci` in test/ first). A client that aborts
 // mid-request makes dynalite rethrow the socket error, which would kill the
@@ -17,8 +19,9 @@ const dynalite = require(path.join(__dirname, '..', 'node_modules', 'dynalite'))
 const CLIENT_GONE_CODES = new Set(['ECONNRESET', 'EPIPE'])
 
 const port = Number(process.argv[2])
-if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error('usage: node dynalite_server.js PORT')
+const dir = process.argv[3]
+if (!Number.isInteger(port) || port < 1 || port > 65535 || process.argv.length > 4) {
+  console.error('usage: node dynalite_server.js PORT [DIR]')
   process.exit(2)
 }
 
@@ -28,7 +31,7 @@ process.on('uncaughtException', (err) => {
   process.exit(1)
 })
 
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dir ? { path: dir } : {}) })
 server.listen(port, '127.0.0.1', () => {
   console.log(`dynalite listening on http://127.0.0.1:${port}`)
 })
