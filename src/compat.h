@@ -1,21 +1,69 @@
 /*
  * compat.h - what differs between the PostgreSQL major versions supported
- * (13 to 17), behind one spelling each.
+ * (13 to 18), behind one spelling each.
  */
 #ifndef WL_COMPAT_H
 #define WL_COMPAT_H
 
 #include "postgres.h"
 
+#include "access/stratnum.h"
 #include "catalog/pg_foreign_server.h"
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+/* PG 18 split ExplainState and the ExplainProperty* writers out of explain.h. */
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
 #include "executor/instrument.h"
 #include "funcapi.h"
+#include "optimizer/pathnode.h"
 #include "tcop/tcopprot.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/tuplestore.h"
+
+/*
+ * PG 18 replaced pg_attribute_noreturn(), after a declaration, with
+ * pg_noreturn before it; GCC and Clang take the attribute after it still.
+ */
+#ifndef pg_attribute_noreturn
+#define pg_attribute_noreturn() __attribute__((noreturn))
+#endif
+
+/*
+ * The columns a statement updates in a range table entry's relation: PG 16
+ * moved them from the entry to its RTEPermissionInfo.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "parser/parse_relation.h"
+#define wl_rte_updated_cols(estate, rte) \
+	(getRTEPermissionInfo((estate)->es_rteperminfos, (rte))->updatedCols)
+#else
+#define wl_rte_updated_cols(estate, rte) ((rte)->updatedCols)
+#endif
+
+/*
+ * create_foreignscan_path: PG 17 added the restrictinfo list, PG 18 the
+ * count of disabled nodes below the path.
+ */
+#if PG_VERSION_NUM >= 180000
+#define wl_create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, outer, outerpath, priv) \
+	create_foreignscan_path(root, rel, target, rows, 0, startup, total, pathkeys, outer, outerpath, NIL, priv)
+#elif PG_VERSION_NUM >= 170000
+#define wl_create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, outer, outerpath, priv) \
+	create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, outer, outerpath, NIL, priv)
+#else
+#define wl_create_foreignscan_path create_foreignscan_path
+#endif
+
+/* Does a path key sort ascending?  PG 18 names its order by comparison type. */
+#if PG_VERSION_NUM >= 180000
+#define wl_pathkey_ascending(pathkey) ((pathkey)->pk_cmptype == COMPARE_LT)
+#else
+#define wl_pathkey_ascending(pathkey) ((pathkey)->pk_strategy == BTLessStrategyNumber)
+#endif
 
 /* PG 16 folded the per-object ACL checks into object_aclcheck. */
 #if PG_VERSION_NUM >= 160000

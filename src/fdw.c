@@ -36,7 +36,6 @@
 #include "access/table.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
-#include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -260,7 +259,7 @@ wl_find_search_key(PlannerInfo *root, RelOptInfo *baserel, const WlPlanState *pl
 	if (list_length(root->query_pathkeys) != 1)
 		return NULL;
 	pathkey = linitial(root->query_pathkeys);
-	if (pathkey->pk_strategy != BTLessStrategyNumber || pathkey->pk_nulls_first)
+	if (!wl_pathkey_ascending(pathkey) || pathkey->pk_nulls_first)
 		return NULL;
 	foreach(cell, pathkey->pk_eclass->ec_members)
 	{

@@ -6,12 +6,12 @@
 
 #include "postgres.h"
 
-#include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "optimizer/pathnode.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "core/distance.h"
 
 struct json_object;
@@ -69,14 +69,6 @@ typedef struct WlPlanState
 	bool		readable;		/* the role may read it: the collection was read */
 	Cost		scan_cost;		/* of a full Scan, unfiltered */
 } WlPlanState;
-
-/* PG 17 added the restrictinfo list to create_foreignscan_path. */
-#if PG_VERSION_NUM >= 170000
-#define wl_create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, outer, outerpath, priv) \
-	create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, outer, outerpath, NIL, priv)
-#else
-#define wl_create_foreignscan_path create_foreignscan_path
-#endif
 
 /* A column that maps one attribute of the vector items. */
 typedef struct WlMappedColumn

@@ -8,7 +8,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "commands/explain.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
 #include "foreign/foreign.h"
@@ -18,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "core/operations.h"
+#include "compat.h"
 #include "fdw.h"
 #include "whiplash.h"
 
@@ -70,7 +70,7 @@ wl_scan_discards_vector(ForeignScanState *node, const WlColumns *columns)
 		return false;
 	return (command == CMD_DELETE && !estate->es_plannedstmt->hasReturning) ||
 		bms_is_member(columns->vector_attno - FirstLowInvalidHeapAttributeNumber,
-					  exec_rt_fetch(scanrelid, estate)->updatedCols);
+					  wl_rte_updated_cols(estate, exec_rt_fetch(scanrelid, estate)));
 }
 
 /* Opens the collection and prepares the key expression. */

@@ -14,6 +14,8 @@
 
 #include "foreign/foreign.h"
 
+#include "compat.h"
+
 #include "core/dynamodb.h"
 #include "core/format.h"
 #include "core/meta.h"

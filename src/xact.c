@@ -76,7 +76,7 @@ static void
 wl_write_all_held(void)
 {
 	WlHeldWrites *held;
-	int			limit = wl_commit_timeout_ms >= 0 ? wl_commit_timeout_ms : StatementTimeout;
+	volatile int limit = wl_commit_timeout_ms >= 0 ? wl_commit_timeout_ms : StatementTimeout;
 
 	wl_commit_timed_out = false;
 	if (limit > 0)
