@@ -20,7 +20,9 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0.sql \
 	sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql \
 	sql/$(EXTENSION)--0.3.0--0.4.0.sql
 
-# pg_regress: tests in sql/, expected output in expected/.
+# pg_regress: tests in sql/, expected output in expected/; expected/T_1.out
+# and T_2.out hold what PostgreSQL 17 and 18 (or their libcurl) print
+# differently, and pg_regress takes the closest.
 REGRESS = options setup failures faults collections transactions check privileges sqlsurface columns encodings attributes recall packed words embeddings v1 upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 

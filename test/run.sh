@@ -6,8 +6,11 @@
 #   3. runs the C unit tests of the Postgres-free core;
 #   4. starts dynalite and AWS DynamoDB Local on 127.0.0.1, each behind the
 #      SigV4-checking proxy and fault-injecting proxies, and runs the
-#      pg_regress suite against each in turn in a throw-away cluster, then
-#      the pgbench concurrency, index-switch and memory checks (test/stress);
+#      pg_regress suite against each in turn in a throw-away PostgreSQL 15
+#      cluster, then the pgbench concurrency, index-switch and memory checks
+#      (test/stress); meanwhile it builds whiplash against PostgreSQL 17
+#      and 18 in Debian roots (test/tools/roots.sh) and runs the suite
+#      against dynalite on each, in network namespaces of their own;
 #   5. runs the fuzz targets of test/fuzz for a short while;
 #   6. runs the unit tests under AddressSanitizer, LeakSanitizer and UBSan,
 #      and the regression suite (against dynalite) under Valgrind memcheck;
@@ -36,6 +39,12 @@ status is 0 only when nothing failed and the run was not interrupted.
   --no-fuzz         skip fuzzing
   --no-memcheck     skip the sanitizer and Valgrind memcheck runs
   --quick           all three: --no-stress --no-fuzz --no-memcheck
+  --majors 'A B'    the PostgreSQL majors to test: 15 (this machine's), 17
+                    and 18, the other two in Debian roots against dynalite
+                    (default: all three; with --tests, 15 only)
+  --major N         (what --majors runs for 17 and 18) build against major N
+                    in its root and run only its regression suite against
+                    dynalite, in this network namespace
   --fuzz-seconds N  seconds each fuzz target runs (default 20)
   --stress-seconds N
                     seconds the pgbench clients run (default 30)
@@ -59,6 +68,8 @@ regress_tests=${WL_REGRESS_TESTS:-}
 run_stress_checks=1
 run_fuzz=1
 run_memcheck=${WL_MEMCHECK:-1}
+majors=${WL_MAJORS:-}
+major=""
 fuzz_seconds=${WL_FUZZ_SECONDS:-20}
 stress_seconds=${WL_STRESS_SECONDS:-30}
 stress_statements=${WL_STRESS_STATEMENTS:-10000}
@@ -78,6 +89,8 @@ while (($# > 0)); do
         --no-fuzz) run_fuzz=0 ;;
         --no-memcheck) run_memcheck=0 ;;
         --quick) run_stress_checks=0; run_fuzz=0; run_memcheck=0 ;;
+        --majors) option_value "$1" $# "${2:-}"; majors=$2; shift ;;
+        --major) option_value "$1" $# "${2:-}"; major=$2; shift ;;
         --fuzz-seconds) option_value "$1" $# "${2:-}"; fuzz_seconds=$2; shift ;;
         --stress-seconds) option_value "$1" $# "${2:-}"; stress_seconds=$2; shift ;;
         --stress-statements) option_value "$1" $# "${2:-}"; stress_statements=$2; shift ;;
@@ -86,6 +99,18 @@ while (($# > 0)); do
     shift
 done
 all_tests=$(sed -n 's/^REGRESS = //p' Makefile)
+# The majors: 15 is this machine's; 17 and 18 run in roots of their own.
+for m in ${majors:-} $major; do
+    case $m in
+        15 | 17 | 18) ;;
+        *) echo "test/run.sh: no PostgreSQL major $m: 15, 17 or 18" >&2; exit 2 ;;
+    esac
+done
+[[ -n $majors ]] || majors=$([[ -n $regress_tests ]] && echo 15 || echo "15 17 18")
+if [[ -n $major ]]; then
+    # One other major's regression suite, against dynalite only.
+    backends=dynalite run_stress_checks=0 run_fuzz=0 run_memcheck=0
+fi
 for backend in ${backends:-dynalite dynamodb-local}; do
     case $backend in
         dynalite | dynamodb-local) ;;
@@ -110,8 +135,9 @@ fi
 
 source test/tools/deps.sh
 source test/tools/servers.sh
+source test/tools/roots.sh
 
-WL_LOG_DIR="$ROOT/test/build/logs/$(date -u +%Y%m%d-%H%M%S)-$$"
+WL_LOG_DIR=${WL_MAJOR_LOG_DIR:-"$ROOT/test/build/logs/$(date -u +%Y%m%d-%H%M%S)-$$"}
 mkdir -p "$WL_LOG_DIR"
 export WL_LOG_DIR
 # The test certificate's and Valgrind's folders: the cluster's postgres
@@ -119,6 +145,19 @@ export WL_LOG_DIR
 WL_TLS_DIR=$(mktemp -d -t whiplash-tls.XXXXXX)
 chmod 755 "$WL_TLS_DIR"
 memcheck_dir=""
+# The folder the regression suite runs in: this tree, or (--major) a copy
+# of it in that major's root, at /build/whiplash there.
+suite_dir=$ROOT
+major_root=""
+if [[ -n $major ]]; then
+    major_root="$WL_ROOTS/$(wl_root_major "$major")-$major"
+    suite_dir="$major_root/build/whiplash"
+fi
+WL_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
+major_pids=()
+majors_summary=""
+majors_regress_passed=0
+majors_regress_failed=0
 passed=0
 failed=0
 regress_passed=0
@@ -155,12 +194,16 @@ finish() {
         failed=$((failed + 1))
     fi
     wl_stop_all
+    [[ -z $major_root ]] || wl_root_umount "$major_root"
     rm -rf "$WL_TLS_DIR" ${memcheck_dir:+"$memcheck_dir"}
     echo "logs: $WL_LOG_DIR"
-    echo "regression tests: $regress_passed passed, $regress_failed failed;" \
+    local regress="on PostgreSQL ${major:-15}: $regress_passed passed, $regress_failed failed"
+    [[ -n $major || " $majors " == *" 15 "* ]] || regress=""
+    regress="$regress$majors_summary"
+    echo "regression tests ${regress#; };" \
         "unit checks: $unit_passed passed, $unit_failed failed;" \
-        "other checks: $((passed - regress_passed - unit_passed)) passed," \
-        "$((failed - regress_failed - unit_failed)) failed"
+        "other checks: $((passed - regress_passed - majors_regress_passed - unit_passed)) passed," \
+        "$((failed - regress_failed - majors_regress_failed - unit_failed)) failed"
     echo "$passed passed, $failed failed"
 }
 exec 3>&1 4>&2
@@ -189,18 +232,40 @@ count_tap() {
     fi
 }
 
-# Counts pg_regress results ("... ok", "... FAILED") and keeps the diffs.
+# in_root COMMAND...: runs COMMAND in this major's root, in the copy of
+# the tree there.
+in_root() {
+    chroot "$major_root" bash -c 'cd /build/whiplash && exec "$@"' in_root "$@"
+}
+
+# Builds and installs whiplash against --major's PostgreSQL in its root
+# (made once, then kept): a copy of the tree without build output, with
+# this tree (for logs and tools), the test certificate's folder and the
+# digits mounted at their own paths.
+build_in_root() {
+    wl_root_make "$major_root" "$(wl_root_major "$major")" "$major" &&
+        rm -rf --one-file-system "$suite_dir" && mkdir -p "$suite_dir" &&
+        tar -C "$ROOT" --exclude=./.git --exclude=./test/node_modules --exclude=./test/build \
+            --exclude=./results --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . |
+        tar -C "$suite_dir" -xf - &&
+        wl_root_mount "$major_root" "$ROOT" "$WL_TLS_DIR" "$(dirname "$WL_DIGITS")" &&
+        in_root make -j"$(nproc)" WERROR=1 && in_root make install WERROR=1
+}
+
+# Counts pg_regress results ("... ok" and "... FAILED" before PostgreSQL
+# 16, "ok N - name" and "not ok N - name" since) and keeps the diffs.
 count_regress() {
     local log=$1 name=$2 ok bad
-    ok=$(grep -cE '\.\.\. +ok' "$log")
-    bad=$(grep -cE '\.\.\. +FAILED|\.\.\. +failed' "$log")
+    ok=$(grep -cE '\.\.\. +ok|^ok +[0-9]+ +[-+] ' "$log")
+    bad=$(grep -cE '\.\.\. +FAILED|\.\.\. +failed|^not ok +[0-9]+ +[-+] ' "$log")
     passed=$((passed + ok))
     failed=$((failed + bad))
     regress_passed=$((regress_passed + ok))
     regress_failed=$((regress_failed + bad))
     if ((bad > 0 || ok == 0)); then
-        [[ -f regression.diffs ]] && cp regression.diffs "$WL_LOG_DIR/regression-$name.diffs" &&
-            cat regression.diffs
+        [[ -f $suite_dir/regression.diffs ]] &&
+            cp "$suite_dir/regression.diffs" "$WL_LOG_DIR/regression-$name.diffs" &&
+            cat "$suite_dir/regression.diffs"
         if ((ok == 0 && bad == 0)); then
             failed=$((failed + 1))
             echo "pg_regress ran no test against $name"
@@ -211,42 +276,117 @@ count_regress() {
 
 wl_install_deps || { failed=$((failed + 1)); exit 1; }
 
-echo "== build (-Wall -Wextra -Werror)"
+echo "== build (-Wall -Wextra -Werror)${major:+ against PostgreSQL $major, in $major_root}"
 # The Makefile rebuilds what changed, and everything when the flags did.
-if ! { step make -j"$(nproc)" WERROR=1 >"$WL_LOG_DIR/build.log" 2>&1 &&
-    step make install WERROR=1 >>"$WL_LOG_DIR/build.log" 2>&1; }; then
+if [[ -n $major ]]; then
+    step build_in_root >"$WL_LOG_DIR/build.log" 2>&1
+elif step make -j"$(nproc)" WERROR=1 >"$WL_LOG_DIR/build.log" 2>&1; then
+    step make install WERROR=1 >>"$WL_LOG_DIR/build.log" 2>&1
+fi || {
     tail -n 40 "$WL_LOG_DIR/build.log"
     failed=$((failed + 1))
     exit 1
+}
+if [[ -n $major ]]; then
+    echo "ok - whiplash builds with -Wall -Wextra -Werror against PostgreSQL $major"
+    passed=$((passed + 1))
 fi
 
 # No source file over 1,000 lines, no circle between files (from the objects).
-echo "== the source tree: file sizes, calls between files"
-/usr/bin/python3 test/tools/source_tree.py >"$WL_LOG_DIR/tree.log" 2>&1
-grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/tree.log"
-count_tap "$WL_LOG_DIR/tree.log"
-grep -qE '^(ok|not ok) ' "$WL_LOG_DIR/tree.log" || { tail -n 5 "$WL_LOG_DIR/tree.log"; failed=$((failed + 1)); }
+check_tree() {
+    echo "== the source tree: file sizes, calls between files"
+    /usr/bin/python3 test/tools/source_tree.py >"$WL_LOG_DIR/tree.log" 2>&1
+    grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/tree.log"
+    count_tap "$WL_LOG_DIR/tree.log"
+    grep -qE '^(ok|not ok) ' "$WL_LOG_DIR/tree.log" ||
+        { tail -n 5 "$WL_LOG_DIR/tree.log"; failed=$((failed + 1)); }
+}
 
 # The word vectors of sql/words.sql: trained once, kept in test/build/words,
 # when that test runs.
 WL_WORDS_DIR="$ROOT/test/build/words"
-if [[ -z $regress_tests || " $regress_tests " == *" words "* ]]; then
+make_words() {
+    [[ -z $regress_tests || " $regress_tests " == *" words "* ]] || return 0
     echo "== word vectors for sql/words.sql (test/tools/wordvecs.sh small)"
     if ! step bash test/tools/wordvecs.sh small "$WL_WORDS_DIR" >"$WL_LOG_DIR/wordvecs.log" 2>&1; then
         tail -n 20 "$WL_LOG_DIR/wordvecs.log"
         failed=$((failed + 1))
     fi
-fi
+}
 
 # The unit tests' figures ("# " lines) are shown only when one fails.
-echo "== unit tests of the core"
-step make -s unittest >"$WL_LOG_DIR/unit.log" 2>&1
-unit_status=$?
-if ((unit_status != 0)) || grep -q '^not ok' "$WL_LOG_DIR/unit.log"; then
-    grep -E '^(not ok|# )' "$WL_LOG_DIR/unit.log" || tail -n 20 "$WL_LOG_DIR/unit.log"
+run_unit_tests() {
+    local status
+    echo "== unit tests of the core"
+    step make -s unittest >"$WL_LOG_DIR/unit.log" 2>&1
+    status=$?
+    if ((status != 0)) || grep -q '^not ok' "$WL_LOG_DIR/unit.log"; then
+        grep -E '^(not ok|# )' "$WL_LOG_DIR/unit.log" || tail -n 20 "$WL_LOG_DIR/unit.log"
+    fi
+    count_tap "$WL_LOG_DIR/unit.log" unit
+    ((status == 0)) || { grep -q '^not ok' "$WL_LOG_DIR/unit.log" || failed=$((failed + 1)); }
+}
+
+# Starts this run for each other major (17, 18) in the background: its
+# root is made first (or found made) with this machine's network, then the
+# run goes into a network namespace of its own, so that its servers take
+# the same ports (which expected output names) on its own loopback.
+start_other_majors() {
+    local m root
+    for m in $majors; do
+        [[ $m != 15 ]] || continue
+        echo "== PostgreSQL $m: started in the background (log pg$m.log, logs in pg$m/)"
+        root="$WL_ROOTS/$(wl_root_major "$m")-$m"
+        mkdir -p "$WL_LOG_DIR/pg$m"
+        {
+            wl_root_make "$root" "$(wl_root_major "$m")" "$m" >"$WL_LOG_DIR/pg$m/root.log" 2>&1 ||
+                { tail -n 20 "$WL_LOG_DIR/pg$m/root.log"; echo "could not make $root"; }
+            # Niced: this machine's own suites keep the CPU they need, and
+            # these take what is left.
+            WL_MAJOR_LOG_DIR="$WL_LOG_DIR/pg$m" nice -n 10 unshare --net bash -c \
+                'ip link set lo up && exec bash test/run.sh --major "$1" ${2:+--tests "$2"}' \
+                run.sh "$m" "$regress_tests"
+        } >"$WL_LOG_DIR/pg$m.log" 2>&1 &
+        major_pids+=("$m:$!")
+    done
+}
+
+# Waits for the other majors' runs, shows their results and adds their
+# counts; a run that printed no totals counts as a failure.
+finish_other_majors() {
+    local entry m log line totals
+    for entry in "${major_pids[@]}"; do
+        m=${entry%%:*}
+        wait "${entry#*:}"
+        log="$WL_LOG_DIR/pg$m.log"
+        echo "== PostgreSQL $m, in a Debian root, against dynalite"
+        grep -E '^(ok |not ok |pg_regress |== build)' "$log"
+        line=$(grep '^regression tests on PostgreSQL ' "$log" | tail -n 1)
+        totals=$(tail -n 1 "$log")
+        if [[ $line =~ ^regression\ tests\ on\ PostgreSQL\ [0-9]+:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            majors_regress_passed=$((majors_regress_passed + BASH_REMATCH[1]))
+            majors_regress_failed=$((majors_regress_failed + BASH_REMATCH[2]))
+            majors_summary="$majors_summary; on PostgreSQL $m: ${BASH_REMATCH[1]} passed, ${BASH_REMATCH[2]} failed"
+            # The diffs of a failed test, as this run shows its own.
+            ((BASH_REMATCH[2] == 0)) || grep -E '^(diff |[-+@])' "$log" | head -n 300
+        fi
+        if [[ -n $line && $totals =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+            passed=$((passed + BASH_REMATCH[1]))
+            failed=$((failed + BASH_REMATCH[2]))
+        else
+            tail -n 20 "$log"
+            echo "not ok - the run against PostgreSQL $m ended without its totals"
+            failed=$((failed + 1))
+        fi
+    done
+}
+
+if [[ -z $major ]]; then
+    check_tree
+    make_words
+    start_other_majors
+    run_unit_tests
 fi
-count_tap "$WL_LOG_DIR/unit.log" unit
-((unit_status == 0)) || { grep -q '^not ok' "$WL_LOG_DIR/unit.log" || failed=$((failed + 1)); }
 
 # The random faults of sql/faults.sql: about one attempt in three fails.
 CHAOS_MIX=pass=66,throttle=5,500=5,503=4,reset=5,stall:1=3,truncate=6,garbage=6
@@ -298,15 +438,16 @@ run_suite() {
         WHIPLASH_HELD_UPDATES_ENDPOINT="http://127.0.0.1:$((base + 13))" \
         WHIPLASH_FAILED_SCANS_ENDPOINT="http://127.0.0.1:$((base + 14))" \
         WHIPLASH_DIRECT_ENDPOINT="$upstream" WHIPLASH_TOOLS="$ROOT/test/tools" \
-        WHIPLASH_DIGITS=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz \
+        WHIPLASH_DIGITS=$WL_DIGITS \
         WHIPLASH_WORDS="$WL_WORDS_DIR" \
         WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WHIPLASH_TOKEN_KEY=$TOKEN_KEY \
         WHIPLASH_TOKEN_SECRET=$TOKEN_SECRET WHIPLASH_TOKEN=$TOKEN \
-        step pg_virtualenv -t -v 15 bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
+        step ${major:+in_root} pg_virtualenv -t -v "${major:-15}" \
+        bash test/tools/regress_cluster.sh "$WL_LOG_DIR/server-$name.log" \
         ${WL_REGRESS_WRAPPER:-} make installcheck ${suite_tests:+REGRESS="$suite_tests"} \
         >"$WL_LOG_DIR/regress-$name.log" 2>&1
     local status=$?
-    grep -E '\.\.\. ' "$WL_LOG_DIR/regress-$name.log"
+    grep -E '\.\.\. |^(not )?ok +[0-9]+ +[-+] ' "$WL_LOG_DIR/regress-$name.log"
     if [[ -z $suite_tests || " $suite_tests " == *" faults "* ]]; then
         echo "# faults injected by the random-fault proxy of sql/faults.sql:" \
             "$(curl -s "http://127.0.0.1:$((base + 5))/__stats")"
@@ -326,7 +467,7 @@ run_suite() {
 # EXPLAIN) or the server log.
 check_secrets() {
     local found
-    found=$(grep -F -l -e "$SECRET" -e "$TOKEN_SECRET" -e "$TOKEN" results/*.out \
+    found=$(grep -F -l -e "$SECRET" -e "$TOKEN_SECRET" -e "$TOKEN" "$suite_dir"/results/*.out \
         "$WL_LOG_DIR/server-$1.log" 2>/dev/null)
     if [[ -z $found && -s $WL_LOG_DIR/server-$1.log ]]; then
         echo "ok - no secret in the output or server log of the suite against $1"
@@ -370,9 +511,14 @@ run_crash() {
     report_tap $? "$WL_LOG_DIR/crash.log"
 }
 
-# --backend picks the servers (default: both).
+# --backend picks the servers (default: both); --majors without 15 runs
+# no suite on this machine's PostgreSQL.
 suite_tests=$regress_tests
-for backend in ${backends:-dynalite dynamodb-local}; do
+here_backends=${backends:-dynalite dynamodb-local}
+if [[ -z $major && " $majors " != *" 15 "* ]]; then
+    here_backends="" run_memcheck=0
+fi
+for backend in $here_backends; do
     case $backend in
         dynalite) wl_start_dynalite 18001 && run_suite dynalite 18001 18010 ;;
         dynamodb-local) wl_start_ddblocal 18001 && run_suite dynamodb-local 18001 18010 ;;
@@ -386,7 +532,7 @@ done
 
 # The README's section "A local DynamoDB, by hand", followed literally
 # (not when --tests picks tests).
-if [[ -z $regress_tests ]]; then
+if [[ -z $regress_tests && -z $major && -n $here_backends ]]; then
     echo "== the README's steps by hand"
     step bash test/tools/readme_by_hand.sh README.md "$WL_LOG_DIR/by-hand" >"$WL_LOG_DIR/by-hand.log" 2>&1
     grep -E '^(ok|not ok|# )' "$WL_LOG_DIR/by-hand.log"
@@ -433,4 +579,5 @@ if [[ $run_memcheck != 0 ]]; then
     wl_stop_all
 fi
 
+finish_other_majors
 ((failed == 0))

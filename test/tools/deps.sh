@@ -13,10 +13,12 @@ WL_APT_DEMO=(
     nodejs curl python3 python3-sklearn
 )
 # What the test suite needs besides: DynamoDB Local (Java), the proxies'
-# signing (botocore), the sanitizers and Valgrind, the benchmarks' numpy.
+# signing (botocore), the sanitizers and Valgrind, the benchmarks' numpy,
+# and the other PostgreSQL majors' roots (debootstrap; ip for the loopback
+# of their network namespaces).
 WL_APT_TESTS=(
     default-jre-headless openssl clang libclang-rt-14-dev valgrind
-    python3-botocore python3-boto3 python3-numpy
+    python3-botocore python3-boto3 python3-numpy debootstrap iproute2
 )
 
 # Runs a long command quietly, saying every 15 s that it is still going.
