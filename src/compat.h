@@ -1,6 +1,6 @@
 /*
  * compat.h - what differs between the PostgreSQL major versions supported
- * (13 to 18), behind one spelling each.
+ * (15 to 18; 15, 17 and 18 tested), behind one spelling each.
  */
 #ifndef WL_COMPAT_H
 #define WL_COMPAT_H
@@ -72,36 +72,6 @@
 #else
 #define wl_server_aclcheck(serverid, roleid, mode) \
 	pg_foreign_server_aclcheck((serverid), (roleid), (mode))
-#endif
-
-#if PG_VERSION_NUM < 150000
-/* PG 15 added MarkGUCPrefixReserved; older ones only warn. */
-#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
-
-/*
- * PG 15 added InitMaterializedSRF; this is the same set-up for 13 and 14:
- * a tuplestore in the per-query context returned in materialize mode.
- */
-static inline void
-InitMaterializedSRF(FunctionCallInfo fcinfo, bits32 flags)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext oldcontext;
-	TupleDesc	tupdesc;
-
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		!(rsinfo->allowedModes & SFRM_Materialize))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
-	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
-	MemoryContextSwitchTo(oldcontext);
-}
 #endif
 
 /*

@@ -138,14 +138,9 @@ extern void wl_rescan(ForeignScanState *node);
 extern void wl_end_scan(ForeignScanState *node);
 extern void wl_explain_scan_counts(ForeignScanState *node, ExplainState *es);
 
-/* fdw_modify.c; PG 14 changed how a row's identity is requested. */
-#if PG_VERSION_NUM >= 140000
+/* fdw_modify.c */
 extern void wl_add_update_targets(PlannerInfo *root, Index rtindex,
 								  RangeTblEntry *target_rte, Relation target_relation);
-#else
-extern void wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
-								  Relation target_relation);
-#endif
 extern List *wl_plan_modify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
 							int subplan_index);
 extern void wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,

@@ -23,9 +23,7 @@
 #include "executor/executor.h"
 #include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
-#if PG_VERSION_NUM >= 140000
 #include "optimizer/appendinfo.h"
-#endif
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -57,22 +55,14 @@ typedef struct WlModifyState
  * UPDATE and DELETE need the row's id: ask for it as a junk column.  A
  * DELETE with RETURNING also asks for the whole row, to return it.
  */
-#if PG_VERSION_NUM >= 140000
 void
 wl_add_update_targets(PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte,
 					  Relation target_relation)
-#else
-void
-wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
-					  Relation target_relation)
-#endif
 {
 	WlColumnRoles roles;
 	AttrNumber	id_attno;
 	Var		   *var;
-#if PG_VERSION_NUM >= 140000
 	Query	   *parsetree = root->parse;
-#endif
 	bool		returns_deleted = parsetree->commandType == CMD_DELETE &&
 		parsetree->returningList != NIL;
 
@@ -84,27 +74,11 @@ wl_add_update_targets(Query *parsetree, RangeTblEntry *target_rte,
 				 errmsg("foreign table \"%s\" has no column \"id\"",
 						RelationGetRelationName(target_relation)),
 				 errhint("UPDATE and DELETE find vectors by id.")));
-#if PG_VERSION_NUM >= 140000
 	var = makeVar(rtindex, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
 	add_row_identity_var(root, var, rtindex, WL_ROWID_NAME);
 	if (returns_deleted)
 		add_row_identity_var(root, makeWholeRowVar(target_rte, rtindex, 0, false), rtindex,
 							 WL_WHOLEROW_NAME);
-#else
-	var = makeVar(parsetree->resultRelation, id_attno, TEXTOID, -1, DEFAULT_COLLATION_OID, 0);
-	parsetree->targetList = lappend(parsetree->targetList,
-									makeTargetEntry((Expr *) var,
-													list_length(parsetree->targetList) + 1,
-													pstrdup(WL_ROWID_NAME), true));
-	if (returns_deleted)
-		parsetree->targetList =
-			lappend(parsetree->targetList,
-					makeTargetEntry((Expr *) makeWholeRowVar(target_rte,
-															 parsetree->resultRelation, 0,
-															 false),
-									list_length(parsetree->targetList) + 1,
-									pstrdup(WL_WHOLEROW_NAME), true));
-#endif
 }
 
 /* Nothing to plan: every write goes through the buffer. */
@@ -185,11 +159,7 @@ wl_begin_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_priva
 							wl_statement_reads_collection(mtstate->ps.state, rinfo));
 	if (mtstate->operation == CMD_UPDATE || mtstate->operation == CMD_DELETE)
 	{
-#if PG_VERSION_NUM >= 140000
 		Plan	   *subplan = outerPlanState(mtstate)->plan;
-#else
-		Plan	   *subplan = mtstate->mt_plans[subplan_index]->plan;
-#endif
 
 		state->rowid_attno = ExecFindJunkAttributeInTlist(subplan->targetlist, WL_ROWID_NAME);
 		if (!AttributeNumberIsValid(state->rowid_attno))
