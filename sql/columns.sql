@@ -36,8 +36,9 @@ SELECT id, embedding, extra FROM cols_two WHERE id = 'a';
 -- vector has): values pass through the casts, and ORDER BY with the type's
 -- own distance operator, or with the column cast to real[], is a search.
 CREATE TYPE vec3 AS (x real, y real, z real);
+-- (This cast gives NULL for a NaN x, to show that a write refuses it.)
 CREATE FUNCTION vec3_to_real(vec3) RETURNS real[] IMMUTABLE STRICT LANGUAGE sql
-  AS $$ SELECT ARRAY[$1.x, $1.y, $1.z] $$;
+  AS $$ SELECT CASE WHEN $1.x = 'NaN' THEN NULL ELSE ARRAY[$1.x, $1.y, $1.z] END $$;
 CREATE FUNCTION real_to_vec3(real[]) RETURNS vec3 IMMUTABLE STRICT LANGUAGE sql
   AS $$ SELECT ROW($1[1], $1[2], $1[3])::vec3 $$;
 CREATE CAST (vec3 AS real[]) WITH FUNCTION vec3_to_real(vec3);
@@ -55,11 +56,17 @@ EXPLAIN (COSTS OFF) SELECT id FROM cols_vec3 ORDER BY v::real[] <-> '{0,0,1}' LI
 SELECT id FROM cols_vec3 ORDER BY v::real[] <-> '{0,0,1}' LIMIT 2;
 UPDATE cols_vec3 SET v = ROW(0, 0, 2) WHERE id = 'e';
 SELECT id, embedding FROM cols WHERE id = 'e';
+INSERT INTO cols_vec3 VALUES ('n', ROW('NaN', 0, 0));
 -- A column named vector may be of any type with such casts: float8[].
 CREATE FOREIGN TABLE cols_float8 (id text, vector float8[]) SERVER ddb OPTIONS (collection 'cols');
 SELECT id, vector FROM cols_float8 WHERE id = 'd';
 INSERT INTO cols_float8 VALUES ('f', '{0.25,0.5,0.75}');
 SELECT id, embedding FROM cols WHERE id = 'f';
+-- A table without an id column reads, but cannot be written.
+CREATE FOREIGN TABLE cols_noid (key text, embedding real[]) SERVER ddb OPTIONS (collection 'cols');
+SELECT count(*) FROM cols_noid;
+INSERT INTO cols_noid VALUES ('g', '{1,2,3}');
+UPDATE cols_noid SET embedding = '{1,2,3}';
 
 -- EXPLAIN ANALYZE of a statement that calls whiplash_search shows what
 -- its calls read from DynamoDB, summed, beside the plans' estimate: here
@@ -90,7 +97,7 @@ SELECT * FROM cols_old;
 SELECT * FROM cols_nocollection;
 SELECT * FROM whiplash_search('cols_nocollection', '{1,2,3}');
 
-DROP FOREIGN TABLE cols, cols_two, cols_vec3, cols_float8, cols_old, cols_nocollection;
+DROP FOREIGN TABLE cols, cols_two, cols_vec3, cols_float8, cols_noid, cols_old, cols_nocollection;
 DROP OPERATOR <-> (vec3, vec3);
 DROP FUNCTION vec3_l2(vec3, vec3);
 DROP CAST (vec3 AS real[]);
