@@ -35,7 +35,8 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 	$(if $(WERROR),-Werror) $(OPTFLAGS)
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
-EXTRA_CLEAN = src/.cflags test/unit/build test/unit/build-sanitize test/bench/build
+EXTRA_CLEAN = src/.cflags src/.program-cflags test/unit/build test/unit/build-sanitize test/bench/build \
+	$(API_OBJS) src/api/openapi.c src/api/whiplash-api
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -62,3 +63,36 @@ $(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/core/*.h)
 src/.cflags: cflags-changed
 	@echo '$(CFLAGS) $(PG_CFLAGS)' | cmp -s - $@ || echo '$(CFLAGS) $(PG_CFLAGS)' >$@
 $(OBJS): src/.cflags
+
+# Programs beside the extension: whiplash-api, the original whiplash's HTTP
+# API served over it (libmicrohttpd, libpq).  Installed into PROGRAM_DIR,
+# on users' PATH.
+PROGRAM_DIR ?= /usr/local/bin
+PROGRAM_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers $(if $(WERROR),-Werror) -I$(includedir)
+API_OBJS = $(patsubst %.c,%.o,$(filter-out src/api/openapi.c,$(wildcard src/api/*.c))) \
+	src/api/openapi.o
+
+all: src/api/whiplash-api
+
+$(API_OBJS): override CFLAGS = $(PROGRAM_CFLAGS)
+$(API_OBJS): override CPPFLAGS =
+$(API_OBJS): src/api/api.h src/.program-cflags
+src/.program-cflags: cflags-changed
+	@echo '$(PROGRAM_CFLAGS)' | cmp -s - $@ || echo '$(PROGRAM_CFLAGS)' >$@
+
+src/api/whiplash-api: $(API_OBJS)
+	$(CC) $(PROGRAM_CFLAGS) -o $@ $^ -lmicrohttpd -L$(libdir) -lpq -ljson-c -lcrypto -lpthread
+
+# The OpenAPI document, compiled into the server as a C string.
+src/api/openapi.c: src/api/openapi.json
+	{ echo '/* generated from openapi.json by the Makefile */'; \
+	  echo 'const char api_openapi_json[] = {'; \
+	  od -An -v -tu1 $< | sed 's/[0-9][0-9]*/&,/g'; \
+	  echo '0};'; } >$@
+
+install: install-programs
+.PHONY: install-programs
+install-programs: src/api/whiplash-api
+	$(MKDIR_P) '$(DESTDIR)$(PROGRAM_DIR)'
+	$(INSTALL_PROGRAM) src/api/whiplash-api '$(DESTDIR)$(PROGRAM_DIR)'

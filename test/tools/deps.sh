@@ -9,7 +9,7 @@
 # build, dynalite (on Node.js), and scikit-learn's digits.
 WL_APT_DEMO=(
     build-essential postgresql-15 postgresql-server-dev-15 postgresql-common
-    libcurl4-openssl-dev libssl-dev libjson-c-dev
+    libcurl4-openssl-dev libssl-dev libjson-c-dev libmicrohttpd-dev
     nodejs curl python3 python3-sklearn
 )
 # What the test suite needs besides: DynamoDB Local (Java), the proxies'

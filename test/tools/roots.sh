@@ -27,7 +27,7 @@ wl_root_major() {
 # regression tests' programs run on (COPY FROM PROGRAM runs in the root).
 wl_root_packages() {
     echo "postgresql-$1 postgresql-server-dev-$1 postgresql-common make gcc libc6-dev" \
-        "libcurl4-openssl-dev libjson-c-dev libssl-dev curl python3 python3-boto3 python3-numpy"
+        "libcurl4-openssl-dev libjson-c-dev libmicrohttpd-dev libssl-dev curl python3 python3-boto3 python3-numpy"
 }
 
 # wl_root_make DIR SUITE MAJOR: debootstraps SUITE into DIR and installs the
