@@ -36,7 +36,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 SHLIB_LINK = -lcurl -ljson-c -lcrypto
 
 EXTRA_CLEAN = src/.cflags src/.program-cflags test/unit/build test/unit/build-sanitize test/bench/build \
-	$(API_OBJS) src/api/openapi.c src/api/whiplash-api
+	$(API_OBJS) $(CLI_OBJS) src/api/openapi.c src/api/whiplash-api src/cli/whiplash
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -65,24 +65,29 @@ src/.cflags: cflags-changed
 $(OBJS): src/.cflags
 
 # Programs beside the extension: whiplash-api, the original whiplash's HTTP
-# API served over it (libmicrohttpd, libpq).  Installed into PROGRAM_DIR,
-# on users' PATH.
+# API served over it (libmicrohttpd, libpq), and whiplash, its command-line
+# client (libcurl).  Installed into PROGRAM_DIR, on users' PATH.
 PROGRAM_DIR ?= /usr/local/bin
 PROGRAM_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers $(if $(WERROR),-Werror) -I$(includedir)
 API_OBJS = $(patsubst %.c,%.o,$(filter-out src/api/openapi.c,$(wildcard src/api/*.c))) \
 	src/api/openapi.o
+CLI_OBJS = $(patsubst %.c,%.o,$(wildcard src/cli/*.c))
 
-all: src/api/whiplash-api
+all: src/api/whiplash-api src/cli/whiplash
 
-$(API_OBJS): override CFLAGS = $(PROGRAM_CFLAGS)
-$(API_OBJS): override CPPFLAGS =
+$(API_OBJS) $(CLI_OBJS): override CFLAGS = $(PROGRAM_CFLAGS)
+$(API_OBJS) $(CLI_OBJS): override CPPFLAGS =
 $(API_OBJS): src/api/api.h src/.program-cflags
+$(CLI_OBJS): $(wildcard src/cli/*.h) src/.program-cflags
 src/.program-cflags: cflags-changed
 	@echo '$(PROGRAM_CFLAGS)' | cmp -s - $@ || echo '$(PROGRAM_CFLAGS)' >$@
 
 src/api/whiplash-api: $(API_OBJS)
 	$(CC) $(PROGRAM_CFLAGS) -o $@ $^ -lmicrohttpd -L$(libdir) -lpq -ljson-c -lcrypto -lpthread
+
+src/cli/whiplash: $(CLI_OBJS)
+	$(CC) $(PROGRAM_CFLAGS) -o $@ $^ -lcurl -ljson-c -lm
 
 # The OpenAPI document, compiled into the server as a C string.
 src/api/openapi.c: src/api/openapi.json
@@ -93,6 +98,6 @@ src/api/openapi.c: src/api/openapi.json
 
 install: install-programs
 .PHONY: install-programs
-install-programs: src/api/whiplash-api
+install-programs: src/api/whiplash-api src/cli/whiplash
 	$(MKDIR_P) '$(DESTDIR)$(PROGRAM_DIR)'
-	$(INSTALL_PROGRAM) src/api/whiplash-api '$(DESTDIR)$(PROGRAM_DIR)'
+	$(INSTALL_PROGRAM) src/api/whiplash-api src/cli/whiplash '$(DESTDIR)$(PROGRAM_DIR)'
