@@ -8,7 +8,8 @@
 #      SigV4-checking proxy and fault-injecting proxies, and runs the
 #      pg_regress suite against each in turn in a throw-away PostgreSQL 15
 #      cluster, then the pgbench concurrency, index-switch and memory checks
-#      (test/stress); meanwhile it builds whiplash against PostgreSQL 17
+#      (test/stress), and after dynalite's the HTTP API server and its CLI
+#      (test/api); meanwhile it builds whiplash against PostgreSQL 17
 #      and 18 in Debian roots (test/tools/roots.sh) and runs the suite
 #      against dynalite on each, in network namespaces of their own;
 #   5. runs the fuzz targets of test/fuzz for a short while;
@@ -38,7 +39,10 @@ status is 0 only when nothing failed and the run was not interrupted.
                     crash test (DynamoDB Local killed during a COMMIT)
   --no-fuzz         skip fuzzing
   --no-memcheck     skip the sanitizer and Valgrind memcheck runs
-  --quick           all three: --no-stress --no-fuzz --no-memcheck
+  --no-api          skip the checks of the HTTP API server and its CLI
+                    (test/api), run against dynalite
+  --api             run them even with --quick or --tests
+  --quick           all four: --no-stress --no-fuzz --no-memcheck --no-api
   --majors 'A B'    the PostgreSQL majors to test: 15 (this machine's), 17
                     and 18, the other two in Debian roots against dynalite
                     (default: all three; with --tests, 15 only)
@@ -66,6 +70,8 @@ USAGE
 backends=${WL_BACKENDS:-}
 regress_tests=${WL_REGRESS_TESTS:-}
 run_stress_checks=1
+run_api_checks=1
+want_api_checks=0
 run_fuzz=1
 run_memcheck=${WL_MEMCHECK:-1}
 majors=${WL_MAJORS:-}
@@ -88,7 +94,9 @@ while (($# > 0)); do
         --no-stress) run_stress_checks=0 ;;
         --no-fuzz) run_fuzz=0 ;;
         --no-memcheck) run_memcheck=0 ;;
-        --quick) run_stress_checks=0; run_fuzz=0; run_memcheck=0 ;;
+        --no-api) run_api_checks=0 ;;
+        --api) want_api_checks=1 ;;
+        --quick) run_stress_checks=0; run_fuzz=0; run_memcheck=0; run_api_checks=0 ;;
         --majors) option_value "$1" $# "${2:-}"; majors=$2; shift ;;
         --major) option_value "$1" $# "${2:-}"; major=$2; shift ;;
         --fuzz-seconds) option_value "$1" $# "${2:-}"; fuzz_seconds=$2; shift ;;
@@ -99,6 +107,11 @@ while (($# > 0)); do
     shift
 done
 all_tests=$(sed -n 's/^REGRESS = //p' Makefile)
+if ((want_api_checks)); then
+    run_api_checks=1
+elif [[ -n $regress_tests ]]; then
+    run_api_checks=0
+fi
 # The majors: 15 is this machine's; 17 and 18 run in roots of their own.
 for m in ${majors:-} $major; do
     case $m in
@@ -109,7 +122,7 @@ done
 [[ -n $majors ]] || majors=$([[ -n $regress_tests ]] && echo 15 || echo "15 17 18")
 if [[ -n $major ]]; then
     # One other major's regression suite, against dynalite only.
-    backends=dynalite run_stress_checks=0 run_fuzz=0 run_memcheck=0
+    backends=dynalite run_stress_checks=0 run_fuzz=0 run_memcheck=0 run_api_checks=0
 fi
 for backend in ${backends:-dynalite dynamodb-local}; do
     case $backend in
@@ -502,6 +515,18 @@ run_stress() {
     report_tap $? "$WL_LOG_DIR/stress-$1.log"
 }
 
+# run_api SERVER_PORT: whiplash-api and the whiplash CLI against the real
+# extension and dynalite: every route and error class, 16 clients for
+# --stress-seconds, memory over 100,000 requests (test/api/api.sh).
+run_api() {
+    echo "== the HTTP API server and its CLI against dynalite"
+    WHIPLASH_ENDPOINT="http://127.0.0.1:$1" WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET \
+        WL_API_BIN="$ROOT/src/api/whiplash-api" WL_CLI_BIN="$ROOT/src/cli/whiplash" \
+        step pg_virtualenv -t -v 15 bash test/api/api.sh "$stress_seconds" \
+        "${WL_API_REQUESTS:-100000}" 18030 >"$WL_LOG_DIR/api.log" 2>&1
+    report_tap $? "$WL_LOG_DIR/api.log"
+}
+
 # run_crash: DynamoDB Local on disk killed during a large COMMIT and
 # restarted (test/crash/crash.sh), on ports 18101 and 18102.
 run_crash() {
@@ -524,6 +549,9 @@ for backend in $here_backends; do
         dynamodb-local) wl_start_ddblocal 18001 && run_suite dynamodb-local 18001 18010 ;;
     esac &&
         { ((run_stress_checks == 0)) || run_stress "$backend" 18001; } || failed=$((failed + 1))
+    if [[ $backend == dynalite ]] && ((run_api_checks != 0)); then
+        run_api 18001 || failed=$((failed + 1))
+    fi
     wl_stop_all
     if [[ $backend == dynamodb-local ]] && ((run_stress_checks != 0)); then
         run_crash

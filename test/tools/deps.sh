@@ -14,11 +14,13 @@ WL_APT_DEMO=(
 )
 # What the test suite needs besides: DynamoDB Local (Java), the proxies'
 # signing (botocore), the sanitizers and Valgrind, the benchmarks' numpy,
-# and the other PostgreSQL majors' roots (debootstrap; ip for the loopback
-# of their network namespaces).
+# the other PostgreSQL majors' roots (debootstrap; ip for the loopback
+# of their network namespaces), wrk for the HTTP API's benchmark, and what
+# the original whiplash's API client needs besides (requests, xxhash).
 WL_APT_TESTS=(
     default-jre-headless openssl clang libclang-rt-14-dev valgrind
     python3-botocore python3-boto3 python3-numpy debootstrap iproute2
+    wrk python3-requests python3-xxhash
 )
 
 # Runs a long command quietly, saying every 15 s that it is still going.
