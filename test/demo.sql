@@ -94,3 +94,11 @@ SELECT count(*) AS vectors_left FROM digit_vectors;
 
 SELECT * FROM whiplash_collections('ddb');
 SELECT * FROM whiplash_client_stats();
+
+-- The HTTP API (whiplash-api, started next by test/demo.sh) runs each
+-- request as the role its key maps to: this one may only read the digits.
+CREATE ROLE api_reader;
+GRANT USAGE ON FOREIGN SERVER ddb TO api_reader;
+GRANT SELECT ON digit_vectors TO api_reader;
+CREATE USER MAPPING FOR api_reader SERVER ddb
+  OPTIONS (access_key_id 'demo', secret_access_key 'demo');
