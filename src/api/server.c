@@ -63,6 +63,8 @@ api_split_path(const char *url, ApiRequest *req)
 		{
 			char	   *raw = strndup(start, len);
 
+			if (raw == NULL)
+				return false;
 			if (req->nsegments == API_MAX_SEGMENTS)
 			{
 				free(raw);
@@ -206,6 +208,9 @@ api_dispatch(struct MHD_Connection *connection, const char *url, const char *met
 		api_run_as_role(&req, res, handler);
 	else
 		handler(&req, res);
+	/* a handler that could not even build its answer ran out of memory */
+	if (res->body == NULL)
+		api_reply_errorf(res, 500, "the server ran out of memory answering");
 	*role_out = req.role;
 	for (int i = 0; i < req.nsegments && i < API_MAX_SEGMENTS; i++)
 		free(req.segments[i]);
@@ -249,9 +254,12 @@ api_send(struct MHD_Connection *connection, ApiResponse *res)
 {
 	struct MHD_Response *response;
 	enum MHD_Result result;
-	char	   *body = res->body ? res->body : strdup("{}");
-	size_t		len = strlen(body);
+	char	   *body = res->body;
+	size_t		len;
 
+	if (body == NULL)
+		return MHD_NO;			/* out of memory even for the error: close */
+	len = strlen(body);
 	res->body = NULL;
 	response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (response == NULL)
@@ -358,8 +366,10 @@ api_completed(void *cls, struct MHD_Connection *connection, void **state,
 static void
 api_mhd_log(void *cls, const char *fmt, va_list args)
 {
+	flockfile(stderr);
 	fprintf(stderr, "whiplash-api: ");
 	vfprintf(stderr, fmt, args);
+	funlockfile(stderr);
 }
 
 /* Waits up to timeout_ms for the requests in flight to finish. */
