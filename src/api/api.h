@@ -53,6 +53,7 @@ typedef struct ApiPool ApiPool;
 extern ApiPool *api_pool_create(const ApiConfig *config);
 extern PGconn *api_pool_get(ApiPool *pool, int wait_ms, char *error, size_t error_len);
 extern void api_pool_put(ApiPool *pool, PGconn *conn);
+extern void api_pool_discard_idle(ApiPool *pool);
 extern void api_pool_free(ApiPool *pool);
 
 /* A request as the handlers see it. */

@@ -184,6 +184,23 @@ api_pool_put(ApiPool *pool, PGconn *conn)
 	pthread_mutex_unlock(&pool->lock);
 }
 
+/*
+ * Closes the idle connections: one was found closed by PostgreSQL (a
+ * restart, idle_session_timeout), so the others most likely were too.
+ */
+void
+api_pool_discard_idle(ApiPool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	for (int i = 0; i < pool->size; i++)
+		if (!pool->taken[i] && pool->idle[i] != NULL)
+		{
+			PQfinish(pool->idle[i]);
+			pool->idle[i] = NULL;
+		}
+	pthread_mutex_unlock(&pool->lock);
+}
+
 /* Closes every connection and frees the pool. */
 void
 api_pool_free(ApiPool *pool)

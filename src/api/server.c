@@ -88,7 +88,8 @@ api_split_path(const char *url, ApiRequest *req)
  * Begins a request's transaction as the key's role on a pooled connection:
  * NULL after answering the error.  A pooled connection that PostgreSQL
  * closed while it was idle (a restart, idle_session_timeout) fails its
- * BEGIN; nothing has run yet, so the request retries once on a new one.
+ * BEGIN; nothing has run yet, so the request retries once on a new one,
+ * and the other idle connections, likely closed too, are dropped.
  */
 static PGconn *
 api_begin(ApiRequest *req, ApiResponse *res)
@@ -126,6 +127,7 @@ api_begin(ApiRequest *req, ApiResponse *res)
 		{
 			PQclear(result);
 			api_pool_put(api_pool, pg);
+			api_pool_discard_idle(api_pool);
 			continue;
 		}
 		/* a key whose role is gone is the server's misconfiguration */

@@ -18,6 +18,8 @@
 # 3. Runs test/api/api_test.py: every route and error class against SQL,
 #    malformed requests, slow clients, the CLI, 16 clients for SECONDS (30)
 #    and the server's memory over REQUESTS (100000) requests.
+#    Then PostgreSQL goes away: the server's sessions are terminated, then
+#    PostgreSQL is stopped and started again.
 # 4. Sends SIGTERM while a request is held in flight at DynamoDB: the
 #    request must complete, a new one must not be served, and the server
 #    must exit 0. Then the log: a line for every request, and no key.
@@ -221,6 +223,34 @@ else
     echo "# the original library's client: not run (ORIGINAL_WHIPLASH_DIR names no checkout of it)"
 fi
 
+# 3c. A PostgreSQL that went away: the server's sessions terminated, then
+# PostgreSQL stopped (503 with Retry-After, the server alive) and started
+# again (served at once, on new sessions).
+( umask 077; printf 'x-api-key: %s\n' "$writer_key" >"$WORK/writer.header" )
+item_code() {
+    curl -s --max-time 30 -H @"$WORK/writer.header" -o "$WORK/pg.body" -D "$WORK/pg.headers" \
+        -w '%{http_code}' "$API/projects/apislow/collections/held/items/h2"
+}
+q -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+       WHERE application_name = 'whiplash-api'" >/dev/null
+codes=""
+for ((i = 0; i < 10; i++)); do codes+="$(item_code) "; done
+check "PostgreSQL ended the server's sessions: the next 10 requests are served on new ones ($codes)" \
+    test "$codes" = "$(printf '200 %.0s' {1..10})"
+pg_ctlcluster "$PGVERSION" regress stop -m fast
+down_code=$(item_code)
+down_body=$(cat "$WORK/pg.body")
+down_retry=$(grep -ci '^retry-after: 1' "$WORK/pg.headers")
+down_health=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$API/healthz")
+echo "# with PostgreSQL stopped: $down_code $down_body"
+check "PostgreSQL stopped: 503 with the error body and Retry-After, and the server still up" \
+    test "$down_code" = 503 -a "$down_retry" = 1 -a "$down_health" = 200 \
+    -a "$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["error"]["status"])' \
+        "$down_body" 2>/dev/null)" = 503
+pg_ctlcluster "$PGVERSION" regress start
+up_code=$(item_code)
+check "PostgreSQL started again: the next request is served (got $up_code)" test "$up_code" = 200
+
 # 4. SIGTERM while a request is in flight: the proxy holds the request's
 # DynamoDB call, so it stays in flight, inside the server, as long as
 # this script wants.
@@ -230,7 +260,6 @@ hold_count() {
         /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["hold"])' 2>/dev/null)
     echo "${n:-0}"
 }
-( umask 077; printf 'x-api-key: %s\n' "$writer_key" >"$WORK/writer.header" )
 held_before=$(hold_count)
 curl -sf --max-time 5 "$PROXY/__hold" >/dev/null
 curl -s --max-time 120 -H @"$WORK/writer.header" -o "$WORK/held.body" -w '%{http_code}' \
