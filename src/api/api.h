@@ -115,6 +115,20 @@ typedef struct ApiTarget
 	json_object *columns;		/* column names that attributes may name */
 } ApiTarget;
 
+/*
+ * The whiplash foreign servers as a query: oid, server, project (its
+ * project option, default "whiplash") and stage (default "dev").  Both
+ * finding a project's server and listing the projects read it.
+ */
+#define API_SERVERS_SQL \
+"SELECT s.oid, s.srvname::text AS server, coalesce(o.project, 'whiplash') AS project," \
+"       coalesce(o.stage, 'dev') AS stage" \
+"  FROM pg_foreign_server s" \
+"  JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw AND w.fdwname = 'whiplash'" \
+" CROSS JOIN LATERAL (SELECT max(option_value) FILTER (WHERE option_name = 'project') AS project," \
+"                            max(option_value) FILTER (WHERE option_name = 'stage') AS stage" \
+"                       FROM pg_options_to_table(s.srvoptions)) o"
+
 extern bool api_find_target(ApiRequest *req, ApiResponse *res, bool need_table,
 							ApiTarget *target);
 extern void api_target_free(ApiTarget *target);

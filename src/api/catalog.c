@@ -24,14 +24,7 @@
  * schema, as clients see them and SQL takes them.
  */
 static const char *const api_target_sql =
-"WITH srv AS ("
-"  SELECT s.oid, s.srvname::text AS server, coalesce(o.project, 'whiplash') AS project,"
-"         coalesce(o.stage, 'dev') AS stage"
-"    FROM pg_foreign_server s"
-"    JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw AND w.fdwname = 'whiplash'"
-"   CROSS JOIN LATERAL (SELECT max(option_value) FILTER (WHERE option_name = 'project') AS project,"
-"                              max(option_value) FILTER (WHERE option_name = 'stage') AS stage"
-"                         FROM pg_options_to_table(s.srvoptions)) o)"
+"WITH srv AS (" API_SERVERS_SQL ")"
 " SELECT srv.server, srv.stage, t.tbl, t.vec, t.cols, t.has_attributes"
 "   FROM srv LEFT JOIN LATERAL ("
 "     SELECT format('%I.%I', n.nspname, c.relname) AS tbl, v.vec,"

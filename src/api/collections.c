@@ -35,14 +35,9 @@ static const char *const api_collections_sql =
 
 /* The whiplash foreign servers the role may use: name, project and stage. */
 static const char *const api_servers_sql =
-"SELECT s.srvname::text, coalesce(o.project, 'whiplash'), coalesce(o.stage, 'dev')"
-"  FROM pg_foreign_server s"
-"  JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw AND w.fdwname = 'whiplash'"
-" CROSS JOIN LATERAL (SELECT max(option_value) FILTER (WHERE option_name = 'project') AS project,"
-"                            max(option_value) FILTER (WHERE option_name = 'stage') AS stage"
-"                       FROM pg_options_to_table(s.srvoptions)) o"
-" WHERE has_server_privilege(s.oid, 'USAGE')"
-" ORDER BY 2, 1";
+"SELECT srv.server, srv.project, srv.stage FROM (" API_SERVERS_SQL ") srv"
+" WHERE has_server_privilege(srv.oid, 'USAGE')"
+" ORDER BY srv.project, srv.server";
 
 /* A server's collections (or one of them) as parsed JSON; NULL on error. */
 static json_object *
