@@ -1,7 +1,6 @@
 # whiplash - vector search on Amazon DynamoDB from PostgreSQL (PGXS build)
 
 EXTENSION = whiplash
-EXTVERSION = 0.4.0
 
 MODULE_big = whiplash
 CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamodb.o \
@@ -13,17 +12,17 @@ GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/calls.o src/errors
 	src/tables.o src/setup.o src/collection.o src/metadata.o src/ddl.o src/vecarray.o \
 	src/write.o src/search.o src/search_plan.o src/operators.o src/fdw.o src/fdw_scan.o \
 	src/fdw_modify.o src/fdw_import.o src/attributes.o src/xact.o src/check.o \
-	src/reindex.o src/autotrain.o src/recall.o src/filter.o src/encoding.o src/columns.o src/ddlcheck.o src/explain.o
+	src/reindex.o src/autotrain.o src/worker.o src/builds.o src/recall.o src/filter.o src/encoding.o src/columns.o src/ddlcheck.o src/explain.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0.sql \
+DATA = sql/$(EXTENSION)--0.4.0.sql sql/$(EXTENSION)--0.1.0.sql \
 	sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql \
-	sql/$(EXTENSION)--0.3.0--0.4.0.sql
+	sql/$(EXTENSION)--0.3.0--0.4.0.sql sql/$(EXTENSION)--0.4.0--0.5.0.sql
 
 # pg_regress: tests in sql/, expected output in expected/; expected/T_1.out
 # and T_2.out hold what PostgreSQL 17 and 18 (or their libcurl) print
 # differently, and pg_regress takes the closest.
-REGRESS = options setup failures faults collections transactions check privileges sqlsurface columns encodings attributes recall packed words embeddings v1 upgrade
+REGRESS = options setup failures faults collections transactions check privileges sqlsurface columns encodings attributes recall packed background words embeddings v1 upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -1,6 +1,10 @@
 -- whiplash_check and whiplash_repair: a collection damaged behind
 -- whiplash's back (as a failed write or another tool could) is reported
 -- exactly, then repaired.  Uses the server "ddb" of setup.sql.
+-- This file checks indexes trained at a write's COMMIT, so that a worker's
+-- timing cannot change its output: sql/background.sql checks the default,
+-- a background worker.
+SET whiplash.background_builds = off;
 \getenv direct WHIPLASH_DIRECT_ENDPOINT
 \getenv tools WHIPLASH_TOOLS
 \set tool '/usr/bin/python3 ' :tools '/v1tool.py ' :direct

@@ -23,14 +23,15 @@ CREATE TABLE truth AS
                   ORDER BY whiplash_distance(q.v, b.v, 'cosine'), b.id LIMIT 10) t
    WHERE q.part = 'query';
 
--- Loaded in one statement, at the defaults: the index trains itself at
--- 1,000 vectors and retrains at 2,000, each time calibrating itself.
+-- Loaded in one statement, at the defaults: its COMMIT starts a background
+-- worker that trains the index and calibrates it; the test waits for it.
 SELECT collection, format
   FROM whiplash_create_collection('ddb', 'emb', 384, format => 'packed', seed => 1);
 CREATE FOREIGN TABLE emb_ft (id text, vector real[]) SERVER ddb OPTIONS (collection 'emb');
 SET client_min_messages = warning;
 INSERT INTO emb_ft SELECT id, v FROM emb WHERE part = 'base' ORDER BY id;
 RESET client_min_messages;
+SELECT whiplash_wait_for_index('emb_ft') AS index_ready;
 
 -- Every query searched at the defaults, with the recall the plan expects.
 CREATE TABLE found (query text, id text);

@@ -6,6 +6,10 @@
 --   web:       a plain web server, not DynamoDB
 --   slow_writes: every BatchWriteItem is answered after 2 s
 --   http09:    a server that answers in HTTP/0.9
+-- This file checks indexes trained at a write's COMMIT, so that a worker's
+-- timing cannot change its output: sql/background.sql checks the default,
+-- a background worker.
+SET whiplash.background_builds = off;
 \getenv endpoint WHIPLASH_ENDPOINT
 \getenv flaky WHIPLASH_FLAKY_ENDPOINT
 \getenv throttled WHIPLASH_THROTTLED_ENDPOINT

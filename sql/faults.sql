@@ -6,6 +6,10 @@
 -- collection holds exactly what a local table given the same statements
 -- holds, searches answer as they do over a direct connection, and the
 -- check is clean.  Uses the server "ddb" of setup.sql for the direct view.
+-- This file checks indexes trained at a write's COMMIT, so that a worker's
+-- timing cannot change its output: sql/background.sql checks the default,
+-- a background worker.
+SET whiplash.background_builds = off;
 \getenv chaos WHIPLASH_CHAOS_ENDPOINT
 \getenv chaos_stats WHIPLASH_CHAOS_STATS
 \getenv broken WHIPLASH_BROKEN_ENDPOINT

@@ -3,6 +3,10 @@
 -- by the read units they cost.  Recall is against exact brute force on
 -- scikit-learn's 1,797 digits; read units are counted from the requests
 -- sent, priced by DynamoDB's rules at the signature-checking proxy.
+-- This file checks indexes trained at a write's COMMIT, so that a worker's
+-- timing cannot change its output: sql/background.sql checks the default,
+-- a background worker.
+SET whiplash.background_builds = off;
 \getenv digits WHIPLASH_DIGITS
 \getenv sigcheck_stats WHIPLASH_SIGCHECK_STATS
 \set digits_cmd 'zcat ' :digits
@@ -452,6 +456,7 @@ END $$;
 SELECT cut_model('huge');
 -- (a new session: this one keeps the model it read)
 \c
+SET whiplash.background_builds = off;
 SELECT id, vector[1] FROM huge WHERE id = 'h7';
 SELECT count(*) AS scanned FROM huge;
 SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);

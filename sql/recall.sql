@@ -134,6 +134,7 @@ CREATE FOREIGN TABLE digits_packed (id text, vector real[], attributes jsonb)
 INSERT INTO digits_packed
   SELECT id, v, jsonb_build_object('shade', CASE WHEN row % 20 = 7 THEN 'rare' ELSE 'common' END)
     FROM digits WHERE row >= 100;
+SELECT whiplash_wait_for_index('digits_packed') AS index_ready;
 CREATE TABLE found_p (query text, id text);
 CREATE TABLE costs_p (query text, rounds int, results int, plan text);
 DO $$

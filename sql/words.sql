@@ -78,6 +78,7 @@ SELECT collection, format
 CREATE FOREIGN TABLE words_packed (id text, vector real[])
   SERVER ddb OPTIONS (collection 'words_packed');
 INSERT INTO words_packed SELECT id, v FROM words WHERE part = 'base';
+SELECT whiplash_wait_for_index('words_packed') AS index_ready;
 
 CALL search_all('native', 'words_native');
 CALL search_all('packed', 'words_packed');

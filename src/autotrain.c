@@ -5,21 +5,27 @@
  * whose session left it (cancelled, or its backend gone) more than
  * whiplash.abandoned_build_timeout ago.
  *
- * The write's rows are stored by then, so a training that fails (a
- * commit_timeout shorter than it, a cancel during COMMIT, a sample it
- * cannot read or train on) must not fail the write: it runs in a
- * subtransaction, and its error becomes a WARNING.  At COMMIT it runs after
- * every collection's rows are written (xact.c).  The collection stays
- * searchable (exactly, or by its old index) and writable, and
- * whiplash_reindex trains it.  This backend then leaves the collection's
- * automatic training until its stored count has doubled, so that each
- * later one-row write does not train, fail and warn again.
+ * By default (whiplash.background_builds) a write only starts a background
+ * worker that trains (worker.c), and no statement waits for a build.  Off,
+ * the training runs at the write's COMMIT, after every collection's rows
+ * are written (xact.c).  The rows are stored by then, so a training that
+ * fails there (a commit_timeout shorter than it, a cancel during COMMIT, a
+ * sample it cannot read or train on) must not fail the write: it runs in a
+ * subtransaction, and its error becomes a WARNING.
+ *
+ * Either way the collection stays searchable (exactly, or by its old
+ * index) and writable, and whiplash_reindex trains it.  A training this
+ * backend started that did not end in an index (it failed, or its end is
+ * not yet seen here) is not started again until the collection's stored
+ * count has doubled, so that each later one-row write does not train,
+ * fail and warn again.
  */
 #include "postgres.h"
 
 #include <time.h>
 
 #include "access/xact.h"
+#include "postmaster/bgworker.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -28,56 +34,125 @@
 #include "whiplash.h"
 
 /*
- * A collection whose automatic training failed in this backend, known by
- * its vectors table, whose name changes when it is created again.
+ * A collection whose automatic training this backend started, known by its
+ * vectors table, whose name changes when it is created again.
  */
-typedef struct WlTrainFailure
+typedef struct WlTrainNote
 {
 	Oid			serverid;		/* hash key: server and vectors table */
 	char		table[256];		/* DynamoDB table names have at most 255 */
-	int64		count;			/* its stored count when training failed */
-} WlTrainFailure;
+	int64		count;			/* its stored count then */
+	BackgroundWorkerHandle *worker; /* the worker training it, or NULL */
+	TransactionId writer;		/* the transaction that started it */
+} WlTrainNote;
 
-static HTAB *wl_train_failures = NULL;
+static HTAB *wl_train_notes = NULL;
 
-/* The failure noted for a collection, made when make is set; or NULL. */
-static WlTrainFailure *
-wl_train_failure(Oid serverid, const char *table, bool make)
+/* whiplash.background_builds: writes leave trainings to a worker. */
+bool		wl_background_builds = true;
+
+/* The note of a collection, made when make is set; or NULL. */
+static WlTrainNote *
+wl_train_note(Oid serverid, const char *table, bool make)
 {
-	WlTrainFailure key;
+	WlTrainNote key;
+	WlTrainNote *note;
 	bool		found;
 
-	if (wl_train_failures == NULL)
+	if (wl_train_notes == NULL)
 	{
 		HASHCTL		ctl;
 
 		if (!make)
 			return NULL;
-		ctl.keysize = offsetof(WlTrainFailure, count);
-		ctl.entrysize = sizeof(WlTrainFailure);
+		ctl.keysize = offsetof(WlTrainNote, count);
+		ctl.entrysize = sizeof(WlTrainNote);
 		ctl.hcxt = TopMemoryContext;
-		wl_train_failures = hash_create("whiplash failed trainings", 16, &ctl,
-										HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		wl_train_notes = hash_create("whiplash trainings started", 16, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	memset(&key, 0, sizeof(key));
 	key.serverid = serverid;
 	strlcpy(key.table, table, sizeof(key.table));
-	return hash_search(wl_train_failures, &key, make ? HASH_ENTER : HASH_FIND, &found);
+	note = hash_search(wl_train_notes, &key, make ? HASH_ENTER : HASH_FIND, &found);
+	if (make && !found)
+	{
+		note->count = 0;
+		note->worker = NULL;
+	}
+	return note;
+}
+
+/*
+ * Notes that this backend started a training of a collection (in a worker
+ * when worker is not NULL) when it had count vectors.
+ */
+void
+wl_autotrain_note(Oid serverid, const char *table, int64 count, BackgroundWorkerHandle *worker)
+{
+	WlTrainNote *note = wl_train_note(serverid, table, true);
+
+	note->count = Max(count, 1);
+	if (note->worker != NULL)
+		pfree(note->worker);
+	note->worker = worker;
+	note->writer = GetTopTransactionIdIfAny();
+}
+
+/*
+ * Does a worker this backend started wait for the end of this transaction
+ * before it builds (worker.c)?  Then this transaction must not wait for it.
+ */
+bool
+wl_autotrain_awaits_us(Oid serverid, const char *table)
+{
+	WlTrainNote *note = wl_train_note(serverid, table, false);
+
+	return note != NULL && wl_build_worker_running(note->worker) &&
+		TransactionIdIsValid(note->writer) &&
+		TransactionIdEquals(note->writer, GetTopTransactionIdIfAny());
+}
+
+/* Does a worker this backend started still build a collection's index? */
+bool
+wl_autotrain_running(Oid serverid, const char *table)
+{
+	WlTrainNote *note = wl_train_note(serverid, table, false);
+
+	return note != NULL && wl_build_worker_running(note->worker);
 }
 
 /*
  * The training a write leaves due, given the collection's stored count
  * after it: the first index of an untrained collection (its index readable,
  * no build marked), or a new one for cells it has outgrown.  None while a
- * failure this backend noted stands, until the count doubles.
+ * worker this backend started is at it, nor, when its training did not
+ * end in an index of the count it started at (it failed, or this backend
+ * has not yet seen its end), until the count has doubled.
  */
 WlReindexCause
 wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count)
 {
 	const WlMeta *meta = collection->meta;
-	WlTrainFailure *failure = wl_train_failure(conn->serverid, meta->vectors_table, false);
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+	WlTrainNote *note = wl_train_note(conn->serverid, meta->vectors_table, false);
 
-	if (failure != NULL && count < 2 * failure->count)
+	/* the worker is gone: the next write reads what it left */
+	if (note != NULL && note->worker != NULL && !wl_build_worker_running(note->worker))
+	{
+		wl_collection_expire(conn->serverid, meta->name);
+		pfree(note->worker);
+		note->worker = NULL;
+	}
+	/* a training that ended with an index of at least its count is done */
+	if (note != NULL && !wl_build_worker_running(note->worker) && settings != NULL &&
+		settings->has_current && !settings->has_building &&
+		settings->current.vectors >= note->count)
+	{
+		hash_search(wl_train_notes, note, HASH_REMOVE, NULL);
+		note = NULL;
+	}
+	if (note != NULL && (count < 2 * note->count || wl_build_worker_running(note->worker)))
 		return WL_REINDEX_NONE;
 	if (wl_packed_build_abandoned(meta, (int64) time(NULL), wl_abandoned_build_timeout))
 		return WL_REINDEX_ABANDONED;
@@ -92,9 +167,49 @@ wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count
 }
 
 /*
- * Trains as cause says, with a NOTICE, in a subtransaction: a failure is a
- * WARNING, noted so that this backend does not try again at once.  count
- * is the collection's stored count.  Before COMMIT (an early flush of a
+ * Starts a worker that trains as cause says, with a NOTICE, and notes it.
+ * None when a worker of another session is at it; a WARNING when no worker
+ * can be started.
+ */
+static void
+wl_autotrain_background(WlConnection *conn, const char *name, const char *vectors_table,
+						WlReindexCause cause, int64 count)
+{
+	bool		busy;
+	BackgroundWorkerHandle *worker = wl_build_launch(conn, name, cause, &busy);
+
+	wl_autotrain_note(conn->serverid, vectors_table, count, worker);
+	if (worker == NULL && !busy)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start a background worker to build the index of collection \"%s\"",
+						name),
+				 errdetail("The rows were written. Searches use the current index, or read every vector when there is none."),
+				 errhint("Raise max_worker_processes, or run whiplash_reindex on the collection.")));
+	else if (worker != NULL && cause == WL_REINDEX_FIRST)
+		ereport(NOTICE,
+				(errmsg("training the index of collection \"%s\" on its first vectors, in the background",
+						name),
+				 errdetail("Until it is ready, searches read every vector. whiplash_builds shows its progress.")));
+	else if (worker != NULL && cause == WL_REINDEX_ABANDONED)
+		ereport(NOTICE,
+				(errmsg("resuming the index build of collection \"%s\", which its session left unfinished, in the background",
+						name),
+				 errdetail("No session had shown work on it for more than whiplash.abandoned_build_timeout (%d s).",
+						   wl_abandoned_build_timeout)));
+	else if (worker != NULL)
+		ereport(NOTICE,
+				(errmsg("retraining the index of collection \"%s\", which has grown to twice the vectors it was trained on, in the background",
+						name),
+				 errdetail("Searches use the old index until the new one is complete."),
+				 errhint("Set whiplash.retrain_on_growth to off to leave retraining to whiplash_reindex.")));
+}
+
+/*
+ * Trains as cause says: in a background worker (whiplash.background_builds)
+ * or here, with a NOTICE, in a subtransaction: a failure is a WARNING,
+ * noted so that this backend does not try again at once.  count is the
+ * collection's stored count.  Before COMMIT (an early flush of a
  * statement's rows) a cancel or statement_timeout still ends the
  * statement; at COMMIT, where no statement is left to end, it is a
  * WARNING too.
@@ -106,6 +221,11 @@ wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 
+	if (wl_background_builds)
+	{
+		wl_autotrain_background(conn, name, vectors_table, cause, count);
+		return;
+	}
 	if (cause == WL_REINDEX_FIRST)
 		ereport(NOTICE,
 				(errmsg("training the index of collection \"%s\" on its first vectors", name),
@@ -143,7 +263,7 @@ wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
 		CurrentResourceOwner = owner;
 		if (!at_commit && error->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(error);
-		wl_train_failure(conn->serverid, vectors_table, true)->count = Max(count, 1);
+		wl_autotrain_note(conn->serverid, vectors_table, count, NULL);
 		ereport(WARNING,
 				(errcode(error->sqlerrcode),
 				 errmsg("the index of collection \"%s\" was not %s: %s", name,

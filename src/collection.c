@@ -223,22 +223,42 @@ wl_collection_key(WlCollectionKey *key, Oid serverid, const char *name)
 	strlcpy(key->name, name, sizeof(key->name));
 }
 
+/* A collection's cache entry, or NULL. */
+static WlCollectionEntry *
+wl_collection_cached(Oid serverid, const char *name)
+{
+	WlCollectionKey key;
+
+	if (wl_collections == NULL)
+		return NULL;
+	wl_collection_key(&key, serverid, name);
+	return hash_search(wl_collections, &key, HASH_FIND, NULL);
+}
+
 /* Drops a collection's cache entry, if any. */
 void
 wl_collection_forget(Oid serverid, const char *name)
 {
-	WlCollectionKey key;
-	WlCollectionEntry *entry;
+	WlCollectionEntry *entry = wl_collection_cached(serverid, name);
 
-	if (wl_collections == NULL)
-		return;
-	wl_collection_key(&key, serverid, name);
-	entry = hash_search(wl_collections, &key, HASH_FIND, NULL);
 	if (entry != NULL)
 	{
 		wl_collection_release(&entry->collection);
-		hash_search(wl_collections, &key, HASH_REMOVE, NULL);
+		hash_search(wl_collections, &entry->key, HASH_REMOVE, NULL);
 	}
+}
+
+/*
+ * Marks a collection's cache entry, if any, for re-reading at its next
+ * open; unlike wl_collection_forget, what callers hold stays valid.
+ */
+void
+wl_collection_expire(Oid serverid, const char *name)
+{
+	WlCollectionEntry *entry = wl_collection_cached(serverid, name);
+
+	if (entry != NULL)
+		entry->loaded_at = 0;
 }
 
 /*

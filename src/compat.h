@@ -65,6 +65,11 @@
 #define wl_pathkey_ascending(pathkey) ((pathkey)->pk_strategy == BTLessStrategyNumber)
 #endif
 
+/* PG 16 renamed the accessor of the backend status entries, from 1. */
+#if PG_VERSION_NUM < 160000
+#define pgstat_get_local_beentry_by_index(idx) pgstat_fetch_stat_local_beentry(idx)
+#endif
+
 /* PG 16 folded the per-object ACL checks into object_aclcheck. */
 #if PG_VERSION_NUM >= 160000
 #define wl_server_aclcheck(serverid, roleid, mode) \

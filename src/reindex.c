@@ -1,6 +1,8 @@
 /*
- * reindex.c - whiplash_reindex: trains a collection's index on a sample of
+ * reindex.c - an index build: trains a collection's index on a sample of
  * its own vectors and writes it, while the collection stays searchable.
+ * whiplash_reindex runs it (builds.c), and so do background workers
+ * (worker.c) and, with whiplash.background_builds off, writes.
  *
  * A build makes a new index generation (core/format_packed.c):
  *   1. sample: wl_packed_sample_size vectors, read by Scan (DynamoDB
@@ -28,9 +30,7 @@
 
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -41,13 +41,22 @@
 #include "core/tune.h"
 #include "whiplash.h"
 
-PG_FUNCTION_INFO_V1(whiplash_reindex);
-
 /* Vectors whose records are gathered before they are written. */
 #define WL_REINDEX_BATCH 50000
 
 /* Seconds between a build's signs that its session is at work on it. */
 #define WL_REINDEX_ACTIVE_EVERY 60
+
+/* Told of every build's progress (worker.c sets it in its process). */
+WlBuildProgressHook wl_build_progress_hook = NULL;
+
+/* Tells the progress hook, if any, where a build is. */
+static void
+wl_reindex_progress(WlBuildPhase phase, int64 done, int64 total)
+{
+	if (wl_build_progress_hook != NULL)
+		wl_build_progress_hook(phase, done, total);
+}
 
 /* A sample being gathered: its vectors, and a hash of each one's id. */
 typedef struct WlSample
@@ -298,6 +307,7 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	int			most;
 	double		sampled;		/* vectors read, held-out queries included */
 
+	wl_reindex_progress(WL_BUILD_TRAINING, 0, meta->vector_count);
 	/* planned from the count, then fitted to the sample actually read */
 	wl_packed_plan(meta, Max(meta->vector_count, 1), &build->building);
 	queries = wl_calib_queries(meta->vector_count, meta->dims, build->building.rotation);
@@ -550,7 +560,10 @@ wl_records_add(const char *id, const float *vector, void *arg)
 	if (++records->vectors >= WL_REINDEX_BATCH)
 		wl_records_write(build, records);
 	if (records->done % 1024 == 0)
+	{
 		wl_reindex_active(build, meta, false);
+		wl_reindex_progress(WL_BUILD_INDEXING, records->done, records->total);
+	}
 }
 
 /* Frees a calibrator when the memory context it belongs to goes. */
@@ -636,6 +649,7 @@ wl_reindex_records(WlReindex *build, WlCollection *collection)
 											ALLOCSET_DEFAULT_SIZES);
 	records.changes = MemoryContextAlloc(records.context, sizeof(WlEntryChange) *
 										 WL_REINDEX_BATCH * records.tables);
+	wl_reindex_progress(WL_BUILD_INDEXING, 0, records.total);
 	wl_reindex_calibrate_begin(build, collection, &records);
 	count = wl_visit_vectors(build->conn, meta, 0, wl_records_add, &records);
 	wl_records_write(build, &records);
@@ -652,6 +666,7 @@ wl_reindex_finish(WlReindex *build, const WlMeta *meta)
 {
 	WlDdbCall  *call = wl_calls_new(1);
 
+	wl_reindex_progress(WL_BUILD_SWITCHING, meta->vector_count, meta->vector_count);
 	wl_packed_finish_call(call, WL_METADATA_TABLE, meta, &build->building);
 	wl_metadata_run(build->conn, call);
 	if (call->error.kind != WL_DDB_OK && !wl_reindex_took_effect(build, call, true))
@@ -706,6 +721,7 @@ wl_reindex_cleanup(WlReindex *build, WlCollection *collection)
 	WlStrays	strays;
 
 	memset(&strays, 0, sizeof(strays));
+	wl_reindex_progress(WL_BUILD_CLEANING, meta->vector_count, meta->vector_count);
 	wl_op_scan(call, meta->buckets_table, NULL, NULL, 0, true);
 	while ((call = wl_pages_next(pages, NULL)) != NULL)
 	{
@@ -730,6 +746,12 @@ wl_reindex_cleanup(WlReindex *build, WlCollection *collection)
 	wl_reindex_step(build, "cleaned up", strays.total, "items of older indexes");
 }
 
+/*
+ * The token of the last build this process began or took over, which a
+ * retry (WL_REINDEX_RETRY) may go on with.
+ */
+static char wl_reindex_own_token[WL_PACKED_TOKEN_LEN + 1] = "";
+
 /* whiplash.retrain_on_growth: a write retrains an index it has outgrown. */
 bool		wl_retrain_on_growth = true;
 
@@ -752,6 +774,7 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	WlCollection *collection;
 	const WlPackedSettings *settings;
 	WlDdbStats	stats;
+	bool		own;
 
 	memset(&build, 0, sizeof(build));
 	build.conn = conn;
@@ -776,6 +799,22 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	if (cause == WL_REINDEX_GROWN &&
 		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
 		return;
+	/*
+	 * A retry goes on with the build this process began or took over, takes
+	 * over one abandoned, or does what is still due; another session's
+	 * build at work is left to it.
+	 */
+	own = settings != NULL && settings->has_building &&
+		strcmp(settings->building.token, wl_reindex_own_token) == 0;
+	if (cause == WL_REINDEX_RETRY && settings != NULL && settings->has_building && !own &&
+		(!wl_packed_build_abandoned(collection->meta, (int64) time(NULL),
+									wl_abandoned_build_timeout) ||
+		 wl_packed_building_model(collection->meta, collection->index) == NULL))
+		return;
+	if (cause == WL_REINDEX_RETRY && settings != NULL && !settings->has_building &&
+		settings->has_current &&
+		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
+		return;
 	if (cause == WL_REINDEX_ABANDONED &&
 		(!wl_packed_build_abandoned(collection->meta, (int64) time(NULL),
 									wl_abandoned_build_timeout) ||
@@ -787,7 +826,8 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 		build.building = settings->building;
 		build.active_at = settings->building_active;
 		/* of sessions taking over an abandoned build, the first goes on */
-		if (!wl_reindex_active(&build, collection->meta, cause == WL_REINDEX_ABANDONED))
+		if (!wl_reindex_active(&build, collection->meta, cause == WL_REINDEX_ABANDONED ||
+							   (cause == WL_REINDEX_RETRY && !own)))
 			return;
 		wl_reindex_step(&build, "resumed", build.building.gen, "is the index generation");
 	}
@@ -801,28 +841,9 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 			return;
 		collection = wl_reindex_reopen(&build);
 	}
+	strlcpy(wl_reindex_own_token, build.building.token, sizeof(wl_reindex_own_token));
 	wl_reindex_records(&build, collection);
 	wl_reindex_finish(&build, collection->meta);
 	collection = wl_reindex_reopen(&build);
 	wl_reindex_cleanup(&build, collection);
-}
-
-/*
- * whiplash_reindex(collection regclass) returns (step, items, requests,
- * seconds): trains and builds the collection's index (see the header).
- */
-Datum
-whiplash_reindex(PG_FUNCTION_ARGS)
-{
-	WlConnection *conn;
-	WlCollection *collection;
-	Oid			relid = PG_GETARG_OID(0);
-
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
-	collection = wl_collection_for_relation(relid, &conn);
-	InitMaterializedSRF(fcinfo, 0);
-	wl_reindex(conn, pstrdup(collection->meta->name), WL_REINDEX_ASKED,
-			   (ReturnSetInfo *) fcinfo->resultinfo);
-	return (Datum) 0;
 }

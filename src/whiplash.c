@@ -139,6 +139,14 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("whiplash.background_builds",
+							 "A write that leaves a packed collection's index due starts a background worker to build it.",
+							 "Off, the write's COMMIT trains the index; whiplash_reindex always builds in the foreground.",
+							 &wl_background_builds,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("whiplash.abandoned_build_timeout",
 							"A packed collection's index build that showed no work for this long is resumed by the next write.",
 							"A build shows it is at work every minute; a cancelled or crashed one stops.",

@@ -144,6 +144,7 @@ extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern Oid	wl_relation_of_name(text *name);
 extern void wl_collection_forget(Oid serverid, const char *name);
+extern void wl_collection_expire(Oid serverid, const char *name);
 
 /*
  * What of a collection's index could not be read (its format left it out:
@@ -174,10 +175,26 @@ typedef enum WlReindexCause
 	WL_REINDEX_ASKED,			/* whiplash_reindex: reports its steps */
 	WL_REINDEX_FIRST,			/* a collection reached WL_PACKED_TRAIN_MIN */
 	WL_REINDEX_GROWN,			/* a collection outgrew its cells */
-	WL_REINDEX_ABANDONED		/* a build's session left it unfinished */
+	WL_REINDEX_ABANDONED,		/* a build's session left it unfinished */
+	WL_REINDEX_RETRY			/* a background build again after an error */
 } WlReindexCause;
 extern void wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
 					   struct ReturnSetInfo *rsinfo);
+
+/* The phases of a build, as whiplash_builds shows them. */
+typedef enum WlBuildPhase
+{
+	WL_BUILD_STARTING,			/* connecting, waiting for its writer's COMMIT */
+	WL_BUILD_TRAINING,			/* sampling vectors, training the model */
+	WL_BUILD_INDEXING,			/* writing every vector's records */
+	WL_BUILD_SWITCHING,			/* making the new index the current one */
+	WL_BUILD_CLEANING,			/* deleting older indexes' items */
+	WL_BUILD_RETRYING			/* waiting to try again after an error */
+} WlBuildPhase;
+
+/* Called as a build moves on: its phase, vectors done and their total. */
+typedef void (*WlBuildProgressHook) (WlBuildPhase phase, int64 done, int64 total);
+extern WlBuildProgressHook wl_build_progress_hook;
 typedef void (*WlVectorVisitor) (const char *id, const float *vector, void *arg);
 extern int64 wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most,
 							 WlVectorVisitor visit, void *arg);
@@ -189,6 +206,28 @@ extern WlReindexCause wl_autotrain_due(WlConnection *conn, const WlCollection *c
 									   int64 count);
 extern void wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
 						 WlReindexCause cause, int64 count, bool at_commit);
+extern bool wl_autotrain_running(Oid serverid, const char *vectors_table);
+extern bool wl_autotrain_awaits_us(Oid serverid, const char *vectors_table);
+struct BackgroundWorkerHandle;
+extern void wl_autotrain_note(Oid serverid, const char *vectors_table, int64 count,
+							  struct BackgroundWorkerHandle *worker);
+extern bool wl_background_builds;
+
+/* worker.c */
+/* A build worker's backend_type in pg_stat_activity. */
+#define WL_BUILD_WORKER_TYPE "whiplash index build"
+/* Where a build worker keeps its progress among its progress parameters. */
+#define WL_BUILD_PARAM_PHASE 0
+#define WL_BUILD_PARAM_DONE 1
+#define WL_BUILD_PARAM_TOTAL 2
+#define WL_BUILD_PARAM_CAUSE 3
+#define WL_BUILD_PARAM_ATTEMPT 4
+#define WL_BUILD_PARAM_SERVER 5
+#define WL_BUILD_PARAM_ROLE 6
+extern struct BackgroundWorkerHandle *wl_build_launch(WlConnection *conn, const char *collection,
+													  WlReindexCause cause, bool *busy);
+extern bool wl_build_worker_running(struct BackgroundWorkerHandle *handle);
+extern bool wl_build_locked(Oid serverid, const char *collection);
 
 /* search_plan.c */
 typedef enum WlSearchKind

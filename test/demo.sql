@@ -34,6 +34,9 @@ CREATE FOREIGN TABLE digit_vectors (id text, vector real[], digit int)
 \timing on
 INSERT INTO digit_vectors SELECT id, pixels, digit FROM images;
 \timing off
+-- The COMMIT started the index's training in a background worker; until
+-- it ends, searches read every vector.  Wait for it.
+SELECT whiplash_wait_for_index('digit_vectors') AS index_ready;
 
 -- The 5 images nearest to image 1 (a zero), joined with their labels.
 SELECT s.id, i.digit, round(s.distance::numeric, 4) AS distance

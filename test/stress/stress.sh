@@ -114,7 +114,8 @@ END \$\$;
 SQL
 trained=$(q -c "SELECT count(*) FROM churn")
 # The writer's rounds: 2,400 more vectors (at 3,600 the index needs more
-# cells than its 1,200 vectors had, so the COMMIT retrains), half of them
+# cells than its 1,200 vectors had, so the COMMIT starts a worker that
+# retrains, and the writer waits for it), half of them
 # deleted, one moved, the rest deleted, and a reindex on the fixed vectors
 # alone; each round's vectors have ids of their own.
 writer() {
@@ -124,6 +125,7 @@ writer() {
         q >>"$WORK/writer.log" 2>&1 <<SQL || echo "failed round $round" >>"$WORK/writer.failed"
 \echo round $round
 INSERT INTO churn SELECT stress_id('r$round', i), stress_point('r$round', i, 50) FROM generate_series(1, 2400) i;
+SELECT 'retrained', whiplash_wait_for_index('churn');
 DELETE FROM churn WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1, 1200) i);
 UPDATE churn SET vector = stress_point('m$round', 1, 60) WHERE id = stress_id('r$round', 2000);
 DELETE FROM churn WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1201, 2400) i);

@@ -1,0 +1,315 @@
+/*
+ * worker.c - index builds in a background worker, off the user's path.
+ *
+ * A write that leaves a collection's index due (autotrain.c) does not
+ * train it: it starts a dynamic background worker, which needs no
+ * shared_preload_libraries, and goes on.  The worker connects to the
+ * writer's database as the writer's role, waits for the writer's
+ * transaction to end, and runs the build whiplash_reindex runs
+ * (reindex.c).  Meanwhile writes go to the current index, and to the new
+ * one once it is marked building; searches use the current index, or read
+ * every vector.
+ *
+ * One worker per foreign server and collection in a database: a worker
+ * holds a session lock named after them, and a second one gives way.  An
+ * error of DynamoDB or of the network is tried again WL_BUILD_ATTEMPTS
+ * times, waiting longer each time.  A build that still fails, or whose
+ * server stopped (a crash, a restart), stays marked building, and the
+ * first write after whiplash.abandoned_build_timeout starts a worker that
+ * resumes it.  The worker shows its phase and counts in its backend status
+ * (the progress parameters of pg_stat_activity's row), which
+ * whiplash_builds reads (builds.c).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "storage/pmsignal.h"
+#include "tcop/tcopprot.h"
+#include "utils/backend_progress.h"
+#include "utils/backend_status.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/wait_event.h"
+
+#include "whiplash.h"
+
+PGDLLEXPORT void whiplash_build_main(Datum arg);
+
+/* Tries of a build that fails on DynamoDB or the network. */
+#define WL_BUILD_ATTEMPTS 6
+
+/* Tries of a worker to take its lock, 20 ms apart, before it gives way. */
+#define WL_BUILD_LOCK_TRIES 10
+
+/* The lock a worker holds: an advisory lock's tag with this field4. */
+#define WL_BUILD_LOCK_FIELD 0x574c
+
+/* What a writer hands its worker, in bgw_extra. */
+typedef struct WlBuildOrder
+{
+	Oid			database;
+	Oid			role;			/* whose user mapping the build uses */
+	Oid			server;
+	TransactionId writer;		/* the writer's transaction, if it has an id */
+	int32		cause;			/* WlReindexCause */
+	int32		abandoned_build_timeout;	/* the writer's setting */
+	double		recall_target;	/* the writer's setting */
+	char		collection[WL_COLLECTION_NAME_MAX + 1];
+} WlBuildOrder;
+
+StaticAssertDecl(sizeof(WlBuildOrder) <= BGW_EXTRALEN,
+				 "a build order must fit in bgw_extra");
+
+/* The lock of builds of a collection in this database. */
+static void
+wl_build_tag(LOCKTAG *tag, Oid serverid, const char *collection)
+{
+	uint32		name_hash = hash_bytes((const unsigned char *) collection,
+									   (int) strlen(collection));
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, serverid, name_hash, WL_BUILD_LOCK_FIELD);
+}
+
+/*
+ * Is a worker of this database building the collection's index?  A
+ * transaction's lock taken and given back at once: only a worker holds it
+ * for longer.
+ */
+bool
+wl_build_locked(Oid serverid, const char *collection)
+{
+	LOCKTAG		tag;
+
+	wl_build_tag(&tag, serverid, collection);
+	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return true;
+	LockRelease(&tag, ShareLock, false);
+	return false;
+}
+
+/*
+ * Starts a worker that builds a collection's index as cause says, unless
+ * a worker of this database is at it already.  Returns its handle
+ * (allocated in TopMemoryContext), or NULL when none was started; *busy
+ * says whether that is because another worker is at it.
+ */
+BackgroundWorkerHandle *
+wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause, bool *busy)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	WlBuildOrder order;
+	MemoryContext oldcontext;
+	bool		started;
+
+	*busy = wl_build_locked(conn->serverid, collection);
+	if (*busy)
+		return NULL;
+	memset(&order, 0, sizeof(order));
+	order.database = MyDatabaseId;
+	order.role = GetUserId();
+	order.server = conn->serverid;
+	order.writer = GetTopTransactionIdIfAny();
+	order.cause = cause;
+	order.abandoned_build_timeout = wl_abandoned_build_timeout;
+	order.recall_target = wl_recall_target;
+	strlcpy(order.collection, collection, sizeof(order.collection));
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "whiplash", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "whiplash_build_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "whiplash build of collection \"%s\"", collection);
+	strlcpy(worker.bgw_type, WL_BUILD_WORKER_TYPE, BGW_MAXLEN);
+	worker.bgw_notify_pid = MyProcPid;
+	memcpy(worker.bgw_extra, &order, sizeof(order));
+	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+	started = RegisterDynamicBackgroundWorker(&worker, &handle);
+	MemoryContextSwitchTo(oldcontext);
+	return started ? handle : NULL;
+}
+
+/* Is the worker of a handle (NULL: none) starting or at work? */
+bool
+wl_build_worker_running(BackgroundWorkerHandle *handle)
+{
+	pid_t		pid;
+	BgwHandleStatus status;
+
+	if (handle == NULL)
+		return false;
+	status = GetBackgroundWorkerPid(handle, &pid);
+	return status == BGWH_STARTED || status == BGWH_NOT_YET_STARTED;
+}
+
+/* The worker's order, kept for its progress reports. */
+static WlBuildOrder wl_build_order;
+
+/* The try of the build under way, from 1. */
+static int	wl_build_attempt = 0;
+
+/*
+ * Shows where the build is in this worker's backend status (builds.c reads
+ * it), lets go of its catalog snapshot so that it holds back no vacuum,
+ * and stops the worker when the postmaster is gone.
+ */
+static void
+wl_build_progress(WlBuildPhase phase, int64 done, int64 total)
+{
+	const int	index[] = {
+		WL_BUILD_PARAM_PHASE, WL_BUILD_PARAM_DONE, WL_BUILD_PARAM_TOTAL, WL_BUILD_PARAM_CAUSE,
+		WL_BUILD_PARAM_ATTEMPT, WL_BUILD_PARAM_SERVER, WL_BUILD_PARAM_ROLE
+	};
+	int64		values[7];
+
+	values[0] = phase;
+	values[1] = done;
+	values[2] = total;
+	values[3] = wl_build_order.cause;
+	values[4] = wl_build_attempt;
+	values[5] = wl_build_order.server;
+	values[6] = wl_build_order.role;
+	pgstat_progress_update_multi_param(lengthof(index), index, values);
+	InvalidateCatalogSnapshot();
+	if (!PostmasterIsAlive())
+		proc_exit(1);
+}
+
+/* Is an error one that the same build may not meet when tried again? */
+static bool
+wl_build_error_passes(const ErrorData *error)
+{
+	return error->sqlerrcode == ERRCODE_FDW_ERROR ||
+		error->sqlerrcode == ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION ||
+		error->sqlerrcode == ERRCODE_INSUFFICIENT_RESOURCES ||
+		ERRCODE_TO_CATEGORY(error->sqlerrcode) == ERRCODE_CONNECTION_EXCEPTION;
+}
+
+/*
+ * One try of the build, in a transaction of its own: as the writer's role,
+ * once the writer's transaction has ended (it may have made the server or
+ * the foreign table).
+ */
+static void
+wl_build_try(const WlBuildOrder *order, WlReindexCause cause)
+{
+	WlConnection *conn;
+
+	SetUserIdAndSecContext(order->role, SECURITY_LOCAL_USERID_CHANGE);
+	if (TransactionIdIsValid(order->writer))
+		XactLockTableWait(order->writer, NULL, NULL, XLTW_None);
+	conn = wl_connect(order->server);
+	wl_reindex(conn, order->collection, cause, NULL);
+}
+
+/*
+ * Runs the build until it is done, tried again after errors that may
+ * pass, with waits of 2, 4, 8 ... seconds.  Errors go to the server log.
+ */
+static void
+wl_build_run(const WlBuildOrder *order)
+{
+	MemoryContext context = CurrentMemoryContext;
+
+	for (wl_build_attempt = 1;; wl_build_attempt++)
+	{
+		volatile bool done = false;
+		volatile bool again = false;
+		int			wait_s = 1 << Min(wl_build_attempt, 8);
+
+		wl_build_progress(WL_BUILD_STARTING, 0, 0);
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PG_TRY();
+		{
+			wl_build_try(order, wl_build_attempt == 1 || order->cause == WL_REINDEX_ASKED ?
+						 order->cause : WL_REINDEX_RETRY);
+			CommitTransactionCommand();
+			done = true;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *error;
+
+			MemoryContextSwitchTo(context);
+			error = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			MemoryContextSwitchTo(context);
+			again = wl_build_error_passes(error) && wl_build_attempt < WL_BUILD_ATTEMPTS;
+			ereport(LOG,
+					(errcode(error->sqlerrcode),
+					 errmsg("the background build of the index of collection \"%s\" failed: %s",
+							order->collection, error->message),
+					 error->detail ? errdetail_internal("%s", error->detail) : 0,
+					 again ? errhint("It tries again in %d s.", wait_s) :
+					 errhint("The next write after whiplash.abandoned_build_timeout resumes it, or run whiplash_reindex on the collection.")));
+			FreeErrorData(error);
+		}
+		PG_END_TRY();
+		if (done || !again)
+			break;
+		wl_build_progress(WL_BUILD_RETRYING, 0, 0);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 wait_s * 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * The worker's entry point: connects to the writer's database, takes the
+ * collection's build lock (or leaves it to the worker that holds it), and
+ * builds.
+ */
+void
+whiplash_build_main(Datum arg)
+{
+	WlBuildOrder *order = &wl_build_order;
+	LOCKTAG		tag;
+	LockAcquireResult locked = LOCKACQUIRE_NOT_AVAIL;
+	char		activity[128];
+	int			tries;
+
+	memcpy(order, MyBgworkerEntry->bgw_extra, sizeof(WlBuildOrder));
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(order->database, InvalidOid, 0);
+	wl_build_progress(WL_BUILD_STARTING, 0, 0);
+	snprintf(activity, sizeof(activity), "building the index of collection \"%s\"",
+			 order->collection);
+	pgstat_report_activity(STATE_RUNNING, activity);
+
+	/* a writer's look at the lock holds it for a moment: try a while */
+	wl_build_tag(&tag, order->server, order->collection);
+	for (tries = 0; tries < WL_BUILD_LOCK_TRIES; tries++)
+	{
+		StartTransactionCommand();
+		locked = LockAcquire(&tag, ExclusiveLock, true, true);
+		CommitTransactionCommand();
+		if (locked != LOCKACQUIRE_NOT_AVAIL)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 20,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (locked == LOCKACQUIRE_NOT_AVAIL)
+		proc_exit(0);
+
+	wl_recall_target = order->recall_target;
+	wl_abandoned_build_timeout = order->abandoned_build_timeout;
+	wl_build_progress_hook = wl_build_progress;
+	wl_build_run(order);
+	proc_exit(0);
+}
