@@ -528,12 +528,19 @@ run_api() {
 }
 
 # run_crash: DynamoDB Local on disk killed during a large COMMIT and
-# restarted (test/crash/crash.sh), on ports 18101 and 18102.
+# restarted (test/crash/crash.sh), on ports 18101 and 18102; then
+# PostgreSQL killed during a background index build, and DynamoDB out of
+# reach during another (test/crash/build_crash.sh), on 18103 and 18104.
 run_crash() {
     echo "== a real crash: DynamoDB Local killed during a COMMIT"
     WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WL_LOG_DIR="$WL_LOG_DIR" \
         step pg_virtualenv -t -v 15 bash test/crash/crash.sh 18101 >"$WL_LOG_DIR/crash.log" 2>&1
     report_tap $? "$WL_LOG_DIR/crash.log"
+    echo "== PostgreSQL killed during a background index build"
+    WHIPLASH_KEY=$KEY WHIPLASH_SECRET=$SECRET WL_LOG_DIR="$WL_LOG_DIR" \
+        step pg_virtualenv -t -v 15 bash test/crash/build_crash.sh 18103 \
+        >"$WL_LOG_DIR/build-crash.log" 2>&1
+    report_tap $? "$WL_LOG_DIR/build-crash.log"
 }
 
 # --backend picks the servers (default: both); --majors without 15 runs
