@@ -37,6 +37,7 @@
 #include "utils/backend_status.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "whiplash.h"
@@ -212,6 +213,22 @@ wl_build_try(const WlBuildOrder *order, WlReindexCause cause)
 	wl_reindex(conn, order->collection, cause, NULL);
 }
 
+/* Sleeps ms milliseconds, whatever sets the latch meanwhile. */
+static void
+wl_build_sleep(long ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	long		left;
+
+	while ((left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 /*
  * Runs the build until it is done, tried again after errors that may
  * pass, with waits of 2, 4, 8 ... seconds.  Errors go to the server log.
@@ -260,10 +277,7 @@ wl_build_run(const WlBuildOrder *order)
 		if (done || !again)
 			break;
 		wl_build_progress(WL_BUILD_RETRYING, 0, 0);
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 wait_s * 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		wl_build_sleep(wait_s * 1000L);
 	}
 }
 
@@ -299,10 +313,7 @@ whiplash_build_main(Datum arg)
 		CommitTransactionCommand();
 		if (locked != LOCKACQUIRE_NOT_AVAIL)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 20,
-						 PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		wl_build_sleep(20);
 	}
 	if (locked == LOCKACQUIRE_NOT_AVAIL)
 		proc_exit(0);
