@@ -1,14 +1,12 @@
 -- whiplash 0.4.0 to 0.5.0: index builds in background workers.
 \echo Use "ALTER EXTENSION whiplash UPDATE TO '0.5.0'" to load this file. \quit
 
--- Trains a collection's index on a sample of its own vectors and writes it
--- (a native collection is converted to the packed format), while the
--- collection stays searchable; interrupted, it resumes when run again.
--- One row per step done.  background => true leaves the build to a
--- background worker and returns at once, with one row: 'started in the
--- background', or 'already being built' when a worker is at it.
-DROP FUNCTION whiplash_reindex(regclass);
-CREATE FUNCTION whiplash_reindex(collection regclass, background boolean DEFAULT false)
+-- whiplash_reindex(collection), with background => true, leaves the build
+-- to a background worker and returns at once, with one row: 'started in
+-- the background', or 'already being built' when a worker is at it.
+-- (An overload rather than a default, so that grants on the one-argument
+-- function stay.)
+CREATE FUNCTION whiplash_reindex(collection regclass, background boolean)
 RETURNS TABLE (step text, items bigint, requests bigint, seconds double precision)
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE STRICT;
