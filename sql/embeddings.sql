@@ -86,6 +86,45 @@ SELECT searched, k_nearest, recall >= 0.9 AS recall_at_least_0_9,
        abs(recall - estimated_recall) <= 0.05 AS estimate_within_0_05
   FROM whiplash_recall('emb_ft', 50);
 
+-- A new session's first search reads no model: the server keeps on disk
+-- the model items its backends read (whiplash.model_cache), so that search
+-- costs about what a warm one does; read units as the signature-checking
+-- proxy prices them.  With the cache off, a new session reads this
+-- 384-dimension model from DynamoDB again, and its first search costs
+-- several times a warm one.
+\getenv sigcheck_stats WHIPLASH_SIGCHECK_STATS
+\set stats_cmd 'curl -s ' :sigcheck_stats
+CREATE TABLE priced (at text, stats jsonb);
+CREATE FUNCTION note_priced(label text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('COPY priced (stats) FROM PROGRAM %L', current_setting('test.stats_cmd'));
+  UPDATE priced SET at = label WHERE at IS NULL;
+END $$;
+CREATE FUNCTION units_between(a text, b text) RETURNS numeric LANGUAGE sql AS $$
+  SELECT ((SELECT stats FROM priced WHERE at = b)->>'read_units')::numeric -
+         ((SELECT stats FROM priced WHERE at = a)->>'read_units')::numeric
+$$;
+\c
+SELECT set_config('test.stats_cmd', :'stats_cmd', false) IS NOT NULL AS noted;
+SELECT note_priced('kept 0');
+SELECT count(*) AS found FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+SELECT note_priced('kept 1');
+SELECT count(*) AS found FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03001'), 10);
+SELECT note_priced('kept 2');
+\c
+SET whiplash.model_cache = off;
+SELECT set_config('test.stats_cmd', :'stats_cmd', false) IS NOT NULL AS noted;
+SELECT note_priced('read 0');
+SELECT count(*) AS found FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
+SELECT note_priced('read 1');
+SELECT count(*) AS found FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03001'), 10);
+SELECT note_priced('read 2');
+SELECT units_between('kept 0', 'kept 1') <= 2 * units_between('kept 1', 'kept 2')
+         AS first_search_at_most_twice_a_warm_one,
+       units_between('read 0', 'read 1') > 2 * units_between('read 1', 'read 2')
+         AS without_the_kept_model_more_than_twice;
+RESET whiplash.model_cache;
+
 -- A target that cannot be reached within the read units allowed is said,
 -- once a transaction.
 SET whiplash.max_search_units = 5;
@@ -198,6 +237,6 @@ CREATE FOREIGN TABLE empty_emb (id text, vector real[]) SERVER ddb OPTIONS (coll
 SELECT * FROM whiplash_recall('empty_emb');
 
 SELECT whiplash_drop_collection('ddb', 'emb'), whiplash_drop_collection('ddb', 'empty_emb');
-DROP FUNCTION explain_line;
+DROP FUNCTION explain_line, note_priced, units_between;
 DROP FOREIGN TABLE emb_ft, empty_emb;
-DROP TABLE emb, share, truth, found, expected, measured, measured_by_function, tool_out;
+DROP TABLE emb, share, truth, found, expected, measured, measured_by_function, tool_out, priced;

@@ -454,9 +454,11 @@ BEGIN
                       'model', jsonb_build_object('B', 'V0xNMg=='))::text));
 END $$;
 SELECT cut_model('huge');
--- (a new session: this one keeps the model it read)
+-- (a new session, which reads the model from DynamoDB: this one keeps the
+-- model it read, and the server the model's items, on its disk)
 \c
 SET whiplash.background_builds = off;
+SET whiplash.model_cache = off;
 SELECT id, vector[1] FROM huge WHERE id = 'h7';
 SELECT count(*) AS scanned FROM huge;
 SELECT id FROM whiplash_search('huge', array_fill(3e38::real, ARRAY[8]), 1);

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "core/itemfile.h"
 #include "core/operations.h"
 #include "whiplash.h"
 
@@ -132,21 +133,56 @@ wl_collection_init_memory(void)
 }
 
 /*
+ * The index of a collection from the model items this server keeps
+ * (modelcache.c), or NULL; a kept model that does not open is removed.
+ */
+static void *
+wl_collection_index_kept(WlConnection *conn, WlMeta *meta)
+{
+	struct json_object *array;
+	int			nitems = wl_model_cache_load(conn, meta, &array);
+	struct json_object **items;
+	void	   *volatile index = NULL;
+	char		reason[256];
+	int			i;
+
+	if (nitems < 0)
+		return NULL;
+	PG_TRY();
+	{
+		items = palloc(sizeof(struct json_object *) * Max(nitems, 1));
+		for (i = 0; i < nitems; i++)
+			items[i] = wl_op_item_at(array, i);
+		index = meta->format->open(meta, items, nitems, reason, sizeof(reason));
+	}
+	PG_FINALLY();
+	{
+		wl_itemfile_free(array);
+	}
+	PG_END_TRY();
+	if (index == NULL)
+		wl_model_cache_drop(conn, meta);
+	return index;
+}
+
+/*
  * The index of a collection: its format reads what it needs beyond the
- * metadata (a trained model's items) and builds it.  Frees meta when that
- * fails.
+ * metadata (a trained model's items, from this server's disk when it kept
+ * them) and builds it.  Frees meta when that fails.
  */
 static void *
 wl_collection_index(WlConnection *conn, WlMeta *meta)
 {
 	WlDdbCall  *calls = wl_calls_new(2);
 	WlItems		items = {0};
-	void	   *index;
+	void	   *volatile index;
 	char		reason[256];
 
 	PG_TRY();
 	{
-		wl_run(conn, calls, meta->format->model_calls(meta, calls), &items);
+		index = wl_collection_index_kept(conn, meta);
+		if (index == NULL)
+			wl_run(conn, calls, meta->format->model_calls(meta, calls), &items);
 	}
 	PG_CATCH();
 	{
@@ -154,7 +190,11 @@ wl_collection_index(WlConnection *conn, WlMeta *meta)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (index != NULL)
+		return index;
 	index = meta->format->open(meta, items.items, items.count, reason, sizeof(reason));
+	if (index != NULL && items.count > 0)
+		wl_model_cache_save(conn, meta, items.items, items.count);
 	if (index == NULL)
 	{
 		char	   *name = pstrdup(meta->name);

@@ -139,6 +139,14 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("whiplash.model_cache",
+							 "Keep the trained models that backends read from DynamoDB on the server's disk, for later sessions.",
+							 "Off, every new session reads a collection's model from DynamoDB.",
+							 &wl_model_cache,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("whiplash.background_builds",
 							 "A write that leaves a packed collection's index due starts a background worker to build it.",
 							 "Off, the write's COMMIT trains the index; whiplash_reindex always builds in the foreground.",

@@ -201,6 +201,14 @@ extern int64 wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most
 extern bool wl_retrain_on_growth;
 extern int	wl_abandoned_build_timeout;
 
+/* modelcache.c */
+extern bool wl_model_cache;
+extern int	wl_model_cache_load(WlConnection *conn, const WlMeta *meta,
+								struct json_object **array);
+extern void wl_model_cache_save(WlConnection *conn, const WlMeta *meta,
+								struct json_object *const *items, int nitems);
+extern void wl_model_cache_drop(WlConnection *conn, const WlMeta *meta);
+
 /* autotrain.c */
 extern WlReindexCause wl_autotrain_due(WlConnection *conn, const WlCollection *collection,
 									   int64 count);

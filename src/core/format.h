@@ -93,6 +93,14 @@ typedef struct WlFormat
 	int			(*model_calls) (const WlMeta *meta, WlDdbCall *calls);
 
 	/*
+	 * A name of what the model calls read into buf: the same for as long
+	 * as they would read the same items, which a cache may then keep.
+	 * False when there is nothing to keep or it does not fit.  NULL: the
+	 * format's model calls read nothing.
+	 */
+	bool		(*model_key) (const WlMeta *meta, char *buf, size_t len);
+
+	/*
 	 * The collection's index, as the format uses it: its hash functions,
 	 * and its code model if it has one, made from the metadata and the
 	 * items the model calls read.  NULL with a reason in errbuf when those

@@ -932,6 +932,7 @@ const WlFormat wl_format_packed = {
 	.write_meta = wl_packed_write_meta,
 	.free_meta = wl_packed_free_meta,
 	.model_calls = wl_packed_model_calls,
+	.model_key = wl_packed_model_key,
 	.open = wl_packed_open,
 	.close = wl_packed_close,
 	.refresh = wl_packed_refresh,

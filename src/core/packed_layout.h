@@ -36,6 +36,7 @@ extern void wl_packed_free_meta(WlMeta *meta);
  * returns how many (packed_models.c).
  */
 extern int	wl_packed_model_calls(const WlMeta *meta, WlDdbCall *calls);
+extern bool wl_packed_model_key(const WlMeta *meta, char *buf, size_t len);
 
 /*
  * One generation's model from the model items read, or NULL with the

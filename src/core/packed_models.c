@@ -74,6 +74,29 @@ wl_packed_model_calls(const WlMeta *meta, WlDdbCall *calls)
 }
 
 /*
+ * Names the models wl_packed_model_calls reads: the buckets table and each
+ * generation's number, token and size.  A generation's model items never
+ * change once its build has begun, and a new build has a new token.
+ */
+bool
+wl_packed_model_key(const WlMeta *meta, char *buf, size_t len)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+	const WlPackedIndex *current = settings->has_current ? &settings->current : NULL;
+	const WlPackedIndex *building = settings->has_building ? &settings->building : NULL;
+	int			n;
+
+	if (current == NULL && building == NULL)
+		return false;
+	n = snprintf(buf, len, "%s current %d.%s.%zu building %d.%s.%zu", meta->buckets_table,
+				 current ? current->gen : 0, current ? current->token : "-",
+				 current ? current->bytes : 0,
+				 building ? building->gen : 0, building ? building->token : "-",
+				 building ? building->bytes : 0);
+	return n > 0 && (size_t) n < len;
+}
+
+/*
  * One generation's model from the items read: its parts ("0", "1", ...)
  * in order, then deserialised against the collection's shape.
  */
