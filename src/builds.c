@@ -228,12 +228,7 @@ wl_reindex_background(WlConnection *conn, const WlCollection *collection, Return
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
-	if (meta->format != &wl_format_packed && meta->format != &wl_format_native)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("collection \"%s\" is in the %s format, which has no trained index",
-						meta->name, meta->format->name),
-				 errhint("Collections of the original library keep its layout, so that it can still read them.")));
+	wl_reindex_check_format(meta);
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

@@ -762,6 +762,21 @@ bool		wl_retrain_on_growth = true;
 int			wl_abandoned_build_timeout = 600;
 
 /*
+ * Refuses a collection whose format has no trained index to build: the
+ * original library's (v1) keeps its layout.
+ */
+void
+wl_reindex_check_format(const WlMeta *meta)
+{
+	if (meta->format != &wl_format_packed && meta->format != &wl_format_native)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("collection \"%s\" is in the %s format, which has no trained index",
+						meta->name, meta->format->name),
+				 errhint("Collections of the original library keep its layout, so that it can still read them.")));
+}
+
+/*
  * Builds a new index generation of a collection, or finishes the one it
  * finds building; see the header.  Only a build asked for reports its
  * progress in NOTICEs; an automatic one gives way to a build or a newer
@@ -785,13 +800,7 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	wl_ddb_get_stats(conn->ddb, &stats);
 	build.requests_before = stats.requests;
 	collection = wl_reindex_reopen(&build);
-	if (collection->meta->format != &wl_format_packed &&
-		collection->meta->format != &wl_format_native)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("collection \"%s\" is in the %s format, which has no trained index",
-						name, collection->meta->format->name),
-				 errhint("Collections of the original library keep its layout, so that it can still read them.")));
+	wl_reindex_check_format(collection->meta);
 	settings = wl_packed_settings_of(collection->meta);
 	if (cause == WL_REINDEX_FIRST && settings != NULL &&
 		(settings->has_current || settings->has_building))

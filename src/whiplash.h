@@ -180,6 +180,7 @@ typedef enum WlReindexCause
 } WlReindexCause;
 extern void wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
 					   struct ReturnSetInfo *rsinfo);
+extern void wl_reindex_check_format(const WlMeta *meta);
 
 /* The phases of a build, as whiplash_builds shows them. */
 typedef enum WlBuildPhase
