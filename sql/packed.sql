@@ -570,7 +570,7 @@ SELECT count(*) AS empty FROM counted;
 SELECT dblink_connect('other', format('host=%s port=%s dbname=%s user=%s password=%s', :'pghost',
                                       current_setting('port'), current_database(), current_user,
                                       :'pgpassword')) AS connected;
-SELECT dblink_exec('other', $$SET whiplash.collection_cache_ttl = '1h'$$);
+SELECT dblink_exec('other', $$SET whiplash.collection_cache_ttl = '1h'; SET whiplash.background_builds = off$$);
 SELECT n AS empty_elsewhere FROM dblink('other', 'SELECT count(*) FROM counted') AS t(n bigint);
 INSERT INTO counted SELECT 'c' || i, ARRAY[i % 7, i % 11, i % 13, 1]::real[]
   FROM generate_series(1, 600) i;
