@@ -522,8 +522,9 @@ wl_explain_index(const WlMeta *meta, const WlSearchPlan *search)
 	const char *tables = meta->ntables == 1 ? "" : "s";
 
 	if (search->cells > 0)
-		return psprintf("%d table%s of %d k-means cells, %s", meta->ntables, tables,
+		return psprintf("%d table%s of %d k-means cells%s, %s", meta->ntables, tables,
 						search->cells,
+						search->groups > 0 ? psprintf(" in %d groups", search->groups) : "",
 						search->kind == WL_SEARCH_CODES ? "every cell read" :
 						search->spread > 0 ?
 						psprintf("the cells within %.4g%% of the nearest's squared distance read (%.1f on average, at most %d)",

@@ -221,11 +221,16 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 		 * the size it was built with, for a collection grown since (up to
 		 * twice, before its next training), which so reads more codes rather
 		 * than fewer cells and holds its recall; the size it has, once an
-		 * index has the most cells a training gives.
+		 * index has the most cells one k-means gives.  Past that size the
+		 * budget grows with the square root of the collection; an index
+		 * of grouped cells has cells of the same size at any size, and a
+		 * budget that does not grow.
 		 */
-		double		codes = WL_CELLS_CODES * effort * sqrt(Max(1.0, count / 100000.0));
+		double		codes = WL_CELLS_CODES * effort *
+			(index->groups > 0 ? 1.0 : sqrt(Max(1.0, count / 100000.0)));
 		double		built = Max((double) index->vectors, 1.0) / buckets;
-		double		cell = Min(count / buckets, Max(built, count / WL_PACKED_MAX_CELLS));
+		double		cell = Min(count / buckets,
+							   index->groups > 0 ? built : Max(built, count / WL_PACKED_MAX_CELLS));
 
 		budget = budget_arg > 0 ? budget_arg : Max(k, (int) ceil(WL_CELLS_RERANK * effort));
 		if (probes_arg <= 0)
@@ -255,6 +260,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 
 	plan->probes = probes;
 	plan->cells = index->cells;
+	plan->groups = index->groups;
 	plan->depth = depth;
 	plan->budget = budget;
 	if (probes_arg > 0)

@@ -13,6 +13,8 @@
 
 #include "compat.h"
 #include "whiplash.h"
+#include "core/cells.h"
+#include "core/packed.h"
 
 PG_MODULE_MAGIC;
 
@@ -162,6 +164,14 @@ _PG_init(void)
 							600, 1, INT_MAX,
 							PGC_USERSET,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("whiplash.max_ungrouped_cells",
+							"The most k-means cells a packed collection's index build trains as one set.",
+							"A build that needs more cells, for a larger collection, puts them in groups, so that a search ranks only the nearest groups' cells.",
+							&wl_packed_max_flat_cells,
+							WL_PACKED_MAX_CELLS, 16, WL_CELLS_FLAT_MAX,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("whiplash.write_batch_size",
 							"Rows written to DynamoDB per batch of ordered phases.",

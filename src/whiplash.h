@@ -261,6 +261,7 @@ typedef struct WlSearchPlan
 	int			depth;			/* fine bits read beyond a bucket's */
 	int			budget;			/* candidates fetched whole and re-ranked */
 	int			cells;			/* k-means cells a table has, or 0 (LSH buckets) */
+	int			groups;			/* the groups they are in, or 0 */
 	bool		consistent;		/* strongly consistent reads */
 	double		read_units;		/* estimated, as DynamoDB bills them */
 	double		requests;		/* estimated, before the candidates' fetch */

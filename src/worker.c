@@ -41,6 +41,7 @@
 #include "utils/wait_event.h"
 
 #include "whiplash.h"
+#include "core/packed.h"
 
 PGDLLEXPORT void whiplash_build_main(Datum arg);
 
@@ -62,6 +63,7 @@ typedef struct WlBuildOrder
 	TransactionId writer;		/* the writer's transaction, if it has an id */
 	int32		cause;			/* WlReindexCause */
 	int32		abandoned_build_timeout;	/* the writer's setting */
+	int32		max_ungrouped_cells;	/* the writer's setting */
 	double		recall_target;	/* the writer's setting */
 	char		collection[WL_COLLECTION_NAME_MAX + 1];
 } WlBuildOrder;
@@ -121,6 +123,7 @@ wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause
 	order.writer = GetTopTransactionIdIfAny();
 	order.cause = cause;
 	order.abandoned_build_timeout = wl_abandoned_build_timeout;
+	order.max_ungrouped_cells = wl_packed_max_flat_cells;
 	order.recall_target = wl_recall_target;
 	strlcpy(order.collection, collection, sizeof(order.collection));
 
@@ -320,6 +323,7 @@ whiplash_build_main(Datum arg)
 
 	wl_recall_target = order->recall_target;
 	wl_abandoned_build_timeout = order->abandoned_build_timeout;
+	wl_packed_max_flat_cells = order->max_ungrouped_cells;
 	wl_build_progress_hook = wl_build_progress;
 	wl_build_run(order);
 	proc_exit(0);

@@ -162,6 +162,41 @@ wl_cell_rank_cmp(const void *a, const void *b)
 	return x->cell - y->cell;
 }
 
+/*
+ * How far a centroid is from y for ordering: its squared distance, or its
+ * negated dot product (inner-product search).
+ */
+static double
+wl_cells_key(const float *centroid, int p, const float *y, bool by_dot)
+{
+	double		dot = 0;
+	int			j;
+
+	if (!by_dot)
+		return wl_cells_distance(centroid, y, p);
+	for (j = 0; j < p; j++)
+		dot += (double) centroid[j] * y[j];
+	return -dot;
+}
+
+/* Sorts k ranks and hands out the first n (cells, and keys if wanted). */
+static int
+wl_cells_ranked(WlCellRank *ranks, int k, int n, int *out, float *keys)
+{
+	int			c;
+
+	qsort(ranks, (size_t) k, sizeof(WlCellRank), wl_cell_rank_cmp);
+	if (n > k)
+		n = k;
+	for (c = 0; c < n; c++)
+	{
+		out[c] = ranks[c].cell;
+		if (keys != NULL)
+			keys[c] = (float) ranks[c].key;
+	}
+	return n;
+}
+
 /* The cells a search reads; see the header. */
 int
 wl_cells_order(const float *centroids, int k, int p, const float *y, bool by_dot, int n,
@@ -174,30 +209,10 @@ wl_cells_order(const float *centroids, int k, int p, const float *y, bool by_dot
 		return -1;
 	for (c = 0; c < k; c++)
 	{
-		const float *centroid = centroids + (size_t) c * p;
-
 		ranks[c].cell = c;
-		if (by_dot)
-		{
-			double		dot = 0;
-			int			j;
-
-			for (j = 0; j < p; j++)
-				dot += (double) centroid[j] * y[j];
-			ranks[c].key = -dot;
-		}
-		else
-			ranks[c].key = wl_cells_distance(centroid, y, p);
+		ranks[c].key = wl_cells_key(centroids + (size_t) c * p, p, y, by_dot);
 	}
-	qsort(ranks, (size_t) k, sizeof(WlCellRank), wl_cell_rank_cmp);
-	if (n > k)
-		n = k;
-	for (c = 0; c < n; c++)
-	{
-		out[c] = ranks[c].cell;
-		if (keys != NULL)
-			keys[c] = (float) ranks[c].key;
-	}
+	n = wl_cells_ranked(ranks, k, n, out, keys);
 	free(ranks);
 	return n;
 }
@@ -212,4 +227,241 @@ wl_cells_within(const float *keys, int n, double spread)
 	while (c < n && keys[c] <= limit)
 		c++;
 	return c;
+}
+
+/*
+ * Each group's share of k cells: one each, the rest one at a time to the
+ * group with the most rows a cell (at most one cell a row), so that the
+ * cells of all groups hold about as many rows.
+ */
+static void
+wl_cells_share(const int *rows, int groups, int k, int *cells)
+{
+	int			g;
+	int			given;
+
+	for (g = 0; g < groups; g++)
+		cells[g] = 1;
+	for (given = groups; given < k; given++)
+	{
+		int			best = -1;
+
+		for (g = 0; g < groups; g++)
+			if (cells[g] < rows[g] &&
+				(best < 0 || (double) rows[g] * cells[best] > (double) rows[best] * cells[g]))
+				best = g;
+		if (best < 0)
+			break;
+		cells[best]++;
+	}
+}
+
+/*
+ * One Lloyd round over grouped cells: each row to its cell among them, each
+ * cell's centroid the mean of its rows (an empty one keeps its place), and
+ * each group's the mean of its cells' rows (an empty one keeps its place).
+ * False when out of memory.
+ */
+static bool
+wl_cells_refine_grouped(const float *rows, int n, int p, int k, int groups,
+						float *centroids, float *group_centroids, const int *first)
+{
+	double	   *sums = calloc((size_t) k * p, sizeof(double));
+	int		   *sizes = calloc((size_t) k, sizeof(int));
+	WlCellGroups grouping = {groups, group_centroids, first};
+	int			i;
+	int			j;
+
+	if (sums == NULL || sizes == NULL)
+	{
+		free(sums);
+		free(sizes);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		const float *row = rows + (size_t) i * p;
+		int			cell = wl_cells_nearest_grouped(centroids, &grouping, p, row);
+
+		sizes[cell]++;
+		for (j = 0; j < p; j++)
+			sums[(size_t) cell * p + j] += row[j];
+	}
+	for (int g = 0; g < groups; g++)
+	{
+		double		group_size = 0;
+
+		for (int c = first[g]; c < first[g + 1]; c++)
+			group_size += sizes[c];
+		for (j = 0; j < p; j++)
+		{
+			double		group_sum = 0;
+
+			for (int c = first[g]; c < first[g + 1]; c++)
+			{
+				group_sum += sums[(size_t) c * p + j];
+				if (sizes[c] > 0)
+					centroids[(size_t) c * p + j] = (float) (sums[(size_t) c * p + j] / sizes[c]);
+			}
+			if (group_size > 0)
+				group_centroids[(size_t) g * p + j] = (float) (group_sum / group_size);
+		}
+	}
+	free(sums);
+	free(sizes);
+	return true;
+}
+
+/* Trains grouped cells; see the header. */
+bool
+wl_cells_train_grouped(const float *rows, int n, int p, int k, int groups, WlRandom *random,
+					   WlCellsAbortCheck abort_check, void *abort_arg, float *centroids,
+					   float *group_centroids, int *first)
+{
+	int		   *group_of = malloc(sizeof(int) * (size_t) (n > 0 ? n : 1));
+	int		   *members = calloc((size_t) (groups > 0 ? groups : 1), sizeof(int));
+	int		   *shares = malloc(sizeof(int) * (size_t) (groups > 0 ? groups : 1));
+	float	   *gathered = NULL;
+	bool		ok = group_of != NULL && members != NULL && shares != NULL &&
+		groups >= 1 && k >= groups && k <= n;
+	int			largest = 0;
+	int			g;
+	int			i;
+
+	ok = ok && wl_cells_train(rows, n, p, groups, random, abort_check, abort_arg,
+							  group_centroids);
+	for (i = 0; ok && i < n; i++)
+	{
+		group_of[i] = wl_cells_nearest(group_centroids, groups, p, rows + (size_t) i * p);
+		members[group_of[i]]++;
+	}
+	if (ok)
+	{
+		wl_cells_share(members, groups, k, shares);
+		first[0] = 0;
+		for (g = 0; g < groups; g++)
+		{
+			first[g + 1] = first[g] + shares[g];
+			largest = members[g] > largest ? members[g] : largest;
+		}
+		gathered = malloc(sizeof(float) * (size_t) (largest > 0 ? largest : 1) * p);
+		ok = gathered != NULL && first[groups] == k;
+	}
+	for (g = 0; ok && g < groups; g++)
+	{
+		int			m = 0;
+
+		for (i = 0; i < n; i++)
+			if (group_of[i] == g)
+				memcpy(gathered + (size_t) m++ * p, rows + (size_t) i * p, sizeof(float) * p);
+		if (m == 0)				/* an empty group's one cell is the group */
+			memcpy(centroids + (size_t) first[g] * p, group_centroids + (size_t) g * p,
+				   sizeof(float) * p);
+		else
+			ok = wl_cells_train(gathered, m, p, shares[g], random, abort_check, abort_arg,
+								centroids + (size_t) first[g] * p);
+	}
+	for (int round = 0; ok && round < WL_CELLS_GROUP_ROUNDS; round++)
+		ok = wl_cells_refine_grouped(rows, n, p, k, groups, centroids, group_centroids,
+									 first) &&
+			(abort_check == NULL || !abort_check(abort_arg));
+	free(group_of);
+	free(members);
+	free(shares);
+	free(gathered);
+	return ok;
+}
+
+/* The cell of y among grouped cells; see the header. */
+int
+wl_cells_nearest_grouped(const float *centroids, const WlCellGroups *groups, int p,
+						 const float *y)
+{
+	int			near[WL_CELLS_GROUP_ASSIGN];
+	double		near_key[WL_CELLS_GROUP_ASSIGN];
+	int			nnear = 0;
+	int			best = groups->first[0];
+	double		best_distance = INFINITY;
+	int			g;
+
+	/* the nearest groups, by insertion into a short list */
+	for (g = 0; g < groups->groups; g++)
+	{
+		double		key = wl_cells_distance(groups->centroids + (size_t) g * p, y, p);
+		int			at = nnear < WL_CELLS_GROUP_ASSIGN ? nnear++ : WL_CELLS_GROUP_ASSIGN;
+
+		while (at > 0 && near_key[at - 1] > key)
+		{
+			if (at < WL_CELLS_GROUP_ASSIGN)
+			{
+				near[at] = near[at - 1];
+				near_key[at] = near_key[at - 1];
+			}
+			at--;
+		}
+		if (at < WL_CELLS_GROUP_ASSIGN)
+		{
+			near[at] = g;
+			near_key[at] = key;
+		}
+	}
+	for (int i = 0; i < nnear; i++)
+		for (int c = groups->first[near[i]]; c < groups->first[near[i] + 1]; c++)
+		{
+			double		distance = wl_cells_distance(centroids + (size_t) c * p, y, p);
+
+			if (distance < best_distance)
+			{
+				best = c;
+				best_distance = distance;
+			}
+		}
+	return best;
+}
+
+/* The cells a search reads among grouped cells; see the header. */
+int
+wl_cells_order_grouped(const float *centroids, const WlCellGroups *groups, int p,
+					   const float *y, bool by_dot, int n, int *out, float *keys)
+{
+	WlCellRank *group_ranks = malloc(sizeof(WlCellRank) * (size_t) groups->groups);
+	WlCellRank *ranks = NULL;
+	int			want = n * WL_CELLS_GROUP_WIDEN;
+	int			taken = 0;
+	int			cells = 0;
+	int			g;
+
+	if (group_ranks == NULL)
+		return -1;
+	for (g = 0; g < groups->groups; g++)
+	{
+		group_ranks[g].cell = g;
+		group_ranks[g].key = wl_cells_key(groups->centroids + (size_t) g * p, p, y, by_dot);
+	}
+	qsort(group_ranks, (size_t) groups->groups, sizeof(WlCellRank), wl_cell_rank_cmp);
+	while (taken < groups->groups && (cells < want || taken < WL_CELLS_GROUP_MIN))
+	{
+		g = group_ranks[taken++].cell;
+		cells += groups->first[g + 1] - groups->first[g];
+	}
+	ranks = malloc(sizeof(WlCellRank) * (size_t) (cells > 0 ? cells : 1));
+	if (ranks == NULL)
+	{
+		free(group_ranks);
+		return -1;
+	}
+	cells = 0;
+	for (int t = 0; t < taken; t++)
+	{
+		g = group_ranks[t].cell;
+		for (int c = groups->first[g]; c < groups->first[g + 1]; c++)
+		{
+			ranks[cells].cell = c;
+			ranks[cells++].key = wl_cells_key(centroids + (size_t) c * p, p, y, by_dot);
+		}
+	}
+	n = wl_cells_ranked(ranks, cells, n, out, keys);
+	free(group_ranks);
+	free(ranks);
+	return n;
 }

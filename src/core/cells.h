@@ -17,8 +17,30 @@
 
 #include "lsh.h"
 
-/* The most cells an index has (the bucket key spells a cell in hex). */
-#define WL_CELLS_MAX 4096
+/*
+ * The most cells an index has (the bucket key spells a cell in hex), and
+ * the most of them one k-means trains and a search ranks one by one: an
+ * index with more has its cells in groups.
+ */
+#define WL_CELLS_MAX (1 << 22)
+#define WL_CELLS_FLAT_MAX 4096
+
+/*
+ * When grouped, the groups whose cells a vector may fall in: the
+ * WL_CELLS_GROUP_ASSIGN nearest it; and the groups a search ranks the
+ * cells of: the nearest, until they hold WL_CELLS_GROUP_WIDEN times the
+ * cells it reads, and at least WL_CELLS_GROUP_MIN of them.
+ */
+#define WL_CELLS_GROUP_ASSIGN 3
+#define WL_CELLS_GROUP_WIDEN 16
+#define WL_CELLS_GROUP_MIN 8
+
+/*
+ * Lloyd rounds over all grouped cells after each group's own k-means: every
+ * row to its cell as wl_cells_nearest_grouped finds it, so that cells at a
+ * group's border settle as one k-means of all of them would.
+ */
+#define WL_CELLS_GROUP_ROUNDS 3
 
 /* Lloyd rounds after seeding. */
 #define WL_CELLS_ROUNDS 10
@@ -56,5 +78,47 @@ extern int	wl_cells_order(const float *centroids, int k, int p, const float *y, 
  * whose neighbours lie in several, reads them all.
  */
 extern int	wl_cells_within(const float *keys, int n, double spread);
+
+/*
+ * Cells in groups, for an index of more cells than one k-means can train
+ * or a search rank one by one: coarse centroids, each owning a run of the
+ * cells, so that a vector's cell is the nearest of its nearest group's,
+ * and a search ranks only the cells of the groups nearest the query.
+ */
+typedef struct WlCellGroups
+{
+	int			groups;
+	const float *centroids;		/* groups x p */
+	const int  *first;			/* groups + 1: group g owns cells first[g] ..
+								 * first[g + 1] - 1 */
+} WlCellGroups;
+
+/*
+ * Trains k cells in `groups` groups (k >= groups, k <= n): the groups'
+ * centroids on the rows, then each group's cells on the rows nearest it, as
+ * many as its share of the rows (at least one, at most its rows), then
+ * WL_CELLS_GROUP_ROUNDS rounds over all of them, each group's centroid
+ * the mean of its cells' rows.  Fills
+ * group_centroids (groups x p), first (groups + 1) and centroids (k x p).
+ * Returns false when out of memory or aborted.
+ */
+extern bool wl_cells_train_grouped(const float *rows, int n, int p, int k, int groups,
+								   WlRandom *random, WlCellsAbortCheck abort_check,
+								   void *abort_arg, float *centroids,
+								   float *group_centroids, int *first);
+
+/*
+ * The cell of y among grouped cells: the nearest of those of its
+ * WL_CELLS_GROUP_ASSIGN nearest groups.
+ */
+extern int	wl_cells_nearest_grouped(const float *centroids, const WlCellGroups *groups,
+									 int p, const float *y);
+
+/*
+ * wl_cells_order among grouped cells: the n best cells of the groups
+ * nearest y (WL_CELLS_GROUP_WIDEN, _MIN); -1 when out of memory.
+ */
+extern int	wl_cells_order_grouped(const float *centroids, const WlCellGroups *groups, int p,
+								   const float *y, bool by_dot, int n, int *out, float *keys);
 
 #endif							/* WL_CELLS_H */

@@ -101,7 +101,7 @@ static bool
 wl_packed_same_build(const WlPackedIndex *a, const WlPackedIndex *b)
 {
 	return a->gen == b->gen && a->tables == b->tables && a->bits == b->bits &&
-		a->cells == b->cells && a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
+		a->cells == b->cells && a->groups == b->groups && a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
 		a->plane_dims == b->plane_dims && a->parts == b->parts && a->bytes == b->bytes &&
 		strcmp(a->token, b->token) == 0;
 }

@@ -6,7 +6,8 @@
  * the stored form in model_bytes.c.
  *
  * A model with cells holds, per hash table, k-means centroids of the
- * rotated sample (cells.c): the learned partition its buckets are.  The
+ * rotated sample (cells.c): the learned partition its buckets are; one of
+ * many cells has them in groups, each with its own centroid.  The
  * planes are not stored: they derive from the seed (lsh.c), over the
  * leading plane_dims rotated dimensions.
  */
@@ -33,6 +34,8 @@ wl_model_free(WlModel *model)
 	free(model->books);
 	free(model->book_at);
 	free(model->cells);
+	free(model->group_centroids);
+	free(model->group_first);
 	wl_lsh_destroy(model->planes);
 	free(model);
 }
@@ -58,6 +61,26 @@ wl_model_cell_floats(const WlModelShape *shape)
 	return (size_t) shape->ntables * shape->cells * shape->rotation;
 }
 
+/* Floats of every table's group centroids: none for ungrouped cells. */
+size_t
+wl_model_group_floats(const WlModelShape *shape)
+{
+	return (size_t) shape->ntables * shape->groups * shape->rotation;
+}
+
+/* A table's groups of cells. */
+WlCellGroups
+wl_model_groups(const WlModel *model, int table)
+{
+	const WlModelShape *shape = &model->shape;
+	WlCellGroups groups;
+
+	groups.groups = shape->groups;
+	groups.centroids = model->group_centroids + (size_t) table * shape->groups * shape->rotation;
+	groups.first = model->group_first + (size_t) table * (shape->groups + 1);
+	return groups;
+}
+
 /* Is a shape within the limits a model is made for? */
 bool
 wl_model_shape_ok(const WlModelShape *shape)
@@ -69,7 +92,10 @@ wl_model_shape_ok(const WlModelShape *shape)
 		shape->plane_dims >= 1 && shape->plane_dims <= shape->rotation &&
 		shape->ntables >= 1 && shape->ntables <= WL_MODEL_MAX_TABLES &&
 		shape->bits >= 1 && shape->bits <= WL_MODEL_MAX_PLANE_BITS &&
-		shape->cells >= 0 && shape->cells <= WL_CELLS_MAX &&
+		shape->cells >= 0 &&
+		shape->cells <= (shape->groups > 0 ? WL_CELLS_MAX : WL_CELLS_FLAT_MAX) &&
+		shape->groups >= 0 && shape->groups <= WL_CELLS_FLAT_MAX &&
+		(shape->groups == 0 || (shape->cells >= shape->groups)) &&
 		wl_metric_name(shape->metric) != NULL;
 }
 
@@ -97,9 +123,16 @@ wl_model_alloc(const WlModelShape *shape)
 										 shape->seed);
 	if (shape->cells > 0)
 		model->cells = malloc(sizeof(float) * (size_t) shape->ntables * shape->cells * p);
+	if (shape->groups > 0)
+	{
+		model->group_centroids = malloc(sizeof(float) * wl_model_group_floats(shape));
+		model->group_first = malloc(sizeof(int) * (size_t) shape->ntables *
+									(shape->groups + 1));
+	}
 	if (!model->mean || !model->rotation || !model->dims_of || !model->bounds ||
 		!model->books || !model->book_at || !model->planes ||
-		(shape->cells > 0 && !model->cells))
+		(shape->cells > 0 && !model->cells) ||
+		(shape->groups > 0 && (!model->group_centroids || !model->group_first)))
 	{
 		wl_model_free(model);
 		return NULL;
@@ -204,9 +237,15 @@ int
 wl_model_cell(const WlModel *model, int table, const float *y)
 {
 	const WlModelShape *shape = &model->shape;
+	const float *centroids = model->cells + (size_t) table * shape->cells * shape->rotation;
 
-	return wl_cells_nearest(model->cells + (size_t) table * shape->cells * shape->rotation,
-							shape->cells, shape->rotation, y);
+	if (shape->groups > 0)
+	{
+		WlCellGroups groups = wl_model_groups(model, table);
+
+		return wl_cells_nearest_grouped(centroids, &groups, shape->rotation, y);
+	}
+	return wl_cells_nearest(centroids, shape->cells, shape->rotation, y);
 }
 
 /* The cells a query reads in a table, best first; see the header. */
@@ -215,10 +254,17 @@ wl_model_probe_cells(const WlModel *model, int table, const float *query, int n,
 					 float *keys)
 {
 	const WlModelShape *shape = &model->shape;
+	const float *centroids = model->cells + (size_t) table * shape->cells * shape->rotation;
 
-	return wl_cells_order(model->cells + (size_t) table * shape->cells * shape->rotation,
-						  shape->cells, shape->rotation, query, !wl_model_spreads(model), n,
-						  out, keys);
+	if (shape->groups > 0)
+	{
+		WlCellGroups groups = wl_model_groups(model, table);
+
+		return wl_cells_order_grouped(centroids, &groups, shape->rotation, query,
+									  !wl_model_spreads(model), n, out, keys);
+	}
+	return wl_cells_order(centroids, shape->cells, shape->rotation, query,
+						  !wl_model_spreads(model), n, out, keys);
 }
 
 /* Are cells ranked by distance (every metric but inner product)? */

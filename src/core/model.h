@@ -44,6 +44,8 @@ typedef struct WlModelShape
 	int			ntables;
 	int			bits;			/* planes per table: bucket + fine bits */
 	int			cells;			/* k-means cells a table, or 0: plane buckets */
+	int			groups;			/* groups the cells are in (cells.h), or 0:
+								 * ungrouped */
 	uint64_t	seed;			/* of the planes and of training */
 	double		keep_variance;	/* 0, or training keeps the leading components
 								 * holding this share of the variance */

@@ -14,6 +14,15 @@
 
 #define WL_MODEL_MAGIC "WLM1"	/* a model without cells */
 #define WL_MODEL_MAGIC_CELLS "WLM2" /* a model with cells */
+#define WL_MODEL_MAGIC_GROUPS "WLM3"	/* a model with cells in groups */
+
+/* The magic a model of a shape starts with. */
+static const char *
+wl_model_magic(const WlModelShape *shape)
+{
+	return shape->groups > 0 ? WL_MODEL_MAGIC_GROUPS :
+		shape->cells > 0 ? WL_MODEL_MAGIC_CELLS : WL_MODEL_MAGIC;
+}
 
 /* Appends len bytes to a growing buffer. */
 static void
@@ -64,6 +73,9 @@ wl_model_finite(const WlModel *model)
 	for (i = 0; i < wl_model_cell_floats(&model->shape); i++)
 		if (!isfinite(model->cells[i]))
 			return false;
+	for (i = 0; i < wl_model_group_floats(&model->shape); i++)
+		if (!isfinite(model->group_centroids[i]))
+			return false;
 	return true;
 }
 
@@ -74,9 +86,12 @@ wl_model_bytes(const WlModelShape *shape)
 	size_t		d = (size_t) shape->dims;
 	size_t		p = (size_t) shape->rotation;
 
-	return 4 + 4 * 4 + (shape->cells > 0 ? 4 : 0) + 4 * (d + d * p) +
+	return 4 + 4 * 4 + (shape->cells > 0 ? 4 : 0) + (shape->groups > 0 ? 4 : 0) +
+		4 * (d + d * p) +
 		4 * (p + (size_t) shape->subspaces + 1) + 4 * WL_MODEL_CENTROIDS * p +
-		4 * wl_model_cell_floats(shape);
+		4 * wl_model_cell_floats(shape) +
+		(shape->groups > 0 ? 4 * (size_t) shape->ntables * (shape->groups + 1) : 0) +
+		4 * wl_model_group_floats(shape);
 }
 
 /* The serialised length of a model of a shape; 0 when the shape is out of range. */
@@ -91,7 +106,10 @@ wl_model_size(const WlModelShape *shape)
  * the mean and the rotation (float32), the subspaces' bounds and their
  * dimensions (u32), and the codebooks (float32), all little-endian.  A
  * model with cells starts "WLM2", has its number of cells after plane_dims
- * and every table's centroids (float32) at the end.
+ * and every table's centroids (float32) at the end.  One with cells in
+ * groups starts "WLM3", has its number of groups after the cells', and
+ * after the centroids every table's groups: the first cell of each and the
+ * number of cells (u32), then every table's group centroids (float32).
  */
 size_t
 wl_model_serialize(const WlModel *model, unsigned char **out)
@@ -105,13 +123,15 @@ wl_model_serialize(const WlModel *model, unsigned char **out)
 	if (*out == NULL)
 		return 0;
 	at = *out;
-	wl_put(&at, shape->cells > 0 ? WL_MODEL_MAGIC_CELLS : WL_MODEL_MAGIC, 4);
+	wl_put(&at, wl_model_magic(shape), 4);
 	wl_put_u32(&at, (uint32_t) shape->dims);
 	wl_put_u32(&at, (uint32_t) shape->rotation);
 	wl_put_u32(&at, (uint32_t) shape->subspaces);
 	wl_put_u32(&at, (uint32_t) shape->plane_dims);
 	if (shape->cells > 0)
 		wl_put_u32(&at, (uint32_t) shape->cells);
+	if (shape->groups > 0)
+		wl_put_u32(&at, (uint32_t) shape->groups);
 	wl_put_floats(&at, model->mean, (size_t) shape->dims);
 	wl_put_floats(&at, model->rotation, (size_t) shape->dims * shape->rotation);
 	for (i = 0; i <= shape->subspaces; i++)
@@ -121,6 +141,10 @@ wl_model_serialize(const WlModel *model, unsigned char **out)
 	wl_put_floats(&at, model->books, (size_t) WL_MODEL_CENTROIDS * shape->rotation);
 	if (shape->cells > 0)
 		wl_put_floats(&at, model->cells, wl_model_cell_floats(shape));
+	for (i = 0; shape->groups > 0 && i < shape->ntables * (shape->groups + 1); i++)
+		wl_put_u32(&at, (uint32_t) model->group_first[i]);
+	if (shape->groups > 0)
+		wl_put_floats(&at, model->group_centroids, wl_model_group_floats(shape));
 	return len;
 }
 
@@ -161,7 +185,7 @@ wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size
 	int			i;
 
 	if (!wl_model_shape_ok(shape) || len != wl_model_bytes(shape) ||
-		memcmp(bytes, shape->cells > 0 ? WL_MODEL_MAGIC_CELLS : WL_MODEL_MAGIC, 4) != 0)
+		memcmp(bytes, wl_model_magic(shape), 4) != 0)
 	{
 		snprintf(errbuf, errlen, "the model is not %zu bytes of a model of its collection's shape",
 				 wl_model_shape_ok(shape) ? wl_model_bytes(shape) : (size_t) 0);
@@ -172,7 +196,8 @@ wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size
 		wl_get_u32(&at) != (uint32_t) shape->rotation ||
 		wl_get_u32(&at) != (uint32_t) shape->subspaces ||
 		wl_get_u32(&at) != (uint32_t) shape->plane_dims ||
-		(shape->cells > 0 && wl_get_u32(&at) != (uint32_t) shape->cells))
+		(shape->cells > 0 && wl_get_u32(&at) != (uint32_t) shape->cells) ||
+		(shape->groups > 0 && wl_get_u32(&at) != (uint32_t) shape->groups))
 	{
 		snprintf(errbuf, errlen, "the model's header disagrees with its collection's settings");
 		return NULL;
@@ -209,6 +234,19 @@ wl_model_deserialize(const WlModelShape *shape, const unsigned char *bytes, size
 	ok = ok && wl_get_floats(&at, model->books, (size_t) WL_MODEL_CENTROIDS * shape->rotation);
 	ok = ok && (shape->cells == 0 ||
 				wl_get_floats(&at, model->cells, wl_model_cell_floats(shape)));
+	/* every table's groups own runs of its cells, in order, and all of them */
+	for (i = 0; shape->groups > 0 && i < shape->ntables * (shape->groups + 1); i++)
+	{
+		int			g = i % (shape->groups + 1);
+		uint32_t	cell = wl_get_u32(&at);
+
+		model->group_first[i] = (int) (cell <= (uint32_t) shape->cells ? cell : 0);
+		ok = ok && cell <= (uint32_t) shape->cells &&
+			(g == 0 ? cell == 0 : (int) cell > model->group_first[i - 1]) &&
+			(g < shape->groups || (int) cell == shape->cells);
+	}
+	ok = ok && (shape->groups == 0 ||
+				wl_get_floats(&at, model->group_centroids, wl_model_group_floats(shape)));
 	free(seen);
 	if (!ok)
 	{

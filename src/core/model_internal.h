@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cells.h"
 #include "lsh.h"
 #include "model.h"
 
@@ -33,6 +34,8 @@ struct WlModel
 	int		   *book_at;		/* subspaces: offset of a subspace's codebook */
 	WlLsh	   *planes;			/* over plane_dims, from the seed */
 	float	   *cells;			/* ntables x cells x rotation, or NULL */
+	float	   *group_centroids;	/* ntables x groups x rotation, or NULL */
+	int		   *group_first;	/* ntables x (groups + 1), or NULL */
 };
 
 /* Allocates a model of a shape, its arrays zeroed; NULL when out of memory. */
@@ -46,6 +49,12 @@ extern bool wl_model_shape_ok(const WlModelShape *shape);
 
 /* Floats of every table's centroids: none for a model without cells. */
 extern size_t wl_model_cell_floats(const WlModelShape *shape);
+
+/* Floats of every table's group centroids: none for ungrouped cells. */
+extern size_t wl_model_group_floats(const WlModelShape *shape);
+
+/* A table's groups of cells, for cells.c; see cells.h. */
+extern WlCellGroups wl_model_groups(const WlModel *model, int table);
 
 /* y less its cell's centroid (into residual), or y itself without cells. */
 extern const float *wl_model_residual(const WlModel *model, int table, int cell,

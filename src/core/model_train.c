@@ -594,10 +594,20 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 			ok = false;
 	}
 	for (i = 0; ok && i < (shape->cells > 0 ? shape->ntables : 0); i++)
+	{
+		float	   *centroids = model->cells + (size_t) i * shape->cells * shape->rotation;
+
 		ok = shape->cells <= training.n &&
-			wl_cells_train(y, training.n, shape->rotation, shape->cells, &training.random,
-						   wl_training_aborted_arg, &training,
-						   model->cells + (size_t) i * shape->cells * shape->rotation);
+			(shape->groups > 0 ?
+			 wl_cells_train_grouped(y, training.n, shape->rotation, shape->cells, shape->groups,
+									&training.random, wl_training_aborted_arg, &training,
+									centroids,
+									model->group_centroids +
+									(size_t) i * shape->groups * shape->rotation,
+									model->group_first + (size_t) i * (shape->groups + 1)) :
+			 wl_cells_train(y, training.n, shape->rotation, shape->cells, &training.random,
+							wl_training_aborted_arg, &training, centroids));
+	}
 	/* with cells, the codebooks learn what is left after table 0's cells */
 	for (i = 0; ok && shape->cells > 0 && i < training.n; i++)
 	{

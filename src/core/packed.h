@@ -15,8 +15,12 @@
 #include "meta.h"
 #include "model.h"
 
-/* The most bits of a bucket (a partition) an index may have. */
+/*
+ * The most bits of a bucket (a partition) an index of planes may have, and
+ * one of cells (WL_CELLS_MAX of them).
+ */
 #define WL_PACKED_MAX_BITS 16
+#define WL_PACKED_MAX_CELL_BITS 22
 
 /* Hex digits of a build's token. */
 #define WL_PACKED_TOKEN_LEN 8
@@ -42,6 +46,22 @@
 #define WL_PACKED_CELL_VECTORS_MIN 32.0
 #define WL_PACKED_CELL_VECTORS_MAX 256.0
 #define WL_PACKED_MAX_CELLS 2048
+
+/*
+ * An index of more cells than one k-means trains has them in groups
+ * (cells.h), about the square root of their number, trained on a sample of
+ * WL_PACKED_SAMPLE_PER_CELL vectors a cell, but of at most
+ * WL_PACKED_SAMPLE_FLOATS numbers (128 MB) and at least
+ * WL_PACKED_GROUPED_PER_CELL vectors a cell: what bounds its cells.
+ */
+#define WL_PACKED_SAMPLE_FLOATS (1 << 25)
+#define WL_PACKED_GROUPED_PER_CELL 4
+
+/*
+ * The most cells an index trains as one set (whiplash.max_ungrouped_cells,
+ * WL_PACKED_MAX_CELLS unless set): more are in groups.
+ */
+extern int	wl_packed_max_flat_cells;
 
 /*
  * Multiply-adds the k-means of one training may take (its sample x cells
@@ -78,6 +98,7 @@ typedef struct WlPackedIndex
 	int			bits;			/* of a bucket (a partition) */
 	int			cells;			/* k-means cells a table are the buckets, or 0:
 								 * the planes' bits are */
+	int			groups;			/* the cells are in groups (cells.h), or 0 */
 	int			fine;			/* chunk depth when built: the most reads use */
 	int64_t		vectors;		/* the collection's size when built */
 	int			rotation;		/* of the model (model.h) */

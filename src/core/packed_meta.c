@@ -85,7 +85,7 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 	if (map == NULL ||
 		!wl_meta_int(map, "gen", 1, 1000000000, &index->gen, errbuf, errlen) ||
 		!wl_meta_int(map, "tables", 1, WL_MODEL_MAX_TABLES, &index->tables, errbuf, errlen) ||
-		!wl_meta_int(map, "bits", 1, WL_PACKED_MAX_BITS, &index->bits, errbuf, errlen) ||
+		!wl_meta_int(map, "bits", 1, WL_PACKED_MAX_CELL_BITS, &index->bits, errbuf, errlen) ||
 		!wl_meta_int(map, "fine", 0, WL_PACKED_MAX_FINE, &index->fine, errbuf, errlen) ||
 		!wl_meta_int(map, "rotation", 1, WL_MODEL_MAX_ROTATION, &index->rotation, errbuf,
 					 errlen) ||
@@ -108,6 +108,26 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 	{
 		if (index->cells > 0)
 			snprintf(errbuf, errlen, "an index description has more cells than its bits spell");
+		return false;
+	}
+	index->groups = 0;
+	if (index->cells == 0 && index->bits > WL_PACKED_MAX_BITS)
+	{
+		snprintf(errbuf, errlen, "attribute \"bits\" is missing or not an integer in [1, %d]",
+				 WL_PACKED_MAX_BITS);
+		return false;
+	}
+	if (wl_item_get(map, "groups") != NULL &&
+		(!wl_meta_int(map, "groups", 1, WL_CELLS_FLAT_MAX, &index->groups, errbuf, errlen) ||
+		 index->groups > index->cells))
+	{
+		if (index->groups > 0)
+			snprintf(errbuf, errlen, "an index description has more groups than cells");
+		return false;
+	}
+	if (index->groups == 0 && index->cells > WL_CELLS_FLAT_MAX)
+	{
+		snprintf(errbuf, errlen, "an index description has more cells than it may without groups");
 		return false;
 	}
 	if (wl_av_get_int64(wl_item_get(map, "vectors"), &vectors) != 0 || vectors < 0)
@@ -230,6 +250,8 @@ wl_packed_index_value(const WlPackedIndex *index)
 	json_object_object_add(map, "bits", wl_av_number_int64(index->bits));
 	if (index->cells > 0)
 		json_object_object_add(map, "cells", wl_av_number_int64(index->cells));
+	if (index->groups > 0)
+		json_object_object_add(map, "groups", wl_av_number_int64(index->groups));
 	json_object_object_add(map, "fine", wl_av_number_int64(index->fine));
 	json_object_object_add(map, "vectors", wl_av_number_int64(index->vectors));
 	json_object_object_add(map, "rotation", wl_av_number_int64(index->rotation));

@@ -35,6 +35,7 @@ wl_packed_shape(const WlMeta *meta, const WlPackedIndex *index, WlModelShape *sh
 	shape->ntables = index->tables;
 	shape->bits = index->bits + WL_PACKED_MAX_FINE;
 	shape->cells = index->cells;
+	shape->groups = index->groups;
 	shape->seed = meta->seed + (uint64_t) index->gen;
 }
 

@@ -12,6 +12,8 @@
 #include "cells.h"
 #include "recordname.h"
 
+int			wl_packed_max_flat_cells = WL_PACKED_MAX_CELLS;
+
 /* Bytes of a record's code in an index generation: 4 bits a subspace. */
 int
 wl_packed_index_code_bytes(const WlPackedIndex *index)
@@ -23,12 +25,16 @@ wl_packed_index_code_bytes(const WlPackedIndex *index)
  * Sizes an index's cells for a collection of n vectors: about
  * WL_PACKED_CELL_BYTES of records a cell (at its name_bytes, or a compact
  * UUID's where unknown, and its codes), within WL_PACKED_CELL_VECTORS_MIN
- * and _MAX vectors, and at least 16 cells, at most WL_PACKED_MAX_CELLS.  A search reads whole
- * cells, each Query rounded up to 4 KB: smaller cells read fewer vectors
- * for the same recall (a third as many read units on 384-dimension text
- * embeddings at 64 vectors a cell as at 256), until rounding eats the
- * gain, or their training its bound, WL_PACKED_KMEANS_WORK (about 440
- * cells at 784 dimensions, 640 at 384).  Chunks hold about 32 records.
+ * and _MAX vectors, and at least 16 cells.  A search reads whole cells,
+ * each Query rounded up to 4 KB: smaller cells read fewer vectors for the
+ * same recall (a third as many read units on 384-dimension text embeddings
+ * at 64 vectors a cell as at 256), until rounding eats the gain.  Up to
+ * wl_packed_max_flat_cells, and as many as one k-means trains within
+ * WL_PACKED_KMEANS_WORK (about 440 cells at 784 dimensions, 640 at 384),
+ * the cells are one set; more are in groups, as many as their sample
+ * allows (wl_packed_sample_size), so that a cell holds about as many
+ * vectors at any size and a search reads as many codes.  Chunks hold about
+ * 32 records.
  */
 void
 wl_packed_size_cells(WlPackedIndex *index, int64_t n)
@@ -38,15 +44,29 @@ wl_packed_size_cells(WlPackedIndex *index, int64_t n)
 	double		per_cell = fmin(WL_PACKED_CELL_VECTORS_MAX,
 								fmax(WL_PACKED_CELL_VECTORS_MIN,
 									 round(WL_PACKED_CELL_BYTES / record)));
-	double		cells = round((double) n / per_cell);
+	double		wanted = fmin(fmax(round((double) n / per_cell), 16), WL_CELLS_MAX);
 
-	index->cells = (int) (cells < 16 ? 16 : cells > WL_PACKED_MAX_CELLS ? WL_PACKED_MAX_CELLS :
-						  cells);
+	index->cells = (int) fmin(wanted, wl_packed_max_flat_cells);
+	index->groups = 0;
 	while (index->cells > 16 &&
 		   (double) index->cells * fmax(WL_PACKED_SAMPLE_PER_CELL * index->cells,
 										WL_PACKED_SAMPLE_MAX) *
 		   index->rotation * WL_CELLS_ROUNDS > WL_PACKED_KMEANS_WORK)
 		index->cells--;
+	if (wanted > index->cells)
+	{
+		WlPackedIndex grouped = *index;
+
+		grouped.cells = (int) wanted;
+		grouped.groups = 1;
+		grouped.cells = (int) fmin(wanted, wl_packed_sample_size(&grouped) /
+								   WL_PACKED_GROUPED_PER_CELL);
+		if (grouped.cells > index->cells)
+		{
+			index->cells = grouped.cells;
+			index->groups = (int) ceil(sqrt((double) index->cells));
+		}
+	}
 	index->bits = 1;
 	while ((1 << index->bits) < index->cells)
 		index->bits++;
@@ -129,27 +149,36 @@ wl_packed_outgrown(const WlMeta *meta, int64_t count)
 
 /*
  * The sample an index is trained on: WL_PACKED_SAMPLE_MAX vectors, or
- * WL_PACKED_SAMPLE_PER_CELL a cell where that is more.
+ * WL_PACKED_SAMPLE_PER_CELL a cell where that is more; of grouped cells, at
+ * most WL_PACKED_SAMPLE_FLOATS numbers (vectors of its rotation's size).
  */
 int
 wl_packed_sample_size(const WlPackedIndex *index)
 {
-	int			per_cells = WL_PACKED_SAMPLE_PER_CELL * index->cells;
+	double		size = fmax((double) WL_PACKED_SAMPLE_PER_CELL * index->cells,
+							WL_PACKED_SAMPLE_MAX);
 
-	return per_cells > WL_PACKED_SAMPLE_MAX ? per_cells : WL_PACKED_SAMPLE_MAX;
+	if (index->groups > 0)
+		size = fmin(size, fmax(WL_PACKED_SAMPLE_MAX,
+							   (double) WL_PACKED_SAMPLE_FLOATS / index->rotation));
+	return (int) size;
 }
 
 /*
  * Fits an index planned before its sample was read to the sample: no more
- * cells than a cell's share of it allows (at least 1).
+ * cells than a cell's share of it allows (at least 1), and of grouped
+ * cells, groups of the square root of their number.
  */
 void
 wl_packed_fit_sample(WlPackedIndex *index, int nsample)
 {
-	int			most = nsample / WL_PACKED_SAMPLE_PER_CELL;
+	int			most = nsample / (index->groups > 0 ? WL_PACKED_GROUPED_PER_CELL :
+								  WL_PACKED_SAMPLE_PER_CELL);
 
 	if (index->cells > 0 && index->cells > most)
 		index->cells = most > 16 ? most : nsample >= 16 ? 16 : (nsample > 0 ? nsample : 1);
+	if (index->groups > 0)
+		index->groups = (int) ceil(sqrt((double) index->cells));
 	index->bits = 1;
 	while ((1 << index->bits) < index->cells)
 		index->bits++;

@@ -338,6 +338,60 @@ test_spread(const WlModel *model, const float *vectors)
 }
 
 /*
+ * Trains a model of cells twice and checks what every model of cells must
+ * be: deterministic, stored under its magic and read back to the same
+ * cells, every cut refused.  Returns the model and its bytes (*bytes, *len),
+ * or NULL when it did not train.
+ */
+static WlModel *
+train_stored_cells(const WlModelShape *celled, const float *vectors, const char *magic,
+				   const char *what, unsigned char **bytes, size_t *len)
+{
+	WlModel    *a = wl_model_train(celled, vectors, COUNT, never, NULL, NULL, 0);
+	WlModel    *b = wl_model_train(celled, vectors, COUNT, never, NULL, NULL, 0);
+	WlModel    *back;
+	unsigned char *bytes_b = NULL;
+	size_t		len_b;
+	char		errbuf[256];
+	char		label[160];
+	float		y[16];
+	int			same = 0;
+	int			i;
+
+	snprintf(label, sizeof(label), "%s trains", what);
+	CHECK(a != NULL && b != NULL, label);
+	if (a == NULL || b == NULL)
+	{
+		wl_model_free(a);
+		wl_model_free(b);
+		return NULL;
+	}
+	*len = wl_model_serialize(a, bytes);
+	len_b = wl_model_serialize(b, &bytes_b);
+	snprintf(label, sizeof(label), "%s is deterministic and stored as %s", what, magic);
+	CHECK(*len == wl_model_size(celled) && *len == len_b &&
+		  memcmp(*bytes, bytes_b, *len) == 0 && memcmp(*bytes, magic, 4) == 0, label);
+	back = wl_model_deserialize(celled, *bytes, *len, errbuf, sizeof(errbuf));
+	for (i = 0; back != NULL && i < COUNT; i++)
+	{
+		wl_model_transform(a, vectors + i * DIMS, y);
+		same += wl_model_cell(a, 0, y) == wl_model_cell(back, 0, y) &&
+			wl_model_cell(a, 0, y) >= 0 && wl_model_cell(a, 0, y) < celled->cells;
+	}
+	snprintf(label, sizeof(label), "%s read back assigns every vector alike", what);
+	CHECK(same == COUNT, label);
+	for (i = 0; i < (int) *len; i += 97)
+		if (wl_model_deserialize(celled, *bytes, (size_t) i, errbuf, sizeof(errbuf)) != NULL)
+			break;
+	snprintf(label, sizeof(label), "every cut of %s is refused", what);
+	CHECK(i >= (int) *len, label);
+	wl_model_free(b);
+	wl_model_free(back);
+	free(bytes_b);
+	return a;
+}
+
+/*
  * A model with cells: deterministic, stored as "WLM2" and read back to the
  * same cells, every cut refused, and a vector's nearest neighbour in one of
  * the two cells nearest it almost always.
@@ -347,46 +401,18 @@ test_cells(const float *vectors)
 {
 	WlModelShape celled = shape;
 	WlModel    *a;
-	WlModel    *b;
-	WlModel    *back;
 	unsigned char *bytes_a = NULL;
-	unsigned char *bytes_b = NULL;
 	size_t		len_a;
-	size_t		len_b;
 	char		errbuf[256];
 	float		y[16];
-	int			same = 0;
 	int			found = 0;
 	int			i;
 
 	celled.ntables = 1;
 	celled.cells = 24;
-	a = wl_model_train(&celled, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
-	b = wl_model_train(&celled, vectors, COUNT, never, NULL, errbuf, sizeof(errbuf));
-	CHECK(a != NULL && b != NULL, "a model with cells trains");
-	if (a == NULL || b == NULL)
+	a = train_stored_cells(&celled, vectors, "WLM2", "a model with cells", &bytes_a, &len_a);
+	if (a == NULL)
 		return;
-	len_a = wl_model_serialize(a, &bytes_a);
-	len_b = wl_model_serialize(b, &bytes_b);
-	CHECK(len_a == wl_model_size(&celled) && len_a == len_b &&
-		  memcmp(bytes_a, bytes_b, len_a) == 0 && memcmp(bytes_a, "WLM2", 4) == 0,
-		  "a model with cells is deterministic and stored as WLM2");
-	back = wl_model_deserialize(&celled, bytes_a, len_a, errbuf, sizeof(errbuf));
-	for (i = 0; back != NULL && i < COUNT; i++)
-	{
-		wl_model_transform(a, vectors + i * DIMS, y);
-		same += wl_model_cell(a, 0, y) == wl_model_cell(back, 0, y);
-	}
-	CHECK(same == COUNT, "cells read back assign every vector alike");
-	for (i = 0; i < (int) len_a; i += 97)
-	{
-		WlModel    *cut = wl_model_deserialize(&celled, bytes_a, (size_t) i, errbuf,
-											   sizeof(errbuf));
-
-		if (cut != NULL)
-			break;
-	}
-	CHECK(i >= (int) len_a, "every cut of a model with cells is refused");
 	CHECK(wl_model_deserialize(&shape, bytes_a, len_a, errbuf, sizeof(errbuf)) == NULL,
 		  "a model with cells is not read as one without");
 	for (i = 0; i < QUERIES; i++)
@@ -405,10 +431,83 @@ test_cells(const float *vectors)
 	test_spread(a, vectors);
 	test_cell_codes(a, vectors);
 	wl_model_free(a);
-	wl_model_free(b);
-	wl_model_free(back);
 	free(bytes_a);
-	free(bytes_b);
+}
+
+/*
+ * A model of cells in groups: deterministic, stored as "WLM3" and read back
+ * to the same cells, every cut and a group's run out of order refused, not
+ * read as a model of ungrouped cells; probes come nearest first and
+ * distinct, and hold a vector's own cell and its nearest neighbour's.
+ */
+static void
+test_grouped_cells(const float *vectors)
+{
+	WlModelShape grouped = shape;
+	WlModel    *a;
+	unsigned char *bytes_a = NULL;
+	size_t		len_a;
+	char		errbuf[256];
+	float		y[16];
+	int			probed[8];
+	float		keys[8];
+	int			own = 0;
+	int			found = 0;
+	bool		ordered = true;
+	int			i;
+
+	grouped.ntables = 1;
+	grouped.cells = 60;
+	grouped.groups = 6;
+	a = train_stored_cells(&grouped, vectors, "WLM3", "a model of grouped cells", &bytes_a,
+						   &len_a);
+	if (a == NULL)
+		return;
+	{
+		/* the second group's first cell, set to the first's: runs out of order */
+		size_t		at = len_a - 4 * (size_t) grouped.groups * grouped.rotation -
+			4 * (size_t) (grouped.groups + 1) + 4;
+		unsigned char *bad = malloc(len_a);
+
+		memcpy(bad, bytes_a, len_a);
+		memset(bad + at, 0, 4);
+		CHECK(wl_model_deserialize(&grouped, bad, len_a, errbuf, sizeof(errbuf)) == NULL &&
+			  strcmp(errbuf, "the model holds a value out of range") == 0,
+			  "a model whose groups' runs of cells are out of order is refused");
+		free(bad);
+	}
+	grouped.groups = 0;
+	CHECK(wl_model_deserialize(&grouped, bytes_a, len_a, errbuf, sizeof(errbuf)) == NULL,
+		  "a model of grouped cells is not read as one of ungrouped cells");
+	for (i = 0; i < COUNT; i++)
+	{
+		int			n;
+		int			cell;
+
+		wl_model_transform(a, vectors + i * DIMS, y);
+		cell = wl_model_cell(a, 0, y);
+		n = wl_model_probe_cells(a, 0, y, 8, probed, keys);
+		ordered = ordered && n == 8;
+		for (int p = 1; p < n; p++)
+			for (int q = 0; q < p; q++)
+				ordered = ordered && keys[q] <= keys[p] && probed[q] != probed[p];
+		for (int p = 0; p < n; p++)
+			own += probed[p] == cell;
+		if (i < QUERIES)
+		{
+			wl_model_transform(a, vectors + nearest_other(vectors, i) * DIMS, y);
+			cell = wl_model_cell(a, 0, y);
+			for (int p = 0; p < n; p++)
+				found += probed[p] == cell;
+		}
+	}
+	CHECK(ordered, "grouped cells are probed nearest first, each once");
+	CHECK(own >= COUNT * 95 / 100, "a vector's eight nearest grouped cells hold its own");
+	CHECK(found >= QUERIES * 9 / 10, "a vector's eight nearest grouped cells hold its nearest neighbour");
+	printf("# grouped cells: own cell probed for %d of %d, nearest neighbour's for %d of %d\n",
+		   own, COUNT, found, QUERIES);
+	wl_model_free(a);
+	free(bytes_a);
 }
 
 /*
@@ -503,6 +602,7 @@ main(void)
 	test_bad_bytes(vectors);
 	test_edges(vectors);
 	test_cells(vectors);
+	test_grouped_cells(vectors);
 	test_huge_values(vectors);
 	free(vectors);
 	return unit_done();

@@ -792,8 +792,10 @@ test_storable_attributes(void)
 
 /*
  * Cells hold about 8 KB of records: fewer vectors the longer their codes
- * and names, within 32 to 256 vectors and 16 to 2,048 cells, and as many
- * as the k-means work of a training allows.
+ * and names, within 32 to 256 vectors and at least 16 cells.  Up to 2,048
+ * cells, and as many as the k-means work of a training allows, are one
+ * set; more are in groups of about the square root of their number, as
+ * many as a sample of at most 128 MB allows at 4 vectors a cell.
  */
 static void
 test_cell_sizes(void)
@@ -806,17 +808,23 @@ test_cell_sizes(void)
 		int64_t		n;
 		int			cells;
 		int			bits;		/* 0: not checked */
+		int			groups;
 		const char *name;
 	}			cases[] = {
-		{384, 188, 23, 40000, 571, 10,
+		{384, 188, 23, 40000, 571, 10, 0,
 		"384 dimensions, UUIDs: 70 vectors of 117-byte records a cell"},
-		{128, 64, 0, 26384, 177, 8, "128 dimensions, names unknown: priced as UUIDs, 149 a cell"},
-		{128, 8, 5, 100000, 391, 0, "short codes and ids: 256 vectors a cell at most"},
-		{16, 255, 1000, 100000, 2048, 0,
-		"long ids: 32 vectors a cell at least, 2,048 cells at most"},
-		{16, 64, 23, 1000, 16, 4, "a small collection: 16 cells"},
-		{784, 255, 23, 60000, 446, 9,
-		"784 dimensions: as many cells as a training's k-means work allows"},
+		{128, 64, 0, 26384, 177, 8, 0, "128 dimensions, names unknown: priced as UUIDs, 149 a cell"},
+		{128, 8, 5, 100000, 391, 0, 0, "short codes and ids: 256 vectors a cell at most"},
+		{16, 255, 1000, 60000, 1875, 0, 0, "long ids: 32 vectors a cell at least"},
+		{16, 255, 1000, 100000, 3125, 12, 56, "past 2,048 cells, cells in groups"},
+		{16, 64, 23, 1000, 16, 4, 0, "a small collection: 16 cells"},
+		{784, 255, 23, 20000, 370, 9, 0,
+		"784 dimensions: one set of cells up to what a training's k-means work allows"},
+		{784, 255, 23, 60000, 1111, 11, 34, "784 dimensions: more cells in groups"},
+		{384, 192, 23, 1000000, 14493, 14, 121,
+		"a million of 384 dimensions: as many vectors a cell as 40,000"},
+		{384, 192, 23, 4000000, 21845, 15, 148,
+		"four million of 384 dimensions: as many cells as 87,381 sample vectors allow"},
 	};
 	size_t		i;
 
@@ -829,7 +837,10 @@ test_cell_sizes(void)
 		index.subspaces = cases[i].subspaces;
 		index.name_bytes = cases[i].name_bytes;
 		wl_packed_size_cells(&index, cases[i].n);
-		CHECK(index.cells == cases[i].cells && (cases[i].bits == 0 || index.bits == cases[i].bits),
+		if (index.cells != cases[i].cells || index.groups != cases[i].groups)
+			printf("# %s: %d cells in %d groups\n", cases[i].name, index.cells, index.groups);
+		CHECK(index.cells == cases[i].cells && index.groups == cases[i].groups &&
+			  (cases[i].bits == 0 || index.bits == cases[i].bits),
 			  cases[i].name);
 	}
 }
