@@ -18,8 +18,13 @@
  * depth, as a search reads them), probes and rerank (comma lists swept),
  * seed; calibrate=1 also measures the calibration (calibrate.c) on 100 of
  * the vectors and prints its estimate beside each recall; holdout=1 takes
- * them from the end and trains without them, as a build does.  CSV rows are
- * "id,x1,x2,...".
+ * them from the end and trains without them, as a build does; groups=G puts
+ * the cells in G groups (cells.h), trained on sample=N vectors (by default
+ * what wl_packed_sample_size gives); truth=FILE.ivecs gives the exact
+ * neighbours (test/bench/embedding_model.py truth) instead of computing
+ * them.  CSV rows are "id,x1,x2,..."; a file named *.fvecs holds rows of a
+ * little-endian int32 dimension and its float32s, and its ids are taken to
+ * be UUIDs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +33,7 @@
 
 #include "calibrate.h"
 #include "distance.h"
+#include "packed.h"
 #include "lsh.h"
 #include "model.h"
 #include "recordname.h"
@@ -43,7 +49,63 @@ typedef struct SimSet
 	double		name_bytes;		/* mean length of the records' names */
 } SimSet;
 
-/* Reads "id,x1,..." rows; the first row fixes dims. */
+/* Reads up to limit (0: all) rows of an .fvecs file. */
+static void
+sim_read_fvecs(FILE *f, int limit, SimSet *set)
+{
+	int32_t		dims;
+	long		alloc = 1024;
+
+	memset(set, 0, sizeof(SimSet));
+	while ((limit <= 0 || set->n < limit) && fread(&dims, 4, 1, f) == 1)
+	{
+		if (set->dims == 0)
+		{
+			set->dims = dims;
+			set->x = malloc(sizeof(float) * alloc * dims);
+		}
+		if (dims != set->dims)
+		{
+			fprintf(stderr, "row %d has %d dimensions, not %d\n", set->n, dims, set->dims);
+			exit(1);
+		}
+		if (set->n == alloc)
+		{
+			alloc *= 2;
+			set->x = realloc(set->x, sizeof(float) * alloc * set->dims);
+		}
+		if (fread(set->x + (size_t) set->n * dims, sizeof(float), dims, f) != (size_t) dims)
+		{
+			fprintf(stderr, "row %d is cut short\n", set->n);
+			exit(1);
+		}
+		set->n++;
+	}
+	set->name_bytes = wl_record_name_len("0b8a3a1e-6f0e-5d3c-9b1a-2f4c6d8e0a1b", true);
+	fclose(f);
+}
+
+/* Reads the exact k nearest of nq queries from an .ivecs file into truth. */
+static void
+sim_read_truth(const char *path, int nq, int k, int *truth)
+{
+	FILE	   *f = fopen(path, "rb");
+	int32_t		row[1 + 1024];
+
+	for (int q = 0; q < nq; q++)
+	{
+		if (f == NULL || fread(row, 4, 1, f) != 1 || row[0] < k || row[0] > 1024 ||
+			fread(row + 1, 4, row[0], f) != (size_t) row[0])
+		{
+			fprintf(stderr, "%s: no %d neighbours for query %d\n", path, k, q);
+			exit(1);
+		}
+		memcpy(truth + (size_t) q * k, row + 1, sizeof(int) * k);
+	}
+	fclose(f);
+}
+
+/* Reads "id,x1,..." rows (or .fvecs); the first row fixes dims. */
 static void
 sim_read(const char *path, int limit, SimSet *set)
 {
@@ -57,6 +119,11 @@ sim_read(const char *path, int limit, SimSet *set)
 	{
 		perror(path);
 		exit(1);
+	}
+	if (strlen(path) > 6 && strcmp(path + strlen(path) - 6, ".fvecs") == 0)
+	{
+		sim_read_fvecs(f, limit, set);
+		return;
 	}
 	memset(set, 0, sizeof(SimSet));
 	while (getline(&line, &cap, f) > 0 && (limit <= 0 || set->n < limit))
@@ -242,6 +309,9 @@ main(int argc, char **argv)
 	int			ncodes = 0;
 	int			calibrate = 0;
 	int			holdout = 0;
+	int			groups = 0;
+	int			sample_size = 0;
+	const char *truth_path = NULL;
 	WlCalibration calibration;
 	float	   *cents[WL_MODEL_MAX_TABLES] = {0};
 	int			i;
@@ -299,9 +369,22 @@ main(int argc, char **argv)
 			calibrate = atoi(v);
 		else if (strcmp(argv[i], "seed") == 0)
 			shape.seed = strtoull(v, NULL, 10);
+		else if (strcmp(argv[i], "groups") == 0)
+			groups = atoi(v);
+		else if (strcmp(argv[i], "sample") == 0)
+			sample_size = atoi(v);
+		else if (strcmp(argv[i], "truth") == 0)
+			truth_path = v;
 	}
 	shape.bits = depth_bits;
 	shape.cells = cells;
+	shape.groups = groups;
+	if (sample_size <= 0)		/* as packed_plan.c's wl_packed_sample_size */
+		sample_size = (int) (groups > 0 ?
+							 fmin(fmax(WL_PACKED_SAMPLE_PER_CELL * cells, WL_PACKED_SAMPLE_MAX),
+								  fmax(WL_PACKED_SAMPLE_MAX,
+									   (double) WL_PACKED_SAMPLE_FLOATS / shape.rotation)) :
+							 fmax(WL_PACKED_SAMPLE_PER_CELL * cells, WL_PACKED_SAMPLE_MAX));
 	if (cells > 0)
 	{
 		/* the model's own cells (cells.c); probes from a budget of codes */
@@ -313,7 +396,7 @@ main(int argc, char **argv)
 	}
 
 	{
-		int			want = cells * 32 > 10000 ? cells * 32 : 10000;
+		int			want = sample_size;
 		int			ncal = base.n < WL_CALIB_QUERIES ? base.n : WL_CALIB_QUERIES;
 		int			trainable = holdout ? base.n - ncal : base.n;
 		int			nsample = trainable < want ? trainable : want;
@@ -327,6 +410,8 @@ main(int argc, char **argv)
 		float	   *y = malloc(sizeof(float) * base.dims);
 		double	   *proj = malloc(sizeof(double) * shape.ntables * shape.bits);
 		int		   *truth = malloc(sizeof(int) * nq * SIM_K);
+		long	   *members_at;
+		int		   *members;
 		double		record;
 
 		for (i = 0; i < nsample; i++)
@@ -373,6 +458,22 @@ main(int argc, char **argv)
 				counts[t * nbuckets + b]++;
 			}
 		}
+		/* each bucket's members, for gathering a probe's candidates */
+		members_at = calloc((size_t) nbuckets * shape.ntables + 1, sizeof(long));
+		members = malloc(sizeof(int) * (size_t) base.n * shape.ntables);
+		for (t = 0; t < shape.ntables; t++)
+			for (i = 0; i < nbuckets; i++)
+				members_at[t * nbuckets + i + 1] = members_at[t * nbuckets + i] +
+					counts[t * nbuckets + i];
+		{
+			long	   *fill = malloc(sizeof(long) * (size_t) nbuckets * shape.ntables);
+
+			memcpy(fill, members_at, sizeof(long) * (size_t) nbuckets * shape.ntables);
+			for (i = 0; i < base.n; i++)
+				for (t = 0; t < shape.ntables; t++)
+					members[fill[t * nbuckets + buckets[(size_t) i * shape.ntables + t]]++] = i;
+			free(fill);
+		}
 		memset(&calibration, 0, sizeof(calibration));
 		if (calibrate && cells)
 		{
@@ -395,12 +496,15 @@ main(int argc, char **argv)
 			free(calq);
 			free(keys);
 		}
-		for (i = 0; i < nq; i++)
+		if (truth_path != NULL)
+			sim_read_truth(truth_path, nq, SIM_K, truth);
+		for (i = 0; truth_path == NULL && i < nq; i++)
 			sim_exact(&base, metric, queries.x + (size_t) i * base.dims, NULL, 0, SIM_K,
 					  truth + i * SIM_K);
 		printf("set n=%d dims=%d tables=%d rotation=%d subspaces=%d plane_dims=%d bits=%d "
-			   "code=%dB record=%.1fB\n", base.n, base.dims, shape.ntables, shape.rotation,
-			   shape.subspaces, shape.plane_dims, shape.bits, code_bytes, record);
+			   "cells=%d groups=%d sample=%d code=%dB record=%.1fB\n", base.n, base.dims,
+			   shape.ntables, shape.rotation, shape.subspaces, shape.plane_dims, shape.bits,
+			   shape.cells, shape.groups, nsample, code_bytes, record);
 		for (int pi = 0; pi < nprobes; pi++)
 		{
 			double		hits[SIM_MAX_LIST] = {0};
@@ -447,18 +551,14 @@ main(int argc, char **argv)
 
 					for (int p = 0; p < np; p++)
 						probe_units += ceil(fmax(1.0, counts[t * nbuckets + pcodes[p]] * record) / 4096.0) * 0.5;
-					for (int v = 0; v < base.n; v++)
-					{
-						if (seen[v])
-							continue;
-						for (int p = 0; p < np; p++)
-							if (buckets[(size_t) v * shape.ntables + t] == pcodes[p])
+					for (int p = 0; p < np; p++)
+						for (long m = members_at[t * nbuckets + pcodes[p]];
+							 m < members_at[t * nbuckets + pcodes[p] + 1]; m++)
+							if (!seen[members[m]])
 							{
-								seen[v] = 1;
-								cand[nc++] = v;
-								break;
+								seen[members[m]] = 1;
+								cand[nc++] = members[m];
 							}
-					}
 				}
 				candidates += nc;
 				for (int c = 0; c < SIM_K; c++)
