@@ -55,7 +55,7 @@
  * WL_PACKED_GROUPED_PER_CELL vectors a cell: what bounds its cells.
  */
 #define WL_PACKED_SAMPLE_FLOATS (1 << 25)
-#define WL_PACKED_GROUPED_PER_CELL 4
+#define WL_PACKED_GROUPED_PER_CELL 16
 
 /*
  * The most cells an index trains as one set (whiplash.max_ungrouped_cells,

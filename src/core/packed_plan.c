@@ -33,8 +33,8 @@ wl_packed_index_code_bytes(const WlPackedIndex *index)
  * WL_PACKED_KMEANS_WORK (about 440 cells at 784 dimensions, 640 at 384),
  * the cells are one set; more are in groups, as many as their sample
  * allows (wl_packed_sample_size), so that a cell holds about as many
- * vectors at any size and a search reads as many codes.  Chunks hold about
- * 32 records.
+ * vectors up to that size and a search reads as many codes.  Chunks hold
+ * about 32 records.
  */
 void
 wl_packed_size_cells(WlPackedIndex *index, int64_t n)

@@ -795,7 +795,7 @@ test_storable_attributes(void)
  * and names, within 32 to 256 vectors and at least 16 cells.  Up to 2,048
  * cells, and as many as the k-means work of a training allows, are one
  * set; more are in groups of about the square root of their number, as
- * many as a sample of at most 128 MB allows at 4 vectors a cell.
+ * many as a sample of at most 128 MB allows at 16 vectors a cell.
  */
 static void
 test_cell_sizes(void)
@@ -821,10 +821,10 @@ test_cell_sizes(void)
 		{784, 255, 23, 20000, 370, 9, 0,
 		"784 dimensions: one set of cells up to what a training's k-means work allows"},
 		{784, 255, 23, 60000, 1111, 11, 34, "784 dimensions: more cells in groups"},
-		{384, 192, 23, 1000000, 14493, 14, 121,
-		"a million of 384 dimensions: as many vectors a cell as 40,000"},
-		{384, 192, 23, 4000000, 21845, 15, 148,
-		"four million of 384 dimensions: as many cells as 87,381 sample vectors allow"},
+		{384, 192, 23, 300000, 4348, 13, 66,
+		"300,000 of 384 dimensions: as many vectors a cell as 40,000"},
+		{384, 192, 23, 1000000, 5461, 13, 74,
+		"a million of 384 dimensions: as many cells as 87,381 sample vectors allow"},
 	};
 	size_t		i;
 
