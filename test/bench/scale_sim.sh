@@ -10,8 +10,8 @@
 #    100,000 set), 1,000 queries (seed 2), and their exact 10 nearest at both
 #    sizes.
 # 2. Simulates, on 500 queries, each size with the index a build plans for
-#    it (wl_packed_size_cells: 1,449 cells in 39 groups at 100,000, 14,493 in
-#    121 at 1,000,000; test/unit/test_store.c asserts the plan) and with the
+#    it (wl_packed_size_cells: 1,449 cells in 39 groups at 100,000, 5,461 in
+#    74 at 1,000,000; test/unit/test_store.c asserts the plan) and with the
 #    plan before groups (640 cells, the most one k-means trains at 384
 #    dimensions), each reading 1,000 to 16,000 codes and re-ranking 20 or 40.
 # 3. Prints, per size and plan, the cheapest reads that reach recall@10 0.95
@@ -44,7 +44,7 @@ sim() {
 {
     sim 100k grouped cells=1449 groups=39
     sim 100k before cells=640
-    sim 1m grouped cells=14493 groups=121
+    sim 1m grouped cells=5461 groups=74
     sim 1m before cells=640
 } | tee scale_sim.txt
 
