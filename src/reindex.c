@@ -311,7 +311,7 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	/* planned from the count, then fitted to the sample actually read */
 	wl_packed_plan(meta, Max(meta->vector_count, 1), &build->building);
 	queries = wl_calib_queries(meta->vector_count, meta->dims, build->building.rotation);
-	most = wl_packed_sample_size(&build->building) + queries;
+	most = wl_packed_sample_size(&build->building, meta->dims) + queries;
 	wl_sample_init(&sample, meta, most);
 	wl_visit_vectors(build->conn, meta, most, wl_sample_add, &sample);
 	wl_sample_order(&sample);
@@ -319,7 +319,7 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	wl_sample_hold_out(build, &sample, queries);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
 	build->building.name_bytes = Max(1, (int) lround(sample.name_bytes / sampled));
-	wl_packed_size_cells(&build->building, Max(meta->vector_count, sample.n));
+	wl_packed_size_cells(&build->building, Max(meta->vector_count, sample.n), meta->dims);
 	wl_packed_fit_sample(&build->building, sample.n);
 	build->building.gen = settings != NULL && settings->has_current ?
 		settings->current.gen + 1 : 1;

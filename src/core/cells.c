@@ -231,28 +231,37 @@ wl_cells_within(const float *keys, int n, double spread)
 
 /*
  * Each group's share of k cells: one each, the rest one at a time to the
- * group with the most rows a cell (at most one cell a row), so that the
- * cells of all groups hold about as many rows.
+ * group with the most rows a cell, so that the cells of all groups hold
+ * about as many rows; at most one cell a row, and at most
+ * WL_CELLS_GROUP_SHARE times k / groups a group until only groups at that
+ * bound can take more.
  */
 static void
 wl_cells_share(const int *rows, int groups, int k, int *cells)
 {
+	int			bound = WL_CELLS_GROUP_SHARE * ((k + groups - 1) / groups);
+	int			given = groups;
 	int			g;
-	int			given;
 
 	for (g = 0; g < groups; g++)
 		cells[g] = 1;
-	for (given = groups; given < k; given++)
+	while (given < k)
 	{
 		int			best = -1;
 
 		for (g = 0; g < groups; g++)
-			if (cells[g] < rows[g] &&
+			if (cells[g] < rows[g] && cells[g] < bound &&
 				(best < 0 || (double) rows[g] * cells[best] > (double) rows[best] * cells[g]))
 				best = g;
-		if (best < 0)
+		if (best >= 0)
+		{
+			cells[best]++;
+			given++;
+		}
+		else if (bound < k)
+			bound = k;
+		else
 			break;
-		cells[best]++;
 	}
 }
 
@@ -388,8 +397,10 @@ wl_cells_nearest_grouped(const float *centroids, const WlCellGroups *groups, int
 	for (g = 0; g < groups->groups; g++)
 	{
 		double		key = wl_cells_distance(groups->centroids + (size_t) g * p, y, p);
-		int			at = nnear < WL_CELLS_GROUP_ASSIGN ? nnear++ : WL_CELLS_GROUP_ASSIGN;
+		int			at = nnear;
 
+		if (nnear < WL_CELLS_GROUP_ASSIGN)
+			nnear++;
 		while (at > 0 && near_key[at - 1] > key)
 		{
 			if (at < WL_CELLS_GROUP_ASSIGN)
@@ -426,9 +437,8 @@ wl_cells_order_grouped(const float *centroids, const WlCellGroups *groups, int p
 {
 	WlCellRank *group_ranks = malloc(sizeof(WlCellRank) * (size_t) groups->groups);
 	WlCellRank *ranks = NULL;
-	int			want = n * WL_CELLS_GROUP_WIDEN;
+	int			done = 0;
 	int			taken = 0;
-	int			cells = 0;
 	int			g;
 
 	if (group_ranks == NULL)
@@ -439,29 +449,38 @@ wl_cells_order_grouped(const float *centroids, const WlCellGroups *groups, int p
 		group_ranks[g].key = wl_cells_key(groups->centroids + (size_t) g * p, p, y, by_dot);
 	}
 	qsort(group_ranks, (size_t) groups->groups, sizeof(WlCellRank), wl_cell_rank_cmp);
-	while (taken < groups->groups && (cells < want || taken < WL_CELLS_GROUP_MIN))
+	/* batch by batch of groups, nearest first, each batch's cells ranked */
+	while (done < n && taken < groups->groups)
 	{
-		g = group_ranks[taken++].cell;
-		cells += groups->first[g + 1] - groups->first[g];
-	}
-	ranks = malloc(sizeof(WlCellRank) * (size_t) (cells > 0 ? cells : 1));
-	if (ranks == NULL)
-	{
-		free(group_ranks);
-		return -1;
-	}
-	cells = 0;
-	for (int t = 0; t < taken; t++)
-	{
-		g = group_ranks[t].cell;
-		for (int c = groups->first[g]; c < groups->first[g + 1]; c++)
+		int			last = taken + WL_CELLS_GROUP_BATCH < groups->groups ?
+			taken + WL_CELLS_GROUP_BATCH : groups->groups;
+		int			cells = 0;
+		int			t;
+
+		for (t = taken; t < last; t++)
+			cells += groups->first[group_ranks[t].cell + 1] - groups->first[group_ranks[t].cell];
+		free(ranks);
+		ranks = malloc(sizeof(WlCellRank) * (size_t) cells);
+		if (ranks == NULL)
 		{
-			ranks[cells].cell = c;
-			ranks[cells++].key = wl_cells_key(centroids + (size_t) c * p, p, y, by_dot);
+			free(group_ranks);
+			return -1;
 		}
+		cells = 0;
+		for (t = taken; t < last; t++)
+		{
+			g = group_ranks[t].cell;
+			for (int c = groups->first[g]; c < groups->first[g + 1]; c++)
+			{
+				ranks[cells].cell = c;
+				ranks[cells++].key = wl_cells_key(centroids + (size_t) c * p, p, y, by_dot);
+			}
+		}
+		done += wl_cells_ranked(ranks, cells, n - done, out + done,
+								keys != NULL ? keys + done : NULL);
+		taken = last;
 	}
-	n = wl_cells_ranked(ranks, cells, n, out, keys);
 	free(group_ranks);
 	free(ranks);
-	return n;
+	return done;
 }

@@ -28,12 +28,15 @@
 /*
  * When grouped, the groups whose cells a vector may fall in: the
  * WL_CELLS_GROUP_ASSIGN nearest it; and the groups a search ranks the
- * cells of: the nearest, until they hold WL_CELLS_GROUP_WIDEN times the
- * cells it reads, and at least WL_CELLS_GROUP_MIN of them.
+ * cells of: the WL_CELLS_GROUP_BATCH nearest, then the next as many while
+ * it reads more cells than those hold, so that a search of fewer cells
+ * reads the first of a search of more (a calibration's measure).  A group
+ * gets at most WL_CELLS_GROUP_SHARE times its even share of the cells
+ * where others can take them, so that no group trains or ranks most.
  */
 #define WL_CELLS_GROUP_ASSIGN 3
-#define WL_CELLS_GROUP_WIDEN 16
-#define WL_CELLS_GROUP_MIN 8
+#define WL_CELLS_GROUP_BATCH 8
+#define WL_CELLS_GROUP_SHARE 4
 
 /*
  * Lloyd rounds over all grouped cells after each group's own k-means: every
@@ -96,7 +99,8 @@ typedef struct WlCellGroups
 /*
  * Trains k cells in `groups` groups (k >= groups, k <= n): the groups'
  * centroids on the rows, then each group's cells on the rows nearest it, as
- * many as its share of the rows (at least one, at most its rows), then
+ * many as its share of the rows (at least one, at most its rows and, where
+ * the others can take the rest, WL_CELLS_GROUP_SHARE times k / groups), then
  * WL_CELLS_GROUP_ROUNDS rounds over all of them, each group's centroid
  * the mean of its cells' rows.  Fills
  * group_centroids (groups x p), first (groups + 1) and centroids (k x p).
@@ -115,8 +119,9 @@ extern int	wl_cells_nearest_grouped(const float *centroids, const WlCellGroups *
 									 int p, const float *y);
 
 /*
- * wl_cells_order among grouped cells: the n best cells of the groups
- * nearest y (WL_CELLS_GROUP_WIDEN, _MIN); -1 when out of memory.
+ * wl_cells_order among grouped cells: the cells of the WL_CELLS_GROUP_BATCH
+ * groups nearest y, best first, then those of the next batch, until n;
+ * -1 when out of memory.
  */
 extern int	wl_cells_order_grouped(const float *centroids, const WlCellGroups *groups, int p,
 								   const float *y, bool by_dot, int n, int *out, float *keys);

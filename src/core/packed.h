@@ -51,7 +51,8 @@
  * An index of more cells than one k-means trains has them in groups
  * (cells.h), about the square root of their number, trained on a sample of
  * WL_PACKED_SAMPLE_PER_CELL vectors a cell, but of at most
- * WL_PACKED_SAMPLE_FLOATS numbers (128 MB) and at least
+ * WL_PACKED_SAMPLE_FLOATS numbers (128 MB of the vectors as they are; a
+ * build holds about four times that while it trains) and at least
  * WL_PACKED_GROUPED_PER_CELL vectors a cell: what bounds its cells.
  */
 #define WL_PACKED_SAMPLE_FLOATS (1 << 25)
@@ -143,16 +144,16 @@ extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
 extern int	wl_packed_index_code_bytes(const WlPackedIndex *index);
 
 /*
- * Sizes an index's cells (and so its bits and chunk depth) for n vectors,
- * from its codes and the names of its records.
+ * Sizes an index's cells (and so its bits and chunk depth) for n vectors
+ * of dims, from its codes and the names of its records.
  */
-extern void wl_packed_size_cells(WlPackedIndex *index, int64_t n);
+extern void wl_packed_size_cells(WlPackedIndex *index, int64_t n, int dims);
 
 /* Has a collection grown enough that a new index would have more cells? */
 extern bool wl_packed_outgrown(const WlMeta *meta, int64_t count);
 
-/* The sample an index is trained on (wl_packed_plan's). */
-extern int	wl_packed_sample_size(const WlPackedIndex *index);
+/* The sample an index of vectors of dims is trained on (wl_packed_plan's). */
+extern int	wl_packed_sample_size(const WlPackedIndex *index, int dims);
 
 /*
  * The model of the generation being built of a collection opened with

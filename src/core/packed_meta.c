@@ -182,7 +182,7 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 		return false;
 	}
 	if (!wl_meta_int(item, "n_tables", 1, WL_MODEL_MAX_TABLES, &settings->tables, errbuf, errlen) ||
-		!wl_meta_int(item, "n_bits", 1, WL_PACKED_MAX_BITS, &bits, errbuf, errlen))
+		!wl_meta_int(item, "n_bits", 1, WL_PACKED_MAX_CELL_BITS, &bits, errbuf, errlen))
 		return false;
 	if (seed == NULL || sscanf(seed, "%llu", (unsigned long long *) &meta->seed) != 1)
 	{

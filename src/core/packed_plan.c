@@ -37,7 +37,7 @@ wl_packed_index_code_bytes(const WlPackedIndex *index)
  * about 32 records.
  */
 void
-wl_packed_size_cells(WlPackedIndex *index, int64_t n)
+wl_packed_size_cells(WlPackedIndex *index, int64_t n, int dims)
 {
 	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_RECORD_UUID_NAME_LEN) +
 		wl_packed_index_code_bytes(index);
@@ -57,9 +57,10 @@ wl_packed_size_cells(WlPackedIndex *index, int64_t n)
 	{
 		WlPackedIndex grouped = *index;
 
+		/* as many as the sample for the cells wanted allows */
 		grouped.cells = (int) wanted;
 		grouped.groups = 1;
-		grouped.cells = (int) fmin(wanted, wl_packed_sample_size(&grouped) /
+		grouped.cells = (int) fmin(wanted, wl_packed_sample_size(&grouped, dims) /
 								   WL_PACKED_GROUPED_PER_CELL);
 		if (grouped.cells > index->cells)
 		{
@@ -123,7 +124,7 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 			index->subspaces = WL_MODEL_MAX_SUBSPACES;
 	}
 	index->plane_dims = index->rotation < 16 ? index->rotation : 16;
-	wl_packed_size_cells(index, n);
+	wl_packed_size_cells(index, n, meta->dims);
 }
 
 /*
@@ -150,17 +151,17 @@ wl_packed_outgrown(const WlMeta *meta, int64_t count)
 /*
  * The sample an index is trained on: WL_PACKED_SAMPLE_MAX vectors, or
  * WL_PACKED_SAMPLE_PER_CELL a cell where that is more; of grouped cells, at
- * most WL_PACKED_SAMPLE_FLOATS numbers (vectors of its rotation's size).
+ * most WL_PACKED_SAMPLE_FLOATS numbers (of vectors of dims).
  */
 int
-wl_packed_sample_size(const WlPackedIndex *index)
+wl_packed_sample_size(const WlPackedIndex *index, int dims)
 {
 	double		size = fmax((double) WL_PACKED_SAMPLE_PER_CELL * index->cells,
 							WL_PACKED_SAMPLE_MAX);
 
 	if (index->groups > 0)
 		size = fmin(size, fmax(WL_PACKED_SAMPLE_MAX,
-							   (double) WL_PACKED_SAMPLE_FLOATS / index->rotation));
+							   (double) WL_PACKED_SAMPLE_FLOATS / (dims > 0 ? dims : 1)));
 	return (int) size;
 }
 

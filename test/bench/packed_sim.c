@@ -383,7 +383,7 @@ main(int argc, char **argv)
 		sample_size = (int) (groups > 0 ?
 							 fmin(fmax(WL_PACKED_SAMPLE_PER_CELL * cells, WL_PACKED_SAMPLE_MAX),
 								  fmax(WL_PACKED_SAMPLE_MAX,
-									   (double) WL_PACKED_SAMPLE_FLOATS / shape.rotation)) :
+									   (double) WL_PACKED_SAMPLE_FLOATS / base.dims)) :
 							 fmax(WL_PACKED_SAMPLE_PER_CELL * cells, WL_PACKED_SAMPLE_MAX));
 	if (cells > 0)
 	{

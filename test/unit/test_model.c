@@ -437,8 +437,10 @@ test_cells(const float *vectors)
 /*
  * A model of cells in groups: deterministic, stored as "WLM3" and read back
  * to the same cells, every cut and a group's run out of order refused, not
- * read as a model of ungrouped cells; probes come nearest first and
- * distinct, and hold a vector's own cell and its nearest neighbour's.
+ * read as a model of ungrouped cells; probes of the nearest groups (20 of
+ * them: more than one batch) come nearest first and distinct, hold a
+ * vector's own cell and its nearest neighbour's, and those of fewer cells
+ * are the first of those of more.
  */
 static void
 test_grouped_cells(const float *vectors)
@@ -451,14 +453,16 @@ test_grouped_cells(const float *vectors)
 	float		y[16];
 	int			probed[8];
 	float		keys[8];
+	int			more[40];
 	int			own = 0;
 	int			found = 0;
 	bool		ordered = true;
+	bool		prefix = true;
 	int			i;
 
 	grouped.ntables = 1;
 	grouped.cells = 60;
-	grouped.groups = 6;
+	grouped.groups = 20;
 	a = train_stored_cells(&grouped, vectors, "WLM3", "a model of grouped cells", &bytes_a,
 						   &len_a);
 	if (a == NULL)
@@ -493,6 +497,8 @@ test_grouped_cells(const float *vectors)
 				ordered = ordered && keys[q] <= keys[p] && probed[q] != probed[p];
 		for (int p = 0; p < n; p++)
 			own += probed[p] == cell;
+		prefix = prefix && wl_model_probe_cells(a, 0, y, 40, more, NULL) == 40 &&
+			memcmp(more, probed, sizeof(probed)) == 0;
 		if (i < QUERIES)
 		{
 			wl_model_transform(a, vectors + nearest_other(vectors, i) * DIMS, y);
@@ -502,6 +508,7 @@ test_grouped_cells(const float *vectors)
 		}
 	}
 	CHECK(ordered, "grouped cells are probed nearest first, each once");
+	CHECK(prefix, "a probe of fewer grouped cells reads the first of a probe of more");
 	CHECK(own >= COUNT * 95 / 100, "a vector's eight nearest grouped cells hold its own");
 	CHECK(found >= QUERIES * 9 / 10, "a vector's eight nearest grouped cells hold its nearest neighbour");
 	printf("# grouped cells: own cell probed for %d of %d, nearest neighbour's for %d of %d\n",

@@ -802,6 +802,7 @@ test_cell_sizes(void)
 {
 	static const struct
 	{
+		int			dims;
 		int			rotation;
 		int			subspaces;
 		int			name_bytes;
@@ -811,20 +812,22 @@ test_cell_sizes(void)
 		int			groups;
 		const char *name;
 	}			cases[] = {
-		{384, 188, 23, 40000, 571, 10, 0,
+		{384, 384, 188, 23, 40000, 571, 10, 0,
 		"384 dimensions, UUIDs: 70 vectors of 117-byte records a cell"},
-		{128, 64, 0, 26384, 177, 8, 0, "128 dimensions, names unknown: priced as UUIDs, 149 a cell"},
-		{128, 8, 5, 100000, 391, 0, 0, "short codes and ids: 256 vectors a cell at most"},
-		{16, 255, 1000, 60000, 1875, 0, 0, "long ids: 32 vectors a cell at least"},
-		{16, 255, 1000, 100000, 3125, 12, 56, "past 2,048 cells, cells in groups"},
-		{16, 64, 23, 1000, 16, 4, 0, "a small collection: 16 cells"},
-		{784, 255, 23, 20000, 370, 9, 0,
+		{128, 128, 64, 0, 26384, 177, 8, 0, "128 dimensions, names unknown: priced as UUIDs, 149 a cell"},
+		{128, 128, 8, 5, 100000, 391, 0, 0, "short codes and ids: 256 vectors a cell at most"},
+		{16, 16, 255, 1000, 60000, 1875, 0, 0, "long ids: 32 vectors a cell at least"},
+		{16, 16, 255, 1000, 100000, 3125, 12, 56, "past 2,048 cells, cells in groups"},
+		{16, 16, 64, 23, 1000, 16, 4, 0, "a small collection: 16 cells"},
+		{784, 784, 255, 23, 20000, 370, 9, 0,
 		"784 dimensions: one set of cells up to what a training's k-means work allows"},
-		{784, 255, 23, 60000, 1111, 11, 34, "784 dimensions: more cells in groups"},
-		{384, 192, 23, 300000, 4348, 13, 66,
+		{784, 784, 255, 23, 60000, 1111, 11, 34, "784 dimensions: more cells in groups"},
+		{384, 384, 192, 23, 300000, 4348, 13, 66,
 		"300,000 of 384 dimensions: as many vectors a cell as 40,000"},
-		{384, 192, 23, 1000000, 5461, 13, 74,
+		{384, 384, 192, 23, 1000000, 5461, 13, 74,
 		"a million of 384 dimensions: as many cells as 87,381 sample vectors allow"},
+		{1536, 345, 173, 23, 1000000, 1365, 11, 37,
+		"a million of 1,536 dimensions: a sample of 128 MB of the vectors as they are"},
 	};
 	size_t		i;
 
@@ -836,7 +839,7 @@ test_cell_sizes(void)
 		index.rotation = cases[i].rotation;
 		index.subspaces = cases[i].subspaces;
 		index.name_bytes = cases[i].name_bytes;
-		wl_packed_size_cells(&index, cases[i].n);
+		wl_packed_size_cells(&index, cases[i].n, cases[i].dims);
 		if (index.cells != cases[i].cells || index.groups != cases[i].groups)
 			printf("# %s: %d cells in %d groups\n", cases[i].name, index.cells, index.groups);
 		CHECK(index.cells == cases[i].cells && index.groups == cases[i].groups &&
