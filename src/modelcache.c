@@ -13,9 +13,15 @@
  * removed and the model read from DynamoDB, as it is with
  * whiplash.model_cache off.  Nothing here fails a read: a file that cannot
  * be written is only not kept.
+ *
+ * A read marks its file used.  Files unused for WL_MODEL_CACHE_UNUSED_DAYS
+ * (models of generations a rebuild replaced, of dropped collections, or of
+ * collections nobody searched for that long) are removed whenever a backend
+ * keeps a new model, so that the folder holds about what is searched.
  */
 #include "postgres.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include "common/hashfn.h"
@@ -27,6 +33,9 @@
 /* The folder of the kept models, in the data directory. */
 #define WL_MODEL_CACHE_DIR "pg_whiplash"
 #define WL_MODEL_CACHE_MODELS WL_MODEL_CACHE_DIR "/models"
+
+/* Days a kept model may go unread before it is removed. */
+#define WL_MODEL_CACHE_UNUSED_DAYS 7
 
 /* whiplash.model_cache: keep models on the server's disk. */
 bool		wl_model_cache = true;
@@ -66,14 +75,21 @@ wl_model_cache_load(WlConnection *conn, const WlMeta *meta, struct json_object *
 {
 	char		path[MAXPGPATH];
 	char		key[1024];
+	int			n;
 
 	*array = NULL;
 	if (!wl_model_cache_names(conn, meta, path, sizeof(path), key, sizeof(key)))
 		return -1;
-	return wl_itemfile_load(path, key, array);
+	n = wl_itemfile_load(path, key, array);
+	if (n >= 0)
+		(void) wl_itemfile_touch(path);
+	return n;
 }
 
-/* Keeps a collection's model items on disk, unless that fails. */
+/*
+ * Keeps a collection's model items on disk, unless that fails, and removes
+ * the kept models unused for WL_MODEL_CACHE_UNUSED_DAYS.
+ */
 void
 wl_model_cache_save(WlConnection *conn, const WlMeta *meta, struct json_object *const *items,
 					int nitems)
@@ -89,6 +105,8 @@ wl_model_cache_save(WlConnection *conn, const WlMeta *meta, struct json_object *
 		ereport(DEBUG1,
 				(errmsg_internal("whiplash: could not keep the model of collection \"%s\" in \"%s\": %m",
 								 meta->name, path)));
+	(void) wl_itemfile_prune(WL_MODEL_CACHE_MODELS,
+							 time(NULL) - (time_t) WL_MODEL_CACHE_UNUSED_DAYS * 86400);
 }
 
 /* Removes the kept model of a collection, which did not open. */

@@ -5,11 +5,14 @@
  */
 #include "itemfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <json-c/json.h>
 
@@ -132,4 +135,37 @@ void
 wl_itemfile_free(struct json_object *array)
 {
 	json_object_put(array);
+}
+
+int
+wl_itemfile_touch(const char *path)
+{
+	return utime(path, NULL);
+}
+
+int
+wl_itemfile_prune(const char *dir, time_t unused_since)
+{
+	DIR		   *folder = opendir(dir);
+	struct dirent *entry;
+	int			removed = 0;
+
+	if (folder == NULL)
+		return -1;
+	while ((entry = readdir(folder)) != NULL)
+	{
+		size_t		len = strlen(dir) + strlen(entry->d_name) + 2;
+		char	   *path = malloc(len);
+		struct stat st;
+
+		if (path == NULL)
+			break;
+		snprintf(path, len, "%s/%s", dir, entry->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < unused_since &&
+			unlink(path) == 0)
+			removed++;
+		free(path);
+	}
+	closedir(folder);
+	return removed;
 }

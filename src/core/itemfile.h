@@ -6,6 +6,8 @@
 #ifndef WL_ITEMFILE_H
 #define WL_ITEMFILE_H
 
+#include <time.h>
+
 struct json_object;
 
 /*
@@ -26,5 +28,16 @@ extern int	wl_itemfile_load(const char *path, const char *key, struct json_objec
 
 /* Frees what wl_itemfile_load returned. */
 extern void wl_itemfile_free(struct json_object *array);
+
+/* Marks the file at path used now (its modification time); 0 or -1. */
+extern int	wl_itemfile_touch(const char *path);
+
+/*
+ * Removes the regular files of folder dir last used (modified) before
+ * unused_since, saved files and temporary ones a crash left alike, so that
+ * files nobody reads any more do not pile up.  Returns how many it
+ * removed, or -1 with errno set when the folder cannot be read.
+ */
+extern int	wl_itemfile_prune(const char *dir, time_t unused_since);
 
 #endif							/* WL_ITEMFILE_H */

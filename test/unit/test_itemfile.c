@@ -1,11 +1,15 @@
 /*
  * test_itemfile.c - unit tests of items kept in a local file under a key:
- * a round trip, and every file that must read as missing (another key, no
- * file, a truncated or foreign file, an array of non-items).
+ * a round trip, every file that must read as missing (another key, no
+ * file, a truncated or foreign file, an array of non-items), and the
+ * pruning of files unused for long.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <json-c/json.h>
 
@@ -78,6 +82,58 @@ test_bad_files(const char *path)
 	unlink(path);
 }
 
+/* Sets a file's times to seconds before now. */
+static void
+age(const char *path, long seconds)
+{
+	struct utimbuf times;
+
+	times.actime = times.modtime = time(NULL) - seconds;
+	utime(path, &times);
+}
+
+/*
+ * Pruning removes exactly the files unused since the given time; a touch
+ * (a read) makes a file used again; folders are left alone.
+ */
+static void
+test_prune(void)
+{
+	char		dir[] = "/tmp/wl_itemfile_dir_XXXXXX";
+	char		old[64];
+	char		read[64];
+	char		recent[64];
+	char		sub[64];
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	snprintf(old, sizeof(old), "%s/old", dir);
+	snprintf(read, sizeof(read), "%s/read", dir);
+	snprintf(recent, sizeof(recent), "%s/recent", dir);
+	snprintf(sub, sizeof(sub), "%s/folder", dir);
+	write_text(old, "k\n[]\n");
+	write_text(read, "k\n[]\n");
+	write_text(recent, "k\n[]\n");
+	mkdir(sub, 0700);
+	age(old, 8 * 86400);
+	age(read, 8 * 86400);
+	age(sub, 8 * 86400);
+	age(recent, 86400);
+	CHECK(wl_itemfile_touch(read) == 0, "a read file is marked used");
+	CHECK(wl_itemfile_prune(dir, time(NULL) - 7 * 86400) == 1, "one file is unused for a week");
+	CHECK(access(old, F_OK) != 0, "the unused file is removed");
+	CHECK(access(read, F_OK) == 0 && access(recent, F_OK) == 0,
+		  "files used within the week are kept");
+	CHECK(access(sub, F_OK) == 0, "a folder is left alone");
+	CHECK(wl_itemfile_prune(dir, time(NULL) - 7 * 86400) == 0, "a second pruning removes nothing");
+	CHECK(wl_itemfile_touch(old) == -1, "touching a removed file fails");
+	unlink(read);
+	unlink(recent);
+	rmdir(sub);
+	rmdir(dir);
+	CHECK(wl_itemfile_prune(dir, time(NULL)) == -1, "a missing folder cannot be pruned");
+}
+
 int
 main(void)
 {
@@ -89,5 +145,6 @@ main(void)
 	close(fd);
 	test_round_trip(path);
 	test_bad_files(path);
+	test_prune();
 	return unit_done();
 }
