@@ -58,6 +58,35 @@ SELECT count(*) AS problems FROM whiplash_check('trickle');
 -- No build runs now.
 SELECT count(*) AS builds FROM whiplash_builds() WHERE collection = 'trickle';
 
+-- A load that goes on while the first build runs leaves that build's index
+-- outgrown when it ends, with no write left to notice: the worker follows
+-- it with another.  The load writes twice, 3,000 rows each; the first
+-- write starts the first build, for 3,000 (16 cells), which the second
+-- doubles.  After the wait the index is one for more (a write that sees a
+-- build over starts the next itself, so which does it depends on timing).
+CREATE FUNCTION index_cells(tab text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE format('EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM %I '
+                             'ORDER BY vector <-> trickle_vec(1) LIMIT 10', tab) LOOP
+    IF line ~ 'k-means cells' THEN
+      RETURN substring(line FROM '([0-9]+) k-means cells')::int;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$;
+SELECT collection FROM whiplash_create_collection('ddb', 'loaded', 8, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE loaded (id text, vector real[]) SERVER ddb OPTIONS (collection 'loaded');
+SET whiplash.write_hold_limit = 3000;
+SET client_min_messages = warning;
+INSERT INTO loaded SELECT 'l' || i, trickle_vec(i) FROM generate_series(1, 6000) i;
+RESET client_min_messages;
+RESET whiplash.write_hold_limit;
+SELECT whiplash_wait_for_index('loaded') AS ready;
+SELECT index_cells('loaded') > 16 AS built_for_more_than_half;
+SELECT count(*) AS problems FROM whiplash_check('loaded');
+
 -- Off, the INSERT that crosses the threshold trains, at its COMMIT.
 SET whiplash.background_builds = off;
 SELECT collection FROM whiplash_create_collection('ddb', 'trickle_here', 8, metric => 'l2', seed => 1);
@@ -75,6 +104,7 @@ SELECT whiplash_wait_for_index(NULL) IS NULL AS no_answer;
 
 SELECT whiplash_drop_collection('ddb', 'trickle');
 SELECT whiplash_drop_collection('ddb', 'trickle_here');
-DROP FOREIGN TABLE trickle, trickle_here;
+SELECT whiplash_drop_collection('ddb', 'loaded');
+DROP FOREIGN TABLE trickle, trickle_here, loaded;
 DROP TABLE requests_at;
-DROP FUNCTION one_by_one, insert_requests, requests, trickle_vec;
+DROP FUNCTION one_by_one, insert_requests, requests, index_cells, trickle_vec;

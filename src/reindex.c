@@ -780,9 +780,10 @@ wl_reindex_check_format(const WlMeta *meta)
  * Builds a new index generation of a collection, or finishes the one it
  * finds building; see the header.  Only a build asked for reports its
  * progress in NOTICEs; an automatic one gives way to a build or a newer
- * index that another session made first.
+ * index that another session made first.  True when it made or finished
+ * an index, false when it found nothing to do.
  */
-void
+bool
 wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSetInfo *rsinfo)
 {
 	WlReindex	build;
@@ -804,10 +805,10 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	settings = wl_packed_settings_of(collection->meta);
 	if (cause == WL_REINDEX_FIRST && settings != NULL &&
 		(settings->has_current || settings->has_building))
-		return;
+		return false;
 	if (cause == WL_REINDEX_GROWN &&
 		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
-		return;
+		return false;
 	/*
 	 * A retry goes on with the build this process began or took over, takes
 	 * over one abandoned, or does what is still due; another session's
@@ -819,16 +820,16 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 		(!wl_packed_build_abandoned(collection->meta, (int64) time(NULL),
 									wl_abandoned_build_timeout) ||
 		 wl_packed_building_model(collection->meta, collection->index) == NULL))
-		return;
+		return false;
 	if (cause == WL_REINDEX_RETRY && settings != NULL && !settings->has_building &&
 		settings->has_current &&
 		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
-		return;
+		return false;
 	if (cause == WL_REINDEX_ABANDONED &&
 		(!wl_packed_build_abandoned(collection->meta, (int64) time(NULL),
 									wl_abandoned_build_timeout) ||
 		 wl_packed_building_model(collection->meta, collection->index) == NULL))
-		return;
+		return false;
 	if (settings != NULL && settings->has_building &&
 		wl_packed_building_model(collection->meta, collection->index) != NULL)
 	{
@@ -837,7 +838,7 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 		/* of sessions taking over an abandoned build, the first goes on */
 		if (!wl_reindex_active(&build, collection->meta, cause == WL_REINDEX_ABANDONED ||
 							   (cause == WL_REINDEX_RETRY && !own)))
-			return;
+			return false;
 		wl_reindex_step(&build, "resumed", build.building.gen, "is the index generation");
 	}
 	else
@@ -847,7 +848,7 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 			build.replacing = pstrdup(settings->building.token);
 		wl_reindex_train(&build, collection->meta);
 		if (!wl_reindex_begin(&build, collection->meta))
-			return;
+			return false;
 		collection = wl_reindex_reopen(&build);
 	}
 	strlcpy(wl_reindex_own_token, build.building.token, sizeof(wl_reindex_own_token));
@@ -855,4 +856,5 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	wl_reindex_finish(&build, collection->meta);
 	collection = wl_reindex_reopen(&build);
 	wl_reindex_cleanup(&build, collection);
+	return true;
 }

@@ -178,7 +178,7 @@ typedef enum WlReindexCause
 	WL_REINDEX_ABANDONED,		/* a build's session left it unfinished */
 	WL_REINDEX_RETRY			/* a background build again after an error */
 } WlReindexCause;
-extern void wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
+extern bool wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
 					   struct ReturnSetInfo *rsinfo);
 extern void wl_reindex_check_format(const WlMeta *meta);
 

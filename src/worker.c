@@ -16,7 +16,10 @@
  * times, waiting longer each time.  A build that still fails, or whose
  * server stopped (a crash, a restart), stays marked building, and the
  * first write after whiplash.abandoned_build_timeout starts a worker that
- * resumes it.  The worker shows its phase and counts in its backend status
+ * resumes it.  A build that ends with the collection at twice the size it
+ * was built for (a load that went on meanwhile) is followed by another, as
+ * a write would start, since no write may come to start it.  The worker
+ * shows its phase and counts in its backend status
  * (the progress parameters of pg_stat_activity's row), which
  * whiplash_builds reads (builds.c).
  */
@@ -48,6 +51,9 @@ PGDLLEXPORT void whiplash_build_main(Datum arg);
 /* Tries of a build that fails on DynamoDB or the network. */
 #define WL_BUILD_ATTEMPTS 6
 
+/* The most builds that follow one a load outgrew while it ran. */
+#define WL_BUILD_FOLLOW_UPS 8
+
 /* Tries of a worker to take its lock, 20 ms apart, before it gives way. */
 #define WL_BUILD_LOCK_TRIES 10
 
@@ -64,6 +70,7 @@ typedef struct WlBuildOrder
 	int32		cause;			/* WlReindexCause */
 	int32		abandoned_build_timeout;	/* the writer's setting */
 	int32		max_ungrouped_cells;	/* the writer's setting */
+	bool		retrain_on_growth;	/* the writer's setting */
 	double		recall_target;	/* the writer's setting */
 	char		collection[WL_COLLECTION_NAME_MAX + 1];
 } WlBuildOrder;
@@ -124,6 +131,7 @@ wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause
 	order.cause = cause;
 	order.abandoned_build_timeout = wl_abandoned_build_timeout;
 	order.max_ungrouped_cells = wl_packed_max_flat_cells;
+	order.retrain_on_growth = wl_retrain_on_growth;
 	order.recall_target = wl_recall_target;
 	strlcpy(order.collection, collection, sizeof(order.collection));
 
@@ -202,9 +210,9 @@ wl_build_error_passes(const ErrorData *error)
 /*
  * One try of the build, in a transaction of its own: as the writer's role,
  * once the writer's transaction has ended (it may have made the server or
- * the foreign table).
+ * the foreign table).  True when it made or finished an index.
  */
-static void
+static bool
 wl_build_try(const WlBuildOrder *order, WlReindexCause cause)
 {
 	WlConnection *conn;
@@ -213,7 +221,7 @@ wl_build_try(const WlBuildOrder *order, WlReindexCause cause)
 	if (TransactionIdIsValid(order->writer))
 		XactLockTableWait(order->writer, NULL, NULL, XLTW_None);
 	conn = wl_connect(order->server);
-	wl_reindex(conn, order->collection, cause, NULL);
+	return wl_reindex(conn, order->collection, cause, NULL);
 }
 
 /* Sleeps ms milliseconds, whatever sets the latch meanwhile. */
@@ -235,10 +243,13 @@ wl_build_sleep(long ms)
 /*
  * Runs the build until it is done, tried again after errors that may
  * pass, with waits of 2, 4, 8 ... seconds.  Errors go to the server log.
+ * True when it made or finished an index.
  */
-static void
+static bool
 wl_build_run(const WlBuildOrder *order)
 {
+	volatile bool built = false;
+
 	MemoryContext context = CurrentMemoryContext;
 
 	for (wl_build_attempt = 1;; wl_build_attempt++)
@@ -252,8 +263,8 @@ wl_build_run(const WlBuildOrder *order)
 		StartTransactionCommand();
 		PG_TRY();
 		{
-			wl_build_try(order, wl_build_attempt == 1 || order->cause == WL_REINDEX_ASKED ?
-						 order->cause : WL_REINDEX_RETRY);
+			built = wl_build_try(order, wl_build_attempt == 1 || order->cause == WL_REINDEX_ASKED ?
+								 order->cause : WL_REINDEX_RETRY);
 			CommitTransactionCommand();
 			done = true;
 		}
@@ -282,6 +293,7 @@ wl_build_run(const WlBuildOrder *order)
 		wl_build_progress(WL_BUILD_RETRYING, 0, 0);
 		wl_build_sleep(wait_s * 1000L);
 	}
+	return built;
 }
 
 /*
@@ -297,6 +309,8 @@ whiplash_build_main(Datum arg)
 	LockAcquireResult locked = LOCKACQUIRE_NOT_AVAIL;
 	char		activity[128];
 	int			tries;
+	int			follow_ups;
+	bool		built;
 
 	memcpy(order, MyBgworkerEntry->bgw_extra, sizeof(WlBuildOrder));
 	pqsignal(SIGTERM, die);
@@ -324,7 +338,15 @@ whiplash_build_main(Datum arg)
 	wl_recall_target = order->recall_target;
 	wl_abandoned_build_timeout = order->abandoned_build_timeout;
 	wl_packed_max_flat_cells = order->max_ungrouped_cells;
+	wl_retrain_on_growth = order->retrain_on_growth;
 	wl_build_progress_hook = wl_build_progress;
-	wl_build_run(order);
+	/* writes during a build may outgrow it, with none left to notice */
+	built = wl_build_run(order);
+	for (follow_ups = 0; built && wl_retrain_on_growth && follow_ups < WL_BUILD_FOLLOW_UPS;
+		 follow_ups++)
+	{
+		order->cause = WL_REINDEX_GROWN;
+		built = wl_build_run(order);
+	}
 	proc_exit(0);
 }
