@@ -24,6 +24,10 @@ SET is one of
   lowcontrast384  many noisy Gaussian clusters in 384 dimensions
              (`test/tools/textsets.sh lowcontrast384`), in
              $WL_BENCH_LOWCONTRAST; cosine
+  gen384     any number of 384-dimension vectors drawn from
+             test/bench/embedding_model.py's model of text384: base.fvecs
+             and queries.fvecs in $WL_BENCH_GEN384 (test/bench/million384.sh
+             makes them), rounded to 4 decimals as rows prints them; cosine
 PART is base or queries; ids are UUIDs, as applications' are, derived from
 the part and the index (uuid5), so that every run names a vector alike.  The
 truth of BASE base vectors is against the first BASE of them, so a growing
@@ -83,13 +87,25 @@ def word_vectors(folder_variable, part, first, count):
     return data[first:first + count]
 
 
+def fvecs(folder_variable, part, first, count):
+    """Vectors first..first+count-1 of base.fvecs or queries.fvecs (each
+    vector: its dimension as int32, then float32s) in the folder an
+    environment variable names, rounded to the 4 decimals rows prints, so
+    that the truth is of the vectors loaded."""
+    path = os.path.join(os.environ[folder_variable], part + ".fvecs")
+    dims = int(np.fromfile(path, dtype=np.int32, count=1)[0])
+    data = np.memmap(path, dtype=np.float32, mode="r").reshape(-1, dims + 1)
+    return np.round(np.array(data[first:first + count, 1:]), 4)
+
+
 SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered,
         "words": functools.partial(word_vectors, "WL_BENCH_WORDS"),
         "docs": functools.partial(word_vectors, "WL_BENCH_DOCS"),
         "text384": functools.partial(word_vectors, "WL_BENCH_TEXT384"),
-        "lowcontrast384": functools.partial(word_vectors, "WL_BENCH_LOWCONTRAST")}
+        "lowcontrast384": functools.partial(word_vectors, "WL_BENCH_LOWCONTRAST"),
+        "gen384": functools.partial(fvecs, "WL_BENCH_GEN384")}
 # Sets searched by cosine distance: their truth is Euclidean on unit vectors.
-COSINE = {"words", "docs", "text384", "lowcontrast384"}
+COSINE = {"words", "docs", "text384", "lowcontrast384", "gen384"}
 
 
 def vector_id(part, index):

@@ -38,7 +38,8 @@ from benchlib import log, psql  # noqa: E402
 # COPY ... FROM PROGRAM runs it as the server, which does not share our
 # environment: the word vectors' folders go on its command line.
 DATASETS = " ".join(f"{name}={os.environ.get(name, '')}" for name in (
-    "WL_BENCH_WORDS", "WL_BENCH_DOCS", "WL_BENCH_TEXT384", "WL_BENCH_LOWCONTRAST")) + \
+    "WL_BENCH_WORDS", "WL_BENCH_DOCS", "WL_BENCH_TEXT384", "WL_BENCH_LOWCONTRAST",
+    "WL_BENCH_GEN384")) + \
     f" /usr/bin/python3 {BENCH}/datasets.py"
 PRICED = os.environ["WL_FORMATS_PRICED"]        # sigcheck proxy: /__stats
 FAR = os.environ["WL_FORMATS_FAR"]              # latency proxy in front of it
@@ -91,8 +92,13 @@ CREATE FOREIGN TABLE {coll}_far (id text, vector real[]) SERVER far OPTIONS (col
     start = time.monotonic()
     psql(f"SET client_min_messages = warning; INSERT INTO {coll} SELECT id, v FROM {name}_base;")
     seconds = time.monotonic() - start
+    # Index builds run in the background: search the index the load leads to.
+    psql(f"SELECT whiplash_wait_for_index('{coll}');")
+    index_seconds = time.monotonic() - start - seconds
     after = proxy_stats()
-    return {"load_seconds": seconds, "load_requests": after["requests"] - before["requests"]}
+    return {"load_seconds": seconds, "index_seconds": index_seconds,
+            "load_requests": after["requests"] - before["requests"],
+            "load_write_units": after["reported_write_units"] - before["reported_write_units"]}
 
 
 def search(name, table, nqueries, settings=""):

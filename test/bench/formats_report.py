@@ -74,8 +74,12 @@ def section(results, command, note):
                            f"{d['p50_ms']:.1f} | {plans} |")
         for e in entries:
             out.append("")
-            out.append(f"Loading {e['format']}: {e['load_seconds']:.0f} s, "
-                       f"{e['load_requests'] / e['vectors']:.2f} requests a vector "
+            index = (f", then {e['index_seconds']:.0f} s until its index was ready"
+                     if "index_seconds" in e else "")
+            units = (f", {e['load_write_units'] / e['vectors']:.2f} write units a vector"
+                     if e.get("load_write_units") else "")
+            out.append(f"Loading {e['format']}: {e['load_seconds']:.0f} s{index}, "
+                       f"{e['load_requests'] / e['vectors']:.2f} requests a vector{units} "
                        f"({e['items']:,} items stored).")
         out.append("")
     out += ["For scale: published prices put S3 Vectors at about $3 and turbopuffer at",
