@@ -22,7 +22,10 @@
  * the cells in G groups (cells.h), trained on sample=N vectors (by default
  * what wl_packed_sample_size gives); truth=FILE.ivecs gives the exact
  * neighbours (test/bench/embedding_model.py truth) instead of computing
- * them.  CSV rows are "id,x1,x2,..."; a file named *.fvecs holds rows of a
+ * them; spill=L (cells, one table) also stores each vector in a second
+ * cell, chosen among the 32 its own search would read first by ScaNN's SOAR
+ * loss with weight L (L = 0: the second-nearest), and a search keeps each
+ * vector's best estimate.  CSV rows are "id,x1,x2,..."; a file named *.fvecs holds rows of a
  * little-endian int32 dimension and its float32s, and its ids are taken to
  * be UUIDs.
  */
@@ -36,10 +39,12 @@
 #include "packed.h"
 #include "lsh.h"
 #include "model.h"
+#include "model_internal.h"
 #include "recordname.h"
 
 #define SIM_MAX_LIST 16
 #define SIM_K 10
+#define SIM_SPILL_CHOICES 32
 
 typedef struct SimSet
 {
@@ -288,6 +293,53 @@ sim_kmeans(const float *rows, int n, int d, int k, int rounds)
 	return c;
 }
 
+/*
+ * The second cell of a vector y (rotated) whose own cell is first: among
+ * the cells a search from y reads first, the one of least SOAR loss,
+ * |y - c|^2 + lambda <r, y - c>^2 / |r|^2 with r = y - first's centroid,
+ * which favours cells whose residual is orthogonal to r.
+ */
+static int
+sim_spill_cell(const WlModel *model, const float *vector, const float *y, int first,
+			   double lambda)
+{
+	int			p = model->shape.rotation;
+	const float *c1 = model->cells + (size_t) first * p;
+	float		yq[WL_MODEL_MAX_ROTATION];
+	int			choices[SIM_SPILL_CHOICES];
+	int			n;
+	int			best = first;
+	double		best_loss = INFINITY;
+	double		rr = 0;
+
+	for (int j = 0; j < p; j++)
+		rr += (double) (y[j] - c1[j]) * (y[j] - c1[j]);
+	wl_model_query(model, vector, yq);
+	n = wl_model_probe_cells(model, 0, yq, SIM_SPILL_CHOICES, choices, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		const float *c = model->cells + (size_t) choices[i] * p;
+		double		d = 0;
+		double		dot = 0;
+		double		loss;
+
+		if (choices[i] == first)
+			continue;
+		for (int j = 0; j < p; j++)
+		{
+			d += (double) (y[j] - c[j]) * (y[j] - c[j]);
+			dot += (double) (y[j] - c1[j]) * (y[j] - c[j]);
+		}
+		loss = d + (rr > 0 ? lambda * dot * dot / rr : 0);
+		if (loss < best_loss)
+		{
+			best_loss = loss;
+			best = choices[i];
+		}
+	}
+	return best;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -312,6 +364,7 @@ main(int argc, char **argv)
 	int			groups = 0;
 	int			sample_size = 0;
 	const char *truth_path = NULL;
+	double		spill = -1;
 	WlCalibration calibration;
 	float	   *cents[WL_MODEL_MAX_TABLES] = {0};
 	int			i;
@@ -375,9 +428,16 @@ main(int argc, char **argv)
 			sample_size = atoi(v);
 		else if (strcmp(argv[i], "truth") == 0)
 			truth_path = v;
+		else if (strcmp(argv[i], "spill") == 0)
+			spill = atof(v);
 	}
 	shape.bits = depth_bits;
 	shape.cells = cells;
+	if (spill >= 0 && (cells == 0 || shape.ntables != 1))
+	{
+		fprintf(stderr, "spill needs cells and one table\n");
+		return 2;
+	}
 	shape.groups = groups;
 	if (sample_size <= 0)		/* as packed_plan.c's wl_packed_sample_size */
 		sample_size = (int) (groups > 0 ?
@@ -412,6 +472,7 @@ main(int argc, char **argv)
 		int		   *truth = malloc(sizeof(int) * nq * SIM_K);
 		long	   *members_at;
 		int		   *members;
+		long		nentries;
 		double		record;
 
 		for (i = 0; i < nsample; i++)
@@ -439,8 +500,9 @@ main(int argc, char **argv)
 		shape = *wl_model_shape(model);
 		code_bytes = wl_model_code_bytes(model);
 		record = base.name_bytes + code_bytes;
-		codes = malloc((size_t) code_bytes * base.n);
-		buckets = malloc(sizeof(uint64_t) * base.n * shape.ntables);
+		nentries = (long) base.n * (spill >= 0 ? 2 : 1);
+		codes = malloc((size_t) code_bytes * nentries);
+		buckets = malloc(sizeof(uint64_t) * nentries * shape.ntables);
 		counts = calloc((size_t) nbuckets * shape.ntables, sizeof(int));
 		for (i = 0; i < base.n; i++)
 		{
@@ -457,10 +519,19 @@ main(int argc, char **argv)
 				buckets[(size_t) i * shape.ntables + t] = b;
 				counts[t * nbuckets + b]++;
 			}
+			if (spill >= 0)		/* entry n + i: the vector in its second cell */
+			{
+				int			second = sim_spill_cell(model, base.x + (size_t) i * base.dims, y,
+													(int) buckets[i], spill);
+
+				buckets[base.n + i] = (uint64_t) second;
+				counts[second]++;
+				wl_model_encode(model, 0, second, y, codes + (size_t) (base.n + i) * code_bytes);
+			}
 		}
 		/* each bucket's members, for gathering a probe's candidates */
 		members_at = calloc((size_t) nbuckets * shape.ntables + 1, sizeof(long));
-		members = malloc(sizeof(int) * (size_t) base.n * shape.ntables);
+		members = malloc(sizeof(int) * (size_t) nentries * shape.ntables);
 		for (t = 0; t < shape.ntables; t++)
 			for (i = 0; i < nbuckets; i++)
 				members_at[t * nbuckets + i + 1] = members_at[t * nbuckets + i] +
@@ -469,7 +540,7 @@ main(int argc, char **argv)
 			long	   *fill = malloc(sizeof(long) * (size_t) nbuckets * shape.ntables);
 
 			memcpy(fill, members_at, sizeof(long) * (size_t) nbuckets * shape.ntables);
-			for (i = 0; i < base.n; i++)
+			for (i = 0; i < nentries; i++)
 				for (t = 0; t < shape.ntables; t++)
 					members[fill[t * nbuckets + buckets[(size_t) i * shape.ntables + t]]++] = i;
 			free(fill);
@@ -513,13 +584,14 @@ main(int argc, char **argv)
 			double		candidates = 0;
 			float	   *lookup = malloc(sizeof(float) * shape.subspaces * WL_MODEL_CENTROIDS);
 			int			np_want = cells && ncodes ?
-				(int) fmin(cells, fmax(1, ceil(codes_list[pi] / ((double) base.n / cells)))) :
+				(int) fmin(cells, fmax(1, ceil(codes_list[pi] / ((double) nentries / cells)))) :
 				probes[pi];
 			uint64_t   *pcodes = malloc(sizeof(uint64_t) * (np_want > 0 ? np_want : 1));
 			int		   *pcells = malloc(sizeof(int) * (np_want > 0 ? np_want : 1));
 			char	   *seen = malloc(base.n);
-			int		   *cand = malloc(sizeof(int) * base.n);
-			SimHit	   *ranked = malloc(sizeof(SimHit) * base.n);
+			int		   *cand = malloc(sizeof(int) * nentries);
+			int		   *slot = malloc(sizeof(int) * base.n);
+			SimHit	   *ranked = malloc(sizeof(SimHit) * nentries);
 
 			for (int q = 0; q < nq; q++)
 			{
@@ -554,11 +626,19 @@ main(int argc, char **argv)
 					for (int p = 0; p < np; p++)
 						for (long m = members_at[t * nbuckets + pcodes[p]];
 							 m < members_at[t * nbuckets + pcodes[p] + 1]; m++)
-							if (!seen[members[m]])
+						{
+							int			e = members[m];
+							int			v = e % base.n;
+
+							if (!seen[v])
 							{
-								seen[members[m]] = 1;
-								cand[nc++] = members[m];
+								seen[v] = 1;
+								slot[v] = nc;
+								cand[nc++] = e;
 							}
+							else if (spill >= 0)	/* its other entry: estimated below */
+								cand[nc++] = e;
+						}
 				}
 				candidates += nc;
 				for (int c = 0; c < SIM_K; c++)
@@ -566,14 +646,31 @@ main(int argc, char **argv)
 				wl_model_query(model, qv, y);
 				if (!cells)
 					wl_model_lookup(model, 0, -1, y, lookup);
-				for (int c = 0; c < nc; c++)
 				{
-					if (cells)	/* codes are residuals: a table per cell */
-						wl_model_lookup(model, 0, (int) buckets[(size_t) cand[c] * shape.ntables],
-										y, lookup);
-					ranked[c].id = cand[c];
-					ranked[c].dist = wl_model_distance(model, lookup,
-													   codes + (size_t) cand[c] * code_bytes);
+					int			nv = 0;
+
+					for (int c = 0; c < nc; c++)
+					{
+						int			v = cand[c] % base.n;
+						float		dist;
+
+						if (cells)	/* codes are residuals: a table per cell */
+							wl_model_lookup(model, 0,
+											(int) buckets[(size_t) cand[c] * shape.ntables],
+											y, lookup);
+						dist = wl_model_distance(model, lookup,
+												 codes + (size_t) cand[c] * code_bytes);
+						if (slot[v] == c || spill < 0)
+						{
+							slot[v] = nv;
+							ranked[nv].id = v;
+							ranked[nv++].dist = dist;
+						}
+						else if (dist < ranked[slot[v]].dist)	/* a vector's best */
+							ranked[slot[v]].dist = dist;
+					}
+					candidates -= nc - nv;
+					nc = nv;
 				}
 				qsort(ranked, nc, sizeof(SimHit), sim_hit_cmp);
 				for (int r = 0; r < nreranks; r++)
@@ -600,6 +697,7 @@ main(int argc, char **argv)
 			free(pcodes);
 			free(pcells);
 			free(seen);
+			free(slot);
 			free(cand);
 			free(ranked);
 		}
