@@ -14,10 +14,12 @@
  * whiplash.model_cache off.  Nothing here fails a read: a file that cannot
  * be written is only not kept.
  *
- * A read marks its file used.  Files unused for WL_MODEL_CACHE_UNUSED_DAYS
+ * A read marks its file used.  Files unread for WL_MODEL_CACHE_UNUSED_DAYS
  * (models of generations a rebuild replaced, of dropped collections, or of
- * collections nobody searched for that long) are removed whenever a backend
- * keeps a new model, so that the folder holds about what is searched.
+ * collections no new session opened for that long) are removed whenever a
+ * backend keeps a new model, so that the folder holds about what is
+ * searched.  A file removed just as another backend reads or replaces it
+ * costs that backend one read of the model from DynamoDB, nothing more.
  */
 #include "postgres.h"
 

@@ -51,8 +51,12 @@ PGDLLEXPORT void whiplash_build_main(Datum arg);
 /* Tries of a build that fails on DynamoDB or the network. */
 #define WL_BUILD_ATTEMPTS 6
 
-/* The most builds that follow one a load outgrew while it ran. */
-#define WL_BUILD_FOLLOW_UPS 8
+/*
+ * The most builds that follow one a load outgrew while it ran (each needs
+ * the collection doubled: a bound that a load from 1,000 vectors to
+ * beyond a billion would reach).
+ */
+#define WL_BUILD_FOLLOW_UPS 20
 
 /* Tries of a worker to take its lock, 20 ms apart, before it gives way. */
 #define WL_BUILD_LOCK_TRIES 10
@@ -249,7 +253,6 @@ static bool
 wl_build_run(const WlBuildOrder *order)
 {
 	volatile bool built = false;
-
 	MemoryContext context = CurrentMemoryContext;
 
 	for (wl_build_attempt = 1;; wl_build_attempt++)
@@ -257,15 +260,17 @@ wl_build_run(const WlBuildOrder *order)
 		volatile bool done = false;
 		volatile bool again = false;
 		int			wait_s = 1 << Min(wl_build_attempt, 8);
+		volatile bool made;
 
 		wl_build_progress(WL_BUILD_STARTING, 0, 0);
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
 		PG_TRY();
 		{
-			built = wl_build_try(order, wl_build_attempt == 1 || order->cause == WL_REINDEX_ASKED ?
-								 order->cause : WL_REINDEX_RETRY);
+			made = wl_build_try(order, wl_build_attempt == 1 || order->cause == WL_REINDEX_ASKED ?
+								order->cause : WL_REINDEX_RETRY);
 			CommitTransactionCommand();
+			built = made;
 			done = true;
 		}
 		PG_CATCH();
@@ -299,7 +304,8 @@ wl_build_run(const WlBuildOrder *order)
 /*
  * The worker's entry point: connects to the writer's database, takes the
  * collection's build lock (or leaves it to the worker that holds it), and
- * builds.
+ * builds, then again while the writes made meanwhile leave the collection
+ * outgrowing what it built.
  */
 void
 whiplash_build_main(Datum arg)

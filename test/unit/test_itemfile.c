@@ -101,33 +101,34 @@ test_prune(void)
 {
 	char		dir[] = "/tmp/wl_itemfile_dir_XXXXXX";
 	char		old[64];
-	char		read[64];
+	char		touched[64];
 	char		recent[64];
 	char		sub[64];
 
-	if (mkdtemp(dir) == NULL)
+	CHECK(mkdtemp(dir) != NULL, "a folder is made to prune");
+	if (access(dir, F_OK) != 0)
 		return;
 	snprintf(old, sizeof(old), "%s/old", dir);
-	snprintf(read, sizeof(read), "%s/read", dir);
+	snprintf(touched, sizeof(touched), "%s/touched", dir);
 	snprintf(recent, sizeof(recent), "%s/recent", dir);
 	snprintf(sub, sizeof(sub), "%s/folder", dir);
 	write_text(old, "k\n[]\n");
-	write_text(read, "k\n[]\n");
+	write_text(touched, "k\n[]\n");
 	write_text(recent, "k\n[]\n");
 	mkdir(sub, 0700);
 	age(old, 8 * 86400);
-	age(read, 8 * 86400);
+	age(touched, 8 * 86400);
 	age(sub, 8 * 86400);
 	age(recent, 86400);
-	CHECK(wl_itemfile_touch(read) == 0, "a read file is marked used");
+	CHECK(wl_itemfile_touch(touched) == 0, "a read file is marked used");
 	CHECK(wl_itemfile_prune(dir, time(NULL) - 7 * 86400) == 1, "one file is unused for a week");
 	CHECK(access(old, F_OK) != 0, "the unused file is removed");
-	CHECK(access(read, F_OK) == 0 && access(recent, F_OK) == 0,
+	CHECK(access(touched, F_OK) == 0 && access(recent, F_OK) == 0,
 		  "files used within the week are kept");
 	CHECK(access(sub, F_OK) == 0, "a folder is left alone");
 	CHECK(wl_itemfile_prune(dir, time(NULL) - 7 * 86400) == 0, "a second pruning removes nothing");
 	CHECK(wl_itemfile_touch(old) == -1, "touching a removed file fails");
-	unlink(read);
+	unlink(touched);
 	unlink(recent);
 	rmdir(sub);
 	rmdir(dir);
