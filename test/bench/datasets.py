@@ -41,6 +41,8 @@ import uuid
 
 import numpy as np
 
+from embedding_model import read_fvecs
+
 FMNIST = "/usr/share/datasets/fashion-mnist"
 DIGITS = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
 CLUSTERS = 1000
@@ -88,14 +90,12 @@ def word_vectors(folder_variable, part, first, count):
 
 
 def fvecs(folder_variable, part, first, count):
-    """Vectors first..first+count-1 of base.fvecs or queries.fvecs (each
-    vector: its dimension as int32, then float32s) in the folder an
-    environment variable names, rounded to the 4 decimals rows prints, so
-    that the truth is of the vectors loaded."""
-    path = os.path.join(os.environ[folder_variable], part + ".fvecs")
-    dims = int(np.fromfile(path, dtype=np.int32, count=1)[0])
-    data = np.memmap(path, dtype=np.float32, mode="r").reshape(-1, dims + 1)
-    return np.round(np.array(data[first:first + count, 1:]), 4)
+    """Vectors first..first+count-1 of base.fvecs or queries.fvecs (read by
+    embedding_model.py) in the folder an environment variable names,
+    rounded to the 4 decimals rows prints, so that the truth is of the
+    vectors loaded."""
+    data = read_fvecs(os.path.join(os.environ[folder_variable], part + ".fvecs"))
+    return np.round(np.array(data[first:first + count]), 4)
 
 
 SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered,
