@@ -126,9 +126,10 @@ wl_autotrain_running(Oid serverid, const char *table)
  * The training a write leaves due, given the collection's stored count
  * after it: the first index of an untrained collection (its index readable,
  * no build marked), or a new one for cells it has outgrown.  None while a
- * worker this backend started is at it, nor, when its training did not
- * end in an index of the count it started at (it failed, or this backend
- * has not yet seen its end), until the count has doubled.
+ * worker holds the collection's build lock (it looks again when it ends),
+ * nor, when a training this backend started did not end in an index of
+ * the count it started at (it failed, or this backend has not yet seen its
+ * end), until the count has doubled.
  */
 WlReindexCause
 wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count)
@@ -152,7 +153,10 @@ wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count
 		hash_search(wl_train_notes, note, HASH_REMOVE, NULL);
 		note = NULL;
 	}
-	if (note != NULL && (count < 2 * note->count || wl_build_worker_running(note->worker)))
+	/* a worker at work looks at the count again as it ends (worker.c) */
+	if (wl_build_locked(conn->serverid, meta->name))
+		return WL_REINDEX_NONE;
+	if (note != NULL && count < 2 * note->count)
 		return WL_REINDEX_NONE;
 	if (wl_packed_build_abandoned(meta, (int64) time(NULL), wl_abandoned_build_timeout))
 		return WL_REINDEX_ABANDONED;

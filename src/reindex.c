@@ -803,11 +803,13 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	collection = wl_reindex_reopen(&build);
 	wl_reindex_check_format(collection->meta);
 	settings = wl_packed_settings_of(collection->meta);
+	/* a first index made meanwhile leaves, at most, a retraining due */
 	if (cause == WL_REINDEX_FIRST && settings != NULL &&
 		(settings->has_current || settings->has_building))
-		return false;
+		cause = WL_REINDEX_GROWN;
 	if (cause == WL_REINDEX_GROWN &&
-		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
+		(!wl_retrain_on_growth ||
+		 !wl_packed_outgrown(collection->meta, collection->meta->vector_count)))
 		return false;
 	/*
 	 * A retry goes on with the build this process began or took over, takes

@@ -16,9 +16,12 @@
  * times, waiting longer each time.  A build that still fails, or whose
  * server stopped (a crash, a restart), stays marked building, and the
  * first write after whiplash.abandoned_build_timeout starts a worker that
- * resumes it.  A build that ends with the collection at twice the size it
- * was built for (a load that went on meanwhile) is followed by another, as
- * a write would start, since no write may come to start it.  The worker
+ * resumes it.  A write that finds a worker holding the lock starts no
+ * training: the worker looks at the collection's count once more after it
+ * lets go of the lock, and a build that ends with the collection at twice
+ * the size it was built for (a load that went on meanwhile) is followed by
+ * another.  The writer that starts a worker waits until it holds the lock
+ * (or gave way), so that a held lock means a worker still to look.  The worker
  * shows its phase and counts in its backend status
  * (the progress parameters of pg_stat_activity's row), which
  * whiplash_builds reads (builds.c).
@@ -52,14 +55,17 @@ PGDLLEXPORT void whiplash_build_main(Datum arg);
 #define WL_BUILD_ATTEMPTS 6
 
 /*
- * The most builds that follow one a load outgrew while it ran (each needs
- * the collection doubled: a bound that a load from 1,000 vectors to
- * beyond a billion would reach).
+ * The most builds and looks for growth that follow the first build (each
+ * build that follows needs the collection doubled and takes at most two:
+ * a bound that a load from 1,000 vectors to beyond a billion would reach).
  */
-#define WL_BUILD_FOLLOW_UPS 20
+#define WL_BUILD_FOLLOW_UPS 40
 
 /* Tries of a worker to take its lock, 20 ms apart, before it gives way. */
 #define WL_BUILD_LOCK_TRIES 10
+
+/* The longest a writer waits for the worker it started to take its lock. */
+#define WL_BUILD_START_WAIT_MS 10000
 
 /* The lock a worker holds: an advisory lock's tag with this field4. */
 #define WL_BUILD_LOCK_FIELD 0x574c
@@ -110,8 +116,31 @@ wl_build_locked(Oid serverid, const char *collection)
 }
 
 /*
+ * Waits until a worker just started holds its lock, or has ended (it gave
+ * way to another), for at most WL_BUILD_START_WAIT_MS: until then a write
+ * could not tell it from a worker that has let go of its lock at the end
+ * (autotrain.c).  No cancel is taken here: this runs at COMMIT too, after
+ * the rows were written.
+ */
+static void
+wl_build_wait_locked(BackgroundWorkerHandle *handle, Oid serverid, const char *collection)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													WL_BUILD_START_WAIT_MS);
+
+	while (wl_build_worker_running(handle) && !wl_build_locked(serverid, collection) &&
+		   GetCurrentTimestamp() < until)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
  * Starts a worker that builds a collection's index as cause says, unless
- * a worker of this database is at it already.  Returns its handle
+ * a worker of this database is at it already, and waits until it holds its
+ * lock.  Returns its handle
  * (allocated in TopMemoryContext), or NULL when none was started; *busy
  * says whether that is because another worker is at it.
  */
@@ -152,7 +181,17 @@ wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause
 	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
 	started = RegisterDynamicBackgroundWorker(&worker, &handle);
 	MemoryContextSwitchTo(oldcontext);
-	return started ? handle : NULL;
+	if (!started)
+		return NULL;
+	wl_build_wait_locked(handle, conn->serverid, collection);
+	if (!wl_build_worker_running(handle) && wl_build_locked(conn->serverid, collection))
+	{
+		/* it gave way to a worker that took the lock meanwhile */
+		pfree(handle);
+		*busy = true;
+		return NULL;
+	}
+	return handle;
 }
 
 /* Is the worker of a handle (NULL: none) starting or at work? */
@@ -245,12 +284,30 @@ wl_build_sleep(long ms)
 }
 
 /*
+ * The error a PG_CATCH of the worker caught, copied into context, with its
+ * transaction aborted.
+ */
+static ErrorData *
+wl_build_caught(MemoryContext context)
+{
+	ErrorData  *error;
+
+	MemoryContextSwitchTo(context);
+	error = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	MemoryContextSwitchTo(context);
+	return error;
+}
+
+/*
  * Runs the build until it is done, tried again after errors that may
  * pass, with waits of 2, 4, 8 ... seconds.  Errors go to the server log.
- * True when it made or finished an index.
+ * Returns whether it made or finished an index; *failed, whether it gave
+ * up on errors.
  */
 static bool
-wl_build_run(const WlBuildOrder *order)
+wl_build_run(const WlBuildOrder *order, bool *failed)
 {
 	volatile bool built = false;
 	MemoryContext context = CurrentMemoryContext;
@@ -277,11 +334,7 @@ wl_build_run(const WlBuildOrder *order)
 		{
 			ErrorData  *error;
 
-			MemoryContextSwitchTo(context);
-			error = CopyErrorData();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			MemoryContextSwitchTo(context);
+			error = wl_build_caught(context);
 			again = wl_build_error_passes(error) && wl_build_attempt < WL_BUILD_ATTEMPTS;
 			ereport(LOG,
 					(errcode(error->sqlerrcode),
@@ -293,12 +346,74 @@ wl_build_run(const WlBuildOrder *order)
 			FreeErrorData(error);
 		}
 		PG_END_TRY();
+		*failed = !done;
 		if (done || !again)
 			break;
 		wl_build_progress(WL_BUILD_RETRYING, 0, 0);
 		wl_build_sleep(wait_s * 1000L);
 	}
 	return built;
+}
+
+/*
+ * Takes the worker's lock of its collection, or says another worker holds
+ * it.  A writer's look at the lock holds it for a moment: try a while.
+ */
+static bool
+wl_build_take_lock(const LOCKTAG *tag)
+{
+	LockAcquireResult locked = LOCKACQUIRE_NOT_AVAIL;
+	int			tries;
+
+	for (tries = 0; tries < WL_BUILD_LOCK_TRIES; tries++)
+	{
+		StartTransactionCommand();
+		locked = LockAcquire(tag, ExclusiveLock, true, true);
+		CommitTransactionCommand();
+		if (locked != LOCKACQUIRE_NOT_AVAIL)
+			return true;
+		wl_build_sleep(20);
+	}
+	return false;
+}
+
+/*
+ * Has the collection outgrown its index?  Its metadata read afresh, in a
+ * transaction of its own; an error says no, in the server log.
+ */
+static bool
+wl_build_outgrown(const WlBuildOrder *order)
+{
+	volatile bool outgrown = false;
+	MemoryContext context = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SetUserIdAndSecContext(order->role, SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		WlConnection *conn = wl_connect(order->server);
+		WlCollection *collection;
+
+		wl_collection_forget(order->server, order->collection);
+		collection = wl_collection_open(conn, order->collection);
+		outgrown = wl_packed_outgrown(collection->meta, collection->meta->vector_count);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		error = wl_build_caught(context);
+		ereport(LOG,
+				(errcode(error->sqlerrcode),
+				 errmsg("could not tell whether collection \"%s\" outgrew its new index: %s",
+						order->collection, error->message),
+				 errhint("The next write that finds it outgrown retrains it.")));
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+	return outgrown;
 }
 
 /*
@@ -312,11 +427,10 @@ whiplash_build_main(Datum arg)
 {
 	WlBuildOrder *order = &wl_build_order;
 	LOCKTAG		tag;
-	LockAcquireResult locked = LOCKACQUIRE_NOT_AVAIL;
 	char		activity[128];
-	int			tries;
 	int			follow_ups;
 	bool		built;
+	bool		failed;
 
 	memcpy(order, MyBgworkerEntry->bgw_extra, sizeof(WlBuildOrder));
 	pqsignal(SIGTERM, die);
@@ -327,18 +441,8 @@ whiplash_build_main(Datum arg)
 			 order->collection);
 	pgstat_report_activity(STATE_RUNNING, activity);
 
-	/* a writer's look at the lock holds it for a moment: try a while */
 	wl_build_tag(&tag, order->server, order->collection);
-	for (tries = 0; tries < WL_BUILD_LOCK_TRIES; tries++)
-	{
-		StartTransactionCommand();
-		locked = LockAcquire(&tag, ExclusiveLock, true, true);
-		CommitTransactionCommand();
-		if (locked != LOCKACQUIRE_NOT_AVAIL)
-			break;
-		wl_build_sleep(20);
-	}
-	if (locked == LOCKACQUIRE_NOT_AVAIL)
+	if (!wl_build_take_lock(&tag))
 		proc_exit(0);
 
 	wl_recall_target = order->recall_target;
@@ -346,13 +450,28 @@ whiplash_build_main(Datum arg)
 	wl_packed_max_flat_cells = order->max_ungrouped_cells;
 	wl_retrain_on_growth = order->retrain_on_growth;
 	wl_build_progress_hook = wl_build_progress;
-	/* writes during a build may outgrow it, with none left to notice */
-	built = wl_build_run(order);
-	for (follow_ups = 0; built && wl_retrain_on_growth && follow_ups < WL_BUILD_FOLLOW_UPS;
+	/*
+	 * Writes during a build may outgrow it, with none left to notice: build
+	 * again while the collection outgrows what was built.  A write that
+	 * finds the lock held leaves that to this worker, so the last look is
+	 * taken after letting go of it: a write counted before then shows in
+	 * it, and one counted after finds the lock free and decides itself.
+	 * None is taken after a build that failed (the next write after
+	 * whiplash.abandoned_build_timeout resumes it), nor when the writer
+	 * turned whiplash.retrain_on_growth off.
+	 */
+	built = wl_build_run(order, &failed);
+	order->cause = WL_REINDEX_GROWN;
+	for (follow_ups = 0; !failed && wl_retrain_on_growth && follow_ups < WL_BUILD_FOLLOW_UPS;
 		 follow_ups++)
 	{
-		order->cause = WL_REINDEX_GROWN;
-		built = wl_build_run(order);
+		if (!built)
+		{
+			LockRelease(&tag, ExclusiveLock, true);
+			if (!wl_build_outgrown(order) || !wl_build_take_lock(&tag))
+				break;
+		}
+		built = wl_build_run(order, &failed);
 	}
 	proc_exit(0);
 }

@@ -599,11 +599,12 @@ wl_chunk_collection(WlWriteBuffer *buffer, WlChunk *chunk, bool reread)
  * (a re-index began building a generation these writes did not know), the
  * chunk's entries are written again under the index as it is now, so that
  * the new generation misses none of them: a re-index reads the vectors
- * only after it marks the generation building.
+ * only after it marks the generation building.  Returns the collection as
+ * this read found it, and sets *count to its stored count then.
  */
-static void
+static WlCollection *
 wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-			struct json_object **old_items)
+			struct json_object **old_items, int64 *count)
 {
 	WlDdbCall  *call = wl_calls_new(1);
 	WlMeta	   *now;
@@ -620,12 +621,14 @@ wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
 	wl_meta_get_call(call, WL_METADATA_TABLE, collection->meta->id);
 	wl_run_once(buffer->conn, call, 1, NULL);
 	if (wl_op_get_item_result(call) == NULL)
-		return;					/* dropped: nothing to catch up with */
+		return collection;		/* dropped: nothing to catch up with */
 	now = wl_meta_from_item(wl_op_get_item_result(call), reason, sizeof(reason));
+	if (now != NULL)
+		*count = now->vector_count;
 	if (now == NULL || wl_meta_same_index(now, collection->meta))
 	{
 		wl_meta_free(now);
-		return;
+		return collection;
 	}
 	wl_meta_free(now);
 	collection = wl_chunk_collection(buffer, chunk, true);
@@ -644,14 +647,15 @@ wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
 										 codes + (size_t) i * nkeys * code_bytes) != 0)
 			wl_unindexable(meta, &chunk->writes[i]);
 	wl_write_entries(buffer, chunk, collection, new_keys, codes, old_keys, old_counts);
+	return collection;
 }
 
 /*
  * Writes one chunk of the buffered rows, in the phases the header lists;
  * sets *sending when its first write goes out.  Returns whether the
  * collection should now train its first index, or retrain one it has
- * outgrown (by the count in the metadata read for this chunk, which other
- * sessions' writes update too), or neither.
+ * outgrown (by the metadata read after this chunk's count was updated,
+ * which other sessions' writes update too), or neither.
  */
 static WlReindexCause
 wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
@@ -710,8 +714,9 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
 	buffer->stored_count = count + count_change;
+	/* decided by a read after the count's update: see worker.c */
+	collection = wl_catch_up(buffer, chunk, collection, old_items, &buffer->stored_count);
 	cause = wl_autotrain_due(buffer->conn, collection, buffer->stored_count);
-	wl_catch_up(buffer, chunk, collection, old_items);
 	return cause;
 }
 
