@@ -21,10 +21,10 @@
  * lets go of the lock, and a build that ends with the collection at twice
  * the size it was built for (a load that went on meanwhile) is followed by
  * another.  The writer that starts a worker waits until it holds the lock
- * (or gave way), so that a held lock means a worker still to look.  The worker
- * shows its phase and counts in its backend status
- * (the progress parameters of pg_stat_activity's row), which
- * whiplash_builds reads (builds.c).
+ * (or gave way), so that a held lock means a worker still to look.  The
+ * worker shows its phase and counts in its backend status (the progress
+ * parameters of pg_stat_activity's row), which whiplash_builds reads
+ * (builds.c).
  */
 #include "postgres.h"
 
@@ -140,9 +140,9 @@ wl_build_wait_locked(BackgroundWorkerHandle *handle, Oid serverid, const char *c
 /*
  * Starts a worker that builds a collection's index as cause says, unless
  * a worker of this database is at it already, and waits until it holds its
- * lock.  Returns its handle
- * (allocated in TopMemoryContext), or NULL when none was started; *busy
- * says whether that is because another worker is at it.
+ * lock.  Returns its handle (allocated in TopMemoryContext), or NULL when
+ * none was started; *busy says whether that is because another worker is
+ * at it.
  */
 BackgroundWorkerHandle *
 wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause, bool *busy)
