@@ -100,6 +100,75 @@ SELECT id FROM whiplash_search('shop_narrow', '{1,1}', 3, filter => '{"price": 1
 SELECT id FROM whiplash_search('shop_narrow', '{1,1}', 3, filter => '{"category": "shoes"}');
 SELECT id FROM whiplash_search('shop', '{1,1}', 3, filter => '{"id": "s1"}');
 
+-- Operators, as S3 Vectors and MongoDB spell them: each filter finds the
+-- nearest vectors that the same WHERE keeps, by brute force over the whole
+-- table.  Columns compare in their own types (added is a date); keys of
+-- the attributes column as JSON values; a missing attribute passes no
+-- comparison, as NULL passes no WHERE.
+CREATE FUNCTION filter_agrees(filter jsonb, clause text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  got float8[];
+  want float8[];
+  strays int;
+BEGIN
+  SELECT coalesce(array_agg(round(distance::numeric, 4)::float8 ORDER BY distance), '{}')
+    INTO got FROM whiplash_search('shop', '{1,1}', 5, filter => filter);
+  EXECUTE format('SELECT coalesce(array_agg(d ORDER BY d), ''{}'') FROM (
+                    SELECT round(sqrt((vector[1] - 1)^2 + (vector[2] - 1)^2)::numeric, 4)::float8 AS d
+                      FROM shop WHERE %s ORDER BY 1 LIMIT 5) t', clause) INTO want;
+  EXECUTE format('SELECT count(*) FROM whiplash_search(''shop'', ''{1,1}'', 5, filter => %L) s
+                   WHERE s.id NOT IN (SELECT id FROM shop WHERE %s)', filter, clause) INTO strays;
+  RETURN CASE WHEN got = want AND strays = 0 THEN 'agrees (' || cardinality(got) || ' rows)'
+              ELSE 'differs: ' || got::text || ' against ' || want::text || ', ' || strays || ' strays' END;
+END $$;
+SELECT f AS filter, filter_agrees(f::jsonb, c) FROM (VALUES
+  ('{"price": {"$lt": 20}}', 'price < 20'),
+  ('{"price": {"$gte": 40, "$lt": 45}}', 'price >= 40 AND price < 45'),
+  ('{"price": {"$eq": 13}}', 'price = 13'),
+  ('{"category": {"$ne": "gloves"}}', 'category <> ''gloves'''),
+  ('{"category": {"$in": ["shoes", "hats"]}, "price": {"$gt": 50}}',
+   'category IN (''shoes'', ''hats'') AND price > 50'),
+  ('{"category": {"$nin": ["gloves", "shoes"]}}', 'category NOT IN (''gloves'', ''shoes'')'),
+  ('{"$or": [{"price": {"$lte": 3}}, {"category": "hats"}]}', 'price <= 3 OR category = ''hats'''),
+  ('{"$and": [{"price": {"$gt": 10}}, {"$not": {"category": {"$eq": "gloves"}}}]}',
+   'price > 10 AND NOT category = ''gloves'''),
+  ('{"$not": {"price": {"$lt": 50}}}', 'NOT price < 50'),
+  ('{"$not": {"in_stock": true}}', 'NOT in_stock'),
+  ('{"added": {"$gte": "2026-02-01"}}', 'added >= ''2026-02-01'''),
+  ('{"in_stock": {"$exists": true}}', 'in_stock IS NOT NULL'),
+  ('{"in_stock": {"$exists": false}, "price": {"$lt": 5}}', 'in_stock IS NULL AND price < 5'),
+  ('{"in_stock": {"$eq": false}}', 'NOT in_stock'),
+  ('{"brand": {"$gte": "F", "$lt": "G"}}', 'attributes->>''brand'' >= ''F'' COLLATE "C" AND attributes->>''brand'' < ''G'' COLLATE "C"'),
+  ('{"brand": {"$gt": 1}}', 'false'),
+  ('{"price": {"$gt": 1000}}', 'price > 1000')) cases(f, c);
+-- An operand is read as WHERE reads a literal, without the column's
+-- typmod: 99.95 is not rounded to numeric(6,1)'s 100.0.
+CREATE FOREIGN TABLE shop_tenths (id text, vector real[], price numeric(6,1))
+  SERVER ddb OPTIONS (collection 'shop');
+SELECT array_agg(id ORDER BY id) AS found FROM whiplash_search('shop_tenths', '{1,1}', 5,
+  filter => '{"price": {"$gt": 99.95}}');
+SELECT array_agg(id ORDER BY id) AS brute_force FROM shop_tenths WHERE price > 99.95;
+DROP FOREIGN TABLE shop_tenths;
+-- Operators and plain values mix across keys; {} keeps every vector.
+SELECT count(*) FROM whiplash_search('shop', '{1,1}', 3, filter => '{"category": "shoes", "price": {"$lt": 20}}');
+SELECT count(*) FROM whiplash_search('shop', '{1,1}', 3, filter => '{}');
+-- A filter that is not one gets an error, before anything is read.
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"price": {"$lt": 20, "max": 30}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"price": {"$like": "4%"}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"$xor": [{"price": 1}]}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"price": {"$in": []}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"price": {"$in": [1, [2]]}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"price": {"$lt": null}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"$or": {"price": 1}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"$or": [1]}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"$not": [{"price": 1}]}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"in_stock": {"$exists": 1}}');
+SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"added": {"$gt": "soon"}}');
+CREATE FOREIGN TABLE shop_spot (id text, vector real[], spot point) SERVER ddb OPTIONS (collection 'shop');
+SELECT * FROM whiplash_search('shop_spot', '{1,1}', 3, filter => '{"spot": {"$lt": "(1,1)"}}');
+DROP FOREIGN TABLE shop_spot;
+DROP FUNCTION filter_agrees;
+
 -- ... and WHERE with ORDER BY ... LIMIT, checked on each candidate while
 -- searching, so that k rows come back: no Scan, no Sort.
 EXPLAIN (COSTS OFF)

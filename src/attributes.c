@@ -167,8 +167,8 @@ wl_array_literal(struct json_object *av)
 }
 
 /* One mapped column's value from its attribute; false for SQL NULL. */
-static bool
-wl_read_mapped(WlMappedColumn *mapped, struct json_object *item, const char *id,
+bool
+wl_mapped_read(WlMappedColumn *mapped, struct json_object *item, const char *id,
 			   Datum *value)
 {
 	struct json_object *av = wl_item_get(item, mapped->name);
@@ -288,7 +288,7 @@ wl_columns_fill_slot(WlColumns *columns, struct json_object *item, int dims,
 		WlMappedColumn *mapped = &columns->mapped[i];
 
 		slot->tts_isnull[mapped->attno - 1] =
-			!wl_read_mapped(mapped, item, id, &slot->tts_values[mapped->attno - 1]);
+			!wl_mapped_read(mapped, item, id, &slot->tts_values[mapped->attno - 1]);
 	}
 	ExecStoreVirtualTuple(slot);
 }

@@ -125,8 +125,13 @@ extern void wl_columns_fill_slot(WlColumns *columns, struct json_object *item, i
 								 const char *collection, TupleTableSlot *slot);
 extern char *wl_columns_row_attributes(WlColumns *columns, TupleTableSlot *slot);
 
+extern bool wl_mapped_read(WlMappedColumn *mapped, struct json_object *item, const char *id,
+						   Datum *value);
+
 /* filter.c */
-extern Jsonb *wl_filter_for_table(Oid relid, Jsonb *filter);
+typedef struct WlFilter WlFilter;
+extern WlFilter *wl_filter_compile(Oid relid, Jsonb *filter);
+extern bool wl_filter_matches(struct json_object *item, void *filter);
 
 /* fdw_import.c */
 extern List *wl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);

@@ -581,15 +581,6 @@ wl_search_last_stats(void)
 	return &wl_last_search;
 }
 
-/* Does a candidate's attributes jsonb contain the filter? */
-static bool
-wl_jsonb_filter(struct json_object *item, void *arg)
-{
-	Datum		attributes = wl_item_attributes_jsonb(item, NULL, 0);
-
-	return DatumGetBool(DirectFunctionCall2(jsonb_contains, attributes, PointerGetDatum(arg)));
-}
-
 /* Reads an int argument in [min, max], or fallback when it is NULL. */
 static int
 wl_int_arg(FunctionCallInfo fcinfo, int argno, int fallback, int min, int max,
@@ -625,7 +616,8 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	int			max_candidates;
 	WlSearchHit *hits;
 	int			nhits;
-	Jsonb	   *filter = NULL;
+	Jsonb	   *filter_jsonb = NULL;
+	WlFilter   *filter = NULL;
 	int			i;
 
 	if (PG_ARGISNULL(1))
@@ -637,19 +629,19 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	max_candidates = wl_int_arg(fcinfo, 4, -1, 1, 10000000, "max_candidates");
 	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
 	{
-		filter = PG_GETARG_JSONB_P(5);
-		if (!JB_ROOT_IS_OBJECT(filter))
+		filter_jsonb = PG_GETARG_JSONB_P(5);
+		if (!JB_ROOT_IS_OBJECT(filter_jsonb))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("filter must be a JSON object"),
-					 errhint("A filter such as '{\"category\": \"shoes\"}' keeps the vectors whose attributes contain it.")));
+					 errhint("A filter such as '{\"category\": \"shoes\", \"price\": {\"$lt\": 20}}' keeps the vectors whose attributes pass it.")));
 	}
 
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	collection = wl_collection_for_relation(relid, &conn);
-	if (filter != NULL)
-		filter = wl_filter_for_table(relid, filter);
+	if (filter_jsonb != NULL)
+		filter = wl_filter_compile(relid, filter_jsonb);
 	wl_xact_before_read(conn, collection->meta->name);
 	wl_search_plan(collection, k, probes, max_candidates,
 				   wl_table_consistent_searches(relid, conn), &plan);
@@ -658,7 +650,7 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	InitMaterializedSRF(fcinfo, 0);
 
 	nhits = wl_search_run(conn, collection, query, k, &plan,
-						  filter ? NULL : "id,vector", filter ? wl_jsonb_filter : NULL,
+						  filter ? NULL : "id,vector", filter ? wl_filter_matches : NULL,
 						  filter, &hits);
 	wl_explain_count_search(wl_search_last_stats(), plan.read_units);
 	for (i = 0; i < nhits; i++)
@@ -686,8 +678,8 @@ wl_require_collection(FunctionCallInfo fcinfo)
 /*
  * whiplash_search(collection regclass, query real[], k int, probes int,
  * max_candidates int, filter jsonb) returns (id text, distance float8),
- * closest first.  With a filter, only vectors whose attributes contain it
- * (jsonb @>) are returned, widening the search until k match.
+ * closest first.  With a filter, only vectors whose attributes pass it
+ * (filter.c) are returned, widening the search until k match.
  */
 Datum
 whiplash_search(PG_FUNCTION_ARGS)

@@ -953,6 +953,9 @@ def t_post_search(p):
          10, {"meta": {"deep": {"z": 1.5}}}),
         ("docs", "public.docs", DOCS, {"query": QUERIES[6], "limit": 10, "filter": {"group": 99}}, 10, {"group": 99}),
         ("docs", "public.docs", DOCS, {"query": QUERIES[6], "limit": 10, "filter": {}}, 10, {}),
+        ("docs", "public.docs", DOCS,
+         {"query": QUERIES[7], "limit": 6, "filter": {"group": {"$in": [1, 3]}, "even": {"$ne": True}}},
+         6, {"group": {"$in": [1, 3]}, "even": {"$ne": True}}),
     ]
     for v in QUERIES[:3]:
         cases.append(("dims", "public.dims", DIMS_ITEMS, {"query": v[:8], "limit": 5}, 5, None))
