@@ -137,6 +137,9 @@ INSERT INTO digits_packed
 SELECT whiplash_wait_for_index('digits_packed') AS index_ready;
 CREATE TABLE found_p (query text, id text);
 CREATE TABLE costs_p (query text, rounds int, results int, plan text);
+-- (Whether 5% matching read twice the planned units depends on how each
+-- DynamoDB prices a Query: its NOTICE is tested below, where it must come.)
+SET client_min_messages = warning;
 DO $$
 DECLARE
   q record;
@@ -155,6 +158,31 @@ SELECT min(results) AS fewest_rows, max(results) AS most_rows,
        max(rounds) > 1 AS some_widened, string_agg(DISTINCT plan, ',') AS plans
   FROM costs_p;
 SELECT count(*) AS not_rare FROM found_p f JOIN digits d ON d.id = f.id WHERE d.row % 20 <> 7;
+RESET client_min_messages;
+-- A filtered search that reads more than twice the read units it planned
+-- says so, once a transaction (here, for two searches): a filter that
+-- nothing passes widens until it has read every code and fetched
+-- whiplash.max_scan_candidates vectors (here 300).  EXPLAIN ANALYZE shows
+-- both figures.
+SET whiplash.max_scan_candidates = 300;
+\set VERBOSITY terse
+SELECT count(s.id) AS found, count(DISTINCT d.id) AS searches
+  FROM digits d LEFT JOIN LATERAL whiplash_search('digits_packed', d.v, 10, probes => 5,
+                                                  filter => '{"shade": "none"}') s ON true
+ WHERE d.row IN (0, 1);
+SELECT rounds > 1 AS widened, vectors_read, matched FROM whiplash_last_search();
+DO $$
+DECLARE
+  plan json;
+BEGIN
+  EXECUTE $q$EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF)
+    SELECT count(*) FROM whiplash_search('digits_packed', (SELECT v FROM digits WHERE row = 0), 10,
+                                         probes => 5, filter => '{"shade": "none"}')$q$ INTO plan;
+  RAISE NOTICE 'calls: %, over twice the estimated read units: %', plan->1->>'Calls',
+    (plan->1->>'DynamoDB Read Capacity')::float > 2 * (plan->1->>'Estimated Read Capacity')::float;
+END $$;
+\set VERBOSITY default
+RESET whiplash.max_scan_candidates;
 SELECT whiplash_drop_collection('ddb', 'digits_packed');
 DROP FOREIGN TABLE digits_packed;
 DROP TABLE found_p, costs_p;

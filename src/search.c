@@ -38,6 +38,12 @@
 #include "fdw.h"
 #include "whiplash.h"
 
+/*
+ * A filtered search reading fewer read units than this is not worth a
+ * NOTICE, whatever its estimate: estimates of small searches are rounded.
+ */
+#define WL_OVERRUN_MIN_UNITS 5.0
+
 PG_FUNCTION_INFO_V1(whiplash_search);
 PG_FUNCTION_INFO_V1(whiplash_search_by_name);
 PG_FUNCTION_INFO_V1(whiplash_last_search);
@@ -426,6 +432,38 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 	return matched;
 }
 
+/* The collections that one kind of NOTICE named in a transaction. */
+typedef struct WlNoticed
+{
+	TimestampTz xact;			/* the transaction's start */
+	int			count;
+	char		names[8][NAMEDATALEN * 2];
+} WlNoticed;
+
+/*
+ * Is this the first NOTICE of its kind about collection in the current
+ * transaction?  Remembers the collection if so: a loop of searches says a
+ * thing once, not once a search (past 8 collections, once a search).
+ */
+static bool
+wl_search_first_notice(WlNoticed *noticed, const char *collection)
+{
+	TimestampTz xact = GetCurrentTransactionStartTimestamp();
+	int			i;
+
+	if (noticed->xact != xact)
+	{
+		noticed->xact = xact;
+		noticed->count = 0;
+	}
+	for (i = 0; i < noticed->count; i++)
+		if (strcmp(noticed->names[i], collection) == 0)
+			return false;
+	if (noticed->count < (int) lengthof(noticed->names))
+		strlcpy(noticed->names[noticed->count++], collection, sizeof(noticed->names[0]));
+	return true;
+}
+
 /*
  * Says, once a transaction for each collection, that a search cannot reach
  * whiplash.recall_target within its calibration: the estimate it expects
@@ -434,16 +472,10 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 static void
 wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan)
 {
-	static TimestampTz noticed_xact = 0;
-	static char noticed[NAMEDATALEN * 2];
-	TimestampTz xact = GetCurrentTransactionStartTimestamp();
+	static WlNoticed noticed;
 
-	if (!plan->below_target)
+	if (!plan->below_target || !wl_search_first_notice(&noticed, collection->meta->name))
 		return;
-	if (noticed_xact == xact && strcmp(noticed, collection->meta->name) == 0)
-		return;
-	noticed_xact = xact;
-	strlcpy(noticed, collection->meta->name, sizeof(noticed));
 	ereport(NOTICE,
 			(errmsg("searches of collection \"%s\" expect a recall@10 of %.2f, below whiplash.recall_target %.2f",
 					collection->meta->name, plan->recall, wl_recall_target),
@@ -452,6 +484,36 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
 					   plan->probes == 1 ? "" : "s", plan->budget,
 					   wl_max_search_units > 0 ? " within whiplash.max_search_units" : ""),
 			 errhint("Raise whiplash.max_search_units, or pass max_candidates => to re-rank more; whiplash_recall() measures the recall reached.")));
+}
+
+/*
+ * Says, once a transaction for each collection, that a filtered search
+ * widened (its filter kept too few of the vectors its first round read)
+ * until it had read more than twice the read units its plan expected, and
+ * more than WL_OVERRUN_MIN_UNITS.  Only plans that price their reads count
+ * (packed collections' probes and codes: LSH probes price none), and not
+ * a Scan, which reads every item once whatever the filter.  The plan cannot
+ * know a filter's selectivity, so this is where a user learns what the
+ * filter cost.
+ */
+static void
+wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *plan)
+{
+	static WlNoticed noticed;
+	double		units = wl_last_search.capacity_units;
+
+	if (plan->kind == WL_SEARCH_SCAN || wl_last_search.rounds < 2 || plan->read_units <= 0 ||
+		units <= WL_OVERRUN_MIN_UNITS || units <= 2 * plan->read_units ||
+		!wl_search_first_notice(&noticed, collection->meta->name))
+		return;
+	ereport(NOTICE,
+			(errmsg("a filtered search of collection \"%s\" read more than twice the read units it planned",
+					collection->meta->name),
+			 errdetail("It read %.1f read units, against %.1f planned, in %d round%s: %ld of the %ld vectors it fetched passed the filter.",
+					   units, plan->read_units, wl_last_search.rounds,
+					   wl_last_search.rounds == 1 ? "" : "s",
+					   wl_last_search.matched, wl_last_search.vectors_read),
+			 errhint("A filter costs a search more the fewer vectors pass it; whiplash.max_scan_candidates bounds what one search fetches.")));
 }
 
 /*
@@ -571,6 +633,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	wl_last_search.capacity_units = after.capacity_units - before.capacity_units;
 	wl_last_search.round_trips = conn->round_trips - rounds_before;
 	wl_last_search.results = nresults;
+	if (filter != NULL)
+		wl_search_notice_overrun(collection, plan);
 	return nresults;
 }
 
