@@ -825,7 +825,8 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 		return false;
 	if (cause == WL_REINDEX_RETRY && settings != NULL && !settings->has_building &&
 		settings->has_current &&
-		!wl_packed_outgrown(collection->meta, collection->meta->vector_count))
+		(!wl_retrain_on_growth ||
+		 !wl_packed_outgrown(collection->meta, collection->meta->vector_count)))
 		return false;
 	if (cause == WL_REINDEX_ABANDONED &&
 		(!wl_packed_build_abandoned(collection->meta, (int64) time(NULL),
