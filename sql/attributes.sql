@@ -169,6 +169,21 @@ SELECT * FROM whiplash_search('shop_spot', '{1,1}', 3, filter => '{"spot": {"$lt
 DROP FOREIGN TABLE shop_spot;
 DROP FUNCTION filter_agrees;
 
+-- ANALYZE reads the items (here every one) for the columns' statistics:
+-- the same as PostgreSQL computes for a local copy of the rows.
+CREATE TABLE shop_copy AS SELECT * FROM shop;
+ANALYZE shop;
+ANALYZE shop_copy;
+SELECT f.attname, f.null_frac = l.null_frac AS same_nulls, f.n_distinct = l.n_distinct AS same_distinct,
+       f.histogram_bounds::text IS NOT DISTINCT FROM l.histogram_bounds::text AS same_histogram,
+       f.most_common_vals::text IS NOT DISTINCT FROM l.most_common_vals::text AS same_common
+  FROM pg_stats f JOIN pg_stats l USING (attname)
+ WHERE f.tablename = 'shop' AND l.tablename = 'shop_copy'
+   AND f.attname IN ('category', 'price', 'in_stock', 'added')
+ ORDER BY 1;
+SELECT reltuples = (SELECT count(*) FROM shop) AS rows_counted FROM pg_class WHERE relname = 'shop';
+DROP TABLE shop_copy;
+
 -- ... and WHERE with ORDER BY ... LIMIT, checked on each candidate while
 -- searching, so that k rows come back: no Scan, no Sort.
 EXPLAIN (COSTS OFF)

@@ -100,6 +100,15 @@ SELECT replace(:'tls', '127.0.0.1', 'localhost') AS tls_by_name \gset
 ALTER SERVER tls OPTIONS (SET endpoint :'tls_by_name');
 SELECT whiplash_setup('tls');
 
+-- ANALYZE reads a table as its owner, with the owner's user mapping:
+-- a superuser without one analyzes wl_admin's table.
+CREATE ROLE wl_dba SUPERUSER;
+SET ROLE wl_dba;
+ANALYZE guarded;
+RESET ROLE;
+SELECT reltuples = (SELECT count(*) FROM guarded) AS rows_counted FROM pg_class WHERE relname = 'guarded';
+DROP ROLE wl_dba;
+
 SET ROLE wl_admin;
 SELECT whiplash_drop_collection('ddb', 'guarded');
 DROP FOREIGN TABLE guarded;

@@ -23,6 +23,23 @@ INSERT INTO digits_ft
          jsonb_build_object('shade', CASE WHEN row % 20 = 7 THEN 'rare' ELSE 'common' END)
     FROM digits WHERE row >= 100;
 SELECT count(*) AS stored FROM digits_ft;
+-- ANALYZE reads no more items than it wants rows, the first a Scan
+-- returns: 300 at statistics target 1, so the ids' bounds are those of
+-- the first 300 rows, not the whole table's.  The number of rows is the
+-- collection's count.
+SET default_statistics_target = 1;
+CREATE TEMP TABLE first_items AS SELECT id FROM digits_ft LIMIT 300;
+ANALYZE digits_ft;
+ANALYZE first_items;
+RESET default_statistics_target;
+SELECT f.histogram_bounds::text = l.histogram_bounds::text AS sampled_the_first_300,
+       f.histogram_bounds::text = ARRAY[(SELECT min(id) FROM digits_ft),
+                                        (SELECT max(id) FROM digits_ft)]::text AS sampled_all
+  FROM pg_stats f, pg_stats l
+ WHERE f.tablename = 'digits_ft' AND f.attname = 'id' AND l.tablename = 'first_items' AND l.attname = 'id';
+SELECT reltuples = (SELECT count(*) FROM digits_ft) AS rows_counted
+  FROM pg_class WHERE relname = 'digits_ft';
+DROP TABLE first_items;
 
 -- Every query searched at the default settings; what each search read.
 CREATE TABLE found (query text, id text, rank int);

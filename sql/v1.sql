@@ -24,6 +24,13 @@ SELECT collection, dimensions, metric, tables, bits, format, vectors_table, buck
   FROM whiplash_collections('ddb') WHERE collection = 'v1digits';
 CREATE FOREIGN TABLE v1digits (id text, vector real[]) SERVER ddb OPTIONS (collection 'v1digits');
 SELECT count(*) AS vectors FROM v1digits;
+-- The original's format keeps no count, so ANALYZE reads every item,
+-- keeping a random sample of 300 at statistics target 1, and counts them.
+SET default_statistics_target = 1;
+ANALYZE v1digits;
+RESET default_statistics_target;
+SELECT reltuples = (SELECT count(*) FROM v1digits) AS rows_counted
+  FROM pg_class WHERE relname = 'v1digits';
 SELECT v = (SELECT vector FROM v1digits WHERE id = 'd150') AS same_floats
   FROM digits WHERE id = 'd150';
 

@@ -676,6 +676,7 @@ whiplash_fdw_handler(PG_FUNCTION_ARGS)
 	routine->IsForeignRelUpdatable = wl_is_updatable;
 
 	routine->ImportForeignSchema = wl_import_foreign_schema;
+	routine->AnalyzeForeignTable = wl_analyze_foreign_table;
 
 	PG_RETURN_POINTER(routine);
 }

@@ -133,6 +133,10 @@ typedef struct WlFilter WlFilter;
 extern WlFilter *wl_filter_compile(Oid relid, Jsonb *filter);
 extern bool wl_filter_matches(struct json_object *item, void *filter);
 
+/* fdw_analyze.c */
+extern bool wl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,
+									 BlockNumber *totalpages);
+
 /* fdw_import.c */
 extern List *wl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
