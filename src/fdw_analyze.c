@@ -27,9 +27,6 @@
 #include "fdw.h"
 #include "whiplash.h"
 
-/* Bytes a vector item takes beyond its vector, for the page estimate. */
-#define WL_ANALYZE_ITEM_OVERHEAD 100
-
 /* The collection behind a foreign table, opened as the table's owner. */
 static WlCollection *
 wl_analyze_collection(Relation relation, WlConnection **conn)
@@ -156,8 +153,7 @@ wl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,
 {
 	WlConnection *conn;
 	const WlMeta *meta = wl_analyze_collection(relation, &conn)->meta;
-	double		bytes = (double) meta->vector_count *
-		(4.0 * meta->dims + WL_ANALYZE_ITEM_OVERHEAD);
+	double		bytes = (double) meta->vector_count * wl_vector_item_bytes(meta);
 
 	*func = wl_analyze_sample;
 	*totalpages = (BlockNumber) Max(1.0, Min(bytes / BLCKSZ, (double) MaxBlockNumber));

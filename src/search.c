@@ -509,9 +509,8 @@ wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *pla
 	ereport(NOTICE,
 			(errmsg("a filtered search of collection \"%s\" read more than twice the read units it planned",
 					collection->meta->name),
-			 errdetail("It read %.1f read units, against %.1f planned, in %d round%s: %ld of the %ld vectors it fetched passed the filter.",
+			 errdetail("It read %.1f read units, against %.1f planned, in %d rounds: %ld of the %ld vectors it fetched passed the filter.",
 					   units, plan->read_units, wl_last_search.rounds,
-					   wl_last_search.rounds == 1 ? "" : "s",
 					   wl_last_search.matched, wl_last_search.vectors_read),
 			 errhint("A filter costs a search more the fewer vectors pass it; whiplash.max_scan_candidates bounds what one search fetches.")));
 }

@@ -86,7 +86,7 @@ wl_read_units(double bytes, bool consistent)
 }
 
 /* Bytes of one vector item (id, vector, the attribute names), attributes aside. */
-static double
+double
 wl_vector_item_bytes(const WlMeta *meta)
 {
 	return WL_ID_BYTES + 4.0 * meta->dims + 2 + 6;

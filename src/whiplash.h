@@ -276,6 +276,7 @@ extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg
 extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric,
 								 bool consistent, const char *why, WlSearchPlan *plan);
 extern const char *wl_search_kind_name(WlSearchKind kind);
+extern double wl_vector_item_bytes(const WlMeta *meta);
 extern int	wl_probes;
 extern int	wl_max_probes;
 extern int	wl_max_scan_candidates;
