@@ -379,8 +379,9 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, k, startup, startup + k * cpu_tuple_cost,
 										root->query_pathkeys, NULL, NULL,
-										list_make4(makeInteger(WL_SCAN_SEARCH), query,
-												   makeInteger(k), makeInteger(metric))));
+										list_make5(makeInteger(WL_SCAN_SEARCH), query,
+												   makeInteger(k), makeInteger(metric),
+												   makeFloat(psprintf("%.6g", selectivity)))));
 }
 
 /* Is an equivalence class member this relation's id column? */
@@ -494,11 +495,15 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	if (best_path->fdw_private != NIL)
 	{
-		/* The search path: the query vector to evaluate, k, the metric. */
+		/*
+		 * The search path: the query vector to evaluate, k, the metric, the
+		 * restrictions' selectivity.
+		 */
 		fdw_exprs = lcons(list_nth(best_path->fdw_private, WlSearchPathQuery), list_copy(quals));
-		fdw_private = list_make3(list_nth(best_path->fdw_private, WlSearchPathKind),
+		fdw_private = list_make4(list_nth(best_path->fdw_private, WlSearchPathKind),
 								 list_nth(best_path->fdw_private, WlSearchPathK),
-								 list_nth(best_path->fdw_private, WlSearchPathMetric));
+								 list_nth(best_path->fdw_private, WlSearchPathMetric),
+								 list_nth(best_path->fdw_private, WlSearchPathSelectivity));
 	}
 	else
 	{
@@ -541,7 +546,8 @@ wl_explain_index(const WlMeta *meta, const WlSearchPlan *search)
 
 /*
  * EXPLAIN of a search: what it reads and, with VERBOSE, the plan's
- * settings and why it was chosen (search_plan.c).  Formats without codes
+ * settings and why it was chosen (search_plan.c), priced at the planned
+ * selectivity of the restrictions it checks.  Formats without codes
  * always probe.
  */
 static void
@@ -553,8 +559,12 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 		wl_table_search_plan(RelationGetRelid(node->ss.ss_currentRelation), k, &search);
 	WlMeta	   *meta = collection->meta;
 	bool		codes = meta->format->code_bytes(meta) > 0;
-	const char *filtered = list_length(plan->fdw_exprs) > 1 ? ", filtered while searching" : "";
+	bool		has_filter = list_length(plan->fdw_exprs) > 1;
+	const char *filtered = has_filter ? ", filtered while searching" : "";
 
+	if (has_filter)
+		wl_search_plan_filtered(&search, k,
+								floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity)));
 	ExplainPropertyText("DynamoDB",
 						psprintf("%s for the %d nearest (%s)",
 								 search.kind == WL_SEARCH_SCAN ? "exact search" :
@@ -597,7 +607,14 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 									 search.budget, filtered, search.why, search.read_units,
 									 search.consistent ? "strongly consistent" : "eventually consistent"),
 							es);
-	if (search.recall >= 0 && list_length(plan->fdw_exprs) <= 1)
+	if (has_filter)
+		ExplainPropertyText("Filter Estimate",
+							search.kind == WL_SEARCH_SCAN || search.probe_units <= 0 ?
+							psprintf("selectivity %.4g", search.selectivity) :
+							psprintf("selectivity %.4g: up to %d round%s, about %.0f candidates fetched",
+									 search.selectivity, search.rounds,
+									 search.rounds == 1 ? "" : "s", search.fetched), es);
+	if (search.recall >= 0 && !has_filter)
 		ExplainPropertyText("Estimated Recall",
 							search.below_target ?
 							psprintf("%.3f, below whiplash.recall_target %.2f: the most its calibration reaches%s",

@@ -33,19 +33,22 @@ enum WlScanPrivateIndex
 {
 	WlScanPrivateKind,			/* WlScanKind, an Integer */
 	WlScanPrivateK,				/* SEARCH: k, an Integer */
-	WlScanPrivateMetric			/* SEARCH: its operator's WlMetric, an Integer */
+	WlScanPrivateMetric,		/* SEARCH: its operator's WlMetric, an Integer */
+	WlScanPrivateSelectivity	/* SEARCH: its restrictions' selectivity, a Float */
 };
 
 /*
  * What the search path's fdw_private holds: its kind, the query vector's
- * expression, k and its operator's metric.
+ * expression, k, its operator's metric and the selectivity of the
+ * restrictions it checks on each candidate.
  */
 enum WlSearchPathPrivateIndex
 {
 	WlSearchPathKind,
 	WlSearchPathQuery,
 	WlSearchPathK,
-	WlSearchPathMetric
+	WlSearchPathMetric,
+	WlSearchPathSelectivity
 };
 
 /*

@@ -49,6 +49,7 @@ typedef struct WlScanState
 	double		capacity_units; /* read capacity DynamoDB reported */
 	long		bytes_read;
 	WlMetric	metric;			/* SEARCH: its operator's, when planned */
+	double		selectivity;	/* SEARCH: its restrictions', as planned */
 } WlScanState;
 
 /*
@@ -90,6 +91,7 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 	{
 		state->k = intVal(list_nth(plan->fdw_private, WlScanPrivateK));
 		state->metric = (WlMetric) intVal(list_nth(plan->fdw_private, WlScanPrivateMetric));
+		state->selectivity = floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity));
 	}
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE),
@@ -258,7 +260,11 @@ wl_fetch_page(ForeignScanState *node)
 									 "the plan's operator is no longer the collection's metric",
 									 &plan);
 			else
+			{
 				wl_search_plan(collection, state->k, -1, -1, consistent, &plan);
+				if (state->filter_state)
+					wl_search_plan_filtered(&plan, state->k, state->selectivity);
+			}
 		}
 		state->nitems = wl_search_run(state->conn, collection, query, state->k, &plan,
 									  wl_columns_has_attributes(state->columns) ||

@@ -492,9 +492,11 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
  * until it had read more than twice the read units its plan expected, and
  * more than WL_OVERRUN_MIN_UNITS.  Only plans that price their reads count
  * (packed collections' probes and codes: LSH probes price none), and not
- * a Scan, which reads every item once whatever the filter.  The plan cannot
- * know a filter's selectivity, so this is where a user learns what the
- * filter cost.
+ * a Scan, which reads every item once whatever the filter.  A search
+ * through a foreign table's WHERE was priced at its restrictions'
+ * estimated selectivity (wl_search_plan_filtered), so this says the
+ * estimate was wrong; whiplash_search's filter cannot be priced before it
+ * runs, so this is where a user learns what the filter cost.
  */
 static void
 wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *plan)

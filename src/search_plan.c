@@ -25,6 +25,9 @@
  * whiplash.search_effort, trades reads for recall: the probes a table and
  * the candidates fetched grow with it, from cheap (0.25) to a recall of
  * about 0.99 (4).
+ *
+ * A filtered search widens until enough candidates pass its filter:
+ * wl_search_plan_filtered prices that, given the filter's selectivity.
  */
 #include "postgres.h"
 
@@ -263,6 +266,12 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	plan->groups = index->groups;
 	plan->depth = depth;
 	plan->budget = budget;
+	plan->probe_limit = buckets << depth;
+	plan->probe_units = index->tables * wl_read_units(per_probe * record, plan->consistent);
+	plan->probe_codes = index->tables * per_probe;
+	plan->fetch_units = wl_read_units(item, plan->consistent);
+	plan->fetched = fetch;
+	plan->vectors = count;
 	if (probes_arg > 0)
 	{
 		plan->kind = WL_SEARCH_PROBE;
@@ -319,6 +328,8 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 	plan->recall = -1;
 	plan->probes_arg = probes_arg;
 	plan->budget_arg = budget_arg;
+	plan->selectivity = -1;
+	plan->rounds = 1;
 	if (settings == NULL)
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
 	else if (!settings->has_current)
@@ -327,6 +338,97 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 		wl_plan_scan(meta, "the collection's index cannot be read", plan);
 	else
 		wl_plan_packed(meta, &settings->current, k, probes_arg, budget_arg, plan);
+}
+
+/*
+ * The probability that fewer than k of `fetched` candidates pass a filter
+ * that `selectivity` of them pass: Poisson's distribution, in logarithms
+ * so that a large mean does not underflow.
+ */
+static double
+wl_fewer_pass(double fetched, double selectivity, int k)
+{
+	double		mean = fetched * selectivity;
+	double		sum = 0;
+
+	if (mean <= 0)
+		return 1.0;
+	for (int j = 0; j < k; j++)
+		sum += exp(j * log(mean) - mean - lgamma(j + 1.0));
+	return Min(sum, 1.0);
+}
+
+/*
+ * Prices a plan for a filter that keeps `selectivity` of the vectors.
+ * search.c's wl_search_rounds widens such a search until k of the
+ * candidates it fetched pass: each wider round probes four times as many
+ * cells or buckets (up to whiplash.max_probes) and fetches four times as
+ * many candidates (up to whiplash.max_scan_candidates), and a codes plan,
+ * which read every code at once, fetches more.  The filter is taken as
+ * independent of the distance to the query, so that how many fetched
+ * candidates pass follows Poisson's distribution: each round costs what it
+ * reads times the probability that the rounds before it found fewer than
+ * k, and rounds that happen less than once in a hundred searches are not
+ * counted in plan->rounds.  A filter that nothing passes widens to the
+ * limits.  Plans that price no reads (LSH probes of formats without codes)
+ * and Scans, which read everything once, cost what they did.
+ */
+void
+wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
+{
+	bool		codes = plan->kind == WL_SEARCH_CODES;
+	int			probes = plan->probes;
+	int			budget = plan->budget;
+	int			max_probes = Max(probes, wl_max_probes);
+	int			max_budget = Max(budget, wl_max_scan_candidates);
+	double		reads;
+	double		requests_per_read;
+	double		available;
+	double		fetched = plan->fetched;
+	double		reached;
+	double		units;
+	double		requests;
+	double		expected_fetched;
+
+	plan->selectivity = Max(0.0, Min(selectivity, 1.0));
+	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 || plan->probe_units <= 0)
+		return;
+	reads = codes ? plan->probe_limit :
+		plan->spread > 0 ? plan->cells_read : Min(probes, plan->probe_limit);
+	requests_per_read = plan->requests / Max(reads, 1.0);
+	units = plan->read_units;
+	requests = plan->requests;
+	expected_fetched = fetched;
+	available = codes ? plan->vectors : Min(reads * plan->probe_codes, plan->vectors);
+	reached = wl_fewer_pass(fetched, plan->selectivity, k);
+	while (reached > 0.01 && fetched < max_budget &&
+		   !(fetched >= available && (codes || probes >= max_probes)))
+	{
+		double		more_reads = 0;
+		double		more_fetched;
+
+		/* a round after one at a spread widens from the cells it read */
+		if (plan->spread > 0 && plan->rounds == 1)
+			probes = Max(probes, (int) ceil(plan->cells_read));
+		probes = Min(probes * 4, max_probes);
+		budget = (int) Min((int64) budget * 4, (int64) max_budget);
+		if (!codes && Min(probes, plan->probe_limit) > reads)
+		{
+			more_reads = Min(probes, plan->probe_limit) - reads;
+			reads += more_reads;
+			available = Min(reads * plan->probe_codes, plan->vectors);
+		}
+		more_fetched = Max(0.0, Min(budget, available) - fetched);
+		fetched += more_fetched;
+		units += reached * (more_reads * plan->probe_units + more_fetched * plan->fetch_units);
+		requests += reached * more_reads * requests_per_read;
+		expected_fetched += reached * more_fetched;
+		plan->rounds++;
+		reached = wl_fewer_pass(fetched, plan->selectivity, k);
+	}
+	plan->fetched = expected_fetched;
+	plan->read_units = units;
+	plan->requests = requests;
 }
 
 /*

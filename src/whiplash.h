@@ -270,11 +270,21 @@ typedef struct WlSearchPlan
 	const char *why;			/* the reason for the kind, for EXPLAIN */
 	int			probes_arg;		/* the probes and candidates the caller */
 	int			budget_arg;		/* asked for, or -1: the defaults */
+	/* what widening a filtered search costs (packed plans that probe or read codes) */
+	int			probe_limit;	/* distinct probes a table has */
+	double		probe_units;	/* read units of one probe of every table */
+	double		probe_codes;	/* candidates one probe adds */
+	double		fetch_units;	/* read units of one candidate fetched */
+	double		selectivity;	/* the filter's share of vectors, or -1: none */
+	int			rounds;			/* rounds expected (1 unfiltered) */
+	double		fetched;		/* candidates expected to be fetched */
+	double		vectors;		/* in the collection, as the plan took it */
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
 extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric,
 								 bool consistent, const char *why, WlSearchPlan *plan);
+extern void wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity);
 extern const char *wl_search_kind_name(WlSearchKind kind);
 extern double wl_vector_item_bytes(const WlMeta *meta);
 extern int	wl_probes;
