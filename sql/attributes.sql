@@ -167,6 +167,13 @@ SELECT * FROM whiplash_search('shop', '{1,1}', 3, filter => '{"added": {"$gt": "
 CREATE FOREIGN TABLE shop_spot (id text, vector real[], spot point) SERVER ddb OPTIONS (collection 'shop');
 SELECT * FROM whiplash_search('shop_spot', '{1,1}', 3, filter => '{"spot": {"$lt": "(1,1)"}}');
 DROP FOREIGN TABLE shop_spot;
+-- A candidate whose attribute its column's type cannot read (here a table
+-- that maps category, stored as text, as an integer) stops the search
+-- with an error that names the vector.
+CREATE FOREIGN TABLE shop_count (id text, vector real[], category int)
+  SERVER ddb OPTIONS (collection 'shop');
+SELECT * FROM whiplash_search('shop_count', '{1,1}', 3, filter => '{"category": {"$gt": 1}}');
+DROP FOREIGN TABLE shop_count;
 DROP FUNCTION filter_agrees;
 
 -- ANALYZE reads the items (here every one) for the columns' statistics:
