@@ -272,6 +272,8 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	plan->fetch_units = wl_read_units(item, plan->consistent);
 	plan->fetched = fetch;
 	plan->vectors = count;
+	plan->scan_units = scan_units;
+	plan->scan_requests = ceil(count * item / (1024.0 * 1024.0));
 	if (probes_arg > 0)
 	{
 		plan->kind = WL_SEARCH_PROBE;
@@ -285,7 +287,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 		plan->recall = 1.0;
 		plan->below_target = false;
 		plan->read_units = scan_units;
-		plan->requests = ceil(count * item / (1024.0 * 1024.0));
+		plan->requests = plan->scan_requests;
 		plan->why = "reading every vector costs the fewest read units";
 	}
 	else if (codes_units <= probe_units)
@@ -370,8 +372,10 @@ wl_fewer_pass(double fetched, double selectivity, int k)
  * reads times the probability that the rounds before it found fewer than
  * k, and rounds that happen less than once in a hundred searches are not
  * counted in plan->rounds.  A filter that nothing passes widens to the
- * limits.  Plans that price no reads (LSH probes of formats without codes)
- * and Scans, which read everything once, cost what they did.
+ * limits.  When that costs at least a Scan of every vector, which is
+ * exact, the plan becomes the Scan, unless the caller fixed probes or
+ * candidates.  Plans that price no reads (LSH probes of formats without
+ * codes) and Scans, which read everything once, cost what they did.
  */
 void
 wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
@@ -429,6 +433,17 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 	plan->fetched = expected_fetched;
 	plan->read_units = units;
 	plan->requests = requests;
+	if (plan->scan_units <= units && plan->probes_arg <= 0 && plan->budget_arg <= 0)
+	{
+		plan->kind = WL_SEARCH_SCAN;
+		plan->read_units = plan->scan_units;
+		plan->requests = plan->scan_requests;
+		plan->rounds = 1;
+		plan->spread = 0;
+		plan->recall = 1.0;
+		plan->below_target = false;
+		plan->why = "the filter passes so few vectors that reading every vector costs no more";
+	}
 }
 
 /*

@@ -279,6 +279,8 @@ typedef struct WlSearchPlan
 	int			rounds;			/* rounds expected (1 unfiltered) */
 	double		fetched;		/* candidates expected to be fetched */
 	double		vectors;		/* in the collection, as the plan took it */
+	double		scan_units;		/* read units of a Scan of every vector */
+	double		scan_requests;
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
