@@ -381,7 +381,7 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 										root->query_pathkeys, NULL, NULL,
 										list_make5(makeInteger(WL_SCAN_SEARCH), query,
 												   makeInteger(k), makeInteger(metric),
-												   makeFloat(psprintf("%.6g", selectivity)))));
+												   makeFloat(psprintf("%.6e", selectivity)))));
 }
 
 /* Is an equivalence class member this relation's id column? */

@@ -582,12 +582,14 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 			 * this session read it (found by an earlier read of this
 			 * statement, or by this search's own rounds), and the old one
 			 * may be gone: search the new one, with the probes and
-			 * candidates the caller asked for.
+			 * candidates the caller asked for, priced for the same filter.
 			 */
 			asked = *plan;
 			collection = wl_collection_open(conn, pstrdup(collection->meta->name));
 			wl_search_plan(collection, k, asked.probes_arg, asked.budget_arg,
 						   asked.consistent, &switched);
+			if (asked.selectivity >= 0)
+				wl_search_plan_filtered(&switched, k, asked.selectivity);
 			plan = &switched;
 		}
 		plan = wl_search_usable_plan(collection, plan, &damaged);

@@ -344,19 +344,24 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 
 /*
  * The probability that fewer than k of `fetched` candidates pass a filter
- * that `selectivity` of them pass: Poisson's distribution, in logarithms
- * so that a large mean does not underflow.
+ * that `selectivity` of them pass: the binomial distribution, summed in
+ * logarithms so that many candidates do not underflow it.
  */
 static double
 wl_fewer_pass(double fetched, double selectivity, int k)
 {
-	double		mean = fetched * selectivity;
+	double		n = floor(fetched);
 	double		sum = 0;
 
-	if (mean <= 0)
+	if (n < k)
 		return 1.0;
+	if (selectivity <= 0)
+		return 1.0;
+	if (selectivity >= 1)
+		return 0.0;
 	for (int j = 0; j < k; j++)
-		sum += exp(j * log(mean) - mean - lgamma(j + 1.0));
+		sum += exp(lgamma(n + 1) - lgamma(j + 1.0) - lgamma(n - j + 1) +
+				   j * log(selectivity) + (n - j) * log1p(-selectivity));
 	return Min(sum, 1.0);
 }
 
@@ -402,8 +407,10 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 	requests_per_read = plan->requests / Max(reads, 1.0);
 	units = plan->read_units;
 	requests = plan->requests;
-	expected_fetched = fetched;
+	/* the first round fetches no more candidates than its reads hold */
 	available = codes ? plan->vectors : Min(reads * plan->probe_codes, plan->vectors);
+	fetched = Min(fetched, available);
+	expected_fetched = fetched;
 	reached = wl_fewer_pass(fetched, plan->selectivity, k);
 	while (reached > 0.01 && fetched < max_budget &&
 		   !(fetched >= available && (codes || probes >= max_probes)))
@@ -411,9 +418,6 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 		double		more_reads = 0;
 		double		more_fetched;
 
-		/* a round after one at a spread widens from the cells it read */
-		if (plan->spread > 0 && plan->rounds == 1)
-			probes = Max(probes, (int) ceil(plan->cells_read));
 		probes = Min(probes * 4, max_probes);
 		budget = (int) Min((int64) budget * 4, (int64) max_budget);
 		if (!codes && Min(probes, plan->probe_limit) > reads)
@@ -459,6 +463,8 @@ wl_search_plan_exact(const WlCollection *collection, WlMetric metric, bool consi
 	memset(plan, 0, sizeof(WlSearchPlan));
 	plan->consistent = consistent;
 	plan->metric = metric;
+	plan->selectivity = -1;
+	plan->rounds = 1;
 	wl_plan_scan(collection->meta, why, plan);
 }
 

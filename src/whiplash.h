@@ -270,7 +270,7 @@ typedef struct WlSearchPlan
 	const char *why;			/* the reason for the kind, for EXPLAIN */
 	int			probes_arg;		/* the probes and candidates the caller */
 	int			budget_arg;		/* asked for, or -1: the defaults */
-	/* what widening a filtered search costs (packed plans that probe or read codes) */
+	/* what widening costs a filtered search of a packed collection */
 	int			probe_limit;	/* distinct probes a table has */
 	double		probe_units;	/* read units of one probe of every table */
 	double		probe_codes;	/* candidates one probe adds */
@@ -280,7 +280,7 @@ typedef struct WlSearchPlan
 	double		fetched;		/* candidates expected to be fetched */
 	double		vectors;		/* in the collection, as the plan took it */
 	double		scan_units;		/* read units of a Scan of every vector */
-	double		scan_requests;
+	double		scan_requests;	/* and its requests */
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
