@@ -127,16 +127,17 @@ SET whiplash.recall_target = 0.8;
 SELECT explain_packed($$SELECT id FROM bulk ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
 RESET whiplash.recall_target;
 -- A WHERE that the search checks on each candidate is priced at its
--- selectivity (after ANALYZE, from the ids' histogram).  500 of the 1,697
--- ids pass id >= 'd5', so the search widens until 10 candidates pass; 100
--- pass id >= 'd9', and widening would read more than a Scan of every
--- vector, so the plan is that exact Scan.  For each, EXPLAIN VERBOSE's
--- estimate of the read units is within 2x of those the proxy priced, over
--- 20 queries, and recall is against brute force among the ids that pass.
--- (Some widened searches read more than twice the estimate, and say so
--- in a NOTICE, which sql/recall.sql tests.)
+-- selectivity (after ANALYZE, from the ids' histogram).  1,147 of the
+-- 1,697 ids pass id >= 'd15', so the search widens until 10 pass; 100
+-- pass id >= 'd9', and widening would read more than half of what a Scan
+-- of every vector reads, so the plan is that exact Scan.  For each,
+-- EXPLAIN VERBOSE's estimate of the read units is above the unfiltered
+-- search's and within 2x of those the proxy priced, over 20 queries, and
+-- recall is against brute force among the ids that pass.  (Some widened
+-- searches read more than twice the estimate, and say so in a NOTICE,
+-- which sql/recall.sql tests.)
 ANALYZE bulk;
-SELECT explain_packed($$SELECT id FROM bulk WHERE id >= 'd5' ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
+SELECT explain_packed($$SELECT id FROM bulk WHERE id >= 'd15' ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
 SELECT explain_packed($$SELECT id FROM bulk WHERE id >= 'd9' ORDER BY vector <=> '{0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0}' LIMIT 10$$);
 CREATE TABLE filtered_found (filter text, query text, id text);
 CREATE TABLE filtered_plan (filter text, units numeric);
@@ -147,7 +148,7 @@ DECLARE
   q record;
   filter text;
 BEGIN
-  FOREACH filter IN ARRAY ARRAY['d0', 'd5', 'd9'] LOOP
+  FOREACH filter IN ARRAY ARRAY['d0', 'd15', 'd9'] LOOP
     EXECUTE format($q$EXPLAIN (VERBOSE, FORMAT JSON)
       SELECT id FROM bulk WHERE id >= %L ORDER BY vector <=> (SELECT v FROM digits WHERE row = 0)
        LIMIT 10$q$, filter) INTO plan;
@@ -181,7 +182,7 @@ SELECT m.filter, (SELECT count(*) FROM filtered_found f WHERE f.filter = m.filte
          AS not_passing,
        (SELECT count(*) FROM exact JOIN filtered_found USING (filter, query, id)
          WHERE filter = m.filter) / 200.0 >= 0.9 AS recall_at_least_0_9,
-       m.estimated > 2 * u.estimated AS priced_over_twice_unfiltered,
+       m.estimated > u.estimated AS priced_above_unfiltered,
        m.units BETWEEN 0.5 * m.estimated AND 2 * m.estimated AS estimate_within_2x
   FROM measured m, measured u
  WHERE m.filter <> 'd0' AND u.filter = 'd0'

@@ -72,6 +72,14 @@ double		wl_max_search_units = 0;
 #define WL_CELLS_CODES 5000.0
 #define WL_CELLS_RERANK 40.0
 
+/*
+ * How much more than a widened filtered search a Scan may cost and still
+ * be chosen for it.  A search widened for a rare filter ranks candidates
+ * far from the query by their codes, and its recall is not known (0.62 for
+ * 0.1% of text384: BENCHMARKS.md); a Scan is exact.
+ */
+#define WL_FILTER_SCAN_MARGIN 2.0
+
 /* Bytes of DynamoDB's billing units. */
 #define WL_READ_UNIT 4096.0
 
@@ -377,10 +385,11 @@ wl_fewer_pass(double fetched, double selectivity, int k)
  * reads times the probability that the rounds before it found fewer than
  * k, and rounds that happen less than once in a hundred searches are not
  * counted in plan->rounds.  A filter that nothing passes widens to the
- * limits.  When that costs at least a Scan of every vector, which is
- * exact, the plan becomes the Scan, unless the caller fixed probes or
- * candidates.  Plans that price no reads (LSH probes of formats without
- * codes) and Scans, which read everything once, cost what they did.
+ * limits.  When a Scan of every vector, which is exact, costs at most
+ * WL_FILTER_SCAN_MARGIN times that, the plan becomes the Scan, unless the
+ * caller fixed probes or candidates.  Plans that price no reads (LSH
+ * probes of formats without codes) and Scans, which read everything once,
+ * cost what they did.
  */
 void
 wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
@@ -437,7 +446,8 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 	plan->fetched = expected_fetched;
 	plan->read_units = units;
 	plan->requests = requests;
-	if (plan->scan_units <= units && plan->probes_arg <= 0 && plan->budget_arg <= 0)
+	if (plan->scan_units <= WL_FILTER_SCAN_MARGIN * units &&
+		plan->probes_arg <= 0 && plan->budget_arg <= 0)
 	{
 		plan->kind = WL_SEARCH_SCAN;
 		plan->read_units = plan->scan_units;
@@ -446,7 +456,7 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 		plan->spread = 0;
 		plan->recall = 1.0;
 		plan->below_target = false;
-		plan->why = "the filter passes so few vectors that reading every vector costs no more";
+		plan->why = "reading every vector is exact and costs at most twice what widening for this filter would";
 	}
 }
 
