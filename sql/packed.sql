@@ -87,6 +87,26 @@ INSERT INTO tiny VALUES ('zero', '{0,0}');
 -- Nor a zero query: an error, not an empty answer.
 SELECT * FROM whiplash_search('tiny', '{0,0}', 5);
 SELECT id FROM tiny ORDER BY vector <=> '{0,0}' LIMIT 5;
+-- An exact search of a collection of several 1 MB pages (here 300 vectors
+-- of 2,000 dimensions, 2.4 MB) reads them by a parallel Scan, whose
+-- segments come back together: fewer round trips than requests.
+SELECT collection FROM whiplash_create_collection('ddb', 'wide', 2000, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE wide (id text, vector real[]) SERVER ddb OPTIONS (collection 'wide');
+CREATE TABLE wide_local AS
+  SELECT 'w' || i AS id, ARRAY(SELECT sin(i * 0.37 + j)::real FROM generate_series(1, 2000) j) AS v
+    FROM generate_series(1, 300) i;
+INSERT INTO wide SELECT id, v FROM wide_local;
+CREATE TABLE wide_found AS
+  SELECT array_agg(id) AS ids FROM whiplash_search('wide', (SELECT v FROM wide_local WHERE id = 'w7'), 5);
+SELECT plan, results, vectors_read, requests >= 3 AS several_pages, round_trips < requests AS in_parallel
+  FROM whiplash_last_search();
+SELECT ids = (SELECT array_agg(id) FROM (SELECT id FROM wide_local
+                                          ORDER BY whiplash_distance(v, (SELECT v FROM wide_local WHERE id = 'w7'), 'l2'), id
+                                          LIMIT 5) t) AS exact
+  FROM wide_found;
+SELECT whiplash_drop_collection('ddb', 'wide');
+DROP FOREIGN TABLE wide;
+DROP TABLE wide_local, wide_found;
 
 -- Loaded in bulk: the index trains itself on its first 1,000 vectors, and
 -- the writes after it go under the trained index.

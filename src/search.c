@@ -278,17 +278,28 @@ wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
 
 /*
  * Reads every vector of the collection, all pages: a scan search (which
- * the plan chooses only where that is cheapest, so for small collections).
+ * the plan chooses only where that is cheapest, so for small collections,
+ * or for a filter that few vectors pass).  A collection of several 1 MB
+ * pages is read by a parallel Scan of as many segments (up to the
+ * server's max_connections), whose pages come back together rather than
+ * one round trip after another.
  */
 static void
 wl_scan_vectors(WlSearch *search)
 {
-	WlDdbCall  *call = wl_calls_new(1);
+	int			segments = (int) Min(Max(search->plan->requests, 1.0),
+									 (double) search->conn->options.client.max_connections);
+	WlDdbCall  *calls = wl_calls_new(segments);
 	WlItems		items = {0};
 
-	wl_op_scan(call, search->collection->meta->vectors_table, NULL, NULL, 0,
-			   search->plan->consistent);
-	wl_run(search->conn, call, 1, &items);
+	if (segments == 1)
+		wl_op_scan(calls, search->collection->meta->vectors_table, NULL, NULL, 0,
+				   search->plan->consistent);
+	else
+		for (int i = 0; i < segments; i++)
+			wl_op_scan_segment(&calls[i], search->collection->meta->vectors_table, i,
+							   segments, search->plan->consistent);
+	wl_run(search->conn, calls, segments, &items);
 	wl_search_keep(search, items.items, items.count);
 	wl_last_search.candidates = items.count;
 }

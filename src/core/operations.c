@@ -327,6 +327,19 @@ wl_op_scan(WlDdbCall *call, const char *table, const char *filter,
 	wl_op_init(call, "Scan", table, body);
 }
 
+/* Scan of one segment of a parallel Scan; see the header. */
+void
+wl_op_scan_segment(WlDdbCall *call, const char *table, int segment, int segments,
+				   bool consistent)
+{
+	struct json_object *body = wl_op_body(table);
+
+	wl_op_consistent(body, consistent);
+	wl_op_add(body, "Segment", json_object_new_int(segment));
+	wl_op_add(body, "TotalSegments", json_object_new_int(segments));
+	wl_op_init(call, "Scan", table, body);
+}
+
 /* DescribeTable. */
 void
 wl_op_describe_table(WlDdbCall *call, const char *table)

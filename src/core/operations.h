@@ -82,6 +82,14 @@ extern void wl_op_scan(WlDdbCall *call, const char *table, const char *filter,
 					   struct json_object *values, int limit, bool consistent);
 
 /*
+ * Scan of segment `segment` (from 0) of `segments` of a table: the calls
+ * of all segments, run at once, read the table in parallel, each paging
+ * through its own share of the items.
+ */
+extern void wl_op_scan_segment(WlDdbCall *call, const char *table, int segment,
+							   int segments, bool consistent);
+
+/*
  * DescribeTable, DeleteTable, and CreateTable of an on-demand table keyed
  * by strings: hash_key, and range_key when not NULL.
  */

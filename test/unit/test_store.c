@@ -408,6 +408,19 @@ test_responses(void)
 	wl_ddb_call_reset(&next);
 	wl_ddb_call_reset(&call);
 
+	wl_op_scan_segment(&call, "t", 2, 5, false);
+	CHECK_STR(plain(call.request), "{\"TableName\":\"t\",\"Segment\":2,\"TotalSegments\":5}",
+			  "a segment of a parallel Scan names itself and the number of segments");
+	call.response = json_tokener_parse("{\"Items\":[],\"LastEvaluatedKey\":{\"id\":{\"S\":\"m\"}}}");
+	CHECK(wl_op_followup(&call, &next, &unprocessed),
+		  "a segment's LastEvaluatedKey makes a follow-up");
+	CHECK_STR(plain(next.request),
+			  "{\"TableName\":\"t\",\"Segment\":2,\"TotalSegments\":5,"
+			  "\"ExclusiveStartKey\":{\"id\":{\"S\":\"m\"}}}",
+			  "the segment's next page stays in its segment");
+	wl_ddb_call_reset(&next);
+	wl_ddb_call_reset(&call);
+
 	answered(&call, "GetItem", "t", "{}", "{}");
 	CHECK(!wl_op_followup(&call, &next, &unprocessed) && wl_op_get_item_result(&call) == NULL,
 		  "GetItem of a missing key: no item, no follow-up");
