@@ -102,6 +102,14 @@ wl_item_id_cmp(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
+/*
+ * Most segments of a search's parallel Scan: 16 pages of 1 MB in flight
+ * ask for about 2,000 read units at once, within what one partition of a
+ * DynamoDB table serves in a second (3,000), where more would be throttled
+ * and retried.
+ */
+#define WL_SCAN_SEGMENTS 16
+
 /* A search in progress: what it has read so far, over its rounds. */
 typedef struct WlSearch
 {
@@ -278,16 +286,16 @@ wl_fetch_candidates(WlSearch *search, int budget, const char *projection)
 
 /*
  * Reads every vector of the collection, all pages: a scan search (which
- * the plan chooses only where that is cheapest, so for small collections,
- * or for a filter that few vectors pass).  A collection of several 1 MB
- * pages is read by a parallel Scan of as many segments (up to the
- * server's max_connections), whose pages come back together rather than
- * one round trip after another.
+ * the plan chooses for small collections, where it is cheapest, and for a
+ * filter that few vectors pass).  A collection of several 1 MB pages is
+ * read by a parallel Scan of as many segments, up to WL_SCAN_SEGMENTS and
+ * the server's max_connections, whose pages come back together rather
+ * than one round trip after another.
  */
 static void
 wl_scan_vectors(WlSearch *search)
 {
-	int			segments = (int) Min(Max(search->plan->requests, 1.0),
+	int			segments = (int) Min(Min(Max(search->plan->requests, 1.0), WL_SCAN_SEGMENTS),
 									 (double) search->conn->options.client.max_connections);
 	WlDdbCall  *calls = wl_calls_new(segments);
 	WlItems		items = {0};

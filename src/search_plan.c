@@ -9,7 +9,8 @@
  *          all, and fetch the best whole: nearly exact, for collections
  *          whose codes take a few pages;
  *   scan   read every vector (Scan) and rank them exactly: for collections
- *          not trained yet, or so small that this is cheapest.
+ *          not trained yet, or so small that this is cheapest, and for
+ *          filters so rare that widening would cost about as much.
  * Codes need a format that keeps codes.  Formats without codes (v1,
  * native) probe, ranking candidates by how many tables they collide in; a
  * native collection no larger than the candidate budget is scanned instead
@@ -74,9 +75,10 @@ double		wl_max_search_units = 0;
 
 /*
  * How much more than a widened filtered search a Scan may cost and still
- * be chosen for it.  A search widened for a rare filter ranks candidates
- * far from the query by their codes, and its recall is not known (0.62 for
- * 0.1% of text384: BENCHMARKS.md); a Scan is exact.
+ * be chosen for it (the plan's why says "twice").  A search widened for a
+ * rare filter ranks candidates far from the query by their codes, and its
+ * recall is not known (0.62 for 0.1% of text384, BENCHMARKS.md's filtered
+ * search); a Scan is exact.
  */
 #define WL_FILTER_SCAN_MARGIN 2.0
 
@@ -381,15 +383,16 @@ wl_fewer_pass(double fetched, double selectivity, int k)
  * many candidates (up to whiplash.max_scan_candidates), and a codes plan,
  * which read every code at once, fetches more.  The filter is taken as
  * independent of the distance to the query, so that how many fetched
- * candidates pass follows Poisson's distribution: each round costs what it
+ * candidates pass follows the binomial distribution: each round costs what it
  * reads times the probability that the rounds before it found fewer than
  * k, and rounds that happen less than once in a hundred searches are not
  * counted in plan->rounds.  A filter that nothing passes widens to the
  * limits.  When a Scan of every vector, which is exact, costs at most
- * WL_FILTER_SCAN_MARGIN times that, the plan becomes the Scan, unless the
- * caller fixed probes or candidates.  Plans that price no reads (LSH
- * probes of formats without codes) and Scans, which read everything once,
- * cost what they did.
+ * WL_FILTER_SCAN_MARGIN times that (and no more than
+ * whiplash.max_search_units), the plan becomes the Scan, unless the caller
+ * fixed probes or candidates.  Plans that price no reads (LSH probes of
+ * formats without codes) and Scans, which read everything once, cost what
+ * they did.
  */
 void
 wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
@@ -447,6 +450,7 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 	plan->read_units = units;
 	plan->requests = requests;
 	if (plan->scan_units <= WL_FILTER_SCAN_MARGIN * units &&
+		(wl_max_search_units <= 0 || plan->scan_units <= wl_max_search_units) &&
 		plan->probes_arg <= 0 && plan->budget_arg <= 0)
 	{
 		plan->kind = WL_SEARCH_SCAN;
@@ -456,7 +460,8 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 		plan->spread = 0;
 		plan->recall = 1.0;
 		plan->below_target = false;
-		plan->why = "reading every vector is exact and costs at most twice what widening for this filter would";
+		plan->why = "reading every vector is exact and costs at most twice "
+			"what widening for this filter would";
 	}
 }
 
