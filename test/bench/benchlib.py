@@ -1,6 +1,7 @@
 """What the benchmark drivers (bench.py, formats.py, writes.py) and their
 reports share: a timestamped log line, a psql session per SQL text, and a
 section of BENCHMARKS.md rewritten between its markers."""
+import json
 import subprocess
 import sys
 import time
@@ -30,6 +31,14 @@ def replace_section(md_path, begin, end, new):
         text = text.rstrip("\n") + "\n\n" + new + "\n"
     with open(md_path, "w") as f:
         f.write(text)
+
+
+def write_report(json_path, md_path, begin, end, section, *args):
+    """Rewrites a section of BENCHMARKS.md: section(results, *args), from
+    a driver's results file."""
+    with open(json_path) as f:
+        results = json.load(f)
+    replace_section(md_path, begin, end, section(results, *args))
 
 
 def set_names(results):

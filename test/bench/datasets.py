@@ -3,7 +3,11 @@
 nearest neighbours by brute force (numpy, Euclidean).
 
   datasets.py rows SET PART FIRST COUNT     id, then a Postgres array literal
-  datasets.py truth SET BASE QUERIES K      query id, neighbour id, rank
+  datasets.py truth SET BASE QUERIES K [TAGS]
+                                            query id, neighbour id, rank;
+                                            with TAGS, among the base vectors
+                                            whose tag (index % 1000) is
+                                            below TAGS only
 
 SET is one of
   fmnist     Fashion-MNIST (Debian's dataset-fashion-mnist): 784 pixels;
@@ -47,6 +51,8 @@ FMNIST = "/usr/share/datasets/fashion-mnist"
 DIGITS = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
 CLUSTERS = 1000
 CLUSTERED_DIMS = 32
+# Tags of base vectors, for filtered truth: vector i has tag i % TAGS.
+TAGS = 1000
 
 
 def fmnist(part, first, count):
@@ -132,8 +138,9 @@ def rows(name, part, first, count):
         out.write(f"{vector_id(part, first + i)}\t{{{values}}}\n")
 
 
-def truth(name, nbase, nqueries, k):
-    """Prints the k exact nearest base vectors of every query (ties by id)."""
+def truth(name, nbase, nqueries, k, tags=TAGS):
+    """Prints the k exact nearest base vectors of every query (ties by id),
+    among those whose tag is below tags."""
     queries = SETS[name]("queries", 0, nqueries).astype(np.float64)
     if name in COSINE:
         queries = unit(queries)
@@ -146,6 +153,7 @@ def truth(name, nbase, nqueries, k):
             base = unit(base)
         d = ((queries ** 2).sum(1)[:, None] - 2 * queries @ base.T + (base ** 2).sum(1)[None, :])
         d = np.maximum(d, 0)
+        d[:, np.arange(start, start + len(base)) % TAGS >= tags] = np.inf
         both_d = np.concatenate([best_d, d], axis=1)
         both_i = np.concatenate([best_i, np.arange(start, start + len(base))[None, :].repeat(nqueries, 0)], axis=1)
         order = np.argsort(both_d, axis=1, kind="stable")[:, :k]
@@ -153,6 +161,8 @@ def truth(name, nbase, nqueries, k):
         best_i = np.take_along_axis(both_i, order, 1)
     for q in range(nqueries):
         for rank in range(k):
+            if np.isinf(best_d[q, rank]):
+                break
             print(f"{vector_id('queries', q)}\t{vector_id('base', best_i[q, rank])}\t{rank + 1}")
 
 
@@ -160,7 +170,7 @@ def main(argv):
     if argv[1] == "rows":
         rows(argv[2], argv[3], int(argv[4]), int(argv[5]))
     elif argv[1] == "truth":
-        truth(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+        truth(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), *[int(x) for x in argv[6:7]])
     else:
         sys.exit(__doc__)
 

@@ -5,11 +5,10 @@ WL_FORMATS_SECTION and WL_FORMATS_TITLE, another section).
 
   formats_report.py FORMATS_JSON BENCHMARKS_MD "COMMAND THAT PRODUCED IT" ["NOTE"]
 """
-import json
 import os
 import sys
 
-from benchlib import replace_section, set_names
+from benchlib import set_names, write_report
 
 # The section's name (its markers) and heading: formats.sh may write others.
 SECTION = os.environ.get("WL_FORMATS_SECTION", "formats")
@@ -87,11 +86,6 @@ def section(results, command, note):
     return "\n".join(out)
 
 
-def main(json_path, md_path, command, note=""):
-    with open(json_path) as f:
-        results = json.load(f)
-    replace_section(md_path, BEGIN, END, section(results, command, note))
-
-
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    write_report(sys.argv[1], sys.argv[2], BEGIN, END, section, sys.argv[3],
+                 sys.argv[4] if len(sys.argv) > 4 else "")

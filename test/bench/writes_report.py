@@ -4,10 +4,9 @@ and packed" section of BENCHMARKS.md, between its markers.
 
   writes_report.py WRITES_JSON BENCHMARKS_MD "COMMAND THAT PRODUCED IT"
 """
-import json
 import sys
 
-from benchlib import replace_section, set_names
+from benchlib import set_names, write_report
 
 BEGIN = "<!-- writes: begin -->"
 END = "<!-- writes: end -->"
@@ -66,11 +65,5 @@ def section(results, command):
     return "\n".join(out)
 
 
-def main(json_path, md_path, command):
-    with open(json_path) as f:
-        results = json.load(f)
-    replace_section(md_path, BEGIN, END, section(results, command))
-
-
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    write_report(sys.argv[1], sys.argv[2], BEGIN, END, section, sys.argv[3])
