@@ -83,6 +83,11 @@ CREATE TABLE wrong (how int, n int, got text[], want text[]);
 SELECT 1 FROM whiplash_create_collection('ddb', 'churn', 128, metric => 'l2', seed => 1);
 CREATE FOREIGN TABLE churn (id text, vector real[]) SERVER ddb OPTIONS (collection 'churn');
 INSERT INTO churn SELECT id, vector FROM anchors;
+-- The first index, trained on the 1,200 in the background, before the
+-- writer starts: a COMMIT that finds a build running starts none and says
+-- nothing, so each round's retraining NOTICE counts only from a trained
+-- index.
+SELECT whiplash_wait_for_index('churn');
 -- how 1: every cell, which is exact; 2: the default plan, which must find
 -- the query's own vector first and only fixed ones; 3: ORDER BY ... LIMIT
 -- through the foreign table, likewise, with the query read from the
