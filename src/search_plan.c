@@ -98,6 +98,13 @@ wl_read_units(double bytes, bool consistent)
 	return ceil(Max(bytes, 1.0) / WL_READ_UNIT) * (consistent ? 1.0 : 0.5);
 }
 
+/* Requests of a Scan of `bytes`: one a 1 MB page. */
+static double
+wl_scan_pages(double bytes)
+{
+	return ceil(bytes / (1024.0 * 1024.0));
+}
+
 /* Bytes of one vector item (id, vector, the attribute names), attributes aside. */
 double
 wl_vector_item_bytes(const WlMeta *meta)
@@ -121,7 +128,7 @@ wl_plan_small_native(const WlMeta *meta, WlSearchPlan *plan)
 		return;
 	plan->kind = WL_SEARCH_SCAN;
 	plan->read_units = wl_read_units(bytes, plan->consistent);
-	plan->requests = ceil(bytes / (1024.0 * 1024.0));
+	plan->requests = wl_scan_pages(bytes);
 	plan->why = "the collection holds no more vectors than a search would fetch";
 }
 
@@ -158,7 +165,7 @@ wl_plan_scan(const WlMeta *meta, const char *why, WlSearchPlan *plan)
 
 	plan->kind = WL_SEARCH_SCAN;
 	plan->read_units = wl_read_units(bytes, plan->consistent);
-	plan->requests = ceil(bytes / (1024.0 * 1024.0));
+	plan->requests = wl_scan_pages(bytes);
 	plan->why = why;
 	plan->recall = 1.0;
 }
@@ -283,7 +290,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	plan->fetched = fetch;
 	plan->vectors = count;
 	plan->scan_units = scan_units;
-	plan->scan_requests = ceil(count * item / (1024.0 * 1024.0));
+	plan->scan_requests = wl_scan_pages(count * item);
 	if (probes_arg > 0)
 	{
 		plan->kind = WL_SEARCH_PROBE;
