@@ -177,10 +177,10 @@ wl_autotrain_due(WlConnection *conn, const WlCollection *collection, int64 count
  */
 static void
 wl_autotrain_background(WlConnection *conn, const char *name, const char *vectors_table,
-						WlReindexCause cause, int64 count)
+						WlReindexCause cause, int64 count, Oid relid)
 {
 	bool		busy;
-	BackgroundWorkerHandle *worker = wl_build_launch(conn, name, cause, &busy);
+	BackgroundWorkerHandle *worker = wl_build_launch(conn, name, cause, relid, &busy);
 
 	wl_autotrain_note(conn->serverid, vectors_table, count, worker);
 	if (worker == NULL && !busy)
@@ -216,18 +216,20 @@ wl_autotrain_background(WlConnection *conn, const char *name, const char *vector
  * collection's stored count.  Before COMMIT (an early flush of a
  * statement's rows) a cancel or statement_timeout still ends the
  * statement; at COMMIT, where no statement is left to end, it is a
- * WARNING too.
+ * WARNING too.  A first index carries the filterable columns of relid, the
+ * foreign table written.
  */
 void
 wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
-			 WlReindexCause cause, int64 count, bool at_commit)
+			 WlReindexCause cause, int64 count, bool at_commit, Oid relid)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
+	WlBuildAttrs attrs;
 
 	if (wl_background_builds)
 	{
-		wl_autotrain_background(conn, name, vectors_table, cause, count);
+		wl_autotrain_background(conn, name, vectors_table, cause, count, relid);
 		return;
 	}
 	if (cause == WL_REINDEX_FIRST)
@@ -250,7 +252,9 @@ wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
 	MemoryContextSwitchTo(context);
 	PG_TRY();
 	{
-		wl_reindex(conn, name, cause, NULL);
+		if (cause == WL_REINDEX_FIRST)
+			wl_relation_filterable(relid, &attrs);
+		wl_reindex(conn, name, cause, cause == WL_REINDEX_FIRST ? &attrs : NULL, NULL);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;

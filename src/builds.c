@@ -217,10 +217,12 @@ whiplash_wait_for_index(PG_FUNCTION_ARGS)
 
 /*
  * Leaves a collection's build to a background worker (worker.c), with a
- * row saying whether one was started or one is at it already.
+ * row saying whether one was started or one is at it already.  The index
+ * carries the filterable columns of relid, the foreign table asked of.
  */
 static void
-wl_reindex_background(WlConnection *conn, const WlCollection *collection, ReturnSetInfo *rsinfo)
+wl_reindex_background(WlConnection *conn, const WlCollection *collection, Oid relid,
+					  ReturnSetInfo *rsinfo)
 {
 	const WlMeta *meta = collection->meta;
 	bool		busy;
@@ -234,7 +236,7 @@ wl_reindex_background(WlConnection *conn, const WlCollection *collection, Return
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("cannot start a background index build during recovery"),
 				 errhint("Build the index on the primary server.")));
-	worker = wl_build_launch(conn, meta->name, WL_REINDEX_ASKED, &busy);
+	worker = wl_build_launch(conn, meta->name, WL_REINDEX_ASKED, relid, &busy);
 	if (worker == NULL && !busy)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
@@ -262,15 +264,19 @@ whiplash_reindex(PG_FUNCTION_ARGS)
 	WlCollection *collection;
 	Oid			relid = PG_GETARG_OID(0);
 	bool		background = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
+	WlBuildAttrs attrs;
 
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
 	collection = wl_collection_for_relation(relid, &conn);
 	InitMaterializedSRF(fcinfo, 0);
 	if (background)
-		wl_reindex_background(conn, collection, (ReturnSetInfo *) fcinfo->resultinfo);
+		wl_reindex_background(conn, collection, relid, (ReturnSetInfo *) fcinfo->resultinfo);
 	else
-		wl_reindex(conn, pstrdup(collection->meta->name), WL_REINDEX_ASKED,
+	{
+		wl_relation_filterable(relid, &attrs);
+		wl_reindex(conn, pstrdup(collection->meta->name), WL_REINDEX_ASKED, &attrs,
 				   (ReturnSetInfo *) fcinfo->resultinfo);
+	}
 	return (Datum) 0;
 }

@@ -12,6 +12,8 @@
  *   vector missing from bucket  no entry where the vector hashes
  *   entry with wrong code     its code is not the vector's (formats that
  *                             keep codes)
+ *   record with wrong attributes  the filterable attributes it carries
+ *                             (recordattrs.h) are not the vector item's
  *   vector lists wrong buckets  its keys attribute disagrees (formats that
  *                             list keys)
  *   vector count              the metadata's count is off (formats that
@@ -19,7 +21,7 @@
  *   index that cannot be read a model another tool damaged (its entries
  *                             are then not checked; whiplash_reindex
  *                             rebuilds the index, repair refuses)
- * A repair deletes the first two, writes the third and fourth again,
+ * A repair deletes the first two, writes the third to fifth again,
  * rewrites the fifth and corrects the count.  Writes running meanwhile can show up as problems
  * that are not; run a check when the collection is quiet.
  */
@@ -34,6 +36,7 @@
 
 #include "compat.h"
 #include "core/operations.h"
+#include "core/packed.h"
 #include "whiplash.h"
 
 PG_FUNCTION_INFO_V1(whiplash_check);
@@ -45,6 +48,9 @@ typedef struct WlCheckedVector
 	char		id[WL_ID_MAX + 1];	/* hash key */
 	char	   *keys;			/* its keys, WL_LSH_KEY_MAX each */
 	unsigned char *codes;		/* the code of each, in formats that keep one */
+	unsigned char *slots;		/* the attributes each record carries
+								 * (WL_PACKED_SLOTS_MAX bytes a key) */
+	int		   *slot_bytes;		/* of each key's: 0 when it carries none */
 	bool	   *found;			/* key k's entry was seen */
 } WlCheckedVector;
 
@@ -139,6 +145,12 @@ wl_visit_vector(WlCheck *check, struct json_object *item)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("vector \"%s\" of collection \"%s\" cannot be indexed", id, meta->name),
 				 errdetail("A zero vector has no direction under the cosine metric.")));
+	entry->slots = palloc((size_t) Max(check->nkeys, 1) * WL_PACKED_SLOTS_MAX);
+	entry->slot_bytes = palloc0(sizeof(int) * Max(check->nkeys, 1));
+	for (t = 0; t < check->nkeys; t++)
+		entry->slot_bytes[t] =
+			wl_packed_key_slots(meta, entry->keys + (size_t) t * WL_LSH_KEY_MAX, item,
+								entry->slots + (size_t) t * WL_PACKED_SLOTS_MAX);
 	check->nvectors++;
 	if (!meta->format->lists_keys)
 		return;
@@ -193,6 +205,11 @@ wl_check_entry(const WlEntry *entry, void *arg)
 			  memcmp(entry->code, vector->codes + (size_t) placed * check->code_bytes,
 					 check->code_bytes) != 0))
 		wl_add_problem(check, "entry with wrong code", entry->key, entry->id);
+	else if (vector->slot_bytes[placed] > 0 &&
+			 (entry->slots == NULL ||
+			  memcmp(entry->slots, vector->slots + (size_t) placed * WL_PACKED_SLOTS_MAX,
+					 vector->slot_bytes[placed]) != 0))
+		wl_add_problem(check, "record with wrong attributes", entry->key, entry->id);
 }
 
 /* Checks the entries of one item of the buckets table. */
@@ -312,6 +329,18 @@ wl_checked_code(WlCheck *check, WlCheckedVector *vector, const char *key)
 	return NULL;
 }
 
+/* The attributes a vector's record under key should carry, or NULL. */
+static const unsigned char *
+wl_checked_slots(WlCheck *check, WlCheckedVector *vector, const char *key)
+{
+	int			k;
+
+	for (k = 0; k < check->nkeys; k++)
+		if (strcmp(key, vector->keys + (size_t) k * WL_LSH_KEY_MAX) == 0)
+			return vector->slots + (size_t) k * WL_PACKED_SLOTS_MAX;
+	return NULL;
+}
+
 /* Repairs the entries: those found missing added, the others removed. */
 static void
 wl_repair_entries(WlCheck *check)
@@ -333,12 +362,15 @@ wl_repair_entries(WlCheck *check)
 		changes[nchanges].entry.key = problem->bucket;
 		changes[nchanges].entry.id = problem->id;
 		changes[nchanges].add = strcmp(problem->kind, "vector missing from bucket") == 0 ||
-			strcmp(problem->kind, "entry with wrong code") == 0;
+			strcmp(problem->kind, "entry with wrong code") == 0 ||
+			strcmp(problem->kind, "record with wrong attributes") == 0;
 		changes[nchanges].entry.stray = strcmp(problem->kind, "item of no index") == 0;
 		changes[nchanges].entry.malformed = false;
 		changes[nchanges].entry.bad_name = strcmp(problem->kind, "record with malformed name") == 0;
 		vector = changes[nchanges].add ?
 			hash_search(check->vectors, problem->id, HASH_FIND, NULL) : NULL;
+		changes[nchanges].entry.slots = vector ? wl_checked_slots(check, vector, problem->bucket) :
+			NULL;
 		changes[nchanges++].entry.code = vector ? wl_checked_code(check, vector, problem->bucket) :
 			NULL;
 	}

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
@@ -22,12 +23,13 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "core/recordattrs.h"
 #include "fdw.h"
 #include "whiplash.h"
 
-/* The DynamoDB name a column stands for: its column_name option, or its own name. */
-char *
-wl_column_item_name(Relation rel, Form_pg_attribute attr)
+/* A column's option by name, or NULL. */
+static DefElem *
+wl_column_option(Relation rel, Form_pg_attribute attr, const char *name)
 {
 	ListCell   *cell;
 
@@ -35,10 +37,99 @@ wl_column_item_name(Relation rel, Form_pg_attribute attr)
 	{
 		DefElem    *def = lfirst(cell);
 
-		if (strcmp(def->defname, "column_name") == 0)
-			return defGetString(def);
+		if (strcmp(def->defname, name) == 0)
+			return def;
 	}
-	return pstrdup(NameStr(attr->attname));
+	return NULL;
+}
+
+/* The DynamoDB name a column stands for: its column_name option, or its own name. */
+char *
+wl_column_item_name(Relation rel, Form_pg_attribute attr)
+{
+	DefElem    *def = wl_column_option(rel, attr, "column_name");
+
+	return def != NULL ? defGetString(def) : pstrdup(NameStr(attr->attname));
+}
+
+/* Does a column have the option filterable 'true'? */
+static bool
+wl_column_filterable(Relation rel, Form_pg_attribute attr)
+{
+	DefElem    *def = wl_column_option(rel, attr, "filterable");
+
+	return def != NULL && defGetBoolean(def);
+}
+
+/*
+ * The attributes of a table's filterable columns (option filterable
+ * 'true'), which an index it builds carries in its records, into attrs;
+ * an error for the id, vector and attributes columns (roles says which),
+ * and for more than an index carries.
+ */
+void
+wl_columns_filterable(Relation rel, const WlColumnRoles *roles, WlBuildAttrs *attrs)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+	int			j;
+
+	attrs->asked = true;
+	attrs->n = 0;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+		char	   *name;
+
+		if (attr->attisdropped || !wl_column_filterable(rel, attr))
+			continue;
+		if (attr->attnum == roles->id_attno || attr->attnum == roles->vector_attno ||
+			attr->attnum == roles->attributes_attno)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("column \"%s\" of foreign table \"%s\" cannot be filterable",
+							NameStr(attr->attname), RelationGetRelationName(rel)),
+					 errhint("Filterable columns are those that map one attribute; a search by id reads its item directly.")));
+		name = wl_column_item_name(rel, attr);
+		for (j = 0; j < attrs->n; j++)
+			if (strcmp(attrs->names[j], name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("filterable columns of foreign table \"%s\" map attribute \"%s\" twice",
+								RelationGetRelationName(rel), name)));
+		if (attrs->n == WL_RECORD_ATTRS_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("foreign table \"%s\" has more than %d filterable columns",
+							RelationGetRelationName(rel), WL_RECORD_ATTRS_MAX),
+					 errhint("Every filterable column adds %d bytes to each record of the index.",
+							 WL_SLOT_BYTES)));
+		if (name[0] == '\0' || strlen(name) > WL_RECORD_ATTR_NAME_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("filterable column \"%s\" maps an attribute name that is empty or longer than %d bytes",
+							NameStr(attr->attname), WL_RECORD_ATTR_NAME_MAX)));
+		strlcpy(attrs->names[attrs->n++], name, sizeof(attrs->names[0]));
+	}
+}
+
+/*
+ * The filterable columns' attributes of the foreign table relid, when a
+ * build takes them from it (a first training its writes started, or a
+ * whiplash_reindex of it); not asked when relid is invalid or gone.
+ */
+void
+wl_relation_filterable(Oid relid, WlBuildAttrs *attrs)
+{
+	Relation	rel = OidIsValid(relid) ? try_relation_open(relid, AccessShareLock) : NULL;
+	WlColumnRoles roles;
+
+	memset(attrs, 0, sizeof(WlBuildAttrs));
+	if (rel == NULL)
+		return;
+	wl_column_roles(rel, &roles, true);
+	wl_columns_filterable(rel, &roles, attrs);
+	relation_close(rel, AccessShareLock);
 }
 
 /* The attribute number of a column by name, or InvalidAttrNumber. */

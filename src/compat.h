@@ -25,6 +25,22 @@
 #include "utils/tuplestore.h"
 
 /*
+ * What comparison an operator makes, by the btree strategy numbers (< 1,
+ * <= 2, = 3, >= 4, > 5; <> WL_COMPARE_NE): PG 18 renamed the lookup and
+ * gave its answer as a CompareType, numbered alike.
+ */
+#include "utils/lsyscache.h"
+#if PG_VERSION_NUM >= 180000
+#define wl_op_interpretations(opno) get_op_index_interpretation(opno)
+#define wl_interpretation_compare(item) ((int) ((OpIndexInterpretation *) (item))->cmptype)
+#define WL_COMPARE_NE COMPARE_NE
+#else
+#define wl_op_interpretations(opno) get_op_btree_interpretation(opno)
+#define wl_interpretation_compare(item) (((OpBtreeInterpretation *) (item))->strategy)
+#define WL_COMPARE_NE ROWCOMPARE_NE
+#endif
+
+/*
  * PG 18 replaced pg_attribute_noreturn(), after a declaration, with
  * pg_noreturn before it; GCC and Clang take the attribute after it still.
  */

@@ -33,13 +33,17 @@ wl_is_whiplash_table(Oid relid)
 }
 
 /*
- * Checks a whiplash foreign table's definition: a collection option, and
- * columns that map an item (wl_columns).
+ * Checks a whiplash foreign table's definition: a collection option,
+ * columns that map an item (wl_columns), and filterable columns an index
+ * can carry.
  */
 static void
 wl_check_table(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
+	WlColumns  *columns;
+	WlColumnRoles roles;
+	WlBuildAttrs attrs;
 
 	if (wl_table_collection_name(relid) == NULL)
 		ereport(ERROR,
@@ -47,7 +51,11 @@ wl_check_table(Oid relid)
 				 errmsg("foreign table \"%s\" has no collection option",
 						RelationGetRelationName(rel)),
 				 errhint("Add OPTIONS (collection 'name'), naming a collection whiplash_create_collection made.")));
-	(void) wl_columns(rel, true);
+	columns = wl_columns(rel, true);
+	roles.id_attno = columns->id_attno;
+	roles.vector_attno = columns->vector_attno;
+	roles.attributes_attno = columns->attributes_attno;
+	wl_columns_filterable(rel, &roles, &attrs);
 	table_close(rel, AccessShareLock);
 }
 

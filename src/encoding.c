@@ -96,6 +96,21 @@ wl_is_utf8(const char *text, size_t len, char *errbuf, size_t errlen)
 	return false;
 }
 
+/*
+ * Text as UTF-8, for the hash a record's slot keeps of it
+ * (core/recordattrs.h): converted in a database of another encoding but
+ * SQL_ASCII, whose bytes are taken as they are.
+ */
+const char *
+wl_text_utf8_for_hash(const char *text)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+		return text;
+	return pg_server_to_any(text, (int) strlen(text), PG_UTF8);
+}
+
 /* Sets a client's recoding for the database's encoding; see the header. */
 void
 wl_encoding_hooks(WlDdbConfig *config)

@@ -347,8 +347,10 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	int			k;
 	double		candidates;
 	double		selectivity;
+	double		record_selectivity;
 	Cost		startup;
 	WlSearchPlan search;
+	WlCollection *collection;
 
 	if (root->limit_tuples <= 0 || root->limit_tuples > WL_MAX_K || !plan->readable ||
 		plan->vector_attno == InvalidAttrNumber || plan->kind != WL_SCAN_FULL ||
@@ -360,10 +362,11 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 		return;
 
 	k = (int) root->limit_tuples;
-	wl_table_search_plan(plan->relid, k, &search);
+	collection = wl_table_search_plan(plan->relid, k, &search);
 	candidates = search.kind == WL_SEARCH_SCAN ? plan->vectors :
 		Min((double) search.budget, plan->vectors);
 	selectivity = clauselist_selectivity(root, baserel->baserestrictinfo, 0, JOIN_INNER, NULL);
+	record_selectivity = wl_record_selectivity(root, baserel, collection);
 	if (selectivity < 1.0 && candidates * selectivity < k)
 		candidates = Min(Max(candidates, k / Max(selectivity, 0.0001)),
 						 (double) wl_max_scan_candidates);
@@ -379,9 +382,10 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, k, startup, startup + k * cpu_tuple_cost,
 										root->query_pathkeys, NULL, NULL,
-										list_make5(makeInteger(WL_SCAN_SEARCH), query,
-												   makeInteger(k), makeInteger(metric),
-												   makeFloat(psprintf("%.6e", selectivity)))));
+										lappend(list_make5(makeInteger(WL_SCAN_SEARCH), query,
+														   makeInteger(k), makeInteger(metric),
+														   makeFloat(psprintf("%.6e", selectivity))),
+												makeFloat(psprintf("%.6e", record_selectivity)))));
 }
 
 /* Is an equivalence class member this relation's id column? */
@@ -500,10 +504,11 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		 * restrictions' selectivity.
 		 */
 		fdw_exprs = lcons(list_nth(best_path->fdw_private, WlSearchPathQuery), list_copy(quals));
-		fdw_private = list_make4(list_nth(best_path->fdw_private, WlSearchPathKind),
+		fdw_private = list_make5(list_nth(best_path->fdw_private, WlSearchPathKind),
 								 list_nth(best_path->fdw_private, WlSearchPathK),
 								 list_nth(best_path->fdw_private, WlSearchPathMetric),
-								 list_nth(best_path->fdw_private, WlSearchPathSelectivity));
+								 list_nth(best_path->fdw_private, WlSearchPathSelectivity),
+								 list_nth(best_path->fdw_private, WlSearchPathRecordSelectivity));
 	}
 	else
 	{
@@ -564,7 +569,9 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 
 	if (has_filter)
 		wl_search_plan_filtered(&search, k,
-								floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity)));
+								floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity)),
+								floatVal(list_nth(plan->fdw_private,
+												  WlScanPrivateRecordSelectivity)));
 	ExplainPropertyText("DynamoDB",
 						psprintf("%s for the %d nearest (%s)",
 								 search.kind == WL_SEARCH_SCAN ? "exact search" :
@@ -614,6 +621,18 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 							psprintf("selectivity %.4g: up to %d round%s, about %.0f candidates fetched",
 									 search.selectivity, search.rounds,
 									 search.rounds == 1 ? "" : "s", search.fetched), es);
+	if (has_filter && search.kind != WL_SEARCH_SCAN)
+	{
+		Relation	rel = node->ss.ss_currentRelation;
+		char	   *tested = wl_record_filter_attributes(
+			wl_record_filter_from_quals(rel, plan->scan.scanrelid,
+										list_copy_tail(plan->fdw_exprs, 1)), meta);
+
+		if (tested != NULL)
+			ExplainPropertyText("Records Filter",
+								psprintf("%s, tested on each record before its vector is fetched (keeps about %.4g)",
+										 tested, search.record_selectivity), es);
+	}
 	if (search.recall >= 0 && !has_filter)
 		ExplainPropertyText("Estimated Recall",
 							search.below_target ?

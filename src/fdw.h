@@ -13,6 +13,7 @@
 
 #include "compat.h"
 #include "core/distance.h"
+#include "core/recordattrs.h"
 
 struct json_object;
 
@@ -34,13 +35,16 @@ enum WlScanPrivateIndex
 	WlScanPrivateKind,			/* WlScanKind, an Integer */
 	WlScanPrivateK,				/* SEARCH: k, an Integer */
 	WlScanPrivateMetric,		/* SEARCH: its operator's WlMetric, an Integer */
-	WlScanPrivateSelectivity	/* SEARCH: its restrictions' selectivity, a Float */
+	WlScanPrivateSelectivity,	/* SEARCH: its restrictions' selectivity, a Float */
+	WlScanPrivateRecordSelectivity	/* SEARCH: that of those its records
+									 * answer (recordfilter.c), a Float */
 };
 
 /*
  * What the search path's fdw_private holds: its kind, the query vector's
- * expression, k, its operator's metric and the selectivity of the
- * restrictions it checks on each candidate.
+ * expression, k, its operator's metric, the selectivity of the
+ * restrictions it checks on each candidate, and that of those the index's
+ * records answer.
  */
 enum WlSearchPathPrivateIndex
 {
@@ -48,7 +52,8 @@ enum WlSearchPathPrivateIndex
 	WlSearchPathQuery,
 	WlSearchPathK,
 	WlSearchPathMetric,
-	WlSearchPathSelectivity
+	WlSearchPathSelectivity,
+	WlSearchPathRecordSelectivity
 };
 
 /*
@@ -120,6 +125,9 @@ extern AttrNumber wl_column_attno(Relation rel, const char *name);
 extern void wl_column_roles(Relation rel, WlColumnRoles *roles, bool ambiguous_ok);
 extern WlVectorCasts *wl_vector_casts(Relation rel, AttrNumber vector_attno);
 extern Datum wl_vector_cast(WlVectorCasts *casts, ExprState *cast, Datum value);
+struct WlBuildAttrs;
+extern void wl_columns_filterable(Relation rel, const WlColumnRoles *roles,
+								  struct WlBuildAttrs *attrs);
 
 /* attributes.c */
 extern WlColumns *wl_columns(Relation rel, bool defining);
@@ -135,6 +143,22 @@ extern bool wl_mapped_read(WlMappedColumn *mapped, struct json_object *item, con
 typedef struct WlFilter WlFilter;
 extern WlFilter *wl_filter_compile(Oid relid, Jsonb *filter);
 extern bool wl_filter_matches(struct json_object *item, void *filter);
+extern WlRecordFilter *wl_filter_records(const WlFilter *filter);
+
+/* recordfilter.c */
+extern bool wl_slot_of_datum(Datum value, Oid type, Oid collation, WlSlotValue *slot,
+							 bool *ordered);
+extern WlRecordFilter *wl_record_filter_new(int ntests);
+extern WlPredicate *wl_predicate_node(WlPredicateKind kind, int nargs);
+extern bool wl_is_time_type(Oid type);
+extern bool wl_record_comparable(const WlMappedColumn *column, Oid type);
+extern WlRecordFilter *wl_record_filter_from_quals(Relation rel, Index varno, List *quals);
+struct WlMeta;
+struct WlCollection;
+extern char *wl_record_filter_attributes(const WlRecordFilter *filter,
+										 const struct WlMeta *meta);
+extern double wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel,
+									const struct WlCollection *collection);
 
 /* fdw_analyze.c */
 extern bool wl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,

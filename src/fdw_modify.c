@@ -141,7 +141,7 @@ wl_modify_state(Relation rel, bool defer)
 				 errhint("The id column is the one named id, or the one with OPTIONS (column_name 'id').")));
 	collection = wl_collection_for_relation(RelationGetRelid(rel), &state->conn);
 	state->dims = collection->meta->dims;
-	state->buffer = wl_xact_buffer(state->conn, collection, defer);
+	state->buffer = wl_xact_buffer(state->conn, collection, defer, RelationGetRelid(rel));
 	return state;
 }
 

@@ -30,6 +30,7 @@ typedef struct WlScanState
 	int			k;				/* SEARCH: how many nearest */
 	ExprState  *filter_state;	/* SEARCH: the WHERE clause, or NULL */
 	TupleTableSlot *filter_slot;	/* a candidate, for the filter */
+	WlRecordFilter *records;	/* what of the WHERE clause records answer */
 	int			dims;			/* of the collection, as of the current page */
 	WlColumns  *columns;
 	MemoryContext page_context; /* the current page's calls and items */
@@ -46,10 +47,13 @@ typedef struct WlScanState
 	long		items_read;
 	long		rounds;			/* SEARCH: search rounds */
 	long		candidates;		/* SEARCH: candidate vectors re-ranked */
+	long		records_dropped;	/* SEARCH: records whose attributes failed
+									 * the WHERE */
 	double		capacity_units; /* read capacity DynamoDB reported */
 	long		bytes_read;
 	WlMetric	metric;			/* SEARCH: its operator's, when planned */
 	double		selectivity;	/* SEARCH: its restrictions', as planned */
+	double		record_selectivity; /* of those its records answer */
 } WlScanState;
 
 /*
@@ -92,6 +96,8 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 		state->k = intVal(list_nth(plan->fdw_private, WlScanPrivateK));
 		state->metric = (WlMetric) intVal(list_nth(plan->fdw_private, WlScanPrivateMetric));
 		state->selectivity = floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity));
+		state->record_selectivity = floatVal(list_nth(plan->fdw_private,
+													  WlScanPrivateRecordSelectivity));
 	}
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE),
@@ -100,6 +106,8 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 	{
 		state->filter_state = ExecInitQual(list_copy_tail(plan->fdw_exprs, 1),
 										   (PlanState *) node);
+		state->records = wl_record_filter_from_quals(rel, plan->scan.scanrelid,
+													 list_copy_tail(plan->fdw_exprs, 1));
 		state->filter_slot = ExecInitExtraTupleSlot(node->ss.ps.state, RelationGetDescr(rel),
 													&TTSOpsVirtual);
 	}
@@ -263,15 +271,18 @@ wl_fetch_page(ForeignScanState *node)
 			{
 				wl_search_plan(collection, state->k, -1, -1, consistent, &plan);
 				if (state->filter_state)
-					wl_search_plan_filtered(&plan, state->k, state->selectivity);
+					wl_search_plan_filtered(&plan, state->k, state->selectivity,
+											state->record_selectivity);
 			}
 		}
 		state->nitems = wl_search_run(state->conn, collection, query, state->k, &plan,
 									  wl_columns_has_attributes(state->columns) ||
 									  state->filter_state ? NULL : "id,vector",
-									  state->filter_state ? wl_scan_filter : NULL, node, &hits);
+									  state->filter_state ? wl_scan_filter : NULL, node,
+									  state->records, &hits);
 		state->rounds += wl_search_last_stats()->rounds;
 		state->candidates += wl_search_last_stats()->vectors_read;
+		state->records_dropped += wl_search_last_stats()->records_dropped;
 		state->items = palloc(sizeof(struct json_object *) * Max(state->nitems, 1));
 		for (i = 0; i < state->nitems; i++)
 			state->items[i] = hits[i].item;
@@ -329,6 +340,8 @@ wl_explain_scan_counts(ForeignScanState *node, ExplainState *es)
 	{
 		ExplainPropertyInteger("Search Rounds", NULL, state->rounds, es);
 		ExplainPropertyInteger("Candidates Re-ranked", NULL, state->candidates, es);
+		if (state->records != NULL)
+			ExplainPropertyInteger("Records Dropped", NULL, state->records_dropped, es);
 	}
 }
 

@@ -76,6 +76,8 @@ typedef struct WlFilterTest
 	FmgrInfo   *cmp;			/* the column type's btree comparison */
 	Oid			collation;		/* the column's */
 	Jsonb	   *contains;		/* CONTAINS: {attribute: value} */
+	WlSlotValue *contains_slot; /* CONTAINS on a column: the value as
+								 * records hold it, or NULL */
 	bool		contains_null;	/* CONTAINS: the value is JSON null */
 	bool		exists;			/* EXISTS: true or false */
 	int			nvalues;		/* the operands */
@@ -156,23 +158,12 @@ wl_filter_attribute(Relation rel, const WlColumns *columns, const char *key,
 	return key;
 }
 
-/* A new node of a filter's predicate with room for nargs arguments. */
-static WlPredicate *
-wl_filter_node(WlPredicateKind kind, int nargs)
-{
-	WlPredicate *node = palloc0(sizeof(WlPredicate));
-
-	node->kind = kind;
-	node->args = palloc0(sizeof(WlPredicate *) * Max(nargs, 1));
-	return node;
-}
-
 /* A new test, and the leaf that runs it. */
 static WlPredicate *
 wl_filter_leaf(WlFilterBuild *build, WlFilterTest **test)
 {
 	WlFilter   *filter = build->filter;
-	WlPredicate *leaf = wl_filter_node(WL_PRED_TEST, 0);
+	WlPredicate *leaf = wl_predicate_node(WL_PRED_TEST, 0);
 
 	if (filter->ntests == filter->maxtests)
 	{
@@ -194,7 +185,7 @@ wl_filter_all(List *nodes)
 
 	if (list_length(nodes) == 1)
 		return linitial(nodes);
-	node = wl_filter_node(WL_PRED_AND, list_length(nodes));
+	node = wl_predicate_node(WL_PRED_AND, list_length(nodes));
 	foreach(lc, nodes)
 		node->args[node->nargs++] = lfirst(lc);
 	return node;
@@ -352,6 +343,35 @@ wl_filter_operator(WlFilterBuild *build, const char *key, const char *name, Json
 	return leaf;
 }
 
+/*
+ * A plain value on a column of a scalar type as the records of an index
+ * summarise it (recordattrs.h): jsonb containment of scalars is their
+ * equality, of strings byte for byte (their hashes), of numbers and of
+ * booleans.  NULL for other columns and values.
+ */
+static WlSlotValue *
+wl_filter_contains_slot(const WlMappedColumn *column, const JsonbValue *value)
+{
+	WlSlotValue *slot;
+
+	if (column == NULL ||
+		!wl_record_comparable(column, value->type == jbvString ? TEXTOID :
+							  value->type == jbvBool ? BOOLOID :
+							  value->type == jbvNumeric ? NUMERICOID : InvalidOid))
+		return NULL;
+	slot = palloc0(sizeof(WlSlotValue));
+	if (value->type == jbvString)
+		wl_slot_string(pnstrdup(value->val.string.val, value->val.string.len), slot);
+	else if (value->type == jbvBool)
+		wl_slot_bool(value->val.boolean, slot);
+	else if (value->type != jbvNumeric ||
+			 !wl_slot_number(DatumGetCString(DirectFunctionCall1(numeric_out,
+																 NumericGetDatum(value->val.numeric))),
+							 slot))
+		return NULL;
+	return slot;
+}
+
 /* The test that a key's attribute contains a plain value. */
 static WlPredicate *
 wl_filter_contains(WlFilterBuild *build, const char *key, JsonbValue *value)
@@ -365,6 +385,7 @@ wl_filter_contains(WlFilterBuild *build, const char *key, JsonbValue *value)
 
 	test->op = WL_FILTER_CONTAINS;
 	test->attribute = attribute;
+	test->contains_slot = wl_filter_contains_slot(column, value);
 	test->contains_null = value->type == jbvNull;
 	name.type = jbvString;
 	name.val.string.val = (char *) attribute;
@@ -445,7 +466,7 @@ wl_filter_junction(WlFilterBuild *build, const char *name, JsonbValue *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("filter operator \"%s\" takes a non-empty array of filters", name)));
-	node = wl_filter_node(strcmp(name, "$and") == 0 ? WL_PRED_AND : WL_PRED_OR,
+	node = wl_predicate_node(strcmp(name, "$and") == 0 ? WL_PRED_AND : WL_PRED_OR,
 						  JsonContainerSize(value->val.binary.data));
 	it = JsonbIteratorInit(value->val.binary.data);
 	while ((token = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
@@ -490,7 +511,7 @@ wl_filter_object(WlFilterBuild *build, JsonbContainer *object)
 			nodes = lappend(nodes, wl_filter_junction(build, key, &member));
 		else if (strcmp(key, "$not") == 0)
 		{
-			WlPredicate *node = wl_filter_node(WL_PRED_NOT, 1);
+			WlPredicate *node = wl_predicate_node(WL_PRED_NOT, 1);
 
 			if (member.type != jbvBinary || !JsonContainerIsObject(member.val.binary.data))
 				ereport(ERROR,
@@ -509,7 +530,7 @@ wl_filter_object(WlFilterBuild *build, JsonbContainer *object)
 			nodes = lappend(nodes, wl_filter_key(build, key, &member));
 	}
 	if (nodes == NIL)
-		return wl_filter_node(WL_PRED_AND, 0);	/* {} keeps every vector */
+		return wl_predicate_node(WL_PRED_AND, 0);	/* {} keeps every vector */
 	return wl_filter_all(nodes);
 }
 
@@ -641,6 +662,106 @@ wl_filter_test(int number, void *arg)
 		default:
 			return WL_UNKNOWN;
 	}
+}
+
+/*
+ * The record test of a plain value on a column (wl_filter_contains_slot):
+ * its equality.
+ */
+static void
+wl_filter_record_contains(const WlFilterTest *test, WlSlotTest *slot_test)
+{
+	if (test->contains_slot == NULL)
+		return;
+	slot_test->attribute = test->attribute;
+	slot_test->op = WL_SLOT_EQ;
+	slot_test->nvalues = 1;
+	slot_test->values = test->contains_slot;
+}
+
+/*
+ * The record test of one of a filter's tests: of a column whose values
+ * records summarise (wl_slot_of_datum), or the test that says UNKNOWN.
+ * A plain value on a column is its equality.
+ */
+static void
+wl_filter_record_test(const WlFilterTest *test, WlSlotTest *slot_test)
+{
+	bool		ordered = true;
+	int			i;
+
+	memset(slot_test, 0, sizeof(WlSlotTest));
+	if (test->op == WL_FILTER_EXISTS)
+	{
+		slot_test->attribute = test->attribute;
+		slot_test->op = test->exists ? WL_SLOT_EXISTS : WL_SLOT_MISSING;
+		return;
+	}
+	if (test->op == WL_FILTER_CONTAINS)
+	{
+		wl_filter_record_contains(test, slot_test);
+		return;
+	}
+	if (test->column == NULL || test->typed == NULL || test->nvalues == 0 ||
+		!wl_record_comparable(test->column, test->column->type))
+		return;
+	slot_test->instants = wl_is_time_type(test->column->type);
+	slot_test->values = palloc0(sizeof(WlSlotValue) * test->nvalues);
+	for (i = 0; i < test->nvalues; i++)
+	{
+		bool		value_ordered;
+
+		if (!wl_slot_of_datum(test->typed[i], test->column->type, test->collation,
+							  &slot_test->values[i], &value_ordered))
+			return;
+		ordered &= value_ordered;
+	}
+	slot_test->nvalues = test->nvalues;
+	switch (test->op)
+	{
+		case WL_FILTER_EQ:
+		case WL_FILTER_IN:
+		case WL_FILTER_NE:
+		case WL_FILTER_NIN:
+			slot_test->op = WL_SLOT_EQ;
+			slot_test->negate = test->op == WL_FILTER_NE || test->op == WL_FILTER_NIN;
+			break;
+		case WL_FILTER_GT:
+		case WL_FILTER_GTE:
+		case WL_FILTER_LT:
+		case WL_FILTER_LTE:
+			if (!ordered || test->nvalues != 1)
+				return;
+			slot_test->op = test->op == WL_FILTER_GT ? WL_SLOT_GT :
+				test->op == WL_FILTER_GTE ? WL_SLOT_GE :
+				test->op == WL_FILTER_LT ? WL_SLOT_LT : WL_SLOT_LE;
+			break;
+		default:
+			return;
+	}
+	slot_test->attribute = test->attribute;
+}
+
+/*
+ * The filter as an index's records can answer it (recordattrs.h): the
+ * same predicate, over a record test for each of its tests; NULL when no
+ * test could be answered from a record.
+ */
+WlRecordFilter *
+wl_filter_records(const WlFilter *filter)
+{
+	WlRecordFilter *records = wl_record_filter_new(filter->ntests);
+	bool		any = false;
+	int			i;
+
+	records->predicate = filter->predicate;
+	records->ntests = filter->ntests;
+	for (i = 0; i < filter->ntests; i++)
+	{
+		wl_filter_record_test(&filter->tests[i], &records->tests[i]);
+		any |= records->tests[i].attribute != NULL;
+	}
+	return any ? records : NULL;
 }
 
 /* Names the vector whose attributes a filter could not read. */

@@ -82,6 +82,7 @@ static const WlOption wl_options[] = {
 	{"collection", ForeignTableRelationId, WL_OPTION_NAME, 1, 64},
 	{"consistent_searches", ForeignTableRelationId, WL_OPTION_BOOLEAN},
 	{"column_name", AttributeRelationId, WL_OPTION_ATTRIBUTE},
+	{"filterable", AttributeRelationId, WL_OPTION_BOOLEAN},
 };
 
 /* The defaults of every server setting. */

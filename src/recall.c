@@ -51,7 +51,7 @@ typedef struct WlRecallQueries
 
 /* Adds a sampled vector as a query. */
 static void
-wl_recall_add_query(const char *id, const float *vector, void *arg)
+wl_recall_add_query(const char *id, const float *vector, struct json_object *item, void *arg)
 {
 	WlRecallQueries *queries = arg;
 
@@ -63,7 +63,7 @@ wl_recall_add_query(const char *id, const float *vector, void *arg)
 
 /* Offers a vector of the collection to every query's exact k nearest. */
 static void
-wl_recall_offer(const char *id, const float *vector, void *arg)
+wl_recall_offer(const char *id, const float *vector, struct json_object *item, void *arg)
 {
 	WlRecallQueries *queries = arg;
 	int			q;
@@ -103,7 +103,7 @@ wl_recall_search(WlConnection *conn, WlCollection *collection, const WlSearchPla
 
 		CHECK_FOR_INTERRUPTS();
 		nhits = wl_search_run(conn, collection, queries->vectors + (size_t) q * queries->dims,
-							  want, plan, "id,vector", NULL, NULL, &hits);
+							  want, plan, "id,vector", NULL, NULL, NULL, &hits);
 		stats = wl_search_last_stats();
 		*units += stats->capacity_units;
 		*requests += stats->requests;

@@ -84,6 +84,8 @@ typedef struct WlReindex
 	char	   *replacing;		/* token of a build whose model cannot be
 								 * read, which this one replaces; or NULL */
 	int64		active_at;		/* the build's "active_at" as last set */
+	const WlBuildAttrs *attrs;	/* the attributes its records are to carry,
+								 * or NULL: the current index's */
 } WlReindex;
 
 /* Seconds since the build started. */
@@ -163,7 +165,7 @@ wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most, WlVectorVis
 						 errmsg("vector \"%s\" of collection \"%s\" is not an id and %d float32 values",
 								id ? id : "?", meta->name, meta->dims),
 						 errhint("Delete or rewrite it, then reindex again.")));
-			visit(id, vector, arg);
+			visit(id, vector, item, arg);
 			count++;
 		}
 	}
@@ -185,7 +187,7 @@ wl_id_hash(const char *id)
 
 /* Adds a vector to the sample. */
 static void
-wl_sample_add(const char *id, const float *vector, void *arg)
+wl_sample_add(const char *id, const float *vector, struct json_object *item, void *arg)
 {
 	WlSample   *sample = arg;
 
@@ -288,6 +290,54 @@ wl_sample_hold_out(WlReindex *build, WlSample *sample, int most)
 }
 
 /*
+ * Gives the generation being planned the attributes its records are to
+ * carry, when the build was asked for some (wl_packed_plan keeps the
+ * current index's).
+ */
+static void
+wl_reindex_plan_attrs(WlReindex *build)
+{
+	int			i;
+
+	if (build->attrs == NULL || !build->attrs->asked)
+		return;
+	build->building.nattrs = build->attrs->n;
+	memset(build->building.attrs, 0, sizeof(build->building.attrs));
+	for (i = 0; i < build->attrs->n; i++)
+		strlcpy(build->building.attrs[i], build->attrs->names[i],
+				sizeof(build->building.attrs[i]));
+}
+
+/*
+ * Refuses to resume a build whose records carry other attributes than the
+ * ones asked for: it would finish an index without them, silently.
+ */
+static void
+wl_reindex_check_attrs(WlReindex *build)
+{
+	StringInfoData building;
+	StringInfoData asked;
+	int			i;
+
+	if (build->attrs == NULL || !build->attrs->asked)
+		return;
+	initStringInfo(&building);
+	initStringInfo(&asked);
+	for (i = 0; i < build->building.nattrs; i++)
+		appendStringInfo(&building, "%s%s", i > 0 ? ", " : "", build->building.attrs[i]);
+	for (i = 0; i < build->attrs->n; i++)
+		appendStringInfo(&asked, "%s%s", i > 0 ? ", " : "", build->attrs->names[i]);
+	if (strcmp(building.data, asked.data) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("collection \"%s\" is being re-indexed with other filterable attributes",
+						build->name),
+				 errdetail("The index being built carries \"%s\"; the table asks for \"%s\".",
+						   building.data, asked.data),
+				 errhint("Wait for it (whiplash_wait_for_index), then run whiplash_reindex again.")));
+}
+
+/*
  * Trains a new generation's model on a sample of the collection, stores
  * its items and returns its description (gen, parts and bytes filled).
  */
@@ -318,6 +368,7 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	sampled = Max(sample.n, 1);
 	wl_sample_hold_out(build, &sample, queries);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
+	wl_reindex_plan_attrs(build);
 	build->building.name_bytes = Max(1, (int) lround(sample.name_bytes / sampled));
 	wl_packed_size_cells(&build->building, Max(meta->vector_count, sample.n), meta->dims);
 	wl_packed_fit_sample(&build->building, sample.n);
@@ -336,7 +387,7 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	tune.query_keys = build->queries.hashes;
 	tune.nq = build->queries.n;
 	tune.vectors = Max(meta->vector_count, sample.n);
-	tune.name_bytes = sample.name_bytes / sampled;
+	tune.name_bytes = sample.name_bytes / sampled + build->building.nattrs * WL_SLOT_BYTES;
 	tune.fetch_units = ceil((sample.id_bytes / sampled + 4.0 * meta->dims + 8) / 4096.0) * 0.5;
 	tune.target = wl_recall_target;
 	model = wl_tune_train(&tune, wl_interrupt_requested, NULL, &chosen, reason,
@@ -523,7 +574,7 @@ wl_records_write(WlReindex *build, WlRecords *records)
 
 /* Gathers the new generation's records of one vector. */
 static void
-wl_records_add(const char *id, const float *vector, void *arg)
+wl_records_add(const char *id, const float *vector, struct json_object *item, void *arg)
 {
 	WlRecords  *records = arg;
 	WlReindex  *build = records->build;
@@ -532,6 +583,7 @@ wl_records_add(const char *id, const float *vector, void *arg)
 	MemoryContext oldcontext = MemoryContextSwitchTo(records->context);
 	char	   *keys = palloc((size_t) nkeys * WL_LSH_KEY_MAX);
 	unsigned char *codes = palloc((size_t) nkeys * records->code_bytes);
+	unsigned char *slots = palloc((size_t) nkeys * WL_PACKED_SLOTS_MAX);
 	char	   *copy = pstrdup(id);
 	int			t;
 
@@ -550,6 +602,8 @@ wl_records_add(const char *id, const float *vector, void *arg)
 		change->entry.key = keys + (size_t) t * WL_LSH_KEY_MAX;
 		change->entry.id = copy;
 		change->entry.code = codes + (size_t) t * records->code_bytes;
+		change->entry.slots = slots + (size_t) t * WL_PACKED_SLOTS_MAX;
+		wl_packed_key_slots(meta, change->entry.key, item, (unsigned char *) change->entry.slots);
 		change->add = true;
 	}
 	MemoryContextSwitchTo(oldcontext);
@@ -784,7 +838,8 @@ wl_reindex_check_format(const WlMeta *meta)
  * an index, false when it found nothing to do.
  */
 bool
-wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSetInfo *rsinfo)
+wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
+		   const WlBuildAttrs *attrs, ReturnSetInfo *rsinfo)
 {
 	WlReindex	build;
 	WlCollection *collection;
@@ -797,6 +852,7 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	build.name = pstrdup(name);
 	build.quiet = cause != WL_REINDEX_ASKED;
 	build.rsinfo = rsinfo;
+	build.attrs = attrs;
 	build.started = GetCurrentTimestamp();
 	wl_ddb_get_stats(conn->ddb, &stats);
 	build.requests_before = stats.requests;
@@ -838,6 +894,7 @@ wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause, ReturnSet
 	{
 		build.building = settings->building;
 		build.active_at = settings->building_active;
+		wl_reindex_check_attrs(&build);
 		/* of sessions taking over an abandoned build, the first goes on */
 		if (!wl_reindex_active(&build, collection->meta, cause == WL_REINDEX_ABANDONED ||
 							   (cause == WL_REINDEX_RETRY && !own)))

@@ -35,6 +35,7 @@
 
 #include "compat.h"
 #include "core/operations.h"
+#include "core/packed.h"
 #include "fdw.h"
 #include "whiplash.h"
 
@@ -124,6 +125,10 @@ typedef struct WlSearch
 	WlCandidate **unfetched;	/* candidates not fetched yet, scratch */
 	int			nfetched;		/* candidates whose vectors were asked for */
 	WlItems		items;			/* every vector item fetched */
+	const WlRecordFilter *records;	/* what of the filter records answer, or
+									 * NULL when the index's carry nothing
+									 * it tests */
+	int		   *record_slots;	/* its tests' slots in the index's records */
 } WlSearch;
 
 /* Scores one sighting of an entry's id in a probed bucket. */
@@ -141,6 +146,13 @@ wl_add_candidate(const WlEntry *entry, void *arg)
 		return;
 	if (search->lookup != NULL && entry->code == NULL)
 		return;
+	/* a record whose attributes fail the filter: its vector cannot match */
+	if (search->records != NULL && entry->slots != NULL &&
+		wl_record_filter_eval(search->records, search->record_slots, entry->slots) == WL_FALSE)
+	{
+		wl_last_search.records_dropped++;
+		return;
+	}
 	score = search->lookup != NULL ?
 		meta->format->code_distance(meta, search->collection->index, search->lookup,
 									entry->key, entry->code) : -1.0f;
@@ -339,9 +351,11 @@ wl_refuse_zero_query(void)
  */
 static void
 wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
-			   const float *query, const WlSearchPlan *plan)
+			   const float *query, const WlSearchPlan *plan, const WlRecordFilter *records)
 {
 	const WlMeta *meta = collection->meta;
+	const char *names[WL_RECORD_ATTRS_MAX];
+	int			nnames = wl_packed_record_attrs(meta, names);
 	HASHCTL		ctl;
 
 	memset(search, 0, sizeof(WlSearch));
@@ -349,6 +363,12 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 	search->collection = collection;
 	search->query = query;
 	search->plan = plan;
+	if (records != NULL && nnames > 0)
+	{
+		search->record_slots = palloc(sizeof(int) * Max(records->ntests, 1));
+		if (wl_record_filter_resolve(records, names, nnames, search->record_slots) > 0)
+			search->records = records;
+	}
 	if (plan->metric == WL_METRIC_COSINE && wl_is_zero_vector(query, meta->dims))
 		wl_refuse_zero_query();
 	if (meta->format->code_bytes(meta) > 0 && plan->kind != WL_SEARCH_SCAN)
@@ -392,7 +412,10 @@ wl_spread_cells_read(const WlMeta *meta, long buckets_before)
  * matches is followed by a wider one: four times the probes (up to
  * whiplash.max_probes) and four times the budget (up to
  * whiplash.max_scan_candidates), until k match or nothing is left to read.
- * Returns how many candidates matched.
+ * When the index's records dropped those that fail the filter and every
+ * candidate fetched so far passed, the budget stays: a wider round then
+ * reads more cells to fetch the best of more records kept, not more of
+ * them.  Returns how many candidates matched.
  */
 static long
 wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter filter,
@@ -445,7 +468,13 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			probes = Max(probes, wl_spread_cells_read(meta, buckets_before));
 		spread = 0;
 		probes = Min(probes * 4, max_probes);
-		budget = (int) Min((int64) budget * 4, (int64) max_budget);
+		/*
+		 * A search whose records kept only passing candidates fetches no
+		 * more, unless it fetched its whole budget (smaller than k).
+		 */
+		if (search->records == NULL || matched < search->nfetched ||
+			search->nfetched >= budget)
+			budget = (int) Min((int64) budget * 4, (int64) max_budget);
 	}
 	wl_last_search.probes = spread > 0 ? wl_spread_cells_read(meta, buckets_before) : probes;
 	return matched;
@@ -573,7 +602,8 @@ wl_search_usable_plan(WlCollection *collection, const WlSearchPlan *plan,
 int
 wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, int k,
 			  const WlSearchPlan *plan, const char *projection,
-			  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits)
+			  WlSearchFilter filter, void *filter_arg, const WlRecordFilter *records,
+			  WlSearchHit **hits)
 {
 	WlSearch	search;
 	WlSearchPlan wider;
@@ -608,12 +638,13 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 			wl_search_plan(collection, k, asked.probes_arg, asked.budget_arg,
 						   asked.consistent, &switched);
 			if (asked.selectivity >= 0)
-				wl_search_plan_filtered(&switched, k, asked.selectivity);
+				wl_search_plan_filtered(&switched, k, asked.selectivity,
+										asked.record_selectivity);
 			plan = &switched;
 		}
 		plan = wl_search_usable_plan(collection, plan, &damaged);
 		topk = wl_topk_init(palloc(wl_topk_size(k)), k);
-		wl_search_init(&search, conn, collection, query, plan);
+		wl_search_init(&search, conn, collection, query, plan, filter != NULL ? records : NULL);
 		wl_last_search.matched = wl_search_rounds(&search, k, projection, filter, filter_arg,
 												  topk);
 		/* once more, when its rounds found the index switched */
@@ -737,7 +768,7 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 
 	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_filter_matches : NULL,
-						  filter, &hits);
+						  filter, filter ? wl_filter_records(filter) : NULL, &hits);
 	wl_explain_count_search(wl_search_last_stats(), plan.read_units);
 	for (i = 0; i < nhits; i++)
 	{

@@ -218,7 +218,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 {
 	double		count = Max((double) meta->vector_count, 1.0);
 	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_ID_BYTES + 1) +
-		wl_packed_index_code_bytes(index);
+		wl_packed_index_record_bytes(index);
 	double		item = wl_vector_item_bytes(meta);
 	double		effort = Max(wl_search_effort, 0.01);
 	int			budget = budget_arg > 0 ? budget_arg :
@@ -348,6 +348,7 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 	plan->probes_arg = probes_arg;
 	plan->budget_arg = budget_arg;
 	plan->selectivity = -1;
+	plan->record_selectivity = 1;
 	plan->rounds = 1;
 	if (settings == NULL)
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
@@ -383,6 +384,45 @@ wl_fewer_pass(double fetched, double selectivity, int k)
 }
 
 /*
+ * A search that drops records before fetching reads, in its first round,
+ * cells holding this many times its candidate budget among the records it
+ * keeps, so that it re-ranks the best of several times as many as it
+ * fetches, as an unfiltered search does.
+ */
+#define WL_RECORD_ROUND_SHARE 4.0
+
+/*
+ * Makes a plan that drops records keeping `kept` of them read cells (or
+ * probes) enough in its first round: WL_RECORD_ROUND_SHARE times its
+ * budget among the records kept, at most every cell and what
+ * whiplash.max_search_units leaves.  The read units and requests of the
+ * cells added are added.
+ */
+static void
+wl_plan_record_cells(WlSearchPlan *plan, double kept)
+{
+	double		reads = plan->spread > 0 ? plan->cells_read : Min(plan->probes, plan->probe_limit);
+	double		wanted = ceil(WL_RECORD_ROUND_SHARE * plan->budget /
+							  Max(kept * plan->probe_codes, 1e-9));
+	double		requests_per_read = plan->requests / Max(reads, 1.0);
+
+	if (plan->kind != WL_SEARCH_PROBE || plan->probes_arg > 0 || wanted <= reads)
+		return;
+	/* within every cell and whiplash.max_search_units */
+	wanted = Min(wanted, (double) plan->probe_limit);
+	if (wl_max_search_units > 0 && plan->probe_units > 0)
+		wanted = Min(wanted, reads + Max(0.0, wl_max_search_units - plan->read_units) /
+					 plan->probe_units);
+	wanted = floor(wanted);
+	if (wanted <= reads)
+		return;
+	plan->read_units += (wanted - reads) * plan->probe_units;
+	plan->requests += (wanted - reads) * requests_per_read;
+	plan->probes = (int) wanted;
+	plan->spread = 0;
+}
+
+/*
  * Prices a plan for a filter that keeps `selectivity` of the vectors.
  * search.c's wl_search_rounds widens such a search until k of the
  * candidates it fetched pass: each wider round probes four times as many
@@ -400,9 +440,22 @@ wl_fewer_pass(double fetched, double selectivity, int k)
  * fixed probes or candidates.  Plans that price no reads (LSH probes of
  * formats without codes) and Scans, which read everything once, cost what
  * they did.
+ *
+ * When the index's records carry attributes the filter tests
+ * (recordattrs.h), the records that fail the part of it they answer,
+ * which keeps `record_selectivity` of the vectors (1: none), are dropped
+ * before any fetch: a round fetches only from the records that pass, and
+ * a candidate fetched passes the whole filter with the odds selectivity /
+ * record_selectivity.  The first round then reads enough cells to hold
+ * WL_RECORD_ROUND_SHARE times the candidates it re-ranks among the
+ * records kept (wl_plan_record_cells), and when every candidate fetched
+ * passes, wider rounds read more cells but fetch no more than the budget
+ * (search.c).  A Scan is chosen only where it costs no more: the search
+ * fetches nothing that fails, and ranks among records that pass.
  */
 void
-wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
+wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
+						double record_selectivity)
 {
 	bool		codes = plan->kind == WL_SEARCH_CODES;
 	int			probes = plan->probes;
@@ -417,20 +470,30 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 	double		units;
 	double		requests;
 	double		expected_fetched;
+	double		kept;			/* share of records read that may be fetched */
+	double		passing;		/* share of those fetched that pass */
 
 	plan->selectivity = Max(0.0, Min(selectivity, 1.0));
+	plan->record_selectivity = Max(plan->selectivity, Min(record_selectivity, 1.0));
+	kept = plan->record_selectivity;
+	passing = kept > 0 ? plan->selectivity / kept : 0;
 	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 || plan->probe_units <= 0)
 		return;
+	if (kept < 1)
+		wl_plan_record_cells(plan, kept);
+	probes = plan->probes;
+	max_probes = Max(probes, wl_max_probes);
 	reads = codes ? plan->probe_limit :
 		plan->spread > 0 ? plan->cells_read : Min(probes, plan->probe_limit);
 	requests_per_read = plan->requests / Max(reads, 1.0);
 	units = plan->read_units;
 	requests = plan->requests;
 	/* the first round fetches no more candidates than its reads hold */
-	available = codes ? plan->vectors : Min(reads * plan->probe_codes, plan->vectors);
+	available = kept * (codes ? plan->vectors : Min(reads * plan->probe_codes, plan->vectors));
+	units -= Max(0.0, fetched - available) * plan->fetch_units;
 	fetched = Min(fetched, available);
 	expected_fetched = fetched;
-	reached = wl_fewer_pass(fetched, plan->selectivity, k);
+	reached = wl_fewer_pass(fetched, passing, k);
 	while (reached > 0.01 && fetched < max_budget &&
 		   !(fetched >= available && (codes || probes >= max_probes)))
 	{
@@ -438,12 +501,14 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 		double		more_fetched;
 
 		probes = Min(probes * 4, max_probes);
-		budget = (int) Min((int64) budget * 4, (int64) max_budget);
+		/* when every candidate fetched passes, the budget stays */
+		if (passing < 1)
+			budget = (int) Min((int64) budget * 4, (int64) max_budget);
 		if (!codes && Min(probes, plan->probe_limit) > reads)
 		{
 			more_reads = Min(probes, plan->probe_limit) - reads;
 			reads += more_reads;
-			available = Min(reads * plan->probe_codes, plan->vectors);
+			available = kept * Min(reads * plan->probe_codes, plan->vectors);
 		}
 		more_fetched = Max(0.0, Min(budget, available) - fetched);
 		fetched += more_fetched;
@@ -451,12 +516,12 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 		requests += reached * more_reads * requests_per_read;
 		expected_fetched += reached * more_fetched;
 		plan->rounds++;
-		reached = wl_fewer_pass(fetched, plan->selectivity, k);
+		reached = wl_fewer_pass(fetched, passing, k);
 	}
 	plan->fetched = expected_fetched;
 	plan->read_units = units;
 	plan->requests = requests;
-	if (plan->scan_units <= WL_FILTER_SCAN_MARGIN * units &&
+	if (plan->scan_units <= (kept < 1 ? 1.0 : WL_FILTER_SCAN_MARGIN) * units &&
 		(wl_max_search_units <= 0 || plan->scan_units <= wl_max_search_units) &&
 		plan->probes_arg <= 0 && plan->budget_arg <= 0)
 	{
@@ -467,7 +532,10 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity)
 		plan->spread = 0;
 		plan->recall = 1.0;
 		plan->below_target = false;
-		plan->why = "reading every vector is exact and costs at most twice "
+		plan->why = kept < 1 ?
+			"reading every vector is exact and costs no more than searching the records "
+			"this filter keeps would" :
+			"reading every vector is exact and costs at most twice "
 			"what widening for this filter would";
 	}
 }

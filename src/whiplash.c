@@ -22,8 +22,8 @@ void		_PG_init(void);
 
 /*
  * Registers the whiplash.* settings, reserves the prefix, gives the LSH its
- * memory, and hands calls.c the checks of cached collections that every
- * round carries.
+ * memory, hands calls.c the checks of cached collections that every round
+ * carries, and the records' hashes of text its conversion to UTF-8.
  */
 void
 _PG_init(void)
@@ -184,5 +184,6 @@ _PG_init(void)
 	MarkGUCPrefixReserved("whiplash");
 	wl_collection_init_memory();
 	wl_calls_set_checks(wl_collection_checks_take, wl_collection_checks_judge);
+	wl_slot_text_to_utf8 = wl_text_utf8_for_hash;
 	wl_explain_init();
 }

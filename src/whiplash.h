@@ -19,6 +19,7 @@
 #include "core/dynamodb.h"
 #include "core/format.h"
 #include "core/meta.h"
+#include "core/recordattrs.h"
 #include "core/store.h"
 #include "utils/array.h"
 
@@ -109,6 +110,7 @@ extern WlConnection *wl_connect(Oid serverid);
 
 /* encoding.c */
 extern void wl_encoding_hooks(WlDdbConfig *config);
+extern const char *wl_text_utf8_for_hash(const char *text);
 extern void wl_check_utf8(const char *what, const char *text);
 
 /* calls.c */
@@ -178,8 +180,19 @@ typedef enum WlReindexCause
 	WL_REINDEX_ABANDONED,		/* a build's session left it unfinished */
 	WL_REINDEX_RETRY			/* a background build again after an error */
 } WlReindexCause;
+/*
+ * The attributes a build's records are to carry: asked for (a table's
+ * filterable columns), or, when not asked, those of the current index.
+ */
+typedef struct WlBuildAttrs
+{
+	bool		asked;
+	int			n;
+	char		names[WL_RECORD_ATTRS_MAX][WL_RECORD_ATTR_NAME_MAX + 1];
+} WlBuildAttrs;
+extern void wl_relation_filterable(Oid relid, WlBuildAttrs *attrs);	/* columns.c */
 extern bool wl_reindex(WlConnection *conn, const char *name, WlReindexCause cause,
-					   struct ReturnSetInfo *rsinfo);
+					   const WlBuildAttrs *attrs, struct ReturnSetInfo *rsinfo);
 extern void wl_reindex_check_format(const WlMeta *meta);
 
 /* The phases of a build, as whiplash_builds shows them. */
@@ -196,7 +209,9 @@ typedef enum WlBuildPhase
 /* Called as a build moves on: its phase, vectors done and their total. */
 typedef void (*WlBuildProgressHook) (WlBuildPhase phase, int64 done, int64 total);
 extern WlBuildProgressHook wl_build_progress_hook;
-typedef void (*WlVectorVisitor) (const char *id, const float *vector, void *arg);
+/* Called for each vector item: its id, its vector decoded, the item itself. */
+typedef void (*WlVectorVisitor) (const char *id, const float *vector,
+								 struct json_object *item, void *arg);
 extern int64 wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most,
 							 WlVectorVisitor visit, void *arg);
 extern bool wl_retrain_on_growth;
@@ -214,7 +229,7 @@ extern void wl_model_cache_drop(WlConnection *conn, const WlMeta *meta);
 extern WlReindexCause wl_autotrain_due(WlConnection *conn, const WlCollection *collection,
 									   int64 count);
 extern void wl_autotrain(WlConnection *conn, const char *name, const char *vectors_table,
-						 WlReindexCause cause, int64 count, bool at_commit);
+						 WlReindexCause cause, int64 count, bool at_commit, Oid relid);
 extern bool wl_autotrain_running(Oid serverid, const char *vectors_table);
 extern bool wl_autotrain_awaits_us(Oid serverid, const char *vectors_table);
 struct BackgroundWorkerHandle;
@@ -234,7 +249,8 @@ extern bool wl_background_builds;
 #define WL_BUILD_PARAM_SERVER 5
 #define WL_BUILD_PARAM_ROLE 6
 extern struct BackgroundWorkerHandle *wl_build_launch(WlConnection *conn, const char *collection,
-													  WlReindexCause cause, bool *busy);
+													  WlReindexCause cause, Oid relid,
+													  bool *busy);
 extern bool wl_build_worker_running(struct BackgroundWorkerHandle *handle);
 extern bool wl_build_locked(Oid serverid, const char *collection);
 
@@ -276,6 +292,7 @@ typedef struct WlSearchPlan
 	double		probe_codes;	/* candidates one probe adds */
 	double		fetch_units;	/* read units of one candidate fetched */
 	double		selectivity;	/* the filter's share of vectors, or -1: none */
+	double		record_selectivity; /* the share its records keep (1: all) */
 	int			rounds;			/* rounds expected (1 unfiltered) */
 	double		fetched;		/* candidates expected to be fetched */
 	double		vectors;		/* in the collection, as the plan took it */
@@ -286,7 +303,8 @@ extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
 extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric,
 								 bool consistent, const char *why, WlSearchPlan *plan);
-extern void wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity);
+extern void wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
+									double record_selectivity);
 extern const char *wl_search_kind_name(WlSearchKind kind);
 extern double wl_vector_item_bytes(const WlMeta *meta);
 extern int	wl_probes;
@@ -317,6 +335,8 @@ typedef struct WlSearchStats
 	double		capacity_units; /* read capacity DynamoDB reported */
 	WlSearchKind kind;			/* the plan that ran */
 	double		recall;			/* the plan's estimate, or -1: unknown */
+	long		records_dropped;	/* records whose attributes failed the
+									 * filter (recordattrs.h) */
 } WlSearchStats;
 typedef struct WlSearchHit
 {
@@ -326,7 +346,8 @@ typedef struct WlSearchHit
 typedef bool (*WlSearchFilter) (struct json_object *item, void *arg);
 extern int	wl_search_run(WlConnection *conn, WlCollection *collection, const float *query,
 						  int k, const WlSearchPlan *plan, const char *projection,
-						  WlSearchFilter filter, void *filter_arg, WlSearchHit **hits);
+						  WlSearchFilter filter, void *filter_arg,
+						  const WlRecordFilter *records, WlSearchHit **hits);
 extern const WlSearchStats *wl_search_last_stats(void);
 
 /* explain.c */
@@ -338,7 +359,7 @@ typedef struct WlWriteBuffer WlWriteBuffer;
 extern int	wl_write_batch_size;
 extern void wl_check_id(const char *id, int max_len);
 extern WlWriteBuffer *wl_write_begin(WlConnection *conn, WlCollection *collection,
-									 int hold_limit);
+									 int hold_limit, Oid relid);
 extern void wl_write_statement(WlWriteBuffer *buffer, bool reads);
 extern void wl_write_statement_end(WlWriteBuffer *buffer);
 extern long wl_write_pending(WlWriteBuffer *buffer);
@@ -355,7 +376,8 @@ extern void wl_write_end(WlWriteBuffer *buffer);
 
 /* xact.c */
 extern int	wl_write_hold_limit;
-extern WlWriteBuffer *wl_xact_buffer(WlConnection *conn, WlCollection *collection, bool reads);
+extern WlWriteBuffer *wl_xact_buffer(WlConnection *conn, WlCollection *collection, bool reads,
+									 Oid relid);
 extern void wl_xact_before_read(WlConnection *conn, const char *collection);
 
 /* vecarray.c */

@@ -82,6 +82,9 @@ typedef struct WlBuildOrder
 	int32		max_ungrouped_cells;	/* the writer's setting */
 	bool		retrain_on_growth;	/* the writer's setting */
 	double		recall_target;	/* the writer's setting */
+	Oid			relation;		/* the foreign table whose filterable columns
+								 * a first or asked-for index carries, or
+								 * InvalidOid */
 	char		collection[WL_COLLECTION_NAME_MAX + 1];
 } WlBuildOrder;
 
@@ -145,7 +148,8 @@ wl_build_wait_locked(BackgroundWorkerHandle *handle, Oid serverid, const char *c
  * at it.
  */
 BackgroundWorkerHandle *
-wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause, bool *busy)
+wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause, Oid relid,
+				bool *busy)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -162,6 +166,7 @@ wl_build_launch(WlConnection *conn, const char *collection, WlReindexCause cause
 	order.server = conn->serverid;
 	order.writer = GetTopTransactionIdIfAny();
 	order.cause = cause;
+	order.relation = relid;
 	order.abandoned_build_timeout = wl_abandoned_build_timeout;
 	order.max_ungrouped_cells = wl_packed_max_flat_cells;
 	order.retrain_on_growth = wl_retrain_on_growth;
@@ -259,12 +264,16 @@ static bool
 wl_build_try(const WlBuildOrder *order, WlReindexCause cause)
 {
 	WlConnection *conn;
+	WlBuildAttrs attrs;
 
 	SetUserIdAndSecContext(order->role, SECURITY_LOCAL_USERID_CHANGE);
 	if (TransactionIdIsValid(order->writer))
 		XactLockTableWait(order->writer, NULL, NULL, XLTW_None);
 	conn = wl_connect(order->server);
-	return wl_reindex(conn, order->collection, cause, NULL);
+	if (order->cause != WL_REINDEX_FIRST && order->cause != WL_REINDEX_ASKED)
+		return wl_reindex(conn, order->collection, cause, NULL, NULL);
+	wl_relation_filterable(order->relation, &attrs);
+	return wl_reindex(conn, order->collection, cause, &attrs, NULL);
 }
 
 /* Sleeps ms milliseconds, whatever sets the latch meanwhile. */

@@ -24,6 +24,8 @@
  */
 #include "postgres.h"
 
+#include <json-c/json.h>
+
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -89,6 +91,8 @@ struct WlWriteBuffer
 	int64		stored_count;	/* the collection's stored count, as of the
 								 * last chunk written */
 	WlReindexCause train;		/* the training those writes left due */
+	Oid			relid;			/* the foreign table written: a first
+								 * training takes its filterable columns */
 };
 
 static void wl_write_early(WlWriteBuffer *buffer);
@@ -119,11 +123,12 @@ wl_write_reset(WlWriteBuffer *buffer)
  * DynamoDB's keys.
  */
 WlWriteBuffer *
-wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit)
+wl_write_begin(WlConnection *conn, WlCollection *collection, int hold_limit, Oid relid)
 {
 	WlWriteBuffer *buffer = palloc0(sizeof(WlWriteBuffer));
 
 	buffer->conn = conn;
+	buffer->relid = relid;
 	buffer->collection_name = pstrdup(collection->meta->name);
 	buffer->vectors_table = pstrdup(collection->meta->vectors_table);
 	buffer->dims = collection->meta->dims;
@@ -405,7 +410,8 @@ wl_old_keys(WlChunk *chunk, WlCollection *collection, struct json_object **old_i
  */
 static void
 wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-				 char *new_keys, unsigned char *codes, char *old_keys, int *old_counts)
+				 char *new_keys, unsigned char *codes, unsigned char *slots,
+				 char *old_keys, int *old_counts)
 {
 	WlMeta	   *meta = collection->meta;
 	int			nkeys = meta->format->key_count(meta, collection->index);
@@ -435,6 +441,7 @@ wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
 			changes[nchanges].entry.id = chunk->writes[i].id;
 			changes[nchanges].entry.code = code_bytes > 0 ?
 				codes + ((size_t) i * nkeys + t) * code_bytes : NULL;
+			changes[nchanges].entry.slots = slots + ((size_t) i * nkeys + t) * WL_PACKED_SLOTS_MAX;
 			changes[nchanges++].add = true;
 		}
 		for (t = 0; t < old_counts[i]; t++)
@@ -485,6 +492,49 @@ wl_unindexable(const WlMeta *meta, const WlPendingWrite *write)
 }
 
 /*
+ * The item a put writes: the vector, what the format keeps there about its
+ * keys (when keys is not NULL), and its attributes, with those of the item
+ * it replaces that an UPDATE carries over.
+ */
+static struct json_object *
+wl_write_item(const WlMeta *meta, const void *index, WlPendingWrite *write,
+			  struct json_object *old_item, const char *keys, int nkeys)
+{
+	WlCarryOver *carry = write->carry_over;
+	struct json_object *item = wl_store_vector_item(write->id, write->vector, meta->dims);
+	char		errbuf[256];
+
+	if (item != NULL && keys != NULL)
+		meta->format->decorate(meta, index, keys, nkeys, item);
+	item = wl_attrs_complete(item, write->attributes,
+							 carry ? old_item : NULL,
+							 carry ? (const char *const *) carry->managed : NULL,
+							 carry ? carry->nmanaged : 0,
+							 errbuf, sizeof(errbuf));
+	if (item == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot write vector \"%s\": %s", write->id, errbuf)));
+	return item;
+}
+
+/*
+ * The slots of the attributes that each of a vector's nkeys records
+ * carries (recordattrs.h), from the item written, into slots
+ * (WL_PACKED_SLOTS_MAX bytes a key).
+ */
+static void
+wl_write_slots(const WlMeta *meta, struct json_object *item, const char *keys, int nkeys,
+			   unsigned char *slots)
+{
+	int			t;
+
+	for (t = 0; t < nkeys; t++)
+		wl_packed_key_slots(meta, keys + (size_t) t * WL_LSH_KEY_MAX, item,
+							slots + (size_t) t * WL_PACKED_SLOTS_MAX);
+}
+
+/*
  * Phase 2: the vector items of the chunk's puts, each listing its new keys
  * when the format lists them, built straight into the calls that write
  * them (so that an error while building leaks nothing).  Fills new_keys,
@@ -492,8 +542,8 @@ wl_unindexable(const WlMeta *meta, const WlPendingWrite *write)
  */
 static void
 wl_write_vectors(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
-				 char *new_keys, unsigned char *codes, struct json_object **old_items,
-				 bool *sending)
+				 char *new_keys, unsigned char *codes, unsigned char *slots,
+				 struct json_object **old_items, bool *sending)
 {
 	WlMeta	   *meta = collection->meta;
 	int			code_bytes = meta->format->code_bytes(meta);
@@ -507,27 +557,15 @@ wl_write_vectors(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
 	{
 		WlPendingWrite *write = &chunk->writes[i];
 		char	   *keys = new_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX;
-		WlCarryOver *carry = write->carry_over;
 		struct json_object *item;
-		char		errbuf[256];
 
 		if (write->vector == NULL)
 			continue;
 		if (meta->format->vector_entries(meta, collection->index, write->vector, keys,
 										 codes + (size_t) i * nkeys * code_bytes) != 0)
 			wl_unindexable(meta, write);
-		item = wl_store_vector_item(write->id, write->vector, meta->dims);
-		if (item != NULL)
-			meta->format->decorate(meta, collection->index, keys, nkeys, item);
-		item = wl_attrs_complete(item, write->attributes,
-								 carry ? old_items[i] : NULL,
-								 carry ? (const char *const *) carry->managed : NULL,
-								 carry ? carry->nmanaged : 0,
-								 errbuf, sizeof(errbuf));
-		if (item == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("cannot write vector \"%s\": %s", write->id, errbuf)));
+		item = wl_write_item(meta, collection->index, write, old_items[i], keys, nkeys);
+		wl_write_slots(meta, item, keys, nkeys, slots + (size_t) i * nkeys * WL_PACKED_SLOTS_MAX);
 		ncalls = wl_op_batch_write_append(calls, ncalls, meta->vectors_table,
 										  wl_op_put_request(item));
 	}
@@ -613,6 +651,7 @@ wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
 	char	   *old_keys;
 	char	   *new_keys;
 	unsigned char *codes;
+	unsigned char *slots;
 	int		   *old_counts;
 	int			nkeys;
 	int			code_bytes;
@@ -638,15 +677,25 @@ wl_catch_up(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
 	old_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
 	new_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
 	codes = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * Max(code_bytes, 1));
+	slots = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_PACKED_SLOTS_MAX);
 	old_counts = palloc0(sizeof(int) * chunk->nwrites);
 	wl_old_keys(chunk, collection, old_items, old_keys, old_counts);
 	for (i = 0; i < chunk->nwrites; i++)
-		if (chunk->writes[i].vector != NULL &&
-			meta->format->vector_entries(meta, collection->index, chunk->writes[i].vector,
-										 new_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX,
-										 codes + (size_t) i * nkeys * code_bytes) != 0)
+	{
+		char	   *keys = new_keys + (size_t) i * nkeys * WL_LSH_KEY_MAX;
+		struct json_object *item;
+
+		if (chunk->writes[i].vector == NULL)
+			continue;
+		if (meta->format->vector_entries(meta, collection->index, chunk->writes[i].vector,
+										 keys, codes + (size_t) i * nkeys * code_bytes) != 0)
 			wl_unindexable(meta, &chunk->writes[i]);
-	wl_write_entries(buffer, chunk, collection, new_keys, codes, old_keys, old_counts);
+		item = wl_write_item(meta, collection->index, &chunk->writes[i], old_items[i], NULL, 0);
+		wl_write_slots(meta, item, keys, nkeys,
+					   slots + (size_t) i * nkeys * WL_PACKED_SLOTS_MAX);
+		json_object_put(item);
+	}
+	wl_write_entries(buffer, chunk, collection, new_keys, codes, slots, old_keys, old_counts);
 	return collection;
 }
 
@@ -666,6 +715,7 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	char	   *old_keys;
 	char	   *new_keys;
 	unsigned char *codes;
+	unsigned char *slots;
 	int			nkeys;
 	int		   *old_counts;
 	struct json_object **old_items = palloc0(sizeof(struct json_object *) * chunk->nwrites);
@@ -702,14 +752,15 @@ wl_flush_chunk(WlWriteBuffer *buffer, WlChunk *chunk, bool *sending)
 	new_keys = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_LSH_KEY_MAX);
 	codes = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) *
 					Max(meta->format->code_bytes(meta), 1));
+	slots = palloc0((size_t) chunk->nwrites * Max(nkeys, 1) * WL_PACKED_SLOTS_MAX);
 	old_counts = palloc0(sizeof(int) * chunk->nwrites);
 	wl_old_keys(chunk, collection, old_items, old_keys, old_counts);
 	for (i = 0; i < chunk->nwrites; i++)
 		if ((old_items[i] != NULL) != (chunk->writes[i].vector != NULL))
 			count_change += old_items[i] != NULL ? -1 : 1;
 
-	wl_write_vectors(buffer, chunk, collection, new_keys, codes, old_items, sending);
-	wl_write_entries(buffer, chunk, collection, new_keys, codes, old_keys, old_counts);
+	wl_write_vectors(buffer, chunk, collection, new_keys, codes, slots, old_items, sending);
+	wl_write_entries(buffer, chunk, collection, new_keys, codes, slots, old_keys, old_counts);
 	wl_delete_vectors(buffer, chunk, meta);
 	if (meta->format->counts_vectors && count_change != 0)
 		wl_update_count(buffer->conn, meta, count_change);
@@ -812,7 +863,7 @@ wl_write_train(WlWriteBuffer *buffer, bool at_commit)
 	buffer->train = WL_REINDEX_NONE;
 	if (cause != WL_REINDEX_NONE)
 		wl_autotrain(buffer->conn, buffer->collection_name, buffer->vectors_table, cause,
-					 buffer->stored_count, at_commit);
+					 buffer->stored_count, at_commit, buffer->relid);
 }
 
 /* Frees a buffer whose rows are all written. */

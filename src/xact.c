@@ -165,10 +165,11 @@ wl_find_held(WlConnection *conn, const char *collection)
 /*
  * The transaction's write buffer for a collection, made on first use.
  * reads: the statement about to write also reads the collection, so none
- * of its writes may reach DynamoDB before it ends.
+ * of its writes may reach DynamoDB before it ends.  relid is the foreign
+ * table written (the first, when several map the collection).
  */
 WlWriteBuffer *
-wl_xact_buffer(WlConnection *conn, WlCollection *collection, bool reads)
+wl_xact_buffer(WlConnection *conn, WlCollection *collection, bool reads, Oid relid)
 {
 	WlHeldWrites *held = wl_find_held(conn, collection->meta->name);
 
@@ -192,7 +193,7 @@ wl_xact_buffer(WlConnection *conn, WlCollection *collection, bool reads)
 		held->conn = conn;
 		held->collection = pstrdup(collection->meta->name);
 		held->vectors_table = pstrdup(collection->meta->vectors_table);
-		held->buffer = wl_write_begin(conn, collection, wl_write_hold_limit);
+		held->buffer = wl_write_begin(conn, collection, wl_write_hold_limit, relid);
 		held->next = wl_held;
 		wl_held = held;
 		MemoryContextSwitchTo(oldcontext);

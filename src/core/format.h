@@ -42,6 +42,10 @@ typedef struct WlEntry
 	bool		bad_name;		/* a record whose name spells no id (another
 								 * tool wrote it): id is the name itself, and
 								 * removing the entry removes that attribute */
+	const unsigned char *slots; /* the attributes a packed record carries
+								 * after its code (recordattrs.h): read, or
+								 * to write (wl_packed_key_slots; NULL: not
+								 * known, and written as saying nothing) */
 } WlEntry;
 
 /* A change to the bucket entries: an entry to add or to remove. */

@@ -15,7 +15,10 @@
  *   id (range key)     the chunk: "." and the next fine bits as 0/1 digits
  *   "~<vector id>"     the vector's code (B), one attribute a record;
  *                      "^<22 characters>" where the id is a UUID and the
- *                      generation names UUIDs compactly (recordname.c)
+ *                      generation names UUIDs compactly (recordname.c);
+ *                      in a generation whose description lists "attrs",
+ *                      the code is followed by a 9-byte slot of each
+ *                      (recordattrs.h), which searches filter on
  *
  * A key spells both, "2/3:a5/.011010".  A generation's buckets are its
  * model's k-means cells (cells.c), a search reading the cells nearest the
@@ -664,7 +667,7 @@ wl_packed_read_calls(const WlMeta *meta, const char *const *keys, int nkeys, boo
 }
 
 /* The generation a partition belongs to, or 0 when it names none. */
-static int
+int
 wl_packed_partition_gen(const char *partition)
 {
 	int			gen;
@@ -677,7 +680,7 @@ wl_packed_partition_gen(const char *partition)
 }
 
 /* The description of generation gen of a collection, or NULL for none of its. */
-static const WlPackedIndex *
+const WlPackedIndex *
 wl_packed_gen_index(const WlMeta *meta, int gen)
 {
 	const WlPackedSettings *settings = wl_packed_settings(meta);
@@ -739,7 +742,9 @@ wl_packed_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor v
 	const char *partition = wl_av_get_string(wl_item_get(item, WL_ATTR_BUCKET));
 	const char *chunk = wl_store_item_id(item);
 	int			gen = partition ? wl_packed_partition_gen(partition) : 0;
+	const WlPackedIndex *desc = wl_packed_gen_index(meta, gen);
 	int			code_bytes = wl_packed_gen_code_bytes(meta, gen);
+	int			record_bytes = desc != NULL ? wl_packed_index_record_bytes(desc) : 0;
 	char		key[WL_LSH_KEY_MAX];
 	struct json_object_iterator it;
 	struct json_object_iterator end;
@@ -755,7 +760,7 @@ wl_packed_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor v
 	if (code_bytes == 0 || (strstr(partition, "/model") != NULL &&
 							!wl_packed_model_of(meta, gen, chunk)))
 	{
-		WlEntry		stray = {partition, chunk, NULL, false, true, false};
+		WlEntry		stray = {partition, chunk, NULL, false, true, false, NULL};
 
 		visit(&stray, arg);
 		return;
@@ -779,12 +784,18 @@ wl_packed_entries(const WlMeta *meta, struct json_object *item, WlEntryVisitor v
 		size_t		len = 0;
 		char		uuid[WL_UUID_TEXT_LEN + 1];
 		const char *id = wl_record_id(names[i], uuid);
-		WlEntry		entry = {key, id != NULL ? id : names[i], NULL, false, false, id == NULL};
+		WlEntry		entry = {key, id != NULL ? id : names[i], NULL, false, false, id == NULL, NULL};
 
+		/*
+		 * A record of the code alone, in a generation whose records carry
+		 * attributes, is one an older release wrote: it says nothing of
+		 * them (slots NULL), and a check reports it.
+		 */
 		if (wl_av_get_binary(wl_item_get(item, names[i]), &code, &len) != 0 ||
-			len != (size_t) code_bytes || id == NULL)
+			(len != (size_t) record_bytes && len != (size_t) code_bytes) || id == NULL)
 			entry.malformed = true;
 		entry.code = entry.malformed ? NULL : code;
+		entry.slots = entry.malformed || len == (size_t) code_bytes ? NULL : code + code_bytes;
 		visit(&entry, arg);
 		free(code);
 	}
@@ -821,13 +832,15 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 	const WlPackedIndex *index =
 		wl_packed_gen_index(meta, wl_packed_partition_gen(changes[0]->entry.key));
 	int			code_bytes = index != NULL ? wl_packed_index_code_bytes(index) : 0;
+	int			record_bytes = index != NULL ? wl_packed_index_record_bytes(index) : 0;
+	unsigned char *record = malloc(record_bytes + 1);
 	int			i;
 
 	if (!wl_packed_split_key(changes[0]->entry.key, partition, chunk))
 		partition[0] = chunk[0] = '\0';
 	json_object_object_add(key, WL_ATTR_BUCKET, wl_av_string(partition));
 	json_object_object_add(key, WL_ATTR_ID, wl_av_string(chunk));
-	for (i = 0; sets && removes && update && i < n; i++)
+	for (i = 0; sets && removes && update && record && i < n; i++)
 	{
 		const WlEntry *entry = &changes[i]->entry;
 		char		name[16];
@@ -838,6 +851,12 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 
 		if (attribute == NULL)
 			break;
+		if (changes[i]->add && entry->code == NULL)
+		{
+			/* nothing to write: the vector has no code under this key */
+			free(attribute);
+			continue;
+		}
 		if (entry->bad_name)
 			memcpy(attribute, entry->id, len - 1);
 		else
@@ -848,7 +867,13 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 		if (changes[i]->add)
 		{
 			snprintf(value, sizeof(value), ":c%d", i);
-			json_object_object_add(values, value, wl_av_binary(entry->code, (size_t) code_bytes));
+			memcpy(record, entry->code, code_bytes);
+			if (entry->slots != NULL)
+				memcpy(record + code_bytes, entry->slots, record_bytes - code_bytes);
+			else
+				wl_record_attrs_encode(NULL, (record_bytes - code_bytes) / WL_SLOT_BYTES, NULL,
+									   record + code_bytes);
+			json_object_object_add(values, value, wl_av_binary(record, (size_t) record_bytes));
 			snprintf(list + strlen(list), room - strlen(list), "%s%s = %s",
 					 list[0] ? ", " : "", name, value);
 		}
@@ -869,6 +894,7 @@ wl_packed_update_call(const WlMeta *meta, WlEntryChange *const *changes, int n,
 	free(sets);
 	free(removes);
 	free(update);
+	free(record);
 }
 
 /*

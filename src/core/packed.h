@@ -14,6 +14,7 @@
 #include "dynamodb.h"
 #include "meta.h"
 #include "model.h"
+#include "recordattrs.h"
 
 /*
  * The most bits of a bucket (a partition) an index of planes may have, and
@@ -115,6 +116,9 @@ typedef struct WlPackedIndex
 								 * (recordname.c) */
 	int			name_bytes;		/* mean bytes of its records' names when
 								 * built; 0: unknown */
+	int			nattrs;			/* attributes its records carry after their
+								 * codes (recordattrs.h), in slot order */
+	char		attrs[WL_RECORD_ATTRS_MAX][WL_RECORD_ATTR_NAME_MAX + 1];
 } WlPackedIndex;
 
 /* The index generations of a collection's metadata. */
@@ -142,6 +146,26 @@ extern void wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index);
 
 /* Bytes of a record's code in an index generation. */
 extern int	wl_packed_index_code_bytes(const WlPackedIndex *index);
+
+/* Bytes of a record's value: its code, then its attributes' slots. */
+extern int	wl_packed_index_record_bytes(const WlPackedIndex *index);
+
+/* The most bytes of the slots a record carries. */
+#define WL_PACKED_SLOTS_MAX (WL_RECORD_ATTRS_MAX * WL_SLOT_BYTES)
+
+/*
+ * The slots that the record under key (of any generation of the
+ * collection) carries for a vector item, into out (WL_PACKED_SLOTS_MAX
+ * bytes); returns their bytes, 0 when its generation's records carry none.
+ */
+extern int	wl_packed_key_slots(const WlMeta *meta, const char *key,
+								struct json_object *item, unsigned char *out);
+
+/*
+ * The attributes the records of a collection's current index carry, and
+ * how many; 0 for other formats and untrained collections.
+ */
+extern int	wl_packed_record_attrs(const WlMeta *meta, const char **names);
 
 /*
  * Sizes an index's cells (and so its bits and chunk depth) for n vectors

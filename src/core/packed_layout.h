@@ -32,6 +32,14 @@ extern void wl_packed_write_meta(const WlMeta *meta, struct json_object *item);
 extern void wl_packed_free_meta(WlMeta *meta);
 
 /*
+ * The generation a key's partition belongs to (0: none), and the
+ * description of a collection's generation gen (NULL: none of its)
+ * (format_packed.c).
+ */
+extern int	wl_packed_partition_gen(const char *partition);
+extern const WlPackedIndex *wl_packed_gen_index(const WlMeta *meta, int gen);
+
+/*
  * The Queries of the current and the building generation's model items;
  * returns how many (packed_models.c).
  */

@@ -46,6 +46,50 @@ wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf
 }
 
 /*
+ * Reads the attributes an index description's records carry ("attrs", a
+ * list of names in slot order; absent before records carried any).
+ */
+static bool
+wl_packed_read_attrs(struct json_object *map, WlPackedIndex *index, char *errbuf,
+					 size_t errlen)
+{
+	struct json_object *attrs = wl_item_get(map, "attrs");
+	int			n = attrs != NULL ? wl_av_list_count(attrs) : 0;
+	int			i;
+	int			j;
+
+	index->nattrs = 0;
+	if (attrs == NULL)
+		return true;
+	if (n < 0 || n > WL_RECORD_ATTRS_MAX)
+	{
+		snprintf(errbuf, errlen, "an index description's \"attrs\" is not a list of at most %d names",
+				 WL_RECORD_ATTRS_MAX);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+	{
+		const char *name = wl_av_get_string(wl_av_list_item(attrs, i));
+
+		if (name == NULL || wl_av_type(wl_av_list_item(attrs, i)) != WL_AV_S ||
+			name[0] == '\0' || strlen(name) > WL_RECORD_ATTR_NAME_MAX)
+		{
+			snprintf(errbuf, errlen, "an index description's \"attrs\" holds something other than an attribute name");
+			return false;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(index->attrs[j], name) == 0)
+			{
+				snprintf(errbuf, errlen, "an index description's \"attrs\" names \"%s\" twice", name);
+				return false;
+			}
+		strcpy(index->attrs[i], name);
+		index->nattrs++;
+	}
+	return true;
+}
+
+/*
  * Reads an index description's spread grid ("spreads", optional: absent
  * before spreads, and in indexes without cells or ranked by inner product,
  * which a spread cannot choose cells of) into its calibration.
@@ -144,7 +188,8 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 		return false;
 	}
 	memcpy(index->token, token, WL_PACKED_TOKEN_LEN + 1);
-	if (!wl_packed_read_names(map, index, errbuf, errlen))
+	if (!wl_packed_read_names(map, index, errbuf, errlen) ||
+		!wl_packed_read_attrs(map, index, errbuf, errlen))
 		return false;
 	memset(&index->calibration, 0, sizeof(WlCalibration));
 	calibration = wl_av_get_string(wl_item_get(map, "calibration"));
@@ -264,6 +309,15 @@ wl_packed_index_value(const WlPackedIndex *index)
 		json_object_object_add(map, "names", wl_av_string("uuid"));
 	if (index->name_bytes > 0)
 		json_object_object_add(map, "name_bytes", wl_av_number_int64(index->name_bytes));
+	if (index->nattrs > 0)
+	{
+		struct json_object *attrs = json_object_new_array();
+		int			i;
+
+		for (i = 0; i < index->nattrs; i++)
+			json_object_array_add(attrs, wl_av_string(index->attrs[i]));
+		json_object_object_add(map, "attrs", wl_av_list(attrs));
+	}
 	if (index->calibration.queries > 0)
 	{
 		char		text[4096];

@@ -21,6 +21,13 @@ wl_packed_index_code_bytes(const WlPackedIndex *index)
 	return (index->subspaces + 1) / 2;
 }
 
+/* Bytes of a record's value: its code, then a slot an attribute it carries. */
+int
+wl_packed_index_record_bytes(const WlPackedIndex *index)
+{
+	return wl_packed_index_code_bytes(index) + index->nattrs * WL_SLOT_BYTES;
+}
+
 /*
  * Sizes an index's cells for a collection of n vectors: about
  * WL_PACKED_CELL_BYTES of records a cell (at its name_bytes, or a compact
@@ -40,7 +47,7 @@ void
 wl_packed_size_cells(WlPackedIndex *index, int64_t n, int dims)
 {
 	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_RECORD_UUID_NAME_LEN) +
-		wl_packed_index_code_bytes(index);
+		wl_packed_index_record_bytes(index);
 	double		per_cell = fmin(WL_PACKED_CELL_VECTORS_MAX,
 								fmax(WL_PACKED_CELL_VECTORS_MIN,
 									 round(WL_PACKED_CELL_BYTES / record)));
@@ -99,7 +106,12 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 	index->vectors = n;
 	index->uuid_names = true;
 	if (settings != NULL && settings->has_current)
+	{
+		/* a new generation carries the attributes the current one does */
 		index->name_bytes = settings->current.name_bytes;
+		index->nattrs = settings->current.nattrs;
+		memcpy(index->attrs, settings->current.attrs, sizeof(index->attrs));
+	}
 	if (meta->dims <= WL_PACKED_FULL_DIMS)
 	{
 		index->rotation = meta->dims;

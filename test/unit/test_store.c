@@ -145,7 +145,7 @@ test_requests(void)
 	WlMeta	   *meta = native_meta(WL_META_FINE_BITS);
 	WlMeta		v1meta;
 	const char *keys[2] = {"3:a5f", "3:a5f/011"};
-	WlEntryChange change = {{"6Q", "id1", NULL, false, false, false}, true};
+	WlEntryChange change = {{"6Q", "id1", NULL, false, false, false, NULL}, true};
 	WlDdbCall	calls[3];
 	int			ncalls;
 	int			i;
@@ -245,7 +245,7 @@ test_fine_entries(void)
 {
 	WlMeta	   *meta = native_meta(4);
 	WlMeta	   *whole = native_meta(0);
-	WlEntryChange change = {{"3:a5f/0110", "x/1", NULL, false, false, false}, true};
+	WlEntryChange change = {{"3:a5f/0110", "x/1", NULL, false, false, false, NULL}, true};
 	WlDdbCall	call;
 	Collected	got;
 	struct json_object *entry;
@@ -600,6 +600,115 @@ test_build_activity(void)
 	wl_meta_free(meta);
 }
 
+/* The first entry an item holds, with its code and slots copied. */
+typedef struct FirstEntry
+{
+	int			n;
+	bool		malformed;
+	bool		has_slots;
+	unsigned char slots[WL_PACKED_SLOTS_MAX];
+} FirstEntry;
+
+static void
+first_entry(const WlEntry *entry, void *arg)
+{
+	FirstEntry *out = arg;
+
+	if (out->n++ > 0)
+		return;
+	out->malformed = entry->malformed;
+	out->has_slots = entry->slots != NULL;
+	if (entry->slots != NULL)
+		memcpy(out->slots, entry->slots, 2 * WL_SLOT_BYTES);
+}
+
+/*
+ * Records that carry attributes: an index description's "attrs" reads
+ * back (and is refused when it names one twice); a record written with
+ * its slots reads back with them; one of the code alone, as an older
+ * release wrote it, says nothing of them rather than being malformed.
+ */
+static void
+test_record_attrs(void)
+{
+	WlMeta	   *meta = wl_meta_new(&wl_format_packed, "p", "s", "docs", 8, WL_METRIC_L2, 1, 4, 0,
+								   42, "abcd1234", NULL, false);
+	struct json_object *item = wl_meta_to_item(meta);
+	struct json_object *vector = json_object_new_object();
+	struct json_object *chunk;
+	WlPackedIndex index = {.gen = 1, .tables = 1, .bits = 4, .cells = 16, .rotation = 8,
+		.subspaces = 4, .plane_dims = 8, .parts = 1, .bytes = 100, .token = "0123abcd",
+	.nattrs = 2};
+	const unsigned char code[2] = {0x12, 0x34};
+	unsigned char slots[WL_PACKED_SLOTS_MAX];
+	unsigned char *written = NULL;
+	size_t		len = 0;
+	char		key[WL_LSH_KEY_MAX];
+	char		err[256];
+	WlEntryChange change;
+	WlDdbCall	call;
+	FirstEntry	got;
+	WlMeta	   *back;
+
+	strcpy(index.attrs[0], "tag");
+	strcpy(index.attrs[1], "kind");
+	json_object_object_add(item, "index", wl_packed_index_value(&index));
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back != NULL && wl_packed_settings_of(back)->current.nattrs == 2 &&
+		  strcmp(wl_packed_settings_of(back)->current.attrs[1], "kind") == 0,
+		  "an index description's attributes read back, in order");
+
+	json_object_object_add(vector, "tag", wl_av_number_text("7"));
+	json_object_object_add(vector, "kind", wl_av_string("k1"));
+	snprintf(key, sizeof(key), "1/0:3/.");
+	CHECK(wl_packed_key_slots(back, key, vector, slots) == 2 * WL_SLOT_BYTES,
+		  "a record of the generation carries two slots");
+	memset(&change, 0, sizeof(change));
+	change.entry.key = key;
+	change.entry.id = "x1";
+	change.entry.code = code;
+	change.entry.slots = slots;
+	change.add = true;
+	memset(&call, 0, sizeof(call));
+	back->format->change_calls(back, &change, 1, &call);
+	wl_av_get_binary(json_object_object_get(json_object_object_get(call.request,
+																   "ExpressionAttributeValues"),
+											":c0"), &written, &len);
+	CHECK(written != NULL && len == 2 + 2 * WL_SLOT_BYTES && memcmp(written, code, 2) == 0 &&
+		  memcmp(written + 2, slots, 2 * WL_SLOT_BYTES) == 0,
+		  "a record is written as its code, then its slots");
+	wl_ddb_call_reset(&call);
+
+	chunk = json_object_new_object();
+	json_object_object_add(chunk, "bucket", wl_av_string("1/0:3"));
+	json_object_object_add(chunk, "id", wl_av_string("."));
+	json_object_object_add(chunk, "~x1", wl_av_binary(written, len));
+	memset(&got, 0, sizeof(got));
+	back->format->entries(back, chunk, first_entry, &got);
+	CHECK(got.n == 1 && !got.malformed && got.has_slots &&
+		  memcmp(got.slots, slots, 2 * WL_SLOT_BYTES) == 0, "and reads back with them");
+	json_object_object_add(chunk, "~x1", wl_av_binary(code, 2));
+	memset(&got, 0, sizeof(got));
+	back->format->entries(back, chunk, first_entry, &got);
+	CHECK(got.n == 1 && !got.malformed && !got.has_slots,
+		  "a record of the code alone says nothing of its attributes");
+	json_object_object_add(chunk, "~x1", wl_av_binary(written, len - 1));
+	memset(&got, 0, sizeof(got));
+	back->format->entries(back, chunk, first_entry, &got);
+	CHECK(got.n == 1 && got.malformed, "a record of another length is malformed");
+	json_object_put(chunk);
+	free(written);
+	wl_meta_free(back);
+
+	strcpy(index.attrs[1], "tag");
+	json_object_object_add(item, "index", wl_packed_index_value(&index));
+	CHECK(wl_meta_from_item(item, err, sizeof(err)) == NULL && strstr(err, "twice") != NULL,
+		  "an index description naming an attribute twice is refused");
+	json_object_put(vector);
+	json_object_put(item);
+	wl_meta_free(meta);
+}
+
 /* Attributes: DynamoDB JSON in, plain JSON out, numbers exact. */
 static void
 test_attributes(void)
@@ -872,6 +981,7 @@ main(void)
 	test_count_update();
 	test_meta();
 	test_build_activity();
+	test_record_attrs();
 	test_fine_entries();
 	test_fine_keys();
 	test_attributes();
