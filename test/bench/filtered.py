@@ -7,9 +7,13 @@ the SigV4-checking proxy, which prices every read (test/tools/pricing.py).
 
   filtered.py RESULTS_JSON SET:BASE:QUERIES[:METRIC] ...
 
-For each set it loads BASE vectors into a packed collection whose foreign
-table has an integer column `tag`, vector i's tag being i % 1000 (as
-datasets.py's filtered truth counts them), ANALYZEs the table, then runs
+For each set it loads BASE vectors into two packed collections whose
+foreign tables have an integer column `tag`, vector i's tag being i % 1000
+(as datasets.py's filtered truth counts them): in one the column is plain,
+so the filter is checked on each fetched vector; in the other it is
+filterable (OPTIONS (filterable 'true')), so the index's records carry it
+and a search drops the records that fail before fetching.  It ANALYZEs
+each table, then runs
 QUERIES held-out queries as `SELECT id FROM t WHERE <predicate> ORDER BY
 vector <op> q LIMIT 10` for each predicate of PREDICATES: none, and ones
 that 10%, 1% and 0.1% of the vectors pass, and one that none passes.
@@ -17,6 +21,7 @@ Figures are means per search; the estimate is EXPLAIN (VERBOSE)'s, the
 same for every query of a predicate.
 """
 import json
+import os
 import re
 import statistics
 import sys
@@ -28,6 +33,9 @@ from formats import DATASETS, proxy_stats, setup
 PREDICATES = [("unfiltered", "true", 1000), ("10%", "tag < 100", 100),
               ("1%", "tag < 10", 10), ("0.1%", "tag = 0", 1), ("none", "tag = 1000", 0)]
 OPERATORS = {"l2": "<->", "cosine": "<=>"}
+# Which tables to measure: "plain" (tag checked on fetched vectors) and
+# "records" (tag filterable); WL_FILTERED_MODES=records measures one.
+MODES = os.environ.get("WL_FILTERED_MODES", "plain,records").split(",")
 
 
 def load(name, source, nbase, nqueries):
@@ -48,13 +56,15 @@ UPDATE {name}_truth SET tags = {tags} WHERE tags IS NULL;
     psql(sql)
 
 
-def make_collection(name, coll, dims, metric):
-    """A packed collection of the base vectors, tagged, its index built and
-    its foreign table analyzed."""
+def make_collection(name, coll, dims, metric, records):
+    """A packed collection of the base vectors, tagged (in its records too,
+    when records), its index built and its foreign table analyzed."""
+    option = " OPTIONS (filterable 'true')" if records else ""
     psql(f"""
 SELECT collection FROM whiplash_create_collection('ddb', '{coll}', {dims}, metric => '{metric}',
                                                  seed => 1);
-CREATE FOREIGN TABLE {coll} (id text, vector real[], tag int) SERVER ddb OPTIONS (collection '{coll}');
+CREATE FOREIGN TABLE {coll} (id text, vector real[], tag int{option})
+  SERVER ddb OPTIONS (collection '{coll}');
 SET client_min_messages = warning;
 INSERT INTO {coll} SELECT id, v, (n - 1) % 1000 FROM {name}_base;
 SELECT whiplash_wait_for_index('{coll}');
@@ -128,17 +138,19 @@ def main(out_path, specs):
         log(f"{name}: loading {nbase} base vectors, {nqueries} queries and their filtered truth")
         load(name, name, nbase, nqueries)
         dims = int(psql(f"SELECT cardinality(v) FROM {name}_base LIMIT 1")[0][0])
-        coll = f"{name}_tagged"
-        make_collection(name, coll, dims, metric)
-        for label, where, tags in PREDICATES:
-            entry = {"set": name, "vectors": nbase, "dims": dims, "metric": metric,
-                     "predicate": label, "where": where}
-            entry.update(estimate(name, coll, OPERATORS[metric], where))
-            entry.update(search(name, coll, OPERATORS[metric], where, tags, nqueries))
-            log(f"{coll} {label}: {json.dumps(entry)}")
-            results.append(entry)
-            with open(out_path, "w") as f:
-                json.dump(results, f, indent=1)
+        for records in [mode == "records" for mode in MODES]:
+            coll = f"{name}_records" if records else f"{name}_tagged"
+            make_collection(name, coll, dims, metric, records)
+            for label, where, tags in PREDICATES:
+                entry = {"set": name, "vectors": nbase, "dims": dims, "metric": metric,
+                         "records": records, "predicate": label, "where": where}
+                entry.update(estimate(name, coll, OPERATORS[metric], where))
+                entry.update(search(name, coll, OPERATORS[metric], where, tags, nqueries))
+                log(f"{coll} {label}: {json.dumps(entry)}")
+                results.append(entry)
+                with open(out_path, "w") as f:
+                    json.dump(results, f, indent=1)
+            psql(f"SELECT whiplash_drop_collection('ddb', '{coll}')")
 
 
 if __name__ == "__main__":

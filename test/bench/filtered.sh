@@ -2,7 +2,9 @@
 # Filtered searches through a foreign table's WHERE (test/bench/filtered.py):
 # recall@10 against exact filtered brute force, read units priced by
 # DynamoDB's rules, round trips, and EXPLAIN (VERBOSE)'s estimate of them,
-# for predicates that 10%, 1%, 0.1% and none of the vectors pass.
+# for predicates that 10%, 1%, 0.1% and none of the vectors pass, with the
+# tag column plain and filterable (WL_FILTERED_MODES=records: filterable
+# only).
 #
 #   bash test/bench/filtered.sh [SET:BASE:QUERIES[:METRIC] ...]
 #
