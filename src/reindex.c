@@ -173,18 +173,6 @@ wl_visit_vectors(WlConnection *conn, const WlMeta *meta, int64 most, WlVectorVis
 	return count;
 }
 
-/* FNV-1a of an id: an order of the sample that no server chooses. */
-static uint64
-wl_id_hash(const char *id)
-{
-	uint64		hash = UINT64CONST(14695981039346656037);
-	const unsigned char *c;
-
-	for (c = (const unsigned char *) id; *c; c++)
-		hash = (hash ^ *c) * UINT64CONST(1099511628211);
-	return hash;
-}
-
 /* Adds a vector to the sample. */
 static void
 wl_sample_add(const char *id, const float *vector, struct json_object *item, void *arg)
@@ -193,7 +181,7 @@ wl_sample_add(const char *id, const float *vector, struct json_object *item, voi
 
 	memcpy(sample->vectors + (size_t) sample->n * sample->dims, vector,
 		   sizeof(float) * sample->dims);
-	sample->hashes[sample->n] = wl_id_hash(id);
+	sample->hashes[sample->n] = wl_text_hash(id);
 	sample->id_bytes += strlen(id);
 	sample->name_bytes += wl_record_name_len(id, true);
 	sample->n++;
@@ -608,7 +596,7 @@ wl_records_add(const char *id, const float *vector, struct json_object *item, vo
 	}
 	MemoryContextSwitchTo(oldcontext);
 	if (records->calibrator != NULL &&
-		!wl_calib_add(records->calibrator, wl_id_hash(id), vector))
+		!wl_calib_add(records->calibrator, wl_text_hash(id), vector))
 		wl_report_out_of_memory();
 	records->done++;
 	if (++records->vectors >= WL_REINDEX_BATCH)

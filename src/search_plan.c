@@ -458,9 +458,9 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
 						double record_selectivity)
 {
 	bool		codes = plan->kind == WL_SEARCH_CODES;
-	int			probes = plan->probes;
+	int			probes;
 	int			budget = plan->budget;
-	int			max_probes = Max(probes, wl_max_probes);
+	int			max_probes;
 	int			max_budget = Max(budget, wl_max_scan_candidates);
 	double		reads;
 	double		requests_per_read;

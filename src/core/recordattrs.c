@@ -12,9 +12,9 @@
 
 const char *(*wl_slot_text_to_utf8) (const char *text) = NULL;
 
-/* The 64-bit FNV-1a hash of a string's bytes. */
-static uint64_t
-wl_slot_hash(const char *text)
+/* The 64-bit FNV-1a hash of a string's bytes (recordattrs.h). */
+uint64_t
+wl_text_hash(const char *text)
 {
 	uint64_t	hash = UINT64_C(14695981039346656037);
 
@@ -231,7 +231,7 @@ wl_slot_string(const char *text, WlSlotValue *value)
 	else
 	{
 		value->kind = WL_SLOT_STRING;
-		value->hash = wl_slot_hash(wl_uuid_digits(text, digits) ? digits :
+		value->hash = wl_text_hash(wl_uuid_digits(text, digits) ? digits :
 								   wl_slot_text_to_utf8 != NULL ? wl_slot_text_to_utf8(text) :
 								   text);
 	}

@@ -119,6 +119,12 @@ extern void wl_slot_string(const char *text, WlSlotValue *value);
 extern void wl_slot_bool(bool boolean, WlSlotValue *value);
 
 /*
+ * The 64-bit FNV-1a hash of a string's bytes: a string slot's, and the
+ * order in which reindex.c samples ids, which no server chooses.
+ */
+extern uint64_t wl_text_hash(const char *text);
+
+/*
  * Converts a string to UTF-8 before it is hashed, where the caller's
  * strings are in another encoding (the glue's, in a database that is not
  * UTF-8), so that a record's hash does not depend on the encoding of the
