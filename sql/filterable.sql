@@ -174,18 +174,18 @@ SELECT p.predicate, filtered_recall('goods_plain', p.predicate) AS recall_before
 
 -- EXPLAIN ANALYZE counts the records the WHERE dropped: of the 1,697
 -- read, all but the 17 tagged 7.
-DO $$
+CREATE PROCEDURE show_explain(options text, predicate text, shown text) LANGUAGE plpgsql AS $$
 DECLARE
   line text;
 BEGIN
-  FOR line IN EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-                              SELECT id FROM goods_f WHERE tag = 7 ORDER BY vector <=> %L LIMIT 10',
-                             (SELECT v FROM goods WHERE row = 0)) LOOP
-    IF line ~ 'Records Dropped|Candidates Re-ranked' THEN
+  FOR line IN EXECUTE format('EXPLAIN (%s, COSTS OFF) SELECT id FROM goods_f WHERE %s ORDER BY vector <=> %L LIMIT 10',
+                             options, predicate, (SELECT v FROM goods WHERE row = 0)) LOOP
+    IF line ~ shown THEN
       RAISE NOTICE '%', trim(line);
     END IF;
   END LOOP;
 END $$;
+CALL show_explain('ANALYZE, TIMING OFF, SUMMARY OFF', 'tag = 7', 'Records Dropped|Candidates Re-ranked');
 
 -- whiplash_search's filter is tested on the records too.
 SELECT count(*) AS found
@@ -193,6 +193,73 @@ SELECT count(*) AS found
                        filter => '{"tag": {"$in": [7, 8]}, "sale": false}') s
   JOIN goods g ON g.id = s.id AND g.tag IN (7, 8) AND NOT g.sale;
 SELECT vectors_read = matched AS every_fetched_passes FROM whiplash_last_search();
+
+-- The index keeps statistics of its attributes, taken as it was built.
+-- A filter that no vector can pass (a tag or kind never written) reads
+-- nothing but the collection's metadata: one request, one round trip,
+-- and EXPLAIN says so.  A filter the statistics cannot settle searches.
+CREATE TABLE empty_searches (how text, found bigint, requests bigint, round_trips bigint,
+                             plan text);
+CREATE PROCEDURE search_none(how text, predicate text) LANGUAGE plpgsql AS $$
+DECLARE
+  found bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM (SELECT id FROM goods_f WHERE %s ORDER BY vector <=> %L LIMIT 10) t',
+                 predicate, (SELECT v FROM goods WHERE row = 0)) INTO found;
+  INSERT INTO empty_searches SELECT how, found, requests, round_trips, plan FROM whiplash_last_search();
+END $$;
+CALL search_none('tag = 1000', 'tag = 1000');
+CALL search_none('kind = k99 AND label = 3', 'kind = ''k99'' AND label = 3');
+CALL search_none('tag IN (1000, 2000) OR sale IS NULL', 'tag IN (1000, 2000) OR sale IS NULL');
+CALL search_none('kind = k99 OR tag = 7', 'kind = ''k99'' OR tag = 7');
+CALL search_none('NOT (tag = 1000)', 'NOT (tag = 1000)');
+SELECT count(*) AS found FROM whiplash_search('goods_f', (SELECT v FROM goods WHERE row = 0), 10,
+                                              filter => '{"kind": "k99"}');
+INSERT INTO empty_searches SELECT 'filter kind k99', results, requests, round_trips, plan
+  FROM whiplash_last_search();
+SELECT how, found, requests = 1 AS only_metadata, round_trips, plan FROM empty_searches
+ WHERE requests = 1 OR how LIKE '%OR tag%' OR how LIKE 'NOT%' ORDER BY how;
+CALL show_explain('VERBOSE', 'tag = 1000', 'DynamoDB:|Search:');
+CALL show_explain('ANALYZE, TIMING OFF, SUMMARY OFF', 'tag = 1000', 'Requests|Records Filter Result');
+
+-- A row written with a value the statistics do not list is found at
+-- once: its writer reports the value, and searches for it search again.
+INSERT INTO goods_f (id, vector, label, tag, kind, at, sale)
+  SELECT 'a0a0a0a0-0000-4000-8000-000000000001', v, label, 1000, 'k1', at, sale
+    FROM goods WHERE row = 5;
+SELECT id FROM goods_f WHERE tag = 1000 ORDER BY vector <=> (SELECT v FROM goods WHERE row = 5) LIMIT 10;
+SELECT requests > 1 AS searched FROM whiplash_last_search();
+-- The value is listed in the metadata's unseen_values: a value no one
+-- wrote still reads nothing.  More new values than it takes at once are
+-- counted in unseen_overflow instead, and then no filter is proved empty
+-- until the next build, whose statistics list them all (and which takes
+-- them out of unseen_values).
+CREATE FUNCTION unseen() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE tool_out;
+  EXECUTE format('COPY tool_out FROM PROGRAM %L', current_setting('test.meta_cmd'));
+  RETURN (SELECT format('%s listed, %s too many', coalesce(jsonb_array_length(line::jsonb #> '{unseen_values,SS}'), 0),
+                        coalesce(line::jsonb #>> '{unseen_overflow,N}', '0'))
+            FROM tool_out);
+END $$;
+SELECT unseen() AS after_one_new_tag;
+CALL search_none('tag = 2000 after a new value', 'tag = 2000');
+INSERT INTO goods_f (id, vector, label, tag, kind, at, sale)
+  SELECT md5('new' || row)::uuid::text, v, label, 1001 + row, 'k1', at, sale
+    FROM goods WHERE row < 40;
+SELECT unseen() AS after_40_new_tags;
+SET client_min_messages = warning;	-- (it reads more than it planned, and says so)
+CALL search_none('tag = 2000 after 40 new values', 'tag = 2000');
+RESET client_min_messages;
+SELECT step FROM whiplash_reindex('goods_f') WHERE step = 'indexed';
+SELECT unseen() AS after_reindex;
+CALL search_none('tag = 2000 after reindex', 'tag = 2000');
+CALL search_none('tag = 1000 after reindex', 'tag = 1000');
+CALL search_none('tag = 1039 after reindex', 'tag = 1039');
+SELECT how, found, requests = 1 AS only_metadata FROM empty_searches
+ WHERE how LIKE '%after%' ORDER BY how;
+DELETE FROM goods_f WHERE id = 'a0a0a0a0-0000-4000-8000-000000000001'
+   OR id IN (SELECT md5('new' || row)::uuid::text FROM goods WHERE row < 40);
 
 -- An UPDATE rewrites the record's attributes: the row is found by its new
 -- tag, not by its old one, and the check finds the records right.
@@ -220,6 +287,6 @@ SELECT count(*) AS found_by_new_tag
 
 SELECT whiplash_drop_collection('ddb', 'goods');
 DROP FOREIGN TABLE goods_plain, goods_f;
-DROP TABLE goods, proxy_now, tool_out, searched, costs, predicates;
-DROP FUNCTION proxy_units, carried, filtered_recall;
-DROP PROCEDURE search_where, search_all;
+DROP TABLE goods, proxy_now, tool_out, searched, costs, predicates, empty_searches;
+DROP FUNCTION proxy_units, carried, filtered_recall, unseen;
+DROP PROCEDURE search_where, search_all, search_none, show_explain;

@@ -374,6 +374,7 @@ wl_repair_entries(WlCheck *check)
 		changes[nchanges++].entry.code = vector ? wl_checked_code(check, vector, problem->bucket) :
 			NULL;
 	}
+	wl_report_unseen(check->conn, check->collection, changes, nchanges);
 	calls = wl_calls_new(nchanges);
 	wl_run(check->conn, calls, meta->format->change_calls(meta, changes, nchanges, calls),
 		   NULL);

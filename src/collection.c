@@ -56,6 +56,9 @@ typedef struct WlCollectionEntry
 	WlCollectionKey key;
 	WlCollection collection;
 	TimestampTz loaded_at;		/* 0: to be re-read */
+	bool		unseen_changed; /* to be re-read: only values written that
+								 * its statistics do not list changed, which
+								 * leaves what callers hold searchable */
 	TimestampTz confirmed_in;	/* the start of the last statement that read
 								 * or confirmed the metadata */
 } WlCollectionEntry;
@@ -290,6 +293,20 @@ wl_collection_forget(Oid serverid, const char *name)
 
 /*
  * Marks a collection's cache entry, if any, for re-reading at its next
+ * open, where only the values written that its statistics do not list
+ * changed: unlike a change of index, a search of it goes on.
+ */
+void
+wl_collection_unseen_changed(Oid serverid, const char *name)
+{
+	WlCollectionEntry *entry = wl_collection_cached(serverid, name);
+
+	if (entry != NULL)
+		entry->unseen_changed = true;
+}
+
+/*
+ * Marks a collection's cache entry, if any, for re-reading at its next
  * open; unlike wl_collection_forget, what callers hold stays valid.
  */
 void
@@ -367,7 +384,7 @@ wl_collection_fresh(const WlCollectionEntry *entry)
 	const WlMeta *meta = entry->collection.meta;
 
 	/* A collection still waiting for its centre is re-read every time. */
-	return entry->loaded_at != 0 &&
+	return entry->loaded_at != 0 && !entry->unseen_changed &&
 		!TimestampDifferenceExceeds(entry->loaded_at, GetCurrentTimestamp(),
 									wl_collection_cache_ttl_ms) &&
 		!(meta->auto_center && meta->center == NULL);
@@ -428,6 +445,7 @@ wl_collection_open(WlConnection *conn, const char *name)
 		wl_meta_free(entry->collection.meta);
 		entry->collection.meta = meta;
 		entry->loaded_at = GetCurrentTimestamp();
+		entry->unseen_changed = false;
 		entry->confirmed_in = GetCurrentStatementStartTimestamp();
 		return &entry->collection;
 	}
@@ -454,6 +472,7 @@ wl_collection_open(WlConnection *conn, const char *name)
 	entry->collection.meta = meta;
 	entry->collection.index = index;
 	entry->loaded_at = GetCurrentTimestamp();
+	entry->unseen_changed = false;
 	entry->confirmed_in = GetCurrentStatementStartTimestamp();
 	return &entry->collection;
 }
@@ -554,6 +573,9 @@ wl_collection_checks_judge(WlConnection *conn, WlDdbCall *calls, char **names, i
 					 errdetail("It was dropped after this session read its settings.")));
 		}
 		now = wl_meta_from_item(item, reason, sizeof(reason));
+		if (now != NULL && wl_meta_same_index(now, entry->collection.meta) &&
+			now->unseen_state != entry->collection.meta->unseen_state)
+			entry->unseen_changed = true;
 		if (now == NULL || wl_meta_same_index(now, entry->collection.meta))
 		{
 			/* (malformed metadata is reported when it is next read) */

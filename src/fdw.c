@@ -367,6 +367,8 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 		Min((double) search.budget, plan->vectors);
 	selectivity = clauselist_selectivity(root, baserel->baserestrictinfo, 0, JOIN_INNER, NULL);
 	record_selectivity = wl_record_selectivity(root, baserel, collection);
+	/* the index's statistics know the share its records keep better */
+	selectivity = Min(selectivity, record_selectivity);
 	if (selectivity < 1.0 && candidates * selectivity < k)
 		candidates = Min(Max(candidates, k / Max(selectivity, 0.0001)),
 						 (double) wl_max_scan_candidates);
@@ -573,6 +575,8 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 								floatVal(list_nth(plan->fdw_private,
 												  WlScanPrivateRecordSelectivity)));
 	ExplainPropertyText("DynamoDB",
+						has_filter && search.record_selectivity == 0 ?
+						psprintf("no search for the %d nearest (GetItem of the collection's metadata)", k) :
 						psprintf("%s for the %d nearest (%s)",
 								 search.kind == WL_SEARCH_SCAN ? "exact search" :
 								 search.cells > 0 ? "cell search" : "LSH search", k,

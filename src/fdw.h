@@ -159,6 +159,8 @@ extern char *wl_record_filter_attributes(const WlRecordFilter *filter,
 										 const struct WlMeta *meta);
 extern double wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel,
 									const struct WlCollection *collection);
+extern double wl_record_filter_kept(const WlRecordFilter *filter,
+									const struct WlCollection *collection);
 
 /* fdw_analyze.c */
 extern bool wl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,

@@ -49,6 +49,8 @@ typedef struct WlScanState
 	long		candidates;		/* SEARCH: candidate vectors re-ranked */
 	long		records_dropped;	/* SEARCH: records whose attributes failed
 									 * the WHERE */
+	long		searches_skipped;	/* SEARCH: proved empty by the index's
+									 * statistics, so not run */
 	double		capacity_units; /* read capacity DynamoDB reported */
 	long		bytes_read;
 	WlMetric	metric;			/* SEARCH: its operator's, when planned */
@@ -283,6 +285,7 @@ wl_fetch_page(ForeignScanState *node)
 		state->rounds += wl_search_last_stats()->rounds;
 		state->candidates += wl_search_last_stats()->vectors_read;
 		state->records_dropped += wl_search_last_stats()->records_dropped;
+		state->searches_skipped += wl_search_last_stats()->none_kept ? 1 : 0;
 		state->items = palloc(sizeof(struct json_object *) * Max(state->nitems, 1));
 		for (i = 0; i < state->nitems; i++)
 			state->items[i] = hits[i].item;
@@ -341,7 +344,13 @@ wl_explain_scan_counts(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Search Rounds", NULL, state->rounds, es);
 		ExplainPropertyInteger("Candidates Re-ranked", NULL, state->candidates, es);
 		if (state->records != NULL)
+		{
 			ExplainPropertyInteger("Records Dropped", NULL, state->records_dropped, es);
+			if (state->searches_skipped > 0)
+				ExplainPropertyText("Records Filter Result",
+									"no vector passes, by the index's statistics: not searched",
+									es);
+		}
 	}
 }
 

@@ -465,10 +465,36 @@ wl_record_filter_attributes(const WlRecordFilter *filter, const WlMeta *meta)
 }
 
 /*
+ * The share of records that a filter keeps, by the statistics of the
+ * collection's current index (attrstats.h): 0 only when they prove that no
+ * vector passes; -1 when the index has none.
+ */
+double
+wl_record_filter_kept(const WlRecordFilter *filter, const WlCollection *collection)
+{
+	const WlAttrStats *stats = wl_packed_current_stats(collection->meta, collection->index);
+	const char *names[WL_RECORD_ATTRS_MAX];
+	int			n = wl_packed_record_attrs(collection->meta, names);
+	int		   *slots;
+
+	if (stats == NULL || filter == NULL || n == 0)
+		return -1;
+	slots = palloc(sizeof(int) * Max(filter->ntests, 1));
+	wl_record_filter_resolve(filter, names, n, slots);
+	if (wl_packed_none_kept(collection->meta, collection->index, filter, slots))
+		return 0;
+	/* a share the statistics did not see is not nothing */
+	return Max(wl_stats_kept(stats, filter, slots),
+			   1.0 / Max((double) collection->meta->vector_count, 1e6));
+}
+
+/*
  * The selectivity of the restrictions of a search of baserel that the
  * records of the collection's current index answer whole (every test of
  * the clause on an attribute they carry): the share of records a search
  * keeps, for its price (wl_search_plan_filtered); 1 when they answer none.
+ * The index's statistics give it, or else PostgreSQL's of the foreign
+ * table; 0 only when the statistics prove that no vector passes.
  */
 double
 wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection *collection)
@@ -476,8 +502,10 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 	const char *names[WL_RECORD_ATTRS_MAX];
 	int			n = wl_packed_record_attrs(collection->meta, names);
 	List	   *answered = NIL;
+	List	   *clauses = NIL;
 	Relation	rel;
 	ListCell   *lc;
+	double		kept = -1;
 
 	if (n == 0 || baserel->baserestrictinfo == NIL)
 		return 1.0;
@@ -493,9 +521,17 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 			continue;
 		slots = palloc(sizeof(int) * filter->ntests);
 		if (wl_record_filter_resolve(filter, names, n, slots) == filter->ntests)
+		{
 			answered = lappend(answered, rinfo);
+			clauses = lappend(clauses, rinfo->clause);
+		}
 	}
+	if (answered != NIL)
+		kept = wl_record_filter_kept(wl_record_filter_from_quals(rel, baserel->relid, clauses),
+									 collection);
 	table_close(rel, NoLock);
-	return answered == NIL ? 1.0 :
-		clauselist_selectivity(root, answered, 0, JOIN_INNER, NULL);
+	if (answered == NIL)
+		return 1.0;
+	return kept >= 0 ? kept :
+		Max(clauselist_selectivity(root, answered, 0, JOIN_INNER, NULL), 1e-9);
 }

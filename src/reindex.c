@@ -86,6 +86,9 @@ typedef struct WlReindex
 	int64		active_at;		/* the build's "active_at" as last set */
 	const WlBuildAttrs *attrs;	/* the attributes its records are to carry,
 								 * or NULL: the current index's */
+	WlUnseenValue *listed;		/* unseen values when its records' Scan
+								 * began, which its statistics list */
+	int			nlisted;		/* -1: unreadable, so none are listed */
 } WlReindex;
 
 /* Seconds since the build started. */
@@ -357,6 +360,8 @@ wl_reindex_train(WlReindex *build, const WlMeta *meta)
 	wl_sample_hold_out(build, &sample, queries);
 	wl_packed_plan(meta, Max(meta->vector_count, sample.n), &build->building);
 	wl_reindex_plan_attrs(build);
+	/* before the Scan of its records, and known to writers: WlPackedSettings */
+	build->building.unseen_base = settings != NULL ? settings->unseen_overflow : 0;
 	build->building.name_bytes = Max(1, (int) lround(sample.name_bytes / sampled));
 	wl_packed_size_cells(&build->building, Max(meta->vector_count, sample.n), meta->dims);
 	wl_packed_fit_sample(&build->building, sample.n);
@@ -532,6 +537,8 @@ typedef struct WlRecords
 	int			reported;		/* tenths of the total reported */
 	WlCalibrator *calibrator;	/* of the building generation, or NULL */
 	MemoryContext calibration;	/* frees the calibrator when deleted */
+	WlAttrStats **stats;		/* of its attributes, or *stats NULL; freed
+								 * with the build's memory */
 } WlRecords;
 
 /* Writes the gathered records and starts gathering anew. */
@@ -593,6 +600,8 @@ wl_records_add(const char *id, const float *vector, struct json_object *item, vo
 		change->entry.slots = slots + (size_t) t * WL_PACKED_SLOTS_MAX;
 		wl_packed_key_slots(meta, change->entry.key, item, (unsigned char *) change->entry.slots);
 		change->add = true;
+		if (t == records->first && *records->stats != NULL)
+			wl_stats_add(*records->stats, change->entry.slots, wl_text_hash(id));
 	}
 	MemoryContextSwitchTo(oldcontext);
 	if (records->calibrator != NULL &&
@@ -672,6 +681,86 @@ wl_reindex_calibrate_end(WlReindex *build, WlRecords *records)
 					"held-out queries");
 }
 
+/* Frees statistics being gathered when the build's memory goes. */
+static void
+wl_stats_release(void *arg)
+{
+	WlAttrStats **stats = arg;
+
+	wl_stats_free(*stats);
+	*stats = NULL;
+}
+
+/*
+ * Starts the statistics of the building generation's attributes, freed
+ * with the current memory context unless stored first.
+ */
+static WlAttrStats **
+wl_reindex_stats_begin(WlReindex *build, const WlMeta *meta)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+	WlAttrStats **stats = palloc0(sizeof(WlAttrStats *));
+	MemoryContextCallback *callback = palloc(sizeof(MemoryContextCallback));
+	const char *names[WL_RECORD_ATTRS_MAX];
+	int			i;
+
+	if (build->building.nattrs == 0)
+		return stats;
+	/*
+	 * What writers reported before the Scan begins, it finds: the values
+	 * reported are listed in the statistics (and taken out of
+	 * unseen_values).  (Writes counted too many to list since the build
+	 * was planned leave its statistics proving nothing: unseen_base.)
+	 */
+	build->nlisted = settings->nunseen;
+	build->listed = palloc(sizeof(WlUnseenValue) * Max(settings->nunseen, 1));
+	if (settings->nunseen > 0)
+		memcpy(build->listed, settings->unseen, sizeof(WlUnseenValue) * settings->nunseen);
+	for (i = 0; i < build->building.nattrs; i++)
+		names[i] = build->building.attrs[i];
+	callback->func = wl_stats_release;
+	callback->arg = stats;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, callback);
+	*stats = wl_stats_begin(names, build->building.nattrs);
+	if (*stats == NULL)
+		wl_report_out_of_memory();
+	return stats;
+}
+
+/*
+ * Stores the statistics gathered beside the building generation's model,
+ * keeping the values the current generation's list (attrstats.h).
+ */
+static void
+wl_reindex_stats_end(WlReindex *build, WlCollection *collection, WlAttrStats **stats)
+{
+	WlDdbCall  *call = wl_calls_new(1);
+
+	const WlPackedSettings *settings = wl_packed_settings_of(collection->meta);
+	const WlAttrStats *current = wl_packed_current_stats(collection->meta, collection->index);
+	bool		unknown;
+	int			i;
+
+	if (*stats == NULL)
+		return;
+	for (i = 0; i < build->nlisted; i++)
+		wl_stats_note(*stats, build->listed[i].attr, build->listed[i].slot);
+	wl_stats_end(*stats, current);
+	/*
+	 * Values that cannot be listed (reported ones unreadable, or the
+	 * current statistics, whose values writers did not report): none of
+	 * this generation's lists can be complete.
+	 */
+	unknown = build->nlisted < 0 ||
+		(settings->has_current && settings->current.stats_bytes > 0 && current == NULL);
+	for (i = 0; unknown && i < (*stats)->nattrs; i++)
+		(*stats)->attrs[i].complete = false;
+	if (!wl_packed_stats_write_call(collection->meta, &build->building, *stats, call))
+		wl_report_out_of_memory();
+	wl_run(build->conn, call, 1, NULL);
+	wl_stats_release(stats);
+}
+
 /* Gives every vector its records in the building generation. */
 static void
 wl_reindex_records(WlReindex *build, WlCollection *collection)
@@ -693,8 +782,10 @@ wl_reindex_records(WlReindex *build, WlCollection *collection)
 										 WL_REINDEX_BATCH * records.tables);
 	wl_reindex_progress(WL_BUILD_INDEXING, 0, records.total);
 	wl_reindex_calibrate_begin(build, collection, &records);
+	records.stats = wl_reindex_stats_begin(build, meta);
 	count = wl_visit_vectors(build->conn, meta, 0, wl_records_add, &records);
 	wl_records_write(build, &records);
+	wl_reindex_stats_end(build, collection, records.stats);
 	wl_reindex_step(build, "indexed", count, "vectors");
 	wl_reindex_calibrate_end(build, &records);
 	if (records.calibration != NULL)
@@ -709,7 +800,8 @@ wl_reindex_finish(WlReindex *build, const WlMeta *meta)
 	WlDdbCall  *call = wl_calls_new(1);
 
 	wl_reindex_progress(WL_BUILD_SWITCHING, meta->vector_count, meta->vector_count);
-	wl_packed_finish_call(call, WL_METADATA_TABLE, meta, &build->building);
+	wl_packed_finish_call(call, WL_METADATA_TABLE, meta, &build->building, build->listed,
+						  Max(build->nlisted, 0));
 	wl_metadata_run(build->conn, call);
 	if (call->error.kind != WL_DDB_OK && !wl_reindex_took_effect(build, call, true))
 		ereport(ERROR,

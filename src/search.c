@@ -590,6 +590,52 @@ wl_search_usable_plan(WlCollection *collection, const WlSearchPlan *plan,
 	return exact;
 }
 
+/* Records what a search read, from the client's counts before it. */
+static void
+wl_search_count(WlConnection *conn, const WlDdbStats *before, long rounds_before, int results)
+{
+	WlDdbStats	after;
+
+	wl_ddb_get_stats(conn->ddb, &after);
+	wl_last_search.requests = after.requests - before->requests;
+	wl_last_search.bytes_read = after.bytes_received - before->bytes_received;
+	wl_last_search.capacity_units = after.capacity_units - before->capacity_units;
+	wl_last_search.round_trips = conn->round_trips - rounds_before;
+	wl_last_search.results = results;
+}
+
+/*
+ * Do the statistics of the collection's current index prove that no
+ * vector passes the records' part of a filter (attrstats.h)?  They do only
+ * while no writer has reported a value they do not list: the metadata is
+ * read again to be sure, one strongly consistent GetItem, which is all
+ * such a search reads.
+ */
+static bool
+wl_search_none_kept(WlConnection *conn, const WlCollection *collection,
+					const WlRecordFilter *records)
+{
+	const char *names[WL_RECORD_ATTRS_MAX];
+	int			n = wl_packed_record_attrs(collection->meta, names);
+	int		   *slots;
+	WlMeta	   *now;
+	bool		same;
+
+	if (records == NULL || n == 0)
+		return false;
+	slots = palloc(sizeof(int) * Max(records->ntests, 1));
+	if (wl_record_filter_resolve(records, names, n, slots) == 0 ||
+		!wl_packed_none_kept(collection->meta, collection->index, records, slots))
+		return false;
+	now = wl_read_metadata(conn, collection->meta->name, NULL);
+	same = now != NULL && wl_meta_same_index(now, collection->meta) &&
+		now->unseen_state == collection->meta->unseen_state;
+	if (now != NULL && !same)
+		wl_collection_unseen_changed(conn->serverid, collection->meta->name);
+	wl_meta_free(now);
+	return same;
+}
+
 /*
  * Runs a search by a plan and puts the k closest matches into *hits
  * (palloc'd, closest first, equal distances by id); returns how many.  A
@@ -616,12 +662,20 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	int		   *indexes;
 	int			nresults;
 	WlDdbStats	before;
-	WlDdbStats	after;
 	long		rounds_before = conn->round_trips;
 	int			i;
 
 	memset(&wl_last_search, 0, sizeof(wl_last_search));
 	wl_ddb_get_stats(conn->ddb, &before);
+	if (filter != NULL && wl_search_none_kept(conn, collection, records))
+	{
+		wl_last_search.none_kept = true;
+		wl_last_search.kind = plan->kind;
+		wl_last_search.recall = 1.0;
+		*hits = palloc(sizeof(WlSearchHit));
+		wl_search_count(conn, &before, rounds_before, 0);
+		return 0;
+	}
 	for (attempt = 0;; attempt++)
 	{
 		if (plan->kind != WL_SEARCH_SCAN && wl_collection_stale(conn, collection))
@@ -680,13 +734,9 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 		(*hits)[i].distance = distances[i];
 	}
 
-	wl_ddb_get_stats(conn->ddb, &after);
-	wl_last_search.requests = after.requests - before.requests;
-	wl_last_search.bytes_read = after.bytes_received - before.bytes_received;
-	wl_last_search.capacity_units = after.capacity_units - before.capacity_units;
-	wl_last_search.round_trips = conn->round_trips - rounds_before;
-	wl_last_search.results = nresults;
-	if (filter != NULL)
+	wl_search_count(conn, &before, rounds_before, nresults);
+	/* (a plan proved empty that a value written since undid has nothing to overrun) */
+	if (filter != NULL && plan->record_selectivity != 0)
 		wl_search_notice_overrun(collection, plan);
 	return nresults;
 }
@@ -735,6 +785,8 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	int			nhits;
 	Jsonb	   *filter_jsonb = NULL;
 	WlFilter   *filter = NULL;
+	WlRecordFilter *records;
+	double		kept;
 	int			i;
 
 	if (PG_ARGISNULL(1))
@@ -765,10 +817,15 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	query = wl_array_to_vector(PG_GETARG_ARRAYTYPE_P(1), collection->meta->dims,
 							   "query vector", &dims);
 	InitMaterializedSRF(fcinfo, 0);
+	records = filter ? wl_filter_records(filter) : NULL;
+	/* priced by the index's statistics, where it has them */
+	kept = wl_record_filter_kept(records, collection);
+	if (kept >= 0)
+		wl_search_plan_filtered(&plan, k, kept, kept);
 
 	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_filter_matches : NULL,
-						  filter, filter ? wl_filter_records(filter) : NULL, &hits);
+						  filter, records, &hits);
 	wl_explain_count_search(wl_search_last_stats(), plan.read_units);
 	for (i = 0; i < nhits; i++)
 	{
@@ -844,7 +901,8 @@ whiplash_last_search(PG_FUNCTION_ARGS)
 	values[11] = Int64GetDatum(wl_last_search.bytes_read);
 	values[12] = Float8GetDatum(wl_last_search.capacity_units);
 	if (tupdesc->natts > 13)
-		values[13] = CStringGetTextDatum(wl_search_kind_name(wl_last_search.kind));
+		values[13] = CStringGetTextDatum(wl_last_search.none_kept ? "none" :
+										 wl_search_kind_name(wl_last_search.kind));
 	values[14] = Float8GetDatum(wl_last_search.recall);
 	nulls[14] = wl_last_search.recall < 0;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));

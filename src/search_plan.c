@@ -85,6 +85,9 @@ double		wl_max_search_units = 0;
 /* Bytes of DynamoDB's billing units. */
 #define WL_READ_UNIT 4096.0
 
+/* A strongly consistent GetItem of a collection's metadata (below 4 KB). */
+#define WL_METADATA_READ_UNITS 1.0
+
 /*
  * The size of an id, as estimated when the collection's own is unknown: a
  * vector's always, a record's name's for indexes built before they noted it.
@@ -451,7 +454,9 @@ wl_plan_record_cells(WlSearchPlan *plan, double kept)
  * records kept (wl_plan_record_cells), and when every candidate fetched
  * passes, wider rounds read more cells but fetch no more than the budget
  * (search.c).  A Scan is chosen only where it costs no more: the search
- * fetches nothing that fails, and ranks among records that pass.
+ * fetches nothing that fails, and ranks among records that pass.  A
+ * record_selectivity of 0 is the statistics' proof that nothing passes
+ * (recordfilter.c): the search reads only the metadata (search.c).
  */
 void
 wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
@@ -474,6 +479,18 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
 	double		passing;		/* share of those fetched that pass */
 
 	plan->selectivity = Max(0.0, Min(selectivity, 1.0));
+	if (record_selectivity == 0)
+	{
+		/* proved empty by the index's statistics: only the metadata is read */
+		plan->selectivity = 0;
+		plan->record_selectivity = 0;
+		plan->read_units = WL_METADATA_READ_UNITS;
+		plan->requests = 1;
+		plan->rounds = 1;
+		plan->fetched = 0;
+		plan->why = "the statistics of the index show that no vector passes the filter";
+		return;
+	}
 	plan->record_selectivity = Max(plan->selectivity, Min(record_selectivity, 1.0));
 	kept = plan->record_selectivity;
 	passing = kept > 0 ? plan->selectivity / kept : 0;

@@ -146,6 +146,7 @@ extern WlCollection *wl_collection_open(WlConnection *conn, const char *name);
 extern WlCollection *wl_collection_for_relation(Oid relid, WlConnection **conn);
 extern Oid	wl_relation_of_name(text *name);
 extern void wl_collection_forget(Oid serverid, const char *name);
+extern void wl_collection_unseen_changed(Oid serverid, const char *name);
 extern void wl_collection_expire(Oid serverid, const char *name);
 
 /*
@@ -337,6 +338,8 @@ typedef struct WlSearchStats
 	double		recall;			/* the plan's estimate, or -1: unknown */
 	long		records_dropped;	/* records whose attributes failed the
 									 * filter (recordattrs.h) */
+	bool		none_kept;		/* the index's statistics proved that no
+								 * vector passes: nothing was searched */
 } WlSearchStats;
 typedef struct WlSearchHit
 {
@@ -358,6 +361,8 @@ extern void wl_explain_init(void);
 typedef struct WlWriteBuffer WlWriteBuffer;
 extern int	wl_write_batch_size;
 extern void wl_check_id(const char *id, int max_len);
+extern void wl_report_unseen(WlConnection *conn, const WlCollection *collection,
+							 const WlEntryChange *changes, int n);
 extern WlWriteBuffer *wl_write_begin(WlConnection *conn, WlCollection *collection,
 									 int hold_limit, Oid relid);
 extern void wl_write_statement(WlWriteBuffer *buffer, bool reads);
@@ -405,5 +410,4 @@ extern bool wl_create_table(WlConnection *conn, const char *table,
 extern void wl_wait_table_active(WlConnection *conn, const char *table);
 extern void wl_delete_tables(WlConnection *conn, const char *const *tables, int ntables,
 							 bool report);
-
 #endif							/* WHIPLASH_H */

@@ -403,6 +403,47 @@ wl_old_keys(WlChunk *chunk, WlCollection *collection, struct json_object **old_i
 }
 
 /*
+ * Reports the values of the records about to be written (the additions
+ * among changes, n of them) that the statistics of the collection's index
+ * do not list (core/packed.h), so that no search takes a filter they pass
+ * for empty.  Their items are written already: a build that sees the
+ * report before its Scan begins finds them.  Too many to list, or a set
+ * already full, are counted instead.  A collection dropped meanwhile
+ * fails the condition: nothing to report then.
+ */
+void
+wl_report_unseen(WlConnection *conn, const WlCollection *collection,
+				 const WlEntryChange *changes, int n)
+{
+	const WlMeta *meta = collection->meta;
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+	WlUnseenValue unseen[WL_UNSEEN_ADD_EACH + 1];
+	int			nunseen = 0;
+	WlDdbCall  *call;
+	int			i;
+
+	for (i = 0; settings != NULL && i < n; i++)
+		if (changes[i].add && changes[i].entry.slots != NULL)
+			nunseen = wl_packed_record_unseen(meta, collection->index, changes[i].entry.key,
+											  (const unsigned char *) changes[i].entry.slots,
+											  unseen, nunseen, WL_UNSEEN_ADD_EACH + 1);
+	if (nunseen == 0)
+		return;
+	call = wl_calls_new(1);
+	if (nunseen <= WL_UNSEEN_ADD_EACH && settings->nunseen >= 0 &&
+		settings->nunseen + nunseen <= WL_UNSEEN_ADD_MAX)
+	{
+		wl_packed_unseen_call(call, WL_METADATA_TABLE, meta, unseen, nunseen);
+		wl_metadata_run(conn, call);
+		if (!wl_op_failed_with(call, "ConditionalCheckFailedException"))
+			return;
+		call = wl_calls_new(1);
+	}
+	wl_packed_unseen_call(call, WL_METADATA_TABLE, meta, NULL, 0);
+	wl_metadata_run(conn, call);
+}
+
+/*
  * Phase 3: the entry changes of the chunk, applied through the format:
  * every new key of a put (so that writing a row again repairs entries a
  * failed flush left out), and the removal of every old key that is not
@@ -456,6 +497,7 @@ wl_write_entries(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection
 			changes[nchanges++].add = false;
 		}
 	}
+	wl_report_unseen(buffer->conn, collection, changes, nchanges);
 	calls = wl_calls_new(nchanges);
 	wl_run(buffer->conn, calls, meta->format->change_calls(meta, changes, nchanges, calls),
 		   NULL);

@@ -72,6 +72,7 @@ typedef struct WlPackedOne
 {
 	WlPackedIndex desc;
 	WlModel    *model;
+	WlAttrStats *stats;			/* of its attributes, or NULL */
 } WlPackedOne;
 
 /* The index a backend holds: the current generation, then one building. */
@@ -95,7 +96,10 @@ wl_packed_close(void *index)
 	if (state == NULL)
 		return;
 	for (i = 0; i < state->count; i++)
+	{
 		wl_model_free(state->one[i].model);
+		wl_stats_free(state->one[i].stats);
+	}
 	free(state);
 }
 
@@ -106,7 +110,7 @@ wl_packed_same_build(const WlPackedIndex *a, const WlPackedIndex *b)
 	return a->gen == b->gen && a->tables == b->tables && a->bits == b->bits &&
 		a->cells == b->cells && a->groups == b->groups && a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
 		a->plane_dims == b->plane_dims && a->parts == b->parts && a->bytes == b->bytes &&
-		strcmp(a->token, b->token) == 0;
+		a->stats_bytes == b->stats_bytes && strcmp(a->token, b->token) == 0;
 }
 
 /*
@@ -162,7 +166,11 @@ wl_packed_open(const WlMeta *meta, struct json_object *const *items, int nitems,
 		state->one[i].model = wl_packed_load_model(meta, &state->one[i].desc, items, nitems,
 												   reason, sizeof(reason));
 		if (state->one[i].model != NULL)
+		{
+			/* statistics that do not read only leave filters unpriced */
+			state->one[i].stats = wl_packed_load_stats(&state->one[i].desc, items, nitems);
 			continue;
+		}
 		if (strcmp(reason, "out of memory") == 0)
 		{
 			snprintf(errbuf, errlen, "%s", reason);
@@ -180,6 +188,17 @@ wl_packed_open(const WlMeta *meta, struct json_object *const *items, int nitems,
 		i--;
 	}
 	return state;
+}
+
+/* The statistics of the current generation's attributes; see packed.h. */
+const WlAttrStats *
+wl_packed_current_stats(const WlMeta *meta, const void *index)
+{
+	const WlPackedState *state = index;
+
+	/* (an index of another format is no WlPackedState) */
+	return meta->format == &wl_format_packed && state != NULL && state->searchable ?
+		state->one[0].stats : NULL;
 }
 
 /* What of the index could not be read; see format.h. */

@@ -56,6 +56,10 @@ typedef struct WlMeta
 	void	   *private;		/* the format's own settings (v1: planes) */
 	char		index_state[32];	/* what changes when its index does: a
 									 * writer holding other settings re-reads */
+	uint64_t	unseen_state;	/* packed: changes with the values written
+								 * that its index's statistics do not list
+								 * (packed.h); a search holding another
+								 * re-reads */
 	char	   *vectors_table;
 	char	   *buckets_table;
 	int64_t		vector_count;	/* native: approximate, kept by writers */

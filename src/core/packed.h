@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attrstats.h"
 #include "calibrate.h"
 #include "dynamodb.h"
 #include "meta.h"
@@ -119,7 +120,32 @@ typedef struct WlPackedIndex
 	int			nattrs;			/* attributes its records carry after their
 								 * codes (recordattrs.h), in slot order */
 	char		attrs[WL_RECORD_ATTRS_MAX][WL_RECORD_ATTR_NAME_MAX + 1];
+	int			stats_bytes;	/* of its attributes' statistics
+								 * (attrstats.h), stored beside its model;
+								 * 0: none */
+	int64_t		unseen_base;	/* the collection's "unseen_overflow" when its
+								 * records' Scan began (WlPackedSettings) */
 } WlPackedIndex;
+
+/*
+ * Values written since an index's statistics were taken that they do not
+ * list: "unseen_values", a string set of "<slot>:<attribute>", the slot's
+ * bytes and the attribute name's wl_text_hash in hex (35 characters).
+ * Writers add theirs while it holds fewer than WL_UNSEEN_ADD_MAX, at most
+ * WL_UNSEEN_ADD_EACH at a time, and count a write in "unseen_overflow"
+ * otherwise.  The build that lists them takes them out of the set.
+ */
+#define WL_UNSEEN_ADD_MAX 32
+#define WL_UNSEEN_ADD_EACH 16
+#define WL_UNSEEN_MAX 256
+#define WL_UNSEEN_ELEMENT_LEN (2 * WL_SLOT_BYTES + 1 + 16)
+
+/* One of them: its slot, and a hash of its attribute's name. */
+typedef struct WlUnseenValue
+{
+	unsigned char slot[WL_SLOT_BYTES];
+	uint64_t	attr;			/* wl_text_hash of the name */
+} WlUnseenValue;
 
 /* The index generations of a collection's metadata. */
 typedef struct WlPackedSettings
@@ -132,7 +158,57 @@ typedef struct WlPackedSettings
 	int64_t		building_active;	/* when the build's session last showed
 									 * it was at work (Unix seconds); 0:
 									 * unknown (begun by an older release) */
+	int64_t		unseen_overflow;	/* "unseen_overflow": writes of values
+									 * too many to list; while it is the
+									 * current generation's unseen_base,
+									 * its statistics with unseen_values
+									 * list every value */
+	int			nunseen;		/* -1: unreadable, or more than WL_UNSEEN_MAX */
+	WlUnseenValue unseen[WL_UNSEEN_MAX];
+	uint64_t	unseen_state;	/* changes when either does */
 } WlPackedSettings;
+
+/*
+ * The statistics of the current generation's attributes, from its index
+ * as a backend holds it (format->open); NULL: none stored, or none that
+ * read.
+ */
+extern const WlAttrStats *wl_packed_current_stats(const WlMeta *meta, const void *index);
+
+/*
+ * The PutItem that stores a generation's statistics beside its model
+ * (packed_models.c); their bytes go into index->stats_bytes.  false when
+ * out of memory.
+ */
+extern bool wl_packed_stats_write_call(const WlMeta *meta, WlPackedIndex *index,
+									   const WlAttrStats *stats, WlDdbCall *call);
+
+/*
+ * Adds to out (n of them so far, room for most) the values of a record
+ * written under key that the current generation's statistics do not list
+ * and unseen_values does not hold, while the statistics of a generation
+ * the record's writes must keep true could still prove a filter empty;
+ * returns the new n.  Its writer then reports them (wl_packed_unseen_call).
+ */
+extern int	wl_packed_record_unseen(const WlMeta *meta, const void *index, const char *key,
+									const unsigned char *slots, WlUnseenValue *out, int n,
+									int most);
+
+/*
+ * The UpdateItem that adds values (n of them) to unseen_values, on
+ * condition that it holds fewer than WL_UNSEEN_ADD_MAX; with n 0, the one
+ * that counts a write in unseen_overflow instead.
+ */
+extern void wl_packed_unseen_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+								  const WlUnseenValue *values, int n);
+
+/*
+ * Do the current generation's statistics prove that a filter, resolved
+ * against its attributes, keeps no record: every value listed, and no
+ * write of another since they were taken (by the metadata as read)?
+ */
+extern bool wl_packed_none_kept(const WlMeta *meta, const void *index,
+								const WlRecordFilter *filter, const int *slots);
 
 /* The packed settings of a collection's metadata; NULL for other formats. */
 extern const WlPackedSettings *wl_packed_settings_of(const WlMeta *meta);
@@ -243,9 +319,11 @@ extern bool wl_packed_build_abandoned(const WlMeta *meta, int64_t now, int64_t t
 
 /*
  * The UpdateItem that makes the building generation the current one: only
- * if it is still the one being built.
+ * if it is still the one being built.  It takes the unseen values its
+ * statistics list (n of them) out of unseen_values.
  */
 extern void wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
-								  const WlPackedIndex *building);
+								  const WlPackedIndex *building, const WlUnseenValue *listed,
+								  int n);
 
 #endif							/* WL_PACKED_H */

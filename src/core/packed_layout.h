@@ -54,4 +54,11 @@ extern WlModel *wl_packed_load_model(const WlMeta *meta, const WlPackedIndex *in
 									 struct json_object *const *items, int nitems,
 									 char *errbuf, size_t errlen);
 
+/*
+ * A generation's statistics from the model items read, or NULL: none
+ * stored, or none that read (packed_models.c).
+ */
+extern WlAttrStats *wl_packed_load_stats(const WlPackedIndex *index,
+										 struct json_object *const *items, int nitems);
+
 #endif							/* WL_PACKED_LAYOUT_H */

@@ -191,6 +191,16 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 	if (!wl_packed_read_names(map, index, errbuf, errlen) ||
 		!wl_packed_read_attrs(map, index, errbuf, errlen))
 		return false;
+	/* statistics another tool spoiled only prove nothing: WlPackedSettings */
+	index->stats_bytes = 0;
+	if (wl_item_get(map, "stats") != NULL &&
+		!wl_meta_int(map, "stats", 1, 1000000, &index->stats_bytes, errbuf, errlen))
+		index->stats_bytes = 0;
+	index->unseen_base = 0;
+	if (wl_item_get(map, "unseen_base") != NULL &&
+		(wl_av_get_int64(wl_item_get(map, "unseen_base"), &index->unseen_base) != 0 ||
+		 index->unseen_base < 0))
+		index->unseen_base = -1;
 	memset(&index->calibration, 0, sizeof(WlCalibration));
 	calibration = wl_av_get_string(wl_item_get(map, "calibration"));
 	if (wl_item_get(map, "calibration") != NULL &&
@@ -202,6 +212,77 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 		return false;
 	}
 	return wl_packed_read_spreads(map, index, metric, errbuf, errlen);
+}
+
+/* Writes an unseen value as its element of unseen_values (packed.h). */
+static void
+wl_unseen_element(const WlUnseenValue *value, char *out)
+{
+	int			i;
+
+	for (i = 0; i < WL_SLOT_BYTES; i++)
+		sprintf(out + 2 * i, "%02x", value->slot[i]);
+	sprintf(out + 2 * WL_SLOT_BYTES, ":%016llx", (unsigned long long) value->attr);
+}
+
+/* Reads an element of unseen_values; false when it is not one. */
+static bool
+wl_unseen_parse(const char *element, WlUnseenValue *value)
+{
+	char		hex[3] = {0};
+	char	   *end;
+	int			i;
+
+	if (element == NULL || strlen(element) != WL_UNSEEN_ELEMENT_LEN ||
+		element[2 * WL_SLOT_BYTES] != ':' ||
+		strspn(element, "0123456789abcdef") != 2 * WL_SLOT_BYTES ||
+		strspn(element + 2 * WL_SLOT_BYTES + 1, "0123456789abcdef") != 16)
+		return false;
+	for (i = 0; i < WL_SLOT_BYTES; i++)
+	{
+		memcpy(hex, element + 2 * i, 2);
+		value->slot[i] = (unsigned char) strtoul(hex, &end, 16);
+	}
+	value->attr = strtoull(element + 2 * WL_SLOT_BYTES + 1, &end, 16);
+	return true;
+}
+
+/*
+ * Reads unseen_values and unseen_overflow (packed.h).  A set too long, not
+ * of such elements, or a count that is none only makes the statistics
+ * prove nothing (nunseen -1; unseen_overflow -1 for the count).
+ */
+static void
+wl_packed_read_unseen(struct json_object *item, WlPackedSettings *settings)
+{
+	struct json_object *set = wl_item_get(item, "unseen_values");
+	int			n = set != NULL ? wl_av_set_count(set) : 0;
+	int			i;
+
+	bool		overflow_read;
+
+	settings->unseen_overflow = 0;
+	overflow_read = wl_item_get(item, "unseen_overflow") == NULL ||
+		(wl_av_get_int64(wl_item_get(item, "unseen_overflow"), &settings->unseen_overflow) == 0 &&
+		 settings->unseen_overflow >= 0);
+	if (!overflow_read)
+		settings->unseen_overflow = -1;
+	settings->nunseen = overflow_read && n >= 0 && n <= WL_UNSEEN_MAX &&
+		(set == NULL || wl_av_type(set) == WL_AV_SS) ? n : -1;
+	settings->unseen_state = (uint64_t) settings->unseen_overflow * UINT64_C(1000003) +
+		(uint64_t) (n + 1);
+	for (i = 0; i < settings->nunseen; i++)
+	{
+		const char *element = wl_av_set_item(set, i);
+
+		if (!wl_unseen_parse(element, &settings->unseen[i]))
+		{
+			settings->nunseen = -1;
+			break;
+		}
+		/* the order DynamoDB returns a set in is its own: add, not mix */
+		settings->unseen_state += wl_text_hash(element);
+	}
 }
 
 /* Reads the packed settings: metric, tables, bits, seed, indexes, tables. */
@@ -243,6 +324,7 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 		 !wl_packed_read_index(wl_item_get(item, "building"), &settings->building,
 							   meta->metric, errbuf, errlen)))
 		return false;
+	wl_packed_read_unseen(item, settings);
 	active_at = settings->has_building ?
 		wl_item_get(wl_av_get_map(wl_item_get(item, "building")), "active_at") : NULL;
 	settings->building_active = 0;
@@ -276,6 +358,7 @@ wl_packed_read_meta(struct json_object *item, WlMeta *meta, char *errbuf, size_t
 	snprintf(meta->index_state, sizeof(meta->index_state), "%d.%d",
 			 settings->has_current ? settings->current.gen : 0,
 			 settings->has_building ? settings->building.gen : 0);
+	meta->unseen_state = settings->unseen_state;
 	if (wl_av_get_int64(wl_item_get(item, "vector_count"), &meta->vector_count) != 0)
 		meta->vector_count = 0;
 	meta->generation = wl_meta_string(item, "generation", errbuf, errlen);
@@ -318,6 +401,10 @@ wl_packed_index_value(const WlPackedIndex *index)
 			json_object_array_add(attrs, wl_av_string(index->attrs[i]));
 		json_object_object_add(map, "attrs", wl_av_list(attrs));
 	}
+	if (index->stats_bytes > 0)
+		json_object_object_add(map, "stats", wl_av_number_int64(index->stats_bytes));
+	if (index->nattrs > 0)
+		json_object_object_add(map, "unseen_base", wl_av_number_int64(index->unseen_base));
 	if (index->calibration.queries > 0)
 	{
 		char		text[4096];
@@ -437,6 +524,48 @@ wl_packed_begin_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 					  "attribute_exists(id) AND generation = :g AND #f = :two", names, values);
 }
 
+/*
+ * Unseen values as a string set (0 < n <= WL_UNSEEN_MAX of them), spelled
+ * on the stack: a call is never built short of memory.
+ */
+static struct json_object *
+wl_unseen_set(const WlUnseenValue *values, int n)
+{
+	char		text[WL_UNSEEN_MAX][WL_UNSEEN_ELEMENT_LEN + 1];
+	const char *elements[WL_UNSEEN_MAX];
+	int			i;
+
+	for (i = 0; i < n && i < WL_UNSEEN_MAX; i++)
+	{
+		wl_unseen_element(&values[i], text[i]);
+		elements[i] = text[i];
+	}
+	return wl_av_string_set(elements, i);
+}
+
+/* Reports values the statistics do not list; see packed.h. */
+void
+wl_packed_unseen_call(WlDdbCall *call, const char *table, const WlMeta *meta,
+					  const WlUnseenValue *unseen, int n)
+{
+	struct json_object *values = json_object_new_object();
+
+	json_object_object_add(values, ":g", wl_av_string(meta->generation));
+	if (n == 0)
+	{
+		json_object_object_add(values, ":one", wl_av_number_int64(1));
+		wl_op_update_item(call, table, wl_store_id_key(meta->id), "ADD unseen_overflow :one",
+						  "attribute_exists(id) AND generation = :g", NULL, values);
+		return;
+	}
+	json_object_object_add(values, ":v", wl_unseen_set(unseen, n));
+	json_object_object_add(values, ":most", wl_av_number_int64(WL_UNSEEN_ADD_MAX));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id), "ADD unseen_values :v",
+					  "attribute_exists(id) AND generation = :g AND "
+					  "(attribute_not_exists(unseen_values) OR size(unseen_values) < :most)",
+					  NULL, values);
+}
+
 /* Notes that a build's session is at work on it; see packed.h. */
 void
 wl_packed_active_call(WlDdbCall *call, const char *table, const WlMeta *meta,
@@ -473,7 +602,7 @@ wl_packed_build_abandoned(const WlMeta *meta, int64_t now, int64_t timeout)
 /* Makes the building generation the current one; see packed.h. */
 void
 wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
-					  const WlPackedIndex *building)
+					  const WlPackedIndex *building, const WlUnseenValue *listed, int n)
 {
 	struct json_object *names = json_object_new_object();
 	struct json_object *values = wl_packed_update_values(meta, building);
@@ -482,7 +611,11 @@ wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 	json_object_object_add(names, "#ge", json_object_new_string("gen"));
 	json_object_object_add(names, "#ix", json_object_new_string("index"));
 	json_object_object_add(values, ":nt", wl_av_number_int64(building->tables));
-	wl_op_update_item(call, table, wl_store_id_key(meta->id), "SET #ix = :b, n_tables = :nt REMOVE #bu",
+	if (n > 0)
+		json_object_object_add(values, ":u", wl_unseen_set(listed, n));
+	wl_op_update_item(call, table, wl_store_id_key(meta->id),
+					  n > 0 ? "SET #ix = :b, n_tables = :nt REMOVE #bu DELETE unseen_values :u" :
+					  "SET #ix = :b, n_tables = :nt REMOVE #bu",
 					  "attribute_exists(id) AND generation = :g AND #bu.#ge = :bg",
 					  names, values);
 }

@@ -89,9 +89,9 @@ wl_packed_model_key(const WlMeta *meta, char *buf, size_t len)
 
 	if (current == NULL && building == NULL)
 		return false;
-	n = snprintf(buf, len, "%s current %d.%s.%zu building %d.%s.%zu", meta->buckets_table,
+	n = snprintf(buf, len, "%s current %d.%s.%zu.%d building %d.%s.%zu", meta->buckets_table,
 				 current ? current->gen : 0, current ? current->token : "-",
-				 current ? current->bytes : 0,
+				 current ? current->bytes : 0, current ? current->stats_bytes : 0,
 				 building ? building->gen : 0, building ? building->token : "-",
 				 building ? building->bytes : 0);
 	return n > 0 && (size_t) n < len;
@@ -197,6 +197,73 @@ wl_packed_model_write_calls(const WlMeta *meta, const WlPackedIndex *index,
 			break;
 	}
 	return parts;
+}
+
+/* The statistics item's sort key of a build: "<token>.stats". */
+static void
+wl_packed_stats_sort(const WlPackedIndex *index, char *out, size_t len)
+{
+	snprintf(out, len, "%s.stats", index->token);
+}
+
+/* Stores a generation's statistics beside its model (packed.h). */
+bool
+wl_packed_stats_write_call(const WlMeta *meta, WlPackedIndex *index, const WlAttrStats *stats,
+						   WlDdbCall *call)
+{
+	char		partition[32];
+	char		sort[48];
+	size_t		len;
+	unsigned char *bytes = wl_stats_encode(stats, &len);
+	struct json_object *item;
+
+	if (bytes == NULL)
+		return false;
+	wl_packed_model_partition(index->gen, partition, sizeof(partition));
+	wl_packed_stats_sort(index, sort, sizeof(sort));
+	item = json_object_new_object();
+	json_object_object_add(item, WL_ATTR_BUCKET, wl_av_string(partition));
+	json_object_object_add(item, WL_ATTR_ID, wl_av_string(sort));
+	json_object_object_add(item, WL_ATTR_MODEL, wl_av_binary(bytes, len));
+	wl_op_put_item(call, meta->buckets_table, item, NULL);
+	index->stats_bytes = (int) len;
+	free(bytes);
+	return true;
+}
+
+/* A generation's statistics from the model items read (packed_layout.h). */
+WlAttrStats *
+wl_packed_load_stats(const WlPackedIndex *index, struct json_object *const *items, int nitems)
+{
+	char		partition[32];
+	char		sort[48];
+	const char *names[WL_RECORD_ATTRS_MAX];
+	WlAttrStats *stats = NULL;
+	int			i;
+
+	if (index->stats_bytes == 0)
+		return NULL;
+	wl_packed_model_partition(index->gen, partition, sizeof(partition));
+	wl_packed_stats_sort(index, sort, sizeof(sort));
+	for (i = 0; i < index->nattrs; i++)
+		names[i] = index->attrs[i];
+	for (i = 0; i < nitems && stats == NULL; i++)
+	{
+		const char *bucket = wl_av_get_string(wl_item_get(items[i], WL_ATTR_BUCKET));
+		const char *id = wl_store_item_id(items[i]);
+		unsigned char *bytes = NULL;
+		size_t		len = 0;
+		char		reason[128];
+
+		if (bucket == NULL || id == NULL || strcmp(bucket, partition) != 0 ||
+			strcmp(id, sort) != 0 ||
+			wl_av_get_binary(wl_item_get(items[i], WL_ATTR_MODEL), &bytes, &len) != 0)
+			continue;
+		if (len == (size_t) index->stats_bytes)
+			stats = wl_stats_decode(bytes, len, names, index->nattrs, reason, sizeof(reason));
+		free(bytes);
+	}
+	return stats;
 }
 
 /* How many parts a model of len bytes is stored in. */

@@ -468,22 +468,31 @@ typedef struct WlRecordEval
 	const unsigned char *record_slots;
 } WlRecordEval;
 
+/* The truth of a filter's test on one slot, negated when it asks. */
+WlTruth
+wl_record_test_eval(const WlRecordFilter *filter, int test, const unsigned char *slot)
+{
+	const WlSlotTest *slot_test = &filter->tests[test];
+	WlSlotValue value;
+	WlTruth		truth;
+
+	wl_slot_read(slot, 0, &value);
+	truth = wl_slot_test(slot_test, &value);
+	if (slot_test->negate && truth != WL_UNKNOWN)
+		truth = truth == WL_TRUE ? WL_FALSE : WL_TRUE;
+	return truth;
+}
+
 /* Answers test number `test` from the record's slot. */
 static WlTruth
 wl_record_eval_test(int test, void *arg)
 {
 	WlRecordEval *eval = arg;
-	const WlSlotTest *slot_test = &eval->filter->tests[test];
-	WlSlotValue value;
-	WlTruth		truth;
 
 	if (eval->slots[test] < 0)
 		return WL_UNKNOWN;
-	wl_slot_read(eval->record_slots, eval->slots[test], &value);
-	truth = wl_slot_test(slot_test, &value);
-	if (slot_test->negate && truth != WL_UNKNOWN)
-		truth = truth == WL_TRUE ? WL_FALSE : WL_TRUE;
-	return truth;
+	return wl_record_test_eval(eval->filter, test,
+							   eval->record_slots + (size_t) eval->slots[test] * WL_SLOT_BYTES);
 }
 
 /* The filter's truth on one record, in three-valued logic. */

@@ -154,6 +154,10 @@ extern void wl_slot_read(const unsigned char *slots, int slot, WlSlotValue *valu
 extern int	wl_record_filter_resolve(const WlRecordFilter *filter, const char *const *names,
 									 int n, int *slots);
 
+/* The truth of test number `test` of a filter on one slot's bytes. */
+extern WlTruth wl_record_test_eval(const WlRecordFilter *filter, int test,
+								   const unsigned char *slot);
+
 /* The filter's truth on a record's slots, with the tests' resolved slots. */
 extern WlTruth wl_record_filter_eval(const WlRecordFilter *filter, const int *slots,
 									 const unsigned char *record_slots);

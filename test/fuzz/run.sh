@@ -18,7 +18,7 @@ set -uo pipefail
 
 FUZZ_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SECONDS_PER_TARGET="${1:-20}"
-TARGETS=(response item meta attrs endpoint base64)
+TARGETS=(response item meta attrs endpoint base64 stats)
 BUILD="$FUZZ_DIR/build"
 LOGS="$BUILD/logs"
 
