@@ -580,6 +580,7 @@ wl_records_add(const char *id, const float *vector, struct json_object *item, vo
 	unsigned char *codes = palloc((size_t) nkeys * records->code_bytes);
 	unsigned char *slots = palloc((size_t) nkeys * WL_PACKED_SLOTS_MAX);
 	char	   *copy = pstrdup(id);
+	uint64		id_hash = wl_text_hash(id);	/* the statistics' and calibration's */
 	int			t;
 
 	if (meta->format->vector_entries(meta, records->collection->index, vector, keys,
@@ -601,11 +602,11 @@ wl_records_add(const char *id, const float *vector, struct json_object *item, vo
 		wl_packed_key_slots(meta, change->entry.key, item, (unsigned char *) change->entry.slots);
 		change->add = true;
 		if (t == records->first && *records->stats != NULL)
-			wl_stats_add(*records->stats, change->entry.slots, wl_text_hash(id));
+			wl_stats_add(*records->stats, change->entry.slots, id_hash);
 	}
 	MemoryContextSwitchTo(oldcontext);
 	if (records->calibrator != NULL &&
-		!wl_calib_add(records->calibrator, wl_text_hash(id), vector))
+		!wl_calib_add(records->calibrator, id_hash, vector))
 		wl_report_out_of_memory();
 	records->done++;
 	if (++records->vectors >= WL_REINDEX_BATCH)
@@ -734,10 +735,9 @@ wl_reindex_stats_begin(WlReindex *build, const WlMeta *meta)
 static void
 wl_reindex_stats_end(WlReindex *build, WlCollection *collection, WlAttrStats **stats)
 {
-	WlDdbCall  *call = wl_calls_new(1);
-
 	const WlPackedSettings *settings = wl_packed_settings_of(collection->meta);
 	const WlAttrStats *current = wl_packed_current_stats(collection->meta, collection->index);
+	WlDdbCall  *call = wl_calls_new(1);
 	bool		unknown;
 	int			i;
 
