@@ -6,7 +6,7 @@ MODULE_big = whiplash
 CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamodb.o \
 	src/core/operations.o src/core/lsh.o src/core/distance.o src/core/store.o \
 	src/core/meta.o src/core/format.o src/core/format_lsh.o src/core/format_v1.o src/core/format_native.o src/core/format_packed.o src/core/packed_meta.o src/core/packed_plan.o src/core/packed_models.o src/core/model.o src/core/model_train.o src/core/model_bytes.o \
-	src/core/cells.o src/core/calibrate.o src/core/tune.o src/core/attrs.o \
+	src/core/cells.o src/core/calibrate.o src/core/calibrate_text.o src/core/tune.o src/core/attrs.o \
 	src/core/recordname.o src/core/itemfile.o src/core/predicate.o src/core/recordattrs.o src/core/packed_attrs.o \
 	src/core/attrstats.o
 GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/calls.o src/errors.o \

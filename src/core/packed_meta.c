@@ -619,3 +619,29 @@ wl_packed_finish_call(WlDdbCall *call, const char *table, const WlMeta *meta,
 					  "attribute_exists(id) AND generation = :g AND #bu.#ge = :bg",
 					  names, values);
 }
+
+/* The generation a partition belongs to, or 0 when it names none. */
+int
+wl_packed_partition_gen(const char *partition)
+{
+	int			gen;
+	int			used = 0;
+
+	if (sscanf(partition, "%d/%n", &gen, &used) != 1 || used == 0 ||
+		partition[used - 1] != '/' || gen < 1)
+		return 0;
+	return gen;
+}
+
+/* The description of generation gen of a collection, or NULL for none of its. */
+const WlPackedIndex *
+wl_packed_gen_index(const WlMeta *meta, int gen)
+{
+	const WlPackedSettings *settings = wl_packed_settings(meta);
+
+	if (settings->has_current && settings->current.gen == gen)
+		return &settings->current;
+	if (settings->has_building && settings->building.gen == gen)
+		return &settings->building;
+	return NULL;
+}
