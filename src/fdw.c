@@ -348,6 +348,7 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	double		candidates;
 	double		selectivity;
 	double		record_selectivity;
+	bool		whole;
 	Cost		startup;
 	WlSearchPlan search;
 	WlCollection *collection;
@@ -366,9 +367,9 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	candidates = search.kind == WL_SEARCH_SCAN ? plan->vectors :
 		Min((double) search.budget, plan->vectors);
 	selectivity = clauselist_selectivity(root, baserel->baserestrictinfo, 0, JOIN_INNER, NULL);
-	record_selectivity = wl_record_selectivity(root, baserel, collection);
+	record_selectivity = wl_record_selectivity(root, baserel, collection, &whole);
 	/* the index's statistics know the share its records keep better */
-	selectivity = Min(selectivity, record_selectivity);
+	selectivity = whole ? record_selectivity : Min(selectivity, record_selectivity);
 	if (selectivity < 1.0 && candidates * selectivity < k)
 		candidates = Min(Max(candidates, k / Max(selectivity, 0.0001)),
 						 (double) wl_max_scan_candidates);
@@ -384,10 +385,11 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, k, startup, startup + k * cpu_tuple_cost,
 										root->query_pathkeys, NULL, NULL,
-										lappend(list_make5(makeInteger(WL_SCAN_SEARCH), query,
-														   makeInteger(k), makeInteger(metric),
-														   makeFloat(psprintf("%.6e", selectivity))),
-												makeFloat(psprintf("%.6e", record_selectivity)))));
+										lappend(lappend(list_make5(makeInteger(WL_SCAN_SEARCH), query,
+																   makeInteger(k), makeInteger(metric),
+																   makeFloat(psprintf("%.6e", selectivity))),
+														makeFloat(psprintf("%.6e", record_selectivity))),
+												makeInteger(whole ? 1 : 0))));
 }
 
 /* Is an equivalence class member this relation's id column? */
@@ -511,6 +513,7 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 								 list_nth(best_path->fdw_private, WlSearchPathMetric),
 								 list_nth(best_path->fdw_private, WlSearchPathSelectivity),
 								 list_nth(best_path->fdw_private, WlSearchPathRecordSelectivity));
+		fdw_private = lappend(fdw_private, list_nth(best_path->fdw_private, WlSearchPathWhole));
 	}
 	else
 	{
@@ -570,10 +573,11 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 	const char *filtered = has_filter ? ", filtered while searching" : "";
 
 	if (has_filter)
-		wl_search_plan_filtered(&search, k,
+		wl_search_plan_filtered(collection, &search, k,
 								floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity)),
 								floatVal(list_nth(plan->fdw_private,
-												  WlScanPrivateRecordSelectivity)));
+												  WlScanPrivateRecordSelectivity)),
+								intVal(list_nth(plan->fdw_private, WlScanPrivateWhole)) != 0);
 	ExplainPropertyText("DynamoDB",
 						has_filter && search.record_selectivity == 0 ?
 						psprintf("no search for the %d nearest (GetItem of the collection's metadata)", k) :
@@ -637,13 +641,19 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 								psprintf("%s, tested on each record before its vector is fetched (keeps about %.4g)",
 										 tested, search.record_selectivity), es);
 	}
-	if (search.recall >= 0 && !has_filter)
+	/* a filter's recall is known where its records answer it all */
+	if (search.recall >= 0)
 		ExplainPropertyText("Estimated Recall",
 							search.below_target ?
 							psprintf("%.3f, below whiplash.recall_target %.2f: the most its calibration reaches%s",
 									 search.recall, wl_recall_target,
 									 wl_max_search_units > 0 ? " within whiplash.max_search_units" : "") :
 							search.kind == WL_SEARCH_SCAN ? "1.000 (exact)" :
+							has_filter && search.record_selectivity == 0 ?
+							"1.000 (exact: no vector passes)" :
+							has_filter ?
+							psprintf("%.3f (calibrated for a filter keeping %.4g; target %.2f)",
+									 search.recall, search.record_selectivity, wl_recall_target) :
 							psprintf("%.3f (calibrated; target %.2f)", search.recall, wl_recall_target),
 							es);
 }

@@ -36,15 +36,17 @@ enum WlScanPrivateIndex
 	WlScanPrivateK,				/* SEARCH: k, an Integer */
 	WlScanPrivateMetric,		/* SEARCH: its operator's WlMetric, an Integer */
 	WlScanPrivateSelectivity,	/* SEARCH: its restrictions' selectivity, a Float */
-	WlScanPrivateRecordSelectivity	/* SEARCH: that of those its records
+	WlScanPrivateRecordSelectivity,	/* SEARCH: that of those its records
 									 * answer (recordfilter.c), a Float */
+	WlScanPrivateWhole			/* SEARCH: do they answer them all (an
+								 * Integer, 0 or 1) */
 };
 
 /*
  * What the search path's fdw_private holds: its kind, the query vector's
  * expression, k, its operator's metric, the selectivity of the
- * restrictions it checks on each candidate, and that of those the index's
- * records answer.
+ * restrictions it checks on each candidate, that of those the index's
+ * records answer, and whether they answer them all.
  */
 enum WlSearchPathPrivateIndex
 {
@@ -53,7 +55,8 @@ enum WlSearchPathPrivateIndex
 	WlSearchPathK,
 	WlSearchPathMetric,
 	WlSearchPathSelectivity,
-	WlSearchPathRecordSelectivity
+	WlSearchPathRecordSelectivity,
+	WlSearchPathWhole
 };
 
 /*
@@ -158,9 +161,9 @@ struct WlCollection;
 extern char *wl_record_filter_attributes(const WlRecordFilter *filter,
 										 const struct WlMeta *meta);
 extern double wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel,
-									const struct WlCollection *collection);
+									const struct WlCollection *collection, bool *whole);
 extern double wl_record_filter_kept(const WlRecordFilter *filter,
-									const struct WlCollection *collection);
+									const struct WlCollection *collection, bool *whole);
 
 /* fdw_analyze.c */
 extern bool wl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,

@@ -56,6 +56,7 @@ typedef struct WlScanState
 	WlMetric	metric;			/* SEARCH: its operator's, when planned */
 	double		selectivity;	/* SEARCH: its restrictions', as planned */
 	double		record_selectivity; /* of those its records answer */
+	bool		whole;			/* do they answer them all */
 } WlScanState;
 
 /*
@@ -100,6 +101,7 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 		state->selectivity = floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity));
 		state->record_selectivity = floatVal(list_nth(plan->fdw_private,
 													  WlScanPrivateRecordSelectivity));
+		state->whole = intVal(list_nth(plan->fdw_private, WlScanPrivateWhole)) != 0;
 	}
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE),
@@ -273,8 +275,8 @@ wl_fetch_page(ForeignScanState *node)
 			{
 				wl_search_plan(collection, state->k, -1, -1, consistent, &plan);
 				if (state->filter_state)
-					wl_search_plan_filtered(&plan, state->k, state->selectivity,
-											state->record_selectivity);
+					wl_search_plan_filtered(collection, &plan, state->k, state->selectivity,
+											state->record_selectivity, state->whole);
 			}
 		}
 		state->nitems = wl_search_run(state->conn, collection, query, state->k, &plan,

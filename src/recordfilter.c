@@ -467,20 +467,24 @@ wl_record_filter_attributes(const WlRecordFilter *filter, const WlMeta *meta)
 /*
  * The share of records that a filter keeps, by the statistics of the
  * collection's current index (attrstats.h): 0 only when they prove that no
- * vector passes; -1 when the index has none.
+ * vector passes; -1 when the index has none.  *whole says whether the
+ * records answer every test of the filter, so that the share is the
+ * filter's own.
  */
 double
-wl_record_filter_kept(const WlRecordFilter *filter, const WlCollection *collection)
+wl_record_filter_kept(const WlRecordFilter *filter, const WlCollection *collection,
+					  bool *whole)
 {
 	const WlAttrStats *stats = wl_packed_current_stats(collection->meta, collection->index);
 	const char *names[WL_RECORD_ATTRS_MAX];
 	int			n = wl_packed_record_attrs(collection->meta, names);
 	int		   *slots;
 
+	*whole = false;
 	if (stats == NULL || filter == NULL || n == 0)
 		return -1;
 	slots = palloc(sizeof(int) * Max(filter->ntests, 1));
-	wl_record_filter_resolve(filter, names, n, slots);
+	*whole = wl_record_filter_resolve(filter, names, n, slots) == filter->ntests;
 	if (wl_packed_none_kept(collection->meta, collection->index, filter, slots))
 		return 0;
 	/* a share the statistics did not see is not nothing */
@@ -494,10 +498,12 @@ wl_record_filter_kept(const WlRecordFilter *filter, const WlCollection *collecti
  * the clause on an attribute they carry): the share of records a search
  * keeps, for its price (wl_search_plan_filtered); 1 when they answer none.
  * The index's statistics give it, or else PostgreSQL's of the foreign
- * table; 0 only when the statistics prove that no vector passes.
+ * table; 0 only when the statistics prove that no vector passes.  *whole
+ * says whether the records answer every restriction, by the statistics.
  */
 double
-wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection *collection)
+wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection *collection,
+					  bool *whole)
 {
 	const char *names[WL_RECORD_ATTRS_MAX];
 	int			n = wl_packed_record_attrs(collection->meta, names);
@@ -506,7 +512,9 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 	Relation	rel;
 	ListCell   *lc;
 	double		kept = -1;
+	bool		all_tested = false;
 
+	*whole = false;
 	if (n == 0 || baserel->baserestrictinfo == NIL)
 		return 1.0;
 	rel = table_open(planner_rt_fetch(baserel->relid, root)->relid, NoLock);
@@ -528,8 +536,10 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 	}
 	if (answered != NIL)
 		kept = wl_record_filter_kept(wl_record_filter_from_quals(rel, baserel->relid, clauses),
-									 collection);
+									 collection, &all_tested);
 	table_close(rel, NoLock);
+	*whole = kept >= 0 && all_tested &&
+		list_length(answered) == list_length(baserel->baserestrictinfo);
 	if (answered == NIL)
 		return 1.0;
 	return kept >= 0 ? kept :

@@ -653,8 +653,10 @@ wl_reindex_calibrate_begin(WlReindex *build, WlCollection *collection, WlRecords
 												 "whiplash calibration",
 												 ALLOCSET_SMALL_SIZES);
 	callback = MemoryContextAlloc(records->calibration, sizeof(MemoryContextCallback));
+	/* filtered grids where records carry attributes, stored with their statistics */
 	records->calibrator = wl_calib_begin(model, build->queries.vectors, build->queries.hashes,
-										 build->queries.n, meta->vector_count);
+										 build->queries.n, meta->vector_count,
+										 build->building.nattrs > 0);
 	if (records->calibrator == NULL)
 		wl_report_out_of_memory();
 	callback->func = wl_calibrator_release;
@@ -703,7 +705,6 @@ wl_reindex_stats_begin(WlReindex *build, const WlMeta *meta)
 	WlAttrStats **stats = palloc0(sizeof(WlAttrStats *));
 	MemoryContextCallback *callback = palloc(sizeof(MemoryContextCallback));
 	const char *names[WL_RECORD_ATTRS_MAX];
-	int			i;
 
 	if (build->building.nattrs == 0)
 		return stats;
@@ -717,12 +718,10 @@ wl_reindex_stats_begin(WlReindex *build, const WlMeta *meta)
 	build->listed = palloc(sizeof(WlUnseenValue) * Max(settings->nunseen, 1));
 	if (settings->nunseen > 0)
 		memcpy(build->listed, settings->unseen, sizeof(WlUnseenValue) * settings->nunseen);
-	for (i = 0; i < build->building.nattrs; i++)
-		names[i] = build->building.attrs[i];
 	callback->func = wl_stats_release;
 	callback->arg = stats;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, callback);
-	*stats = wl_stats_begin(names, build->building.nattrs);
+	*stats = wl_stats_begin(names, wl_packed_attr_names(&build->building, names));
 	if (*stats == NULL)
 		wl_report_out_of_memory();
 	return stats;
@@ -785,11 +784,11 @@ wl_reindex_records(WlReindex *build, WlCollection *collection)
 	records.stats = wl_reindex_stats_begin(build, meta);
 	count = wl_visit_vectors(build->conn, meta, 0, wl_records_add, &records);
 	wl_records_write(build, &records);
-	wl_reindex_stats_end(build, collection, records.stats);
 	wl_reindex_step(build, "indexed", count, "vectors");
 	wl_reindex_calibrate_end(build, &records);
 	if (records.calibration != NULL)
 		MemoryContextDelete(records.calibration);
+	wl_reindex_stats_end(build, collection, records.stats);
 	MemoryContextDelete(records.context);
 }
 

@@ -406,6 +406,32 @@ wl_spread_cells_read(const WlMeta *meta, long buckets_before)
 }
 
 /*
+ * Does a search that drops records still lack the records kept its plan
+ * expects, with cells left to read (fewer than `most` read)?  *wanted_kept, -1 before the first
+ * round, becomes what the first round's records should have kept: the
+ * plan's share of them (counted from entries_before and dropped_before),
+ * when that is at least 2k.  A search is short when the first round kept
+ * less than half that (less is rarely chance), and then until it has kept
+ * that many (*widening).
+ */
+static bool
+wl_search_depleted(const WlSearch *search, int k, int probes, int most, long entries_before,
+				   long dropped_before, double *wanted_kept, bool *widening)
+{
+	const WlSearchPlan *plan = search->plan;
+	double		read = wl_last_search.bucket_entries - entries_before;
+	double		kept = read - (wl_last_search.records_dropped - dropped_before);
+
+	if (*wanted_kept < 0)
+		*wanted_kept = plan->record_selectivity < 1 &&
+			plan->record_selectivity * read >= 2.0 * k ?
+			plan->record_selectivity * read : 0;
+	*widening = *wanted_kept > 0 && probes < most &&
+		kept < (*widening ? *wanted_kept : *wanted_kept / 2);
+	return *widening;
+}
+
+/*
  * Runs the rounds of a search: each reads what the plan says and ranks the
  * new items exactly (after the filter, when there is one).  Without a
  * filter one round is all.  With one, a round that leaves fewer than k
@@ -416,6 +442,16 @@ wl_spread_cells_read(const WlMeta *meta, long buckets_before)
  * candidate fetched so far passed, the budget stays: a wider round then
  * reads more cells to fetch the best of more records kept, not more of
  * them.  Returns how many candidates matched.
+ *
+ * A plan by the calibration's filtered grids read as many cells as a
+ * filter unrelated to where vectors lie needs (calibrate.h): about its
+ * share of their records pass.  Where
+ * fewer than half as many passed (wl_search_depleted: the query lies
+ * among vectors the filter drops, whose nearest that pass lie farther
+ * out), the search also widens, twice the cells and the budget a round,
+ * until it has seen as many records kept as the plan expected, or read
+ * every cell or whiplash.max_probes, or fetched
+ * whiplash.max_scan_candidates.
  */
 static long
 wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter filter,
@@ -430,6 +466,10 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 	int			max_probes = Max(probes, wl_max_probes);
 	int			max_budget = Max(budget, wl_max_scan_candidates);
 	long		buckets_before = wl_last_search.buckets;
+	long		entries_before = wl_last_search.bucket_entries;
+	long		dropped_before = wl_last_search.records_dropped;
+	double		wanted_kept = -1;
+	bool		widening = false;
 	long		matched = 0;
 	int			i;
 
@@ -459,13 +499,23 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			matched++;
 			wl_topk_push(topk, wl_distance(plan->metric, search->query, vector, meta->dims), i);
 		}
+		if (spread > 0)
+			probes = Max(probes, wl_spread_cells_read(meta, buckets_before));
+		if (plan->filter_calibrated && search->records != NULL &&
+			search->nfetched < max_budget &&
+			wl_search_depleted(search, k, probes, Min(max_probes, plan->probe_limit),
+							   entries_before, dropped_before, &wanted_kept, &widening))
+		{
+			probes = Min(probes * 2, Min(max_probes, plan->probe_limit));
+			spread = 0;
+			budget = (int) Min((int64) budget * 2, (int64) max_budget);
+			continue;
+		}
 		if (filter == NULL || matched >= k || plan->kind == WL_SEARCH_SCAN ||
 			search->nfetched >= max_budget || (probes >= max_probes && left == 0) ||
 			(plan->kind == WL_SEARCH_CODES && left == 0))
 			break;
 		/* wider rounds read a number of cells: four times the first's */
-		if (spread > 0)
-			probes = Max(probes, wl_spread_cells_read(meta, buckets_before));
 		spread = 0;
 		probes = Min(probes * 4, max_probes);
 		/*
@@ -692,8 +742,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 			wl_search_plan(collection, k, asked.probes_arg, asked.budget_arg,
 						   asked.consistent, &switched);
 			if (asked.selectivity >= 0)
-				wl_search_plan_filtered(&switched, k, asked.selectivity,
-										asked.record_selectivity);
+				wl_search_plan_filtered(collection, &switched, k, asked.selectivity,
+										asked.record_selectivity, asked.whole);
 			plan = &switched;
 		}
 		plan = wl_search_usable_plan(collection, plan, &damaged);
@@ -708,8 +758,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	}
 	wl_last_search.fine_bits = plan->depth;
 	wl_last_search.kind = plan->kind;
-	/* the calibration measured unfiltered searches: a filter's recall is unknown */
-	wl_last_search.recall = filter == NULL ? plan->recall : -1;
+	/* a filter's plan knows its recall where its calibration measured it */
+	wl_last_search.recall = filter == NULL || plan->selectivity >= 0 ? plan->recall : -1;
 	if (filter == NULL)
 		wl_search_notice_target(collection, plan);
 	if (plan->kind == WL_SEARCH_PROBE && filter == NULL && wl_last_search.matched < k &&
@@ -787,6 +837,7 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	WlFilter   *filter = NULL;
 	WlRecordFilter *records;
 	double		kept;
+	bool		whole;
 	int			i;
 
 	if (PG_ARGISNULL(1))
@@ -818,10 +869,13 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 							   "query vector", &dims);
 	InitMaterializedSRF(fcinfo, 0);
 	records = filter ? wl_filter_records(filter) : NULL;
-	/* priced by the index's statistics, where it has them */
-	kept = wl_record_filter_kept(records, collection);
+	/*
+	 * Priced by the index's statistics, where it has them; its recall is
+	 * known where the records answer the whole filter.
+	 */
+	kept = wl_record_filter_kept(records, collection, &whole);
 	if (kept >= 0)
-		wl_search_plan_filtered(&plan, k, kept, kept);
+		wl_search_plan_filtered(collection, &plan, k, kept, kept, whole);
 
 	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_filter_matches : NULL,

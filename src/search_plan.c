@@ -209,6 +209,7 @@ wl_plan_calibrated(const WlPackedIndex *index, int k, int probes_arg, int budget
 	plan->budget = choice.rerank;
 	plan->recall = choice.recall;
 	plan->below_target = !choice.reached && probes_arg <= 0 && budget_arg <= 0;
+	plan->rerank_scale = scale;
 }
 
 /*
@@ -348,6 +349,7 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 	plan->consistent = consistent;
 	plan->metric = meta->metric;
 	plan->recall = -1;
+	plan->rerank_scale = 1;
 	plan->probes_arg = probes_arg;
 	plan->budget_arg = budget_arg;
 	plan->selectivity = -1;
@@ -426,6 +428,40 @@ wl_plan_record_cells(WlSearchPlan *plan, double kept)
 }
 
 /*
+ * Makes a plan that drops records keeping `kept` of them read the cells
+ * and re-rank the candidates that its calibration's filtered grids
+ * (calibrate.h) show reach whiplash.recall_target under such a filter, at
+ * the fewest read units; false, leaving it, where it has no such grids or
+ * is no probe of cells the plan chose.
+ */
+static bool
+wl_plan_record_calibrated(WlSearchPlan *plan, const WlCalibration *calibration, double kept,
+						  int k)
+{
+	double		requests_per_read = plan->requests /
+		Max(plan->spread > 0 ? plan->cells_read : Min(plan->probes, plan->probe_limit), 1.0);
+	WlCalibChoice choice;
+
+	if (calibration == NULL || plan->kind != WL_SEARCH_PROBE || plan->cells == 0 ||
+		plan->probes_arg > 0 || plan->budget_arg > 0 ||
+		!wl_calib_choose_filtered(calibration, kept, wl_recall_target, wl_max_search_units, k,
+								  plan->probe_limit, plan->probe_units, plan->fetch_units,
+								  plan->rerank_scale, &choice))
+		return false;
+	plan->probes = choice.probes;
+	plan->spread = 0;
+	plan->cells_read = choice.cells;
+	plan->budget = choice.rerank;
+	plan->fetched = choice.rerank;
+	plan->recall = choice.recall;
+	plan->below_target = !choice.reached;
+	plan->read_units = choice.units;
+	plan->requests = choice.cells * requests_per_read;
+	plan->filter_calibrated = true;
+	return true;
+}
+
+/*
  * Prices a plan for a filter that keeps `selectivity` of the vectors.
  * search.c's wl_search_rounds widens such a search until k of the
  * candidates it fetched pass: each wider round probes four times as many
@@ -449,9 +485,13 @@ wl_plan_record_cells(WlSearchPlan *plan, double kept)
  * which keeps `record_selectivity` of the vectors (1: none), are dropped
  * before any fetch: a round fetches only from the records that pass, and
  * a candidate fetched passes the whole filter with the odds selectivity /
- * record_selectivity.  The first round then reads enough cells to hold
- * WL_RECORD_ROUND_SHARE times the candidates it re-ranks among the
- * records kept (wl_plan_record_cells), and when every candidate fetched
+ * record_selectivity.  The first round then reads the cells and re-ranks
+ * the candidates that the calibration's filtered grids show reach the
+ * recall target under a filter keeping that share (wl_plan_record_calibrated),
+ * which is the recall the plan expects where the records answer the whole
+ * filter (else it is unknown, -1); an index calibrated without them reads
+ * enough cells to hold WL_RECORD_ROUND_SHARE times the candidates it
+ * re-ranks among the records kept (wl_plan_record_cells).  When every candidate fetched
  * passes, wider rounds read more cells but fetch no more than the budget
  * (search.c).  A Scan is chosen only where it costs no more: the search
  * fetches nothing that fails, and ranks among records that pass.  A
@@ -459,18 +499,20 @@ wl_plan_record_cells(WlSearchPlan *plan, double kept)
  * (recordfilter.c): the search reads only the metadata (search.c).
  */
 void
-wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
-						double record_selectivity)
+wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int k,
+						double selectivity, double record_selectivity, bool whole)
 {
+	const WlCalibration *calibration =
+		wl_packed_current_calibration(collection->meta, collection->index);
 	bool		codes = plan->kind == WL_SEARCH_CODES;
 	int			probes;
-	int			budget = plan->budget;
+	int			budget;
 	int			max_probes;
-	int			max_budget = Max(budget, wl_max_scan_candidates);
+	int			max_budget;
 	double		reads;
 	double		requests_per_read;
 	double		available;
-	double		fetched = plan->fetched;
+	double		fetched;
 	double		reached;
 	double		units;
 	double		requests;
@@ -479,11 +521,14 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
 	double		passing;		/* share of those fetched that pass */
 
 	plan->selectivity = Max(0.0, Min(selectivity, 1.0));
+	plan->whole = whole;
 	if (record_selectivity == 0)
 	{
 		/* proved empty by the index's statistics: only the metadata is read */
 		plan->selectivity = 0;
 		plan->record_selectivity = 0;
+		plan->recall = 1.0;
+		plan->below_target = false;
 		plan->read_units = WL_METADATA_READ_UNITS;
 		plan->requests = 1;
 		plan->rounds = 1;
@@ -496,8 +541,18 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
 	passing = kept > 0 ? plan->selectivity / kept : 0;
 	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 || plan->probe_units <= 0)
 		return;
-	if (kept < 1)
-		wl_plan_record_cells(plan, kept);
+	/* the recall is known where the records answer the whole filter */
+	if (kept < 1 && wl_plan_record_calibrated(plan, calibration, kept, k))
+		plan->recall = whole ? plan->recall : -1;
+	else
+	{
+		plan->recall = -1;
+		if (kept < 1)
+			wl_plan_record_cells(plan, kept);
+	}
+	budget = plan->budget;
+	max_budget = Max(budget, wl_max_scan_candidates);
+	fetched = plan->fetched;
 	probes = plan->probes;
 	max_probes = Max(probes, wl_max_probes);
 	reads = codes ? plan->probe_limit :
@@ -543,6 +598,7 @@ wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
 		plan->probes_arg <= 0 && plan->budget_arg <= 0)
 	{
 		plan->kind = WL_SEARCH_SCAN;
+		plan->filter_calibrated = false;
 		plan->read_units = plan->scan_units;
 		plan->requests = plan->scan_requests;
 		plan->rounds = 1;
@@ -571,6 +627,7 @@ wl_search_plan_exact(const WlCollection *collection, WlMetric metric, bool consi
 	plan->consistent = consistent;
 	plan->metric = metric;
 	plan->selectivity = -1;
+	plan->rerank_scale = 1;
 	plan->rounds = 1;
 	wl_plan_scan(collection->meta, why, plan);
 }

@@ -284,6 +284,7 @@ typedef struct WlSearchPlan
 	double		requests;		/* estimated, before the candidates' fetch */
 	double		recall;			/* estimated recall@10, or -1: unknown */
 	bool		below_target;	/* the calibration reaches no recall_target */
+	double		rerank_scale;	/* of the calibration's candidates: growth, k */
 	const char *why;			/* the reason for the kind, for EXPLAIN */
 	int			probes_arg;		/* the probes and candidates the caller */
 	int			budget_arg;		/* asked for, or -1: the defaults */
@@ -294,6 +295,8 @@ typedef struct WlSearchPlan
 	double		fetch_units;	/* read units of one candidate fetched */
 	double		selectivity;	/* the filter's share of vectors, or -1: none */
 	double		record_selectivity; /* the share its records keep (1: all) */
+	bool		whole;			/* do they answer the whole filter */
+	bool		filter_calibrated;	/* planned by the filtered grids */
 	int			rounds;			/* rounds expected (1 unfiltered) */
 	double		fetched;		/* candidates expected to be fetched */
 	double		vectors;		/* in the collection, as the plan took it */
@@ -304,8 +307,8 @@ extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
 extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric,
 								 bool consistent, const char *why, WlSearchPlan *plan);
-extern void wl_search_plan_filtered(WlSearchPlan *plan, int k, double selectivity,
-									double record_selectivity);
+extern void wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int k,
+									double selectivity, double record_selectivity, bool whole);
 extern const char *wl_search_kind_name(WlSearchKind kind);
 extern double wl_vector_item_bytes(const WlMeta *meta);
 extern int	wl_probes;

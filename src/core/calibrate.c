@@ -15,6 +15,7 @@
  */
 #include "calibrate.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,23 @@ static const int wl_calib_spread_axis[] = {10, 20, 30, 50, 70, 100, 150, 200, 30
 
 #define WL_CALIB_NSPREADS ((int) (sizeof(wl_calib_spread_axis) / sizeof(int)))
 
+/*
+ * The filtered grids' cells read: a rare filter's nearest lie among many
+ * more cells.  One point fewer than the most, so that the most cells a
+ * level measures (those holding about WL_CALIB_MAX_CODES / 2 of the
+ * records its filter keeps) always has one.
+ */
+static const int wl_calib_level_axis[] = {1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 64, 80, 96, 112, 128,
+160, 192, 256, 384, 512, 1024, 2048, 4096};
+
+/* The levels' filters: each keeps one vector in this many. */
+static const int wl_calib_level_keeps[WL_CALIB_LEVELS] = {10, 100};
+
+/* The grids measured: the unfiltered one, then a level's. */
+#define WL_CALIB_GRIDS (1 + WL_CALIB_LEVELS)
+
 #define Min(a, b) ((a) < (b) ? (a) : (b))
+#define Max(a, b) ((a) > (b) ? (a) : (b))
 
 /* A vector in a cell a query could read: its cell's rank and code distance. */
 typedef struct WlCandidate
@@ -50,7 +67,19 @@ typedef struct WlCandidate
 	uint16_t	rank;
 } WlCandidate;
 
-/* One held-out query. */
+/* The candidates of a query in one grid. */
+typedef struct WlCandidates
+{
+	WlCandidate *items;
+	int			count;
+	int			capacity;
+} WlCandidates;
+
+/*
+ * One held-out query: for each grid (the unfiltered one, then each level's
+ * filter), its exact nearest among the vectors that pass, and the
+ * candidates a search would rank.
+ */
 typedef struct WlCalibQuery
 {
 	const float *vector;
@@ -58,10 +87,8 @@ typedef struct WlCalibQuery
 	uint64_t	key;
 	bool		usable;			/* not a zero cosine vector */
 	uint16_t	spread_cells[WL_CALIB_MAX_AXIS];	/* cells read at each spread */
-	WlTopK	   *exact;
-	WlCandidate *candidates;
-	int			ncandidates;
-	int			capacity;
+	WlTopK	   *exact[WL_CALIB_GRIDS];
+	WlCandidates candidates[WL_CALIB_GRIDS];
 } WlCalibQuery;
 
 struct WlCalibrator
@@ -69,10 +96,13 @@ struct WlCalibrator
 	const WlModel *model;
 	const WlModelShape *shape;
 	int			nq;
-	int			most_probes;	/* cells a query's candidates come from */
+	int			grids;			/* measured: 1, or with the levels' */
+	int			most_probes[WL_CALIB_GRIDS];	/* cells a query's candidates
+												 * come from */
 	bool		spreads;		/* measure the spread grid */
 	WlCalibQuery *queries;
 	uint16_t   *rank;			/* nq x cells: the rank a query reads a cell at */
+	uint16_t   *level_rank;		/* and as the levels' grids read them */
 	float	   *rotated;		/* nq x rotation: the queries rotated */
 	char	   *topk_memory;
 	float	   *y;				/* rotation floats */
@@ -90,9 +120,11 @@ wl_calib_free(WlCalibrator *calibrator)
 		return;
 	if (calibrator->queries != NULL)
 		for (q = 0; q < calibrator->nq; q++)
-			free(calibrator->queries[q].candidates);
+			for (int g = 0; g < WL_CALIB_GRIDS; g++)
+				free(calibrator->queries[q].candidates[g].items);
 	free(calibrator->queries);
 	free(calibrator->rank);
+	free(calibrator->level_rank);
 	free(calibrator->rotated);
 	free(calibrator->topk_memory);
 	free(calibrator->y);
@@ -125,16 +157,50 @@ wl_calib_queries(int64_t vectors, int dims, int rotation)
 	return (int) fmax(WL_CALIB_MIN_QUERIES, fmin(WL_CALIB_QUERIES, n));
 }
 
+/*
+ * Ranks the cells for each usable query into rank (nq x cells), the first
+ * `most` in the order a search reading that many reads them, and fills
+ * each query's spread_cells when spreads is set; false when out of memory.
+ */
+static bool
+wl_calib_rank_cells(WlCalibrator *cal, int most, uint16_t *rank, bool spreads)
+{
+	const WlModelShape *shape = cal->shape;
+	int		   *order = malloc(sizeof(int) * most);
+	float	   *distances = malloc(sizeof(float) * most);
+	bool		ok = order != NULL && distances != NULL;
+
+	memset(rank, 0xff, sizeof(uint16_t) * cal->nq * shape->cells);
+	for (int q = 0; ok && q < cal->nq; q++)
+	{
+		WlCalibQuery *query = &cal->queries[q];
+		int			n;
+
+		if (!query->usable)
+			continue;
+		n = wl_model_probe_cells(cal->model, 0, query->rotated, most, order, distances);
+		ok = n >= 0;
+		for (int p = 0; p < n; p++)
+			rank[(size_t) q * shape->cells + order[p]] = (uint16_t) p;
+		for (int p = 0; ok && spreads && p < WL_CALIB_NSPREADS; p++)
+			query->spread_cells[p] = (uint16_t)
+				wl_cells_within(distances, Min(n, WL_CALIB_SPREAD_MOST),
+								wl_calib_spread_axis[p] / WL_CALIB_SPREAD_UNIT);
+	}
+	free(order);
+	free(distances);
+	return ok;
+}
+
 /* Begins a calibration; see the header. */
 WlCalibrator *
 wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys, int nq,
-			   int64_t vectors)
+			   int64_t vectors, bool filtered)
 {
 	const WlModelShape *shape = wl_model_shape(model);
 	WlCalibrator *cal;
-	int		   *order;
-	float	   *distances;
 	size_t		topk_bytes = wl_topk_size(WL_CALIB_K);
+	int			level_most = 0;
 	int			q;
 
 	if (shape->cells <= 0 || nq < 1)
@@ -147,79 +213,84 @@ wl_calib_begin(const WlModel *model, const float *queries, const uint64_t *keys,
 	cal->model = model;
 	cal->shape = shape;
 	cal->nq = nq;
-	cal->most_probes = wl_calib_most_probes(shape, vectors);
+	cal->grids = filtered ? WL_CALIB_GRIDS : 1;
+	cal->most_probes[0] = wl_calib_most_probes(shape, vectors);
+	/* a level's candidates: about half as many codes of the vectors that pass */
+	for (int g = 1; g < cal->grids; g++)
+	{
+		cal->most_probes[g] = wl_calib_most_probes(shape,
+												   2 * vectors / wl_calib_level_keeps[g - 1]);
+		level_most = Min(Max(level_most, cal->most_probes[g]), shape->cells);
+	}
 	cal->spreads = wl_model_spreads(model);
 	cal->queries = calloc(nq, sizeof(WlCalibQuery));
 	cal->rank = malloc(sizeof(uint16_t) * nq * shape->cells);
+	if (cal->grids > 1)
+		cal->level_rank = malloc(sizeof(uint16_t) * nq * shape->cells);
 	cal->rotated = malloc(sizeof(float) * nq * shape->rotation);
-	cal->topk_memory = malloc(topk_bytes * nq);
+	cal->topk_memory = malloc(topk_bytes * nq * cal->grids);
 	cal->y = malloc(sizeof(float) * shape->rotation);
 	cal->code = malloc((size_t) wl_model_code_bytes(model));
-	order = malloc(sizeof(int) * cal->most_probes);
-	distances = malloc(sizeof(float) * cal->most_probes);
 	if (cal->queries == NULL || cal->rank == NULL || cal->rotated == NULL ||
-		cal->topk_memory == NULL || cal->y == NULL || cal->code == NULL || order == NULL ||
-		distances == NULL)
+		cal->topk_memory == NULL || cal->y == NULL || cal->code == NULL ||
+		(cal->grids > 1 && cal->level_rank == NULL))
 	{
-		free(order);
-		free(distances);
 		wl_calib_free(cal);
 		return NULL;
 	}
-	memset(cal->rank, 0xff, sizeof(uint16_t) * nq * shape->cells);
 	for (q = 0; q < nq; q++)
 	{
 		WlCalibQuery *query = &cal->queries[q];
-		int			n;
-		int			p;
 
 		query->vector = queries + (size_t) q * shape->dims;
 		query->rotated = cal->rotated + (size_t) q * shape->rotation;
 		query->key = keys[q];
-		query->exact = wl_topk_init(cal->topk_memory + topk_bytes * q, WL_CALIB_K);
-		if (wl_model_query(model, query->vector, query->rotated) != 0)
-			continue;
-		n = wl_model_probe_cells(model, 0, query->rotated, cal->most_probes, order,
-									 distances);
-		if (n < 0)
-		{
-			free(order);
-			free(distances);
-			wl_calib_free(cal);
-			return NULL;
-		}
-		query->usable = true;
-		for (p = 0; p < n; p++)
-			cal->rank[(size_t) q * shape->cells + order[p]] = (uint16_t) p;
-		for (p = 0; cal->spreads && p < WL_CALIB_NSPREADS; p++)
-			query->spread_cells[p] = (uint16_t)
-				wl_cells_within(distances, Min(n, WL_CALIB_SPREAD_MOST),
-								wl_calib_spread_axis[p] / WL_CALIB_SPREAD_UNIT);
+		for (int g = 0; g < cal->grids; g++)
+			query->exact[g] = wl_topk_init(cal->topk_memory + topk_bytes * (q * cal->grids + g),
+										   WL_CALIB_K);
+		query->usable = wl_model_query(model, query->vector, query->rotated) == 0;
 	}
-	free(order);
-	free(distances);
+	if (!wl_calib_rank_cells(cal, cal->most_probes[0], cal->rank, cal->spreads) ||
+		(cal->grids > 1 && !wl_calib_rank_cells(cal, level_most, cal->level_rank, false)))
+	{
+		wl_calib_free(cal);
+		return NULL;
+	}
 	return cal;
 }
 
-/* Adds a candidate to a query's list. */
+/* Adds a candidate to a list. */
 static bool
-wl_calib_push(WlCalibQuery *query, float code, int32_t ordinal, uint16_t rank)
+wl_calib_push(WlCandidates *list, float code, int32_t ordinal, uint16_t rank)
 {
-	if (query->ncandidates == query->capacity)
+	if (list->count == list->capacity)
 	{
-		int			capacity = query->capacity > 0 ? query->capacity * 2 : 256;
-		WlCandidate *grown = realloc(query->candidates, sizeof(WlCandidate) * capacity);
+		int			capacity = list->capacity > 0 ? list->capacity * 2 : 256;
+		WlCandidate *grown = realloc(list->items, sizeof(WlCandidate) * capacity);
 
 		if (grown == NULL)
 			return false;
-		query->candidates = grown;
-		query->capacity = capacity;
+		list->items = grown;
+		list->capacity = capacity;
 	}
-	query->candidates[query->ncandidates].code = code;
-	query->candidates[query->ncandidates].ordinal = ordinal;
-	query->candidates[query->ncandidates].rank = rank;
-	query->ncandidates++;
+	list->items[list->count].code = code;
+	list->items[list->count].ordinal = ordinal;
+	list->items[list->count].rank = rank;
+	list->count++;
 	return true;
+}
+
+/* Does a vector of this key pass the filter of a level; see the header. */
+bool
+wl_calib_kept(uint64_t key, int keep)
+{
+	/* mixed (splitmix64's finaliser), so that keys of any form spread */
+	key ^= key >> 30;
+	key *= UINT64_C(0xbf58476d1ce4e5b9);
+	key ^= key >> 27;
+	key *= UINT64_C(0x94d049bb133111eb);
+	key ^= key >> 31;
+	return key % (uint64_t) keep == 0;
 }
 
 /* Visits one vector of the collection; see the header. */
@@ -228,6 +299,7 @@ wl_calib_add(WlCalibrator *cal, uint64_t key, const float *vector)
 {
 	const WlModelShape *shape = cal->shape;
 	int32_t		ordinal = cal->visited++;
+	bool		passes[WL_CALIB_GRIDS];
 	bool		coded = false;
 	int			cell;
 	int			q;
@@ -235,27 +307,42 @@ wl_calib_add(WlCalibrator *cal, uint64_t key, const float *vector)
 	if (wl_model_transform(cal->model, vector, cal->y) != 0)
 		return true;			/* a zero cosine vector: no search finds it */
 	cell = wl_model_cell(cal->model, 0, cal->y);
+	passes[0] = true;
+	for (int g = 1; g < cal->grids; g++)
+		passes[g] = wl_calib_kept(key, wl_calib_level_keeps[g - 1]);
 	for (q = 0; q < cal->nq; q++)
 	{
 		WlCalibQuery *query = &cal->queries[q];
-		uint16_t	rank = cal->rank[(size_t) q * shape->cells + cell];
+		size_t		at = (size_t) q * shape->cells + cell;
+		double		distance;
+		float		code = 0;
+		bool		measured = false;
 
 		if (!query->usable || query->key == key)
 			continue;
-		wl_topk_push(query->exact, wl_distance(shape->metric, query->vector, vector,
-											   shape->dims), ordinal);
-		if (rank == WL_CALIB_NO_RANK)
-			continue;
-		if (!coded)
+		distance = wl_distance(shape->metric, query->vector, vector, shape->dims);
+		for (int g = 0; g < cal->grids; g++)
 		{
-			wl_model_encode(cal->model, 0, cell, cal->y, cal->code);
-			coded = true;
+			uint16_t	rank = g == 0 ? cal->rank[at] : cal->level_rank[at];
+
+			if (!passes[g])
+				continue;
+			wl_topk_push(query->exact[g], distance, ordinal);
+			if (rank == WL_CALIB_NO_RANK || rank >= cal->most_probes[g])
+				continue;
+			if (!coded)
+			{
+				wl_model_encode(cal->model, 0, cell, cal->y, cal->code);
+				coded = true;
+			}
+			if (!measured)
+			{
+				code = wl_model_code_distance(cal->model, 0, cell, query->rotated, cal->code);
+				measured = true;
+			}
+			if (!wl_calib_push(&query->candidates[g], code, ordinal, rank))
+				return false;
 		}
-		if (!wl_calib_push(query,
-						   wl_model_code_distance(cal->model, 0, cell, query->rotated,
-												  cal->code),
-						   ordinal, rank))
-			return false;
 	}
 	return true;
 }
@@ -289,10 +376,10 @@ wl_calib_axis(const int *from, int n, int most, int *to)
 /*
  * Adds one query's hits to a grid: for every number of cells read
  * (cells[p], p < ncells), how many of its true neighbours each number of
- * re-ranked candidates holds.
+ * re-ranked candidates (grid->reranks) holds.
  */
 static void
-wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth, const int *cells,
+wl_calib_measure(const WlCandidates *list, const int *truth, int ntruth, const int *cells,
 				 int ncells, const WlCalibration *grid, double hits[][WL_CALIB_MAX_AXIS])
 {
 	int			p;
@@ -303,9 +390,9 @@ wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth, const 
 		int			found = 0;
 		int			c;
 
-		for (c = 0; c < query->ncandidates && found < ntruth; c++)
+		for (c = 0; c < list->count && found < ntruth; c++)
 		{
-			const WlCandidate *candidate = &query->candidates[c];
+			const WlCandidate *candidate = &list->items[c];
 			int			t;
 			int			r;
 
@@ -326,14 +413,52 @@ wl_calib_measure(const WlCalibQuery *query, const int *truth, int ntruth, const 
 	}
 }
 
-/* Measures the grid; see the header. */
+/*
+ * Measures one query's grid g (0: unfiltered; else the level g - 1's)
+ * into hits, its spread grid too for g 0; the true neighbours it sought
+ * are added to wanted.  False when none pass.
+ */
+static bool
+wl_calib_measure_query(WlCalibrator *cal, WlCalibQuery *query, int g, const WlCalibration *out,
+					   double hits[][WL_CALIB_MAX_AXIS], double spread_hits[][WL_CALIB_MAX_AXIS],
+					   double *spread_cells, double *wanted)
+{
+	WlCandidates *list = &query->candidates[g];
+	double		distances[WL_CALIB_K];
+	int			truth[WL_CALIB_K];
+	int			ntruth = wl_topk_sorted(query->exact[g], distances, truth);
+
+	if (ntruth == 0)
+		return false;
+	qsort(list->items, list->count, sizeof(WlCandidate), wl_candidate_compare);
+	if (g > 0)
+		wl_calib_measure(list, truth, ntruth, out->levels[g - 1].probes,
+						 out->levels[g - 1].nprobes, out, hits);
+	else
+		wl_calib_measure(list, truth, ntruth, out->probes, out->nprobes, out, hits);
+	if (g == 0 && cal->spreads)
+	{
+		int			cells[WL_CALIB_MAX_AXIS];
+
+		for (int p = 0; p < out->nspreads; p++)
+		{
+			cells[p] = query->spread_cells[p];
+			spread_cells[p] += cells[p];
+		}
+		wl_calib_measure(list, truth, ntruth, cells, out->nspreads, out, spread_hits);
+	}
+	*wanted += ntruth;
+	return true;
+}
+
+/* Measures the grids; see the header. */
 bool
 wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 {
-	double		hits[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+	double		hits[WL_CALIB_GRIDS][WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
 	double		spread_hits[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
 	double		spread_cells[WL_CALIB_MAX_AXIS];
-	double		wanted = 0;
+	double		wanted[WL_CALIB_GRIDS];
 	int			measured = 0;
 	int			q;
 	int			p;
@@ -343,46 +468,38 @@ wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 	memset(hits, 0, sizeof(hits));
 	memset(spread_hits, 0, sizeof(spread_hits));
 	memset(spread_cells, 0, sizeof(spread_cells));
+	memset(wanted, 0, sizeof(wanted));
 	out->k = WL_CALIB_K;
 	out->nprobes = wl_calib_axis(wl_calib_probe_axis,
 								 sizeof(wl_calib_probe_axis) / sizeof(int),
-								 cal->most_probes, out->probes);
+								 cal->most_probes[0], out->probes);
 	out->nreranks = wl_calib_axis(wl_calib_rerank_axis,
 								  sizeof(wl_calib_rerank_axis) / sizeof(int),
 								  WL_CALIB_MAX_RERANK, out->reranks);
 	if (cal->spreads)
 	{
 		out->nspreads = WL_CALIB_NSPREADS;
-		out->spread_most = Min(cal->most_probes, WL_CALIB_SPREAD_MOST);
+		out->spread_most = Min(cal->most_probes[0], WL_CALIB_SPREAD_MOST);
 		memcpy(out->spreads, wl_calib_spread_axis, sizeof(wl_calib_spread_axis));
+	}
+	out->nlevels = cal->grids - 1;
+	for (int l = 0; l < out->nlevels; l++)
+	{
+		out->levels[l].keep = wl_calib_level_keeps[l];
+		out->levels[l].nprobes = wl_calib_axis(wl_calib_level_axis,
+											   sizeof(wl_calib_level_axis) / sizeof(int),
+											   cal->most_probes[l + 1], out->levels[l].probes);
 	}
 	for (q = 0; q < cal->nq; q++)
 	{
 		WlCalibQuery *query = &cal->queries[q];
-		double		distances[WL_CALIB_K];
-		int			truth[WL_CALIB_K];
-		int			ntruth;
 
-		if (!query->usable)
+		if (!query->usable ||
+			!wl_calib_measure_query(cal, query, 0, out, hits[0], spread_hits, spread_cells,
+									&wanted[0]))
 			continue;
-		ntruth = wl_topk_sorted(query->exact, distances, truth);
-		if (ntruth == 0)
-			continue;
-		qsort(query->candidates, query->ncandidates, sizeof(WlCandidate),
-			  wl_candidate_compare);
-		wl_calib_measure(query, truth, ntruth, out->probes, out->nprobes, out, hits);
-		if (cal->spreads)
-		{
-			int			cells[WL_CALIB_MAX_AXIS];
-
-			for (p = 0; p < out->nspreads; p++)
-			{
-				cells[p] = query->spread_cells[p];
-				spread_cells[p] += cells[p];
-			}
-			wl_calib_measure(query, truth, ntruth, cells, out->nspreads, out, spread_hits);
-		}
-		wanted += ntruth;
+		for (int g = 1; g < cal->grids; g++)
+			wl_calib_measure_query(cal, query, g, out, hits[g], NULL, NULL, &wanted[g]);
 		measured++;
 	}
 	if (measured == 0)
@@ -390,13 +507,21 @@ wl_calib_end(WlCalibrator *cal, WlCalibration *out)
 	out->queries = measured;
 	for (p = 0; p < out->nprobes; p++)
 		for (r = 0; r < out->nreranks; r++)
-			out->recall[p][r] = (float) (hits[p][r] / wanted);
+			out->recall[p][r] = (float) (hits[0][p][r] / wanted[0]);
 	for (p = 0; p < out->nspreads; p++)
 	{
 		out->spread_cells[p] = (float) (spread_cells[p] / measured);
 		for (r = 0; r < out->nreranks; r++)
-			out->spread_recall[p][r] = (float) (spread_hits[p][r] / wanted);
+			out->spread_recall[p][r] = (float) (spread_hits[p][r] / wanted[0]);
 	}
+	/* a filter rarer than the vectors is measured by no grid, nor rarer ones */
+	for (int l = 0; l < out->nlevels; l++)
+		if (wanted[l + 1] == 0)
+			out->nlevels = l;
+	for (int l = 0; l < out->nlevels; l++)
+		for (p = 0; p < out->levels[l].nprobes; p++)
+			for (r = 0; r < out->nreranks; r++)
+				out->levels[l].recall[p][r] = (float) (hits[l + 1][p][r] / wanted[l + 1]);
 	return true;
 }
 
@@ -500,4 +625,101 @@ wl_calib_choose(const WlCalibration *calibration, double target, double max_unit
 			if (wl_calib_better(&point, choice, max_units))
 				*choice = point;
 		}
+}
+
+/*
+ * The recall of grid g (0: the unfiltered one, else the level g - 1's) at
+ * the largest point at or below both (0 when there is none).
+ */
+static double
+wl_calib_grid_recall(const WlCalibration *calibration, int g, int probes, int rerank)
+{
+	const WlCalibLevel *level;
+	int			p = -1;
+	int			r = -1;
+
+	if (g == 0)
+		return wl_calib_recall(calibration, probes, rerank);
+	level = &calibration->levels[g - 1];
+	for (int i = 0; i < level->nprobes && level->probes[i] <= probes; i++)
+		p = i;
+	for (int i = 0; i < calibration->nreranks && calibration->reranks[i] <= rerank; i++)
+		r = i;
+	return p < 0 || r < 0 ? 0.0 : level->recall[p][r];
+}
+
+/* The share of vectors grid g's filter keeps. */
+static double
+wl_calib_grid_share(const WlCalibration *calibration, int g)
+{
+	return g == 0 ? 1.0 : 1.0 / calibration->levels[g - 1].keep;
+}
+
+/*
+ * The recall a search reading `probes` of the `cells` and re-ranking
+ * `rerank` candidates reaches under a filter keeping `kept`: between the
+ * grids of the shares about it, by the logarithm of the share; below the
+ * last, that grid's reading as many of the records kept.  Reading every
+ * cell is each grid's most cells.
+ */
+static double
+wl_calib_kept_recall(const WlCalibration *calibration, double kept, int probes, int cells,
+					 int rerank)
+{
+	int			g = 0;
+	double		upper;
+	double		lower;
+	double		t;
+
+	if (probes >= cells)
+		probes = INT_MAX;
+	while (g < calibration->nlevels && wl_calib_grid_share(calibration, g + 1) >= kept)
+		g++;
+	if (g == calibration->nlevels)
+		return wl_calib_grid_recall(calibration, g,
+									probes == INT_MAX ? INT_MAX :
+									(int) floor(probes * kept /
+												wl_calib_grid_share(calibration, g) + 1e-9),
+									rerank);
+	upper = wl_calib_grid_share(calibration, g);
+	lower = wl_calib_grid_share(calibration, g + 1);
+	t = log(upper / kept) / log(upper / lower);
+	return (1.0 - t) * wl_calib_grid_recall(calibration, g, probes, rerank) +
+		t * wl_calib_grid_recall(calibration, g + 1, probes, rerank);
+}
+
+/* The cheapest point for a filter; see the header. */
+bool
+wl_calib_choose_filtered(const WlCalibration *calibration, double kept, double target,
+						 double max_units, int k, int cells, double cell_units,
+						 double fetch_units, double rerank_scale, WlCalibChoice *choice)
+{
+	const WlCalibLevel *last;
+	double		stretch;
+
+	memset(choice, 0, sizeof(WlCalibChoice));
+	choice->recall = -1;
+	if (calibration->nlevels == 0 || calibration->queries == 0 || kept <= 0 || cells < 1)
+		return false;
+	last = &calibration->levels[calibration->nlevels - 1];
+	/* below the last level, as many more cells as its records are fewer */
+	stretch = Max(1.0, 1.0 / (kept * last->keep));
+	for (int p = 0; p < last->nprobes; p++)
+		for (int r = 0; r < calibration->nreranks; r++)
+		{
+			WlCalibChoice point;
+
+			point.probes = (int) fmin(ceil(last->probes[p] * stretch), cells);
+			point.spread = 0;
+			point.cells = point.probes;
+			point.rerank = Max(k, (int) ceil(calibration->reranks[r] * rerank_scale));
+			point.recall = wl_calib_kept_recall(calibration, kept, point.probes, cells,
+												(int) floor(point.rerank / rerank_scale));
+			point.units = point.cells * cell_units + point.rerank * fetch_units;
+			point.reached = point.recall -
+				sqrt(point.recall * (1.0 - point.recall) / calibration->queries) >= target;
+			if (wl_calib_better(&point, choice, max_units))
+				*choice = point;
+		}
+	return choice->recall >= 0;
 }

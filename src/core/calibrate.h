@@ -63,6 +63,29 @@
  * cells loses it.  Collections calibrated before spreads, and those ranked
  * by inner product, have no spread grid (nspreads 0).
  */
+/*
+ * Filters a calibration measures besides none: one that keeps one vector in
+ * 10 and one that keeps one in 100, each chosen by a hash of a vector's key
+ * (wl_calib_kept), so independent of where it lies, as a filter on an
+ * attribute unrelated to the vectors is.  A filter keeps a query's k
+ * nearest farther out, among more cells, than an unfiltered search finds
+ * them: each level's grid measures how many cells, read whole, a search
+ * that drops the records the filter fails (recordattrs.h) needs, from one
+ * to those that hold about WL_CALIB_MAX_CODES / 2 of the records it keeps
+ * (every cell of a collection of fewer than about 100,000 vectors for one
+ * in 10, of a million for one in 100).  A level whose filter keeps no
+ * vector of a small collection is not measured, nor rarer ones.
+ */
+#define WL_CALIB_LEVELS 2
+
+typedef struct WlCalibLevel
+{
+	int			keep;			/* one vector in `keep` passes */
+	int			nprobes;
+	int			probes[WL_CALIB_MAX_AXIS];	/* ascending */
+	float		recall[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];	/* by the reranks */
+} WlCalibLevel;
+
 typedef struct WlCalibration
 {
 	int			queries;		/* measured; 0: not calibrated */
@@ -77,6 +100,8 @@ typedef struct WlCalibration
 	int			spreads[WL_CALIB_MAX_AXIS]; /* ascending, in WL_CALIB_SPREAD_UNIT */
 	float		spread_cells[WL_CALIB_MAX_AXIS];
 	float		spread_recall[WL_CALIB_MAX_AXIS][WL_CALIB_MAX_AXIS];
+	int			nlevels;		/* filtered grids (0 before them) */
+	WlCalibLevel levels[WL_CALIB_LEVELS];	/* by keep, ascending */
 } WlCalibration;
 
 typedef struct WlCalibrator WlCalibrator;
@@ -94,10 +119,11 @@ extern int	wl_calib_queries(int64_t vectors, int dims, int rotation);
  * floats each), taken from the collection, keys identifying them (a hash of
  * each one's id, so that a query is not its own neighbour), for a
  * collection of about `vectors` vectors.  NULL when out of memory or when
- * the model has no cells.
+ * the model has no cells.  filtered measures the levels' grids too.
  */
 extern WlCalibrator *wl_calib_begin(const WlModel *model, const float *queries,
-									const uint64_t *keys, int nq, int64_t vectors);
+									const uint64_t *keys, int nq, int64_t vectors,
+									bool filtered);
 
 /* Visits one vector of the collection; false when out of memory. */
 extern bool wl_calib_add(WlCalibrator *calibrator, uint64_t key, const float *vector);
@@ -148,6 +174,24 @@ extern void wl_calib_choose(const WlCalibration *calibration, double target,
 							double fetch_units, double rerank_scale, int probes, int rerank,
 							WlCalibChoice *choice);
 
+/*
+ * The point a search that drops the records a filter fails should take:
+ * as wl_calib_choose, for a filter its records say keeps `kept` of the
+ * vectors (< 1), by the filtered grids (interpolated in the logarithm of
+ * `kept` between the two levels about it, the unfiltered grid being a
+ * level that keeps every vector; below the last level, reading
+ * proportionally more cells).  Fixed cells only; rerank is what a search
+ * re-ranks among the records kept.  False when the calibration has no
+ * filtered grids.
+ */
+extern bool wl_calib_choose_filtered(const WlCalibration *calibration, double kept,
+									 double target, double max_units, int k, int cells,
+									 double cell_units, double fetch_units,
+									 double rerank_scale, WlCalibChoice *choice);
+
+/* Does a vector of this key pass the filter of a level keeping 1 in keep? */
+extern bool wl_calib_kept(uint64_t key, int keep);
+
 /* The calibration as text, as a collection's metadata stores it. */
 extern void wl_calib_format(const WlCalibration *calibration, char *out, size_t len);
 
@@ -162,5 +206,14 @@ extern bool wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, s
 extern void wl_calib_format_spreads(const WlCalibration *calibration, char *out, size_t len);
 extern bool wl_calib_parse_spreads(const char *text, WlCalibration *out, char *errbuf,
 								   size_t errlen);
+
+/*
+ * The filtered grids as text (stored apart from the rest, which earlier
+ * releases read and ignore this beside), and read back into a calibration
+ * whose rest was parsed; false with a reason when it is not that.
+ */
+extern void wl_calib_format_levels(const WlCalibration *calibration, char *out, size_t len);
+extern bool wl_calib_parse_levels(const char *text, WlCalibration *out, char *errbuf,
+								  size_t errlen);
 
 #endif							/* WL_CALIBRATE_H */

@@ -215,3 +215,66 @@ wl_calib_parse_spreads(const char *text, WlCalibration *out, char *errbuf, size_
 		out->spread_recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
 	return true;
 }
+
+/*
+ * The filtered grids as text: for each level, "f=<keep> p=<cells>
+ * recall=<per mille, cells-major>", levels separated by a space; their
+ * reranks are the calibration's.
+ */
+void
+wl_calib_format_levels(const WlCalibration *calibration, char *out, size_t len)
+{
+	char		number[32];
+	size_t		used = 0;
+
+	out[0] = '\0';
+	for (int l = 0; l < calibration->nlevels; l++)
+	{
+		const WlCalibLevel *level = &calibration->levels[l];
+
+		snprintf(number, sizeof(number), "%sf=%d", l > 0 ? " " : "", level->keep);
+		wl_calib_append(out, len, &used, number);
+		wl_calib_append_list(out, len, &used, " p=", level->probes, NULL, level->nprobes, 1);
+		wl_calib_append_grid(out, len, &used, level->recall, level->nprobes,
+							 calibration->nreranks);
+	}
+}
+
+/* Reads the filtered grids back; see the header. */
+bool
+wl_calib_parse_levels(const char *text, WlCalibration *out, char *errbuf, size_t errlen)
+{
+	int			recall[WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS];
+	const char *at = text;
+	int			n = 0;
+	bool		ok = out->queries > 0 && out->nreranks > 0;
+
+	while (ok && *at != '\0' && n < WL_CALIB_LEVELS)
+	{
+		WlCalibLevel *level = &out->levels[n];
+		int			nrecall = -1;
+
+		ok = wl_calib_parse_list(&at, n > 0 ? " f=" : "f=", 1, 2, 1000000, &level->keep) == 1 &&
+			(n == 0 || level->keep > out->levels[n - 1].keep);
+		if (ok)
+			level->nprobes = wl_calib_parse_list(&at, " p=", WL_CALIB_MAX_AXIS, 1, 65535,
+												 level->probes);
+		if (ok && level->nprobes > 0)
+			nrecall = wl_calib_parse_list(&at, " recall=",
+										  WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS, 0, 1000,
+										  recall);
+		ok = ok && level->nprobes > 0 && nrecall == level->nprobes * out->nreranks &&
+			wl_calib_ascending(level->probes, level->nprobes);
+		for (int i = 0; ok && i < nrecall; i++)
+			level->recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
+		n++;
+	}
+	if (!ok || *at != '\0' || n == 0)
+	{
+		snprintf(errbuf, errlen, "its calibration's filtered grids are not grids of recalls");
+		out->nlevels = 0;
+		return false;
+	}
+	out->nlevels = n;
+	return true;
+}

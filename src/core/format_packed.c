@@ -136,7 +136,14 @@ wl_packed_refresh(const WlMeta *was, const WlMeta *now, void *index)
 		if (!wl_packed_same_build(&descs[i], &state->one[i].desc))
 			return false;
 	for (int i = 0; i < count; i++)
+	{
+		WlCalibration *read = &state->one[i].desc.calibration;
+
+		/* the filtered grids were read with the model, not the metadata */
+		descs[i].calibration.nlevels = read->nlevels;
+		memcpy(descs[i].calibration.levels, read->levels, sizeof(read->levels));
 		state->one[i].desc = descs[i];
+	}
 	return true;
 }
 
@@ -199,6 +206,16 @@ wl_packed_current_stats(const WlMeta *meta, const void *index)
 	/* (an index of another format is no WlPackedState) */
 	return meta->format == &wl_format_packed && state != NULL && state->searchable ?
 		state->one[0].stats : NULL;
+}
+
+/* The calibration of the current generation, with its filtered grids; see packed.h. */
+const WlCalibration *
+wl_packed_current_calibration(const WlMeta *meta, const void *index)
+{
+	const WlPackedState *state = index;
+
+	return meta->format == &wl_format_packed && state != NULL && state->searchable ?
+		&state->one[0].desc.calibration : NULL;
 }
 
 /* What of the index could not be read; see format.h. */

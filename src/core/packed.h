@@ -176,9 +176,17 @@ typedef struct WlPackedSettings
 extern const WlAttrStats *wl_packed_current_stats(const WlMeta *meta, const void *index);
 
 /*
+ * The calibration of the current generation as a backend holds it, with
+ * the filtered grids stored beside its statistics (calibrate.h); NULL
+ * when none is searchable.
+ */
+extern const WlCalibration *wl_packed_current_calibration(const WlMeta *meta,
+														  const void *index);
+
+/*
  * The PutItem that stores a generation's statistics beside its model
- * (packed_models.c); their bytes go into index->stats_bytes.  false when
- * out of memory.
+ * (packed_models.c), with its calibration's filtered grids; their bytes
+ * go into index->stats_bytes.  false when out of memory.
  */
 extern bool wl_packed_stats_write_call(const WlMeta *meta, WlPackedIndex *index,
 									   const WlAttrStats *stats, WlDdbCall *call);
@@ -242,6 +250,9 @@ extern int	wl_packed_key_slots(const WlMeta *meta, const char *key,
  * how many; 0 for other formats and untrained collections.
  */
 extern int	wl_packed_record_attrs(const WlMeta *meta, const char **names);
+
+/* The attributes the records of an index generation carry, and how many. */
+extern int	wl_packed_attr_names(const WlPackedIndex *index, const char **names);
 
 /*
  * Sizes an index's cells (and so its bits and chunk depth) for n vectors

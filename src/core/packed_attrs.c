@@ -18,13 +18,10 @@ wl_packed_key_slots(const WlMeta *meta, const char *key, struct json_object *ite
 	const WlPackedIndex *index = wl_packed_settings_of(meta) != NULL ?
 		wl_packed_gen_index(meta, wl_packed_partition_gen(key)) : NULL;
 	const char *names[WL_RECORD_ATTRS_MAX];
-	int			i;
 
 	if (index == NULL)
 		return 0;
-	for (i = 0; i < index->nattrs; i++)
-		names[i] = index->attrs[i];
-	wl_record_attrs_encode(names, index->nattrs, item, out);
+	wl_record_attrs_encode(names, wl_packed_attr_names(index, names), item, out);
 	return index->nattrs * WL_SLOT_BYTES;
 }
 
@@ -33,13 +30,10 @@ int
 wl_packed_record_attrs(const WlMeta *meta, const char **names)
 {
 	const WlPackedSettings *settings = wl_packed_settings_of(meta);
-	int			i;
 
 	if (settings == NULL || !settings->has_current)
 		return 0;
-	for (i = 0; i < settings->current.nattrs; i++)
-		names[i] = settings->current.attrs[i];
-	return settings->current.nattrs;
+	return wl_packed_attr_names(&settings->current, names);
 }
 
 /* Is a value among the n unseen ones? */

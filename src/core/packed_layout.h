@@ -13,6 +13,8 @@
 
 #define WL_FORMAT_PACKED 3
 #define WL_ATTR_BUCKET "bucket"
+#define WL_ATTR_FILTERED "filtered"	/* the statistics item's: calibrate.h */
+#define WL_PACKED_LEVELS_TEXT 8192
 
 /* What the metadata holds beyond the common settings (meta->private). */
 static inline WlPackedSettings *
@@ -56,9 +58,11 @@ extern WlModel *wl_packed_load_model(const WlMeta *meta, const WlPackedIndex *in
 
 /*
  * A generation's statistics from the model items read, or NULL: none
- * stored, or none that read (packed_models.c).
+ * stored, or none that read (packed_models.c).  The filtered grids of its
+ * calibration (calibrate.h), stored with them, go into
+ * index->calibration.
  */
-extern WlAttrStats *wl_packed_load_stats(const WlPackedIndex *index,
+extern WlAttrStats *wl_packed_load_stats(WlPackedIndex *index,
 										 struct json_object *const *items, int nitems);
 
 #endif							/* WL_PACKED_LAYOUT_H */

@@ -645,3 +645,12 @@ wl_packed_gen_index(const WlMeta *meta, int gen)
 		return &settings->building;
 	return NULL;
 }
+
+/* The attributes an index generation's records carry (packed.h). */
+int
+wl_packed_attr_names(const WlPackedIndex *index, const char **names)
+{
+	for (int i = 0; i < index->nattrs; i++)
+		names[i] = index->attrs[i];
+	return index->nattrs;
+}

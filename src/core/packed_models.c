@@ -225,15 +225,25 @@ wl_packed_stats_write_call(const WlMeta *meta, WlPackedIndex *index, const WlAtt
 	json_object_object_add(item, WL_ATTR_BUCKET, wl_av_string(partition));
 	json_object_object_add(item, WL_ATTR_ID, wl_av_string(sort));
 	json_object_object_add(item, WL_ATTR_MODEL, wl_av_binary(bytes, len));
+	if (index->calibration.nlevels > 0)
+	{
+		char		text[WL_PACKED_LEVELS_TEXT];
+
+		wl_calib_format_levels(&index->calibration, text, sizeof(text));
+		json_object_object_add(item, WL_ATTR_FILTERED, wl_av_string(text));
+	}
 	wl_op_put_item(call, meta->buckets_table, item, NULL);
 	index->stats_bytes = (int) len;
 	free(bytes);
 	return true;
 }
 
-/* A generation's statistics from the model items read (packed_layout.h). */
+/*
+ * A generation's statistics from the model items read, with the filtered
+ * grids of its calibration (packed_layout.h).
+ */
 WlAttrStats *
-wl_packed_load_stats(const WlPackedIndex *index, struct json_object *const *items, int nitems)
+wl_packed_load_stats(WlPackedIndex *index, struct json_object *const *items, int nitems)
 {
 	char		partition[32];
 	char		sort[48];
@@ -245,14 +255,14 @@ wl_packed_load_stats(const WlPackedIndex *index, struct json_object *const *item
 		return NULL;
 	wl_packed_model_partition(index->gen, partition, sizeof(partition));
 	wl_packed_stats_sort(index, sort, sizeof(sort));
-	for (i = 0; i < index->nattrs; i++)
-		names[i] = index->attrs[i];
+	wl_packed_attr_names(index, names);
 	for (i = 0; i < nitems && stats == NULL; i++)
 	{
 		const char *bucket = wl_av_get_string(wl_item_get(items[i], WL_ATTR_BUCKET));
 		const char *id = wl_store_item_id(items[i]);
 		unsigned char *bytes = NULL;
 		size_t		len = 0;
+		const char *filtered;
 		char		reason[128];
 
 		if (bucket == NULL || id == NULL || strcmp(bucket, partition) != 0 ||
@@ -262,6 +272,10 @@ wl_packed_load_stats(const WlPackedIndex *index, struct json_object *const *item
 		if (len == (size_t) index->stats_bytes)
 			stats = wl_stats_decode(bytes, len, names, index->nattrs, reason, sizeof(reason));
 		free(bytes);
+		/* grids that do not read leave filters planned by their share */
+		filtered = wl_av_get_string(wl_item_get(items[i], WL_ATTR_FILTERED));
+		if (stats != NULL && filtered != NULL)
+			wl_calib_parse_levels(filtered, &index->calibration, reason, sizeof(reason));
 	}
 	return stats;
 }

@@ -28,7 +28,7 @@ wl_tune_measure(const WlTuneInput *input, const WlModel *model, WlCalibChoice *c
 	const WlModelShape *shape = wl_model_shape(model);
 	int			nq = input->nq < WL_TUNE_QUERIES ? input->nq : WL_TUNE_QUERIES;
 	WlCalibrator *calibrator = wl_calib_begin(model, input->queries, input->query_keys, nq,
-											  input->n);
+											  input->n, false);
 	WlCalibration grid;
 	double		per_cell = (double) (input->vectors > input->n ? input->vectors : input->n) /
 		shape->cells;

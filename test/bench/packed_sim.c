@@ -340,6 +340,31 @@ sim_spill_cell(const WlModel *model, const float *vector, const float *y, int fi
 	return best;
 }
 
+/*
+ * What the calibration's filtered grids choose at recall target 0.95 for
+ * filters that a tenth, a hundredth and a thousandth of the vectors pass
+ * (records dropped before fetching): cells read, candidates re-ranked,
+ * the recall estimated and read units (eventually consistent).
+ */
+static void
+sim_print_filtered(const WlCalibration *calibration, int cells, double per_cell,
+				   double record)
+{
+	static const double shares[] = {0.1, 0.01, 0.001};
+
+	for (int i = 0; i < 3 && calibration->nlevels > 0; i++)
+	{
+		WlCalibChoice choice;
+		double		cell_units = ceil(per_cell * (record + 9) / 4096.0) * 0.5;
+
+		wl_calib_choose_filtered(calibration, shares[i], 0.95, 0, SIM_K, cells, cell_units,
+								 0.5, 1.0, &choice);
+		printf("filtered share=%g cells=%d rerank=%d estimate=%.3f%s units=%.1f\n", shares[i],
+			   choice.probes, choice.rerank, choice.recall, choice.reached ? "" : " (below)",
+			   choice.units);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -558,7 +583,7 @@ main(int argc, char **argv)
 				memcpy(calq + (size_t) i * base.dims, base.x + keys[i] * base.dims,
 					   sizeof(float) * base.dims);
 			}
-			cal = wl_calib_begin(model, calq, keys, ncal, base.n);
+			cal = wl_calib_begin(model, calq, keys, ncal, base.n, true);
 			for (i = 0; cal != NULL && i < base.n; i++)
 				wl_calib_add(cal, (uint64_t) i, base.x + (size_t) i * base.dims);
 			if (cal == NULL || !wl_calib_end(cal, &calibration))
@@ -567,6 +592,7 @@ main(int argc, char **argv)
 			free(calq);
 			free(keys);
 		}
+		sim_print_filtered(&calibration, shape.cells, (double) nentries / shape.cells, record);
 		if (truth_path != NULL)
 			sim_read_truth(truth_path, nq, SIM_K, truth);
 		for (i = 0; truth_path == NULL && i < nq; i++)

@@ -18,6 +18,9 @@
 #define CELLS 12
 #define NQ 40
 
+/* The filters calibrate.c measures: one vector in 10, one in 100. */
+static const int LEVEL_KEEPS[WL_CALIB_LEVELS] = {10, 100};
+
 /* Noisy clustered vectors: cluster centres and as much noise. */
 static float *
 make_vectors(int n, uint64_t seed)
@@ -79,6 +82,7 @@ ranked_cmp(const void *a, const void *b)
 typedef struct BruteQuery
 {
 	int			nearest[10];
+	int			nearest_kept[WL_CALIB_LEVELS][10];	/* of the levels' filters */
 	Ranked		coded[COUNT];
 	int			ncoded;
 	int			cell_rank[COUNT];
@@ -130,6 +134,10 @@ brute_queries(const WlModel *model, const float *vectors)
 		qsort(bq->coded, bq->ncoded, sizeof(Ranked), ranked_cmp);
 		for (int i = 0; i < 10; i++)
 			bq->nearest[i] = exact[i].index;
+		for (int l = 0; l < WL_CALIB_LEVELS; l++)
+			for (int i = 0, n = 0; i < nexact && n < 10; i++)
+				if (wl_calib_kept((uint64_t) exact[i].index, LEVEL_KEEPS[l]))
+					bq->nearest_kept[l][n++] = exact[i].index;
 	}
 	free(exact);
 	return queries;
@@ -139,10 +147,11 @@ brute_queries(const WlModel *model, const float *vectors)
  * The recall@10 of the queries when reading `probes` cells (or, at a
  * spread > 0, the cells whose squared distance is within 1 + spread times
  * the nearest's, of the first `probes`) and re-ranking `rerank`
- * candidates.  *cells_read gets the cells read on average.
+ * candidates, among the vectors the filter of level `level` keeps (-1:
+ * every vector).  *cells_read gets the cells read on average.
  */
 static double
-brute_recall(const BruteQuery *queries, int probes, double spread, int rerank,
+brute_recall(const BruteQuery *queries, int probes, double spread, int rerank, int level,
 			 double *cells_read)
 {
 	double		hits = 0;
@@ -151,6 +160,7 @@ brute_recall(const BruteQuery *queries, int probes, double spread, int rerank,
 	for (int q = 0; q < NQ; q++)
 	{
 		const BruteQuery *bq = &queries[q];
+		const int  *nearest = level < 0 ? bq->nearest : bq->nearest_kept[level];
 		int			read = probes;
 		int			taken = 0;
 		bool		found[10] = {false};
@@ -164,11 +174,12 @@ brute_recall(const BruteQuery *queries, int probes, double spread, int rerank,
 		{
 			int			index = bq->coded[c].index;
 
-			if (bq->cell_rank[index] >= read)
+			if (bq->cell_rank[index] >= read ||
+				(level >= 0 && !wl_calib_kept((uint64_t) index, LEVEL_KEEPS[level])))
 				continue;
 			taken++;
 			for (int i = 0; i < 10; i++)
-				if (bq->nearest[i] == index && !found[i])
+				if (nearest[i] == index && !found[i])
 				{
 					found[i] = true;
 					hits++;
@@ -202,7 +213,7 @@ test_grid(const float *vectors)
 	queries = brute_queries(model, vectors);
 	for (i = 0; i < NQ; i++)
 		keys[i] = (uint64_t) i;
-	calibrator = wl_calib_begin(model, vectors, keys, NQ, COUNT);
+	calibrator = wl_calib_begin(model, vectors, keys, NQ, COUNT, true);
 	CHECK(calibrator != NULL, "a calibration begins");
 	for (i = 0; i < COUNT; i++)
 		wl_calib_add(calibrator, (uint64_t) i, vectors + i * DIMS);
@@ -215,7 +226,7 @@ test_grid(const float *vectors)
 		for (int r = 0; r < grid.nreranks; r += 3)
 		{
 			double		brute = brute_recall(queries, grid.probes[p], 0,
-											 grid.reranks[r], &cells);
+											 grid.reranks[r], -1, &cells);
 
 			if (fabs(brute - grid.recall[p][r]) > worst)
 			{
@@ -235,7 +246,7 @@ test_grid(const float *vectors)
 		{
 			double		brute = brute_recall(queries, grid.spread_most,
 											 grid.spreads[s] / WL_CALIB_SPREAD_UNIT,
-											 grid.reranks[r], &cells);
+											 grid.reranks[r], -1, &cells);
 
 			worst = fmax(worst, fabs(brute - grid.spread_recall[s][r]));
 			worst_cells = fmax(worst_cells, fabs(cells - grid.spread_cells[s]));
@@ -244,6 +255,19 @@ test_grid(const float *vectors)
 		  "every spread grid point is the brute-force recall and mean cells of its search");
 	CHECK(grid.recall[0][0] < grid.recall[grid.nprobes - 1][grid.nreranks - 1],
 		  "recall grows across the grid");
+	worst = 0;
+	for (int l = 0; l < grid.nlevels; l++)
+		for (int p = 0; p < grid.levels[l].nprobes; p++)
+			for (int r = 0; r < grid.nreranks; r += 3)
+				worst = fmax(worst, fabs(brute_recall(queries, grid.levels[l].probes[p], 0,
+													  grid.reranks[r], l, &cells) -
+										 grid.levels[l].recall[p][r]));
+	CHECK(grid.nlevels == WL_CALIB_LEVELS && grid.levels[0].keep == 10 &&
+		  grid.levels[1].keep == 100 && grid.levels[0].probes[grid.levels[0].nprobes - 1] == CELLS &&
+		  worst < 1e-6,
+		  "every filtered grid point is the brute-force recall of its search among the vectors its filter keeps");
+	CHECK(grid.levels[0].recall[0][grid.nreranks - 1] < grid.recall[0][grid.nreranks - 1],
+		  "one cell finds fewer of a filter's nearest than of all");
 	CHECK(wl_calib_recall(&grid, grid.probes[1], grid.reranks[2] + 1) == grid.recall[1][2] &&
 		  wl_calib_recall(&grid, 0, 100) == 0.0,
 		  "a point between the grid's reads the point below it");
@@ -401,6 +425,87 @@ test_choose(void)
 		  "a calibration without spreads chooses by the fixed cells' grid");
 }
 
+/* Adds filtered grids to make_calibration's: levels keeping 1 in 10 and 100. */
+static void
+make_levels(WlCalibration *a)
+{
+	static const float recall[2][3][2] = {{{0.1f, 0.2f}, {0.5f, 0.7f}, {0.8f, 0.96f}},
+	{{0.0f, 0.05f}, {0.3f, 0.5f}, {0.6f, 0.9f}}};
+
+	make_calibration(a);
+	a->nlevels = 2;
+	for (int l = 0; l < 2; l++)
+	{
+		a->levels[l].keep = l == 0 ? 10 : 100;
+		a->levels[l].nprobes = 3;
+		a->levels[l].probes[0] = 1;
+		a->levels[l].probes[1] = 8;
+		a->levels[l].probes[2] = 16;
+		for (int p = 0; p < 3; p++)
+			for (int r = 0; r < 2; r++)
+				a->levels[l].recall[p][r] = recall[l][p][r];
+	}
+}
+
+/*
+ * The filtered grids' text survives a round trip, malformed text is
+ * refused; a filter's search takes the cheapest point of the grid of its
+ * share, between two levels by the logarithm of its share, and below the
+ * last reads as many more cells as its records are fewer.
+ */
+static void
+test_filtered(void)
+{
+	static const char *const bad[] = {
+		"", "f=10", "f=10 recall=", "f=10 p=1,8,16 recall=100", "f=100 p=1 recall=1,2 f=10 p=1 recall=1,2",
+		"f=10 p=8,1 recall=1,2,3,4", "f=10 p=1 recall=1,2 x",
+	};
+	WlCalibration a;
+	WlCalibration b;
+	WlCalibChoice choice;
+	char		text[8192];
+	char		errbuf[128];
+
+	make_levels(&a);
+	wl_calib_format_levels(&a, text, sizeof(text));
+	CHECK_STR(text, "f=10 p=1,8,16 recall=100,200,500,700,800,960 "
+			  "f=100 p=1,8,16 recall=0,50,300,500,600,900", "the filtered grids' text");
+	make_calibration(&b);
+	CHECK(wl_calib_parse_levels(text, &b, errbuf, sizeof(errbuf)) && b.nlevels == 2 &&
+		  b.levels[1].keep == 100 && b.levels[1].probes[2] == 16 &&
+		  fabsf(b.levels[0].recall[2][1] - 0.96f) < 1e-6, "the filtered grids' text reads back");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!wl_calib_parse_levels(bad[i], &b, errbuf, sizeof(errbuf)) && b.nlevels == 0,
+			  "malformed filtered grids are refused");
+	CHECK_STR(errbuf, "its calibration's filtered grids are not grids of recalls",
+			  "malformed filtered grids say so");
+
+	/* 1 unit a cell, 0.5 a candidate */
+	wl_calib_choose_filtered(&a, 0.1, 0.9, 0, 10, 200, 1.0, 0.5, 1.0, &choice);
+	CHECK(choice.probes == 16 && choice.rerank == 40 && choice.spread == 0 &&
+		  fabs(choice.units - 36) < 1e-6 && fabsf((float) choice.recall - 0.96f) < 1e-6 &&
+		  choice.reached, "a filter keeping 10% takes its level's grid");
+	wl_calib_choose_filtered(&a, sqrt(0.1 * 0.01), 0.9, 0, 10, 200, 1.0, 0.5, 1.0, &choice);
+	CHECK(choice.probes == 16 && fabs(choice.recall - 0.93) < 1e-6 && choice.reached,
+		  "between two levels, their recalls by the logarithm of the share");
+	wl_calib_choose_filtered(&a, 0.001, 0.85, 0, 10, 200, 1.0, 0.5, 1.0, &choice);
+	CHECK(choice.probes == 160 && fabs(choice.recall - 0.9) < 1e-6 && choice.reached,
+		  "below the last level, ten times rarer, ten times the cells");
+	wl_calib_choose_filtered(&a, 0.001, 0.85, 0, 10, 100, 1.0, 0.5, 1.0, &choice);
+	CHECK(choice.probes == 100 && choice.reached && fabs(choice.recall - 0.9) < 1e-6,
+		  "at most every cell, which reads as each grid's most");
+	wl_calib_choose_filtered(&a, 0.001, 0.99, 0, 10, 100, 1.0, 0.5, 1.0, &choice);
+	CHECK(choice.probes == 100 && choice.rerank == 40 && !choice.reached,
+		  "a target no point reaches takes the highest recall");
+	a.levels[0].nprobes = 0;
+	a.nlevels = 1;
+	CHECK(!wl_calib_choose_filtered(&a, 0.1, 0.9, 0, 10, 200, 1.0, 0.5, 1.0, &choice),
+		  "a grid of no points chooses nothing");
+	make_calibration(&b);
+	CHECK(!wl_calib_choose_filtered(&b, 0.1, 0.9, 0, 10, 200, 1.0, 0.5, 1.0, &choice),
+		  "a calibration without filtered grids chooses nothing");
+}
+
 /*
  * Training that keeps 99% of the variance keeps all of a spectrum that
  * decays slowly and few components of one concentrated in few directions,
@@ -442,6 +547,7 @@ main(void)
 	test_text();
 	test_spread_text();
 	test_choose();
+	test_filtered();
 	test_keep_variance(vectors);
 	free(vectors);
 	return unit_done();
