@@ -10,7 +10,8 @@
 #
 # Default sets: text384 (test/tools/textsets.sh; 40,000 x 384, cosine) and
 # Fashion-MNIST (60,000 x 784), 50 queries each (a search that reads every
-# vector takes seconds against dynalite).  Every id is a UUID.
+# vector takes seconds against dynalite); lowcontrast384 (textsets.sh) is
+# built when named.  Every id is a UUID.
 # Results go to test/bench/build/filtered.json and the "Filtered search"
 # section of BENCHMARKS.md.
 set -euo pipefail
@@ -26,7 +27,10 @@ sets=("$@")
 [[ " ${sets[*]}" != *fmnist:* || -d /usr/share/datasets/fashion-mnist ]] ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
 export WL_BENCH_TEXT384=$ROOT/test/bench/build/text384
-[[ " ${sets[*]}" != *text384:* ]] || bash test/tools/textsets.sh text384 "$WL_BENCH_TEXT384"
+export WL_BENCH_LOWCONTRAST=$ROOT/test/bench/build/lowcontrast384
+[[ " ${sets[*]}" != *" text384:"* ]] || bash test/tools/textsets.sh text384 "$WL_BENCH_TEXT384"
+[[ " ${sets[*]}" != *lowcontrast384:* ]] ||
+    bash test/tools/textsets.sh lowcontrast384 "$WL_BENCH_LOWCONTRAST"
 make -s WERROR=1 >/dev/null && make -s install >/dev/null
 mkdir -p test/bench/build
 
