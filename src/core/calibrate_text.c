@@ -106,6 +106,14 @@ wl_calib_parse_list(const char **at, const char *name, int most, int low, int hi
 	}
 }
 
+/* Fills a grid of `columns` a row from n recalls read per mille, row-major. */
+static void
+wl_calib_fill_grid(const int *recall, int n, int columns, float grid[][WL_CALIB_MAX_AXIS])
+{
+	for (int i = 0; i < n; i++)
+		grid[i / columns][i % columns] = recall[i] / 1000.0f;
+}
+
 /* Is an axis strictly ascending? */
 static bool
 wl_calib_ascending(const int *values, int n)
@@ -125,7 +133,6 @@ wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, size_t errlen
 	int			recall[WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS];
 	const char *at = text;
 	int			nrecall = -1;
-	int			i;
 
 	memset(out, 0, sizeof(WlCalibration));
 	if (wl_calib_parse_list(&at, "q=", 1, 1, 1000000, &out->queries) == 1 &&
@@ -149,8 +156,7 @@ wl_calib_parse(const char *text, WlCalibration *out, char *errbuf, size_t errlen
 		memset(out, 0, sizeof(WlCalibration));
 		return false;
 	}
-	for (i = 0; i < nrecall; i++)
-		out->recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
+	wl_calib_fill_grid(recall, nrecall, out->nreranks, out->recall);
 	return true;
 }
 
@@ -211,8 +217,7 @@ wl_calib_parse_spreads(const char *text, WlCalibration *out, char *errbuf, size_
 	out->spread_most = most;
 	for (i = 0; i < out->nspreads; i++)
 		out->spread_cells[i] = cells[i] / 100.0f;
-	for (i = 0; i < nrecall; i++)
-		out->spread_recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
+	wl_calib_fill_grid(recall, nrecall, out->nreranks, out->spread_recall);
 	return true;
 }
 
@@ -265,8 +270,8 @@ wl_calib_parse_levels(const char *text, WlCalibration *out, char *errbuf, size_t
 										  recall);
 		ok = ok && level->nprobes > 0 && nrecall == level->nprobes * out->nreranks &&
 			wl_calib_ascending(level->probes, level->nprobes);
-		for (int i = 0; ok && i < nrecall; i++)
-			level->recall[i / out->nreranks][i % out->nreranks] = recall[i] / 1000.0f;
+		if (ok)
+			wl_calib_fill_grid(recall, nrecall, out->nreranks, level->recall);
 		n++;
 	}
 	if (!ok || *at != '\0' || n == 0)
