@@ -210,7 +210,8 @@ extern bool wl_calib_parse_spreads(const char *text, WlCalibration *out, char *e
 /*
  * The filtered grids as text (stored apart from the rest, which earlier
  * releases read and ignore this beside), and read back into a calibration
- * whose rest was parsed; false with a reason when it is not that.
+ * whose rest was parsed; false with a reason when it is not that.  Levels
+ * rarer than the WL_CALIB_LEVELS this version knows are read and left out.
  */
 extern void wl_calib_format_levels(const WlCalibration *calibration, char *out, size_t len);
 extern bool wl_calib_parse_levels(const char *text, WlCalibration *out, char *errbuf,

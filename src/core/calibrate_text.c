@@ -250,17 +250,20 @@ bool
 wl_calib_parse_levels(const char *text, WlCalibration *out, char *errbuf, size_t errlen)
 {
 	int			recall[WL_CALIB_MAX_AXIS * WL_CALIB_MAX_AXIS];
+	WlCalibLevel rarer;			/* a level this version does not plan by */
 	const char *at = text;
 	int			n = 0;
+	int			last_keep = 0;
 	bool		ok = out->queries > 0 && out->nreranks > 0;
 
-	while (ok && *at != '\0' && n < WL_CALIB_LEVELS)
+	while (ok && *at != '\0')
 	{
-		WlCalibLevel *level = &out->levels[n];
+		WlCalibLevel *level = n < WL_CALIB_LEVELS ? &out->levels[n] : &rarer;
 		int			nrecall = -1;
 
 		ok = wl_calib_parse_list(&at, n > 0 ? " f=" : "f=", 1, 2, 1000000, &level->keep) == 1 &&
-			(n == 0 || level->keep > out->levels[n - 1].keep);
+			level->keep > last_keep;
+		last_keep = level->keep;
 		if (ok)
 			level->nprobes = wl_calib_parse_list(&at, " p=", WL_CALIB_MAX_AXIS, 1, 65535,
 												 level->probes);
@@ -280,6 +283,6 @@ wl_calib_parse_levels(const char *text, WlCalibration *out, char *errbuf, size_t
 		out->nlevels = 0;
 		return false;
 	}
-	out->nlevels = n;
+	out->nlevels = n < WL_CALIB_LEVELS ? n : WL_CALIB_LEVELS;
 	return true;
 }

@@ -83,6 +83,8 @@ typedef struct BruteQuery
 {
 	int			nearest[10];
 	int			nearest_kept[WL_CALIB_LEVELS][10];	/* of the levels' filters */
+	int			nkept[WL_CALIB_LEVELS];	/* how many (fewer than 10 where a
+										 * filter keeps fewer) */
 	Ranked		coded[COUNT];
 	int			ncoded;
 	int			cell_rank[COUNT];
@@ -135,9 +137,12 @@ brute_queries(const WlModel *model, const float *vectors)
 		for (int i = 0; i < 10; i++)
 			bq->nearest[i] = exact[i].index;
 		for (int l = 0; l < WL_CALIB_LEVELS; l++)
-			for (int i = 0, n = 0; i < nexact && n < 10; i++)
+		{
+			bq->nkept[l] = 0;
+			for (int i = 0; i < nexact && bq->nkept[l] < 10; i++)
 				if (wl_calib_kept((uint64_t) exact[i].index, LEVEL_KEEPS[l]))
-					bq->nearest_kept[l][n++] = exact[i].index;
+					bq->nearest_kept[l][bq->nkept[l]++] = exact[i].index;
+		}
 	}
 	free(exact);
 	return queries;
@@ -155,12 +160,14 @@ brute_recall(const BruteQuery *queries, int probes, double spread, int rerank, i
 			 double *cells_read)
 {
 	double		hits = 0;
+	double		wanted = 0;
 	double		cells = 0;
 
 	for (int q = 0; q < NQ; q++)
 	{
 		const BruteQuery *bq = &queries[q];
 		const int  *nearest = level < 0 ? bq->nearest : bq->nearest_kept[level];
+		int			nnearest = level < 0 ? 10 : bq->nkept[level];
 		int			read = probes;
 		int			taken = 0;
 		bool		found[10] = {false};
@@ -170,6 +177,7 @@ brute_recall(const BruteQuery *queries, int probes, double spread, int rerank, i
 				if (bq->distances[read] > bq->distances[0] * (1.0 + spread))
 					break;
 		cells += read;
+		wanted += nnearest;
 		for (int c = 0; c < bq->ncoded && taken < rerank; c++)
 		{
 			int			index = bq->coded[c].index;
@@ -178,7 +186,7 @@ brute_recall(const BruteQuery *queries, int probes, double spread, int rerank, i
 				(level >= 0 && !wl_calib_kept((uint64_t) index, LEVEL_KEEPS[level])))
 				continue;
 			taken++;
-			for (int i = 0; i < 10; i++)
+			for (int i = 0; i < nnearest; i++)
 				if (nearest[i] == index && !found[i])
 				{
 					found[i] = true;
@@ -187,7 +195,7 @@ brute_recall(const BruteQuery *queries, int probes, double spread, int rerank, i
 		}
 	}
 	*cells_read = cells / NQ;
-	return hits / (NQ * 10.0);
+	return hits / wanted;
 }
 
 /* Every grid point equals the brute-force recall of its search. */
@@ -479,6 +487,11 @@ test_filtered(void)
 			  "malformed filtered grids are refused");
 	CHECK_STR(errbuf, "its calibration's filtered grids are not grids of recalls",
 			  "malformed filtered grids say so");
+	snprintf(text, sizeof(text), "f=10 p=1 recall=1,2 f=100 p=1 recall=3,4 f=1000 p=1 recall=5,6 "
+			 "f=10000 p=1,2 recall=7,8,9,10");
+	CHECK(wl_calib_parse_levels(text, &b, errbuf, sizeof(errbuf)) &&
+		  b.nlevels == WL_CALIB_LEVELS && b.levels[WL_CALIB_LEVELS - 1].keep == 100,
+		  "levels rarer than this version knows are read and left out");
 
 	/* 1 unit a cell, 0.5 a candidate */
 	wl_calib_choose_filtered(&a, 0.1, 0.9, 0, 10, 200, 1.0, 0.5, 1.0, &choice);
