@@ -7,7 +7,7 @@ CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamod
 	src/core/operations.o src/core/lsh.o src/core/distance.o src/core/store.o \
 	src/core/meta.o src/core/format.o src/core/format_lsh.o src/core/format_v1.o src/core/format_native.o src/core/format_packed.o src/core/packed_meta.o src/core/packed_plan.o src/core/packed_models.o src/core/model.o src/core/model_train.o src/core/model_bytes.o \
 	src/core/cells.o src/core/calibrate.o src/core/calibrate_text.o src/core/tune.o src/core/attrs.o \
-	src/core/recordname.o src/core/itemfile.o src/core/predicate.o src/core/recordattrs.o src/core/packed_attrs.o \
+	src/core/recordname.o src/core/itemfile.o src/core/predicate.o src/core/recordattrs.o src/core/packed_attrs.o src/core/packed_keys.o \
 	src/core/attrstats.o
 GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/calls.o src/errors.o \
 	src/tables.o src/setup.o src/collection.o src/metadata.o src/ddl.o src/vecarray.o \
@@ -23,7 +23,7 @@ DATA = sql/$(EXTENSION)--0.4.0.sql sql/$(EXTENSION)--0.1.0.sql \
 # pg_regress: tests in sql/, expected output in expected/; expected/T_1.out
 # and T_2.out hold what PostgreSQL 17 and 18 (or their libcurl) print
 # differently, and pg_regress takes the closest.
-REGRESS = options setup failures faults collections transactions check privileges sqlsurface columns encodings attributes recall packed filterable background words embeddings v1 upgrade
+REGRESS = options setup failures faults collections transactions check privileges sqlsurface columns encodings attributes recall packed filterable partitions background words embeddings v1 upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -149,8 +149,8 @@ wl_visit_vector(WlCheck *check, struct json_object *item)
 	entry->slot_bytes = palloc0(sizeof(int) * Max(check->nkeys, 1));
 	for (t = 0; t < check->nkeys; t++)
 		entry->slot_bytes[t] =
-			wl_packed_key_slots(meta, entry->keys + (size_t) t * WL_LSH_KEY_MAX, item,
-								entry->slots + (size_t) t * WL_PACKED_SLOTS_MAX);
+			wl_packed_key_record(meta, entry->keys + (size_t) t * WL_LSH_KEY_MAX, item,
+								 entry->slots + (size_t) t * WL_PACKED_SLOTS_MAX);
 	check->nvectors++;
 	if (!meta->format->lists_keys)
 		return;

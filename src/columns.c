@@ -52,13 +52,45 @@ wl_column_item_name(Relation rel, Form_pg_attribute attr)
 	return def != NULL ? defGetString(def) : pstrdup(NameStr(attr->attname));
 }
 
-/* Does a column have the option filterable 'true'? */
+/* Does a column have the boolean option `name` (filterable, partition) on? */
 static bool
-wl_column_filterable(Relation rel, Form_pg_attribute attr)
+wl_column_flag(Relation rel, Form_pg_attribute attr, const char *name)
 {
-	DefElem    *def = wl_column_option(rel, attr, "filterable");
+	DefElem    *def = wl_column_option(rel, attr, name);
 
 	return def != NULL && defGetBoolean(def);
+}
+
+/*
+ * Makes a table's partition column (option partition 'true') its index's
+ * first attribute, by which a partitioned index keys its records (core/
+ * packed_keys.c): one column, of a type whose equality records test
+ * exactly.
+ */
+static void
+wl_column_partition(Relation rel, Form_pg_attribute attr, WlBuildAttrs *attrs)
+{
+	char		first[WL_RECORD_ATTR_NAME_MAX + 1];
+
+	if (attrs->partitioned)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("foreign table \"%s\" has more than one partition column",
+						RelationGetRelationName(rel)),
+				 errhint("An index is partitioned by one attribute.")));
+	if (attr->atttypmod >= 0 ||
+		(attr->atttypid != TEXTOID && attr->atttypid != VARCHAROID &&
+		 attr->atttypid != UUIDOID && attr->atttypid != INT2OID &&
+		 attr->atttypid != INT4OID && attr->atttypid != INT8OID && attr->atttypid != BOOLOID))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("column \"%s\" of foreign table \"%s\" cannot be a partition column",
+						NameStr(attr->attname), RelationGetRelationName(rel)),
+				 errhint("A partition column is of type text, uuid, an integer or boolean, without a type modifier.")));
+	attrs->partitioned = true;
+	memcpy(first, attrs->names[attrs->n - 1], sizeof(first));
+	memmove(attrs->names[1], attrs->names[0], sizeof(attrs->names[0]) * (attrs->n - 1));
+	memcpy(attrs->names[0], first, sizeof(first));
 }
 
 /*
@@ -75,13 +107,15 @@ wl_columns_filterable(Relation rel, const WlColumnRoles *roles, WlBuildAttrs *at
 	int			j;
 
 	attrs->asked = true;
+	attrs->partitioned = false;
 	attrs->n = 0;
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute attr = TupleDescAttr(desc, i);
 		char	   *name;
 
-		if (attr->attisdropped || !wl_column_filterable(rel, attr))
+		if (attr->attisdropped || (!wl_column_flag(rel, attr, "filterable") &&
+									!wl_column_flag(rel, attr, "partition")))
 			continue;
 		if (attr->attnum == roles->id_attno || attr->attnum == roles->vector_attno ||
 			attr->attnum == roles->attributes_attno)
@@ -110,6 +144,8 @@ wl_columns_filterable(Relation rel, const WlColumnRoles *roles, WlBuildAttrs *at
 					 errmsg("filterable column \"%s\" maps an attribute name that is empty or longer than %d bytes",
 							NameStr(attr->attname), WL_RECORD_ATTR_NAME_MAX)));
 		strlcpy(attrs->names[attrs->n++], name, sizeof(attrs->names[0]));
+		if (wl_column_flag(rel, attr, "partition"))
+			wl_column_partition(rel, attr, attrs);
 	}
 }
 

@@ -385,11 +385,10 @@ wl_add_search_path(PlannerInfo *root, RelOptInfo *baserel, WlPlanState *plan)
 	add_path(baserel, (Path *)
 			 wl_create_foreignscan_path(root, baserel, NULL, k, startup, startup + k * cpu_tuple_cost,
 										root->query_pathkeys, NULL, NULL,
-										lappend(lappend(list_make5(makeInteger(WL_SCAN_SEARCH), query,
-																   makeInteger(k), makeInteger(metric),
-																   makeFloat(psprintf("%.6e", selectivity))),
-														makeFloat(psprintf("%.6e", record_selectivity))),
-												makeInteger(whole ? 1 : 0))));
+										lappend(list_make5(makeInteger(WL_SCAN_SEARCH), query,
+														   makeInteger(k), makeInteger(metric),
+														   makeFloat(psprintf("%.6e", selectivity))),
+												makeFloat(psprintf("%.6e", record_selectivity)))));
 }
 
 /* Is an equivalence class member this relation's id column? */
@@ -513,7 +512,6 @@ wl_get_plan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 								 list_nth(best_path->fdw_private, WlSearchPathMetric),
 								 list_nth(best_path->fdw_private, WlSearchPathSelectivity),
 								 list_nth(best_path->fdw_private, WlSearchPathRecordSelectivity));
-		fdw_private = lappend(fdw_private, list_nth(best_path->fdw_private, WlSearchPathWhole));
 	}
 	else
 	{
@@ -573,11 +571,15 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 	const char *filtered = has_filter ? ", filtered while searching" : "";
 
 	if (has_filter)
-		wl_search_plan_filtered(collection, &search, k,
+		wl_record_plan_filtered(wl_record_filter_from_quals(node->ss.ss_currentRelation,
+															plan->scan.scanrelid,
+															list_copy_tail(plan->fdw_exprs, 1),
+															node->ss.ps.state->es_param_list_info),
+								collection, k,
 								floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity)),
 								floatVal(list_nth(plan->fdw_private,
 												  WlScanPrivateRecordSelectivity)),
-								intVal(list_nth(plan->fdw_private, WlScanPrivateWhole)) != 0);
+								&search);
 	ExplainPropertyText("DynamoDB",
 						has_filter && search.record_selectivity == 0 ?
 						psprintf("no search for the %d nearest (GetItem of the collection's metadata)", k) :
@@ -586,9 +588,13 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 								 search.cells > 0 ? "cell search" : "LSH search", k,
 								 search.kind == WL_SEARCH_SCAN ? "Scan of every vector" :
 								 search.kind == WL_SEARCH_CODES ?
-								 (search.cells > 0 ?
+								 (search.partitions.n > 0 ?
+								  "Query of each partition named, then BatchGetItem of the best candidates" :
+								  search.cells > 0 ?
 								  "Query of every cell, then BatchGetItem of the best candidates" :
 								  "Query of every bucket of one table, then BatchGetItem of the best candidates") :
+								 search.partitions.n > 0 ?
+								 "Query per nearest cell of each partition named, then BatchGetItem of the best candidates" :
 								 search.cells > 0 ?
 								 "Query per nearest cell, then BatchGetItem of the best candidates" :
 								 codes ?
@@ -634,7 +640,8 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 		Relation	rel = node->ss.ss_currentRelation;
 		char	   *tested = wl_record_filter_attributes(
 			wl_record_filter_from_quals(rel, plan->scan.scanrelid,
-										list_copy_tail(plan->fdw_exprs, 1)), meta);
+										list_copy_tail(plan->fdw_exprs, 1),
+										node->ss.ps.state->es_param_list_info), meta);
 
 		if (tested != NULL)
 			ExplainPropertyText("Records Filter",

@@ -36,17 +36,15 @@ enum WlScanPrivateIndex
 	WlScanPrivateK,				/* SEARCH: k, an Integer */
 	WlScanPrivateMetric,		/* SEARCH: its operator's WlMetric, an Integer */
 	WlScanPrivateSelectivity,	/* SEARCH: its restrictions' selectivity, a Float */
-	WlScanPrivateRecordSelectivity,	/* SEARCH: that of those its records
+	WlScanPrivateRecordSelectivity	/* SEARCH: that of those its records
 									 * answer (recordfilter.c), a Float */
-	WlScanPrivateWhole			/* SEARCH: do they answer them all (an
-								 * Integer, 0 or 1) */
 };
 
 /*
  * What the search path's fdw_private holds: its kind, the query vector's
  * expression, k, its operator's metric, the selectivity of the
- * restrictions it checks on each candidate, that of those the index's
- * records answer, and whether they answer them all.
+ * restrictions it checks on each candidate, and that of those the index's
+ * records answer.
  */
 enum WlSearchPathPrivateIndex
 {
@@ -55,8 +53,7 @@ enum WlSearchPathPrivateIndex
 	WlSearchPathK,
 	WlSearchPathMetric,
 	WlSearchPathSelectivity,
-	WlSearchPathRecordSelectivity,
-	WlSearchPathWhole
+	WlSearchPathRecordSelectivity
 };
 
 /*
@@ -155,15 +152,25 @@ extern WlRecordFilter *wl_record_filter_new(int ntests);
 extern WlPredicate *wl_predicate_node(WlPredicateKind kind, int nargs);
 extern bool wl_is_time_type(Oid type);
 extern bool wl_record_comparable(const WlMappedColumn *column, Oid type);
-extern WlRecordFilter *wl_record_filter_from_quals(Relation rel, Index varno, List *quals);
+extern WlRecordFilter *wl_record_filter_from_quals(Relation rel, Index varno, List *quals,
+												   ParamListInfo params);
 struct WlMeta;
 struct WlCollection;
+struct WlPartitions;
+struct WlSearchPlan;
 extern char *wl_record_filter_attributes(const WlRecordFilter *filter,
 										 const struct WlMeta *meta);
 extern double wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel,
 									const struct WlCollection *collection, bool *whole);
 extern double wl_record_filter_kept(const WlRecordFilter *filter,
 									const struct WlCollection *collection, bool *whole);
+extern void wl_record_partitions(const WlRecordFilter *filter,
+								 const struct WlCollection *collection,
+								 struct WlPartitions *partitions);
+extern void wl_record_plan_filtered(const WlRecordFilter *records,
+									const struct WlCollection *collection, int k,
+									double selectivity, double record_selectivity,
+									struct WlSearchPlan *plan);
 
 /* fdw_analyze.c */
 extern bool wl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,

@@ -56,7 +56,6 @@ typedef struct WlScanState
 	WlMetric	metric;			/* SEARCH: its operator's, when planned */
 	double		selectivity;	/* SEARCH: its restrictions', as planned */
 	double		record_selectivity; /* of those its records answer */
-	bool		whole;			/* do they answer them all */
 } WlScanState;
 
 /*
@@ -101,7 +100,6 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 		state->selectivity = floatVal(list_nth(plan->fdw_private, WlScanPrivateSelectivity));
 		state->record_selectivity = floatVal(list_nth(plan->fdw_private,
 													  WlScanPrivateRecordSelectivity));
-		state->whole = intVal(list_nth(plan->fdw_private, WlScanPrivateWhole)) != 0;
 	}
 	if (state->kind != WL_SCAN_FULL)
 		state->value_state = ExecInitExpr(list_nth(plan->fdw_exprs, WL_SCAN_EXPR_VALUE),
@@ -111,7 +109,8 @@ wl_begin_scan(ForeignScanState *node, int eflags)
 		state->filter_state = ExecInitQual(list_copy_tail(plan->fdw_exprs, 1),
 										   (PlanState *) node);
 		state->records = wl_record_filter_from_quals(rel, plan->scan.scanrelid,
-													 list_copy_tail(plan->fdw_exprs, 1));
+													 list_copy_tail(plan->fdw_exprs, 1),
+													 node->ss.ps.state->es_param_list_info);
 		state->filter_slot = ExecInitExtraTupleSlot(node->ss.ps.state, RelationGetDescr(rel),
 													&TTSOpsVirtual);
 	}
@@ -275,8 +274,9 @@ wl_fetch_page(ForeignScanState *node)
 			{
 				wl_search_plan(collection, state->k, -1, -1, consistent, &plan);
 				if (state->filter_state)
-					wl_search_plan_filtered(collection, &plan, state->k, state->selectivity,
-											state->record_selectivity, state->whole);
+					wl_record_plan_filtered(state->records, collection, state->k,
+											state->selectivity, state->record_selectivity,
+											&plan);
 			}
 		}
 		state->nitems = wl_search_run(state->conn, collection, query, state->k, &plan,

@@ -83,6 +83,7 @@ static const WlOption wl_options[] = {
 	{"consistent_searches", ForeignTableRelationId, WL_OPTION_BOOLEAN},
 	{"column_name", AttributeRelationId, WL_OPTION_ATTRIBUTE},
 	{"filterable", AttributeRelationId, WL_OPTION_BOOLEAN},
+	{"partition", AttributeRelationId, WL_OPTION_BOOLEAN},
 };
 
 /* The defaults of every server setting. */

@@ -20,10 +20,12 @@
 
 #include "access/table.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -40,6 +42,7 @@ typedef struct WlRecordBuild
 	int			maxtests;
 	Index		varno;			/* the foreign table's, in the clauses */
 	WlColumns  *columns;
+	ParamListInfo params;		/* the statement's parameters, or NULL */
 } WlRecordBuild;
 
 /* The kinds of value records compare, by the type of a column or constant. */
@@ -247,13 +250,38 @@ wl_record_column(WlRecordBuild *build, Expr *expr)
 	return NULL;
 }
 
-/* A Const below relabelings, or NULL. */
+/*
+ * A Const below relabelings, or NULL; a parameter of the statement (a
+ * generic plan's $1) is the Const of its value, where the build has them.
+ */
 static Const *
-wl_record_const(Expr *expr)
+wl_record_const(WlRecordBuild *build, Expr *expr)
 {
+	Param	   *param;
+	ParamExternData workspace;
+	ParamExternData *value = NULL;
+	int16		typlen;
+	bool		typbyval;
+
 	while (expr != NULL && IsA(expr, RelabelType))
 		expr = ((RelabelType *) expr)->arg;
-	return expr != NULL && IsA(expr, Const) ? (Const *) expr : NULL;
+	if (expr != NULL && IsA(expr, Const))
+		return (Const *) expr;
+	if (expr == NULL || !IsA(expr, Param) || build->params == NULL)
+		return NULL;
+	param = (Param *) expr;
+	if (param->paramkind != PARAM_EXTERN || param->paramid < 1 ||
+		param->paramid > build->params->numParams)
+		return NULL;
+	value = build->params->paramFetch != NULL ?
+		build->params->paramFetch(build->params, param->paramid, false, &workspace) :
+		&build->params->params[param->paramid - 1];
+	if (value == NULL || value->ptype != param->paramtype)
+		return NULL;
+	get_typlenbyval(param->paramtype, &typlen, &typbyval);
+	return makeConst(param->paramtype, param->paramtypmod, param->paramcollid, typlen,
+					 value->isnull ? (Datum) 0 : datumCopy(value->value, typbyval, typlen),
+					 value->isnull, typbyval);
 }
 
 /*
@@ -309,12 +337,12 @@ wl_record_opexpr(WlRecordBuild *build, OpExpr *op)
 		return wl_record_unknown(build);
 	strategy = wl_record_strategy(op->opno);
 	column = wl_record_column(build, linitial(op->args));
-	constant = wl_record_const(lsecond(op->args));
+	constant = wl_record_const(build, lsecond(op->args));
 	if (column == NULL)
 	{
 		/* constant op column: the strategy seen from the column's side */
 		column = wl_record_column(build, lsecond(op->args));
-		constant = wl_record_const(linitial(op->args));
+		constant = wl_record_const(build, linitial(op->args));
 		if (strategy != BTEqualStrategyNumber && strategy != WL_COMPARE_NE && strategy != 0)
 			strategy = BTMaxStrategyNumber + 1 - strategy;
 	}
@@ -328,7 +356,7 @@ static WlPredicate *
 wl_record_in(WlRecordBuild *build, ScalarArrayOpExpr *op)
 {
 	WlMappedColumn *column = wl_record_column(build, linitial(op->args));
-	Const	   *array = wl_record_const(lsecond(op->args));
+	Const	   *array = wl_record_const(build, lsecond(op->args));
 	int			strategy = wl_record_strategy(op->opno);
 	ArrayType  *elements;
 	Oid			element;
@@ -410,11 +438,12 @@ wl_record_clause(WlRecordBuild *build, Expr *expr)
 
 /*
  * The record filter of a search's WHERE clauses (an implicit AND) on the
- * foreign table rel, whose Vars have varno; NULL when no clause tests a
- * column, so that no record could be dropped.
+ * foreign table rel, whose Vars have varno, with the values of the
+ * statement's parameters where params is not NULL; NULL when no clause
+ * tests a column, so that no record could be dropped.
  */
 WlRecordFilter *
-wl_record_filter_from_quals(Relation rel, Index varno, List *quals)
+wl_record_filter_from_quals(Relation rel, Index varno, List *quals, ParamListInfo params)
 {
 	WlRecordBuild build;
 	WlPredicate *node = wl_predicate_node(WL_PRED_AND, list_length(quals));
@@ -425,6 +454,7 @@ wl_record_filter_from_quals(Relation rel, Index varno, List *quals)
 	build.maxtests = 4;
 	build.varno = varno;
 	build.columns = wl_columns(rel, false);
+	build.params = params;
 	foreach(lc, quals)
 		node->args[node->nargs++] = wl_record_clause(&build, lfirst(lc));
 	build.filter->predicate = node;
@@ -522,7 +552,7 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 	{
 		RestrictInfo *rinfo = lfirst(lc);
 		WlRecordFilter *filter = wl_record_filter_from_quals(rel, baserel->relid,
-															 list_make1(rinfo->clause));
+															 list_make1(rinfo->clause), NULL);
 		int		   *slots;
 
 		if (filter == NULL)
@@ -535,7 +565,8 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 		}
 	}
 	if (answered != NIL)
-		kept = wl_record_filter_kept(wl_record_filter_from_quals(rel, baserel->relid, clauses),
+		kept = wl_record_filter_kept(wl_record_filter_from_quals(rel, baserel->relid, clauses,
+																 NULL),
 									 collection, &all_tested);
 	table_close(rel, NoLock);
 	*whole = kept >= 0 && all_tested &&
@@ -544,4 +575,72 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
 		return 1.0;
 	return kept >= 0 ? kept :
 		Max(clauselist_selectivity(root, answered, 0, JOIN_INNER, NULL), 1e-9);
+}
+
+/*
+ * The partitions of the collection's current index that a search by this
+ * filter (NULL: none) reads, into *partitions: n is -1 where the index is
+ * not partitioned, 0 where the filter names no value of its partition
+ * attribute (at most WL_PARTITIONS_MAX), else how many it names, with
+ * their share of the records by the index's statistics (1: unknown).
+ */
+void
+wl_record_partitions(const WlRecordFilter *filter, const WlCollection *collection,
+					 WlPartitions *partitions)
+{
+	const WlAttrStats *stats = wl_packed_current_stats(collection->meta, collection->index);
+	const char *names[WL_RECORD_ATTRS_MAX];
+	int			n = wl_packed_record_attrs(collection->meta, names);
+	WlSlotValue *values = palloc(sizeof(WlSlotValue) * WL_PARTITIONS_MAX);
+	int		   *slots;
+	int			i;
+
+	memset(partitions, 0, sizeof(WlPartitions));
+	partitions->n = wl_packed_partitioned(collection->meta) ? 0 : -1;
+	partitions->share = 1;
+	if (partitions->n < 0 || filter == NULL || n == 0)
+		return;
+	slots = palloc(sizeof(int) * Max(filter->ntests, 1));
+	wl_record_filter_resolve(filter, names, n, slots);
+	partitions->n = Max(0, wl_record_filter_values(filter, slots, 0, values, WL_PARTITIONS_MAX));
+	for (i = 0; i < partitions->n; i++)
+		wl_slot_write(&values[i], partitions->slots[i]);
+	if (partitions->n > 0 && stats != NULL)
+	{
+		WlPredicate leaf = {.kind = WL_PRED_TEST, .test = 0};
+		WlSlotTest test = {.attribute = names[0], .op = WL_SLOT_EQ,
+		.nvalues = partitions->n, .values = values};
+		WlRecordFilter named = {.predicate = &leaf, .tests = &test, .ntests = 1};
+		int			first = 0;
+
+		/* a share the statistics did not see is not nothing */
+		partitions->share = Max(wl_stats_kept(stats, &named, &first),
+								1.0 / Max((double) collection->meta->vector_count, 1e6));
+	}
+}
+
+/*
+ * Prices a filtered search by the index it runs on (wl_search_plan_filtered):
+ * the share of records that the filter keeps, and whether they answer it
+ * whole, are that index's, which a plan cached across a reindex may not
+ * have known; the planner's selectivity and record_selectivity stand where
+ * its statistics are missing (and where records answer nothing, 1).
+ */
+void
+wl_record_plan_filtered(const WlRecordFilter *records, const WlCollection *collection, int k,
+						double selectivity, double record_selectivity, WlSearchPlan *plan)
+{
+	const char *names[WL_RECORD_ATTRS_MAX];
+	WlPartitions partitions;
+	bool		whole;
+	double		kept = wl_record_filter_kept(records, collection, &whole);
+
+	wl_record_partitions(records, collection, &partitions);
+	if (kept >= 0)
+		wl_search_plan_filtered(collection, plan, k, whole ? kept : Min(selectivity, kept), kept,
+								whole, &partitions);
+	else
+		wl_search_plan_filtered(collection, plan, k, selectivity,
+								wl_packed_record_attrs(collection->meta, names) > 0 ?
+								record_selectivity : 1, false, &partitions);
 }

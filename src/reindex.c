@@ -288,15 +288,13 @@ wl_sample_hold_out(WlReindex *build, WlSample *sample, int most)
 static void
 wl_reindex_plan_attrs(WlReindex *build)
 {
-	int			i;
-
+	StaticAssertStmt(sizeof(build->building.attrs) == sizeof(build->attrs->names),
+					 "a build's attributes are an index's");
 	if (build->attrs == NULL || !build->attrs->asked)
 		return;
 	build->building.nattrs = build->attrs->n;
-	memset(build->building.attrs, 0, sizeof(build->building.attrs));
-	for (i = 0; i < build->attrs->n; i++)
-		strlcpy(build->building.attrs[i], build->attrs->names[i],
-				sizeof(build->building.attrs[i]));
+	build->building.partitioned = build->attrs->partitioned;
+	memcpy(build->building.attrs, build->attrs->names, sizeof(build->building.attrs));
 }
 
 /*
@@ -318,6 +316,8 @@ wl_reindex_check_attrs(WlReindex *build)
 		appendStringInfo(&building, "%s%s", i > 0 ? ", " : "", build->building.attrs[i]);
 	for (i = 0; i < build->attrs->n; i++)
 		appendStringInfo(&asked, "%s%s", i > 0 ? ", " : "", build->attrs->names[i]);
+	appendStringInfoString(&building, build->building.partitioned ? " (partitioned)" : "");
+	appendStringInfoString(&asked, build->attrs->partitioned ? " (partitioned)" : "");
 	if (strcmp(building.data, asked.data) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -599,7 +599,7 @@ wl_records_add(const char *id, const float *vector, struct json_object *item, vo
 		change->entry.id = copy;
 		change->entry.code = codes + (size_t) t * records->code_bytes;
 		change->entry.slots = slots + (size_t) t * WL_PACKED_SLOTS_MAX;
-		wl_packed_key_slots(meta, change->entry.key, item, (unsigned char *) change->entry.slots);
+		wl_packed_key_record(meta, keys + (size_t) t * WL_LSH_KEY_MAX, item, slots + (size_t) t * WL_PACKED_SLOTS_MAX);
 		change->add = true;
 		if (t == records->first && *records->stats != NULL)
 			wl_stats_add(*records->stats, change->entry.slots, id_hash);

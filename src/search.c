@@ -172,9 +172,34 @@ wl_add_candidate(const WlEntry *entry, void *arg)
 }
 
 /*
+ * The keys of a round in the partitions its plan names, from those of the
+ * whole index: each cell probed in each of them, or, a codes search,
+ * every cell of the first table in each.
+ */
+static int
+wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int nkeys)
+{
+	int			per = codes ? Min(nkeys, 1) : nkeys;
+	char	   *out = palloc((size_t) Max(per * partitions->n, 1) * WL_LSH_KEY_MAX);
+	int			count = 0;
+	int			p;
+	int			i;
+
+	for (p = 0; p < partitions->n; p++)
+		for (i = 0; i < per; i++)
+			if (wl_packed_partition_key(*keybuf + (size_t) i * WL_LSH_KEY_MAX,
+										partitions->slots[p], codes,
+										out + (size_t) count * WL_LSH_KEY_MAX))
+				count++;
+	*keybuf = out;
+	return count;
+}
+
+/*
  * The keys a round reads: the first `probes` of every table (a codes
  * search: every bucket of the first table; at a spread > 0, the cells
- * within it of the nearest, of the first `probes`).
+ * within it of the nearest, of the first `probes`), in the partitions its
+ * plan names.
  */
 static int
 wl_round_keys(WlSearch *search, int probes, double spread, char **keybuf)
@@ -191,7 +216,10 @@ wl_round_keys(WlSearch *search, int probes, double spread, char **keybuf)
 									 *keybuf);
 	if (nkeys < 0)
 		wl_report_out_of_memory();
-	return codes ? Min(nkeys, 1 << bits) : nkeys;
+	nkeys = codes ? Min(nkeys, 1 << bits) : nkeys;
+	if (search->plan->partitions.n > 0)
+		nkeys = wl_partition_keys(&search->plan->partitions, codes, keybuf, nkeys);
+	return nkeys;
 }
 
 /*
@@ -742,8 +770,8 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 			wl_search_plan(collection, k, asked.probes_arg, asked.budget_arg,
 						   asked.consistent, &switched);
 			if (asked.selectivity >= 0)
-				wl_search_plan_filtered(collection, &switched, k, asked.selectivity,
-										asked.record_selectivity, asked.whole);
+				wl_record_plan_filtered(records, collection, k, asked.selectivity,
+										asked.record_selectivity, &switched);
 			plan = &switched;
 		}
 		plan = wl_search_usable_plan(collection, plan, &damaged);
@@ -838,6 +866,7 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	WlRecordFilter *records;
 	double		kept;
 	bool		whole;
+	WlPartitions partitions;
 	int			i;
 
 	if (PG_ARGISNULL(1))
@@ -874,8 +903,10 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	 * known where the records answer the whole filter.
 	 */
 	kept = wl_record_filter_kept(records, collection, &whole);
-	if (kept >= 0)
-		wl_search_plan_filtered(collection, &plan, k, kept, kept, whole);
+	wl_record_partitions(records, collection, &partitions);
+	if (kept >= 0 || partitions.n > 0)
+		wl_search_plan_filtered(collection, &plan, k, kept >= 0 ? kept : 1, kept >= 0 ? kept : 1,
+								whole, &partitions);
 
 	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_filter_matches : NULL,

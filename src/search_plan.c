@@ -212,6 +212,14 @@ wl_plan_calibrated(const WlPackedIndex *index, int k, int probes_arg, int budget
 	plan->rerank_scale = scale;
 }
 
+/* Bytes of one record of an index, as a Query bills it: name and value. */
+static double
+wl_plan_record_bytes(const WlPackedIndex *index)
+{
+	return (index->name_bytes > 0 ? index->name_bytes : WL_ID_BYTES + 1) +
+		wl_packed_index_record_bytes(index);
+}
+
 /*
  * The plans of a packed collection, each priced, and the cheapest chosen.
  * count is the collection's size, at least 1.
@@ -221,8 +229,7 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 			   int budget_arg, WlSearchPlan *plan)
 {
 	double		count = Max((double) meta->vector_count, 1.0);
-	double		record = (index->name_bytes > 0 ? index->name_bytes : WL_ID_BYTES + 1) +
-		wl_packed_index_record_bytes(index);
+	double		record = wl_plan_record_bytes(index);
 	double		item = wl_vector_item_bytes(meta);
 	double		effort = Max(wl_search_effort, 0.01);
 	int			budget = budget_arg > 0 ? budget_arg :
@@ -355,6 +362,7 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 	plan->selectivity = -1;
 	plan->record_selectivity = 1;
 	plan->rounds = 1;
+	plan->partitions.n = -1;
 	if (settings == NULL)
 		wl_plan_buckets(meta, probes_arg, budget_arg, plan);
 	else if (!settings->has_current)
@@ -362,7 +370,17 @@ wl_search_plan(const WlCollection *collection, int k, int probes_arg, int budget
 	else if (!meta->format->searchable(meta, collection->index))
 		wl_plan_scan(meta, "the collection's index cannot be read", plan);
 	else
+	{
 		wl_plan_packed(meta, &settings->current, k, probes_arg, budget_arg, plan);
+		/* a partitioned index is read by partition (wl_search_plan_filtered) */
+		plan->partitions.n = settings->current.partitioned ? 0 : -1;
+		if (settings->current.partitioned)
+		{
+			wl_plan_scan(meta, "the index is partitioned, and the search names no value "
+						 "of its partition attribute", plan);
+			plan->below_target = false;
+		}
+	}
 }
 
 /*
@@ -462,6 +480,49 @@ wl_plan_record_calibrated(WlSearchPlan *plan, const WlCalibration *calibration, 
 }
 
 /*
+ * Prices a search of a partitioned index that reads only the partitions
+ * its filter names (plan->partitions), from the plan of the whole index:
+ * a cell read is a Query of each partition, billed for the partitions'
+ * share of its records, but at least a read unit's least each; reading
+ * every cell of them (a codes plan) is a Query of each partition's records
+ * of one table, paged by the megabyte, whose read units this returns, and
+ * its requests in *codes_requests.
+ */
+static double
+wl_plan_partitioned(WlSearchPlan *plan, const WlPackedIndex *index, double *codes_requests)
+{
+	const WlPartitions *parts = &plan->partitions;
+	int			tables = index->tables;
+	double		least = wl_read_units(1, plan->consistent);
+	double		bytes = plan->vectors * parts->share / parts->n * wl_plan_record_bytes(index);
+	double		codes_units = parts->n * wl_read_units(bytes, plan->consistent);
+	double		reads = plan->spread > 0 ? plan->cells_read : Min(plan->probes, plan->probe_limit);
+
+	/* a Scan, cheaper than the whole index, may not be than its partitions */
+	if (plan->kind == WL_SEARCH_SCAN)
+	{
+		plan->kind = WL_SEARCH_PROBE;
+		plan->recall = -1;
+	}
+	/* a fixed number of cells: a spread's count of them is of one partition */
+	plan->spread = 0;
+	plan->probe_units = Max(parts->n * tables * least, plan->probe_units * parts->share);
+	*codes_requests = parts->n * wl_scan_pages(bytes);
+	if (plan->kind == WL_SEARCH_CODES)
+	{
+		plan->read_units = codes_units + plan->fetched * plan->fetch_units;
+		plan->requests = *codes_requests;
+	}
+	else if (plan->kind == WL_SEARCH_PROBE)
+	{
+		plan->read_units = reads * plan->probe_units + plan->fetched * plan->fetch_units;
+		plan->requests = reads * tables * parts->n;
+		plan->why = "the search reads the partitions of the index that its filter names";
+	}
+	return codes_units;
+}
+
+/*
  * Prices a plan for a filter that keeps `selectivity` of the vectors.
  * search.c's wl_search_rounds widens such a search until k of the
  * candidates it fetched pass: each wider round probes four times as many
@@ -497,14 +558,24 @@ wl_plan_record_calibrated(WlSearchPlan *plan, const WlCalibration *calibration, 
  * fetches nothing that fails, and ranks among records that pass.  A
  * record_selectivity of 0 is the statistics' proof that nothing passes
  * (recordfilter.c): the search reads only the metadata (search.c).
+ *
+ * A partitioned index, which a search that names no value of its
+ * partition attribute Scans (wl_search_plan), is planned for the
+ * partitions that `partitions` names: its cells read only their records,
+ * and where reading each of them whole costs less, the plan does
+ * (wl_plan_partitioned).
  */
 void
 wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int k,
-						double selectivity, double record_selectivity, bool whole)
+						double selectivity, double record_selectivity, bool whole,
+						const WlPartitions *partitions)
 {
 	const WlCalibration *calibration =
 		wl_packed_current_calibration(collection->meta, collection->index);
-	bool		codes = plan->kind == WL_SEARCH_CODES;
+	const WlPackedSettings *settings = wl_packed_settings_of(collection->meta);
+	double		partition_codes = 0;	/* reading the partitions named whole */
+	double		partition_requests = 0;
+	bool		codes;
 	int			probes;
 	int			budget;
 	int			max_probes;
@@ -537,6 +608,14 @@ wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int 
 		return;
 	}
 	plan->record_selectivity = Max(plan->selectivity, Min(record_selectivity, 1.0));
+	if (partitions != NULL && partitions->n > 0 && plan->partitions.n == 0)
+	{
+		wl_plan_packed(collection->meta, &settings->current, k, plan->probes_arg,
+					   plan->budget_arg, plan);
+		plan->partitions = *partitions;
+		partition_codes = wl_plan_partitioned(plan, &settings->current, &partition_requests);
+	}
+	codes = plan->kind == WL_SEARCH_CODES;
 	kept = plan->record_selectivity;
 	passing = kept > 0 ? plan->selectivity / kept : 0;
 	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 || plan->probe_units <= 0)
@@ -549,6 +628,16 @@ wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int 
 		plan->recall = -1;
 		if (kept < 1)
 			wl_plan_record_cells(plan, kept);
+	}
+	if (partition_codes > 0 && plan->kind == WL_SEARCH_PROBE && plan->probes_arg <= 0 &&
+		partition_codes + plan->budget * plan->fetch_units <= plan->read_units)
+	{
+		plan->kind = WL_SEARCH_CODES;
+		plan->spread = 0;
+		plan->read_units = partition_codes + plan->budget * plan->fetch_units;
+		plan->requests = partition_requests;
+		plan->why = "reading the partitions its filter names whole costs the fewest read units";
+		codes = true;
 	}
 	budget = plan->budget;
 	max_budget = Max(budget, wl_max_scan_candidates);

@@ -188,6 +188,7 @@ typedef enum WlReindexCause
 typedef struct WlBuildAttrs
 {
 	bool		asked;
+	bool		partitioned;	/* by names[0] (option partition) */
 	int			n;
 	char		names[WL_RECORD_ATTRS_MAX][WL_RECORD_ATTR_NAME_MAX + 1];
 } WlBuildAttrs;
@@ -262,6 +263,19 @@ typedef enum WlSearchKind
 	WL_SEARCH_CODES,			/* every code of one table */
 	WL_SEARCH_SCAN				/* every vector */
 } WlSearchKind;
+/*
+ * The partitions of a partitioned index (core/packed_keys.c) that a search
+ * reads: those of the values its filter names (recordfilter.c).
+ */
+#define WL_PARTITIONS_MAX 64
+typedef struct WlPartitions
+{
+	int			n;				/* how many; 0: the filter names none, -1: the
+								 * index is not partitioned */
+	double		share;			/* of the records, theirs */
+	unsigned char slots[WL_PARTITIONS_MAX][WL_SLOT_BYTES];	/* their values */
+} WlPartitions;
+
 typedef struct WlSearchPlan
 {
 	WlSearchKind kind;
@@ -302,13 +316,16 @@ typedef struct WlSearchPlan
 	double		vectors;		/* in the collection, as the plan took it */
 	double		scan_units;		/* read units of a Scan of every vector */
 	double		scan_requests;	/* and its requests */
+	WlPartitions partitions;	/* what a partitioned index's search reads:
+								 * with kind CODES, every cell of them */
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
 extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric,
 								 bool consistent, const char *why, WlSearchPlan *plan);
 extern void wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int k,
-									double selectivity, double record_selectivity, bool whole);
+									double selectivity, double record_selectivity, bool whole,
+									const WlPartitions *partitions);
 extern const char *wl_search_kind_name(WlSearchKind kind);
 extern double wl_vector_item_bytes(const WlMeta *meta);
 extern int	wl_probes;

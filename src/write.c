@@ -333,8 +333,9 @@ wl_key_in(const char *key, const char *set, int nkeys)
  * Phase 1: the current item of each id (or NULL) into old_items, read in
  * one round with the collection's metadata, which is returned (NULL when
  * the collection is gone): a writer whose settings are older than the
- * metadata's reads them again before it writes.  Whole items are read only
- * when attributes are to be carried over.
+ * metadata's reads them again before it writes.  Whole items are read
+ * when attributes are to be carried over, and where the format needs them
+ * for the keys (format.h's keys_projection).
  */
 static WlMeta *
 wl_read_old_items(WlWriteBuffer *buffer, WlChunk *chunk, WlCollection *collection,
@@ -561,19 +562,19 @@ wl_write_item(const WlMeta *meta, const void *index, WlPendingWrite *write,
 }
 
 /*
- * The slots of the attributes that each of a vector's nkeys records
- * carries (recordattrs.h), from the item written, into slots
- * (WL_PACKED_SLOTS_MAX bytes a key).
+ * Each of a vector's nkeys records, from the item written: its key placed
+ * in its partition, and the slots of the attributes it carries
+ * (recordattrs.h) into slots (WL_PACKED_SLOTS_MAX bytes a key).
  */
 static void
-wl_write_slots(const WlMeta *meta, struct json_object *item, const char *keys, int nkeys,
+wl_write_slots(const WlMeta *meta, struct json_object *item, char *keys, int nkeys,
 			   unsigned char *slots)
 {
 	int			t;
 
 	for (t = 0; t < nkeys; t++)
-		wl_packed_key_slots(meta, keys + (size_t) t * WL_LSH_KEY_MAX, item,
-							slots + (size_t) t * WL_PACKED_SLOTS_MAX);
+		wl_packed_key_record(meta, keys + (size_t) t * WL_LSH_KEY_MAX, item,
+							 slots + (size_t) t * WL_PACKED_SLOTS_MAX);
 }
 
 /*

@@ -74,7 +74,10 @@
  * to those that hold about WL_CALIB_MAX_CODES / 2 of the records it keeps
  * (every cell of a collection of fewer than about 100,000 vectors for one
  * in 10, of a million for one in 100).  A level whose filter keeps no
- * vector of a small collection is not measured, nor rarer ones.
+ * vector of a small collection is not measured, nor rarer ones.  A rarer
+ * filter, and a small partition read whole (packed_keys.c), is planned by
+ * the rarest level's grid, reading as many more cells as its records are
+ * fewer.
  */
 #define WL_CALIB_LEVELS 2
 

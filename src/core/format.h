@@ -44,7 +44,7 @@ typedef struct WlEntry
 								 * removing the entry removes that attribute */
 	const unsigned char *slots; /* the attributes a packed record carries
 								 * after its code (recordattrs.h): read, or
-								 * to write (wl_packed_key_slots; NULL: not
+								 * to write (wl_packed_key_record; NULL: not
 								 * known, and written as saying nothing) */
 } WlEntry;
 
@@ -74,7 +74,10 @@ typedef struct WlFormat
 	const char *bucket_hash_key;
 	const char *bucket_range_key;
 
-	/* What phase 1 of a write reads of a vector item: its stored keys. */
+	/*
+	 * What phase 1 of a write reads of a vector item: its stored keys (NULL:
+	 * the whole item).
+	 */
 	const char *keys_projection;
 
 	/*

@@ -382,15 +382,6 @@ wl_packed_vector_entries(const WlMeta *meta, const void *index, const float *vec
 	return 0;
 }
 
-/* The depth of a key: the digits after its last "/.". */
-static int
-wl_packed_key_depth(const char *key)
-{
-	const char *slash = strrchr(key, '/');
-
-	return slash && slash[1] == '.' ? (int) strlen(slash + 2) : 0;
-}
-
 /*
  * Notes in a vector item the depth of its records where it is not the
  * generation's own: "<gen>.<depth>" for each, space-separated.
@@ -443,7 +434,7 @@ wl_packed_noted_depth(struct json_object *item, const WlPackedIndex *index)
 
 /*
  * The keys a stored vector's records are under: recomputed from its vector,
- * at the depths its item notes.
+ * at the depths its item notes, in the partitions its attributes name.
  */
 static int
 wl_packed_stored_keys(const WlMeta *meta, const void *index, struct json_object *item,
@@ -461,8 +452,10 @@ wl_packed_stored_keys(const WlMeta *meta, const void *index, struct json_object 
 		{
 			if (wl_packed_one_entries(meta, &state->one[i], vector,
 									  wl_packed_noted_depth(item, &state->one[i].desc),
-									  keys + (size_t) count * WL_LSH_KEY_MAX, NULL, 0) == 0)
-				count += state->one[i].desc.tables;
+									  keys + (size_t) count * WL_LSH_KEY_MAX, NULL, 0) != 0)
+				continue;
+			for (int t = 0; t < state->one[i].desc.tables; t++)
+				wl_packed_key_place(meta, keys + (size_t) (count++) * WL_LSH_KEY_MAX, item);
 		}
 	free(vector);
 	return count;
@@ -626,13 +619,12 @@ wl_packed_code_distance(const WlMeta *meta, const void *index, float *state,
 	const WlModel *model = packed->one[0].model;
 	const WlModelShape *shape = wl_model_shape(model);
 	float	   *lut = state + 1 + shape->rotation;
-	int			gen;
 	int			table;
 	unsigned int cell;
 
 	if (state[0] != WL_LOOKUP_ANY_CELL)
 	{
-		if (sscanf(key, "%d/%d:%x", &gen, &table, &cell) != 3 || table < 0 ||
+		if (!wl_packed_key_cell(key, &table, &cell) || table < 0 ||
 			table >= shape->ntables || cell >= (unsigned int) shape->cells)
 			return INFINITY;	/* not a cell of this model: ranked last */
 		if (state[0] != (float) (table * shape->cells + (int) cell))
@@ -649,20 +641,6 @@ static bool
 wl_packed_searchable(const WlMeta *meta, const void *index)
 {
 	return ((const WlPackedState *) index)->searchable;
-}
-
-/* Splits a key into its partition and chunk, into the buffers given. */
-static bool
-wl_packed_split_key(const char *key, char *partition, char *chunk)
-{
-	const char *slash = strrchr(key, '/');
-
-	if (slash == NULL || (size_t) (slash - key) >= WL_LSH_KEY_MAX)
-		return false;
-	memcpy(partition, key, slash - key);
-	partition[slash - key] = '\0';
-	snprintf(chunk, WL_LSH_KEY_MAX, "%s", slash + 1);
-	return true;
 }
 
 /*
@@ -963,7 +941,8 @@ const WlFormat wl_format_packed = {
 	.trained = true,
 	.bucket_hash_key = WL_ATTR_BUCKET,
 	.bucket_range_key = WL_ATTR_ID,
-	.keys_projection = "id,vector,keys",
+	/* whole items: a partitioned generation's keys are of their attributes */
+	.keys_projection = NULL,
 	.read_meta = wl_packed_read_meta,
 	.write_meta = wl_packed_write_meta,
 	.free_meta = wl_packed_free_meta,

@@ -120,6 +120,8 @@ typedef struct WlPackedIndex
 	int			nattrs;			/* attributes its records carry after their
 								 * codes (recordattrs.h), in slot order */
 	char		attrs[WL_RECORD_ATTRS_MAX][WL_RECORD_ATTR_NAME_MAX + 1];
+	bool		partitioned;	/* its records are keyed by the value of its
+								 * first attribute (packed_keys.c) */
 	int			stats_bytes;	/* of its attributes' statistics
 								 * (attrstats.h), stored beside its model;
 								 * 0: none */
@@ -238,18 +240,40 @@ extern int	wl_packed_index_record_bytes(const WlPackedIndex *index);
 #define WL_PACKED_SLOTS_MAX (WL_RECORD_ATTRS_MAX * WL_SLOT_BYTES)
 
 /*
- * The slots that the record under key (of any generation of the
- * collection) carries for a vector item, into out (WL_PACKED_SLOTS_MAX
+ * The record of a vector item under key (of any generation of the
+ * collection): places the key in its partition (wl_packed_key_place), and
+ * writes the slots the record carries into out (WL_PACKED_SLOTS_MAX
  * bytes); returns their bytes, 0 when its generation's records carry none.
  */
-extern int	wl_packed_key_slots(const WlMeta *meta, const char *key,
-								struct json_object *item, unsigned char *out);
+extern int	wl_packed_key_record(const WlMeta *meta, char *key,
+								 struct json_object *item, unsigned char *out);
+
+/*
+ * Places the key of a vector item's record in its partition, where the
+ * key's generation is partitioned (packed_keys.c); does nothing to
+ * other keys, and to keys placed already.
+ */
+extern void wl_packed_key_place(const WlMeta *meta, char *key, struct json_object *item);
+
+/*
+ * A cell's key in the partition of a value's slot, or with every_cell the
+ * prefix of all of its table's cells there (packed_keys.c); false for a
+ * key of no cell.
+ */
+extern bool wl_packed_partition_key(const char *key, const unsigned char *slot,
+									bool every_cell, char *out);
 
 /*
  * The attributes the records of a collection's current index carry, and
  * how many; 0 for other formats and untrained collections.
  */
 extern int	wl_packed_record_attrs(const WlMeta *meta, const char **names);
+
+/*
+ * Is a collection's current index partitioned, its records keyed by the
+ * value of its first attribute (packed_keys.c)?
+ */
+extern bool wl_packed_partitioned(const WlMeta *meta);
 
 /* The attributes the records of an index generation carry, and how many. */
 extern int	wl_packed_attr_names(const WlPackedIndex *index, const char **names);

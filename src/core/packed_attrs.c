@@ -10,10 +10,10 @@
 
 #include "recordattrs.h"
 
-/* The slots of the record under key, by its generation's attributes. */
+/* The record under key, by its generation's attributes (packed.h). */
 int
-wl_packed_key_slots(const WlMeta *meta, const char *key, struct json_object *item,
-					unsigned char *out)
+wl_packed_key_record(const WlMeta *meta, char *key, struct json_object *item,
+					 unsigned char *out)
 {
 	const WlPackedIndex *index = wl_packed_settings_of(meta) != NULL ?
 		wl_packed_gen_index(meta, wl_packed_partition_gen(key)) : NULL;
@@ -21,6 +21,7 @@ wl_packed_key_slots(const WlMeta *meta, const char *key, struct json_object *ite
 
 	if (index == NULL)
 		return 0;
+	wl_packed_key_place(meta, key, item);
 	wl_record_attrs_encode(names, wl_packed_attr_names(index, names), item, out);
 	return index->nattrs * WL_SLOT_BYTES;
 }
@@ -34,6 +35,15 @@ wl_packed_record_attrs(const WlMeta *meta, const char **names)
 	if (settings == NULL || !settings->has_current)
 		return 0;
 	return wl_packed_attr_names(&settings->current, names);
+}
+
+/* Is the current generation partitioned (packed.h)? */
+bool
+wl_packed_partitioned(const WlMeta *meta)
+{
+	const WlPackedSettings *settings = wl_packed_settings_of(meta);
+
+	return settings != NULL && settings->has_current && settings->current.partitioned;
 }
 
 /* Is a value among the n unseen ones? */

@@ -42,6 +42,14 @@ extern int	wl_packed_partition_gen(const char *partition);
 extern const WlPackedIndex *wl_packed_gen_index(const WlMeta *meta, int gen);
 
 /*
+ * What a record's key spells (packed_keys.c): its partition and chunk, its
+ * depth, and the table and cell it names.
+ */
+extern bool wl_packed_split_key(const char *key, char *partition, char *chunk);
+extern int	wl_packed_key_depth(const char *key);
+extern bool wl_packed_key_cell(const char *key, int *table, unsigned int *cell);
+
+/*
  * The Queries of the current and the building generation's model items;
  * returns how many (packed_models.c).
  */

@@ -19,8 +19,10 @@
 #include "store.h"
 
 /*
- * Reads how an index description names its records: "names" ("uuid", or
- * absent before compact names) and "name_bytes".  A form this version does
+ * Reads how an index description names and keys its records: "names"
+ * ("uuid", or absent before compact names; "uuid/partition" or
+ * "id/partition" where they are keyed by partition, which a server built
+ * before partitions refuses) and "name_bytes".  A form this version does
  * not know is refused, never read as another.
  */
 static bool
@@ -30,16 +32,22 @@ wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf
 	const char *names = wl_av_get_string(wl_item_get(map, "names"));
 
 	index->uuid_names = false;
+	index->partitioned = false;
 	index->name_bytes = 0;
 	if (wl_item_get(map, "names") != NULL)
 	{
-		if (names == NULL || strcmp(names, "uuid") != 0)
+		if (names != NULL && strcmp(names, "uuid") == 0)
+			index->uuid_names = true;
+		else if (names != NULL && strcmp(names, "uuid/partition") == 0)
+			index->uuid_names = index->partitioned = true;
+		else if (names != NULL && strcmp(names, "id/partition") == 0)
+			index->partitioned = true;
+		else
 		{
 			snprintf(errbuf, errlen, "an index description names its records in a form "
 					 "this version of whiplash does not know");
 			return false;
 		}
-		index->uuid_names = true;
 	}
 	return wl_item_get(map, "name_bytes") == NULL ||
 		wl_meta_int(map, "name_bytes", 1, 2048, &index->name_bytes, errbuf, errlen);
@@ -191,6 +199,11 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 	if (!wl_packed_read_names(map, index, errbuf, errlen) ||
 		!wl_packed_read_attrs(map, index, errbuf, errlen))
 		return false;
+	if (index->partitioned && (index->nattrs == 0 || index->cells == 0))
+	{
+		snprintf(errbuf, errlen, "an index description is partitioned without an attribute or cells");
+		return false;
+	}
 	/* statistics another tool spoiled only prove nothing: WlPackedSettings */
 	index->stats_bytes = 0;
 	if (wl_item_get(map, "stats") != NULL &&
@@ -388,7 +401,10 @@ wl_packed_index_value(const WlPackedIndex *index)
 	json_object_object_add(map, "parts", wl_av_number_int64(index->parts));
 	json_object_object_add(map, "bytes", wl_av_number_int64((int64_t) index->bytes));
 	json_object_object_add(map, "token", wl_av_string(index->token));
-	if (index->uuid_names)
+	if (index->partitioned)
+		json_object_object_add(map, "names",
+							   wl_av_string(index->uuid_names ? "uuid/partition" : "id/partition"));
+	else if (index->uuid_names)
 		json_object_object_add(map, "names", wl_av_string("uuid"));
 	if (index->name_bytes > 0)
 		json_object_object_add(map, "name_bytes", wl_av_number_int64(index->name_bytes));

@@ -111,6 +111,7 @@ wl_packed_plan(const WlMeta *meta, int64_t n, WlPackedIndex *index)
 		index->name_bytes = settings->current.name_bytes;
 		index->nattrs = settings->current.nattrs;
 		memcpy(index->attrs, settings->current.attrs, sizeof(index->attrs));
+		index->partitioned = settings->current.partitioned;
 	}
 	if (meta->dims <= WL_PACKED_FULL_DIMS)
 	{

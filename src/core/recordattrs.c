@@ -282,7 +282,7 @@ wl_slot_of_av(struct json_object *av, WlSlotValue *value)
 }
 
 /* Writes a value's slot, bytes 1-8 little-endian. */
-static void
+void
 wl_slot_write(const WlSlotValue *value, unsigned char *out)
 {
 	uint64_t	bits = 0;
@@ -503,4 +503,63 @@ wl_record_filter_eval(const WlRecordFilter *filter, const int *slots,
 	WlRecordEval eval = {filter, slots, record_slots};
 
 	return wl_predicate_eval(filter->predicate, wl_record_eval_test, &eval);
+}
+
+/*
+ * The values a predicate's node requires of the attribute in slot `slot`
+ * (wl_record_filter_values), into values from index `used`.
+ */
+static int
+wl_predicate_values(const WlRecordFilter *filter, const WlPredicate *node, const int *slots,
+					int slot, WlSlotValue *values, int used, int most)
+{
+	const WlSlotTest *test;
+	int			found = 0;
+	int			i;
+
+	switch (node->kind)
+	{
+		case WL_PRED_TEST:
+			test = &filter->tests[node->test];
+			if (slots[node->test] != slot || test->op != WL_SLOT_EQ || test->negate ||
+				test->instants || used + test->nvalues > most)
+				return -1;
+			memcpy(values + used, test->values, sizeof(WlSlotValue) * test->nvalues);
+			return test->nvalues;
+		case WL_PRED_AND:
+			/* what any of its arguments requires, the first that says */
+			for (i = 0; i < node->nargs; i++)
+			{
+				found = wl_predicate_values(filter, node->args[i], slots, slot, values, used,
+											most);
+				if (found >= 0)
+					return found;
+			}
+			return -1;
+		case WL_PRED_OR:
+			/* what every argument requires, together */
+			for (i = 0; i < node->nargs; i++)
+			{
+				int			more = wl_predicate_values(filter, node->args[i], slots, slot,
+													   values, used + found, most);
+
+				if (more < 0)
+					return -1;
+				found += more;
+			}
+			return node->nargs > 0 ? found : -1;
+		case WL_PRED_NOT:
+			break;
+	}
+	return -1;
+}
+
+/* The values a filter requires of the attribute in slot `slot` (recordattrs.h). */
+int
+wl_record_filter_values(const WlRecordFilter *filter, const int *slots, int slot,
+						WlSlotValue *values, int most)
+{
+	if (filter == NULL || filter->predicate == NULL)
+		return -1;
+	return wl_predicate_values(filter, filter->predicate, slots, slot, values, 0, most);
 }

@@ -154,6 +154,19 @@ extern void wl_slot_read(const unsigned char *slots, int slot, WlSlotValue *valu
 extern int	wl_record_filter_resolve(const WlRecordFilter *filter, const char *const *names,
 									 int n, int *slots);
 
+/* Writes a value's slot, WL_SLOT_BYTES bytes, as a record carries it. */
+extern void wl_slot_write(const WlSlotValue *value, unsigned char *out);
+
+/*
+ * The values a filter requires of the attribute in slot `slot`, its tests'
+ * slots resolved: every vector it keeps holds one of them, by an equality
+ * or IN on the attribute ANDed with anything, or an OR of such.  Into
+ * values (at most `most`); returns how many, or -1 where it requires none
+ * or more than most.
+ */
+extern int	wl_record_filter_values(const WlRecordFilter *filter, const int *slots, int slot,
+									WlSlotValue *values, int most);
+
 /* The truth of test number `test` of a filter on one slot's bytes. */
 extern WlTruth wl_record_test_eval(const WlRecordFilter *filter, int test,
 								   const unsigned char *slot);

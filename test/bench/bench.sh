@@ -36,7 +36,7 @@ cc -std=gnu11 -O2 -Wall -Wextra -Werror -I src/core -o test/bench/build/replay \
     test/bench/replay.c "${core[@]}" -lcurl -ljson-c -lcrypto -lpthread
 hash_src=(test/bench/hash_bench.c src/core/meta.c src/core/format.c src/core/format_lsh.c src/core/format_v1.c
           src/core/format_native.c src/core/format_packed.c src/core/packed_meta.c
-          src/core/packed_plan.c src/core/packed_models.c src/core/packed_attrs.c src/core/attrstats.c src/core/recordattrs.c src/core/predicate.c src/core/recordname.c src/core/model.c
+          src/core/packed_plan.c src/core/packed_models.c src/core/packed_attrs.c src/core/packed_keys.c src/core/attrstats.c src/core/recordattrs.c src/core/predicate.c src/core/recordname.c src/core/model.c
           src/core/model_train.c src/core/model_bytes.c src/core/cells.c src/core/calibrate.c src/core/calibrate_text.c
           src/core/operations.c
           src/core/dynamodb.c src/core/http.c

@@ -124,6 +124,58 @@ sql_answer(const Value *record, WlSlotOp op, const Value *test)
 	}
 }
 
+/*
+ * The values a filter requires of an attribute: those of an equality or
+ * IN on it, ANDed with anything, or of every side of an OR; none where
+ * any side names none, under a NOT, or for another attribute.
+ */
+static void
+test_filter_values(void)
+{
+	WlSlotValue a[2];
+	WlSlotValue b[1];
+	WlSlotValue found[8];
+	WlSlotTest tests[3] = {
+		{.attribute = "tenant", .op = WL_SLOT_EQ, .nvalues = 2, .values = a},
+		{.attribute = "tenant", .op = WL_SLOT_EQ, .nvalues = 1, .values = b},
+		{.attribute = "price", .op = WL_SLOT_LT, .nvalues = 1, .values = b},
+	};
+	WlPredicate leaves[3] = {{WL_PRED_TEST, 0, 0, NULL}, {WL_PRED_TEST, 1, 0, NULL},
+	{WL_PRED_TEST, 2, 0, NULL}};
+	WlPredicate *first_and_price[2] = {&leaves[0], &leaves[2]};
+	WlPredicate *first_or_second[2] = {&leaves[0], &leaves[1]};
+	WlPredicate *first_or_price[2] = {&leaves[0], &leaves[2]};
+	WlPredicate and = {WL_PRED_AND, 0, 2, first_and_price};
+	WlPredicate or = {WL_PRED_OR, 0, 2, first_or_second};
+	WlPredicate or_price = {WL_PRED_OR, 0, 2, first_or_price};
+	WlPredicate *negated_args[1] = {&leaves[1]};
+	WlPredicate not = {WL_PRED_NOT, 0, 1, negated_args};
+	WlRecordFilter filter = {&and, tests, 3};
+	int			slots[3] = {0, 0, 1};
+
+	wl_slot_string("t1", &a[0]);
+	wl_slot_string("t2", &a[1]);
+	wl_slot_string("t3", &b[0]);
+	CHECK(wl_record_filter_values(&filter, slots, 0, found, 8) == 2 &&
+		  found[0].hash == a[0].hash && found[1].hash == a[1].hash,
+		  "an IN ANDed with another test requires its values");
+	CHECK(wl_record_filter_values(&filter, slots, 0, found, 1) == -1,
+		  "more values than asked for require none");
+	CHECK(wl_record_filter_values(&filter, slots, 1, found, 8) == -1,
+		  "a range requires no values");
+	filter.predicate = &or;
+	CHECK(wl_record_filter_values(&filter, slots, 0, found, 8) == 3 &&
+		  found[2].hash == b[0].hash, "an OR requires the values of every side");
+	filter.predicate = &or_price;
+	CHECK(wl_record_filter_values(&filter, slots, 0, found, 8) == -1,
+		  "an OR with a side of another attribute requires none");
+	filter.predicate = &not;
+	CHECK(wl_record_filter_values(&filter, slots, 0, found, 8) == -1, "nor does a NOT");
+	filter.predicate = &leaves[1];
+	tests[1].negate = true;
+	CHECK(wl_record_filter_values(&filter, slots, 0, found, 8) == -1, "nor does a <>");
+}
+
 int
 main(void)
 {
@@ -223,5 +275,6 @@ main(void)
 	printf("# %d of the %d answers that are not NULL decided on the record\n", decided, compared);
 	CHECK(decided > compared * 3 / 4, "most answers are decided on the record");
 	json_object_put(item);
+	test_filter_values();
 	return unit_done();
 }

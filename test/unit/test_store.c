@@ -661,7 +661,7 @@ test_record_attrs(void)
 	json_object_object_add(vector, "tag", wl_av_number_text("7"));
 	json_object_object_add(vector, "kind", wl_av_string("k1"));
 	snprintf(key, sizeof(key), "1/0:3/.");
-	CHECK(wl_packed_key_slots(back, key, vector, slots) == 2 * WL_SLOT_BYTES,
+	CHECK(wl_packed_key_record(back, key, vector, slots) == 2 * WL_SLOT_BYTES,
 		  "a record of the generation carries two slots");
 	memset(&change, 0, sizeof(change));
 	change.entry.key = key;
@@ -705,6 +705,78 @@ test_record_attrs(void)
 	CHECK(wl_meta_from_item(item, err, sizeof(err)) == NULL && strstr(err, "twice") != NULL,
 		  "an index description naming an attribute twice is refused");
 	json_object_put(vector);
+	json_object_put(item);
+	wl_meta_free(meta);
+}
+
+/*
+ * A partitioned generation: its description reads back partitioned (and
+ * is refused without attributes); a record's key is placed in the
+ * partition of its first attribute's value, which equal numbers of any
+ * spelling share; a search's keys of a cell, and of every cell of a
+ * table, are spelt in a value's partition; and entries read from a
+ * partition's chunk carry the placed key.
+ */
+static void
+test_partitioned(void)
+{
+	WlMeta	   *meta = wl_meta_new(&wl_format_packed, "p", "s", "docs", 8, WL_METRIC_L2, 1, 4, 0,
+								   42, "abcd1234", NULL, false);
+	struct json_object *item = wl_meta_to_item(meta);
+	struct json_object *vector = json_object_new_object();
+	struct json_object *other = json_object_new_object();
+	WlPackedIndex index = {.gen = 2, .tables = 1, .bits = 4, .cells = 16, .rotation = 8,
+		.subspaces = 4, .plane_dims = 8, .parts = 1, .bytes = 100, .token = "0123abcd",
+	.nattrs = 1, .partitioned = true, .uuid_names = true};
+	unsigned char slots[WL_PACKED_SLOTS_MAX];
+	unsigned char slot[WL_SLOT_BYTES];
+	WlSlotValue value;
+	char		key[WL_LSH_KEY_MAX];
+	char		again[WL_LSH_KEY_MAX];
+	char		spelt[WL_LSH_KEY_MAX];
+	char		err[256];
+	WlMeta	   *back;
+
+	strcpy(index.attrs[0], "tenant");
+	json_object_object_add(item, "index", wl_packed_index_value(&index));
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back != NULL && wl_packed_settings_of(back)->current.partitioned &&
+		  wl_packed_settings_of(back)->current.uuid_names && wl_packed_partitioned(back),
+		  "a partitioned index description reads back");
+
+	json_object_object_add(vector, "tenant", wl_av_number_text("12"));
+	json_object_object_add(other, "tenant", wl_av_number_text("12.0"));
+	snprintf(key, sizeof(key), "2/0:3/.01");
+	snprintf(again, sizeof(again), "2/0:3/.01");
+	CHECK(wl_packed_key_record(back, key, vector, slots) == WL_SLOT_BYTES &&
+		  strncmp(key, "2/p:", 4) == 0 && strcmp(key + strlen(key) - 7, "/0:3.01") == 0,
+		  "a record's key is placed in its value's partition");
+	wl_packed_key_place(back, again, other);
+	CHECK(strcmp(key, again) == 0, "equal numbers of any spelling share a partition");
+	wl_packed_key_place(back, again, vector);
+	CHECK(strcmp(key, again) == 0, "a key placed already stays");
+	snprintf(again, sizeof(again), "3/0:3/.01");
+	wl_packed_key_place(back, again, vector);
+	CHECK(strcmp(again, "3/0:3/.01") == 0, "a key of another generation is not placed");
+
+	wl_slot_number("12", &value);
+	wl_slot_write(&value, slot);
+	CHECK(wl_packed_partition_key("2/0:3/.01", slot, false, spelt) && strcmp(spelt, key) == 0,
+		  "a search spells a cell's key in the partition of a filter's value");
+	CHECK(wl_packed_partition_key("2/0:3/.", slot, true, spelt) &&
+		  strcmp(spelt + strlen(spelt) - 3, "/0:") == 0 && strncmp(spelt, key, 24) == 0,
+		  "and the prefix of every cell of its table there");
+	CHECK(!wl_packed_partition_key(key, slot, false, spelt) &&
+		  !wl_packed_partition_key("2/model", slot, false, spelt),
+		  "keys of no cell are not spelt in a partition");
+	wl_meta_free(back);
+
+	index.nattrs = 0;
+	json_object_object_add(item, "index", wl_packed_index_value(&index));
+	CHECK(wl_meta_from_item(item, err, sizeof(err)) == NULL && strstr(err, "partitioned") != NULL,
+		  "a partitioned index description without attributes is refused");
+	json_object_put(vector);
+	json_object_put(other);
 	json_object_put(item);
 	wl_meta_free(meta);
 }
@@ -982,6 +1054,7 @@ main(void)
 	test_meta();
 	test_build_activity();
 	test_record_attrs();
+	test_partitioned();
 	test_fine_entries();
 	test_fine_keys();
 	test_attributes();
