@@ -484,3 +484,107 @@ wl_cells_order_grouped(const float *centroids, const WlCellGroups *groups, int p
 	free(ranks);
 	return done;
 }
+
+/*
+ * Appends to path those of the n rows listed in `among` not placed yet,
+ * each the nearest to the one before it (the first the nearest to `from`,
+ * or among's first without one), and marks them placed; returns the
+ * path's new end.
+ */
+static int
+wl_cells_chain(const float *rows, int p, const int *among, int n, const float *from,
+			   bool *placed, int *path, int end)
+{
+	int			step;
+
+	for (step = 0; step < n; step++)
+	{
+		int			best = -1;
+		double		best_distance = INFINITY;
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			double		distance;
+
+			if (placed[among[i]])
+				continue;
+			distance = from != NULL ?
+				wl_cells_distance(rows + (size_t) among[i] * p, from, p) : 0;
+			if (distance < best_distance)
+			{
+				best = among[i];
+				best_distance = distance;
+			}
+		}
+		if (best < 0)
+			break;
+		placed[best] = true;
+		path[end++] = best;
+		from = rows + (size_t) best * p;
+	}
+	return end;
+}
+
+/* Numbers trained cells so that near cells have near numbers; see the header. */
+bool
+wl_cells_arrange(float *centroids, int k, int p, WlRandom *random,
+				 WlCellsAbortCheck abort_check, void *abort_arg)
+{
+	int			groups = (int) ceil(sqrt((double) k));
+	float	   *group_centroids = malloc(sizeof(float) * (size_t) groups * p);
+	float	   *copy = malloc(sizeof(float) * (size_t) k * p);
+	int		   *group_of = malloc(sizeof(int) * (size_t) k);
+	int		   *members = malloc(sizeof(int) * (size_t) k);
+	int		   *group_path = malloc(sizeof(int) * (size_t) groups);
+	int		   *path = malloc(sizeof(int) * (size_t) k);
+	bool	   *placed = calloc((size_t) (k > groups ? k : groups), sizeof(bool));
+	bool		ok = group_centroids != NULL && copy != NULL && group_of != NULL &&
+		members != NULL && group_path != NULL && path != NULL && placed != NULL &&
+		k >= 1 && wl_cells_train(centroids, k, p, groups, random, abort_check, abort_arg,
+								 group_centroids);
+	int			end = 0;
+	int			g;
+	int			c;
+
+	if (ok)
+	{
+		/* the groups in a path, each the nearest to the one before */
+		for (g = 0; g < groups; g++)
+			members[g] = g;
+		wl_cells_chain(group_centroids, p, members, groups, NULL, placed, group_path, 0);
+		memset(placed, 0, sizeof(bool) * (size_t) groups);
+		for (c = 0; c < k; c++)
+			group_of[c] = wl_cells_nearest(group_centroids, groups, p, centroids + (size_t) c * p);
+		/* then each group's cells in a path, from the last cell placed */
+		for (g = 0; g < groups; g++)
+		{
+			int			n = 0;
+
+			for (c = 0; c < k; c++)
+				if (group_of[c] == group_path[g])
+					members[n++] = c;
+			end = wl_cells_chain(centroids, p, members, n,
+								 end > 0 ? centroids + (size_t) path[end - 1] * p : NULL,
+								 placed, path, end);
+			if (abort_check != NULL && abort_check(abort_arg))
+				break;
+		}
+		ok = end == k;
+	}
+	if (ok)
+	{
+		memcpy(copy, centroids, sizeof(float) * (size_t) k * p);
+		for (c = 0; c < k; c++)
+			memcpy(centroids + (size_t) c * p, copy + (size_t) path[c] * p,
+				   sizeof(float) * p);
+	}
+	free(group_centroids);
+	free(copy);
+	free(group_of);
+	free(members);
+	free(group_path);
+	free(path);
+	free(placed);
+	return ok;
+}

@@ -59,6 +59,18 @@ extern bool wl_cells_train(const float *rows, int n, int p, int k, WlRandom *ran
 						   WlCellsAbortCheck abort_check, void *abort_arg,
 						   float *centroids);
 
+/*
+ * Numbers k trained centroids so that near cells have near numbers: the
+ * centroids' own k-means groups them, the groups and then each group's
+ * cells are laid in a path, each the nearest to the one before, and the
+ * cell at the path's i-th place becomes cell i.  A packed index's keys
+ * sort as its cells number (packed_keys.c), so a search that reads many
+ * cells of a partition reads runs of them together.  Returns false,
+ * leaving them as they were, when out of memory or aborted.
+ */
+extern bool wl_cells_arrange(float *centroids, int k, int p, WlRandom *random,
+							 WlCellsAbortCheck abort_check, void *abort_arg);
+
 /* The cell of y: its nearest centroid (the first of equals). */
 extern int	wl_cells_nearest(const float *centroids, int k, int p, const float *y);
 

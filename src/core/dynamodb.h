@@ -20,6 +20,9 @@ struct json_object;
 
 typedef struct WlDdb WlDdb;
 
+/* Bytes of the read unit that DynamoDB bills a Query, a Scan or an item by. */
+#define WL_DDB_READ_UNIT 4096.0
+
 /*
  * Recodes a body between the caller's text encoding and DynamoDB's UTF-8:
  * returns a malloc'd copy, NUL-terminated, and sets *outlen, or returns NULL with the reason

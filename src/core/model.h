@@ -72,6 +72,16 @@ extern WlModel *wl_model_train(const WlModelShape *shape, const float *sample, i
 /* Frees a model; NULL is a no-op. */
 extern void wl_model_free(WlModel *model);
 
+/*
+ * Numbers a trained model's cells, each table's, so that near cells have
+ * near numbers (cells.h's wl_cells_arrange): a packed index's keys sort
+ * as its cells number, and a search of a partition reads runs of them.
+ * Cells in groups, whose numbers say their group, are left as they are.
+ * False, some tables left as they were, when out of memory or aborted.
+ */
+extern bool wl_model_arrange_cells(WlModel *model, WlModelAbortCheck abort_check,
+								   void *abort_arg);
+
 /* The model's shape. */
 extern const WlModelShape *wl_model_shape(const WlModel *model);
 

@@ -639,3 +639,21 @@ wl_model_train(const WlModelShape *shape, const float *sample, int n,
 	free(assigned);
 	return model;
 }
+
+/* Numbers a model's cells near as they lie; see the header. */
+bool
+wl_model_arrange_cells(WlModel *model, WlModelAbortCheck abort_check, void *abort_arg)
+{
+	const WlModelShape *shape = &model->shape;
+	WlRandom	random;
+	bool		ok = true;
+	int			t;
+
+	if (shape->cells == 0 || shape->groups > 0)
+		return true;
+	wl_random_seed(&random, shape->seed ^ UINT64_C(0x617272616e6765));
+	for (t = 0; ok && t < shape->ntables; t++)
+		ok = wl_cells_arrange(model->cells + (size_t) t * shape->cells * shape->rotation,
+							  shape->cells, shape->rotation, &random, abort_check, abort_arg);
+	return ok;
+}

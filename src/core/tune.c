@@ -11,11 +11,13 @@
 #include "tune.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes of DynamoDB's read unit, and an eventually consistent read's share of it. */
-#define WL_TUNE_READ_UNIT 4096.0
+#include "dynamodb.h"
+
+/* An eventually consistent read's share of a read unit. */
 #define WL_TUNE_EVENTUAL 0.5
 
 /* The fewest subspaces a candidate has. */
@@ -33,7 +35,7 @@ wl_tune_measure(const WlTuneInput *input, const WlModel *model, WlCalibChoice *c
 	double		per_cell = (double) (input->vectors > input->n ? input->vectors : input->n) /
 		shape->cells;
 	double		record = input->name_bytes + wl_model_code_bytes(model);
-	double		cell_units = ceil(fmax(per_cell * record, 1.0) / WL_TUNE_READ_UNIT) *
+	double		cell_units = ceil(fmax(per_cell * record, 1.0) / WL_DDB_READ_UNIT) *
 		WL_TUNE_EVENTUAL;
 	double		scale = fmax(1.0, (double) input->vectors / fmax(input->n, 1));
 	bool		ok = calibrator != NULL;
@@ -62,10 +64,10 @@ wl_tune_better(const WlCalibChoice *choice, const WlCalibChoice *best)
 	return choice->recall > best->recall;
 }
 
-/* Trains the candidates and keeps the best; see the header. */
-WlModel *
-wl_tune_train(const WlTuneInput *input, WlModelAbortCheck abort_check, void *abort_arg,
-			  WlCalibChoice *chosen, char *errbuf, size_t errlen)
+/* Trains the candidates and returns the best, or NULL with the reason in errbuf. */
+static WlModel *
+wl_tune_pick(const WlTuneInput *input, WlModelAbortCheck abort_check, void *abort_arg,
+			 WlCalibChoice *chosen, char *errbuf, size_t errlen)
 {
 	WlModelShape shape = *input->shape;
 	WlModel    *best = NULL;
@@ -109,4 +111,25 @@ wl_tune_train(const WlTuneInput *input, WlModelAbortCheck abort_check, void *abo
 			wl_model_free(model);
 	}
 	return best;
+}
+
+/*
+ * Trains the candidates and keeps the best, its cells numbered so that a
+ * partition's near cells are read together (packed_keys.c); see the header.
+ */
+WlModel *
+wl_tune_train(const WlTuneInput *input, WlModelAbortCheck abort_check, void *abort_arg,
+			  WlCalibChoice *chosen, char *errbuf, size_t errlen)
+{
+	WlModel    *model = wl_tune_pick(input, abort_check, abort_arg, chosen, errbuf, errlen);
+
+	/* out of memory, the cells stay as they are (any numbering reads right) */
+	if (model != NULL && !wl_model_arrange_cells(model, abort_check, abort_arg) &&
+		abort_check != NULL && abort_check(abort_arg))
+	{
+		snprintf(errbuf, errlen, "interrupted");
+		wl_model_free(model);
+		return NULL;
+	}
+	return model;
 }

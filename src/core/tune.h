@@ -44,7 +44,8 @@ typedef struct WlTuneInput
  * half as many), measures each on the sample, and returns the one that
  * reaches the target for the fewest read units (else the one of highest
  * recall), with its measured choice in *chosen (recall -1 where nothing
- * was measured: too few queries).  NULL with a reason in errbuf as
+ * was measured: too few queries), its cells numbered near as they lie
+ * (wl_model_arrange_cells).  NULL with a reason in errbuf as
  * wl_model_train.
  */
 extern WlModel *wl_tune_train(const WlTuneInput *input, WlModelAbortCheck abort_check,

@@ -434,6 +434,71 @@ test_cells(const float *vectors)
 	free(bytes_a);
 }
 
+/* Squared distance of two centroids. */
+static double
+centroid_distance(const float *a, const float *b, int p)
+{
+	double		sum = 0;
+	int			j;
+
+	for (j = 0; j < p; j++)
+		sum += ((double) a[j] - b[j]) * ((double) a[j] - b[j]);
+	return sum;
+}
+
+/*
+ * Cells numbered near as they lie (wl_cells_arrange): the same centroids,
+ * each once, and cells of adjacent numbers nearer each other than cells on
+ * average (a path through them, not the order k-means found them in).
+ */
+static void
+test_arranged_cells(const float *vectors)
+{
+	enum
+	{
+		K = 64
+	};
+	float	   *trained = malloc(sizeof(float) * K * DIMS);
+	float	   *arranged = malloc(sizeof(float) * K * DIMS);
+	bool		used[K] = {false};
+	WlRandom	random;
+	double		adjacent = 0;
+	double		before = 0;
+	double		all = 0;
+	int			matched = 0;
+	int			i;
+	int			j;
+
+	wl_random_seed(&random, 7);
+	CHECK(wl_cells_train(vectors, COUNT, DIMS, K, &random, NULL, NULL, trained),
+		  "cells train for arranging");
+	memcpy(arranged, trained, sizeof(float) * K * DIMS);
+	CHECK(wl_cells_arrange(arranged, K, DIMS, &random, NULL, NULL), "cells are arranged");
+	for (i = 0; i < K; i++)
+		for (j = 0; j < K; j++)
+			if (!used[j] && memcmp(arranged + i * DIMS, trained + j * DIMS,
+								   sizeof(float) * DIMS) == 0)
+			{
+				used[j] = true;
+				matched++;
+				break;
+			}
+	CHECK(matched == K, "arranged cells are the trained ones, each once");
+	for (i = 0; i + 1 < K; i++)
+	{
+		adjacent += centroid_distance(arranged + i * DIMS, arranged + (i + 1) * DIMS, DIMS);
+		before += centroid_distance(trained + i * DIMS, trained + (i + 1) * DIMS, DIMS);
+	}
+	for (i = 0; i < K; i++)
+		for (j = 0; j < K; j++)
+			all += centroid_distance(trained + i * DIMS, trained + j * DIMS, DIMS);
+	all /= (double) K * (K - 1);
+	CHECK(adjacent / (K - 1) < 0.8 * all && adjacent < 0.8 * before,
+		  "cells of adjacent numbers are near each other");
+	free(trained);
+	free(arranged);
+}
+
 /*
  * A model of cells in groups: deterministic, stored as "WLM3" and read back
  * to the same cells, every cut and a group's run out of order refused, not
@@ -609,6 +674,7 @@ main(void)
 	test_bad_bytes(vectors);
 	test_edges(vectors);
 	test_cells(vectors);
+	test_arranged_cells(vectors);
 	test_grouped_cells(vectors);
 	test_huge_values(vectors);
 	free(vectors);
