@@ -11,7 +11,7 @@ CORE_OBJS = src/core/sigv4.o src/core/http.o src/core/ddbjson.o src/core/dynamod
 	src/core/attrstats.o
 GLUE_OBJS = src/whiplash.o src/options.o src/connection.o src/calls.o src/errors.o \
 	src/tables.o src/setup.o src/collection.o src/metadata.o src/ddl.o src/vecarray.o \
-	src/write.o src/search.o src/search_plan.o src/operators.o src/fdw.o src/fdw_scan.o \
+	src/write.o src/search.o src/search_plan.o src/search_partitions.o src/operators.o src/fdw.o src/fdw_scan.o \
 	src/fdw_modify.o src/fdw_import.o src/fdw_analyze.o src/attributes.o src/xact.o src/check.o \
 	src/reindex.o src/autotrain.o src/worker.o src/builds.o src/modelcache.o src/recall.o src/filter.o src/recordfilter.o src/encoding.o src/columns.o src/ddlcheck.o src/explain.o
 OBJS = $(GLUE_OBJS) $(CORE_OBJS)

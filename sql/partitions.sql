@@ -105,12 +105,31 @@ END $$;
 CALL search_where('people_f', 'tenant = ''t3''');
 CALL search_where('people_f', 'tenant IN (''t3'', ''t17'')');
 CALL search_where('people_f', 'tenant = ''t3'' AND tag < 5');
-SELECT predicate, recall_of('people_f', split_part(predicate, ': ', 2)) AS recall, plan
+-- 10 partitions of about 180 vectors: a search reads one whole.
+SELECT collection FROM whiplash_create_collection('ddb', 'tagged', 64, metric => 'l2', format => 'packed', seed => 1);
+CREATE FOREIGN TABLE tagged_f (id text, vector real[], tag int OPTIONS (partition 'true'))
+  SERVER ddb OPTIONS (collection 'tagged');
+INSERT INTO tagged_f SELECT id, v, tag FROM people;
+CALL search_where('tagged_f', 'tag = 3');
+SELECT predicate, recall_of(split_part(predicate, ': ', 1), split_part(predicate, ': ', 2)) AS recall, plan
   FROM costs ORDER BY predicate;
 
 -- Each estimate is within 2x of what the proxy priced.
 SELECT predicate, units <= 2 * estimated AND estimated <= 2 * units AS estimated_within_2x
   FROM costs ORDER BY predicate;
+
+
+-- A search that probes cells of a partition (here 4 of its 8) reads the
+-- cells whose keys sort together, each holding few records, in one Query,
+-- and finds the records of every cell it read: here the exact nearest.
+CREATE TABLE probed AS
+  SELECT id FROM whiplash_search('tagged_f', (SELECT v FROM people WHERE row = 3), 10,
+                                 probes => 4, filter => '{"tag": 3}');
+SELECT plan, probes, buckets < probes AS fewer_queries_than_cells, round_trips
+  FROM whiplash_last_search();
+SELECT count(*) AS found_of_exact FROM probed WHERE id IN (
+  SELECT p.id FROM people p, people q WHERE q.row = 3 AND p.tag = 3
+   ORDER BY (SELECT sum((a - b) ^ 2) FROM unnest(p.v, q.v) u(a, b)), p.id LIMIT 10);
 
 -- A search that names no tenant reads every vector, exactly.
 SELECT v AS first_vector FROM people WHERE row = 0 \gset
@@ -208,8 +227,9 @@ SELECT plan, bucket_entries = (SELECT count(*) FROM people WHERE tenant = 't3' A
 
 SELECT whiplash_drop_collection('ddb', 'people');
 SELECT whiplash_drop_collection('ddb', 'solo');
-DROP FOREIGN TABLE people_f, solo_f, solo_p;
-DROP TABLE people, proxy_now, tool_out, searched, costs, executed;
+SELECT whiplash_drop_collection('ddb', 'tagged');
+DROP FOREIGN TABLE people_f, solo_f, solo_p, tagged_f;
+DROP TABLE people, proxy_now, tool_out, searched, costs, executed, probed;
 DROP FUNCTION proxy_units, described, recall_of;
 DROP PROCEDURE search_where;
 DEALLOCATE of_tenant;

@@ -172,30 +172,6 @@ wl_add_candidate(const WlEntry *entry, void *arg)
 }
 
 /*
- * The keys of a round in the partitions its plan names, from those of the
- * whole index: each cell probed in each of them, or, a codes search,
- * every cell of the first table in each.
- */
-static int
-wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int nkeys)
-{
-	int			per = codes ? Min(nkeys, 1) : nkeys;
-	char	   *out = palloc((size_t) Max(per * partitions->n, 1) * WL_LSH_KEY_MAX);
-	int			count = 0;
-	int			p;
-	int			i;
-
-	for (p = 0; p < partitions->n; p++)
-		for (i = 0; i < per; i++)
-			if (wl_packed_partition_key(*keybuf + (size_t) i * WL_LSH_KEY_MAX,
-										partitions->slots[p], codes,
-										out + (size_t) count * WL_LSH_KEY_MAX))
-				count++;
-	*keybuf = out;
-	return count;
-}
-
-/*
  * The keys a round reads: the first `probes` of every table (a codes
  * search: every bucket of the first table; at a spread > 0, the cells
  * within it of the nearest, of the first `probes`), in the partitions its
@@ -248,6 +224,8 @@ wl_read_buckets(WlSearch *search, int probes, double spread)
 		if (!found)
 			keys[nnew++] = key;
 	}
+	if (search->plan->partitions.n > 0 && search->plan->kind == WL_SEARCH_PROBE)
+		nnew = wl_partition_runs(search->plan, search->buckets, keys, nnew);
 	wl_last_search.buckets += nnew;
 	if (nnew == 0)
 		return;

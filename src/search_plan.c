@@ -82,8 +82,15 @@ double		wl_max_search_units = 0;
  */
 #define WL_FILTER_SCAN_MARGIN 2.0
 
-/* Bytes of DynamoDB's billing units. */
-#define WL_READ_UNIT 4096.0
+/*
+ * A search of a partition joins the cells it reads into runs
+ * (search_partitions.c), reading the cells between them too: measured on
+ * 384-dimension text, a tenth of the vectors in a partition, about twice
+ * the bytes of the cells probed, in a Query for every four or five of
+ * them (BENCHMARKS.md, "Partitioned collections").
+ */
+#define WL_RUN_GAPS 2.0
+#define WL_RUN_CELLS 4.0
 
 /* A strongly consistent GetItem of a collection's metadata (below 4 KB). */
 #define WL_METADATA_READ_UNITS 1.0
@@ -98,7 +105,7 @@ double		wl_max_search_units = 0;
 static double
 wl_read_units(double bytes, bool consistent)
 {
-	return ceil(Max(bytes, 1.0) / WL_READ_UNIT) * (consistent ? 1.0 : 0.5);
+	return ceil(Max(bytes, 1.0) / WL_DDB_READ_UNIT) * (consistent ? 1.0 : 0.5);
 }
 
 /* Requests of a Scan of `bytes`: one a 1 MB page. */
@@ -483,7 +490,8 @@ wl_plan_record_calibrated(WlSearchPlan *plan, const WlCalibration *calibration, 
  * Prices a search of a partitioned index that reads only the partitions
  * its filter names (plan->partitions), from the plan of the whole index:
  * a cell read is a Query of each partition, billed for the partitions'
- * share of its records, but at least a read unit's least each; reading
+ * share of its records, but at least a read unit's least each, unless
+ * reading the cells in runs (search_partitions.c) costs less; reading
  * every cell of them (a codes plan) is a Query of each partition's records
  * of one table, paged by the megabyte, whose read units this returns, and
  * its requests in *codes_requests.
@@ -491,12 +499,22 @@ wl_plan_record_calibrated(WlSearchPlan *plan, const WlCalibration *calibration, 
 static double
 wl_plan_partitioned(WlSearchPlan *plan, const WlPackedIndex *index, double *codes_requests)
 {
-	const WlPartitions *parts = &plan->partitions;
+	WlPartitions *parts = &plan->partitions;
 	int			tables = index->tables;
 	double		least = wl_read_units(1, plan->consistent);
 	double		bytes = plan->vectors * parts->share / parts->n * wl_plan_record_bytes(index);
 	double		codes_units = parts->n * wl_read_units(bytes, plan->consistent);
 	double		reads = plan->spread > 0 ? plan->cells_read : Min(plan->probes, plan->probe_limit);
+	double		joined;
+
+	/*
+	 * A cell of a partition read in runs: its bytes, the cells between,
+	 * and a share of a Query (a whole one for a search of a cell or two).
+	 */
+	parts->cell_bytes = bytes / Max(index->cells, 1);
+	joined = parts->n * tables * least *
+		(WL_RUN_GAPS * parts->cell_bytes / WL_DDB_READ_UNIT +
+		 1.0 / Min(WL_RUN_CELLS, Max(reads, 1.0)));
 
 	/* a Scan, cheaper than the whole index, may not be than its partitions */
 	if (plan->kind == WL_SEARCH_SCAN)
@@ -506,7 +524,7 @@ wl_plan_partitioned(WlSearchPlan *plan, const WlPackedIndex *index, double *code
 	}
 	/* a fixed number of cells: a spread's count of them is of one partition */
 	plan->spread = 0;
-	plan->probe_units = Max(parts->n * tables * least, plan->probe_units * parts->share);
+	plan->probe_units = Min(joined, Max(parts->n * tables * least, plan->probe_units * parts->share));
 	*codes_requests = parts->n * wl_scan_pages(bytes);
 	if (plan->kind == WL_SEARCH_CODES)
 	{
@@ -516,7 +534,8 @@ wl_plan_partitioned(WlSearchPlan *plan, const WlPackedIndex *index, double *code
 	else if (plan->kind == WL_SEARCH_PROBE)
 	{
 		plan->read_units = reads * plan->probe_units + plan->fetched * plan->fetch_units;
-		plan->requests = reads * tables * parts->n;
+		plan->requests = plan->probe_units < joined ? reads * tables * parts->n :
+			Max(1.0, reads / WL_RUN_CELLS) * tables * parts->n;
 		plan->why = "the search reads the partitions of the index that its filter names";
 	}
 	return codes_units;

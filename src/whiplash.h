@@ -273,6 +273,8 @@ typedef struct WlPartitions
 	int			n;				/* how many; 0: the filter names none, -1: the
 								 * index is not partitioned */
 	double		share;			/* of the records, theirs */
+	double		cell_bytes;		/* what a cell of one of them holds, as the
+								 * plan took it (search_plan.c) */
 	unsigned char slots[WL_PARTITIONS_MAX][WL_SLOT_BYTES];	/* their values */
 } WlPartitions;
 
@@ -337,6 +339,12 @@ extern double wl_candidate_fraction;
 extern double wl_search_effort;
 extern double wl_recall_target;
 extern double wl_max_search_units;
+
+/* search_partitions.c */
+extern int	wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf,
+							  int nkeys);
+extern int	wl_partition_runs(const WlSearchPlan *plan, struct HTAB *read, const char **keys,
+							  int nkeys);
 
 /* search.c */
 typedef struct WlSearchStats

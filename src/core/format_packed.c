@@ -645,7 +645,8 @@ wl_packed_searchable(const WlMeta *meta, const void *index)
 
 /*
  * A Query per probed key: the bucket's partition, and with fine bits the
- * chunks that begin with them.  Every attribute is read: the records.
+ * chunks that begin with them, or a run of a partition's cells
+ * (packed_keys.c).  Every attribute is read: the records.
  */
 static int
 wl_packed_read_calls(const WlMeta *meta, const char *const *keys, int nkeys, bool consistent,
@@ -659,21 +660,36 @@ wl_packed_read_calls(const WlMeta *meta, const char *const *keys, int nkeys, boo
 		struct json_object *values = json_object_new_object();
 		char		partition[WL_LSH_KEY_MAX];
 		char		chunk[WL_LSH_KEY_MAX];
-
+		char	   *tilde;
 		bool		whole;
 
 		if (!wl_packed_split_key(keys[i], partition, chunk))
 			partition[0] = chunk[0] = '\0';
 		/* a probe of no fine bits reads the whole bucket: every chunk */
 		whole = strcmp(chunk, ".") == 0;
+		tilde = strchr(chunk, '~');
 		json_object_object_add(names, "#b", json_object_new_string(WL_ATTR_BUCKET));
 		json_object_object_add(values, ":b", wl_av_string(partition));
-		if (!whole)
+		if (tilde != NULL)
+		{
+			/* a run of a partition's cells: "<table>:<first>." to "<table>:<last>.~" */
+			char		last[WL_LSH_KEY_MAX];
+			const char *colon = strchr(chunk, ':');
+
+			snprintf(last, sizeof(last), "%.*s%s.~", colon != NULL ? (int) (colon + 1 - chunk) : 0,
+					 chunk, tilde + 1);
+			memcpy(tilde, ".", 2);
+			json_object_object_add(names, "#i", json_object_new_string(WL_ATTR_ID));
+			json_object_object_add(values, ":f", wl_av_string(chunk));
+			json_object_object_add(values, ":l", wl_av_string(last));
+		}
+		else if (!whole)
 		{
 			json_object_object_add(names, "#i", json_object_new_string(WL_ATTR_ID));
 			json_object_object_add(values, ":p", wl_av_string(chunk));
 		}
 		wl_op_query(&calls[i], meta->buckets_table,
+					tilde != NULL ? "#b = :b AND #i BETWEEN :f AND :l" :
 					whole ? "#b = :b" : "#b = :b AND begins_with(#i, :p)", NULL,
 					names, values, consistent);
 	}

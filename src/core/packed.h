@@ -264,6 +264,26 @@ extern bool wl_packed_partition_key(const char *key, const unsigned char *slot,
 									bool every_cell, char *out);
 
 /*
+ * A round's keys with the whole cells it reads of each partition and
+ * table joined into runs (packed_keys.c): consecutive cells, read with the
+ * cells between them where that costs fewer read units than a Query of
+ * each, taking every cell of a partition to hold cell_bytes, and where a
+ * run spans at most three times the cells it probes.  Writes the
+ * keys to read into out (at most nkeys of them, WL_LSH_KEY_MAX bytes
+ * each), and how many cells each spans into spans; returns how many, -1
+ * when out of memory.  Other keys are kept as they are.
+ */
+extern int	wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys,
+								 char *out, int *spans);
+
+/*
+ * The cells of a run of wl_packed_join_cells, each as the key of that
+ * cell alone, into out (at most `most`); returns how many, 0 for a key of
+ * no run.
+ */
+extern int	wl_packed_run_cells(const char *run, int most, char *out);
+
+/*
  * The attributes the records of a collection's current index carry, and
  * how many; 0 for other formats and untrained collections.
  */

@@ -17,15 +17,34 @@
  * begins_with "<table>:<hex cell>.", and a partition's every cell of a
  * table with begins_with "<table>:"; however many partitions there are,
  * a search reads only its own.
+ *
+ * A partition holds few records of each cell, and DynamoDB bills every
+ * Query at least half a read unit, so a search joins the cells it reads
+ * of a partition into runs of consecutive cells, read by one Query each
+ * between "<table>:<first cell>." and "<table>:<last cell>.~" (the key
+ * "<gen>/p:<hex>/<table>:<first>~<last>"), where the cells between cost
+ * less than the Queries saved.  A cell's hex has as many digits as the
+ * index's largest (lsh.h's wl_lsh_key_native), so keys sort as cells
+ * number, and training numbers near cells near (cells.h's
+ * wl_cells_arrange).
  */
 #include "packed_layout.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "recordattrs.h"
 
 #define WL_PARTITION_PREFIX "p:"
+
+/*
+ * The most cells a run spans, for each cell probed in it: on 384-dimension
+ * text, 3 read as few units as no bound and in a Query for every 4 or 5
+ * cells probed; 2 in a Query for every 3 or 4.
+ */
+#define WL_RUN_SPAN 3
 
 /* Splits a key into its partition and chunk, into the buffers given. */
 bool
@@ -141,4 +160,140 @@ wl_packed_key_place(const WlMeta *meta, char *key, struct json_object *item)
 	wl_record_attrs_encode(&name, 1, item, slot);
 	if (wl_packed_partition_key(key, slot, false, placed))
 		memcpy(key, placed, WL_LSH_KEY_MAX);
+}
+
+/*
+ * A key of a whole cell of a partition, which a run may join: its
+ * prefix's length, its cell and the digits it is spelt in (at most 8: a
+ * cell is an unsigned int); false for other keys.
+ */
+static bool
+wl_whole_cell(const char *key, int *prefix, unsigned int *cell, int *digits)
+{
+	const char *rest = wl_partition_of(key);
+	const char *colon;
+	char	   *end;
+
+	if (rest == NULL || (rest = strchr(rest, '/')) == NULL ||
+		(colon = strchr(rest, ':')) == NULL)
+		return false;
+	*cell = (unsigned int) strtoul(colon + 1, &end, 16);
+	*prefix = (int) (colon + 1 - key);
+	*digits = (int) (end - (colon + 1));
+	/* room for a run's "<first>~<last>" */
+	return *digits > 0 && *digits <= 8 && strcmp(end, ".") == 0 &&
+		*prefix + 2 * *digits + 1 < WL_LSH_KEY_MAX;
+}
+
+/* A probed cell, for joining: its key, its prefix and digits, and its cell. */
+typedef struct WlProbed
+{
+	const char *key;
+	int			prefix;
+	int			digits;
+	unsigned int cell;
+} WlProbed;
+
+/* Do two probed cells lie in the same partition and table? */
+static bool
+wl_probed_together(const WlProbed *x, const WlProbed *y)
+{
+	return x->prefix == y->prefix && x->digits == y->digits &&
+		strncmp(x->key, y->key, x->prefix) == 0;
+}
+
+/* Orders probed cells by partition and table, then by number. */
+static int
+wl_probed_cmp(const void *a, const void *b)
+{
+	const WlProbed *x = a;
+	const WlProbed *y = b;
+	int			c = x->prefix != y->prefix ? x->prefix - y->prefix :
+		x->digits != y->digits ? x->digits - y->digits :
+		strncmp(x->key, y->key, x->prefix);
+
+	return c != 0 ? c : (x->cell > y->cell) - (x->cell < y->cell);
+}
+
+/* Read units, in quanta of 4 KB, of a Query of `bytes`. */
+static double
+wl_query_quanta(double bytes)
+{
+	return ceil(fmax(bytes, 1.0) / WL_DDB_READ_UNIT);
+}
+
+/* Joins a round's cells of partitions into runs (packed.h). */
+int
+wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys, char *out,
+					 int *spans)
+{
+	WlProbed   *probed = malloc(sizeof(WlProbed) * (size_t) (nkeys > 0 ? nkeys : 1));
+	int			nprobed = 0;
+	int			nout = 0;
+	int			i;
+
+	if (probed == NULL)
+		return -1;
+	for (i = 0; i < nkeys; i++)
+	{
+		WlProbed   *p = &probed[nprobed];
+
+		p->key = keys[i];
+		if (wl_whole_cell(keys[i], &p->prefix, &p->cell, &p->digits))
+			nprobed++;
+		else
+		{
+			snprintf(out + (size_t) nout * WL_LSH_KEY_MAX, WL_LSH_KEY_MAX, "%s", keys[i]);
+			spans[nout++] = 1;
+		}
+	}
+	qsort(probed, nprobed, sizeof(WlProbed), wl_probed_cmp);
+	for (i = 0; i < nprobed;)
+	{
+		const WlProbed *first = &probed[i];
+		const WlProbed *last = first;
+		char	   *key = out + (size_t) nout * WL_LSH_KEY_MAX;
+
+		/*
+		 * The next cell joins when the cells between cost less than its own
+		 * Query, and the run spans at most WL_RUN_SPAN times the cells it
+		 * probes (so that a partition holding more than cell_bytes, a share
+		 * the statistics did not know, reads few more cells than probed).
+		 */
+		while (last + 1 < probed + nprobed && wl_probed_together(last + 1, first) &&
+			   last[1].cell - first->cell + 1 <= WL_RUN_SPAN * (unsigned int) (last + 2 - first) &&
+			   wl_query_quanta((last[1].cell - first->cell + 1) * cell_bytes) <=
+			   wl_query_quanta((last->cell - first->cell + 1) * cell_bytes) +
+			   wl_query_quanta(cell_bytes))
+			last++;
+		if (last == first)
+			snprintf(key, WL_LSH_KEY_MAX, "%s", first->key);
+		else
+			snprintf(key, WL_LSH_KEY_MAX, "%.*s%0*x~%0*x", first->prefix, first->key,
+					 first->digits, first->cell, first->digits, last->cell);
+		spans[nout++] = (int) (last->cell - first->cell) + 1;
+		i = (int) (last - probed) + 1;
+	}
+	free(probed);
+	return nout;
+}
+
+/* The cells of a run (wl_packed_join_cells), each as a key of it alone (packed.h). */
+int
+wl_packed_run_cells(const char *run, int most, char *out)
+{
+	const char *tilde = strchr(run, '~');
+	const char *colon = strrchr(run, ':');
+	unsigned int first;
+	unsigned int last;
+	unsigned int cell;
+	int			n = 0;
+
+	if (tilde == NULL || colon == NULL || colon > tilde ||
+		sscanf(colon + 1, "%x~%x", &first, &last) != 2)
+		return 0;
+	for (cell = first; cell <= last && n < most; cell++)
+		snprintf(out + (size_t) n++ * WL_LSH_KEY_MAX, WL_LSH_KEY_MAX, "%.*s%0*x.",
+				 (int) (colon + 1 - run), run, (int) (tilde - (colon + 1)), cell);
+	return n;
 }

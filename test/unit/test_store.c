@@ -710,6 +710,66 @@ test_record_attrs(void)
 }
 
 /*
+ * A partition's cells joined into runs: consecutive cells read by one
+ * Query where the cells between cost less than a Query, the cells a run
+ * reads exactly those whose keys (spelt at the index's width) lie between
+ * its bounds, and other keys kept as they are.
+ */
+static void
+test_partition_runs(void)
+{
+	const char *tenant = "2/p:010000000000000000/0:";
+	const char *other = "2/p:020000000000000000/0:";
+	const int	probed[] = {0x40, 0x13, 0x10};
+	char		keys[5][WL_LSH_KEY_MAX];
+	const char *given[5];
+	char		out[5 * WL_LSH_KEY_MAX];
+	char		cells[4 * WL_LSH_KEY_MAX];
+	char		lo[WL_LSH_KEY_MAX];
+	char		hi[WL_LSH_KEY_MAX];
+	int			spans[5];
+	int			n;
+	int			inside = 0;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+		snprintf(keys[i], WL_LSH_KEY_MAX, "%s%03x.", tenant, probed[i]);
+	snprintf(keys[3], WL_LSH_KEY_MAX, "%s%03x.", other, 0x11);
+	snprintf(keys[4], WL_LSH_KEY_MAX, "%s%03x.01", tenant, 0x11);
+	for (i = 0; i < 5; i++)
+		given[i] = keys[i];
+	/* 500 bytes a cell: four cells fill one read unit, 49 need six */
+	n = wl_packed_join_cells(500, given, 5, out, spans);
+	snprintf(lo, sizeof(lo), "%s010~013", tenant);
+	CHECK(n == 4 && strcmp(out, keys[4]) == 0 && spans[0] == 1 &&
+		  strcmp(out + WL_LSH_KEY_MAX, lo) == 0 && spans[1] == 4 &&
+		  strcmp(out + 2 * WL_LSH_KEY_MAX, keys[0]) == 0 && spans[2] == 1 &&
+		  strcmp(out + 3 * WL_LSH_KEY_MAX, keys[3]) == 0 && spans[3] == 1,
+		  "a partition's near cells join into a run, far cells and other keys stay apart");
+	n = wl_packed_join_cells(5000, given, 5, out, spans);
+	CHECK(n == 5, "cells that fill a read unit each are read apart");
+
+	n = wl_packed_run_cells(lo, 4, cells);
+	snprintf(hi, sizeof(hi), "%s012.", tenant);
+	CHECK(n == 4 && strcmp(cells + 2 * WL_LSH_KEY_MAX, hi) == 0,
+		  "a run's cells are spelt each alone, at the index's width");
+	CHECK(wl_packed_run_cells(keys[0], 4, cells) == 0, "a key of one cell is no run");
+	/* DynamoDB's BETWEEN "0:010." AND "0:013.~" reads exactly its cells */
+	for (i = 0; i < 0x200; i++)
+	{
+		char		record[WL_LSH_KEY_MAX];
+		bool		between;
+
+		snprintf(record, sizeof(record), "0:%03x.0110", i);
+		between = strcmp(record, "0:010.") >= 0 && strcmp(record, "0:013.~") <= 0;
+		inside += between;
+		if (between != (i >= 0x10 && i <= 0x13))
+			inside = -1000;
+	}
+	CHECK(inside == 4, "a run's bounds hold its cells' records and no other");
+}
+
+/*
  * A partitioned generation: its description reads back partitioned (and
  * is refused without attributes); a record's key is placed in the
  * partition of its first attribute's value, which equal numbers of any
@@ -1055,6 +1115,7 @@ main(void)
 	test_build_activity();
 	test_record_attrs();
 	test_partitioned();
+	test_partition_runs();
 	test_fine_entries();
 	test_fine_keys();
 	test_attributes();

@@ -1,0 +1,81 @@
+/*
+ * search_partitions.c - the keys a search of a partitioned index reads:
+ * the cells it probes, in each partition its filter names, and those of a
+ * partition joined into runs that one Query reads (core/packed_keys.c).
+ *
+ * A partition holds its share of each cell's records, and DynamoDB bills
+ * every Query at least half a read unit: a tenant of a tenth of the
+ * vectors holds a few records a cell, and reading a hundred cells one
+ * Query each bills several times their bytes.  Keys sort as cells
+ * number, training numbers near cells near, and a run of cells between
+ * two probed costs their bytes once.
+ */
+#include "postgres.h"
+
+#include "utils/hsearch.h"
+
+#include "core/packed.h"
+#include "whiplash.h"
+
+/*
+ * The keys of a round in the partitions its plan names, from those of the
+ * whole index: each cell probed in each of them, or, a codes search,
+ * every cell of the first table in each.
+ */
+int
+wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int nkeys)
+{
+	int			per = codes ? Min(nkeys, 1) : nkeys;
+	char	   *out = palloc((size_t) Max(per * partitions->n, 1) * WL_LSH_KEY_MAX);
+	int			count = 0;
+	int			p;
+	int			i;
+
+	for (p = 0; p < partitions->n; p++)
+		for (i = 0; i < per; i++)
+			if (wl_packed_partition_key(*keybuf + (size_t) i * WL_LSH_KEY_MAX,
+										partitions->slots[p], codes,
+										out + (size_t) count * WL_LSH_KEY_MAX))
+				count++;
+	*keybuf = out;
+	return count;
+}
+
+/*
+ * A round's new keys of a partitioned probe, with each partition's cells
+ * joined into runs (wl_packed_join_cells), in place; returns how many.
+ * Every cell a run reads is noted in `read`, the keys the search has
+ * read, so that a wider round does not read it again.
+ */
+int
+wl_partition_runs(const WlSearchPlan *plan, HTAB *read, const char **keys, int nkeys)
+{
+	char	   *joined;
+	int		   *spans;
+	int			njoined;
+	int			i;
+
+	if (nkeys <= 1)
+		return nkeys;
+	joined = palloc((size_t) nkeys * WL_LSH_KEY_MAX);
+	spans = palloc(sizeof(int) * nkeys);
+	njoined = wl_packed_join_cells(plan->partitions.cell_bytes, keys, nkeys, joined, spans);
+	if (njoined < 0)
+		wl_report_out_of_memory();
+	for (i = 0; i < njoined; i++)
+	{
+		keys[i] = joined + (size_t) i * WL_LSH_KEY_MAX;
+		if (spans[i] > 1)
+		{
+			char	   *spanned = palloc((size_t) spans[i] * WL_LSH_KEY_MAX);
+			int			n = wl_packed_run_cells(keys[i], spans[i], spanned);
+			int			j;
+
+			for (j = 0; j < n; j++)
+				hash_search(read, spanned + (size_t) j * WL_LSH_KEY_MAX, HASH_ENTER, NULL);
+			pfree(spanned);
+		}
+	}
+	pfree(spans);
+	return njoined;
+}
