@@ -624,7 +624,10 @@ wl_record_partitions(const WlRecordFilter *filter, const WlCollection *collectio
  * the share of records that the filter keeps, and whether they answer it
  * whole, are that index's, which a plan cached across a reindex may not
  * have known; the planner's selectivity and record_selectivity stand where
- * its statistics are missing (and where records answer nothing, 1).
+ * its statistics are missing (and where records answer nothing, 1).  A
+ * selectivity < 0 is unknown (whiplash_search's filter): taken as 1 where
+ * the statistics or partitions price the search, and the plan left as it
+ * is where neither does.
  */
 void
 wl_record_plan_filtered(const WlRecordFilter *records, const WlCollection *collection, int k,
@@ -633,13 +636,16 @@ wl_record_plan_filtered(const WlRecordFilter *records, const WlCollection *colle
 	const char *names[WL_RECORD_ATTRS_MAX];
 	WlPartitions partitions;
 	bool		whole;
+	bool		known = selectivity >= 0;
 	double		kept = wl_record_filter_kept(records, collection, &whole);
 
 	wl_record_partitions(records, collection, &partitions);
+	if (!known)
+		selectivity = record_selectivity = 1;
 	if (kept >= 0)
 		wl_search_plan_filtered(collection, plan, k, whole ? kept : Min(selectivity, kept), kept,
 								whole, &partitions);
-	else
+	else if (known || partitions.n > 0)
 		wl_search_plan_filtered(collection, plan, k, selectivity,
 								wl_packed_record_attrs(collection->meta, names) > 0 ?
 								record_selectivity : 1, false, &partitions);

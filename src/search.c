@@ -747,8 +747,10 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 			collection = wl_collection_open(conn, pstrdup(collection->meta->name));
 			wl_search_plan(collection, k, asked.probes_arg, asked.budget_arg,
 						   asked.consistent, &switched);
-			if (asked.selectivity >= 0)
-				wl_record_plan_filtered(records, collection, k, asked.selectivity,
+			/* (a share the old records answered whole is the new index's to say) */
+			if (filter != NULL)
+				wl_record_plan_filtered(records, collection, k,
+										asked.whole ? -1 : asked.selectivity,
 										asked.record_selectivity, &switched);
 			plan = &switched;
 		}
@@ -842,9 +844,6 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	Jsonb	   *filter_jsonb = NULL;
 	WlFilter   *filter = NULL;
 	WlRecordFilter *records;
-	double		kept;
-	bool		whole;
-	WlPartitions partitions;
 	int			i;
 
 	if (PG_ARGISNULL(1))
@@ -880,11 +879,8 @@ wl_search_relation(FunctionCallInfo fcinfo, Oid relid)
 	 * Priced by the index's statistics, where it has them; its recall is
 	 * known where the records answer the whole filter.
 	 */
-	kept = wl_record_filter_kept(records, collection, &whole);
-	wl_record_partitions(records, collection, &partitions);
-	if (kept >= 0 || partitions.n > 0)
-		wl_search_plan_filtered(collection, &plan, k, kept >= 0 ? kept : 1, kept >= 0 ? kept : 1,
-								whole, &partitions);
+	if (records != NULL)
+		wl_record_plan_filtered(records, collection, k, -1, -1, &plan);
 
 	nhits = wl_search_run(conn, collection, query, k, &plan,
 						  filter ? NULL : "id,vector", filter ? wl_filter_matches : NULL,
