@@ -4,7 +4,7 @@ search of a collection that holds only that tenant's vectors.
 test/bench/partitions.sh runs it inside pg_virtualenv with dynalite behind
 the SigV4-checking proxy, which prices every read (test/tools/pricing.py).
 
-  partitions.py RESULTS_JSON SET:BASE:QUERIES[:METRIC]
+  partitions.py RESULTS_JSON SET:BASE:QUERIES[:METRIC] ...
 
 It loads BASE vectors (vector i's tag is i % 1000, as datasets.py's
 filtered truth counts them) into packed collections partitioned by an
@@ -14,9 +14,11 @@ BASE / 10 each).  Tenant 0 of each is then searched for QUERIES held-out
 queries, `WHERE tenant = 0 ORDER BY vector <op> q LIMIT 10`, with recall@10
 against exact brute force among its vectors; and so is a collection
 holding only tenant 0's vectors (unpartitioned), and a tenant that holds
-none.  Figures are means per search.
+none.  Figures are means per search; a set measured again replaces its
+own in RESULTS_JSON.
 """
 import json
+import os
 import sys
 
 from benchlib import log, psql, write_report
@@ -57,8 +59,8 @@ def measure(name, coll, op, where, tags, nqueries, extra):
     return entry
 
 
-def main(out_path, spec):
-    setup()
+def measure_set(spec):
+    """Every figure of one set."""
     name, nbase, nqueries, *rest = spec.split(":")
     nbase, nqueries = int(nbase), int(nqueries)
     metric = rest[0] if rest else "l2"
@@ -82,6 +84,19 @@ def main(out_path, spec):
         results.append(measure(name, solo, op, "tenant = 0", tags, nqueries,
                                dict(base, collection="tenant 0 alone")))
         psql(f"SELECT whiplash_drop_collection('ddb', '{solo}')")
+    return results
+
+
+def main(out_path, specs):
+    setup()
+    results = []
+    if os.path.exists(out_path):
+        with open(out_path) as f:
+            results = json.load(f)
+    for spec in specs:
+        name = spec.split(":")[0]
+        measured = measure_set(spec)
+        results = [e for e in results if e["set"] != name] + measured
         with open(out_path, "w") as f:
             json.dump(results, f, indent=1)
 
@@ -91,31 +106,34 @@ END = "<!-- partitions: end -->"
 
 
 def section(results, command):
-    """The "Partitioned collections" section of BENCHMARKS.md."""
-    first = results[0]
+    """The "Partitioned collections" section of BENCHMARKS.md: a table a set."""
     out = [BEGIN, "", "## Partitioned collections: one tenant's search", "",
            f"Measured by `{command}` (test/bench/partitions.py), against dynalite on",
-           "127.0.0.1, at the default settings: "
-           f"{first['set']}, {first['vectors']:,} vectors of {first['dims']} dimensions, "
-           f"{first['metric']}, {first['queries']} held-out queries, UUID ids. The vectors are",
+           "127.0.0.1, at the default settings, UUID ids. Each set's vectors are",
            "loaded into a packed collection partitioned by an integer column `tenant`",
            "(`OPTIONS (partition 'true')`), in 1,000 or 10 tenants of equal size, and tenant 0 is",
            "searched, `WHERE tenant = 0 ORDER BY vector <op> q LIMIT 10`; then the same search",
            "of a collection that holds only tenant 0's vectors, and of a tenant that holds none.",
            "Read units are priced by DynamoDB's billing rules at the SigV4 proxy",
            "(test/tools/pricing.py), eventually consistent; recall@10 is against exact brute",
-           "force among tenant 0's vectors; \"estimated\" is `EXPLAIN (VERBOSE)`'s.", "",
-           "| tenants | collection | recall@10 | read units | × alone | estimated units | "
-           "requests | round trips (max) |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for tenants in sorted({e["tenants"] for e in results}, reverse=True):
-        entries = [e for e in results if e["tenants"] == tenants]
-        alone = next(e["read_units"] for e in entries if e["collection"] == "tenant 0 alone")
-        for e in entries:
-            recall = f"{e['recall_at_10']:.3f}" if e["recall_at_10"] is not None else "–"
-            out.append(f"| {tenants:,} | {e['collection']} | {recall} | {e['read_units']:.1f} | "
-                       f"{e['read_units'] / alone:.2f} | {e['estimated_units']:.1f} | "
-                       f"{e['proxy_requests']:.1f} | {e['round_trips_max']} |")
+           "force among tenant 0's vectors; \"estimated\" is `EXPLAIN (VERBOSE)`'s."]
+    for name in dict.fromkeys(e["set"] for e in results):
+        of_set = [e for e in results if e["set"] == name]
+        first = of_set[0]
+        out += ["", f"### {name}: {first['vectors']:,} vectors, {first['dims']} dimensions, "
+                f"{first['metric']}, {first['queries']} queries", "",
+                "| tenants | collection | recall@10 | read units | × alone | estimated units | "
+                "requests | round trips (max) |",
+                "|---:|---|---:|---:|---:|---:|---:|---:|"]
+        for tenants in sorted({e["tenants"] for e in of_set}, reverse=True):
+            entries = [e for e in of_set if e["tenants"] == tenants]
+            alone = next(e["read_units"] for e in entries if e["collection"] == "tenant 0 alone")
+            for e in entries:
+                recall = f"{e['recall_at_10']:.3f}" if e["recall_at_10"] is not None else "–"
+                out.append(f"| {tenants:,} | {e['collection']} | {recall} | "
+                           f"{e['read_units']:.1f} | {e['read_units'] / alone:.2f} | "
+                           f"{e['estimated_units']:.1f} | {e['proxy_requests']:.1f} | "
+                           f"{e['round_trips_max']} |")
     out += ["",
             "A tenant's search reads its own records only, in one Query of its partition or of",
             "each run of consecutive cells it reads there, whatever the number of tenants; a",
@@ -139,4 +157,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "report":
         write_report(sys.argv[2], sys.argv[3], BEGIN, END, section, sys.argv[4])
     else:
-        main(sys.argv[1], sys.argv[2])
+        main(sys.argv[1], sys.argv[2:])
