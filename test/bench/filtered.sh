@@ -21,25 +21,14 @@ source test/tools/deps.sh
 WL_LOG_DIR=$(mktemp -d -t whiplash-filtered.XXXXXX)
 export WL_LOG_DIR
 source test/tools/servers.sh
+source test/bench/priced.sh
 wl_install_deps
 sets=("$@")
 ((${#sets[@]} > 0)) || sets=(text384:40000:50:cosine fmnist:60000:50)
-[[ " ${sets[*]}" != *fmnist:* || -d /usr/share/datasets/fashion-mnist ]] ||
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
-export WL_BENCH_TEXT384=$ROOT/test/bench/build/text384
-export WL_BENCH_LOWCONTRAST=$ROOT/test/bench/build/lowcontrast384
-[[ " ${sets[*]}" != *" text384:"* ]] || bash test/tools/textsets.sh text384 "$WL_BENCH_TEXT384"
-[[ " ${sets[*]}" != *lowcontrast384:* ]] ||
-    bash test/tools/textsets.sh lowcontrast384 "$WL_BENCH_LOWCONTRAST"
-make -s WERROR=1 >/dev/null && make -s install >/dev/null
-mkdir -p test/bench/build
+wl_bench_prepare "${sets[@]}"
 
 trap wl_stop_all EXIT
-export NODE_OPTIONS="--max-old-space-size=16384"
-wl_start_dynalite 18471
-wl_start_sigcheck 18472 http://127.0.0.1:18471 bench:bench
-export WL_FORMATS_DIRECT=http://127.0.0.1:18471 WL_FORMATS_PRICED=http://127.0.0.1:18472
-export WL_FORMATS_FAR=$WL_FORMATS_PRICED
+wl_bench_start_priced 18471
 echo "filtered benchmark: logs in $WL_LOG_DIR"
 pg_virtualenv -t -v 15 /usr/bin/python3 test/bench/filtered.py test/bench/build/filtered.json "${sets[@]}"
 /usr/bin/python3 test/bench/filtered_report.py test/bench/build/filtered.json BENCHMARKS.md \
