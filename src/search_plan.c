@@ -101,11 +101,11 @@ double		wl_max_search_units = 0;
  */
 #define WL_ID_BYTES 12
 
-/* Read units of a Query, Scan or item of `bytes`: rounded up to 4 KB once. */
+/* Read units of a Query, Scan or item of `bytes`, read as the plan reads. */
 static double
 wl_read_units(double bytes, bool consistent)
 {
-	return ceil(Max(bytes, 1.0) / WL_DDB_READ_UNIT) * (consistent ? 1.0 : 0.5);
+	return wl_ddb_read_quanta(bytes) * (consistent ? 1.0 : 0.5);
 }
 
 /* Requests of a Scan of `bytes`: one a 1 MB page. */

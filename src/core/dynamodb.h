@@ -11,6 +11,7 @@
 #ifndef WL_DYNAMODB_H
 #define WL_DYNAMODB_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,6 +23,17 @@ typedef struct WlDdb WlDdb;
 
 /* Bytes of the read unit that DynamoDB bills a Query, a Scan or an item by. */
 #define WL_DDB_READ_UNIT 4096.0
+
+/*
+ * The read units a strongly consistent Query, Scan page or item of `bytes`
+ * costs: rounded up to 4 KB once, at least one.  An eventually consistent
+ * read costs half.
+ */
+static inline double
+wl_ddb_read_quanta(double bytes)
+{
+	return ceil(fmax(bytes, 1.0) / WL_DDB_READ_UNIT);
+}
 
 /*
  * Recodes a body between the caller's text encoding and DynamoDB's UTF-8:

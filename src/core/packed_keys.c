@@ -215,13 +215,6 @@ wl_probed_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->cell > y->cell) - (x->cell < y->cell);
 }
 
-/* Read units, in quanta of 4 KB, of a Query of `bytes`. */
-static double
-wl_query_quanta(double bytes)
-{
-	return ceil(fmax(bytes, 1.0) / WL_DDB_READ_UNIT);
-}
-
 /* Joins a round's cells of partitions into runs (packed.h). */
 int
 wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys, char *out,
@@ -262,9 +255,9 @@ wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys, char
 		 */
 		while (last + 1 < probed + nprobed && wl_probed_together(last + 1, first) &&
 			   last[1].cell - first->cell + 1 <= WL_RUN_SPAN * (unsigned int) (last + 2 - first) &&
-			   wl_query_quanta((last[1].cell - first->cell + 1) * cell_bytes) <=
-			   wl_query_quanta((last->cell - first->cell + 1) * cell_bytes) +
-			   wl_query_quanta(cell_bytes))
+			   wl_ddb_read_quanta((last[1].cell - first->cell + 1) * cell_bytes) <=
+			   wl_ddb_read_quanta((last->cell - first->cell + 1) * cell_bytes) +
+			   wl_ddb_read_quanta(cell_bytes))
 			last++;
 		if (last == first)
 			snprintf(key, WL_LSH_KEY_MAX, "%s", first->key);

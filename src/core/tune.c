@@ -35,8 +35,7 @@ wl_tune_measure(const WlTuneInput *input, const WlModel *model, WlCalibChoice *c
 	double		per_cell = (double) (input->vectors > input->n ? input->vectors : input->n) /
 		shape->cells;
 	double		record = input->name_bytes + wl_model_code_bytes(model);
-	double		cell_units = ceil(fmax(per_cell * record, 1.0) / WL_DDB_READ_UNIT) *
-		WL_TUNE_EVENTUAL;
+	double		cell_units = wl_ddb_read_quanta(per_cell * record) * WL_TUNE_EVENTUAL;
 	double		scale = fmax(1.0, (double) input->vectors / fmax(input->n, 1));
 	bool		ok = calibrator != NULL;
 	int			i;
