@@ -41,11 +41,21 @@ wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int
 	return count;
 }
 
+/* Has the search read this cell's key already (WlCellRead)? */
+static bool
+wl_cell_was_read(const char *key, void *arg)
+{
+	bool		found;
+
+	hash_search((HTAB *) arg, key, HASH_FIND, &found);
+	return found;
+}
+
 /*
  * A round's new keys of a partitioned probe, with each partition's cells
  * joined into runs (wl_packed_join_cells), in place; returns how many.
  * Every cell a run reads is noted in `read`, the keys the search has
- * read, so that a wider round does not read it again.
+ * read, so that a wider round neither probes it again nor spans it.
  */
 int
 wl_partition_runs(const WlSearchPlan *plan, HTAB *read, const char **keys, int nkeys)
@@ -59,7 +69,8 @@ wl_partition_runs(const WlSearchPlan *plan, HTAB *read, const char **keys, int n
 		return nkeys;
 	joined = palloc((size_t) nkeys * WL_LSH_KEY_MAX);
 	spans = palloc(sizeof(int) * nkeys);
-	njoined = wl_packed_join_cells(plan->partitions.cell_bytes, keys, nkeys, joined, spans);
+	njoined = wl_packed_join_cells(plan->partitions.cell_bytes, keys, nkeys, wl_cell_was_read,
+								   read, joined, spans);
 	if (njoined < 0)
 		wl_report_out_of_memory();
 	for (i = 0; i < njoined; i++)

@@ -264,17 +264,24 @@ extern bool wl_packed_partition_key(const char *key, const unsigned char *slot,
 									bool every_cell, char *out);
 
 /*
+ * Has the search already read this key of one cell (a wider round's cells
+ * between two probed may have been read by an earlier round's run)?
+ */
+typedef bool (*WlCellRead) (const char *key, void *arg);
+
+/*
  * A round's keys with the whole cells it reads of each partition and
  * table joined into runs (packed_keys.c): consecutive cells, read with the
  * cells between them where that costs fewer read units than a Query of
- * each, taking every cell of a partition to hold cell_bytes, and where a
- * run spans at most three times the cells it probes.  Writes the
- * keys to read into out (at most nkeys of them, WL_LSH_KEY_MAX bytes
+ * each, taking every cell of a partition to hold cell_bytes, where a
+ * run spans at most three times the cells it probes, and where none of
+ * the cells between was read before (was_read; NULL: none was).  Writes
+ * the keys to read into out (at most nkeys of them, WL_LSH_KEY_MAX bytes
  * each), and how many cells each spans into spans; returns how many, -1
  * when out of memory.  Other keys are kept as they are.
  */
 extern int	wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys,
-								 char *out, int *spans);
+								 WlCellRead was_read, void *arg, char *out, int *spans);
 
 /*
  * The cells of a run of wl_packed_join_cells, each as the key of that

@@ -215,10 +215,31 @@ wl_probed_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->cell > y->cell) - (x->cell < y->cell);
 }
 
+/*
+ * Are the cells strictly between two probed cells of a partition unread,
+ * so that a run may span them without reading any twice?
+ */
+static bool
+wl_gap_unread(const WlProbed *from, const WlProbed *to, WlCellRead was_read, void *arg)
+{
+	char		key[WL_LSH_KEY_MAX];
+	unsigned int cell;
+
+	if (was_read == NULL)
+		return true;
+	for (cell = from->cell + 1; cell < to->cell; cell++)
+	{
+		snprintf(key, sizeof(key), "%.*s%0*x.", from->prefix, from->key, from->digits, cell);
+		if (was_read(key, arg))
+			return false;
+	}
+	return true;
+}
+
 /* Joins a round's cells of partitions into runs (packed.h). */
 int
-wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys, char *out,
-					 int *spans)
+wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys,
+					 WlCellRead was_read, void *arg, char *out, int *spans)
 {
 	WlProbed   *probed = malloc(sizeof(WlProbed) * (size_t) (nkeys > 0 ? nkeys : 1));
 	int			nprobed = 0;
@@ -251,13 +272,15 @@ wl_packed_join_cells(double cell_bytes, const char *const *keys, int nkeys, char
 		 * The next cell joins when the cells between cost less than its own
 		 * Query, and the run spans at most WL_RUN_SPAN times the cells it
 		 * probes (so that a partition holding more than cell_bytes, a share
-		 * the statistics did not know, reads few more cells than probed).
+		 * the statistics did not know, reads few more cells than probed),
+		 * none of them read before.
 		 */
 		while (last + 1 < probed + nprobed && wl_probed_together(last + 1, first) &&
 			   last[1].cell - first->cell + 1 <= WL_RUN_SPAN * (unsigned int) (last + 2 - first) &&
 			   wl_ddb_read_quanta((last[1].cell - first->cell + 1) * cell_bytes) <=
 			   wl_ddb_read_quanta((last->cell - first->cell + 1) * cell_bytes) +
-			   wl_ddb_read_quanta(cell_bytes))
+			   wl_ddb_read_quanta(cell_bytes) &&
+			   wl_gap_unread(last, last + 1, was_read, arg))
 			last++;
 		if (last == first)
 			snprintf(key, WL_LSH_KEY_MAX, "%s", first->key);

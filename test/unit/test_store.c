@@ -709,6 +709,13 @@ test_record_attrs(void)
 	wl_meta_free(meta);
 }
 
+/* A WlCellRead for which the one cell read is `arg`'s key. */
+static bool
+test_cell_read(const char *key, void *arg)
+{
+	return strcmp(key, (const char *) arg) == 0;
+}
+
 /*
  * A partition's cells joined into runs: consecutive cells read by one
  * Query where the cells between cost less than a Query, the cells a run
@@ -739,18 +746,21 @@ test_partition_runs(void)
 	for (i = 0; i < 5; i++)
 		given[i] = keys[i];
 	/* 500 bytes a cell: four cells fill one read unit, 49 need six */
-	n = wl_packed_join_cells(500, given, 5, out, spans);
+	n = wl_packed_join_cells(500, given, 5, NULL, NULL, out, spans);
 	snprintf(lo, sizeof(lo), "%s010~013", tenant);
 	CHECK(n == 4 && strcmp(out, keys[4]) == 0 && spans[0] == 1 &&
 		  strcmp(out + WL_LSH_KEY_MAX, lo) == 0 && spans[1] == 4 &&
 		  strcmp(out + 2 * WL_LSH_KEY_MAX, keys[0]) == 0 && spans[2] == 1 &&
 		  strcmp(out + 3 * WL_LSH_KEY_MAX, keys[3]) == 0 && spans[3] == 1,
 		  "a partition's near cells join into a run, far cells and other keys stay apart");
-	n = wl_packed_join_cells(5000, given, 5, out, spans);
+	n = wl_packed_join_cells(5000, given, 5, NULL, NULL, out, spans);
 	CHECK(n == 5, "cells that fill a read unit each are read apart");
+	snprintf(hi, sizeof(hi), "%s012.", tenant);
+	n = wl_packed_join_cells(500, given, 5, test_cell_read, hi, out, spans);
+	CHECK(n == 5 && spans[1] == 1 && spans[2] == 1,
+		  "a run does not span a cell an earlier round read");
 
 	n = wl_packed_run_cells(lo, 4, cells);
-	snprintf(hi, sizeof(hi), "%s012.", tenant);
 	CHECK(n == 4 && strcmp(cells + 2 * WL_LSH_KEY_MAX, hi) == 0,
 		  "a run's cells are spelt each alone, at the index's width");
 	CHECK(wl_packed_run_cells(keys[0], 4, cells) == 0, "a key of one cell is no run");
