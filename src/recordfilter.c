@@ -582,7 +582,8 @@ wl_record_selectivity(PlannerInfo *root, RelOptInfo *baserel, const WlCollection
  * filter (NULL: none) reads, into *partitions: n is -1 where the index is
  * not partitioned, 0 where the filter names no value of its partition
  * attribute (at most WL_PARTITIONS_MAX), else how many it names, with
- * their share of the records by the index's statistics (1: unknown).
+ * their share of the records by the index's statistics (1: unknown), and
+ * whether those count them.
  */
 void
 wl_record_partitions(const WlRecordFilter *filter, const WlCollection *collection,
@@ -612,10 +613,17 @@ wl_record_partitions(const WlRecordFilter *filter, const WlCollection *collectio
 		.nvalues = partitions->n, .values = values};
 		WlRecordFilter named = {.predicate = &leaf, .tests = &test, .ntests = 1};
 		int			first = 0;
+		double		counted = wl_stats_kept(stats, &named, &first);
 
-		/* a share the statistics did not see is not nothing */
-		partitions->share = Max(wl_stats_kept(stats, &named, &first),
-								1.0 / Max((double) collection->meta->vector_count, 1e6));
+		/*
+		 * A share the statistics did not see is not nothing.  Where they
+		 * list every value, it is unknown: a partition written since the
+		 * index was built.  One missing from an attribute's sample is
+		 * likely small, as the plan takes it (search.c re-ranks more where
+		 * it is not).
+		 */
+		partitions->counted = counted > 0 || stats->nattrs < 1 || !stats->attrs[0].complete;
+		partitions->share = Max(counted, 1.0 / Max((double) collection->meta->vector_count, 1e6));
 	}
 }
 

@@ -129,6 +129,7 @@ typedef struct WlSearch
 									 * NULL when the index's carry nothing
 									 * it tests */
 	int		   *record_slots;	/* its tests' slots in the index's records */
+	bool		undercounted;	/* read more records than its plan took */
 } WlSearch;
 
 /* Scores one sighting of an entry's id in a probed bucket. */
@@ -477,6 +478,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 	double		wanted_kept = -1;
 	bool		widening = false;
 	long		matched = 0;
+	int			rounds = 0;
 	int			i;
 
 	for (;;)
@@ -486,11 +488,18 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 
 		CHECK_FOR_INTERRUPTS();
 		wl_last_search.rounds++;
+		rounds++;
 		if (plan->kind == WL_SEARCH_SCAN)
 			wl_scan_vectors(search);
 		else
 		{
 			wl_read_buckets(search, spread > 0 ? plan->spread_most : probes, spread);
+			/* partitions read whole that hold more than planned re-rank more */
+			if (plan->kind == WL_SEARCH_CODES && plan->partitions.n > 0 && rounds == 1)
+				budget = wl_partition_budget(search->collection, plan, k,
+											 (double) (wl_last_search.bucket_entries - entries_before) -
+											 (wl_last_search.records_dropped - dropped_before),
+											 &search->undercounted);
 			left = wl_fetch_candidates(search, budget - search->nfetched, projection);
 		}
 		for (i = first; i < search->items.count; i++)
@@ -592,33 +601,38 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
 
 /*
  * Says, once a transaction for each collection, that a filtered search
- * widened (its filter kept too few of the vectors its first round read)
- * until it had read more than twice the read units its plan expected, and
- * more than WL_OVERRUN_MIN_UNITS.  Only plans that price their reads count
- * (packed collections' probes and codes: LSH probes price none), and not
- * a Scan, which reads every item once whatever the filter.  A search
- * through a foreign table's WHERE was priced at its restrictions'
- * estimated selectivity (wl_search_plan_filtered), so this says the
- * estimate was wrong; whiplash_search's filter cannot be priced before it
- * runs, so this is where a user learns what the filter cost.
+ * read more than twice the read units its plan expected, and more than
+ * WL_OVERRUN_MIN_UNITS: it widened (its filter kept too few of the vectors
+ * its first round read), or its first round read more records than the
+ * statistics it was priced by count (undercounted: a partition written
+ * since the index was built).  Only plans that price their reads count (packed
+ * collections' probes and codes: LSH probes price none), and not a Scan,
+ * which reads every item once whatever the filter.  A search was priced
+ * at its filter's estimated selectivity (wl_search_plan_filtered), so this
+ * says the estimate was wrong.
  */
 static void
-wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *plan)
+wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *plan,
+						 bool undercounted)
 {
 	static WlNoticed noticed;
 	double		units = wl_last_search.capacity_units;
 
-	if (plan->kind == WL_SEARCH_SCAN || wl_last_search.rounds < 2 || plan->read_units <= 0 ||
+	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 ||
+		(wl_last_search.rounds < 2 && !undercounted) ||
 		units <= WL_OVERRUN_MIN_UNITS || units <= 2 * plan->read_units ||
 		!wl_search_first_notice(&noticed, collection->meta->name))
 		return;
 	ereport(NOTICE,
 			(errmsg("a filtered search of collection \"%s\" read more than twice the read units it planned",
 					collection->meta->name),
-			 errdetail("It read %.1f read units, against %.1f planned, in %d rounds: %ld of the %ld vectors it fetched passed the filter.",
+			 errdetail("It read %.1f read units, against %.1f planned, in %d round%s: %ld of the %ld vectors it fetched passed the filter.",
 					   units, plan->read_units, wl_last_search.rounds,
+					   wl_last_search.rounds == 1 ? "" : "s",
 					   wl_last_search.matched, wl_last_search.vectors_read),
-			 errhint("A filter costs a search more the fewer vectors pass it; whiplash.max_scan_candidates bounds what one search fetches.")));
+			 wl_last_search.rounds > 1 ?
+			 errhint("A filter costs a search more the fewer vectors pass it; whiplash.max_scan_candidates bounds what one search fetches.") :
+			 errhint("The statistics of its index, taken when it was built, count fewer of the records the filter keeps than it read; whiplash_reindex counts them again.")));
 }
 
 /*
@@ -795,7 +809,7 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	wl_search_count(conn, &before, rounds_before, nresults);
 	/* (a plan proved empty that a value written since undid has nothing to overrun) */
 	if (filter != NULL && plan->record_selectivity != 0)
-		wl_search_notice_overrun(collection, plan);
+		wl_search_notice_overrun(collection, plan, search.undercounted);
 	return nresults;
 }
 

@@ -41,6 +41,29 @@ wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int
 	return count;
 }
 
+/*
+ * The candidates a search re-ranks that read every record of the
+ * partitions it names, `kept` of which its filter keeps: its plan's budget,
+ * or, where they are more than twice the records the plan took them to be
+ * (statistics that do not count a partition written since the index was
+ * built, or missing from an attribute's sample), what reaches the recall
+ * target among that many (wl_search_plan_rerank), and *undercounted is
+ * set.  A budget the caller fixed stays.
+ */
+int
+wl_partition_budget(const WlCollection *collection, const WlSearchPlan *plan, int k,
+					double kept, bool *undercounted)
+{
+	double		planned = plan->record_selectivity * plan->vectors;
+
+	if (kept <= 2 * planned || kept <= plan->budget)
+		return plan->budget;
+	*undercounted = true;
+	if (plan->budget_arg > 0)
+		return plan->budget;
+	return wl_search_plan_rerank(collection, plan, kept / Max(plan->vectors, kept), k);
+}
+
 /* Has the search read this cell's key already (WlCellRead)? */
 static bool
 wl_cell_was_read(const char *key, void *arg)

@@ -639,9 +639,13 @@ wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int 
 	passing = kept > 0 ? plan->selectivity / kept : 0;
 	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 || plan->probe_units <= 0)
 		return;
-	/* the recall is known where the records answer the whole filter */
+	/*
+	 * The recall is known where the records answer the whole filter, and
+	 * the statistics count the partitions it names.
+	 */
 	if (kept < 1 && wl_plan_record_calibrated(plan, calibration, kept, k))
-		plan->recall = whole ? plan->recall : -1;
+		plan->recall = whole && (plan->partitions.n <= 0 || plan->partitions.counted) ?
+			plan->recall : -1;
 	else
 	{
 		plan->recall = -1;
@@ -719,6 +723,30 @@ wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int 
 			"reading every vector is exact and costs at most twice "
 			"what widening for this filter would";
 	}
+}
+
+/*
+ * The candidates to re-rank among records of which a filter keeps `kept`
+ * of the index's, every cell read: the fewest that the calibration's
+ * filtered grids show reach whiplash.recall_target (within
+ * whiplash.max_search_units), and never fewer than the plan's budget.  A
+ * search that read every record of its partitions and found them many
+ * more than its plan took (search_partitions.c) re-ranks this many.
+ */
+int
+wl_search_plan_rerank(const WlCollection *collection, const WlSearchPlan *plan, double kept,
+					  int k)
+{
+	const WlCalibration *calibration =
+		wl_packed_current_calibration(collection->meta, collection->index);
+	WlCalibChoice choice;
+
+	if (calibration == NULL || plan->probe_limit < 1 ||
+		!wl_calib_choose_filtered(calibration, Min(kept, 1.0), wl_recall_target,
+								  wl_max_search_units, k, plan->probe_limit, 0,
+								  plan->fetch_units, plan->rerank_scale, &choice))
+		return plan->budget;
+	return Max(plan->budget, choice.rerank);
 }
 
 /*

@@ -273,6 +273,8 @@ typedef struct WlPartitions
 	int			n;				/* how many; 0: the filter names none, -1: the
 								 * index is not partitioned */
 	double		share;			/* of the records, theirs */
+	bool		counted;		/* does the index's statistics count them?
+								 * (else share is a floor) */
 	double		cell_bytes;		/* what a cell of one of them holds, as the
 								 * plan took it (search_plan.c) */
 	unsigned char slots[WL_PARTITIONS_MAX][WL_SLOT_BYTES];	/* their values */
@@ -328,6 +330,8 @@ extern void wl_search_plan_exact(const WlCollection *collection, WlMetric metric
 extern void wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int k,
 									double selectivity, double record_selectivity, bool whole,
 									const WlPartitions *partitions);
+extern int	wl_search_plan_rerank(const WlCollection *collection, const WlSearchPlan *plan,
+								  double kept, int k);
 extern const char *wl_search_kind_name(WlSearchKind kind);
 extern double wl_vector_item_bytes(const WlMeta *meta);
 extern int	wl_probes;
@@ -345,6 +349,8 @@ extern int	wl_partition_keys(const WlPartitions *partitions, bool codes, char **
 							  int nkeys);
 extern int	wl_partition_runs(const WlSearchPlan *plan, struct HTAB *read, const char **keys,
 							  int nkeys);
+extern int	wl_partition_budget(const WlCollection *collection, const WlSearchPlan *plan, int k,
+								double kept, bool *undercounted);
 
 /* search.c */
 typedef struct WlSearchStats
