@@ -10,7 +10,8 @@
 # 2. Switches: 4 pgbench sessions search a packed collection for SECONDS
 #    (test/stress/switches.sql) while another inserts, deletes, updates,
 #    retrains and reindexes it in rounds; every answer must equal brute
-#    force, and no statement may fail.
+#    force, and no statement may fail.  Then the same on a collection
+#    partitioned by tenant, searched within a tenant.
 # 3. One session runs SEARCHES (10000) statements: searches plain, filtered
 #    and through ORDER BY ... LIMIT, and id lookups, one statement each; its
 #    private resident size (RssAnon: shared buffers are not its own) after
@@ -66,8 +67,12 @@ q -c "SELECT problem, bucket, id FROM whiplash_check('busy') LIMIT 5" | sed 's/^
 check "whiplash_check finds no problem after the run" test "${problems:-x}" = 0
 
 # 2. Switches.  The 1,200 fixed vectors ("anchors", UUID ids) are uniform
-# in [-1, 1]^128; the writer's lie 50 away along the first axis, so a
-# fixed vector's 10 nearest are always fixed ones: its exact answer is known.
+# in [-1, 1]^128, in six tenants; the writer's lie 50 away along the first
+# axis, so a fixed vector's 10 nearest, in the collection or in its tenant,
+# are always fixed ones: its exact answer is known.  It runs twice: on the
+# collection "churn", and on "tenants", partitioned by tenant, whose searches
+# name the query's tenant and whose writer also moves vectors between
+# tenants (one into a tenant the index has not seen).
 q <<SQL || { echo "not ok $((checks + 1)) - switches: set-up"; exit 1; }
 CREATE FUNCTION stress_point(tag text, n int, shift real) RETURNS real[] LANGUAGE sql IMMUTABLE AS
   \$\$SELECT array_agg((('x' || substr(md5(tag || n || ':' || d), 1, 8))::bit(32)::int / 2147483648.0
@@ -76,93 +81,134 @@ CREATE FUNCTION stress_point(tag text, n int, shift real) RETURNS real[] LANGUAG
 CREATE FUNCTION stress_id(tag text, n int) RETURNS text LANGUAGE sql IMMUTABLE AS
   \$\$SELECT md5(tag || n)::uuid::text\$\$;
 CREATE TABLE anchors AS
-  SELECT n, stress_id('anchor', n) AS id, stress_point('anchor', n, 0) AS vector
+  SELECT n, stress_id('anchor', n) AS id, stress_point('anchor', n, 0) AS vector,
+         'acme' || n % 6 AS tenant
     FROM generate_series(1, 1200) n;
 ALTER TABLE anchors ADD PRIMARY KEY (n);
-CREATE TABLE wrong (how int, n int, got text[], want text[]);
-SELECT 1 FROM whiplash_create_collection('ddb', 'churn', 128, metric => 'l2', seed => 1);
-CREATE FOREIGN TABLE churn (id text, vector real[]) SERVER ddb OPTIONS (collection 'churn');
-INSERT INTO churn SELECT id, vector FROM anchors;
+CREATE TABLE wrong (part int, how int, n int, got text[], want text[]);
+-- how 1: every cell, which is exact; 2: the default plan, which must find
+-- the query's own vector first and only fixed ones (of its tenant); 3:
+-- ORDER BY ... LIMIT through the foreign table, likewise, with the query
+-- read from the collection in the same statement (the read that can
+-- notice a switch).  part 1 searches "tenants" within the query's tenant.
+-- A difference is noted in "wrong".
+CREATE FUNCTION stress_switch_search(part int, n int, how int) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE
+  a anchors := (SELECT a FROM anchors a WHERE a.n = stress_switch_search.n);
+  coll text := CASE part WHEN 1 THEN 'tenants' ELSE 'churn' END;
+  tenant_filter jsonb := CASE part WHEN 1 THEN jsonb_build_object('tenant', a.tenant) END;
+  got text[];
+  want text[] := ARRAY(SELECT b.id FROM anchors b WHERE part = 0 OR b.tenant = a.tenant
+                        ORDER BY whiplash_distance(b.vector, a.vector, 'l2'), b.id LIMIT 10);
+BEGIN
+  IF how = 1 THEN
+    got := ARRAY(SELECT s.id FROM whiplash_search(coll, a.vector, 10, probes => 1024,
+                                                  max_candidates => 100000,
+                                                  filter => tenant_filter) s);
+  ELSIF how = 2 THEN
+    got := ARRAY(SELECT s.id FROM whiplash_search(coll, a.vector, 10, filter => tenant_filter) s);
+  ELSE
+    EXECUTE format('SELECT ARRAY(SELECT c.id FROM %I c WHERE %s
+                     ORDER BY c.vector <-> (SELECT v.vector FROM %I v WHERE v.id = %L) LIMIT 10)',
+                   coll, CASE part WHEN 1 THEN format('c.tenant = %L', a.tenant) ELSE 'true' END,
+                   coll, want[1])
+      INTO got;
+  END IF;
+  IF (how = 1 AND got IS DISTINCT FROM want) OR
+     (how > 1 AND (cardinality(got) IS DISTINCT FROM 10 OR got[1] IS DISTINCT FROM want[1] OR
+                   EXISTS (SELECT FROM unnest(got) g
+                            WHERE g NOT IN (SELECT b.id FROM anchors b
+                                             WHERE part = 0 OR b.tenant = a.tenant)))) THEN
+    INSERT INTO wrong VALUES (part, how, n, got, want);
+  END IF;
+END \$\$;
+SQL
+
+# switches PART COLLECTION COLUMNS: the check on one collection, whose
+# foreign table has the id, the vector and COLUMNS.
+switches() {
+    local part=$1 coll=$2 columns=$3 tenant_of
+    # The tenant of the writer's vector i of a round: its own, or, for
+    # the partitioned collection, one of seven (acme6 holds no anchor).
+    if ((part)); then tenant_of="'acme' || i % 7"; else tenant_of="NULL"; fi
+    q <<SQL || { check "switches on $coll: set-up" false; return; }
+SELECT 1 FROM whiplash_create_collection('ddb', '$coll', 128, metric => 'l2', seed => 1);
+CREATE FOREIGN TABLE $coll (id text, vector real[] $columns) SERVER ddb OPTIONS (collection '$coll');
+INSERT INTO $coll SELECT id, vector $( ((part)) && echo ", tenant" ) FROM anchors;
 -- The first index, trained on the 1,200 in the background, before the
 -- writer starts: a COMMIT that finds a build running starts none and says
 -- nothing, so each round's retraining NOTICE counts only from a trained
 -- index.
-SELECT whiplash_wait_for_index('churn');
--- how 1: every cell, which is exact; 2: the default plan, which must find
--- the query's own vector first and only fixed ones; 3: ORDER BY ... LIMIT
--- through the foreign table, likewise, with the query read from the
--- collection in the same statement (the read that can notice a switch).
--- A difference is noted in "wrong".
-CREATE FUNCTION stress_switch_search(n int, how int) RETURNS void LANGUAGE plpgsql AS \$\$
-DECLARE
-  q real[] := (SELECT a.vector FROM anchors a WHERE a.n = stress_switch_search.n);
-  got text[];
-  want text[] := ARRAY(SELECT a.id FROM anchors a
-                        ORDER BY whiplash_distance(a.vector, q, 'l2'), a.id LIMIT 10);
-BEGIN
-  IF how = 1 THEN
-    got := ARRAY(SELECT s.id FROM whiplash_search('churn', q, 10, probes => 1024,
-                                                  max_candidates => 100000) s);
-  ELSIF how = 2 THEN
-    got := ARRAY(SELECT s.id FROM whiplash_search('churn', q, 10) s);
-  ELSE
-    got := ARRAY(SELECT c.id FROM churn c
-                  ORDER BY c.vector <-> (SELECT v.vector FROM churn v WHERE v.id = want[1])
-                  LIMIT 10);
-  END IF;
-  IF (how = 1 AND got IS DISTINCT FROM want) OR
-     (how > 1 AND (cardinality(got) IS DISTINCT FROM 10 OR got[1] IS DISTINCT FROM want[1] OR
-                   EXISTS (SELECT FROM unnest(got) g WHERE g NOT IN (SELECT id FROM anchors)))) THEN
-    INSERT INTO wrong VALUES (how, n, got, want);
-  END IF;
-END \$\$;
+SELECT whiplash_wait_for_index('$coll');
 SQL
-trained=$(q -c "SELECT count(*) FROM churn")
-# The writer's rounds: 2,400 more vectors (at 3,600 the index needs more
-# cells than its 1,200 vectors had, so the COMMIT starts a worker that
-# retrains, and the writer waits for it), half of them
-# deleted, one moved, the rest deleted, and a reindex on the fixed vectors
-# alone; each round's vectors have ids of their own.
-writer() {
-    local round=0
-    while [[ ! -e $WORK/searched ]]; do
-        round=$((round + 1))
-        q >>"$WORK/writer.log" 2>&1 <<SQL || echo "failed round $round" >>"$WORK/writer.failed"
+    local trained rounds searches status wrong retrained reindexed final
+    trained=$(q -c "SELECT count(*) FROM $coll")
+    rm -f "$WORK/searched" "$WORK/rounds" "$WORK/writer.failed" "$WORK/writer.log"
+    # The writer's rounds: 2,400 more vectors (at 3,600 the index needs
+    # more cells than its 1,200 vectors had, so the COMMIT starts a worker
+    # that retrains, and the writer waits for it), half of them deleted,
+    # one moved (to another tenant too), the rest deleted, and a reindex on
+    # the fixed vectors alone; each round's vectors have ids of their own.
+    writer() {
+        local round=0
+        while [[ ! -e $WORK/searched ]]; do
+            round=$((round + 1))
+            q >>"$WORK/writer.log" 2>&1 <<SQL || echo "failed round $round" >>"$WORK/writer.failed"
 \echo round $round
-INSERT INTO churn SELECT stress_id('r$round', i), stress_point('r$round', i, 50) FROM generate_series(1, 2400) i;
-SELECT 'retrained', whiplash_wait_for_index('churn');
-DELETE FROM churn WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1, 1200) i);
-UPDATE churn SET vector = stress_point('m$round', 1, 60) WHERE id = stress_id('r$round', 2000);
-DELETE FROM churn WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1201, 2400) i);
-SELECT 'reindex', step, items FROM whiplash_reindex('churn');
+INSERT INTO $coll SELECT stress_id('r$round', i), stress_point('r$round', i, 50)
+       $( ((part)) && echo ", $tenant_of" ) FROM generate_series(1, 2400) i;
+SELECT 'retrained', whiplash_wait_for_index('$coll');
+DELETE FROM $coll WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1, 1200) i);
+UPDATE $coll SET vector = stress_point('m$round', 1, 60) $( ((part)) && echo ", tenant = 'acme9'" )
+ WHERE id = stress_id('r$round', 2000);
+DELETE FROM $coll WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1201, 2400) i);
+SELECT 'reindex', step, items FROM whiplash_reindex('$coll');
 SQL
-    done
-    echo "$round" >"$WORK/rounds"
+        done
+        echo "$round" >"$WORK/rounds"
+    }
+    writer &
+    local writer_pid=$!
+    pgbench -n -c 4 -j 2 -T "$SECONDS_TO_RUN" -D part="$part" -f "$HERE/switches.sql" \
+        >"$WORK/switches.log" 2>&1
+    status=$?
+    touch "$WORK/searched"
+    wait "$writer_pid"
+    rounds=$(cat "$WORK/rounds")
+    searches=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/switches.log")
+    echo "# switches on $coll: $searches searches while the writer ran $rounds rounds"
+    grep -E 'ERROR|aborted' "$WORK/switches.log" | head -5 | sed 's/^/# /'
+    check "switches on $coll: ${searches:-0} searches, none failed" \
+        test "$status" -eq 0 -a "${searches:-0}" -gt 0
+    grep -E 'ERROR|WARNING' "$WORK/writer.log" | head -5 | sed 's/^/# /'
+    retrained=$(grep -c "NOTICE:  retraining the index of collection \"$coll\"" "$WORK/writer.log")
+    reindexed=$(grep -c '^reindex|cleaned up' "$WORK/writer.log")
+    check "switches on $coll: the writer's $rounds rounds succeeded ($retrained retrainings, $reindexed reindexes)" \
+        test ! -e "$WORK/writer.failed" -a "$rounds" -ge 1 \
+        -a "$retrained" -eq "$rounds" -a "$reindexed" -eq "$rounds"
+    wrong=$(q -c "SELECT count(*) FROM wrong WHERE part = $part")
+    q -c "SELECT how, n, got, want FROM wrong WHERE part = $part LIMIT 3" | sed 's/^/# /'
+    check "switches on $coll: every answer equals brute force ($wrong differ)" test "${wrong:-x}" = 0
+    final=$(q -c "SELECT (SELECT count(*) FROM $coll) || ' stored, ' || (SELECT count(*) FROM whiplash_check('$coll')) || ' problems'")
+    check "switches on $coll: afterwards the collection holds its $trained fixed vectors and nothing else ($final)" \
+        test "$final" = "$trained stored, 0 problems"
+    if ((part)); then
+        # Every record an exact search of one tenant reads is that tenant's:
+        # its 200 fixed vectors' in each of the index's tables.
+        local read
+        read=$(q -c "SELECT count(*) FROM whiplash_search('tenants', (SELECT vector FROM anchors WHERE n = 1),
+                                                          10, probes => 1024, max_candidates => 100000,
+                                                          filter => '{\"tenant\": \"acme1\"}');
+                     SELECT bucket_entries || ' records in ' || buckets || ' Queries' FROM whiplash_last_search()" | tail -1)
+        echo "# an exact search of tenant acme1 read $read"
+        local records=${read%% *}
+        [[ $records =~ ^[0-9]+$ ]] || records=1
+        check "switches on $coll: a tenant's exact search reads its own records only (${read:-no answer})" \
+            test "$((records % 200))" = 0 -a "$records" -lt 1200
+    fi
 }
-writer &
-writer_pid=$!
-pgbench -n -c 4 -j 2 -T "$SECONDS_TO_RUN" -f "$HERE/switches.sql" >"$WORK/switches.log" 2>&1
-switches_status=$?
-touch "$WORK/searched"
-wait "$writer_pid"
-rounds=$(cat "$WORK/rounds")
-searches=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/switches.log")
-echo "# switches: $searches searches while the writer ran $rounds rounds"
-grep -E 'ERROR|aborted' "$WORK/switches.log" | head -5 | sed 's/^/# /'
-check "switches: ${searches:-0} searches, none failed" \
-    test "$switches_status" -eq 0 -a "${searches:-0}" -gt 0
-grep -E 'ERROR|WARNING' "$WORK/writer.log" | head -5 | sed 's/^/# /'
-retrained=$(grep -c 'NOTICE:  retraining the index of collection "churn"' "$WORK/writer.log")
-reindexed=$(grep -c '^reindex|cleaned up' "$WORK/writer.log")
-check "switches: the writer's $rounds rounds succeeded ($retrained retrainings, $reindexed reindexes)" \
-    test ! -e "$WORK/writer.failed" -a "$rounds" -ge 1 \
-    -a "$retrained" -eq "$rounds" -a "$reindexed" -eq "$rounds"
-wrong=$(q -c "SELECT count(*) FROM wrong")
-q -c "SELECT how, n, got, want FROM wrong LIMIT 3" | sed 's/^/# /'
-check "switches: every answer equals brute force ($wrong differ)" test "${wrong:-x}" = 0
-final=$(q -c "SELECT (SELECT count(*) FROM churn) || ' stored, ' || (SELECT count(*) FROM whiplash_check('churn')) || ' problems'")
-check "switches: afterwards the collection holds its $trained fixed vectors and nothing else ($final)" \
-    test "$final" = "$trained stored, 0 problems"
+switches 0 churn ""
+switches 1 tenants ", tenant text OPTIONS (partition 'true')"
 
 # 3. Memory: one session, SEARCHES statements, resident size sampled after
 # the first 1,000 (the warm-up) and every tenth of the run.
