@@ -155,6 +155,40 @@ SELECT count(*) AS found_of_exact FROM late_found WHERE id IN (
    ORDER BY (SELECT sum((a - b) ^ 2) FROM unnest(l.v, q.v) u(a, b)), l.id LIMIT 10);
 SET whiplash.collection_cache_ttl = '1h';
 
+-- Past 1,024 tenants the statistics keep a sample of them: a tenant the
+-- sample missed, or saw once, is planned as rare as the sample suggests
+-- (here 1,050 tenants of one or two vectors; tenant 7 holds two), within
+-- 2x, and its search reads its own records.
+SELECT collection FROM whiplash_create_collection('ddb', 'crowd', 64, metric => 'l2', format => 'packed', seed => 1);
+CREATE FOREIGN TABLE crowd_f (id text, vector real[], tenant int OPTIONS (partition 'true'))
+  SERVER ddb OPTIONS (collection 'crowd');
+INSERT INTO crowd_f SELECT id, v, row % 1050 FROM people;
+-- (the first line of EXPLAIN VERBOSE of a search near row 7 that matches)
+CREATE FUNCTION explained(tbl text, predicate text, pattern text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE format('EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM %I WHERE %s
+                               ORDER BY vector <-> %L LIMIT 10',
+                             tbl, predicate, (SELECT v FROM people WHERE row = 7)) LOOP
+    IF line ~ pattern THEN
+      RETURN line;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$;
+SELECT (regexp_match(explained('crowd_f', 'tenant = 7', 'keeps about'),
+                     'keeps about ([0-9.e-]+)'))[1]::numeric * 1797 BETWEEN 1 AND 4
+       AS planned_within_2x;
+SELECT array_agg(id ORDER BY id) = (SELECT array_agg(id ORDER BY id) FROM people WHERE row % 1050 = 7)
+       AS found_its_own
+  FROM (SELECT id FROM crowd_f WHERE tenant = 7
+         ORDER BY vector <-> (SELECT v FROM people WHERE row = 7) LIMIT 10) t;
+SELECT plan, bucket_entries FROM whiplash_last_search();
+-- A tenant nobody wrote is proved empty: the plan reads only the metadata.
+SELECT btrim(explained('people_f', 'tenant = ''nobody''', 'DynamoDB:')) AS plan_of_nobody;
+
 -- A search that names no tenant reads every vector, exactly.
 SELECT v AS first_vector FROM people WHERE row = 0 \gset
 EXPLAIN (COSTS OFF) SELECT id FROM people_f WHERE tag = 3

@@ -608,22 +608,36 @@ wl_record_partitions(const WlRecordFilter *filter, const WlCollection *collectio
 		wl_slot_write(&values[i], partitions->slots[i]);
 	if (partitions->n > 0 && stats != NULL)
 	{
-		WlPredicate leaf = {.kind = WL_PRED_TEST, .test = 0};
-		WlSlotTest test = {.attribute = names[0], .op = WL_SLOT_EQ,
-		.nvalues = partitions->n, .values = values};
-		WlRecordFilter named = {.predicate = &leaf, .tests = &test, .ntests = 1};
-		int			first = 0;
-		double		counted = wl_stats_kept(stats, &named, &first);
+		double		sampled;
+		double		rare = wl_stats_rare_share(stats, 0, &sampled);
+		double		share = 0;
 
-		/*
-		 * A share the statistics did not see is not nothing.  Where they
-		 * list every value, it is unknown: a partition written since the
-		 * index was built.  One missing from an attribute's sample is
-		 * likely small, as the plan takes it (search.c re-ranks more where
-		 * it is not).
-		 */
-		partitions->counted = counted > 0 || stats->nattrs < 1 || !stats->attrs[0].complete;
-		partitions->share = Max(counted, 1.0 / Max((double) collection->meta->vector_count, 1e6));
+		partitions->counted = true;
+		for (i = 0; i < partitions->n; i++)
+		{
+			WlPredicate leaf = {.kind = WL_PRED_TEST, .test = 0};
+			WlSlotTest test = {.attribute = names[0], .op = WL_SLOT_EQ,
+			.nvalues = 1, .values = &values[i]};
+			WlRecordFilter named = {.predicate = &leaf, .tests = &test, .ntests = 1};
+			int			first = 0;
+			double		one = wl_stats_kept(stats, &named, &first);
+
+			/*
+			 * A partition that a sample of many saw once or missed is as
+			 * rare as the sample suggests.  One that statistics listing
+			 * every value miss was written since the index was built: its
+			 * share is not known (search.c re-ranks more where it is large).
+			 */
+			partitions->listed += one;
+			if (rare > 0 && one * sampled < 1.5)
+				one = rare;
+			else if (one == 0)
+				partitions->counted = false;
+			share += one;
+		}
+		/* a share the statistics did not see is not nothing */
+		partitions->share = Max(Min(share, 1.0),
+								1.0 / Max((double) collection->meta->vector_count, 1e6));
 	}
 }
 
@@ -648,6 +662,14 @@ wl_record_plan_filtered(const WlRecordFilter *records, const WlCollection *colle
 	double		kept = wl_record_filter_kept(records, collection, &whole);
 
 	wl_record_partitions(records, collection, &partitions);
+	/*
+	 * The filter keeps its share of partitions a sample saw once or missed
+	 * (not of those the statistics prove empty).
+	 */
+	if (kept > 0 && partitions.n > 0 && partitions.share != partitions.listed)
+		kept = partitions.listed > 0 ?
+			Min(kept * partitions.share / partitions.listed, partitions.share) :
+			Max(kept, partitions.share);
 	if (!known)
 		selectivity = record_selectivity = 1;
 	if (kept >= 0)

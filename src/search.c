@@ -497,6 +497,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			/* partitions read whole that hold more than planned re-rank more */
 			if (plan->kind == WL_SEARCH_CODES && plan->partitions.n > 0 && rounds == 1)
 				budget = wl_partition_budget(search->collection, plan, k,
+											 (double) (wl_last_search.bucket_entries - entries_before),
 											 (double) (wl_last_search.bucket_entries - entries_before) -
 											 (wl_last_search.records_dropped - dropped_before),
 											 &search->undercounted);

@@ -42,21 +42,21 @@ wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int
 }
 
 /*
- * The candidates a search re-ranks that read every record of the
+ * The candidates a search re-ranks that read all `read` records of the
  * partitions it names, `kept` of which its filter keeps: its plan's budget,
- * or, where they are more than twice the records the plan took them to be
- * (statistics that do not count a partition written since the index was
- * built, or missing from an attribute's sample), what reaches the recall
- * target among that many (wl_search_plan_rerank), and *undercounted is
- * set.  A budget the caller fixed stays.
+ * or, where they are more than twice the records the plan took them to
+ * hold (statistics that do not count a partition written since the index
+ * was built, or a sample that found it rarer than it is), what reaches
+ * the recall target among the records kept (wl_search_plan_rerank), and
+ * *undercounted is set.  A budget the caller fixed stays.
  */
 int
 wl_partition_budget(const WlCollection *collection, const WlSearchPlan *plan, int k,
-					double kept, bool *undercounted)
+					double read, double kept, bool *undercounted)
 {
-	double		planned = plan->record_selectivity * plan->vectors;
+	double		planned = plan->partitions.share * plan->vectors;
 
-	if (kept <= 2 * planned || kept <= plan->budget)
+	if (read <= 2 * planned || kept <= plan->budget)
 		return plan->budget;
 	*undercounted = true;
 	if (plan->budget_arg > 0)

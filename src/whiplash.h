@@ -273,6 +273,9 @@ typedef struct WlPartitions
 	int			n;				/* how many; 0: the filter names none, -1: the
 								 * index is not partitioned */
 	double		share;			/* of the records, theirs */
+	double		listed;			/* that share as the statistics list it,
+								 * without estimates for values a sample
+								 * missed */
 	bool		counted;		/* does the index's statistics count them?
 								 * (else share is a floor) */
 	double		cell_bytes;		/* what a cell of one of them holds, as the
@@ -350,7 +353,7 @@ extern int	wl_partition_keys(const WlPartitions *partitions, bool codes, char **
 extern int	wl_partition_runs(const WlSearchPlan *plan, struct HTAB *read, const char **keys,
 							  int nkeys);
 extern int	wl_partition_budget(const WlCollection *collection, const WlSearchPlan *plan, int k,
-								double kept, bool *undercounted);
+								double read, double kept, bool *undercounted);
 
 /* search.c */
 typedef struct WlSearchStats

@@ -5,6 +5,7 @@
  */
 #include "attrstats.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -545,6 +546,35 @@ wl_stats_kept(const WlAttrStats *stats, const WlRecordFilter *filter, const int 
 	double		kept = 1 - truth.share[WL_FALSE];
 
 	return kept < 0 ? 0 : kept > 1 ? 1 : kept;
+}
+
+/* A value's share of records where the sample misses it (attrstats.h). */
+double
+wl_stats_rare_share(const WlAttrStats *stats, int slot, double *sampled)
+{
+	const WlAttrStat *attr;
+	double		once = 0;
+	double		distinct;
+	double		records;
+	int			v;
+
+	*sampled = 0;
+	if (stats == NULL || slot < 0 || slot >= stats->nattrs)
+		return 0;
+	attr = &stats->attrs[slot];
+	if (attr->complete || attr->nvalues == 0 || attr->records <= 0)
+		return 0;
+	for (v = 0; v < attr->nvalues; v++)
+	{
+		*sampled += (double) attr->values[v].count;
+		once += attr->values[v].count == 1;
+	}
+	records = fmax((double) attr->records, *sampled);
+	/* n d / (n - f1 + f1 n / N), between the values seen and the records */
+	distinct = *sampled * attr->nvalues /
+		(*sampled - once + once * *sampled / records);
+	distinct = fmin(fmax(distinct, (double) attr->nvalues), records);
+	return 1.0 / distinct;
 }
 
 /* Do the statistics prove that the filter keeps no record? */

@@ -130,4 +130,13 @@ extern double wl_stats_kept(const WlAttrStats *stats, const WlRecordFilter *filt
 extern bool wl_stats_none_kept(const WlAttrStats *stats, const WlRecordFilter *filter,
 							   const int *slots);
 
+/*
+ * For the attribute in slot `slot`, where the statistics sample it: the
+ * share of records estimated to hold any one value that the sample missed
+ * or saw once, one over the distinct values the sample suggests
+ * (Haas and Stokes' estimator, which PostgreSQL's ANALYZE uses), and the
+ * records the sample holds in *sampled.  0 where they list every value.
+ */
+extern double wl_stats_rare_share(const WlAttrStats *stats, int slot, double *sampled);
+
 #endif							/* WL_ATTRSTATS_H */
