@@ -496,11 +496,13 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			wl_read_buckets(search, spread > 0 ? plan->spread_most : probes, spread);
 			/* partitions read whole that hold more than planned re-rank more */
 			if (plan->kind == WL_SEARCH_CODES && plan->partitions.n > 0 && rounds == 1)
-				budget = wl_partition_budget(search->collection, plan, k,
-											 (double) (wl_last_search.bucket_entries - entries_before),
-											 (double) (wl_last_search.bucket_entries - entries_before) -
-											 (wl_last_search.records_dropped - dropped_before),
-											 &search->undercounted);
+			{
+				long		read = wl_last_search.bucket_entries - entries_before;
+				long		kept = read - (wl_last_search.records_dropped - dropped_before);
+
+				budget = Min(wl_partition_budget(search->collection, plan, k, read, kept,
+												 &search->undercounted), max_budget);
+			}
 			left = wl_fetch_candidates(search, budget - search->nfetched, projection);
 		}
 		for (i = first; i < search->items.count; i++)
@@ -604,9 +606,11 @@ wl_search_notice_target(const WlCollection *collection, const WlSearchPlan *plan
  * Says, once a transaction for each collection, that a filtered search
  * read more than twice the read units its plan expected, and more than
  * WL_OVERRUN_MIN_UNITS: it widened (its filter kept too few of the vectors
- * its first round read), or its first round read more records than the
- * statistics it was priced by count (undercounted: a partition written
- * since the index was built).  Only plans that price their reads count (packed
+ * its first round read), or its first round read more records of
+ * partitions than the statistics it was priced by count (undercounted, of
+ * a partition they do not list: written since the index was built; one a
+ * sample found rarer than it is says nothing, as a build would sample
+ * the same).  Only plans that price their reads count (packed
  * collections' probes and codes: LSH probes price none), and not a Scan,
  * which reads every item once whatever the filter.  A search was priced
  * at its filter's estimated selectivity (wl_search_plan_filtered), so this
@@ -620,7 +624,7 @@ wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *pla
 	double		units = wl_last_search.capacity_units;
 
 	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 ||
-		(wl_last_search.rounds < 2 && !undercounted) ||
+		(wl_last_search.rounds < 2 && !(undercounted && !plan->partitions.counted)) ||
 		units <= WL_OVERRUN_MIN_UNITS || units <= 2 * plan->read_units ||
 		!wl_search_first_notice(&noticed, collection->meta->name))
 		return;
@@ -808,6 +812,9 @@ wl_search_run(WlConnection *conn, WlCollection *collection, const float *query, 
 	}
 
 	wl_search_count(conn, &before, rounds_before, nresults);
+	/* partitions found to hold more than planned are of no calibrated recall */
+	if (search.undercounted)
+		wl_last_search.recall = -1;
 	/* (a plan proved empty that a value written since undid has nothing to overrun) */
 	if (filter != NULL && plan->record_selectivity != 0)
 		wl_search_notice_overrun(collection, plan, search.undercounted);

@@ -46,9 +46,10 @@ wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf, int
  * partitions it names, `kept` of which its filter keeps: its plan's budget,
  * or, where they are more than twice the records the plan took them to
  * hold (statistics that do not count a partition written since the index
- * was built, or a sample that found it rarer than it is), what reaches
- * the recall target among the records kept (wl_search_plan_rerank), and
- * *undercounted is set.  A budget the caller fixed stays.
+ * was built, or a sample that found it rarer than it is) and more than
+ * that budget, at least what reaches the recall target among the records
+ * kept (wl_search_plan_rerank), and *undercounted is set.  A budget the
+ * caller fixed stays.
  */
 int
 wl_partition_budget(const WlCollection *collection, const WlSearchPlan *plan, int k,

@@ -728,8 +728,9 @@ wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int 
 /*
  * The candidates to re-rank among records of which a filter keeps `kept`
  * of the index's, every cell read: the fewest that the calibration's
- * filtered grids show reach whiplash.recall_target (within
- * whiplash.max_search_units), and never fewer than the plan's budget.  A
+ * filtered grids show reach whiplash.recall_target (their fetches within
+ * whiplash.max_search_units; the cells are read already), and never fewer
+ * than the plan's budget.  A
  * search that read every record of its partitions and found them many
  * more than its plan took (search_partitions.c) re-ranks this many.
  */

@@ -276,8 +276,9 @@ typedef struct WlPartitions
 	double		listed;			/* that share as the statistics list it,
 								 * without estimates for values a sample
 								 * missed */
-	bool		counted;		/* does the index's statistics count them?
-								 * (else share is a floor) */
+	bool		counted;		/* do the index's statistics count them?
+								 * (else share is a floor, or 1 without
+								 * statistics) */
 	double		cell_bytes;		/* what a cell of one of them holds, as the
 								 * plan took it (search_plan.c) */
 	unsigned char slots[WL_PARTITIONS_MAX][WL_SLOT_BYTES];	/* their values */
