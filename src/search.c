@@ -622,9 +622,10 @@ wl_search_notice_overrun(const WlCollection *collection, const WlSearchPlan *pla
 {
 	static WlNoticed noticed;
 	double		units = wl_last_search.capacity_units;
+	bool		unlisted = undercounted && !plan->partitions.counted;
 
 	if (plan->kind == WL_SEARCH_SCAN || plan->read_units <= 0 ||
-		(wl_last_search.rounds < 2 && !(undercounted && !plan->partitions.counted)) ||
+		(wl_last_search.rounds < 2 && !unlisted) ||
 		units <= WL_OVERRUN_MIN_UNITS || units <= 2 * plan->read_units ||
 		!wl_search_first_notice(&noticed, collection->meta->name))
 		return;

@@ -730,9 +730,9 @@ wl_search_plan_filtered(const WlCollection *collection, WlSearchPlan *plan, int 
  * of the index's, every cell read: the fewest that the calibration's
  * filtered grids show reach whiplash.recall_target (their fetches within
  * whiplash.max_search_units; the cells are read already), and never fewer
- * than the plan's budget.  A
- * search that read every record of its partitions and found them many
- * more than its plan took (search_partitions.c) re-ranks this many.
+ * than the plan's budget.  A search that read every record of its
+ * partitions and found them many more than its plan took
+ * (search_partitions.c) re-ranks this many.
  */
 int
 wl_search_plan_rerank(const WlCollection *collection, const WlSearchPlan *plan, double kept,

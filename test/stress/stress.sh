@@ -127,10 +127,7 @@ SQL
 # switches PART COLLECTION COLUMNS: the check on one collection, whose
 # foreign table has the id, the vector and COLUMNS.
 switches() {
-    local part=$1 coll=$2 columns=$3 tenant_of
-    # The tenant of the writer's vector i of a round: its own, or, for
-    # the partitioned collection, one of seven (acme6 holds no anchor).
-    if ((part)); then tenant_of="'acme' || i % 7"; else tenant_of="NULL"; fi
+    local part=$1 coll=$2 columns=$3
     q <<SQL || { check "switches on $coll: set-up" false; return; }
 SELECT 1 FROM whiplash_create_collection('ddb', '$coll', 128, metric => 'l2', seed => 1);
 CREATE FOREIGN TABLE $coll (id text, vector real[] $columns) SERVER ddb OPTIONS (collection '$coll');
@@ -148,7 +145,9 @@ SQL
     # more cells than its 1,200 vectors had, so the COMMIT starts a worker
     # that retrains, and the writer waits for it), half of them deleted,
     # one moved (to another tenant too), the rest deleted, and a reindex on
-    # the fixed vectors alone; each round's vectors have ids of their own.
+    # the fixed vectors alone; each round's vectors have ids of their own,
+    # and in the partitioned collection one of seven tenants (acme6 holds
+    # no fixed vector).
     writer() {
         local round=0
         while [[ ! -e $WORK/searched ]]; do
@@ -156,7 +155,7 @@ SQL
             q >>"$WORK/writer.log" 2>&1 <<SQL || echo "failed round $round" >>"$WORK/writer.failed"
 \echo round $round
 INSERT INTO $coll SELECT stress_id('r$round', i), stress_point('r$round', i, 50)
-       $( ((part)) && echo ", $tenant_of" ) FROM generate_series(1, 2400) i;
+       $( ((part)) && echo ", 'acme' || i % 7" ) FROM generate_series(1, 2400) i;
 SELECT 'retrained', whiplash_wait_for_index('$coll');
 DELETE FROM $coll WHERE id IN (SELECT stress_id('r$round', i) FROM generate_series(1, 1200) i);
 UPDATE $coll SET vector = stress_point('m$round', 1, 60) $( ((part)) && echo ", tenant = 'acme9'" )
@@ -196,7 +195,7 @@ SQL
         # Every record an exact search of one tenant reads is that tenant's:
         # its 200 fixed vectors' in each of the index's tables.
         local read
-        read=$(q -c "SELECT count(*) FROM whiplash_search('tenants', (SELECT vector FROM anchors WHERE n = 1),
+        read=$(q -c "SELECT count(*) FROM whiplash_search('$coll', (SELECT vector FROM anchors WHERE n = 1),
                                                           10, probes => 1024, max_candidates => 100000,
                                                           filter => '{\"tenant\": \"acme1\"}');
                      SELECT bucket_entries || ' records in ' || buckets || ' Queries' FROM whiplash_last_search()" | tail -1)
