@@ -207,10 +207,12 @@ SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v0
 COPY tool_out FROM PROGRAM :'one_cmd';
 SELECT * FROM explain_line('Search:');
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
-SELECT buckets AS cells_read, plan FROM whiplash_last_search();
+SELECT probes AS cells_read, plan FROM whiplash_last_search();
 COPY tool_out FROM PROGRAM :'all_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
-SELECT buckets = least(48, :cells) AS every_cell_read FROM whiplash_last_search();
+-- (in fewer Queries: one for each run of consecutive cells of a block)
+SELECT probes = least(48, :cells) AS every_cell_read, buckets < probes AS in_fewer_queries
+  FROM whiplash_last_search();
 COPY tool_out FROM PROGRAM :'mend_cmd';
 SELECT count(*) FROM whiplash_search('emb_ft', (SELECT v FROM emb WHERE id = 'v03000'), 10);
 -- Spreads on an index ranked by inner product, which no spread can choose

@@ -126,9 +126,10 @@ SELECT searched, k_nearest, recall >= 0.8 AS recall_at_least_0_8
   FROM whiplash_recall('bulk', (SELECT array_agg(v ORDER BY row) FROM digits WHERE row < 10), k => 5);
 CALL search_all('bulk, 5 probes', 'bulk', 5);
 -- A round sends max_connections requests at a time, and each wave of them
--- waits a round trip: 5 cells read over 2 connections take 3 waves, and the
--- BatchGetItem of the candidates one more.
-ALTER SERVER ddb OPTIONS (ADD max_connections '2');
+-- waits a round trip: over 1 connection, each Query of the cells read (a
+-- run of a block's consecutive cells in one) and the BatchGetItem of the
+-- candidates wait one each.
+ALTER SERVER ddb OPTIONS (ADD max_connections '1');
 SELECT count(*) FROM whiplash_search('bulk', (SELECT v FROM digits WHERE row = 0), 10, probes => 5);
 SELECT requests, round_trips FROM whiplash_last_search();
 ALTER SERVER ddb OPTIONS (DROP max_connections);
@@ -274,9 +275,10 @@ SELECT count(*) AS problems FROM whiplash_check('lsh');
 -- A collection as commit 44bc35a wrote it, before compact record names,
 -- with UUID ids (calibrated cells, records named "~<id>";
 -- test/tools/packed_fixture.sh cells03): it opens
--- and searches as it did, a row written to it is named as its index names
--- them, and whiplash_reindex rebuilds it with compact names (one "^" and
--- 22 characters a UUID, not "~" and 36).
+-- and searches as it did, a row written to it is named and keyed as its
+-- index names and keys them (a partition a cell), and whiplash_reindex
+-- rebuilds it with compact names (one "^" and 22 characters a UUID, not "~"
+-- and 36), keyed by blocks of consecutive cells.
 \set restore_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' restore ' :tools '/../fixtures/packed_cells03.jsonl.gz'
 \set names_cmd '/usr/bin/python3 ' :tools '/v1tool.py ' :direct ' record-names whiplash_dev_cells03'
 TRUNCATE tool_out;

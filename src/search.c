@@ -130,6 +130,8 @@ typedef struct WlSearch
 									 * it tests */
 	int		   *record_slots;	/* its tests' slots in the index's records */
 	bool		undercounted;	/* read more records than its plan took */
+	long		cells_read;		/* buckets read, over every table, however
+								 * many Queries read them */
 } WlSearch;
 
 /* Scores one sighting of an entry's id in a probed bucket. */
@@ -225,8 +227,11 @@ wl_read_buckets(WlSearch *search, int probes, double spread)
 		if (!found)
 			keys[nnew++] = key;
 	}
+	search->cells_read += nnew;
 	if (search->plan->partitions.n > 0 && search->plan->kind == WL_SEARCH_PROBE)
-		nnew = wl_partition_runs(search->plan, search->buckets, keys, nnew);
+		nnew = wl_cell_runs(search->plan->partitions.cell_bytes, search->buckets, keys, nnew);
+	else if (search->plan->block_cell_bytes > 0)
+		nnew = wl_cell_runs(search->plan->block_cell_bytes, search->buckets, keys, nnew);
 	wl_last_search.buckets += nnew;
 	if (nnew == 0)
 		return;
@@ -401,15 +406,11 @@ wl_search_init(WlSearch *search, WlConnection *conn, WlCollection *collection,
 	search->items.items = palloc(sizeof(struct json_object *) * search->items.capacity);
 }
 
-/*
- * The cells a table that a search's round at a spread read: the buckets
- * read since buckets_before, over its tables.
- */
+/* The cells a table that a search at a spread read: cells_read over its tables. */
 static int
-wl_spread_cells_read(const WlMeta *meta, long buckets_before)
+wl_spread_cells_read(const WlMeta *meta, const WlSearch *search)
 {
-	return (int) ((wl_last_search.buckets - buckets_before + meta->ntables - 1) /
-				  meta->ntables);
+	return (int) ((search->cells_read + meta->ntables - 1) / meta->ntables);
 }
 
 /*
@@ -472,7 +473,6 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 	int			budget = plan->budget;
 	int			max_probes = Max(probes, wl_max_probes);
 	int			max_budget = Max(budget, wl_max_scan_candidates);
-	long		buckets_before = wl_last_search.buckets;
 	long		entries_before = wl_last_search.bucket_entries;
 	long		dropped_before = wl_last_search.records_dropped;
 	double		wanted_kept = -1;
@@ -518,7 +518,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			wl_topk_push(topk, wl_distance(plan->metric, search->query, vector, meta->dims), i);
 		}
 		if (spread > 0)
-			probes = Max(probes, wl_spread_cells_read(meta, buckets_before));
+			probes = Max(probes, wl_spread_cells_read(meta, search));
 		if (plan->filter_calibrated && search->records != NULL &&
 			search->nfetched < max_budget &&
 			wl_search_depleted(search, k, probes, Min(max_probes, plan->probe_limit),
@@ -544,7 +544,7 @@ wl_search_rounds(WlSearch *search, int k, const char *projection, WlSearchFilter
 			search->nfetched >= budget)
 			budget = (int) Min((int64) budget * 4, (int64) max_budget);
 	}
-	wl_last_search.probes = spread > 0 ? wl_spread_cells_read(meta, buckets_before) : probes;
+	wl_last_search.probes = spread > 0 ? wl_spread_cells_read(meta, search) : probes;
 	return matched;
 }
 

@@ -1,7 +1,8 @@
 /*
  * search_partitions.c - the keys a search of a partitioned index reads:
  * the cells it probes, in each partition its filter names, and those of a
- * partition joined into runs that one Query reads (core/packed_keys.c).
+ * partition (or of a block of a blocked index) joined into runs that one
+ * Query reads (core/packed_keys.c).
  *
  * A partition holds its share of each cell's records, and DynamoDB bills
  * every Query at least half a read unit: a tenant of a tenth of the
@@ -76,13 +77,15 @@ wl_cell_was_read(const char *key, void *arg)
 }
 
 /*
- * A round's new keys of a partitioned probe, with each partition's cells
- * joined into runs (wl_packed_join_cells), in place; returns how many.
- * Every cell a run reads is noted in `read`, the keys the search has
- * read, so that a wider round neither probes it again nor spans it.
+ * A round's new keys of a partitioned probe, or of any read of a blocked
+ * index, with each partition's or block's cells joined into runs
+ * (wl_packed_join_cells, taking each cell to hold cell_bytes), in place;
+ * returns how many.  Every cell a run reads is noted in `read`, the keys
+ * the search has read, so that a wider round neither probes it again nor
+ * spans it.
  */
 int
-wl_partition_runs(const WlSearchPlan *plan, HTAB *read, const char **keys, int nkeys)
+wl_cell_runs(double cell_bytes, HTAB *read, const char **keys, int nkeys)
 {
 	char	   *joined;
 	int		   *spans;
@@ -93,8 +96,8 @@ wl_partition_runs(const WlSearchPlan *plan, HTAB *read, const char **keys, int n
 		return nkeys;
 	joined = palloc((size_t) nkeys * WL_LSH_KEY_MAX);
 	spans = palloc(sizeof(int) * nkeys);
-	njoined = wl_packed_join_cells(plan->partitions.cell_bytes, keys, nkeys, wl_cell_was_read,
-								   read, joined, spans);
+	njoined = wl_packed_join_cells(cell_bytes, keys, nkeys, wl_cell_was_read, read, joined,
+								   spans);
 	if (njoined < 0)
 		wl_report_out_of_memory();
 	for (i = 0; i < njoined; i++)

@@ -299,6 +299,8 @@ wl_plan_packed(const WlMeta *meta, const WlPackedIndex *index, int k, int probes
 	plan->probes = probes;
 	plan->cells = index->cells;
 	plan->groups = index->groups;
+	/* runs of a block's cells cost less than the Query a cell priced here */
+	plan->block_cell_bytes = index->blocked ? count / buckets * record : 0;
 	plan->depth = depth;
 	plan->budget = budget;
 	plan->probe_limit = buckets << depth;

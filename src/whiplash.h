@@ -326,6 +326,9 @@ typedef struct WlSearchPlan
 	double		scan_requests;	/* and its requests */
 	WlPartitions partitions;	/* what a partitioned index's search reads:
 								 * with kind CODES, every cell of them */
+	double		block_cell_bytes;	/* > 0: a blocked index's, whose cells a
+									 * search reads in runs, each cell taken
+									 * to hold these bytes */
 } WlSearchPlan;
 extern void wl_search_plan(const WlCollection *collection, int k, int probes_arg,
 						   int budget_arg, bool consistent, WlSearchPlan *plan);
@@ -351,8 +354,7 @@ extern double wl_max_search_units;
 /* search_partitions.c */
 extern int	wl_partition_keys(const WlPartitions *partitions, bool codes, char **keybuf,
 							  int nkeys);
-extern int	wl_partition_runs(const WlSearchPlan *plan, struct HTAB *read, const char **keys,
-							  int nkeys);
+extern int	wl_cell_runs(double cell_bytes, struct HTAB *read, const char **keys, int nkeys);
 extern int	wl_partition_budget(const WlCollection *collection, const WlSearchPlan *plan, int k,
 								double read, double kept, bool *undercounted);
 

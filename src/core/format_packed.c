@@ -110,7 +110,8 @@ wl_packed_same_build(const WlPackedIndex *a, const WlPackedIndex *b)
 	return a->gen == b->gen && a->tables == b->tables && a->bits == b->bits &&
 		a->cells == b->cells && a->groups == b->groups && a->fine == b->fine && a->rotation == b->rotation && a->subspaces == b->subspaces &&
 		a->plane_dims == b->plane_dims && a->parts == b->parts && a->bytes == b->bytes &&
-		a->stats_bytes == b->stats_bytes && strcmp(a->token, b->token) == 0;
+		a->stats_bytes == b->stats_bytes && a->blocked == b->blocked &&
+		strcmp(a->token, b->token) == 0;
 }
 
 /*
@@ -255,24 +256,32 @@ wl_packed_key(const WlMeta *meta, int table, uint64_t code, int nbits, int fine,
 }
 
 /*
- * The key of a code of table `table` in generation gen: "<gen>/<table>:
- * <hex of the bucket bits>/.<depth fine bits as digits>".  `code` holds
- * bits + depth bits.  The chunk starts with "." so that it is never empty
- * (DynamoDB's keys are at least a byte).
+ * The key of a code of table `table` in an index generation: "<gen>/<table>:
+ * <hex of the bucket bits>/.<depth fine bits as digits>", or in a blocked
+ * generation "<gen>/b:<hex of the block>/<table>:<hex of the cell>.<digits>"
+ * (packed_keys.c).  `code` holds bits + depth bits.  The chunk starts with
+ * "." (or its table) so that it is never empty (DynamoDB's keys are at
+ * least a byte).
  */
 static void
-wl_packed_spell(int gen, int table, uint64_t code, int bits, int depth, char *out)
+wl_packed_spell(const WlPackedIndex *index, int table, uint64_t code, int depth, char *out)
 {
 	char		bucket[WL_LSH_KEY_MAX];
 	char		digits[WL_PACKED_MAX_FINE + 1];
 	int			i;
+	int			len;
 
-	wl_lsh_key_native(table, code >> depth, bits, bucket);
+	wl_lsh_key_native(table, code >> depth, index->bits, bucket);
 	for (i = 0; i < depth; i++)
 		digits[i] = (code >> (depth - 1 - i)) & 1 ? '1' : '0';
 	digits[depth] = '\0';
 	/* a bucket's key is a few characters, so this is never cut short */
-	if (snprintf(out, WL_LSH_KEY_MAX, "%d/%s/.%s", gen, bucket, digits) >= WL_LSH_KEY_MAX)
+	if (index->blocked)
+		len = snprintf(out, WL_LSH_KEY_MAX, "%d/%s%x/%s.%s", index->gen, WL_PACKED_BLOCK_PREFIX,
+					   (unsigned int) ((code >> depth) / WL_PACKED_BLOCK_CELLS), bucket, digits);
+	else
+		len = snprintf(out, WL_LSH_KEY_MAX, "%d/%s/.%s", index->gen, bucket, digits);
+	if (len >= WL_LSH_KEY_MAX)
 		out[WL_LSH_KEY_MAX - 1] = '\0';
 }
 
@@ -350,9 +359,8 @@ wl_packed_one_entries(const WlMeta *meta, const WlPackedOne *one, const float *v
 	{
 		int			cell = one->desc.cells > 0 ? wl_model_cell(one->model, t, y) : -1;
 
-		wl_packed_spell(one->desc.gen, t,
-						wl_packed_bucket_code(one, t, cell, projections, depth),
-						one->desc.bits, depth, keys + (size_t) t * WL_LSH_KEY_MAX);
+		wl_packed_spell(&one->desc, t, wl_packed_bucket_code(one, t, cell, projections, depth),
+						depth, keys + (size_t) t * WL_LSH_KEY_MAX);
 		if (codes != NULL)
 			wl_model_encode(one->model, t, cell, y, codes + (size_t) t * stride);
 	}
@@ -490,7 +498,7 @@ wl_packed_probe_cells(const WlPackedOne *one, const float *query, int nprobes, d
 		else if (n > 0 && spreads)
 			n = wl_cells_within(distances, n, spread);
 		for (i = 0; i < n; i++)
-			wl_packed_spell(one->desc.gen, t, (uint64_t) cells[i], one->desc.bits, 0,
+			wl_packed_spell(&one->desc, t, (uint64_t) cells[i], 0,
 							keys + (size_t) (count++) * WL_LSH_KEY_MAX);
 	}
 	free(y);
@@ -540,7 +548,7 @@ wl_packed_probe_keys(const WlMeta *meta, const void *index, const float *query,
 		if (n < 0)
 			count = -1;
 		for (i = 0; i < n; i++)
-			wl_packed_spell(one->desc.gen, t, codes[i], one->desc.bits, depth,
+			wl_packed_spell(&one->desc, t, codes[i], depth,
 							keys + (size_t) (count++) * WL_LSH_KEY_MAX);
 	}
 	free(y);

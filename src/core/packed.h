@@ -122,6 +122,8 @@ typedef struct WlPackedIndex
 	char		attrs[WL_RECORD_ATTRS_MAX][WL_RECORD_ATTR_NAME_MAX + 1];
 	bool		partitioned;	/* its records are keyed by the value of its
 								 * first attribute (packed_keys.c) */
+	bool		blocked;		/* its records are keyed by blocks of
+								 * consecutive cells (packed_keys.c) */
 	int			stats_bytes;	/* of its attributes' statistics
 								 * (attrstats.h), stored beside its model;
 								 * 0: none */
@@ -302,6 +304,12 @@ extern int	wl_packed_record_attrs(const WlMeta *meta, const char **names);
  */
 extern bool wl_packed_partitioned(const WlMeta *meta);
 
+/*
+ * Is a collection's current index blocked, its records keyed by blocks of
+ * consecutive cells, so that a Query reads a run of them (packed_keys.c)?
+ */
+extern bool wl_packed_blocked(const WlMeta *meta);
+
 /* The attributes the records of an index generation carry, and how many. */
 extern int	wl_packed_attr_names(const WlPackedIndex *index, const char **names);
 
@@ -323,7 +331,7 @@ extern int	wl_packed_sample_size(const WlPackedIndex *index, int dims);
  */
 extern const WlModel *wl_packed_building_model(const WlMeta *meta, const void *index);
 
-/* Fits an index's cells to the sample read for it. */
+/* Fits an index's cells to the sample read for it, and keys it by blocks. */
 extern void wl_packed_fit_sample(WlPackedIndex *index, int nsample);
 
 /* The model shape of one index generation of a collection. */

@@ -18,15 +18,24 @@
  * table with begins_with "<table>:"; however many partitions there are,
  * a search reads only its own.
  *
+ * A generation that no attribute partitions keys its records, since
+ * blocks, by blocks of WL_PACKED_BLOCK_CELLS consecutive cells:
+ *
+ *   bucket (hash key)  "<gen>/b:<hex of cell / WL_PACKED_BLOCK_CELLS>"
+ *   id (range key)     "<table>:<hex cell>.<fine bits as digits>"
+ *
+ * as "2/b:a/3:a5.0110", so that one Query reads a run of a block's
+ * cells.  Generations built before keep a partition a cell, "2/3:a5/.0110".
+ *
  * A partition holds few records of each cell, and DynamoDB bills every
- * Query at least half a read unit, so a search joins the cells it reads
- * of a partition into runs of consecutive cells, read by one Query each
- * between "<table>:<first cell>." and "<table>:<last cell>.~" (the key
- * "<gen>/p:<hex>/<table>:<first>~<last>"), where the cells between cost
- * less than the Queries saved.  A cell's hex has as many digits as the
- * index's largest (lsh.h's wl_lsh_key_native), so keys sort as cells
- * number, and training numbers near cells near (cells.h's
- * wl_cells_arrange).
+ * Query at least half a read unit and rounds each up to 4 KB, so a search
+ * joins the cells it reads of a partition or block into runs of
+ * consecutive cells, read by one Query each between "<table>:<first
+ * cell>." and "<table>:<last cell>.~" (the key "<gen>/p:<hex>/<table>:
+ * <first>~<last>", or "<gen>/b:<hex>/..."), where the cells between cost
+ * less than the Queries saved.  A cell's hex has as many digits as the index's largest (lsh.h's
+ * wl_lsh_key_native), so keys sort as cells number, and training numbers
+ * near cells near (cells.h's wl_cells_arrange).
  */
 #include "packed_layout.h"
 
@@ -70,13 +79,17 @@ wl_packed_key_depth(const char *key)
 	return dot != NULL ? (int) strlen(dot + 1) : 0;
 }
 
-/* Is a key (or a partition) one of a partitioned generation's? */
+/*
+ * Is a key (or a partition) one of a partitioned or a blocked
+ * generation's, whose partition is not a cell's?
+ */
 static const char *
 wl_partition_of(const char *key)
 {
 	const char *slash = strchr(key, '/');
 
-	if (slash == NULL || strncmp(slash + 1, WL_PARTITION_PREFIX, 2) != 0)
+	if (slash == NULL || (strncmp(slash + 1, WL_PARTITION_PREFIX, 2) != 0 &&
+						  strncmp(slash + 1, WL_PACKED_BLOCK_PREFIX, 2) != 0))
 		return NULL;
 	return slash + 1;
 }

@@ -22,8 +22,10 @@
  * Reads how an index description names and keys its records: "names"
  * ("uuid", or absent before compact names; "uuid/partition" or
  * "id/partition" where they are keyed by partition, which a server built
- * before partitions refuses) and "name_bytes".  A form this version does
- * not know is refused, never read as another.
+ * before partitions refuses; "uuid/blocks" or "id/blocks" where they are
+ * keyed by blocks of cells, which a server built before blocks refuses)
+ * and "name_bytes".  A form this version does not know is refused, never
+ * read as another.
  */
 static bool
 wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf,
@@ -33,6 +35,7 @@ wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf
 
 	index->uuid_names = false;
 	index->partitioned = false;
+	index->blocked = false;
 	index->name_bytes = 0;
 	if (wl_item_get(map, "names") != NULL)
 	{
@@ -42,6 +45,10 @@ wl_packed_read_names(struct json_object *map, WlPackedIndex *index, char *errbuf
 			index->uuid_names = index->partitioned = true;
 		else if (names != NULL && strcmp(names, "id/partition") == 0)
 			index->partitioned = true;
+		else if (names != NULL && strcmp(names, "uuid/blocks") == 0)
+			index->uuid_names = index->blocked = true;
+		else if (names != NULL && strcmp(names, "id/blocks") == 0)
+			index->blocked = true;
 		else
 		{
 			snprintf(errbuf, errlen, "an index description names its records in a form "
@@ -202,6 +209,11 @@ wl_packed_read_index(struct json_object *av, WlPackedIndex *index, WlMetric metr
 	if (index->partitioned && (index->nattrs == 0 || index->cells == 0))
 	{
 		snprintf(errbuf, errlen, "an index description is partitioned without an attribute or cells");
+		return false;
+	}
+	if (index->blocked && index->cells == 0)
+	{
+		snprintf(errbuf, errlen, "an index description is blocked without cells");
 		return false;
 	}
 	/* statistics another tool spoiled only prove nothing: WlPackedSettings */
@@ -404,6 +416,9 @@ wl_packed_index_value(const WlPackedIndex *index)
 	if (index->partitioned)
 		json_object_object_add(map, "names",
 							   wl_av_string(index->uuid_names ? "uuid/partition" : "id/partition"));
+	else if (index->blocked)
+		json_object_object_add(map, "names",
+							   wl_av_string(index->uuid_names ? "uuid/blocks" : "id/blocks"));
 	else if (index->uuid_names)
 		json_object_object_add(map, "names", wl_av_string("uuid"));
 	if (index->name_bytes > 0)

@@ -181,7 +181,8 @@ wl_packed_sample_size(const WlPackedIndex *index, int dims)
 /*
  * Fits an index planned before its sample was read to the sample: no more
  * cells than a cell's share of it allows (at least 1), and of grouped
- * cells, groups of the square root of their number.
+ * cells, groups of the square root of their number.  Its records, unless
+ * a partition keys them, are keyed by blocks of cells (packed_keys.c).
  */
 void
 wl_packed_fit_sample(WlPackedIndex *index, int nsample)
@@ -193,6 +194,7 @@ wl_packed_fit_sample(WlPackedIndex *index, int nsample)
 		index->cells = most > 16 ? most : nsample >= 16 ? 16 : (nsample > 0 ? nsample : 1);
 	if (index->groups > 0)
 		index->groups = (int) ceil(sqrt((double) index->cells));
+	index->blocked = index->cells > 0 && !index->partitioned;
 	index->bits = 1;
 	while ((1 << index->bits) < index->cells)
 		index->bits++;

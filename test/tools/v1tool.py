@@ -31,7 +31,7 @@ not share code with.
   v1tool.py ENDPOINT restore FILE_GZ
       create the tables of a dump and write its items back
   v1tool.py ENDPOINT record-names ID
-      count a packed collection's records by the form of their names
+      count a packed collection's records by the form of their names and keys
 """
 import base64
 import json
@@ -257,18 +257,24 @@ def dump(ddb, cid, path):
 
 def record_names(ddb, cid):
     """Counts a packed collection's records by the form of their names:
-    plain ("~<id>") and compact UUIDs ("^<22 characters>")."""
+    plain ("~<id>") and compact UUIDs ("^<22 characters>"); and by the form
+    of their keys: in a partition of a cell ("<gen>/<table>:<cell>") or of
+    a block of cells ("<gen>/b:<block>")."""
     meta = ddb.get_item(TableName="whiplash_metadata", Key={"id": {"S": cid}},
                         ConsistentRead=True)["Item"]
-    counts = {"plain": 0, "uuid": 0}
+    counts = {"plain": 0, "uuid": 0, "in cells": 0, "in blocks": 0}
     for page in ddb.get_paginator("scan").paginate(TableName=meta["buckets_table"]["S"],
                                                    ConsistentRead=True):
         for entry in page["Items"]:
+            blocked = "/b:" in entry["bucket"]["S"]
             for name in entry:
                 if name.startswith("~"):
                     counts["plain"] += 1
                 elif name.startswith("^"):
                     counts["uuid"] += 1
+                else:
+                    continue
+                counts["in blocks" if blocked else "in cells"] += 1
     for form, n in counts.items():
         print(f"{form} {n}")
 

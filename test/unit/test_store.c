@@ -15,6 +15,7 @@
 #include "meta.h"
 #include "operations.h"
 #include "packed.h"
+#include "packed_layout.h"
 #include "store.h"
 #include "attrs.h"
 #include "unit.h"
@@ -851,6 +852,60 @@ test_partitioned(void)
 	wl_meta_free(meta);
 }
 
+/*
+ * A blocked generation: its description reads back blocked (and is refused
+ * without cells); a record's key in a block names its table and cell; a
+ * search joins consecutive cells of a block into a run, and keeps cells of
+ * other blocks, and a cell whose gap would cost more than a Query, apart;
+ * and no filter's partition re-places a block's key.
+ */
+static void
+test_blocked(void)
+{
+	WlMeta	   *meta = wl_meta_new(&wl_format_packed, "p", "s", "docs", 8, WL_METRIC_L2, 1, 4, 0,
+								   42, "abcd1234", NULL, false);
+	struct json_object *item = wl_meta_to_item(meta);
+	WlPackedIndex index = {.gen = 2, .tables = 1, .bits = 9, .cells = 400, .rotation = 8,
+		.subspaces = 4, .plane_dims = 8, .parts = 1, .bytes = 100, .token = "0123abcd",
+	.blocked = true, .uuid_names = true};
+	const char *given[5] = {"2/b:1/0:012.", "2/b:1/0:010.", "2/b:1/0:011.", "2/b:1/0:01e.",
+	"2/b:2/0:020."};
+	unsigned char slot[WL_SLOT_BYTES] = {0};
+	char		out[5 * WL_LSH_KEY_MAX];
+	char		spelt[WL_LSH_KEY_MAX];
+	char		err[256];
+	int			spans[5];
+	int			table;
+	unsigned int cell;
+	WlMeta	   *back;
+	int			n;
+
+	json_object_object_add(item, "index", wl_packed_index_value(&index));
+	back = wl_meta_from_item(item, err, sizeof(err));
+	CHECK(back != NULL && wl_packed_settings_of(back)->current.blocked &&
+		  wl_packed_settings_of(back)->current.uuid_names && wl_packed_blocked(back) &&
+		  !wl_packed_partitioned(back),
+		  "a blocked index description reads back");
+	CHECK(wl_packed_key_cell("2/b:1/0:01a.0110", &table, &cell) && table == 0 && cell == 0x1a,
+		  "a record's key in a block names its table and cell");
+	/* 9,000 bytes a cell: a cell between two probed costs more than a Query */
+	n = wl_packed_join_cells(9000, given, 5, NULL, NULL, out, spans);
+	CHECK(n == 3 && strcmp(out, "2/b:1/0:010~012") == 0 && spans[0] == 3 &&
+		  strcmp(out + WL_LSH_KEY_MAX, "2/b:1/0:01e.") == 0 &&
+		  strcmp(out + 2 * WL_LSH_KEY_MAX, "2/b:2/0:020.") == 0,
+		  "a block's consecutive cells join into a run, other blocks' and far cells stay apart");
+	CHECK(!wl_packed_partition_key("2/b:1/0:012.", slot, false, spelt),
+		  "a key in a block is not placed in a partition");
+	wl_meta_free(back);
+
+	index.cells = 0;
+	json_object_object_add(item, "index", wl_packed_index_value(&index));
+	CHECK(wl_meta_from_item(item, err, sizeof(err)) == NULL && strstr(err, "blocked") != NULL,
+		  "a blocked index description without cells is refused");
+	json_object_put(item);
+	wl_meta_free(meta);
+}
+
 /* Attributes: DynamoDB JSON in, plain JSON out, numbers exact. */
 static void
 test_attributes(void)
@@ -1125,6 +1180,7 @@ main(void)
 	test_build_activity();
 	test_record_attrs();
 	test_partitioned();
+	test_blocked();
 	test_partition_runs();
 	test_fine_entries();
 	test_fine_keys();
