@@ -590,11 +590,15 @@ wl_explain_search(ForeignScanState *node, int k, ExplainState *es)
 								 search.kind == WL_SEARCH_CODES ?
 								 (search.partitions.n > 0 ?
 								  "Query of each partition named, then BatchGetItem of the best candidates" :
+								  search.block_cell_bytes > 0 ?
+								  "Query of every block of cells, then BatchGetItem of the best candidates" :
 								  search.cells > 0 ?
 								  "Query of every cell, then BatchGetItem of the best candidates" :
 								  "Query of every bucket of one table, then BatchGetItem of the best candidates") :
 								 search.partitions.n > 0 ?
 								 "Query per nearest cell of each partition named, then BatchGetItem of the best candidates" :
+								 search.block_cell_bytes > 0 ?
+								 "Query per run of a block's nearest cells, then BatchGetItem of the best candidates" :
 								 search.cells > 0 ?
 								 "Query per nearest cell, then BatchGetItem of the best candidates" :
 								 codes ?

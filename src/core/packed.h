@@ -304,12 +304,6 @@ extern int	wl_packed_record_attrs(const WlMeta *meta, const char **names);
  */
 extern bool wl_packed_partitioned(const WlMeta *meta);
 
-/*
- * Is a collection's current index blocked, its records keyed by blocks of
- * consecutive cells, so that a Query reads a run of them (packed_keys.c)?
- */
-extern bool wl_packed_blocked(const WlMeta *meta);
-
 /* The attributes the records of an index generation carry, and how many. */
 extern int	wl_packed_attr_names(const WlPackedIndex *index, const char **names);
 

@@ -46,15 +46,6 @@ wl_packed_partitioned(const WlMeta *meta)
 	return settings != NULL && settings->has_current && settings->current.partitioned;
 }
 
-/* Is the current generation blocked (packed.h)? */
-bool
-wl_packed_blocked(const WlMeta *meta)
-{
-	const WlPackedSettings *settings = wl_packed_settings_of(meta);
-
-	return settings != NULL && settings->has_current && settings->current.blocked;
-}
-
 /* Is a value among the n unseen ones? */
 static bool
 wl_unseen_has(const WlUnseenValue *values, int n, const WlUnseenValue *value)
