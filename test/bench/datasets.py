@@ -32,6 +32,9 @@ SET is one of
              test/bench/embedding_model.py's model of text384: base.fvecs
              and queries.fvecs in $WL_BENCH_GEN384 (test/bench/million384.sh
              makes them), rounded to 4 decimals as rows prints them; cosine
+  gen768, gen1536  the same model's vectors lifted into 768 and 1536
+             dimensions (embedding_model.py's lift), in $WL_BENCH_GEN768
+             and $WL_BENCH_GEN1536 (test/bench/wide.sh makes them); cosine
 PART is base or queries; ids are UUIDs, as applications' are, derived from
 the part and the index (uuid5), so that every run names a vector alike.  The
 truth of BASE base vectors is against the first BASE of them, so a growing
@@ -109,9 +112,11 @@ SETS = {"fmnist": fmnist, "digits": digits, "clustered": clustered,
         "docs": functools.partial(word_vectors, "WL_BENCH_DOCS"),
         "text384": functools.partial(word_vectors, "WL_BENCH_TEXT384"),
         "lowcontrast384": functools.partial(word_vectors, "WL_BENCH_LOWCONTRAST"),
-        "gen384": functools.partial(fvecs, "WL_BENCH_GEN384")}
+        "gen384": functools.partial(fvecs, "WL_BENCH_GEN384"),
+        "gen768": functools.partial(fvecs, "WL_BENCH_GEN768"),
+        "gen1536": functools.partial(fvecs, "WL_BENCH_GEN1536")}
 # Sets searched by cosine distance: their truth is Euclidean on unit vectors.
-COSINE = {"words", "docs", "text384", "lowcontrast384", "gen384"}
+COSINE = {"words", "docs", "text384", "lowcontrast384", "gen384", "gen768", "gen1536"}
 
 
 def vector_id(part, index):

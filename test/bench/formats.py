@@ -39,7 +39,7 @@ from benchlib import log, psql  # noqa: E402
 # environment: the word vectors' folders go on its command line.
 DATASETS = " ".join(f"{name}={os.environ.get(name, '')}" for name in (
     "WL_BENCH_WORDS", "WL_BENCH_DOCS", "WL_BENCH_TEXT384", "WL_BENCH_LOWCONTRAST",
-    "WL_BENCH_GEN384")) + \
+    "WL_BENCH_GEN384", "WL_BENCH_GEN768", "WL_BENCH_GEN1536")) + \
     f" /usr/bin/python3 {BENCH}/datasets.py"
 PRICED = os.environ["WL_FORMATS_PRICED"]        # sigcheck proxy: /__stats
 FAR = os.environ["WL_FORMATS_FAR"]              # latency proxy in front of it
