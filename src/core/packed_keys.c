@@ -33,9 +33,10 @@
  * consecutive cells, read by one Query each between "<table>:<first
  * cell>." and "<table>:<last cell>.~" (the key "<gen>/p:<hex>/<table>:
  * <first>~<last>", or "<gen>/b:<hex>/..."), where the cells between cost
- * less than the Queries saved.  A cell's hex has as many digits as the index's largest (lsh.h's
- * wl_lsh_key_native), so keys sort as cells number, and training numbers
- * near cells near (cells.h's wl_cells_arrange).
+ * less than the Queries saved.  A cell's hex has as many digits as the
+ * index's largest (lsh.h's wl_lsh_key_native), so keys sort as cells
+ * number, and training numbers near cells near (cells.h's
+ * wl_cells_arrange).
  */
 #include "packed_layout.h"
 

@@ -22,8 +22,8 @@
  * search that reads every cell (a rare filter) reads a block in one Query
  * of one page (about 140 KB on 40,000 vectors of 384 dimensions, 380 KB at
  * a million), in one wave of the default 64 max_connections up to 1,024
- * cells, while writes still
- * spread over as many partition keys as a sixteenth of the cells.
+ * cells, while writes still spread over as many partition keys as a
+ * sixteenth of the cells.
  */
 #define WL_PACKED_BLOCK_CELLS 16
 #define WL_PACKED_BLOCK_PREFIX "b:"
